@@ -1,0 +1,36 @@
+// Test tiers by suffix (as in Emmett): *.unit.spec.ts, *.contract.spec.ts and *.e2e.spec.ts need
+// nothing but Node (`npm test`); *.int.spec.ts need real servers (`npm run test:integration`).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const moduleNameMapper = {
+  '^@chronicle/domain$': '<rootDir>/libs/domain/src',
+  '^@chronicle/event-store$': '<rootDir>/libs/event-store/src',
+  '^@chronicle/read-store$': '<rootDir>/libs/read-store/src',
+  '^@chronicle/messaging$': '<rootDir>/libs/messaging/src',
+  '^@chronicle/shared$': '<rootDir>/libs/shared/src',
+  '^@chronicle/projections$': '<rootDir>/projections',
+};
+const base = {
+  rootDir: __dirname,
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,projections}/**/*.{unit,contract}.spec.ts', '<rootDir>/projections/**/*.spec.ts'], testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'] },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int.spec.ts', '<rootDir>/{apps,libs,projections}/**/*.int.spec.ts'] },
+  ],
+};

@@ -1,0 +1,44 @@
+/**
+ * Domain errors carry a kind; the API maps each kind to one HTTP status in a single filter
+ * (rule → 422, not-found → 404, conflict → 409, invalid → 400).
+ */
+export type DomainErrorKind = 'rule' | 'not-found' | 'conflict' | 'invalid';
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** A business rule was violated (HTTP 422). */
+export class BusinessRuleViolation extends DomainError {
+  constructor(message: string, code = 'business-rule') {
+    super('rule', message, code);
+  }
+}
+
+/** The aggregate addressed by the command does not exist (HTTP 404). */
+export class AggregateNotFound extends DomainError {
+  constructor(readonly streamId: string) {
+    super('not-found', `${streamId} does not exist`, 'not-found');
+  }
+}
+
+/** A command's input is malformed in a way only the domain can see (HTTP 400). */
+export class InvalidInput extends DomainError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('invalid', `${field}: ${message}`, 'invalid-input');
+  }
+}
+
+export function rule(condition: unknown, message: string, code?: string): asserts condition {
+  if (!condition) throw new BusinessRuleViolation(message, code);
+}

@@ -1,0 +1,15 @@
+/** Streams are named `<category>-<id>` (SPEC §3). */
+export const Categories = ['customer', 'lead', 'deal', 'campaign', 'spend', 'task'] as const;
+export type Category = (typeof Categories)[number];
+
+export const streamIdOf = (category: Category, id: string): string => `${category}-${id}`;
+
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash < 0 ? streamId : streamId.slice(0, dash);
+}
+
+export function idOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash < 0 ? '' : streamId.slice(dash + 1);
+}

@@ -1,0 +1,160 @@
+import type { Decider } from '../common/decider';
+import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { assertAmount } from '../common/money';
+import { streamIdOf } from '../common/streams';
+import type { CustomerCommand, LogInteraction } from './commands';
+import type { CustomerAcquired, CustomerEvent, CustomerProfile, InteractionLogged } from './events';
+
+/** prospect: registered, never bought; active: acquired and not churned; churned. */
+export type CustomerStatus = 'prospect' | 'active' | 'churned';
+
+export interface CustomerState extends CustomerProfile {
+  exists: boolean;
+  customerId: string;
+  source: string;
+  ownerId?: string;
+  leadId?: string;
+  status: CustomerStatus;
+  registeredAt?: string;
+  acquiredAt?: string;
+  churnedAt?: string;
+  purchases: { count: number; total: number };
+  interactions: number;
+}
+
+export const initialCustomerState = (): CustomerState => ({
+  exists: false,
+  customerId: '',
+  name: '',
+  source: '',
+  status: 'prospect',
+  purchases: { count: 0, total: 0 },
+  interactions: 0,
+});
+
+const profileFields = ['name', 'email', 'phone', 'company', 'industry', 'region', 'attributes'] as const;
+
+function mustExist(state: CustomerState, customerId: string): void {
+  if (!state.exists) throw new AggregateNotFound(streamIdOf('customer', customerId));
+}
+
+function acquired(state: CustomerState, occurredAt: string, trigger: CustomerAcquired['data']['trigger']): CustomerAcquired[] {
+  if (state.acquiredAt !== undefined) return []; // emitted exactly once per customer
+  return [{ type: 'CustomerAcquired', data: { customerId: state.customerId, channel: state.source, trigger }, occurredAt }];
+}
+
+/**
+ * Logging an interaction needs only to know that the customer exists, so the handler can check
+ * existence cheaply instead of folding a long history (SPEC §3: cost independent of history).
+ */
+export function decideLogInteraction(command: LogInteraction, customerExists: boolean): InteractionLogged[] {
+  const d = command.data;
+  if (!customerExists) throw new AggregateNotFound(streamIdOf('customer', d.customerId));
+  if (!d.subject.trim()) throw new InvalidInput('subject', 'must not be empty');
+  if (d.durationMinutes !== undefined) assertAmount('durationMinutes', d.durationMinutes);
+  return [{ type: 'InteractionLogged', data: { ...d }, occurredAt: command.occurredAt }];
+}
+
+export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEvent> = {
+  initialState: initialCustomerState,
+
+  decide(command, state) {
+    const { occurredAt } = command;
+    switch (command.type) {
+      case 'RegisterCustomer': {
+        const d = command.data;
+        rule(!state.exists, `customer-${d.customerId} already exists`, 'already-exists');
+        if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
+        if (!d.source.trim()) throw new InvalidInput('source', 'must not be empty');
+        return [{ type: 'CustomerRegistered', data: { ...d }, occurredAt }];
+      }
+      case 'UpdateCustomerProfile': {
+        const { customerId, ownerId, ...changes } = command.data;
+        mustExist(state, customerId);
+        if (changes.name !== undefined && !changes.name.trim()) throw new InvalidInput('name', 'must not be empty');
+        const changed: Record<string, unknown> = {};
+        for (const field of profileFields) {
+          const value = changes[field];
+          if (value !== undefined && JSON.stringify(value) !== JSON.stringify(state[field])) changed[field] = value;
+        }
+        const events: CustomerEvent[] = [];
+        if (Object.keys(changed).length > 0) {
+          events.push({ type: 'CustomerProfileUpdated', data: { customerId, ...changed }, occurredAt });
+        }
+        if (ownerId !== undefined && ownerId !== state.ownerId) {
+          events.push({ type: 'CustomerOwnerAssigned', data: { customerId, ownerId, previousOwnerId: state.ownerId }, occurredAt });
+        }
+        return events;
+      }
+      case 'AssignCustomerOwner': {
+        const { customerId, ownerId } = command.data;
+        mustExist(state, customerId);
+        if (ownerId === state.ownerId) return [];
+        return [{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId, previousOwnerId: state.ownerId }, occurredAt }];
+      }
+      case 'ChurnCustomer': {
+        const { customerId, reason } = command.data;
+        mustExist(state, customerId);
+        rule(state.status === 'active', `only an active customer can churn; customer-${customerId} is ${state.status}`, 'not-active');
+        if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
+        return [{ type: 'CustomerChurned', data: { customerId, reason }, occurredAt }];
+      }
+      case 'ReactivateCustomer': {
+        const { customerId, reason } = command.data;
+        mustExist(state, customerId);
+        rule(state.status === 'churned', `only a churned customer can be reactivated; customer-${customerId} is ${state.status}`, 'not-churned');
+        return [{ type: 'CustomerReactivated', data: reason === undefined ? { customerId } : { customerId, reason }, occurredAt }];
+      }
+      case 'RecordPurchase': {
+        const d = command.data;
+        mustExist(state, d.customerId);
+        assertAmount('amount', d.amount);
+        return [
+          { type: 'PurchaseRecorded', data: { ...d }, occurredAt },
+          ...acquired(state, occurredAt, { type: 'PurchaseRecorded', purchaseId: d.purchaseId }),
+        ];
+      }
+      case 'LogInteraction':
+        return decideLogInteraction(command, state.exists);
+      case 'AcquireCustomer': {
+        const { customerId, dealId } = command.data;
+        mustExist(state, customerId);
+        return acquired(state, occurredAt, { type: 'DealWon', dealId });
+      }
+      default: {
+        const unknown: never = command;
+        throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
+      }
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'CustomerRegistered': {
+        const { leadId, ...d } = event.data;
+        return { ...state, ...d, ...(leadId ? { leadId } : {}), exists: true, status: 'prospect', registeredAt: event.occurredAt };
+      }
+      case 'CustomerProfileUpdated': {
+        const { customerId: _id, ...changes } = event.data;
+        return { ...state, ...changes };
+      }
+      case 'CustomerOwnerAssigned':
+        return { ...state, ownerId: event.data.ownerId };
+      case 'CustomerAcquired':
+        return { ...state, status: state.status === 'churned' ? 'churned' : 'active', acquiredAt: event.occurredAt };
+      case 'CustomerChurned':
+        return { ...state, status: 'churned', churnedAt: event.occurredAt };
+      case 'CustomerReactivated':
+        return { ...state, status: 'active', churnedAt: undefined };
+      case 'PurchaseRecorded':
+        return {
+          ...state,
+          purchases: { count: state.purchases.count + 1, total: state.purchases.total + event.data.amount },
+        };
+      case 'InteractionLogged':
+        return { ...state, interactions: state.interactions + 1 };
+      default:
+        return state;
+    }
+  },
+};

@@ -1,0 +1,62 @@
+import type { DomainEvent } from '../common/decider';
+
+export const InteractionTypes = [
+  'call', 'email', 'meeting', 'note', 'sms', 'social', 'support-ticket', 'web-visit', 'form-submission',
+] as const;
+export type InteractionType = (typeof InteractionTypes)[number];
+export const InteractionDirections = ['inbound', 'outbound'] as const;
+export type InteractionDirection = (typeof InteractionDirections)[number];
+
+export interface CustomerProfile {
+  name: string;
+  email?: string;
+  phone?: string;
+  company?: string;
+  industry?: string;
+  region?: string;
+  attributes?: Record<string, unknown>;
+}
+
+export type CustomerRegistered = DomainEvent<'CustomerRegistered', CustomerProfile & {
+  customerId: string;
+  /** Acquisition channel; fixed at registration (CAC and churn group by it). */
+  source: string;
+  ownerId?: string;
+  leadId?: string;
+}>;
+export type CustomerProfileUpdated = DomainEvent<'CustomerProfileUpdated', Partial<CustomerProfile> & { customerId: string }>;
+export type CustomerOwnerAssigned = DomainEvent<'CustomerOwnerAssigned', { customerId: string; ownerId: string; previousOwnerId?: string }>;
+export type CustomerAcquired = DomainEvent<'CustomerAcquired', {
+  customerId: string;
+  channel: string;
+  /** What acquired the customer: the first won deal or the first purchase. */
+  trigger: { type: 'DealWon'; dealId: string } | { type: 'PurchaseRecorded'; purchaseId: string };
+}>;
+export type CustomerChurned = DomainEvent<'CustomerChurned', { customerId: string; reason: string }>;
+export type CustomerReactivated = DomainEvent<'CustomerReactivated', { customerId: string; reason?: string }>;
+export type PurchaseRecorded = DomainEvent<'PurchaseRecorded', {
+  customerId: string;
+  purchaseId: string;
+  amount: number;
+  description?: string;
+}>;
+export type InteractionLogged = DomainEvent<'InteractionLogged', {
+  customerId: string;
+  interactionId: string;
+  type: InteractionType;
+  direction: InteractionDirection;
+  subject: string;
+  outcome?: string;
+  durationMinutes?: number;
+  dealId?: string;
+}>;
+
+export type CustomerEvent =
+  | CustomerRegistered
+  | CustomerProfileUpdated
+  | CustomerOwnerAssigned
+  | CustomerAcquired
+  | CustomerChurned
+  | CustomerReactivated
+  | PurchaseRecorded
+  | InteractionLogged;

@@ -1,0 +1,137 @@
+import type { Decider } from '../common/decider';
+import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { assertAmount } from '../common/money';
+import { streamIdOf } from '../common/streams';
+import type { DealCommand } from './commands';
+import type { DealEvent } from './events';
+import { Pipeline, stageNames } from './pipeline';
+
+export type DealStatus = 'open' | 'won' | 'lost';
+
+export interface DealState {
+  exists: boolean;
+  dealId: string;
+  customerId: string;
+  title: string;
+  amount: number;
+  ownerId: string;
+  expectedCloseDate?: string;
+  source: string;
+  /** Current stage; `won` or `lost` once closed. */
+  stage: string;
+  status: DealStatus;
+  openedAt?: string;
+  stageEnteredAt?: string;
+  closedAt?: string;
+  lostReason?: string;
+}
+
+export const initialDealState = (): DealState => ({
+  exists: false,
+  dealId: '',
+  customerId: '',
+  title: '',
+  amount: 0,
+  ownerId: '',
+  source: '',
+  stage: '',
+  status: 'open',
+});
+
+function mustBeOpen(state: DealState, dealId: string): void {
+  if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
+  rule(state.status === 'open', `deal-${dealId} is ${state.status}; a closed deal accepts no change`, 'deal-closed');
+}
+
+function assertStage(pipeline: Pipeline, field: string, stage: string): void {
+  if (!stageNames(pipeline).includes(stage)) {
+    throw new BusinessRuleViolation(
+      `${field}: "${stage}" is not a stage of the pipeline (${stageNames(pipeline).join(', ')}); use /win or /lose to close`,
+      'unknown-stage',
+    );
+  }
+}
+
+function assertDate(field: string, value: string): void {
+  if (Number.isNaN(Date.parse(value))) throw new InvalidInput(field, 'must be an ISO 8601 date');
+}
+
+/** The deal decider is built for a pipeline configuration: stages must exist in it. */
+export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand, DealEvent> {
+  return {
+    initialState: initialDealState,
+
+    decide(command, state) {
+      const { occurredAt } = command;
+      switch (command.type) {
+        case 'OpenDeal': {
+          const d = command.data;
+          rule(!state.exists, `deal-${d.dealId} already exists`, 'already-exists');
+          if (!d.title.trim()) throw new InvalidInput('title', 'must not be empty');
+          assertAmount('amount', d.amount);
+          if (d.expectedCloseDate !== undefined) assertDate('expectedCloseDate', d.expectedCloseDate);
+          const stage = d.stage ?? pipeline.stages[0].name;
+          assertStage(pipeline, 'stage', stage);
+          return [{ type: 'DealOpened', data: { ...d, stage }, occurredAt }];
+        }
+        case 'ChangeDealStage': {
+          const { dealId, stage } = command.data;
+          mustBeOpen(state, dealId);
+          assertStage(pipeline, 'stage', stage);
+          rule(stage !== state.stage, `deal-${dealId} is already in stage "${stage}"`, 'same-stage');
+          return [{ type: 'DealStageChanged', data: { dealId, from: state.stage, to: stage }, occurredAt }];
+        }
+        case 'UpdateDeal': {
+          const { dealId, amount, expectedCloseDate } = command.data;
+          mustBeOpen(state, dealId);
+          const events: DealEvent[] = [];
+          if (amount !== undefined) {
+            assertAmount('amount', amount);
+            if (amount !== state.amount) events.push({ type: 'DealAmountChanged', data: { dealId, from: state.amount, to: amount }, occurredAt });
+          }
+          if (expectedCloseDate !== undefined) {
+            assertDate('expectedCloseDate', expectedCloseDate);
+            if (expectedCloseDate !== state.expectedCloseDate) {
+              events.push({ type: 'DealExpectedCloseDateChanged', data: { dealId, from: state.expectedCloseDate, to: expectedCloseDate }, occurredAt });
+            }
+          }
+          return events;
+        }
+        case 'WinDeal': {
+          const { dealId } = command.data;
+          mustBeOpen(state, dealId);
+          return [{ type: 'DealWon', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage }, occurredAt }];
+        }
+        case 'LoseDeal': {
+          const { dealId, reason } = command.data;
+          mustBeOpen(state, dealId);
+          if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
+          return [{ type: 'DealLost', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage, reason }, occurredAt }];
+        }
+        default: {
+          const unknown: never = command;
+          throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
+        }
+      }
+    },
+
+    evolve(state, event) {
+      switch (event.type) {
+        case 'DealOpened':
+          return { ...state, ...event.data, exists: true, status: 'open', openedAt: event.occurredAt, stageEnteredAt: event.occurredAt };
+        case 'DealStageChanged':
+          return { ...state, stage: event.data.to, stageEnteredAt: event.occurredAt };
+        case 'DealAmountChanged':
+          return { ...state, amount: event.data.to };
+        case 'DealExpectedCloseDateChanged':
+          return { ...state, expectedCloseDate: event.data.to };
+        case 'DealWon':
+          return { ...state, status: 'won', stage: 'won', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt };
+        case 'DealLost':
+          return { ...state, status: 'lost', stage: 'lost', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt, lostReason: event.data.reason };
+        default:
+          return state;
+      }
+    },
+  };
+}

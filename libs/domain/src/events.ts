@@ -1,0 +1,55 @@
+import type { CampaignEvent } from './campaign/events';
+import type { CustomerEvent } from './customer/events';
+import type { DealEvent } from './deal/events';
+import type { LeadEvent } from './lead/events';
+import type { TaskEvent } from './task/events';
+
+export type ChronicleEvent = CustomerEvent | LeadEvent | DealEvent | CampaignEvent | TaskEvent;
+export type ChronicleEventType = ChronicleEvent['type'];
+
+/** Current schema version per event type; bump it together with an upcaster for the old one. */
+export const schemaVersions: Record<ChronicleEventType, number> = {
+  CustomerRegistered: 1,
+  CustomerProfileUpdated: 1,
+  CustomerOwnerAssigned: 1,
+  CustomerAcquired: 1,
+  CustomerChurned: 1,
+  CustomerReactivated: 1,
+  PurchaseRecorded: 1,
+  InteractionLogged: 1,
+  LeadCaptured: 1,
+  LeadScored: 1,
+  LeadAssigned: 1,
+  LeadQualified: 1,
+  LeadDisqualified: 1,
+  LeadConverted: 1,
+  DealOpened: 1,
+  DealStageChanged: 1,
+  DealAmountChanged: 1,
+  DealExpectedCloseDateChanged: 1,
+  DealWon: 1,
+  DealLost: 1,
+  CampaignLaunched: 1,
+  SpendRecorded: 1,
+  TaskCreated: 1,
+  TaskCompleted: 1,
+};
+
+export const schemaVersionOf = (type: string): number => (schemaVersions as Record<string, number>)[type] ?? 1;
+
+/**
+ * Upcasters turn a stored payload of an old schema version into the current one on read;
+ * stored events are never rewritten (SPEC §6). Keyed by `<type>@<fromVersion>`.
+ */
+export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+export const upcasters: Record<string, Upcaster> = {};
+
+export function upcast(type: string, schemaVersion: number, data: unknown): { data: unknown; schemaVersion: number } {
+  let version = schemaVersion;
+  let current = data as Record<string, unknown>;
+  for (let step = upcasters[`${type}@${version}`]; step; step = upcasters[`${type}@${version}`]) {
+    current = step(current);
+    version += 1;
+  }
+  return { data: current, schemaVersion: version };
+}

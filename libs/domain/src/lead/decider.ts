@@ -1,0 +1,104 @@
+import type { Decider } from '../common/decider';
+import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { streamIdOf } from '../common/streams';
+import type { LeadCommand } from './commands';
+import type { LeadEvent } from './events';
+
+/** new → qualified → converted; new|qualified → disqualified. Converted and disqualified are final. */
+export type LeadStatus = 'new' | 'qualified' | 'disqualified' | 'converted';
+
+export interface LeadState {
+  exists: boolean;
+  leadId: string;
+  name: string;
+  email?: string;
+  source: string;
+  campaignId?: string;
+  attributes?: Record<string, unknown>;
+  ownerId?: string;
+  score?: number;
+  status: LeadStatus;
+  capturedAt?: string;
+  customerId?: string;
+}
+
+export const initialLeadState = (): LeadState => ({ exists: false, leadId: '', name: '', source: '', status: 'new' });
+
+function mustBeOpen(state: LeadState, leadId: string, action: string): void {
+  if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
+  rule(
+    state.status === 'new' || state.status === 'qualified',
+    `lead-${leadId} is ${state.status} and cannot be ${action}`,
+    `lead-${state.status}`,
+  );
+}
+
+export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
+  initialState: initialLeadState,
+
+  decide(command, state) {
+    const { occurredAt } = command;
+    switch (command.type) {
+      case 'CaptureLead': {
+        const d = command.data;
+        rule(!state.exists, `lead-${d.leadId} already exists`, 'already-exists');
+        if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
+        if (!d.source.trim()) throw new InvalidInput('source', 'must not be empty');
+        return [{ type: 'LeadCaptured', data: { ...d }, occurredAt }];
+      }
+      case 'ScoreLead': {
+        const { leadId, score, reasons } = command.data;
+        if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
+        if (!Number.isFinite(score)) throw new InvalidInput('score', 'must be a finite number');
+        return [{ type: 'LeadScored', data: { leadId, score, reasons }, occurredAt }];
+      }
+      case 'AssignLead': {
+        const { leadId, ownerId, strategy, reason } = command.data;
+        mustBeOpen(state, leadId, 'assigned');
+        if (ownerId === state.ownerId) return [];
+        const data = { leadId, ownerId, previousOwnerId: state.ownerId, strategy, reason };
+        return [{ type: 'LeadAssigned', data: JSON.parse(JSON.stringify(data)), occurredAt }];
+      }
+      case 'QualifyLead': {
+        const { leadId } = command.data;
+        mustBeOpen(state, leadId, 'qualified');
+        rule(state.status !== 'qualified', `lead-${leadId} is already qualified`, 'lead-qualified');
+        return [{ type: 'LeadQualified', data: { leadId }, occurredAt }];
+      }
+      case 'DisqualifyLead': {
+        const { leadId, reason } = command.data;
+        mustBeOpen(state, leadId, 'disqualified');
+        if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
+        return [{ type: 'LeadDisqualified', data: { leadId, reason }, occurredAt }];
+      }
+      case 'ConvertLead': {
+        const { leadId, customerId } = command.data;
+        mustBeOpen(state, leadId, 'converted');
+        return [{ type: 'LeadConverted', data: { leadId, customerId, source: state.source }, occurredAt }];
+      }
+      default: {
+        const unknown: never = command;
+        throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
+      }
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'LeadCaptured':
+        return { ...state, ...event.data, exists: true, status: 'new', capturedAt: event.occurredAt };
+      case 'LeadScored':
+        return { ...state, score: event.data.score };
+      case 'LeadAssigned':
+        return { ...state, ownerId: event.data.ownerId };
+      case 'LeadQualified':
+        return { ...state, status: 'qualified' };
+      case 'LeadDisqualified':
+        return { ...state, status: 'disqualified' };
+      case 'LeadConverted':
+        return { ...state, status: 'converted', customerId: event.data.customerId };
+      default:
+        return state;
+    }
+  },
+};

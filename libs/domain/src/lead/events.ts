@@ -1,0 +1,17 @@
+import type { DomainEvent } from '../common/decider';
+
+export type LeadCaptured = DomainEvent<'LeadCaptured', {
+  leadId: string;
+  name: string;
+  email?: string;
+  source: string;
+  campaignId?: string;
+  attributes?: Record<string, unknown>;
+}>;
+export type LeadScored = DomainEvent<'LeadScored', { leadId: string; score: number; reasons: string[] }>;
+export type LeadAssigned = DomainEvent<'LeadAssigned', { leadId: string; ownerId: string; previousOwnerId?: string; strategy?: string; reason?: string }>;
+export type LeadQualified = DomainEvent<'LeadQualified', { leadId: string }>;
+export type LeadDisqualified = DomainEvent<'LeadDisqualified', { leadId: string; reason: string }>;
+export type LeadConverted = DomainEvent<'LeadConverted', { leadId: string; customerId: string; source: string }>;
+
+export type LeadEvent = LeadCaptured | LeadScored | LeadAssigned | LeadQualified | LeadDisqualified | LeadConverted;

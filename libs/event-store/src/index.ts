@@ -1,0 +1,3 @@
+export * from './event-store';
+export * from './polling-subscription';
+export * from './sqlite/sqlite-event-store';
