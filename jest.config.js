@@ -18,6 +18,7 @@ const moduleNameMapper = {
   '^@chronicle/read-store$': '<rootDir>/libs/read-store/src',
   '^@chronicle/messaging$': '<rootDir>/libs/messaging/src',
   '^@chronicle/shared$': '<rootDir>/libs/shared/src',
+  '^@chronicle/commands$': '<rootDir>/libs/commands/src',
   '^@chronicle/projections$': '<rootDir>/projections',
 };
 const base = {

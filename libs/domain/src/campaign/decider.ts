@@ -1,8 +1,9 @@
 import type { Decider } from '../common/decider';
-import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
 import type { CampaignCommand } from './commands';
 import type { CampaignEvent } from './events';
+import { SpendCategories } from './events';
 
 export const UNATTRIBUTED = 'unattributed';
 const channelPattern = /^[a-z0-9][a-z0-9_.-]*$/;
@@ -38,7 +39,7 @@ export const campaignDecider: Decider<CampaignState, CampaignCommand, CampaignEv
     switch (command.type) {
       case 'LaunchCampaign': {
         const d = command.data;
-        rule(!state.exists, `campaign-${d.campaignId} already exists`, 'already-exists');
+        if (state.exists) throw new AggregateAlreadyExists(`campaign-${d.campaignId}`);
         if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
         assertChannel('channel', d.channel);
         if (d.budget !== undefined) assertAmount('budget', d.budget);
@@ -47,6 +48,7 @@ export const campaignDecider: Decider<CampaignState, CampaignCommand, CampaignEv
       case 'RecordSpend': {
         const d = command.data;
         assertAmount('amount', d.amount);
+        if (!SpendCategories.includes(d.category)) throw new InvalidInput('category', `must be one of ${SpendCategories.join(', ')}`);
         if (d.channel !== undefined) assertChannel('channel', d.channel);
         let channel: string | null = d.channel ?? null;
         if (d.campaignId !== undefined) {

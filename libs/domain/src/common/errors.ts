@@ -29,6 +29,13 @@ export class AggregateNotFound extends DomainError {
   }
 }
 
+/** The command would create an aggregate that already exists (HTTP 409). */
+export class AggregateAlreadyExists extends DomainError {
+  constructor(readonly streamId: string) {
+    super('conflict', `${streamId} already exists`, 'already-exists');
+  }
+}
+
 /** A command's input is malformed in a way only the domain can see (HTTP 400). */
 export class InvalidInput extends DomainError {
   constructor(

@@ -1,9 +1,10 @@
 import type { Decider } from '../common/decider';
-import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
 import { streamIdOf } from '../common/streams';
 import type { CustomerCommand, LogInteraction } from './commands';
 import type { CustomerAcquired, CustomerEvent, CustomerProfile, InteractionLogged } from './events';
+import { InteractionDirections, InteractionTypes } from './events';
 
 /** prospect: registered, never bought; active: acquired and not churned; churned. */
 export type CustomerStatus = 'prospect' | 'active' | 'churned';
@@ -50,6 +51,8 @@ function acquired(state: CustomerState, occurredAt: string, trigger: CustomerAcq
 export function decideLogInteraction(command: LogInteraction, customerExists: boolean): InteractionLogged[] {
   const d = command.data;
   if (!customerExists) throw new AggregateNotFound(streamIdOf('customer', d.customerId));
+  if (!InteractionTypes.includes(d.type)) throw new InvalidInput('type', `must be one of ${InteractionTypes.join(', ')}`);
+  if (!InteractionDirections.includes(d.direction)) throw new InvalidInput('direction', `must be one of ${InteractionDirections.join(', ')}`);
   if (!d.subject.trim()) throw new InvalidInput('subject', 'must not be empty');
   if (d.durationMinutes !== undefined) assertAmount('durationMinutes', d.durationMinutes);
   return [{ type: 'InteractionLogged', data: { ...d }, occurredAt: command.occurredAt }];
@@ -63,7 +66,7 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
     switch (command.type) {
       case 'RegisterCustomer': {
         const d = command.data;
-        rule(!state.exists, `customer-${d.customerId} already exists`, 'already-exists');
+        if (state.exists) throw new AggregateAlreadyExists(`customer-${d.customerId}`);
         if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
         if (!d.source.trim()) throw new InvalidInput('source', 'must not be empty');
         return [{ type: 'CustomerRegistered', data: { ...d }, occurredAt }];

@@ -1,7 +1,8 @@
 import type { Decider } from '../common/decider';
-import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
 import { streamIdOf } from '../common/streams';
+import { parseIsoDateTime } from '../common/time';
 import type { DealCommand } from './commands';
 import type { DealEvent } from './events';
 import { Pipeline, stageNames } from './pipeline';
@@ -53,7 +54,7 @@ function assertStage(pipeline: Pipeline, field: string, stage: string): void {
 }
 
 function assertDate(field: string, value: string): void {
-  if (Number.isNaN(Date.parse(value))) throw new InvalidInput(field, 'must be an ISO 8601 date');
+  if (Number.isNaN(parseIsoDateTime(value))) throw new InvalidInput(field, 'must be an ISO 8601 date');
 }
 
 /** The deal decider is built for a pipeline configuration: stages must exist in it. */
@@ -66,7 +67,7 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
       switch (command.type) {
         case 'OpenDeal': {
           const d = command.data;
-          rule(!state.exists, `deal-${d.dealId} already exists`, 'already-exists');
+          if (state.exists) throw new AggregateAlreadyExists(`deal-${d.dealId}`);
           if (!d.title.trim()) throw new InvalidInput('title', 'must not be empty');
           assertAmount('amount', d.amount);
           if (d.expectedCloseDate !== undefined) assertDate('expectedCloseDate', d.expectedCloseDate);

@@ -1,5 +1,5 @@
 import type { Decider } from '../common/decider';
-import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { streamIdOf } from '../common/streams';
 import type { LeadCommand } from './commands';
 import type { LeadEvent } from './events';
@@ -41,7 +41,7 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
     switch (command.type) {
       case 'CaptureLead': {
         const d = command.data;
-        rule(!state.exists, `lead-${d.leadId} already exists`, 'already-exists');
+        if (state.exists) throw new AggregateAlreadyExists(`lead-${d.leadId}`);
         if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
         if (!d.source.trim()) throw new InvalidInput('source', 'must not be empty');
         return [{ type: 'LeadCaptured', data: { ...d }, occurredAt }];

@@ -1,6 +1,7 @@
 import type { Decider } from '../common/decider';
-import { AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { streamIdOf } from '../common/streams';
+import { parseIsoDateTime } from '../common/time';
 import type { TaskCommand } from './commands';
 import type { TaskEvent } from './events';
 
@@ -28,9 +29,9 @@ export const taskDecider: Decider<TaskState, TaskCommand, TaskEvent> = {
     switch (command.type) {
       case 'CreateTask': {
         const d = command.data;
-        rule(!state.exists, `task-${d.taskId} already exists`, 'already-exists');
+        if (state.exists) throw new AggregateAlreadyExists(`task-${d.taskId}`);
         if (!d.subject.trim()) throw new InvalidInput('subject', 'must not be empty');
-        if (Number.isNaN(Date.parse(d.dueAt))) throw new InvalidInput('dueAt', 'must be an ISO 8601 date');
+        if (Number.isNaN(parseIsoDateTime(d.dueAt))) throw new InvalidInput('dueAt', 'must be an ISO 8601 date');
         return [{ type: 'TaskCreated', data: { ...d }, occurredAt }];
       }
       case 'CompleteTask': {

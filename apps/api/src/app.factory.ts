@@ -1,0 +1,70 @@
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { ChronicleConfig } from '@chronicle/shared';
+import { AppModule, ApiOptions } from './app.module';
+import { ApiKeyRegistry, resolveApiKeys } from './auth/api-keys';
+import { ErrorFilter } from './http/error.filter';
+import { validationPipe } from './http/validation';
+
+const TRACE_ID = /^[\x21-\x7e]{1,128}$/;
+const logLevels: Record<ChronicleConfig['logLevel'], LogLevel[] | false> = {
+  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
+  info: ['log', 'warn', 'error', 'fatal'],
+  warn: ['warn', 'error', 'fatal'],
+  error: ['error', 'fatal'],
+  silent: false,
+};
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Builds the HTTP app (used by main.ts, the e2e tests and the benchmark). */
+export async function createApp(
+  config: ChronicleConfig,
+  options: Partial<ApiOptions> & { announce?: (message: string) => void } = {},
+): Promise<NestFastifyApplication> {
+  const announce = options.announce ?? ((message: string) => process.stdout.write(`${message}\n`));
+  const keys = new ApiKeyRegistry(resolveApiKeys(config, announce));
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, keys, { processManagers: options.processManagers ?? true }),
+    adapter,
+    { logger: logLevels[config.logLevel] },
+  );
+
+  // Correlation and causation ids travel into every event's metadata and every error body.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      const r = request as typeof request & { correlationId?: string; causationId?: string };
+      for (const header of ['x-correlation-id', 'x-causation-id'] as const) {
+        const value = request.headers[header];
+        if (value !== undefined && (typeof value !== 'string' || !TRACE_ID.test(value))) {
+          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${header}: must be 1–128 visible ASCII characters` });
+        }
+      }
+      r.correlationId = (request.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
+      r.causationId = (request.headers['x-causation-id'] as string | undefined) ?? r.correlationId;
+      reply.header('x-correlation-id', r.correlationId);
+    });
+
+  app.useGlobalPipes(validationPipe);
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Chronicle')
+      .setDescription('Event-sourced CRM backend: commands append events; every change is kept with who, when and why.')
+      .setVersion('0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+  await app.init();
+  return app;
+}

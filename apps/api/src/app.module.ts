@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { CommandsModule } from '@chronicle/commands';
+import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyRegistry } from './auth/api-keys';
+import { CampaignsController } from './campaigns/campaigns.controller';
+import { CustomersController } from './customers/customers.controller';
+import { DealsController } from './deals/deals.controller';
+import { HealthController } from './health/health.controller';
+import { CommandSender } from './http/command-sender';
+import { IdempotencyInterceptor } from './http/idempotency.interceptor';
+import { LeadsController } from './leads/leads.controller';
+import { AggregateViews } from './streams/aggregate-views';
+import { StreamsController } from './streams/streams.controller';
+import { TasksController } from './tasks/tasks.controller';
+
+export interface ApiOptions {
+  /** Run the process managers in this process (the embedded default runs everything in one). */
+  processManagers: boolean;
+}
+
+/** Thin wiring of the HTTP app: controllers, the global guard and interceptor, and the modules behind them. */
+@Module({})
+export class AppModule {
+  static forRoot(config: ChronicleConfig, keys: ApiKeyRegistry, options: ApiOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [InfrastructureModule.forRoot(config), CommandsModule.forRoot({ processManagers: options.processManagers }), TerminusModule],
+      controllers: [CustomersController, LeadsController, DealsController, CampaignsController, TasksController, StreamsController, HealthController],
+      providers: [
+        { provide: ApiKeyRegistry, useValue: keys },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        CommandSender,
+        AggregateViews,
+      ],
+    };
+  }
+}

@@ -1,0 +1,90 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
+import { RequiresAccess } from '../auth/access';
+import { Context } from '../http/command-context.decorator';
+import { CommandResponse } from '../http/command-response';
+import { CommandSender, compact } from '../http/command-sender';
+import { AggregateViews } from '../streams/aggregate-views';
+import {
+  AsOfQuery,
+  ChurnCustomerDto,
+  LogInteractionDto,
+  ReactivateCustomerDto,
+  RecordPurchaseDto,
+  RegisterCustomerDto,
+  UpdateCustomerDto,
+} from './customer.dto';
+
+const Id = () => Param('id', new ParseUUIDPipe());
+
+@ApiTags('customers')
+@ApiBearerAuth()
+@Controller('customers')
+export class CustomersController {
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly views: AggregateViews,
+  ) {}
+
+  @Post()
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  register(@Body() dto: RegisterCustomerDto, @Context() context: CommandContext): Promise<CommandResult> {
+    const { id, occurredAt: _, source, ownerId, ...profile } = dto;
+    const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId: ownerId ?? context.actor });
+    return this.commands.send(new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Patch(':id')
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  update(@Id() customerId: string, @Body() dto: UpdateCustomerDto, @Context() context: CommandContext) {
+    const { occurredAt: _, expectedRevision: __, ...changes } = dto;
+    const data = compact({ customerId, ...changes });
+    return this.commands.send(new CustomerMessage({ type: 'UpdateCustomerProfile', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/churn')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  churn(@Id() customerId: string, @Body() dto: ChurnCustomerDto, @Context() context: CommandContext) {
+    const data = { customerId, reason: dto.reason };
+    return this.commands.send(new CustomerMessage({ type: 'ChurnCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/reactivate')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  reactivate(@Id() customerId: string, @Body() dto: ReactivateCustomerDto, @Context() context: CommandContext) {
+    const data = compact({ customerId, reason: dto.reason });
+    return this.commands.send(new CustomerMessage({ type: 'ReactivateCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/purchases')
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  purchase(@Id() customerId: string, @Body() dto: RecordPurchaseDto, @Context() context: CommandContext) {
+    const data = compact({ customerId, purchaseId: dto.id ?? randomUUID(), amount: dto.amount, description: dto.description });
+    return this.commands.send(new CustomerMessage({ type: 'RecordPurchase', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/interactions')
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  interaction(@Id() customerId: string, @Body() dto: LogInteractionDto, @Context() context: CommandContext) {
+    const { id, occurredAt: _, expectedRevision: __, ...interaction } = dto;
+    const data = compact({ customerId, interactionId: id ?? randomUUID(), ...interaction });
+    return this.commands.send(new CustomerMessage({ type: 'LogInteraction', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Get(':id')
+  @RequiresAccess('read')
+  async get(@Id() customerId: string, @Query() query: AsOfQuery) {
+    const view = await this.views.customer(customerId, query.asOf);
+    return { id: customerId, ...view };
+  }
+}

@@ -1,0 +1,74 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { CommandContext, DealMessage } from '@chronicle/commands';
+import { RequiresAccess } from '../auth/access';
+import { AsOfQuery } from '../customers/customer.dto';
+import { Context } from '../http/command-context.decorator';
+import { CommandResponse } from '../http/command-response';
+import { CommandSender, compact } from '../http/command-sender';
+import { AggregateViews } from '../streams/aggregate-views';
+import { ChangeStageDto, LoseDealDto, OpenDealDto, UpdateDealDto, WinDealDto } from './deal.dto';
+
+const Id = () => Param('id', new ParseUUIDPipe());
+
+@ApiTags('deals')
+@ApiBearerAuth()
+@Controller('deals')
+export class DealsController {
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly views: AggregateViews,
+  ) {}
+
+  @Post()
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  open(@Body() dto: OpenDealDto, @Context() context: CommandContext) {
+    const { id, occurredAt: _, ownerId, source, ...deal } = dto;
+    // An empty source is filled with the customer's by the handler.
+    const data = compact({ dealId: id ?? randomUUID(), ...deal, ownerId: ownerId ?? context.actor, source: source ?? '' });
+    return this.commands.send(new DealMessage({ type: 'OpenDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/stage')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  stage(@Id() dealId: string, @Body() dto: ChangeStageDto, @Context() context: CommandContext) {
+    const data = { dealId, stage: dto.stage };
+    return this.commands.send(new DealMessage({ type: 'ChangeDealStage', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Patch(':id')
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  update(@Id() dealId: string, @Body() dto: UpdateDealDto, @Context() context: CommandContext) {
+    const data = compact({ dealId, amount: dto.amount, expectedCloseDate: dto.expectedCloseDate });
+    return this.commands.send(new DealMessage({ type: 'UpdateDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/win')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  win(@Id() dealId: string, @Body() dto: WinDealDto, @Context() context: CommandContext) {
+    return this.commands.send(new DealMessage({ type: 'WinDeal', data: { dealId }, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/lose')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  lose(@Id() dealId: string, @Body() dto: LoseDealDto, @Context() context: CommandContext) {
+    const data = { dealId, reason: dto.reason };
+    return this.commands.send(new DealMessage({ type: 'LoseDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Get(':id')
+  @RequiresAccess('read')
+  async get(@Id() dealId: string, @Query() query: AsOfQuery) {
+    const view = await this.views.dealView(dealId, query.asOf);
+    return { id: dealId, ...view };
+  }
+}

@@ -1,0 +1,44 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { DomainError } from '@chronicle/domain';
+import { WrongExpectedRevisionError } from '@chronicle/event-store';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+
+const statusByKind = { rule: 422, 'not-found': 404, conflict: 409, invalid: 400 } as const;
+
+/**
+ * The one place errors become HTTP: domain errors by kind, concurrency conflicts as 409,
+ * framework errors as they are. Anything else is a 500 with no internals in the body.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<AuthenticatedRequest>();
+    const correlationId = request.correlationId;
+    const send = (statusCode: number, body: Record<string, unknown>) =>
+      void reply.status(statusCode).send({ ...body, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', correlationId });
+
+    if (exception instanceof DomainError) {
+      return send(statusByKind[exception.kind], { message: exception.message, code: exception.code });
+    }
+    if (exception instanceof WrongExpectedRevisionError) {
+      return send(409, { message: exception.message, code: 'wrong-expected-revision', currentRevision: exception.actual });
+    }
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      const body = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
+      return send(exception.getStatus(), body);
+    }
+    // Fastify's own errors (bad JSON, wrong content type, body too large) carry a 4xx statusCode.
+    const status = (exception as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return send(status, { message: (exception as Error).message });
+    }
+    this.logger.error(`${request.method} ${request.url} correlationId=${correlationId}: ${(exception as Error)?.stack ?? exception}`);
+    return send(500, { message: 'internal error; the correlation id identifies it in the logs' });
+  }
+}

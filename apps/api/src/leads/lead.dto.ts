@@ -1,0 +1,28 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { CreateCommandDto, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
+
+export class CaptureLeadDto extends CreateCommandDto {
+  @ApiProperty({ example: 'Grace Hopper' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(NAME_MAX) email?: string;
+  @ApiProperty({ description: 'Where the lead came from (slug)', example: 'webinar' }) @IsSlug() @MaxLength(64) source!: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() campaignId?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() attributes?: Record<string, unknown>;
+}
+
+export class QualifyLeadDto extends RevisionedCommandDto {}
+
+export class DisqualifyLeadDto extends RevisionedCommandDto {
+  @ApiProperty({ example: 'no budget' }) @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) reason!: string;
+}
+
+export class ConvertLeadDto extends RevisionedCommandDto {
+  @ApiPropertyOptional({ description: 'An existing customer to convert into; a new customer is registered from the lead when absent' })
+  @IsOptional()
+  @IsUUID()
+  customerId?: string;
+}
+
+export class AssignLeadDto extends RevisionedCommandDto {
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId!: string;
+}

@@ -1,0 +1,62 @@
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { CommandContext, LeadMessage } from '@chronicle/commands';
+import { RequiresAccess } from '../auth/access';
+import { Context } from '../http/command-context.decorator';
+import { CommandResponse } from '../http/command-response';
+import { CommandSender, compact } from '../http/command-sender';
+import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, QualifyLeadDto } from './lead.dto';
+
+const Id = () => Param('id', new ParseUUIDPipe());
+
+@ApiTags('leads')
+@ApiBearerAuth()
+@Controller('leads')
+export class LeadsController {
+  constructor(private readonly commands: CommandSender) {}
+
+  @Post()
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  capture(@Body() dto: CaptureLeadDto, @Context() context: CommandContext) {
+    const { id, occurredAt: _, ...lead } = dto;
+    const data = compact({ leadId: id ?? randomUUID(), ...lead });
+    return this.commands.send(new LeadMessage({ type: 'CaptureLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/qualify')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  qualify(@Id() leadId: string, @Body() dto: QualifyLeadDto, @Context() context: CommandContext) {
+    return this.commands.send(new LeadMessage({ type: 'QualifyLead', data: { leadId }, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/disqualify')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  disqualify(@Id() leadId: string, @Body() dto: DisqualifyLeadDto, @Context() context: CommandContext) {
+    const data = { leadId, reason: dto.reason };
+    return this.commands.send(new LeadMessage({ type: 'DisqualifyLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/convert')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse, description: 'The lead; the customer it became is `customer-<customerId>` in its audit trail' })
+  convert(@Id() leadId: string, @Body() dto: ConvertLeadDto, @Context() context: CommandContext) {
+    const data = { leadId, customerId: dto.customerId ?? randomUUID() };
+    return this.commands.send(new LeadMessage({ type: 'ConvertLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/assign')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  assign(@Id() leadId: string, @Body() dto: AssignLeadDto, @Context() context: CommandContext) {
+    const data = { leadId, ownerId: dto.ownerId, strategy: 'manual' };
+    return this.commands.send(new LeadMessage({ type: 'AssignLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@chronicle/shared';
+import { createApp } from './app.factory';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  const url = await app.getUrl();
+  process.stdout.write(
+    `Chronicle is listening on ${url} (event store: ${config.eventStore}, data: ${config.dataDir})\n` +
+      `  OpenAPI: ${url}/docs   health: ${url}/health\n`,
+  );
+}
+
+main().catch((error) => {
+  process.stderr.write(`Chronicle failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

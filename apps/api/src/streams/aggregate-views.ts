@@ -1,0 +1,58 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { customerDecider, dealDecider, DomainEvent, fold, Pipeline } from '@chronicle/domain';
+import type { EventStore, RecordedEvent } from '@chronicle/event-store';
+import { toDomainEvent } from '@chronicle/commands';
+import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
+
+export interface AggregateView<S> {
+  streamId: string;
+  /** Revision of the last event folded. */
+  revision: number;
+  asOf: string | null;
+  state: S;
+}
+
+/**
+ * State folded straight from the stream, optionally up to an instant of business time
+ * (`?asOf=`): the events that occurred at or before it, in stream order (bi-temporal).
+ */
+@Injectable()
+export class AggregateViews {
+  private readonly deal;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PIPELINE) pipeline: Pipeline,
+  ) {
+    this.deal = dealDecider(pipeline);
+  }
+
+  customer(id: string, asOf?: string) {
+    return this.view(`customer-${id}`, customerDecider, asOf);
+  }
+
+  dealView(id: string, asOf?: string) {
+    return this.view(`deal-${id}`, this.deal, asOf);
+  }
+
+  private async view<S extends { exists: boolean }, E extends DomainEvent>(
+    streamId: string,
+    decider: { initialState(): S; evolve(s: S, e: E): S },
+    asOf?: string,
+  ): Promise<AggregateView<Omit<S, 'exists'>>> {
+    const limit = asOf === undefined ? undefined : Date.parse(asOf);
+    const events = (await this.store.readStream(streamId)).filter(
+      (e: RecordedEvent) => limit === undefined || Date.parse(e.occurredAt) <= limit,
+    );
+    const { exists, ...state } = fold(decider, events.map((e) => toDomainEvent<E>(e)));
+    if (!exists) {
+      throw new NotFoundException(asOf === undefined ? `${streamId} does not exist` : `${streamId} did not exist at ${asOf}`);
+    }
+    return {
+      streamId,
+      revision: events[events.length - 1].streamRevision,
+      asOf: asOf === undefined ? null : new Date(limit!).toISOString(),
+      state,
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { CommandContext, TaskMessage } from '@chronicle/commands';
+import { RequiresAccess } from '../auth/access';
+import { Context } from '../http/command-context.decorator';
+import { CommandResponse } from '../http/command-response';
+import { CommandSender, compact, isoInstant } from '../http/command-sender';
+import { CompleteTaskDto, CreateTaskDto } from './task.dto';
+
+@ApiTags('tasks')
+@ApiBearerAuth()
+@Controller('tasks')
+export class TasksController {
+  constructor(private readonly commands: CommandSender) {}
+
+  @Post()
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  create(@Body() dto: CreateTaskDto, @Context() context: CommandContext) {
+    const { id, occurredAt: _, ownerId, dueAt, ...task } = dto;
+    const data = compact({ taskId: id ?? randomUUID(), ownerId: ownerId ?? context.actor, dueAt: isoInstant('dueAt', dueAt), ...task });
+    return this.commands.send(new TaskMessage({ type: 'CreateTask', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @RequiresAccess('write')
+  @ApiOkResponse({ type: CommandResponse })
+  complete(@Param('id', new ParseUUIDPipe()) taskId: string, @Body() dto: CompleteTaskDto, @Context() context: CommandContext) {
+    const data = compact({ taskId, outcome: dto.outcome });
+    return this.commands.send(new TaskMessage({ type: 'CompleteTask', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+}

@@ -1,0 +1,25 @@
+/** Who sent a command and why: becomes the metadata of every event it appends (SPEC §3). */
+export interface CommandContext {
+  actor: string;
+  correlationId: string;
+  causationId: string;
+  /** From `If-Match` or `expectedRevision`: the revision the client last saw; a mismatch is a 409. */
+  expectedRevision?: number;
+  /**
+   * Seed for deterministic event ids (an idempotency key, or the id of the event a process
+   * manager reacts to): a retried append with the same ids is recognised by the store.
+   */
+  idSeed?: string;
+  /** Extra metadata stored with every event (e.g. the idempotency key). */
+  metadata?: Record<string, unknown>;
+}
+
+/** What every write route returns. */
+export interface CommandResult {
+  id: string;
+  streamId: string;
+  /** The stream's revision after the command. */
+  revision: number;
+  /** Global position of the last event written (pass as `?minPosition=` for read-your-writes). */
+  position: number;
+}

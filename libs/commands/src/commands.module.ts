@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { EventStore } from '@chronicle/event-store';
+import { EVENT_STORE } from '@chronicle/shared';
+import { CommandExecutor } from './command-executor';
+import { CampaignHandler } from './handlers/campaign.handler';
+import { CustomerHandler } from './handlers/customer.handler';
+import { DealHandler } from './handlers/deal.handler';
+import { LeadHandler } from './handlers/lead.handler';
+import { TaskHandler } from './handlers/task.handler';
+import { AcquisitionProcessManager, PROCESS_MANAGERS_ENABLED } from './process-managers/acquisition.process-manager';
+
+/** The write side: CommandBus handlers per aggregate, and (optionally) the process managers. */
+@Module({})
+export class CommandsModule {
+  static forRoot(options: { processManagers: boolean }): DynamicModule {
+    return {
+      module: CommandsModule,
+      imports: [CqrsModule.forRoot()],
+      providers: [
+        { provide: CommandExecutor, useFactory: (store: EventStore) => new CommandExecutor(store), inject: [EVENT_STORE] },
+        { provide: PROCESS_MANAGERS_ENABLED, useValue: options.processManagers },
+        CustomerHandler,
+        LeadHandler,
+        DealHandler,
+        CampaignHandler,
+        TaskHandler,
+        AcquisitionProcessManager,
+      ],
+      exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager],
+    };
+  }
+}

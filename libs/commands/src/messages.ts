@@ -1,0 +1,21 @@
+import { Command } from '@nestjs/cqrs';
+import type { CampaignCommand, CustomerCommand, DealCommand, LeadCommand, TaskCommand } from '@chronicle/domain';
+import type { CommandContext, CommandResult } from './command-context';
+
+/**
+ * One CommandBus message per aggregate: the domain command plus who sent it. Handlers are found
+ * by class, so each aggregate has its own class.
+ */
+abstract class AggregateMessage<C> extends Command<CommandResult> {
+  constructor(
+    readonly command: C,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+export class CustomerMessage extends AggregateMessage<CustomerCommand> {}
+export class LeadMessage extends AggregateMessage<LeadCommand> {}
+export class DealMessage extends AggregateMessage<DealCommand> {}
+export class CampaignMessage extends AggregateMessage<CampaignCommand> {}
+export class TaskMessage extends AggregateMessage<TaskCommand> {}

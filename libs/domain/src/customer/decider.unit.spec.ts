@@ -1,0 +1,434 @@
+import { fold } from '../common/decider';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
+import { DeciderSpecification } from '../testing/decider-specification';
+import type { LogInteraction } from './commands';
+import { customerDecider, decideLogInteraction } from './decider';
+import type { CustomerAcquired, CustomerEvent, CustomerRegistered, PurchaseRecorded } from './events';
+
+const spec = DeciderSpecification.for(customerDecider);
+
+const customerId = 'c-1';
+const registeredAt = '2024-01-10T09:00:00.000Z';
+const t1 = '2024-02-01T10:00:00.000Z';
+const t2 = '2024-03-01T11:00:00.000Z';
+const t3 = '2024-04-01T12:00:00.000Z';
+const t4 = '2024-05-01T13:00:00.000Z';
+
+const registered: CustomerRegistered = {
+  type: 'CustomerRegistered',
+  data: {
+    customerId,
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    company: 'Analytical Engines',
+    source: 'referral',
+    ownerId: 'u-1',
+    attributes: { tier: 'gold' },
+  },
+  occurredAt: registeredAt,
+};
+
+const purchaseRecorded = (purchaseId: string, amount: number, occurredAt: string): PurchaseRecorded => ({
+  type: 'PurchaseRecorded',
+  data: { customerId, purchaseId, amount },
+  occurredAt,
+});
+
+const acquiredByPurchase = (purchaseId: string, occurredAt: string): CustomerAcquired => ({
+  type: 'CustomerAcquired',
+  data: { customerId, channel: 'referral', trigger: { type: 'PurchaseRecorded', purchaseId } },
+  occurredAt,
+});
+
+const acquiredByDeal = (dealId: string, occurredAt: string): CustomerAcquired => ({
+  type: 'CustomerAcquired',
+  data: { customerId, channel: 'referral', trigger: { type: 'DealWon', dealId } },
+  occurredAt,
+});
+
+const churned: CustomerEvent = { type: 'CustomerChurned', data: { customerId, reason: 'price' }, occurredAt: t2 };
+const reactivated: CustomerEvent = { type: 'CustomerReactivated', data: { customerId }, occurredAt: t3 };
+
+/** Registered and acquired by a first purchase: an active customer. */
+const activeCustomer: CustomerEvent[] = [registered, purchaseRecorded('p-1', 100, t1), acquiredByPurchase('p-1', t1)];
+const churnedCustomer: CustomerEvent[] = [...activeCustomer, churned];
+
+const invalidAmounts: Array<[string, number]> = [['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-1', -1]];
+
+describe('customer decider', () => {
+  describe('RegisterCustomer', () => {
+    it('registers a new customer with its whole profile and source', () =>
+      spec
+        .given([])
+        .when({
+          type: 'RegisterCustomer',
+          data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 1', company: 'Analytical Engines', industry: 'computing', region: 'emea', source: 'referral', ownerId: 'u-1', leadId: 'l-1', attributes: { tier: 'gold' } },
+          occurredAt: registeredAt,
+        })
+        .then([
+          {
+            type: 'CustomerRegistered',
+            data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 1', company: 'Analytical Engines', industry: 'computing', region: 'emea', source: 'referral', ownerId: 'u-1', leadId: 'l-1', attributes: { tier: 'gold' } },
+            occurredAt: registeredAt,
+          },
+        ]));
+
+    it('rejects registering a customer that already exists', () =>
+      spec
+        .given([registered])
+        .when({ type: 'RegisterCustomer', data: { customerId, name: 'Ada', source: 'referral' }, occurredAt: t1 })
+        .thenThrows(AggregateAlreadyExists, `customer-${customerId} already exists`));
+
+    it('rejects an empty name', () =>
+      spec
+        .given([])
+        .when({ type: 'RegisterCustomer', data: { customerId, name: '  ', source: 'referral' }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'name'));
+
+    it('rejects an empty source', () =>
+      spec
+        .given([])
+        .when({ type: 'RegisterCustomer', data: { customerId, name: 'Ada', source: '' }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'source'));
+  });
+
+  describe('UpdateCustomerProfile', () => {
+    it('emits only the fields that changed', () =>
+      spec
+        .given([registered])
+        .when({
+          type: 'UpdateCustomerProfile',
+          data: { customerId, name: 'Ada Lovelace', email: 'ada@lovelace.org', company: 'Analytical Engines', region: 'emea', attributes: { tier: 'gold' } },
+          occurredAt: t1,
+        })
+        .then([{ type: 'CustomerProfileUpdated', data: { customerId, email: 'ada@lovelace.org', region: 'emea' }, occurredAt: t1 }]));
+
+    it('sees a changed attributes object as a change', () =>
+      spec
+        .given([registered])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, attributes: { tier: 'platinum' } }, occurredAt: t1 })
+        .then([{ type: 'CustomerProfileUpdated', data: { customerId, attributes: { tier: 'platinum' } }, occurredAt: t1 }]));
+
+    it('emits CustomerOwnerAssigned when the owner changes', () =>
+      spec
+        .given([registered])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, ownerId: 'u-2' }, occurredAt: t1 })
+        .then([{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }]));
+
+    it('emits the profile change and then the owner change together', () =>
+      spec
+        .given([registered])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, name: 'Augusta Ada King', ownerId: 'u-2' }, occurredAt: t1 })
+        .then([
+          { type: 'CustomerProfileUpdated', data: { customerId, name: 'Augusta Ada King' }, occurredAt: t1 },
+          { type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 },
+        ]));
+
+    it('emits nothing when nothing changes', () =>
+      spec
+        .given([registered])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', ownerId: 'u-1', attributes: { tier: 'gold' } }, occurredAt: t1 })
+        .thenNothing());
+
+    it('compares against the folded profile, including earlier updates and owner changes', () =>
+      spec
+        .given([
+          registered,
+          { type: 'CustomerProfileUpdated', data: { customerId, email: 'ada@lovelace.org' }, occurredAt: t1 },
+          { type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 },
+        ])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, email: 'ada@lovelace.org', ownerId: 'u-2' }, occurredAt: t2 })
+        .thenNothing());
+
+    it('rejects an empty name', () =>
+      spec
+        .given([registered])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, name: ' ' }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'name'));
+
+    it('rejects updating a customer that does not exist', () =>
+      spec
+        .given([])
+        .when({ type: 'UpdateCustomerProfile', data: { customerId, name: 'Ada' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound, `customer-${customerId} does not exist`));
+  });
+
+  describe('AssignCustomerOwner', () => {
+    it('assigns a new owner, naming the previous one', () =>
+      spec
+        .given([registered])
+        .when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'u-2' }, occurredAt: t1 })
+        .then([{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }]));
+
+    it('assigns a first owner to a customer that had none', () =>
+      spec
+        .given([{ ...registered, data: { customerId, name: 'Ada', source: 'referral' } }])
+        .when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'u-2' }, occurredAt: t1 })
+        .then([{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2' }, occurredAt: t1 }]));
+
+    it('emits nothing when the customer already has that owner', () =>
+      spec
+        .given([registered, { type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }])
+        .when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'u-2' }, occurredAt: t2 })
+        .thenNothing());
+
+    it('rejects a customer that does not exist', () =>
+      spec
+        .given([])
+        .when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'u-2' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound));
+  });
+
+  describe('ChurnCustomer', () => {
+    it('churns an active customer', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'price' }, occurredAt: t2 })
+        .then([{ type: 'CustomerChurned', data: { customerId, reason: 'price' }, occurredAt: t2 }]));
+
+    it('rejects churning a prospect (never acquired)', () =>
+      spec
+        .given([registered])
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'price' }, occurredAt: t2 })
+        .thenThrows(BusinessRuleViolation, /only an active customer can churn.*prospect/));
+
+    it('rejects churning an already churned customer', () =>
+      spec
+        .given(churnedCustomer)
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'again' }, occurredAt: t3 })
+        .thenThrows(BusinessRuleViolation, /only an active customer can churn.*churned/));
+
+    it('churns again after a reactivation', () =>
+      spec
+        .given([...churnedCustomer, reactivated])
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'support' }, occurredAt: t4 })
+        .then([{ type: 'CustomerChurned', data: { customerId, reason: 'support' }, occurredAt: t4 }]));
+
+    it('rejects an empty reason', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: '' }, occurredAt: t2 })
+        .thenThrows(InvalidInput, (e) => e.field === 'reason'));
+
+    it('rejects a customer that does not exist', () =>
+      spec
+        .given([])
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'price' }, occurredAt: t2 })
+        .thenThrows(AggregateNotFound));
+  });
+
+  describe('ReactivateCustomer', () => {
+    it('reactivates a churned customer, with a reason', () =>
+      spec
+        .given(churnedCustomer)
+        .when({ type: 'ReactivateCustomer', data: { customerId, reason: 'new contract' }, occurredAt: t3 })
+        .then([{ type: 'CustomerReactivated', data: { customerId, reason: 'new contract' }, occurredAt: t3 }]));
+
+    it('reactivates a churned customer without a reason', () =>
+      spec
+        .given(churnedCustomer)
+        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t3 })
+        .then([{ type: 'CustomerReactivated', data: { customerId }, occurredAt: t3 }]));
+
+    it('rejects reactivating an active customer', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t3 })
+        .thenThrows(BusinessRuleViolation, /only a churned customer can be reactivated.*active/));
+
+    it('rejects reactivating a prospect', () =>
+      spec
+        .given([registered])
+        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t3 })
+        .thenThrows(BusinessRuleViolation, /only a churned customer can be reactivated.*prospect/));
+
+    it('rejects reactivating twice', () =>
+      spec
+        .given([...churnedCustomer, reactivated])
+        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t4 })
+        .thenThrows(BusinessRuleViolation, /only a churned customer/));
+
+    it('rejects a customer that does not exist', () =>
+      spec
+        .given([])
+        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t3 })
+        .thenThrows(AggregateNotFound));
+  });
+
+  describe('RecordPurchase', () => {
+    it('acquires the customer on the first purchase, with its source as channel and the purchase time', () =>
+      spec
+        .given([registered])
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-1', amount: 250.5, description: 'starter plan' }, occurredAt: t1 })
+        .then([
+          { type: 'PurchaseRecorded', data: { customerId, purchaseId: 'p-1', amount: 250.5, description: 'starter plan' }, occurredAt: t1 },
+          { type: 'CustomerAcquired', data: { customerId, channel: 'referral', trigger: { type: 'PurchaseRecorded', purchaseId: 'p-1' } }, occurredAt: t1 },
+        ]));
+
+    it('does not acquire the customer again on a second purchase', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-2', amount: 80 }, occurredAt: t2 })
+        .then([purchaseRecorded('p-2', 80, t2)]));
+
+    it('does not acquire a customer already acquired by a won deal', () =>
+      spec
+        .given([registered, acquiredByDeal('d-1', t1)])
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-1', amount: 80 }, occurredAt: t2 })
+        .then([purchaseRecorded('p-1', 80, t2)]));
+
+    it('does not re-acquire a churned customer', () =>
+      spec
+        .given(churnedCustomer)
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-2', amount: 10 }, occurredAt: t3 })
+        .then([purchaseRecorded('p-2', 10, t3)]));
+
+    it('accepts an amount of 0', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-2', amount: 0 }, occurredAt: t2 })
+        .then([purchaseRecorded('p-2', 0, t2)]));
+
+    it.each(invalidAmounts)('rejects an amount of %s', (_label, amount) =>
+      spec
+        .given([registered])
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-1', amount }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'amount' && /finite number ≥ 0/.test(e.message)));
+
+    it('rejects a customer that does not exist', () =>
+      spec
+        .given([])
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-1', amount: 10 }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound, `customer-${customerId}`));
+  });
+
+  describe('LogInteraction', () => {
+    const logCall = (data: Partial<LogInteraction['data']> = {}): LogInteraction => ({
+      type: 'LogInteraction',
+      data: { customerId, interactionId: 'i-1', type: 'call', direction: 'outbound', subject: 'Renewal', outcome: 'interested', durationMinutes: 15, dealId: 'd-1', ...data },
+      occurredAt: t1,
+    });
+
+    it('logs an interaction with all its details', () =>
+      spec
+        .given([registered])
+        .when(logCall())
+        .then([
+          {
+            type: 'InteractionLogged',
+            data: { customerId, interactionId: 'i-1', type: 'call', direction: 'outbound', subject: 'Renewal', outcome: 'interested', durationMinutes: 15, dealId: 'd-1' },
+            occurredAt: t1,
+          },
+        ]));
+
+    it('accepts a duration of 0 minutes', () =>
+      spec
+        .given([registered])
+        .when(logCall({ type: 'note', durationMinutes: 0 }))
+        .then([{ type: 'InteractionLogged', data: { ...logCall().data, type: 'note', durationMinutes: 0 }, occurredAt: t1 }]));
+
+    it.each(invalidAmounts)('rejects durationMinutes of %s', (_label, durationMinutes) =>
+      spec
+        .given([registered])
+        .when(logCall({ durationMinutes }))
+        .thenThrows(InvalidInput, (e) => e.field === 'durationMinutes'));
+
+    it('rejects an empty subject', () =>
+      spec
+        .given([registered])
+        .when(logCall({ subject: ' ' }))
+        .thenThrows(InvalidInput, (e) => e.field === 'subject'));
+
+    it('rejects an unknown interaction type', () =>
+      spec
+        .given([registered])
+        .when(logCall({ type: 'carrier-pigeon' as never }))
+        .thenThrows(InvalidInput, (e) => e.field === 'type'));
+
+    it('rejects an unknown direction', () =>
+      spec
+        .given([registered])
+        .when(logCall({ direction: 'sideways' as never }))
+        .thenThrows(InvalidInput, (e) => e.field === 'direction'));
+
+    it('rejects a customer that does not exist', () =>
+      spec
+        .given([])
+        .when(logCall())
+        .thenThrows(AggregateNotFound, `customer-${customerId}`));
+
+    describe('decideLogInteraction (needs only the existence of the customer, not its history)', () => {
+      it('logs the interaction when the customer exists', () => {
+        expect(decideLogInteraction(logCall(), true)).toEqual([{ type: 'InteractionLogged', data: logCall().data, occurredAt: t1 }]);
+      });
+
+      it('rejects a customer that does not exist', () => {
+        expect(() => decideLogInteraction(logCall(), false)).toThrow(AggregateNotFound);
+      });
+
+      it('decides exactly as the full decider does on a folded history', () => {
+        const history = [...activeCustomer, ...Array.from({ length: 50 }, (_, i) => purchaseRecorded(`p-${i + 2}`, 1, t2))];
+        expect(decideLogInteraction(logCall(), true)).toEqual(customerDecider.decide(logCall(), fold(customerDecider, history)));
+      });
+    });
+  });
+
+  describe('AcquireCustomer (sent when the first deal is won)', () => {
+    it('acquires a prospect, with its source as channel and the won deal as trigger', () =>
+      spec
+        .given([registered])
+        .when({ type: 'AcquireCustomer', data: { customerId, dealId: 'd-1' }, occurredAt: t1 })
+        .then([acquiredByDeal('d-1', t1)]));
+
+    it('emits nothing when the customer was already acquired by a deal', () =>
+      spec
+        .given([registered, acquiredByDeal('d-1', t1)])
+        .when({ type: 'AcquireCustomer', data: { customerId, dealId: 'd-2' }, occurredAt: t2 })
+        .thenNothing());
+
+    it('emits nothing when the customer was already acquired by a purchase', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'AcquireCustomer', data: { customerId, dealId: 'd-1' }, occurredAt: t2 })
+        .thenNothing());
+
+    it('rejects a customer that does not exist', () =>
+      spec
+        .given([])
+        .when({ type: 'AcquireCustomer', data: { customerId, dealId: 'd-1' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound));
+  });
+
+  describe('evolve', () => {
+    it('walks prospect → active → churned → active (reactivated) and keeps the dates', () => {
+      const afterRegistration = fold(customerDecider, [registered]);
+      expect(afterRegistration).toMatchObject({ exists: true, status: 'prospect', registeredAt, source: 'referral', ownerId: 'u-1' });
+      expect(afterRegistration.acquiredAt).toBeUndefined();
+
+      const afterAcquisition = fold(customerDecider, activeCustomer);
+      expect(afterAcquisition).toMatchObject({ status: 'active', acquiredAt: t1, purchases: { count: 1, total: 100 } });
+
+      const afterChurn = fold(customerDecider, churnedCustomer);
+      expect(afterChurn).toMatchObject({ status: 'churned', churnedAt: t2, acquiredAt: t1 });
+
+      const afterReactivation = fold(customerDecider, [...churnedCustomer, reactivated]);
+      expect(afterReactivation).toMatchObject({ status: 'active', acquiredAt: t1 });
+      expect(afterReactivation.churnedAt).toBeUndefined();
+    });
+
+    it('counts purchases and interactions', () => {
+      const state = fold(customerDecider, [
+        ...activeCustomer,
+        purchaseRecorded('p-2', 50.25, t2),
+        { type: 'InteractionLogged', data: { customerId, interactionId: 'i-1', type: 'email', direction: 'inbound', subject: 'Hi' }, occurredAt: t2 },
+        { type: 'InteractionLogged', data: { customerId, interactionId: 'i-2', type: 'call', direction: 'outbound', subject: 'Hi' }, occurredAt: t3 },
+      ]);
+      expect(state.purchases).toEqual({ count: 2, total: 150.25 });
+      expect(state.interactions).toBe(2);
+    });
+
+    it('keeps the lead a customer was converted from', () => {
+      expect(fold(customerDecider, [{ ...registered, data: { ...registered.data, leadId: 'l-1' } }]).leadId).toBe('l-1');
+    });
+  });
+});

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defaultPipeline, Pipeline, validatePipeline } from '@chronicle/domain';
+
+export const Roles = ['admin', 'manager', 'rep', 'analyst', 'service'] as const;
+export type Role = (typeof Roles)[number];
+
+export interface ApiKeyConfig {
+  key: string;
+  actor: string;
+  role: Role;
+}
+
+export interface ChronicleConfig {
+  eventStore: 'sqlite' | 'eventstoredb';
+  eventStoreUrl?: string;
+  readStore: 'embedded' | 'mongodb';
+  mongoUrl?: string;
+  /** Empty: the Kafka relay is off. */
+  kafkaBrokers: string[];
+  dataDir: string;
+  host: string;
+  port: number;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** Keys from API_KEYS / API_KEYS_FILE; empty means "generate one into DATA_DIR" (embedded default). */
+  apiKeys: ApiKeyConfig[];
+  pipeline: Pipeline;
+  currency: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`Invalid configuration: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name}="${value}" must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function parseApiKey(entry: unknown, where: string): ApiKeyConfig {
+  const e = entry as Partial<ApiKeyConfig>;
+  if (!e || typeof e.key !== 'string' || e.key.length < 16) throw new ConfigError(`${where}.key must be a string of at least 16 characters`);
+  if (typeof e.actor !== 'string' || !e.actor.trim()) throw new ConfigError(`${where}.actor must be a non-empty string`);
+  if (!Roles.includes(e.role as Role)) throw new ConfigError(`${where}.role must be one of ${Roles.join(', ')}`);
+  return { key: e.key, actor: e.actor, role: e.role as Role };
+}
+
+/** API_KEYS="<key>:<actor>:<role>,…" and/or API_KEYS_FILE (a JSON array of {key, actor, role}). */
+export function parseApiKeys(env: NodeJS.ProcessEnv): ApiKeyConfig[] {
+  const keys: ApiKeyConfig[] = [];
+  const inline = env.API_KEYS?.trim();
+  if (inline) {
+    inline.split(',').forEach((item, i) => {
+      const [key, actor, role] = item.trim().split(':');
+      keys.push(parseApiKey({ key, actor, role }, `API_KEYS[${i}]`));
+    });
+  }
+  const file = env.API_KEYS_FILE?.trim();
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`API_KEYS_FILE="${file}" cannot be read as JSON (${(error as Error).message})`);
+    }
+    if (!Array.isArray(parsed)) throw new ConfigError(`API_KEYS_FILE="${file}" must hold a JSON array of {key, actor, role}`);
+    parsed.forEach((entry, i) => keys.push(parseApiKey(entry, `API_KEYS_FILE[${i}]`)));
+  }
+  return keys;
+}
+
+function loadPipeline(env: NodeJS.ProcessEnv): Pipeline {
+  const file = env.PIPELINE_FILE?.trim();
+  if (!file) return defaultPipeline;
+  try {
+    return validatePipeline(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    throw new ConfigError(`PIPELINE_FILE="${file}": ${(error as Error).message}`);
+  }
+}
+
+/** Reads and validates the environment; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfig {
+  const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite');
+  const readStore = oneOf(env, 'READ_STORE', ['embedded', 'mongodb'] as const, 'embedded');
+  const eventStoreUrl = env.EVENTSTORE_URL?.trim() || undefined;
+  const mongoUrl = env.MONGO_URL?.trim() || undefined;
+  if (eventStore === 'eventstoredb' && !eventStoreUrl) throw new ConfigError('EVENT_STORE=eventstoredb needs EVENTSTORE_URL (e.g. esdb://localhost:2113?tls=false)');
+  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreUrl)) throw new ConfigError(`EVENTSTORE_URL="${eventStoreUrl}" must start with esdb:// or esdb+discover://`);
+  if (readStore === 'mongodb' && !mongoUrl) throw new ConfigError('READ_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
+  if (mongoUrl && !/^mongodb(\+srv)?:\/\//.test(mongoUrl)) throw new ConfigError(`MONGO_URL="${mongoUrl}" must start with mongodb://`);
+
+  const kafkaBrokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of kafkaBrokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS entry "${broker}" must be host:port`);
+  }
+
+  const portText = env.PORT?.trim() || '3000';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT="${portText}" must be an integer between 0 and 65535`);
+
+  const currency = env.CURRENCY?.trim() || 'USD';
+  if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError(`CURRENCY="${currency}" must be a 3-letter ISO 4217 code`);
+
+  return {
+    eventStore,
+    eventStoreUrl,
+    readStore,
+    mongoUrl,
+    kafkaBrokers,
+    dataDir: resolve(env.DATA_DIR?.trim() || 'data'),
+    host: env.HOST?.trim() || '127.0.0.1',
+    port,
+    sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
+    apiKeys: parseApiKeys(env),
+    pipeline: loadPipeline(env),
+    currency,
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+  };
+}

@@ -1,0 +1,35 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { join } from 'node:path';
+import type { EventStore } from '@chronicle/event-store';
+import type { ChronicleConfig } from './config';
+import { createEventStore } from './event-store.factory';
+import { SqliteStateStore } from './state-store';
+import { CONFIG, EVENT_STORE, PIPELINE, STATE_STORE } from './tokens';
+
+/** Thin wiring: the configuration and the adapters behind the ports, chosen by configuration. */
+@Global()
+@Module({})
+export class InfrastructureModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    @Inject(STATE_STORE) private readonly stateStore: SqliteStateStore,
+  ) {}
+
+  static forRoot(config: ChronicleConfig): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: PIPELINE, useValue: config.pipeline },
+        { provide: EVENT_STORE, useFactory: () => createEventStore(config) },
+        { provide: STATE_STORE, useFactory: () => new SqliteStateStore(join(config.dataDir, 'state.db')) },
+      ],
+      exports: [CONFIG, PIPELINE, EVENT_STORE, STATE_STORE],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.eventStore.close();
+    this.stateStore.close();
+  }
+}

@@ -1,0 +1,5 @@
+/** Injection tokens for the ports, so Nest modules wire adapters without knowing which. */
+export const CONFIG = Symbol('ChronicleConfig');
+export const EVENT_STORE = Symbol('EventStore');
+export const STATE_STORE = Symbol('StateStore');
+export const PIPELINE = Symbol('Pipeline');
