@@ -19,6 +19,8 @@ export interface CustomerState extends CustomerProfile {
   registeredAt?: string;
   acquiredAt?: string;
   churnedAt?: string;
+  /** Business time of the last lifecycle change (acquired, churned, reactivated). */
+  lifecycleAt?: string;
   purchases: { count: number; total: number };
   interactions: number;
 }
@@ -34,6 +36,18 @@ export const initialCustomerState = (): CustomerState => ({
 });
 
 const profileFields = ['name', 'email', 'phone', 'company', 'industry', 'region', 'attributes'] as const;
+
+/**
+ * Lifecycle changes must not go back in business time: a customer cannot churn before the
+ * acquisition or reactivation that made them active. This keeps "active at t" well defined.
+ */
+function inOrder(state: CustomerState, occurredAt: string): void {
+  rule(
+    state.lifecycleAt === undefined || Date.parse(occurredAt) >= Date.parse(state.lifecycleAt),
+    `occurredAt ${occurredAt} is before the customer's last lifecycle change (${state.lifecycleAt})`,
+    'out-of-order',
+  );
+}
 
 function mustExist(state: CustomerState, customerId: string): void {
   if (!state.exists) throw new AggregateNotFound(streamIdOf('customer', customerId));
@@ -99,6 +113,7 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         const { customerId, reason } = command.data;
         mustExist(state, customerId);
         rule(state.status === 'active', `only an active customer can churn; customer-${customerId} is ${state.status}`, 'not-active');
+        inOrder(state, occurredAt);
         if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
         return [{ type: 'CustomerChurned', data: { customerId, reason }, occurredAt }];
       }
@@ -106,6 +121,7 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         const { customerId, reason } = command.data;
         mustExist(state, customerId);
         rule(state.status === 'churned', `only a churned customer can be reactivated; customer-${customerId} is ${state.status}`, 'not-churned');
+        inOrder(state, occurredAt);
         return [{ type: 'CustomerReactivated', data: reason === undefined ? { customerId } : { customerId, reason }, occurredAt }];
       }
       case 'RecordPurchase': {
@@ -144,11 +160,11 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
       case 'CustomerOwnerAssigned':
         return { ...state, ownerId: event.data.ownerId };
       case 'CustomerAcquired':
-        return { ...state, status: state.status === 'churned' ? 'churned' : 'active', acquiredAt: event.occurredAt };
+        return { ...state, status: state.status === 'churned' ? 'churned' : 'active', acquiredAt: event.occurredAt, lifecycleAt: event.occurredAt };
       case 'CustomerChurned':
-        return { ...state, status: 'churned', churnedAt: event.occurredAt };
+        return { ...state, status: 'churned', churnedAt: event.occurredAt, lifecycleAt: event.occurredAt };
       case 'CustomerReactivated':
-        return { ...state, status: 'active', churnedAt: undefined };
+        return { ...state, status: 'active', churnedAt: undefined, lifecycleAt: event.occurredAt };
       case 'PurchaseRecorded':
         return {
           ...state,

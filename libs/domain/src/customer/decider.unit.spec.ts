@@ -204,6 +204,18 @@ describe('customer decider', () => {
         .when({ type: 'ChurnCustomer', data: { customerId, reason: 'support' }, occurredAt: t4 })
         .then([{ type: 'CustomerChurned', data: { customerId, reason: 'support' }, occurredAt: t4 }]));
 
+    it('rejects a churn dated before the acquisition (lifecycle is ordered in business time)', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'price' }, occurredAt: registeredAt })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order'));
+
+    it('accepts a churn at the very instant of the acquisition', () =>
+      spec
+        .given(activeCustomer)
+        .when({ type: 'ChurnCustomer', data: { customerId, reason: 'price' }, occurredAt: t1 })
+        .then([{ type: 'CustomerChurned', data: { customerId, reason: 'price' }, occurredAt: t1 }]));
+
     it('rejects an empty reason', () =>
       spec
         .given(activeCustomer)
@@ -218,6 +230,12 @@ describe('customer decider', () => {
   });
 
   describe('ReactivateCustomer', () => {
+    it('rejects a reactivation dated before the churn', () =>
+      spec
+        .given(churnedCustomer)
+        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t1 })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order'));
+
     it('reactivates a churned customer, with a reason', () =>
       spec
         .given(churnedCustomer)

@@ -25,6 +25,8 @@ export interface DealState {
   stageEnteredAt?: string;
   closedAt?: string;
   lostReason?: string;
+  /** Business time of the deal's last event: a deal's history is ordered in business time. */
+  lastOccurredAt?: string;
 }
 
 export const initialDealState = (): DealState => ({
@@ -39,9 +41,15 @@ export const initialDealState = (): DealState => ({
   status: 'open',
 });
 
-function mustBeOpen(state: DealState, dealId: string): void {
+function mustBeOpen(state: DealState, dealId: string, occurredAt: string): void {
   if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
   rule(state.status === 'open', `deal-${dealId} is ${state.status}; a closed deal accepts no change`, 'deal-closed');
+  // Stage durations and "as of" views need a deal's events in business-time order.
+  rule(
+    state.lastOccurredAt === undefined || Date.parse(occurredAt) >= Date.parse(state.lastOccurredAt),
+    `occurredAt ${occurredAt} is before the deal's last change (${state.lastOccurredAt})`,
+    'out-of-order',
+  );
 }
 
 function assertStage(pipeline: Pipeline, field: string, stage: string): void {
@@ -77,14 +85,14 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
         }
         case 'ChangeDealStage': {
           const { dealId, stage } = command.data;
-          mustBeOpen(state, dealId);
+          mustBeOpen(state, dealId, occurredAt);
           assertStage(pipeline, 'stage', stage);
           rule(stage !== state.stage, `deal-${dealId} is already in stage "${stage}"`, 'same-stage');
           return [{ type: 'DealStageChanged', data: { dealId, from: state.stage, to: stage }, occurredAt }];
         }
         case 'UpdateDeal': {
           const { dealId, amount, expectedCloseDate } = command.data;
-          mustBeOpen(state, dealId);
+          mustBeOpen(state, dealId, occurredAt);
           const events: DealEvent[] = [];
           if (amount !== undefined) {
             assertAmount('amount', amount);
@@ -100,12 +108,12 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
         }
         case 'WinDeal': {
           const { dealId } = command.data;
-          mustBeOpen(state, dealId);
+          mustBeOpen(state, dealId, occurredAt);
           return [{ type: 'DealWon', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage }, occurredAt }];
         }
         case 'LoseDeal': {
           const { dealId, reason } = command.data;
-          mustBeOpen(state, dealId);
+          mustBeOpen(state, dealId, occurredAt);
           if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
           return [{ type: 'DealLost', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage, reason }, occurredAt }];
         }
@@ -116,7 +124,8 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
       }
     },
 
-    evolve(state, event) {
+    evolve(previous, event) {
+      const state = { ...previous, lastOccurredAt: event.occurredAt };
       switch (event.type) {
         case 'DealOpened':
           return { ...state, ...event.data, exists: true, status: 'open', openedAt: event.occurredAt, stageEnteredAt: event.occurredAt };

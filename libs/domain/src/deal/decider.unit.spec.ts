@@ -33,6 +33,25 @@ const lost: DealEvent = { type: 'DealLost', data: { dealId, customerId, amount: 
 const invalidAmounts: Array<[string, number]> = [['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-1', -1]];
 
 describe('deal decider (default pipeline)', () => {
+  describe("a deal's history is ordered in business time", () => {
+    it('rejects a stage change dated before the last change', () =>
+      spec
+        .given([opened, toProposal])
+        .when({ type: 'ChangeDealStage', data: { dealId, stage: 'negotiation' }, occurredAt: openedAt })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order'));
+
+    it('rejects an amount change or a win dated before the opening', () => {
+      spec.given([opened]).when({ type: 'UpdateDeal', data: { dealId, amount: 5 }, occurredAt: '2023-12-31T00:00:00.000Z' }).thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+      spec.given([opened]).when({ type: 'WinDeal', data: { dealId }, occurredAt: '2023-12-31T00:00:00.000Z' }).thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+    });
+
+    it('accepts a change at the same instant as the last one', () =>
+      spec
+        .given([opened, toProposal])
+        .when({ type: 'ChangeDealStage', data: { dealId, stage: 'negotiation' }, occurredAt: t1 })
+        .then([{ type: 'DealStageChanged', data: { dealId, from: 'proposal', to: 'negotiation' }, occurredAt: t1 }]));
+  });
+
   describe('OpenDeal', () => {
     it('opens a deal in the first stage of the pipeline by default', () =>
       spec.given([]).when(openDeal()).then([opened]));
