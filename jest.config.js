@@ -19,6 +19,7 @@ const moduleNameMapper = {
   '^@chronicle/messaging$': '<rootDir>/libs/messaging/src',
   '^@chronicle/shared$': '<rootDir>/libs/shared/src',
   '^@chronicle/commands$': '<rootDir>/libs/commands/src',
+  '^@chronicle/projector$': '<rootDir>/libs/projector/src',
   '^@chronicle/projections$': '<rootDir>/projections',
 };
 const base = {
