@@ -1,3 +1,4 @@
 export * from './event-store';
 export * from './polling-subscription';
 export * from './sqlite/sqlite-event-store';
+export * from './eventstoredb/eventstoredb-event-store';

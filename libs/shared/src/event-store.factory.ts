@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { upcast } from '@chronicle/domain';
-import { EventStore, SqliteEventStore } from '@chronicle/event-store';
+import { EventStore, EventStoreDbEventStore, SqliteEventStore } from '@chronicle/event-store';
 import type { ChronicleConfig } from './config';
 
 /** Picks the event-store adapter named by EVENT_STORE. */
@@ -9,6 +9,6 @@ export function createEventStore(config: ChronicleConfig): EventStore {
     case 'sqlite':
       return new SqliteEventStore({ filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, upcast });
     case 'eventstoredb':
-      throw new Error('EVENT_STORE=eventstoredb is not available in this build');
+      return new EventStoreDbEventStore({ connectionString: config.eventStoreUrl!, upcast });
   }
 }
