@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommandsModule } from '@chronicle/commands';
+import { ProjectorModule } from '@chronicle/projector';
+import { projections, reports } from '@chronicle/projections';
 import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
@@ -12,6 +14,10 @@ import { HealthController } from './health/health.controller';
 import { CommandSender } from './http/command-sender';
 import { IdempotencyInterceptor } from './http/idempotency.interceptor';
 import { LeadsController } from './leads/leads.controller';
+import { ProjectionsController } from './projections/projections.controller';
+import { MinPositionInterceptor } from './read/min-position.interceptor';
+import { ReportsController } from './reports/reports.controller';
+import { REPORTS, RunReportHandler } from './reports/run-report.query';
 import { AggregateViews } from './streams/aggregate-views';
 import { StreamsController } from './streams/streams.controller';
 import { TasksController } from './tasks/tasks.controller';
@@ -19,6 +25,8 @@ import { TasksController } from './tasks/tasks.controller';
 export interface ApiOptions {
   /** Run the process managers in this process (the embedded default runs everything in one). */
   processManagers: boolean;
+  /** Run the projector in this process (the embedded default does; with apps/projector it runs apart). */
+  projector: boolean;
 }
 
 /** Thin wiring of the HTTP app: controllers, the global guard and interceptor, and the modules behind them. */
@@ -27,12 +35,30 @@ export class AppModule {
   static forRoot(config: ChronicleConfig, keys: ApiKeyRegistry, options: ApiOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfrastructureModule.forRoot(config), CommandsModule.forRoot({ processManagers: options.processManagers }), TerminusModule],
-      controllers: [CustomersController, LeadsController, DealsController, CampaignsController, TasksController, StreamsController, HealthController],
+      imports: [
+        InfrastructureModule.forRoot(config),
+        CommandsModule.forRoot({ processManagers: options.processManagers }),
+        ProjectorModule.forRoot({ projections, run: options.projector }),
+        TerminusModule,
+      ],
+      controllers: [
+        CustomersController,
+        LeadsController,
+        DealsController,
+        CampaignsController,
+        TasksController,
+        StreamsController,
+        ReportsController,
+        ProjectionsController,
+        HealthController,
+      ],
       providers: [
         { provide: ApiKeyRegistry, useValue: keys },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
+        { provide: REPORTS, useValue: reports },
+        RunReportHandler,
         CommandSender,
         AggregateViews,
       ],

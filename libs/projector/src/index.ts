@@ -6,3 +6,4 @@ export * from './runner';
 export * from './slot';
 export * from './status';
 export * from './unit-of-work';
+export * from './nest/projector.module';

@@ -123,13 +123,14 @@ export class ReadModels {
   }
 
   private async lowestCheckpoint(fresh: boolean): Promise<number> {
-    if (this.projector) {
-      const checkpoints = Object.values(this.projector.checkpoints());
-      return checkpoints.length ? Math.min(...checkpoints) : 0;
+    // Only serving generations count: a projection still being built answers 503 anyway.
+    let live: number[];
+    if (this.projector) live = Object.values(this.projector.checkpoints());
+    else {
+      const statuses = await this.statuses(fresh);
+      live = this.projectionNames.flatMap((n) => statuses.get(liveId(n))?.checkpoint ?? []);
     }
-    const statuses = await this.statuses(fresh);
-    const live = this.projectionNames.map((n) => statuses.get(liveId(n))?.checkpoint ?? 0);
-    return live.length ? Math.min(...live) : 0;
+    return live.length ? Math.min(...live) : Number.MAX_SAFE_INTEGER;
   }
 
   private async statuses(fresh = false): Promise<Map<string, SlotStatus>> {

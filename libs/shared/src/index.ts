@@ -1,5 +1,6 @@
 export * from './config';
 export * from './event-store.factory';
+export * from './read-store.factory';
 export * from './infrastructure.module';
 export * from './state-store';
 export * from './tokens';

@@ -3,3 +3,4 @@ export const CONFIG = Symbol('ChronicleConfig');
 export const EVENT_STORE = Symbol('EventStore');
 export const STATE_STORE = Symbol('StateStore');
 export const PIPELINE = Symbol('Pipeline');
+export const READ_STORE = Symbol('ReadStore');

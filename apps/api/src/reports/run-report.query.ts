@@ -1,0 +1,37 @@
+import { Inject, NotFoundException } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import type { Pipeline } from '@chronicle/domain';
+import { ReadModels } from '@chronicle/projector';
+import { ReportDefinition } from '@chronicle/projections';
+import { PIPELINE } from '@chronicle/shared';
+import { ReportQuery, resolveReportParams } from './report-params';
+
+export const REPORTS = Symbol('Reports');
+
+export class RunReport extends Query<unknown> {
+  constructor(
+    readonly name: string,
+    readonly query: ReportQuery,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(RunReport)
+export class RunReportHandler implements IQueryHandler<RunReport> {
+  private readonly byName: Map<string, ReportDefinition>;
+
+  constructor(
+    @Inject(REPORTS) reports: ReportDefinition[],
+    private readonly readModels: ReadModels,
+    @Inject(PIPELINE) private readonly pipeline: Pipeline,
+  ) {
+    this.byName = new Map(reports.map((r) => [r.name, r]));
+  }
+
+  async execute({ name, query }: RunReport): Promise<unknown> {
+    const report = this.byName.get(name);
+    if (!report) throw new NotFoundException(`no report "${name}"; reports: ${[...this.byName.keys()].sort().join(', ')}`);
+    return report.run(resolveReportParams(report, query), { readModels: this.readModels, pipeline: this.pipeline });
+  }
+}

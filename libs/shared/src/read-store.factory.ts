@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+import { EmbeddedReadStore, ReadStore } from '@chronicle/read-store';
+import type { ChronicleConfig } from './config';
+
+/** Picks the read-store adapter named by READ_STORE. */
+export async function createReadStore(config: ChronicleConfig): Promise<ReadStore> {
+  switch (config.readStore) {
+    case 'embedded':
+      return new EmbeddedReadStore(join(config.dataDir, 'read-models.db'));
+    case 'mongodb':
+      throw new Error('READ_STORE=mongodb is not available in this build');
+  }
+}
