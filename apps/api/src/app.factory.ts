@@ -19,6 +19,22 @@ const logLevels: Record<ChronicleConfig['logLevel'], LogLevel[] | false> = {
 };
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const MAX_BODY_DEPTH = 32;
+
+/** Nesting depth of a parsed JSON value (a scalar is 0), counted without recursion and up to `limit` + 1. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    const level = depth + 1;
+    if (level > max) max = level;
+    if (max > limit) return max;
+    for (const child of Object.values(current as object)) stack.push([child, level]);
+  }
+  return max;
+}
 
 /** Builds the HTTP app (used by main.ts, the e2e tests and the benchmark). */
 export async function createApp(
@@ -29,7 +45,7 @@ export async function createApp(
   const keys = new ApiKeyRegistry(resolveApiKeys(config, announce));
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, keys, { processManagers: options.processManagers ?? true }),
+    AppModule.forRoot(config, keys, { processManagers: options.processManagers ?? true, projector: options.projector ?? true }),
     adapter,
     { logger: logLevels[config.logLevel] },
   );
@@ -49,6 +65,20 @@ export async function createApp(
       r.correlationId = (request.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
       r.causationId = (request.headers['x-causation-id'] as string | undefined) ?? r.correlationId;
       reply.header('x-correlation-id', r.correlationId);
+    });
+
+  // A JSON body nested deeper than any command needs is refused before anything walks it
+  // recursively (the idempotency hash, class-transformer): such a body would overflow the stack.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preValidation', async (request, reply) => {
+      if (nestingDepth(request.body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+        const r = request as typeof request & { correlationId?: string };
+        return reply
+          .code(400)
+          .send({ statusCode: 400, error: 'Bad Request', message: `body: must not be nested more than ${MAX_BODY_DEPTH} levels deep`, correlationId: r.correlationId });
+      }
     });
 
   app.useGlobalPipes(validationPipe);

@@ -33,14 +33,42 @@ export const toDomainEvent = <E extends DomainEvent>(event: RecordedEvent): E =>
  * load → fold → decide → append with the expected revision (Emmett's handleCommand). Without an
  * explicit expected revision from the client, a conflict is retried on fresh state; with one,
  * the conflict goes back to the client as a 409.
+ *
+ * Commands on one stream run one after the other in this process: otherwise N concurrent commands
+ * would all decide on the same state, one append per group commit would win and the others would
+ * burn their retries (50 at once left 44 of them with a 409 they never asked for). Conflicts with
+ * other processes are still retried.
  */
 export class CommandExecutor {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly store: EventStore,
     private readonly maxRetries = 5,
   ) {}
 
-  async execute<S, C extends Command, E extends DomainEvent>(
+  execute<S, C extends Command, E extends DomainEvent>(
+    decider: Decider<S, C, E>,
+    streamId: string,
+    command: C,
+    context: CommandContext,
+  ): Promise<Execution<S>> {
+    return this.serialized(streamId, () => this.decideAndAppend(decider, streamId, command, context));
+  }
+
+  private async serialized<T>(streamId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(streamId);
+    const run = previous ? previous.then(work, work) : work();
+    const tail = run.catch(() => undefined);
+    this.queues.set(streamId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.queues.get(streamId) === tail) this.queues.delete(streamId);
+    }
+  }
+
+  private async decideAndAppend<S, C extends Command, E extends DomainEvent>(
     decider: Decider<S, C, E>,
     streamId: string,
     command: C,

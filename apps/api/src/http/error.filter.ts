@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { DomainError } from '@chronicle/domain';
 import { WrongExpectedRevisionError } from '@chronicle/event-store';
+import { ProjectionNotReadyError, ReadYourWritesTimeoutError } from '@chronicle/projector';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 
 const statusByKind = { rule: 422, 'not-found': 404, conflict: 409, invalid: 400 } as const;
@@ -27,6 +28,10 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof WrongExpectedRevisionError) {
       return send(409, { message: exception.message, code: 'wrong-expected-revision', currentRevision: exception.actual });
+    }
+    if (exception instanceof ProjectionNotReadyError || exception instanceof ReadYourWritesTimeoutError) {
+      reply.header('Retry-After', '1');
+      return send(503, { message: exception.message });
     }
     if (exception instanceof HttpException) {
       const response = exception.getResponse();

@@ -1,4 +1,5 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 
 interface FieldProblem {
   field: string;
@@ -13,6 +14,17 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   });
 }
 
+const declared = new WeakMap<Function, Set<string>>();
+/** The properties a DTO class declares validation rules for (its whitelist). */
+function declaredProperties(metatype: Function): Set<string> {
+  let names = declared.get(metatype);
+  if (!names) {
+    names = new Set(getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false).map((m) => m.propertyName));
+    declared.set(metatype, names);
+  }
+  return names;
+}
+
 /**
  * DTO validation: unknown fields are rejected, and the 400 names every field at fault, e.g.
  * `amount: amount must not be less than 0`.
@@ -22,6 +34,22 @@ class DtoValidationPipe extends ValidationPipe {
     // A body must be a JSON object; an absent body counts as {} (e.g. POST /deals/:id/win).
     if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'body: must be a JSON object' });
+    }
+    if (metadata.type === 'body' && value !== undefined) {
+      const fields: FieldProblem[] = [];
+      const dto = metadata.metatype;
+      const known = dto && ![Object, String, Number, Boolean, Array].includes(dto as never) ? declaredProperties(dto) : undefined;
+      for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
+        // class-transformer silently skips some keys ("constructor", "prototype", "toString", …), so the
+        // whitelist would never see them: every key the DTO does not declare is refused here.
+        if (known && !known.has(field)) fields.push({ field, problems: [`property ${field} should not exist`] });
+        // An optional field is either absent or valid; null is neither (it would skip the field's validators).
+        else if (v === null) fields.push({ field, problems: [`${field} must not be null`] });
+      }
+      if (fields.length > 0) {
+        const message = fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ');
+        throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message, fields });
+      }
     }
     return super.transform(value, metadata);
   }

@@ -1,5 +1,5 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { customerDecider, dealDecider, DomainEvent, fold, Pipeline } from '@chronicle/domain';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { customerDecider, dealDecider, DomainEvent, fold, parseIsoDateTime, Pipeline } from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { toDomainEvent } from '@chronicle/commands';
 import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
@@ -40,7 +40,9 @@ export class AggregateViews {
     decider: { initialState(): S; evolve(s: S, e: E): S },
     asOf?: string,
   ): Promise<AggregateView<Omit<S, 'exists'>>> {
-    const limit = asOf === undefined ? undefined : Date.parse(asOf);
+    // Read as the domain reads business time: a date-time without offset is UTC, never the server's zone.
+    const limit = asOf === undefined ? undefined : parseIsoDateTime(asOf);
+    if (Number.isNaN(limit)) throw new BadRequestException('asOf: must be an ISO 8601 date or date-time');
     const events = (await this.store.readStream(streamId)).filter(
       (e: RecordedEvent) => limit === undefined || Date.parse(e.occurredAt) <= limit,
     );
