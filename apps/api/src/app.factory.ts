@@ -45,7 +45,10 @@ export async function createApp(
   const keys = new ApiKeyRegistry(resolveApiKeys(config, announce));
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, keys, { processManagers: options.processManagers ?? true, projector: options.projector ?? true }),
+    AppModule.forRoot(config, keys, {
+      processManagers: options.processManagers ?? config.runProjector,
+      projector: options.projector ?? config.runProjector,
+    }),
     adapter,
     { logger: logLevels[config.logLevel] },
   );

@@ -27,6 +27,8 @@ export interface ChronicleConfig {
   pipeline: Pipeline;
   currency: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Run the projector and process managers inside the API process (the embedded default); false when apps/projector runs apart. */
+  runProjector: boolean;
 }
 
 export class ConfigError extends Error {
@@ -124,5 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     pipeline: loadPipeline(env),
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    runProjector: oneOf(env, 'RUN_PROJECTOR', ['true', 'false'] as const, 'true') === 'true',
   };
 }

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '@chronicle/shared';
+import { ProjectorAppModule } from './projector-app.module';
+
+/** Runs the projections (and process managers) apart from the API: set RUN_PROJECTOR=false on the API then. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await NestFactory.createApplicationContext(ProjectorAppModule.forRoot(config), {
+    logger: config.logLevel === 'silent' ? false : ['log', 'warn', 'error', 'fatal'],
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  process.stdout.write(`Chronicle projector running (event store: ${config.eventStore}, read store: ${config.readStore})\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`Chronicle projector failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

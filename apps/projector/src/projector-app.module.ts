@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CommandsModule } from '@chronicle/commands';
+import { ProjectorModule } from '@chronicle/projector';
+import { projections } from '@chronicle/projections';
+import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
+
+/** The projector process: projections and process managers over the event store's feed, no HTTP. */
+@Module({})
+export class ProjectorAppModule {
+  static forRoot(config: ChronicleConfig): DynamicModule {
+    return {
+      module: ProjectorAppModule,
+      imports: [
+        InfrastructureModule.forRoot(config),
+        CommandsModule.forRoot({ processManagers: true }),
+        ProjectorModule.forRoot({ projections, run: true }),
+      ],
+    };
+  }
+}
