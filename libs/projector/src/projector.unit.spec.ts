@@ -110,4 +110,30 @@ describe('Projector', () => {
     await until(async () => !(await reads.listCollections()).includes('counter.counts.g1'));
     await projector.stop();
   });
+
+  it('a projection added later is built from the whole history on the next start, the others staying live', async () => {
+    for (let i = 0; i < 40; i++) await events.append(`a-${i % 4}`, [newEvent()]);
+    const first = new Projector(events, reads, [counter(1)]);
+    await first.start();
+    await new ReadModels(reads, events, ['counter'], first).waitFor(40);
+    await first.stop();
+
+    const streams: Projection = {
+      name: 'streams',
+      version: 1,
+      collections: ['seen'],
+      apply: (event, ctx) => ctx.put('seen', { _id: event.streamId, last: event.globalPosition }),
+    };
+    const second = new Projector(events, reads, [counter(1), streams], { batchSize: 7 });
+    const built = new Promise<void>((resolve) => second.on('rebuild', (p) => p.projection === 'streams' && p.done && resolve()));
+    await second.start();
+    const models = new ReadModels(reads, events, ['counter', 'streams'], second);
+    await built;
+    const seen = await (await models.collection('streams', 'seen')).find();
+    expect(seen.map((d) => d._id)).toEqual(['a-0', 'a-1', 'a-2', 'a-3']);
+    expect(seen.find((d) => d._id === 'a-3')?.last).toBe(40);
+    expect(await count(models, 'a-0')).toBe(10); // counter was not replayed
+    expect((await models.info()).map((p) => [p.name, p.status, p.generation])).toEqual([['counter', 'live', 1], ['streams', 'live', 1]]);
+    await second.stop();
+  });
 });
