@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsISO8601, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { InteractionDirections, InteractionTypes } from '@chronicle/domain';
-import { CreateCommandDto, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
+import { CreateCommandDto, IsEmailAddress, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
 
 const finite = { allowNaN: false, allowInfinity: false };
 
 export class RegisterCustomerDto extends CreateCommandDto {
   @ApiProperty({ example: 'Ada Lovelace' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
-  @ApiPropertyOptional({ example: 'ada@example.com' }) @IsOptional() @IsEmail() @MaxLength(NAME_MAX) email?: string;
+  @ApiPropertyOptional({ example: 'ada@example.com' }) @IsOptional() @IsEmailAddress() @MaxLength(NAME_MAX) email?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50) phone?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(NAME_MAX) company?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) industry?: string;
@@ -19,7 +19,7 @@ export class RegisterCustomerDto extends CreateCommandDto {
 
 export class UpdateCustomerDto extends RevisionedCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(NAME_MAX) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmailAddress() @MaxLength(NAME_MAX) email?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50) phone?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(NAME_MAX) company?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) industry?: string;

@@ -1,10 +1,29 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsISO8601, IsOptional, IsUUID, Matches, MaxLength, Min } from 'class-validator';
+import { buildMessage, IsInt, isEmail, IsISO8601, IsOptional, IsUUID, Matches, MaxLength, Min, ValidateBy } from 'class-validator';
 
 /** Slugs name channels, sources and stages: lower-case, so "Web" and "web" are never two channels. */
 export const SLUG = /^[a-z0-9][a-z0-9_.-]*$/;
 export const SLUG_MESSAGE = '$property must be a lower-case slug (a-z, 0-9, "-", "_", ".")';
 export const IsSlug = () => Matches(SLUG, { message: SLUG_MESSAGE });
+
+/**
+ * An e-mail address. class-validator's IsEmail throws (URIError) on a string with a lone surrogate,
+ * which would turn a bad field into a 500; here such a string is simply not an e-mail address.
+ */
+export const IsEmailAddress = () =>
+  ValidateBy({
+    name: 'isEmail',
+    validator: {
+      validate: (value: unknown) => {
+        try {
+          return typeof value === 'string' && isEmail(value);
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: buildMessage((each) => `${each}$property must be an email`),
+    },
+  });
 
 /** Fields every command body may carry. */
 export class CommandDto {

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { CreateCommandDto, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
+import { IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { CreateCommandDto, IsEmailAddress, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
 
 export class CaptureLeadDto extends CreateCommandDto {
   @ApiProperty({ example: 'Grace Hopper' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
-  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(NAME_MAX) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmailAddress() @MaxLength(NAME_MAX) email?: string;
   @ApiProperty({ description: 'Where the lead came from (slug)', example: 'webinar' }) @IsSlug() @MaxLength(64) source!: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID() campaignId?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() attributes?: Record<string, unknown>;

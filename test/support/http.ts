@@ -1,0 +1,34 @@
+import request from 'supertest';
+import type { Role } from '@chronicle/shared';
+import type { TestApp } from './test-app';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type Headers = Record<string, string>;
+
+/** Thin supertest helpers bound to one test app and one role. */
+export function client(t: TestApp, role: Role = 'admin') {
+  const auth = () => t.as(role);
+  return {
+    get: (url: string, headers: Headers = {}) => request(t.http).get(url).set(auth()).set(headers),
+    post: (url: string, body?: unknown, headers: Headers = {}) => {
+      const r = request(t.http).post(url).set(auth()).set(headers);
+      return body === undefined ? r : r.send(body as object);
+    },
+    patch: (url: string, body?: unknown, headers: Headers = {}) => {
+      const r = request(t.http).patch(url).set(auth()).set(headers);
+      return body === undefined ? r : r.send(body as object);
+    },
+    /** Sends `text` verbatim as an application/json body (malformed JSON, top-level scalars, raw numbers like -0 or 1e400). */
+    raw: (method: 'post' | 'patch', url: string, text: string, headers: Headers = {}) =>
+      request(t.http)[method](url).set(auth()).set('Content-Type', 'application/json').set(headers).send(text),
+  };
+}
+
+/** Runs `action` and asserts that the store's head position did not move. */
+export async function expectNothingAppended<T>(t: TestApp, action: () => Promise<T>): Promise<T> {
+  const before = await t.store.headPosition();
+  const result = await action();
+  expect(await t.store.headPosition()).toBe(before);
+  return result;
+}

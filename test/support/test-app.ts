@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { EventStore, RecordedEvent } from '@chronicle/event-store';
+import { EVENT_STORE, loadConfig, Role, Roles } from '@chronicle/shared';
+import { createApp } from '../../apps/api/src/app.factory';
+
+export type Keys = Record<Role, string>;
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** A supertest target: `request(t.http).post(...)`. */
+  http: Server;
+  keys: Keys;
+  /** Actor names per role (what lands in each event's `actor`). */
+  actors: Record<Role, string>;
+  /** Authorization header for a role: `.set(t.as('rep'))`. */
+  as(role: Role): { Authorization: string };
+  store: EventStore;
+  dataDir: string;
+  /** Every event of a stream (empty when it does not exist). */
+  events(streamId: string): Promise<RecordedEvent[]>;
+  close(): Promise<void>;
+}
+
+export function makeKeys(): { keys: Keys; actors: Record<Role, string>; env: string } {
+  const keys = {} as Keys;
+  const actors = {} as Record<Role, string>;
+  for (const role of Roles) {
+    keys[role] = `test-${role}-${randomBytes(12).toString('hex')}`;
+    actors[role] = `${role}-user`;
+  }
+  const env = Roles.map((role) => `${keys[role]}:${actors[role]}:${role}`).join(',');
+  return { keys, actors, env };
+}
+
+/** Starts the API on a fresh temporary DATA_DIR with one API key per role. */
+export async function startTestApp(options: { processManagers?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
+  const { keys, actors, env } = makeKeys();
+  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...options.env });
+  const app = await createApp(config, { processManagers: options.processManagers ?? true, announce: () => undefined });
+  await app.getHttpAdapter().getInstance().ready();
+  const store = app.get<EventStore>(EVENT_STORE);
+  let closed = false;
+  return {
+    app,
+    http: app.getHttpServer() as Server,
+    keys,
+    actors,
+    as: (role) => ({ Authorization: `Bearer ${keys[role]}` }),
+    store,
+    dataDir,
+    events: (streamId) => store.readStream(streamId),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      try {
+        await app.close();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
