@@ -296,11 +296,11 @@ describe('leads', () => {
     expect((await api.post(`/leads/${leadId}/qualify`)).status).toBe(200);
     const convert = await api.post(`/leads/${leadId}/convert`, {});
     expect(convert.status).toBe(200);
-    expect(convert.body).toEqual({ id: leadId, streamId: `lead-${leadId}`, revision: 3, position: expect.any(Number) });
+    expect(convert.body).toEqual({ id: leadId, streamId: `lead-${leadId}`, revision: 3, position: expect.any(Number), customerId: expect.stringMatching(UUID) });
     const leadEvents = await t.events(`lead-${leadId}`);
     expect(types(leadEvents)).toEqual(['LeadCaptured', 'LeadAssigned', 'LeadQualified', 'LeadConverted']);
     const { customerId } = leadEvents[3].data as { customerId: string };
-    expect(customerId).toMatch(UUID);
+    expect(customerId).toBe(convert.body.customerId);
     const customerEvents = await t.events(`customer-${customerId}`);
     expect(types(customerEvents)).toEqual(['CustomerRegistered']);
     expect(customerEvents[0].data).toEqual({

@@ -50,7 +50,8 @@ export async function createApp(
       projector: options.projector ?? config.runProjector,
     }),
     adapter,
-    { logger: logLevels[config.logLevel] },
+    // Only Fastify's own parsers: JSON (and text, refused as "not an object"); any other body type is a 415.
+    { logger: logLevels[config.logLevel], bodyParser: false },
   );
 
   // Correlation and causation ids travel into every event's metadata and every error body.

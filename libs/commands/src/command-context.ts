@@ -22,4 +22,6 @@ export interface CommandResult {
   revision: number;
   /** Global position of the last event written (pass as `?minPosition=` for read-your-writes). */
   position: number;
+  /** Lead conversion: the customer the lead became. */
+  customerId?: string;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class CommandResponse {
   @ApiProperty({ description: 'Id of the aggregate (or purchase, interaction, spend) concerned' })
@@ -9,4 +9,6 @@ export class CommandResponse {
   revision!: number;
   @ApiProperty({ description: 'Global position of the last event written; pass as ?minPosition= to read your write' })
   position!: number;
+  @ApiPropertyOptional({ description: 'Lead conversion only: the customer the lead became' })
+  customerId?: string;
 }

@@ -29,7 +29,8 @@ export class LeadHandler implements ICommandHandler<LeadMessage, CommandResult> 
     if (converted && registerNewCustomer) {
       await this.registerCustomer(result.state, converted, context.correlationId);
     }
-    return { id: command.data.leadId, streamId, revision: result.revision, position: result.position };
+    const conversion = command.type === 'ConvertLead' ? { customerId: command.data.customerId } : {};
+    return { id: command.data.leadId, streamId, revision: result.revision, position: result.position, ...conversion };
   }
 
   /** Conversion registers the customer with the lead's source; the process manager repeats it after a crash. */
