@@ -559,6 +559,13 @@ describe('status codes (SPEC §4)', () => {
       }
     });
 
+    it('refuses a body that is not JSON: a form is 415, text is 400', async () => {
+      const form = await expectNothingAppended(t, () => api.raw('post', '/customers', 'name=Ada', { 'Content-Type': 'application/x-www-form-urlencoded' }));
+      expect(form.status).toBe(415);
+      const text = await expectNothingAppended(t, () => api.raw('post', '/customers', 'name=Ada', { 'Content-Type': 'text/plain' }));
+      expect(text.status).toBe(400);
+    });
+
     it('refuses an unknown field, naming it', async () => {
       const res = await expectNothingAppended(t, () => api.post('/customers', { name: 'Ada', favouriteColour: 'green' }));
       expect(res.status).toBe(400);
