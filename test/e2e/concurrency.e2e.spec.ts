@@ -49,7 +49,8 @@ describe('optimistic concurrency under load', () => {
     const events = await t.events(`deal-${dealId}`);
     expectContiguous(events, 2);
     expect(events[1]).toMatchObject({ type: 'DealStageChanged', globalPosition: winners[0].body.position });
-    expect(await t.store.headPosition()).toBe(head + 1);
+    // Exactly one event appended anywhere (positions need not be consecutive on every store).
+    expect((await t.store.readAll({ fromPosition: head, maxCount: 100 })).events).toHaveLength(1);
 
     // The winner's stage is the deal's stage.
     const view = await api.get(`/deals/${dealId}`);

@@ -46,8 +46,17 @@ async function createTask(body: Record<string, unknown> = {}): Promise<string> {
 /** Waits until the acquisition process manager has handled everything in the store. */
 async function processManagerCaughtUp(): Promise<void> {
   const pm = t.app.get(AcquisitionProcessManager);
+  // The last event the process manager reacts to: a filtered feed (EventStoreDB) need not report
+  // checkpoints beyond it, so "caught up" means "past the last DealWon / LeadConverted".
+  let last = 0;
+  for (let from = 0; ; ) {
+    const page = await t.store.readAll({ fromPosition: from, maxCount: 1000, filter: { types: ['DealWon', 'LeadConverted'] } });
+    if (page.events.length) last = page.events[page.events.length - 1].globalPosition;
+    from = page.checkpoint;
+    if (page.isEnd) break;
+  }
   const deadline = Date.now() + 5000;
-  while (pm.checkpoint < (await t.store.headPosition())) {
+  while (pm.checkpoint < last) {
     if (Date.now() > deadline) throw new Error(`process manager stuck at ${pm.checkpoint}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -72,7 +81,8 @@ describe('the README example session', () => {
 
     const deal = await api.post('/deals', { customerId, title: 'Annual licence', amount: 24000 });
     expect(deal.status).toBe(201);
-    expect(deal.body).toEqual({ id: expect.stringMatching(UUID), streamId: `deal-${deal.body.id}`, revision: 0, position: customer.body.position + 1 });
+    expect(deal.body).toEqual({ id: expect.stringMatching(UUID), streamId: `deal-${deal.body.id}`, revision: 0, position: expect.any(Number) });
+    expect(deal.body.position).toBeGreaterThan(customer.body.position);
     const dealId = deal.body.id as string;
     const [opened] = await t.events(`deal-${dealId}`);
     // The deal's source defaults to the customer's; the owner to the caller; the stage to the pipeline's first.
@@ -405,7 +415,9 @@ describe('Idempotency-Key', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(201));
     for (const r of responses) expect(r.body).toEqual(responses[0].body);
     expect(responses.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(11);
-    expect(await t.store.headPosition()).toBe(before + 1);
+    // One event appended (positions are not consecutive on every store, so count the events).
+    const appended = await t.store.readAll({ fromPosition: before, maxCount: 100 });
+    expect(appended.events.map((e) => e.type)).toEqual(['InteractionLogged']);
     expect(types(await t.events(`customer-${customerId}`))).toEqual(['CustomerRegistered', 'InteractionLogged']);
   });
 

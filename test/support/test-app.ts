@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { EVENT_STORE, loadConfig, Role, Roles } from '@chronicle/shared';
 import { createApp } from '../../apps/api/src/app.factory';
+import { eventStoreEnv } from './event-store-under-test';
 
 export type Keys = Record<Role, string>;
 
@@ -42,7 +43,8 @@ export function makeKeys(): { keys: Keys; actors: Record<Role, string>; env: str
 export async function startTestApp(options: { processManagers?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
   const { keys, actors, env } = makeKeys();
-  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...options.env });
+  const eventStore = await eventStoreEnv();
+  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...eventStore.env, ...options.env });
   const app = await createApp(config, { processManagers: options.processManagers ?? true, announce: () => undefined });
   await app.getHttpAdapter().getInstance().ready();
   const store = app.get<EventStore>(EVENT_STORE);
@@ -61,6 +63,7 @@ export async function startTestApp(options: { processManagers?: boolean; env?: N
       closed = true;
       try {
         await app.close();
+        await eventStore.stop();
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@chronicle/event-store';
+import type { EventStore } from '@chronicle/event-store';
+import { openEventStore } from '../../../test/support/event-store-under-test';
 import { EmbeddedReadStore } from '@chronicle/read-store';
 import type { Projection } from './projection';
 import { Projector } from './projector';
@@ -37,16 +38,17 @@ async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<v
 
 describe('Projector', () => {
   let dir: string;
-  let events: SqliteEventStore;
+  let events: EventStore;
+  let closeEvents: () => Promise<void>;
   let reads: EmbeddedReadStore;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chronicle-projector-'));
-    events = new SqliteEventStore({ filename: join(dir, 'events.db'), pollIntervalMs: 20 });
+    ({ store: events, close: closeEvents } = await openEventStore(dir, { pollIntervalMs: 20 }));
     reads = new EmbeddedReadStore(join(dir, 'reads.db'));
   });
   afterEach(async () => {
-    await events.close();
+    await closeEvents();
     await reads.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -58,7 +60,7 @@ describe('Projector', () => {
     let projector = new Projector(events, reads, [counter(1)], { batchSize: 2 });
     await projector.start();
     const models = new ReadModels(reads, events, ['counter'], projector);
-    await models.waitFor(5);
+    await models.waitFor(await events.headPosition());
     expect(await count(models, 'a-1')).toBe(5);
     const { position } = await events.append('a-1', [newEvent()]);
     await models.waitFor(position);
@@ -69,9 +71,9 @@ describe('Projector', () => {
     projector = new Projector(events, reads, [counter(1)], { batchSize: 2 });
     await projector.start();
     const again = new ReadModels(reads, events, ['counter'], projector);
-    await again.waitFor(7);
+    await again.waitFor(await events.headPosition());
     expect(await count(again, 'a-1')).toBe(7); // not 7 + the 6 already counted
-    expect((await again.info())[0]).toMatchObject({ name: 'counter', checkpoint: 7, lag: 0, status: 'live', generation: 1 });
+    expect((await again.info())[0]).toMatchObject({ name: 'counter', checkpoint: await events.headPosition(), lag: 0, status: 'live', generation: 1 });
     await projector.stop();
   });
 
@@ -79,7 +81,7 @@ describe('Projector', () => {
     for (let i = 0; i < 50; i++) await events.append(`a-${i % 5}`, [newEvent()]);
     const v1 = new Projector(events, reads, [counter(1)]);
     await v1.start();
-    await new ReadModels(reads, events, ['counter'], v1).waitFor(50);
+    await new ReadModels(reads, events, ['counter'], v1).waitFor(await events.headPosition());
     await v1.stop();
 
     const v2 = new Projector(events, reads, [counter(2, 10)], { batchSize: 5 });
@@ -101,7 +103,7 @@ describe('Projector', () => {
     const projector = new Projector(events, reads, [counter(1)], { dropDelayMs: 0 });
     await projector.start();
     const models = new ReadModels(reads, events, ['counter'], projector);
-    await models.waitFor(30);
+    await models.waitFor(await events.headPosition());
     const before = await (await models.collection('counter', 'counts')).find();
     await projector.rebuild('counter', 'test');
     const after = await (await models.collection('counter', 'counts')).find();
@@ -115,7 +117,7 @@ describe('Projector', () => {
     for (let i = 0; i < 40; i++) await events.append(`a-${i % 4}`, [newEvent()]);
     const first = new Projector(events, reads, [counter(1)]);
     await first.start();
-    await new ReadModels(reads, events, ['counter'], first).waitFor(40);
+    await new ReadModels(reads, events, ['counter'], first).waitFor(await events.headPosition());
     await first.stop();
 
     const streams: Projection = {
@@ -131,7 +133,7 @@ describe('Projector', () => {
     await built;
     const seen = await (await models.collection('streams', 'seen')).find();
     expect(seen.map((d) => d._id)).toEqual(['a-0', 'a-1', 'a-2', 'a-3']);
-    expect(seen.find((d) => d._id === 'a-3')?.last).toBe(40);
+    expect(seen.find((d) => d._id === 'a-3')?.last).toBe(await events.headPosition());
     expect(await count(models, 'a-0')).toBe(10); // counter was not replayed
     expect((await models.info()).map((p) => [p.name, p.status, p.generation])).toEqual([['counter', 'live', 1], ['streams', 'live', 1]]);
     await second.stop();
