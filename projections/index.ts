@@ -1,13 +1,65 @@
 import type { Projection } from '@chronicle/projector';
 import type { ReportDefinition } from './common/report';
+import { customerTimelineProjection } from './customer-timeline/projection';
+import { customersProjection } from './customers/projection';
+import { dealsProjection } from './deals/projection';
+import { leadsProjection } from './leads/projection';
+import { tasksProjection } from './tasks/projection';
+import { cacProjection } from './cac/projection';
+import { cacReportDefinition } from './cac/query';
+import { churnProjection } from './churn/projection';
+import { churnReportDefinition } from './churn/query';
+import { pipelineProjection } from './pipeline/projection';
+import { pipelineReportDefinition } from './pipeline/query';
+import { salesCycleProjection } from './sales-cycle/projection';
+import { salesCycleReportDefinition } from './sales-cycle/query';
+import { leadFunnelProjection } from './lead-funnel/projection';
+import { conversionReport } from './conversion/query';
+import { leadSourcesReport } from './lead-sources/query';
+import { forecastProjection } from './forecast/projection';
+import { forecastReport } from './forecast/query';
+import { ownerActivityProjection } from './owner-activity/projection';
+import { salesPerformanceReport } from './sales-performance/query';
+import { activityReport } from './activity/query';
+import { lostDealsProjection } from './lost-deals/projection';
+import { lostDealsReport } from './lost-deals/query';
+import { customerValueProjection } from './customer-value/projection';
+import { customerValueReport } from './customer-value/query';
 
 /**
  * Every built-in projection and report. A projection added here (in its own folder) is built
  * from the whole history on the next start; see the README's "Adding a report".
  */
-export const projections: Projection[] = [];
+export const projections: Projection[] = [
+  customersProjection,
+  customerTimelineProjection,
+  dealsProjection,
+  leadsProjection,
+  tasksProjection,
+  pipelineProjection,
+  churnProjection,
+  salesCycleProjection,
+  cacProjection,
+  leadFunnelProjection,
+  forecastProjection,
+  ownerActivityProjection,
+  lostDealsProjection,
+  customerValueProjection,
+];
 
-export const reports: ReportDefinition[] = [];
+export const reports: ReportDefinition[] = [
+  pipelineReportDefinition,
+  churnReportDefinition,
+  salesCycleReportDefinition,
+  cacReportDefinition,
+  conversionReport,
+  forecastReport,
+  salesPerformanceReport,
+  lostDealsReport,
+  customerValueReport,
+  activityReport,
+  leadSourcesReport,
+];
 
 export * from './common/numbers';
 export * from './common/periods';

@@ -6,7 +6,8 @@ function round(value: number, decimals: number): number {
   const factor = 10 ** decimals;
   const scaled = Math.abs(value) * factor;
   const rounded = Math.round(Number(scaled.toPrecision(15))) / factor;
-  return value < 0 ? -rounded : rounded === 0 ? 0 : rounded;
+  // Never -0: a sum that cancels out to a tiny negative residue reads as 0.
+  return value < 0 && rounded !== 0 ? -rounded : rounded;
 }
 
 export const money = (value: number): number => round(value, 2);

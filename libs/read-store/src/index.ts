@@ -1,2 +1,3 @@
 export * from './read-store';
 export * from './embedded/embedded-read-store';
+export * from './mongodb/mongodb-read-store';

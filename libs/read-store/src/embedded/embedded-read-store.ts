@@ -12,21 +12,60 @@ import {
   ReadStore,
   Update,
 } from '../read-store';
+import { assertChangeIds, assertIndexField, upsertId, upsertSeed } from '../semantics';
 
 type Sql = { where: string; params: unknown[] };
-const SCALAR = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * JSON types an indexed field has held, as bits (null and missing are always fine). SQLite orders
+ * and compares `json_extract` values by its own rules; they agree with MongoDB's for numbers,
+ * strings and null, and for booleans on their own. Once a field has held an array (MongoDB
+ * matches array elements) or a document, or booleans beside numbers or strings (MongoDB sorts
+ * booleans after strings, SQLite sees 0/1), the affected filters or sorts go through mingo.
+ */
+const KIND = { number: 1, string: 2, boolean: 4, array: 8, object: 16 } as const;
+const ORDER_UNSAFE = KIND.array | KIND.object;
+
+function kindOf(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (Array.isArray(value)) return KIND.array;
+  switch (typeof value) {
+    case 'number':
+      return KIND.number;
+    case 'string':
+      return KIND.string;
+    case 'boolean':
+      return KIND.boolean;
+    default:
+      return KIND.object;
+  }
+}
+
+function kindsOfJsonTypes(types: (string | null)[]): number {
+  let kinds = 0;
+  for (const type of types) {
+    if (type === 'integer' || type === 'real') kinds |= KIND.number;
+    else if (type === 'text') kinds |= KIND.string;
+    else if (type === 'true' || type === 'false') kinds |= KIND.boolean;
+    else if (type === 'array') kinds |= KIND.array;
+    else if (type === 'object') kinds |= KIND.object;
+  }
+  return kinds;
+}
+
+const sortable = (kinds: number) => (kinds & ORDER_UNSAFE) === 0 && !(kinds & KIND.boolean && kinds & (KIND.number | KIND.string));
 
 /**
  * Embedded read store: one SQLite table per collection holding JSON documents. Filters on
  * indexed top-level fields are translated to SQL on `json_extract` expression indexes; the
  * rest is evaluated by mingo with MongoDB semantics, so results match the MongoDB adapter.
+ * Index metadata (which fields, and which JSON types they have held) lives in the `_indexes`
+ * table and is read per query, so several processes can share one file.
  */
 export class EmbeddedReadStore implements ReadStore {
   readonly kind = 'embedded' as const;
   private readonly db: Database.Database;
   private readonly known = new Set<string>();
-  private readonly indexed = new Map<string, Set<string>>();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly applyChanges: (changes: DocumentChange[]) => void;
 
@@ -38,18 +77,37 @@ export class EmbeddedReadStore implements ReadStore {
     // NORMAL (durable across process crashes, not power loss) is the default trade-off.
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec('CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, PRIMARY KEY (collection, field))');
-    for (const row of this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'").all() as { name: string }[]) {
-      this.known.add(row.name.slice(2));
-    }
-    for (const row of this.db.prepare('SELECT collection, field FROM _indexes').all() as { collection: string; field: string }[]) {
-      this.indexSet(row.collection).add(row.field);
-    }
+    this.db.transaction(() => {
+      this.db.exec('CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, kinds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, field))');
+      const columns = this.db.prepare('PRAGMA table_info(_indexes)').all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'kinds')) {
+        // Files written before kinds were tracked: learn them from the data once.
+        this.db.exec('ALTER TABLE _indexes ADD COLUMN kinds INTEGER NOT NULL DEFAULT 0');
+        for (const row of this.db.prepare('SELECT collection, field FROM _indexes').all() as { collection: string; field: string }[]) {
+          const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${row.collection}`);
+          const kinds = exists ? this.scanKinds(row.collection, row.field) : 0;
+          this.db.prepare('UPDATE _indexes SET kinds = ? WHERE collection = ? AND field = ?').run(kinds, row.collection, row.field);
+        }
+      }
+    }).immediate();
+    for (const name of this.tableNames()) this.known.add(name);
     this.applyChanges = this.db.transaction((changes: DocumentChange[]) => {
+      const indexes = new Map<string, { field: string; kinds: number; seen: number }[]>();
       for (const change of changes) {
         this.ensureTable(change.collection);
-        if (change.doc === null) this.prepare(`DELETE FROM ${table(change.collection)} WHERE id = ?`).run(change.id);
-        else this.prepare(`INSERT OR REPLACE INTO ${table(change.collection)} (id, doc) VALUES (?, ?)`).run(change.id, JSON.stringify(change.doc));
+        if (change.doc === null) {
+          this.prepare(`DELETE FROM ${table(change.collection)} WHERE id = ?`).run(change.id);
+          continue;
+        }
+        let fields = indexes.get(change.collection);
+        if (!fields) indexes.set(change.collection, (fields = this.indexInfo(change.collection).map((i) => ({ ...i, seen: i.kinds }))));
+        for (const f of fields) f.seen |= kindOf(change.doc[f.field]);
+        this.prepare(`INSERT OR REPLACE INTO ${table(change.collection)} (id, doc) VALUES (?, ?)`).run(change.id, JSON.stringify(change.doc));
+      }
+      for (const [collection, fields] of indexes) {
+        for (const f of fields) {
+          if (f.seen !== f.kinds) this.prepare('UPDATE _indexes SET kinds = kinds | ? WHERE collection = ? AND field = ?').run(f.seen, collection, f.field);
+        }
       }
     });
   }
@@ -60,29 +118,32 @@ export class EmbeddedReadStore implements ReadStore {
   }
 
   async commit(changes: DocumentChange[]): Promise<void> {
+    assertChangeIds(changes);
     this.applyChanges(changes);
   }
 
   async ensureIndex(collection: string, field: string): Promise<void> {
     assertCollectionName(collection);
-    if (!FIELD.test(field)) throw new Error(`invalid index field "${field}"`);
-    if (this.indexSet(collection).has(field)) return;
-    this.ensureTable(collection);
-    this.db.exec(`CREATE INDEX IF NOT EXISTS "i_${collection}__${field}" ON ${table(collection)} (json_extract(doc, '$.${field}'))`);
-    this.db.prepare('INSERT OR IGNORE INTO _indexes (collection, field) VALUES (?, ?)').run(collection, field);
-    this.indexSet(collection).add(field);
+    assertIndexField(field);
+    this.db.transaction(() => {
+      this.ensureTable(collection);
+      if (this.prepare('SELECT 1 FROM _indexes WHERE collection = ? AND field = ?').get(collection, field)) return;
+      this.db.exec(`CREATE INDEX IF NOT EXISTS "i_${collection}__${field}" ON ${table(collection)} (json_extract(doc, '$.${field}'))`);
+      this.prepare('INSERT INTO _indexes (collection, field, kinds) VALUES (?, ?, ?)').run(collection, field, this.scanKinds(collection, field));
+    }).immediate();
   }
 
   async listCollections(): Promise<string[]> {
-    return [...this.known].sort();
+    return this.tableNames().sort();
   }
 
   async dropCollection(name: string): Promise<void> {
     assertCollectionName(name);
-    this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
-    this.db.prepare('DELETE FROM _indexes WHERE collection = ?').run(name);
+    this.db.transaction(() => {
+      this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
+      this.db.prepare('DELETE FROM _indexes WHERE collection = ?').run(name);
+    }).immediate();
     this.known.delete(name);
-    this.indexed.delete(name);
     this.statements.clear();
   }
 
@@ -93,6 +154,9 @@ export class EmbeddedReadStore implements ReadStore {
   // --- used by EmbeddedCollection ---
 
   exists(collection: string): boolean {
+    if (this.known.has(collection)) return true;
+    // Another process (or store) sharing the file may have created it since.
+    if (this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${collection}`)) this.known.add(collection);
     return this.known.has(collection);
   }
 
@@ -112,27 +176,34 @@ export class EmbeddedReadStore implements ReadStore {
     this.known.add(collection);
   }
 
+  /** Indexed fields of a collection and the JSON types they have held. */
+  indexInfo(collection: string): { field: string; kinds: number }[] {
+    return this.prepare('SELECT field, kinds FROM _indexes WHERE collection = ?').all(collection) as { field: string; kinds: number }[];
+  }
+
   /** SQL for the part of a filter that indexes can answer exactly; `exact` when that is all of it. */
-  translate(collection: string, filter: Filter): Sql & { exact: boolean } {
-    const fields = this.indexed.get(collection) ?? new Set<string>();
+  translate(collection: string, filter: Filter, indexes = this.indexInfo(collection)): Sql & { exact: boolean } {
+    const kinds = new Map(indexes.map((i) => [i.field, i.kinds]));
     const clauses: string[] = [];
     const params: unknown[] = [];
     let exact = true;
     for (const [key, condition] of Object.entries(filter)) {
-      const column = key === '_id' ? 'id' : fields.has(key) ? `json_extract(doc, '$.${key}')` : undefined;
-      const sql = column && condition !== undefined ? conditionSql(column, condition, params) : undefined;
+      let sql: string | undefined;
+      if (key === '_id') sql = idConditionSql(condition, params);
+      else if (kinds.has(key) && !(kinds.get(key)! & KIND.array)) sql = conditionSql(key, condition, params);
       if (sql) clauses.push(sql);
       else exact = false;
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params, exact };
   }
 
-  sortSql(collection: string, sort: Record<string, 1 | -1> | undefined): string | undefined {
+  /** ORDER BY for a sort SQL can do exactly as MongoDB would, or undefined. */
+  sortSql(collection: string, sort: Record<string, 1 | -1> | undefined, indexes = this.indexInfo(collection)): string | undefined {
     if (!sort || Object.keys(sort).length === 0) return 'ORDER BY id';
-    const fields = this.indexed.get(collection) ?? new Set<string>();
+    const kinds = new Map(indexes.map((i) => [i.field, i.kinds]));
     const parts: string[] = [];
     for (const [key, direction] of Object.entries(sort)) {
-      const column = key === '_id' ? 'id' : fields.has(key) ? `json_extract(doc, '$.${key}')` : undefined;
+      const column = key === '_id' ? 'id' : kinds.has(key) && sortable(kinds.get(key)!) ? extract(key) : undefined;
       if (!column) return undefined;
       parts.push(`${column} ${direction === -1 ? 'DESC' : 'ASC'}`);
     }
@@ -141,37 +212,105 @@ export class EmbeddedReadStore implements ReadStore {
     return `ORDER BY ${parts.join(', ')}`;
   }
 
-  private indexSet(collection: string): Set<string> {
-    let set = this.indexed.get(collection);
-    if (!set) this.indexed.set(collection, (set = new Set()));
-    return set;
+  private scanKinds(collection: string, field: string): number {
+    const rows = this.db.prepare(`SELECT DISTINCT json_type(doc, '$.${field}') AS t FROM ${table(collection)}`).all() as { t: string | null }[];
+    return kindsOfJsonTypes(rows.map((r) => r.t));
+  }
+
+  private tableNames(): string[] {
+    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'").all() as { name: string }[];
+    return rows.map((r) => r.name.slice(2));
   }
 }
 
 const table = (collection: string) => `"c_${collection}"`;
+const extract = (field: string) => `json_extract(doc, '$.${field}')`;
+const jsonType = (field: string) => `json_type(doc, '$.${field}')`;
+const RANGE: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $eq: '=' };
 
-function conditionSql(column: string, condition: unknown, params: unknown[]): string | undefined {
-  if (SCALAR(condition)) {
-    if (condition === null) return `${column} IS NULL`;
-    params.push(typeof condition === 'boolean' ? Number(condition) : condition);
-    return `${column} = ?`;
+/** `_id` is the TEXT primary key and always a string: string conditions map to it directly. */
+function idConditionSql(condition: unknown, params: unknown[]): string | undefined {
+  if (typeof condition === 'string') {
+    params.push(condition);
+    return 'id = ?';
   }
-  if (typeof condition !== 'object' || Array.isArray(condition)) return undefined;
+  if (typeof condition !== 'object' || condition === null || Array.isArray(condition) || condition instanceof RegExp) return undefined;
   const parts: string[] = [];
-  const ops: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $eq: '=' };
   for (const [op, value] of Object.entries(condition as Record<string, unknown>)) {
-    if (op in ops && (typeof value === 'number' || typeof value === 'string')) {
-      // MongoDB compares only within a type: a number bound never matches strings and vice versa.
-      parts.push(`${column} ${ops[op]} ? AND typeof(${column}) ${typeof value === 'number' ? "IN ('integer','real')" : "= 'text'"}`);
+    if (op in RANGE && typeof value === 'string') {
+      parts.push(`id ${RANGE[op]} ?`);
       params.push(value);
-    } else if (op === '$in' && Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' || typeof v === 'number')) {
-      parts.push(`${column} IN (${value.map(() => '?').join(',')})`);
+    } else if (op === '$in' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      parts.push(value.length ? `id IN (${value.map(() => '?').join(',')})` : '0');
       params.push(...value);
     } else {
       return undefined;
     }
   }
   return parts.length ? parts.join(' AND ') : undefined;
+}
+
+/**
+ * A condition on an indexed field that holds no arrays. `json_extract` maps JSON true/false to
+ * 1/0 and documents to JSON text, so every comparison also checks `json_type`: MongoDB compares
+ * within one type only (a number bound never matches strings, `true` is not `1`).
+ */
+function conditionSql(field: string, condition: unknown, params: unknown[]): string | undefined {
+  const column = extract(field);
+  const type = jsonType(field);
+  const equals = (value: unknown): string | undefined => {
+    if (value === null) return `${column} IS NULL`; // null or missing, as in MongoDB
+    if (typeof value === 'boolean') {
+      params.push(value ? 1 : 0);
+      return `(${column} = ? AND ${type} = '${value}')`;
+    }
+    if (typeof value === 'number' || typeof value === 'string') {
+      params.push(value);
+      return `(${column} = ? AND ${type} ${typeof value === 'number' ? "IN ('integer','real')" : "= 'text'"})`;
+    }
+    return undefined;
+  };
+  if (condition === null || ['string', 'number', 'boolean'].includes(typeof condition)) return equals(condition);
+  if (typeof condition !== 'object' || Array.isArray(condition) || condition instanceof RegExp) return undefined;
+  const parts: string[] = [];
+  for (const [op, value] of Object.entries(condition as Record<string, unknown>)) {
+    if (op === '$eq') {
+      const sql = equals(value);
+      if (!sql) return undefined;
+      parts.push(sql);
+    } else if (op in RANGE && (typeof value === 'number' || typeof value === 'string')) {
+      parts.push(`(${column} ${RANGE[op]} ? AND ${type} ${typeof value === 'number' ? "IN ('integer','real')" : "= 'text'"})`);
+      params.push(value);
+    } else if (op === '$in' && Array.isArray(value)) {
+      const sql = inSql(column, type, value, params);
+      if (!sql) return undefined;
+      parts.push(sql);
+    } else {
+      return undefined;
+    }
+  }
+  return parts.length ? parts.join(' AND ') : undefined;
+}
+
+function inSql(column: string, type: string, values: unknown[], params: unknown[]): string | undefined {
+  if (values.length === 0) return '0';
+  const scalars = values.filter((v) => v !== null);
+  const types = new Set(scalars.map((v) => typeof v));
+  if ([...types].some((t) => !['string', 'number', 'boolean'].includes(t))) return undefined;
+  // 1/0 of a boolean would also match the numbers 1/0: mixed lists go through mingo.
+  if (types.has('boolean') && types.has('number')) return undefined;
+  const alternatives: string[] = [];
+  if (scalars.length) {
+    const jsonTypes = [
+      ...(types.has('number') ? ["'integer'", "'real'"] : []),
+      ...(types.has('string') ? ["'text'"] : []),
+      ...(types.has('boolean') ? [...new Set(scalars.filter((v) => typeof v === 'boolean').map((v) => `'${v}'`))] : []),
+    ];
+    alternatives.push(`(${column} IN (${scalars.map(() => '?').join(',')}) AND ${type} IN (${jsonTypes.join(',')}))`);
+    params.push(...scalars.map((v) => (typeof v === 'boolean' ? Number(v) : v)));
+  }
+  if (scalars.length < values.length) alternatives.push(`${column} IS NULL`);
+  return alternatives.length === 1 ? alternatives[0] : `(${alternatives.join(' OR ')})`;
 }
 
 class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
@@ -198,9 +337,10 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
-    if (!this.store.exists(this.name)) return [];
-    const sql = this.store.translate(this.name, filter);
-    const order = this.store.sortSql(this.name, options.sort);
+    if (!this.store.exists(this.name) || options.limit === 0) return [];
+    const indexes = this.store.indexInfo(this.name);
+    const sql = this.store.translate(this.name, filter, indexes);
+    const order = this.store.sortSql(this.name, options.sort, indexes);
     if (sql.exact && order) {
       let query = `SELECT doc FROM ${table(this.name)} ${sql.where} ${order}`;
       const params = [...sql.params];
@@ -234,20 +374,22 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<{ matched: number; upserted: boolean }> {
     const [current] = await this.find(filter, { limit: 1 });
     if (current) {
-      applyUpdate(current, stripSetOnInsert(update));
+      const { $setOnInsert: _, ...rest } = update as Record<string, unknown>;
+      applyUpdate(current, rest);
       await this.upsert(current);
       return { matched: 1, upserted: false };
     }
     if (!options.upsert) return { matched: 0, upserted: false };
-    const seed: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(filter)) if (!key.startsWith('$') && SCALAR(value)) seed[key] = value;
-    const insertUpdate = { ...update } as Record<string, unknown>;
-    if (insertUpdate.$setOnInsert) {
-      insertUpdate.$set = { ...(insertUpdate.$setOnInsert as object), ...((insertUpdate.$set as object) ?? {}) };
-      delete insertUpdate.$setOnInsert;
-    }
+    // MongoDB: the filter's equality conditions, then the update with $setOnInsert applied too.
+    const id = upsertId(filter, update);
+    if (await this.findById(id)) throw new Error(`E11000 duplicate key: an upsert would insert _id "${id}", which exists but does not match the filter`);
+    const seed = { ...upsertSeed(filter), _id: id };
+    const { $setOnInsert: onInsert, ...rest } = update as Record<string, unknown>;
+    const insertUpdate: Record<string, unknown> = { ...rest };
+    const { _id: _a, ...insertSet } = { ...((onInsert as object) ?? {}), ...((rest.$set as object) ?? {}) } as Record<string, unknown>;
+    if (Object.keys(insertSet).length) insertUpdate.$set = insertSet;
+    else delete insertUpdate.$set;
     applyUpdate(seed, insertUpdate);
-    if (typeof seed._id !== 'string') throw new Error('an upsert needs a string _id in the filter or the update');
     await this.upsert(seed as T);
     return { matched: 0, upserted: true };
   }
@@ -258,9 +400,3 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
     return docs.length;
   }
 }
-
-function stripSetOnInsert(update: Update): Update {
-  const { $setOnInsert: _, ...rest } = update as Record<string, unknown>;
-  return rest;
-}
-

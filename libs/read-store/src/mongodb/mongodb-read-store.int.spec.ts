@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { CrashPoint, readStoreContract, ReadStoreTarget } from '../contract/read-store.contract';
+import type { DocumentChange, ReadStore } from '../read-store';
+import { MongoReadStore, MongoReadStoreOptions } from './mongodb-read-store';
+import { JournalStep, JOURNAL_COLLECTION, SimulatedCrash } from './redo-journal';
+
+// The read-store contract against a real server: FerretDB from test/support/servers (the
+// integration tier starts it) or any MongoDB in MONGO_URL. Every run uses fresh databases.
+const MONGO_URL = process.env.MONGO_URL || 'mongodb://127.0.0.1:27018/';
+const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+let databases = 0;
+
+jest.setTimeout(60_000);
+
+/** The URL with its database replaced. */
+function urlFor(database: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?#]*)(?:\/[^?#]*)?(\?[^#]*)?$/.exec(MONGO_URL);
+  if (!match) throw new Error(`MONGO_URL="${MONGO_URL}" is not a mongodb:// URL`);
+  return `${match[1]}/${database}${match[2] ?? ''}`;
+}
+
+const freshDatabase = () => `chronicle_test_${runId}_${++databases}`;
+
+async function dropDatabase(database: string): Promise<void> {
+  const client = new MongoClient(urlFor(database));
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+const JOURNAL_POINTS: CrashPoint[] = [
+  { point: 'journal-partial', outcome: 'none' },
+  { point: 'journal', outcome: 'none' },
+  { point: 'marker', outcome: 'all' },
+  { point: 'apply-partial', outcome: 'all' },
+  { point: 'applied', outcome: 'all' },
+  { point: 'marker-deleted', outcome: 'all' },
+];
+
+async function target(database: string, options: MongoReadStoreOptions): Promise<ReadStoreTarget> {
+  const url = urlFor(database);
+  const store = await MongoReadStore.connect(url, options);
+  // small journal chunks for the stores the crash tests stop, so one batch spans several
+  const reopen = async () => MongoReadStore.connect(url, { ...options, journal: { ...options.journal, chunkBytes: 4096 } });
+  return {
+    store,
+    reopen,
+    crash: {
+      async commitUntil(doomed: ReadStore, changes: DocumentChange[], point: string) {
+        const mongo = doomed as MongoReadStore;
+        if (mongo.atomicity === 'journal') {
+          mongo.journal.hook = (step) => {
+            if (step === point) throw new SimulatedCrash(step);
+          };
+        } else {
+          mongo.transactionHook = () => {
+            throw new SimulatedCrash(point);
+          };
+        }
+        await expect(mongo.commit(changes)).rejects.toBeInstanceOf(SimulatedCrash);
+      },
+      leftovers: (s: ReadStore) => (s as MongoReadStore).journal.size(),
+    },
+    async cleanup() {
+      await store.close();
+      await dropDatabase(database);
+    },
+  };
+}
+
+async function atomicityOf(): Promise<'journal' | 'transaction'> {
+  const database = freshDatabase();
+  const store = await MongoReadStore.connect(urlFor(database));
+  try {
+    return store.atomicity;
+  } finally {
+    await store.close();
+    await dropDatabase(database);
+  }
+}
+
+// The server's kind decides the crash points, so it is needed before the suite is defined:
+// MONGO_ATOMICITY, else a URL naming a replica set means transactions (checked by the first test).
+const serverAtomicity = (process.env.MONGO_ATOMICITY as 'journal' | 'transaction' | undefined) ?? (/[?&]replicaSet=/.test(MONGO_URL) ? 'transaction' : 'journal');
+
+readStoreContract(`MongoDB adapter, auto atomicity (${MONGO_URL})`, () => target(freshDatabase(), {}), {
+  crashPoints: serverAtomicity === 'journal' ? JOURNAL_POINTS : [{ point: 'inside the transaction', outcome: 'none' }],
+});
+
+if (serverAtomicity === 'transaction') {
+  // On a replica set, the journal path too (it is what FerretDB and a standalone mongod get).
+  readStoreContract(`MongoDB adapter, redo journal forced (${MONGO_URL})`, () => target(freshDatabase(), { atomicity: 'journal' }), { crashPoints: JOURNAL_POINTS });
+}
+
+describe('MongoReadStore on the server', () => {
+  it(`commits atomically by ${serverAtomicity} on this server (MONGO_ATOMICITY says otherwise if needed)`, async () => {
+    expect(await atomicityOf()).toBe(serverAtomicity);
+  });
+
+  it('on FerretDB, encodes what FerretDB refuses and writes big groups as delete + insert', async () => {
+    const database = freshDatabase();
+    const store = await MongoReadStore.connect(urlFor(database));
+    try {
+      if (!store.server.ferretdb) return;
+      expect(store.encodes).toBe(true);
+      expect(store.journal.applyBy).toBe('delete-insert');
+      await store.collection('odd').upsert({ _id: 'x', grid: [[1]], 'a.b': 1 });
+      expect(await store.raw('odd').findOne({ _id: 'x' })).toEqual({ _id: 'x', grid: [{ '%array': [1] }], 'a%2Eb': 1 });
+      expect(await store.collection('odd').findById('x')).toEqual({ _id: 'x', grid: [[1]], 'a.b': 1 });
+    } finally {
+      await store.close();
+      await dropDatabase(database);
+    }
+  });
+
+  it('refuses atomicity "transaction" where the server has no transactions', async () => {
+    if (serverAtomicity === 'transaction') return;
+    await expect(MongoReadStore.connect(urlFor(freshDatabase()), { atomicity: 'transaction' })).rejects.toThrow(/transactions/);
+  });
+});
+
+describe('MongoReadStore redo journal under concurrency', () => {
+  const database = freshDatabase();
+  const url = urlFor(database);
+  const stores: MongoReadStore[] = [];
+  const open = async (options: MongoReadStoreOptions = {}) => {
+    const store = await MongoReadStore.connect(url, { atomicity: 'journal', ...options });
+    stores.push(store);
+    return store;
+  };
+  const batch = (c: string, v: number, n = 30): DocumentChange[] => [
+    ...Array.from({ length: n }, (_, i) => ({ collection: c, id: `d${i}`, doc: { _id: `d${i}`, v } })),
+    { collection: `${c}.status`, id: 'p', doc: { _id: 'p', checkpoint: v } },
+  ];
+  const state = async (store: ReadStore, c: string) => ({
+    values: [...new Set((await store.collection(c).find()).map((d) => d.v))],
+    count: await store.collection(c).count(),
+    checkpoint: (await store.collection(`${c}.status`).findById('p'))?.checkpoint,
+  });
+  /** A hook that stops at one step (once) until released. */
+  const pauseAt = (step: JournalStep) => {
+    let release!: () => void;
+    let reached!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    let done = false;
+    const hook = async (s: JournalStep) => {
+      if (s !== step || done) return;
+      done = true;
+      reached();
+      await gate;
+    };
+    return { hook, arrived, release };
+  };
+  const settled = async (promise: Promise<unknown>, ms: number) => Promise.race([promise.then(() => true), new Promise((r) => setTimeout(() => r(false), ms))]);
+  let n = 0;
+  const fresh = () => `conc${++n}`;
+
+  afterAll(async () => {
+    for (const store of stores) await store.close().catch(() => undefined);
+    await dropDatabase(database);
+  });
+
+  it('a recovery that starts while a writer is between marker and apply finishes the batch; the writer completes', async () => {
+    const c = fresh();
+    const writer = await open();
+    await writer.commit(batch(c, 1));
+    const pause = pauseAt('marker');
+    writer.journal.hook = pause.hook;
+    const commit = writer.commit(batch(c, 2));
+    await pause.arrived;
+    const other = await open(); // recovery on connect re-applies the committed batch
+    expect(await state(other, c)).toEqual({ values: [2], count: 30, checkpoint: 2 });
+    pause.release();
+    await commit;
+    await writer.commit(batch(c, 3));
+    expect(await state(other, c)).toEqual({ values: [3], count: 30, checkpoint: 3 });
+    expect(await writer.journal.size()).toBe(0);
+  });
+
+  it('the writer waits while a recovery re-applies its batch, so the replay never lands on a later batch', async () => {
+    const c = fresh();
+    const writer = await open();
+    await writer.commit(batch(c, 1));
+    const writerPause = pauseAt('marker');
+    writer.journal.hook = writerPause.hook;
+    const commit = writer.commit(batch(c, 2));
+    await writerPause.arrived;
+    const recoverer = await open({ recover: false });
+    const recovererPause = pauseAt('apply-partial');
+    recoverer.journal.hook = recovererPause.hook;
+    const recovery = recoverer.recover();
+    await recovererPause.arrived; // claimed, half re-applied
+    writerPause.release();
+    expect(await settled(commit, 500)).toBe(false); // applied, but waits for the claim
+    recovererPause.release();
+    await recovery;
+    await commit;
+    await writer.commit(batch(c, 3));
+    expect(await state(writer, c)).toEqual({ values: [3], count: 30, checkpoint: 3 });
+    expect(await writer.journal.size()).toBe(0);
+  });
+
+  it('a batch a recovery aborts before its marker lands is written again under a new id', async () => {
+    const c = fresh();
+    const writer = await open();
+    const pause = pauseAt('journal');
+    writer.journal.hook = pause.hook;
+    const commit = writer.commit(batch(c, 1));
+    await pause.arrived; // chunks written, no marker: looks like a crashed writer's
+    const recoverer = await open({ recover: false });
+    await recoverer.recover();
+    pause.release();
+    await commit;
+    expect(await state(recoverer, c)).toEqual({ values: [1], count: 30, checkpoint: 1 });
+    expect(await writer.journal.size()).toBe(0);
+  });
+
+  it('a claim nobody releases (its process died) is overridden after claimTimeoutMs', async () => {
+    const c = fresh();
+    const writer = await open({ journal: { claimTimeoutMs: 300 } });
+    const pause = pauseAt('marker');
+    writer.journal.hook = pause.hook;
+    const commit = writer.commit(batch(c, 1));
+    await pause.arrived;
+    await writer.db.collection(JOURNAL_COLLECTION).updateOne({ kind: 'commit' }, { $inc: { claims: 1 } });
+    pause.release();
+    const started = Date.now();
+    await commit;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(await state(writer, c)).toEqual({ values: [1], count: 30, checkpoint: 1 });
+    expect(await writer.journal.size()).toBe(0);
+  });
+
+  it('splits a batch into journal chunks under chunkBytes', async () => {
+    const c = fresh();
+    const writer = await open({ journal: { chunkBytes: 10_000 } });
+    let chunks: { size: number }[] = [];
+    writer.journal.hook = async (step, id) => {
+      if (step !== 'journal') return;
+      const docs = await writer.db.collection(JOURNAL_COLLECTION).find({ batch: id }).toArray();
+      chunks = docs.map((d) => ({ size: JSON.stringify(d).length }));
+    };
+    const pad = 'z'.repeat(900);
+    await writer.commit(Array.from({ length: 60 }, (_, i) => ({ collection: c, id: `x${i}`, doc: { _id: `x${i}`, pad } })));
+    expect(chunks.length).toBeGreaterThanOrEqual(6);
+    for (const chunk of chunks) expect(chunk.size).toBeLessThan(11_000);
+    expect(await writer.collection(c).count()).toBe(60);
+  });
+
+  it('with recover: false, recovery runs before the first write', async () => {
+    const c = fresh();
+    const crashed = await open();
+    crashed.journal.hook = (step) => {
+      if (step === 'applied') throw new SimulatedCrash(step);
+    };
+    await expect(crashed.commit(batch(c, 1))).rejects.toBeInstanceOf(SimulatedCrash);
+    await crashed.collection(c).deleteMany({}); // recovery ran at its connect, not now: a write that a replay would undo
+    const lazy = await open({ recover: false });
+    expect(await lazy.journal.size()).toBeGreaterThan(0);
+    await lazy.collection('unrelated').upsert({ _id: 'x' });
+    expect(await lazy.journal.size()).toBe(0);
+    expect(await state(lazy, c)).toEqual({ values: [1], count: 30, checkpoint: 1 });
+  });
+});

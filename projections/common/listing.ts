@@ -1,0 +1,149 @@
+import { InvalidInput } from '@chronicle/domain';
+import type { ProjectionContext } from '@chronicle/projector';
+import type { Filter, ReadCollection } from '@chronicle/read-store';
+
+/** One page of a list query: the items, how many match in all, and the window that was asked for. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+/** `limit` (default 50, 1..200) and `offset` (default 0); anything else is a 400 naming the field. */
+export function pageWindow(params: { limit?: number; offset?: number }): { limit: number; offset: number } {
+  const limit = params.limit ?? DEFAULT_LIMIT;
+  const offset = params.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInput('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInput('offset', 'must be an integer ≥ 0');
+  return { limit, offset };
+}
+
+/** A value that must be one of a fixed list (a status, a sort key), or absent. */
+export function oneOf<T extends string>(field: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new InvalidInput(field, `must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** A free-text filter value (an id, a source…): non-empty, at most 200 characters. */
+export function text(field: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw new InvalidInput(field, 'must be a non-empty string of at most 200 characters');
+  return value;
+}
+
+/**
+ * A sort parameter `field` or `-field` (descending). The store breaks ties by
+ * `_id`, so pages are stable.
+ */
+export function parseSort(sort: string): { field: string; direction: 1 | -1 } {
+  return sort.startsWith('-') ? { field: sort.slice(1), direction: -1 } : { field: sort, direction: 1 };
+}
+
+/** Drops undefined values, so documents look the same whether they come from a cache or the store. */
+export function compact<T extends Record<string, unknown>>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
+  return out as T;
+}
+
+/**
+ * Composite keys `<status>|<sort key>`. A status filter matches a large share of a collection;
+ * combined with a sort on another field, a single-field index makes the store fetch every match
+ * and sort them all (≈ 25 ms per 10,000 in the embedded store). A composite field makes "status
+ * X sorted by Y" one index range read in order, stopping at the page. Each index costs every
+ * write of the document, so lists have one, for their default sort. Statuses never contain '|';
+ * absent sort values become '' (first ascending, like null).
+ */
+export const compositeKey = (status: string, sortKey: string | number | null): string =>
+  `${status}|${sortKey === null ? '' : typeof sortKey === 'number' ? sortableNumber(sortKey) : sortKey}`;
+
+/** Every composite key of `status` ('}' follows '|'). */
+export const compositeRange = (status: string): { $gte: string; $lt: string } => ({ $gte: `${status}|`, $lt: `${status}}` });
+
+const float = new DataView(new ArrayBuffer(8));
+
+/** A finite number as 16 hex digits that sort as the numbers do (IEEE 754 bits, sign-adjusted). */
+export function sortableNumber(n: number): string {
+  float.setFloat64(0, n === 0 ? 0 : n); // -0 sorts as 0
+  let high = float.getUint32(0);
+  let low = float.getUint32(4);
+  if (high >>> 31) {
+    high = ~high >>> 0;
+    low = ~low >>> 0;
+  } else {
+    high = (high | 0x80000000) >>> 0;
+  }
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+}
+
+/**
+ * The find for a list: with a status filter and a sort that has a composite field, the status
+ * condition becomes a range on that field and the sort is on it (same order: the status part is
+ * constant, ties still go to `_id`); otherwise the filter and a plain sort. Counts keep using the
+ * plain filter (the status index).
+ */
+export function statusSorted(
+  filter: Filter,
+  status: string | undefined,
+  sortField: string,
+  direction: 1 | -1,
+  composites: Readonly<Record<string, string>>,
+): { filter: Filter; sort: Record<string, 1 | -1> } {
+  const composite = status === undefined ? undefined : composites[sortField];
+  if (composite === undefined) return { filter, sort: { [sortField]: direction } };
+  const { status: _, ...rest } = filter;
+  return { filter: { ...rest, [composite]: compositeRange(status!) }, sort: { [composite]: direction } };
+}
+
+/**
+ * How many documents hold each value of a few fields, in one document per collection. The
+ * embedded store counts a filter on one indexed field by reading every matching document (it
+ * checks the JSON type of each), ≈ 25 ms per 20,000; a list filtered on a single one of these
+ * fields takes its total from here instead. Kept in the same commits as the documents, so it is
+ * exactly as fresh.
+ */
+export type CountsDocument = { _id: 'counts'; total: number; by: Record<string, Record<string, number>> };
+
+/** Moves a document's contribution to the counts from its previous to its new version (either may be absent). */
+export async function recount<T extends Record<string, unknown>>(
+  ctx: ProjectionContext,
+  collection: string,
+  fields: readonly (keyof T & string)[],
+  before: T | null | undefined,
+  after: T | null | undefined,
+): Promise<void> {
+  const counts = (await ctx.get<CountsDocument>(collection, 'counts')) ?? { _id: 'counts', total: 0, by: {} };
+  let changed = false;
+  const add = (doc: T, delta: number) => {
+    counts.total += delta;
+    for (const field of fields) {
+      const byValue = (counts.by[field] ??= {});
+      const key = JSON.stringify(doc[field] ?? null);
+      byValue[key] = (byValue[key] ?? 0) + delta;
+      if (byValue[key] === 0) delete byValue[key];
+    }
+    changed = true;
+  };
+  if (before && after) {
+    if (fields.some((f) => before[f] !== after[f])) {
+      add(before, -1);
+      add(after, 1);
+    }
+  } else if (before) add(before, -1);
+  else if (after) add(after, 1);
+  if (changed) ctx.put(collection, counts);
+}
+
+/** The total for a filter on nothing or on exactly one counted field (equality), else undefined. */
+export async function countedTotal(counts: ReadCollection<CountsDocument>, filter: Filter, fields: readonly string[]): Promise<number | undefined> {
+  const keys = Object.keys(filter);
+  if (keys.length > 1 || (keys.length === 1 && (!fields.includes(keys[0]) || typeof filter[keys[0]] !== 'string'))) return undefined;
+  const doc = await counts.findById('counts');
+  if (keys.length === 0) return doc?.total ?? 0;
+  return doc?.by[keys[0]]?.[JSON.stringify(filter[keys[0]])] ?? 0;
+}

@@ -1,0 +1,208 @@
+import fc from 'fast-check';
+import { InvalidInput } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import { appendAndProject } from '../testing/append';
+import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { historyArbitrary } from '../testing/random-history';
+import { Document, EmbeddedReadStore } from '@chronicle/read-store';
+import type { ReadModelAccess } from '../common/report';
+import { BUCKET_CHARS, bucketOf, entryKey, HASH_CHARS, SUFFIX_CHARS } from './keys';
+import { customerTimelineProjection } from './projection';
+import { customerTimeline, TimelineEntry } from './query';
+
+const C1 = 'c1000000-0000-4000-8000-000000000001';
+const C2 = 'c2000000-0000-4000-8000-000000000002';
+const D1 = 'd1000000-0000-4000-8000-000000000001';
+const D2 = 'd2000000-0000-4000-8000-000000000002';
+
+const customer = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `customer-${id}`,
+  type,
+  data: { customerId: id, ...data },
+  occurredAt,
+});
+const deal = (dealId: string, type: string, occurredAt: string, data: Record<string, unknown>): ScenarioEvent => ({
+  streamId: `deal-${dealId}`,
+  type,
+  data: { dealId, ...data },
+  occurredAt,
+});
+
+/** Every page of a customer's timeline, following the cursors. */
+async function walk(p: Projected, customerId: string, limit: number): Promise<{ pages: number[]; items: TimelineEntry[] }> {
+  const pages: number[] = [];
+  const items: TimelineEntry[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await customerTimeline(p.readModels, customerId, { limit, before });
+    pages.push(page.items.length);
+    items.push(...page.items);
+    if (page.nextCursor === null) return { pages, items };
+    before = page.nextCursor;
+  }
+}
+
+describe('customer timeline', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('lists interactions, deals, purchases and lifecycle events newest first, ties by position, with working cursors', async () => {
+    p = await project(
+      [
+        customer(C1, 'CustomerRegistered', '2024-01-01T09:00:00.000Z', { name: 'Ada', source: 'web' }),
+        customer(C2, 'CustomerRegistered', '2024-01-01T09:30:00.000Z', { name: 'Bob', source: 'ads' }),
+        customer(C1, 'InteractionLogged', '2024-01-02T10:00:00.000Z', { interactionId: 'i1', type: 'call', direction: 'outbound', subject: 'intro', durationMinutes: 15 }),
+        customer(C1, 'InteractionLogged', '2024-01-02T10:00:00.000Z', { interactionId: 'i2', type: 'email', direction: 'inbound', subject: 'thanks' }),
+        deal(D1, 'DealOpened', '2024-01-03T00:00:00.000Z', { customerId: C1, title: 'Engine', amount: 1000, ownerId: 'u1', source: 'web', stage: 'qualification' }),
+        customer(C2, 'InteractionLogged', '2024-01-03T12:00:00.000Z', { interactionId: 'i9', type: 'sms', direction: 'outbound', subject: 'hi' }),
+        deal(D1, 'DealStageChanged', '2024-01-04T00:00:00.000Z', { from: 'qualification', to: 'proposal' }),
+        deal(D1, 'DealAmountChanged', '2024-01-04T01:00:00.000Z', { from: 1000, to: 1200 }),
+        deal(D1, 'DealWon', '2024-01-05T00:00:00.000Z', { customerId: C1, amount: 1200, stage: 'proposal' }),
+        customer(C1, 'CustomerAcquired', '2024-01-05T00:00:00.000Z', { channel: 'web', trigger: { type: 'DealWon', dealId: D1 } }),
+        customer(C1, 'PurchaseRecorded', '2024-01-06T00:00:00.000Z', { purchaseId: 'p1', amount: 50 }),
+        // imported with an old business time: it sorts into its place, not on top
+        customer(C1, 'InteractionLogged', '2024-01-01T12:00:00.000Z', { interactionId: 'i3', type: 'note', direction: 'outbound', subject: 'met at fair' }),
+        deal(D2, 'DealOpened', '2024-01-07T00:00:00.000Z', { customerId: C1, title: 'Support', amount: 300, ownerId: 'u2', source: 'web', stage: 'proposal' }),
+        deal(D2, 'DealLost', '2024-01-08T00:00:00.000Z', { customerId: C1, amount: 300, stage: 'proposal', reason: 'price' }),
+        customer(C1, 'CustomerChurned', '2024-02-01T00:00:00.000Z', { reason: 'moved' }),
+      ],
+      [customerTimelineProjection],
+    );
+    const full = await customerTimeline(p.readModels, C1);
+    expect(full.nextCursor).toBeNull();
+    expect(full.limit).toBe(50);
+    expect(full.items.map((e) => [e.type, e.occurredAt, e.position])).toEqual([
+      ['CustomerChurned', '2024-02-01T00:00:00.000Z', 15],
+      ['DealLost', '2024-01-08T00:00:00.000Z', 14],
+      ['DealOpened', '2024-01-07T00:00:00.000Z', 13],
+      ['PurchaseRecorded', '2024-01-06T00:00:00.000Z', 11],
+      ['CustomerAcquired', '2024-01-05T00:00:00.000Z', 10],
+      ['DealWon', '2024-01-05T00:00:00.000Z', 9],
+      ['DealStageChanged', '2024-01-04T00:00:00.000Z', 7],
+      ['DealOpened', '2024-01-03T00:00:00.000Z', 5],
+      ['InteractionLogged', '2024-01-02T10:00:00.000Z', 4],
+      ['InteractionLogged', '2024-01-02T10:00:00.000Z', 3],
+      ['InteractionLogged', '2024-01-01T12:00:00.000Z', 12],
+      ['CustomerRegistered', '2024-01-01T09:00:00.000Z', 1],
+    ]);
+    const byPosition = new Map(full.items.map((e) => [e.position, e]));
+    expect(byPosition.get(7)).toEqual<TimelineEntry>({
+      type: 'DealStageChanged', kind: 'deal', occurredAt: '2024-01-04T00:00:00.000Z', position: 7, streamId: `deal-${D1}`, actor: 'tester',
+      details: { dealId: D1, title: 'Engine', from: 'qualification', to: 'proposal' },
+    });
+    expect(byPosition.get(9)!.details).toEqual({ dealId: D1, title: 'Engine', amount: 1200, stage: 'proposal' });
+    expect(byPosition.get(14)!.details).toEqual({ dealId: D2, title: 'Support', amount: 300, stage: 'proposal', reason: 'price' });
+    expect(byPosition.get(3)).toMatchObject({ kind: 'interaction', details: { interactionId: 'i1', interactionType: 'call', direction: 'outbound', subject: 'intro', durationMinutes: 15 } });
+    expect(byPosition.get(11)).toMatchObject({ kind: 'purchase', details: { purchaseId: 'p1', amount: 50 } });
+    expect(byPosition.get(10)).toMatchObject({ kind: 'lifecycle', details: { channel: 'web', trigger: { type: 'DealWon', dealId: D1 } } });
+
+    // cursors: pages of 5 walk the same list; a page that ends exactly at the oldest has no cursor
+    const paged = await walk(p, C1, 5);
+    expect(paged.pages).toEqual([5, 5, 2]);
+    expect(paged.items).toEqual(full.items);
+    expect((await walk(p, C1, 6)).pages).toEqual([6, 6]);
+
+    // a cursor keeps its place when newer entries arrive meanwhile
+    const first = await customerTimeline(p.readModels, C1, { limit: 4 });
+    await appendAndProject(p, [customer(C1, 'InteractionLogged', '2024-03-01T00:00:00.000Z', { interactionId: 'i4', type: 'call', direction: 'inbound', subject: 'come back?' })]);
+    const second = await customerTimeline(p.readModels, C1, { limit: 4, before: first.nextCursor! });
+    expect(second.items).toEqual(full.items.slice(4, 8));
+    expect((await customerTimeline(p.readModels, C1, { limit: 1 })).items[0].details).toMatchObject({ interactionId: 'i4' });
+
+    // an entry imported with a business time before any other (an older month) is found at the end
+    await appendAndProject(p, [customer(C1, 'InteractionLogged', '2023-11-15T00:00:00.000Z', { interactionId: 'i0', type: 'meeting', direction: 'inbound', subject: 'trade fair' })]);
+    const all = await walk(p, C1, 5);
+    expect(all.pages).toEqual([5, 5, 4]);
+    expect(all.items.map((e) => e.position)).toEqual([16, ...full.items.map((e) => e.position), 17]);
+
+    expect((await customerTimeline(p.readModels, C2)).items.map((e) => e.position)).toEqual([6, 2]);
+    expect(await customerTimeline(p.readModels, 'no-such-customer')).toEqual({ customerId: 'no-such-customer', items: [], limit: 50, nextCursor: null });
+    for (const bad of [{ before: 'garbage!' }, { before: Buffer.from('2024-01-01').toString('base64url') }, { limit: 0 }, { limit: 201 }]) {
+      await expect(customerTimeline(p.readModels, C1, bad)).rejects.toBeInstanceOf(InvalidInput);
+    }
+  });
+});
+
+describe('customer timeline keys', () => {
+  it('keep two customers apart when their hashes collide (entries interleave in one key range)', async () => {
+    const store = new EmbeddedReadStore(':memory:');
+    const access: ReadModelAccess = { collection: async <T extends Document>(_: string, collection: string) => store.collection<T>(collection) };
+    // 30 days across a month boundary and a gap month
+    const at = (i: number) => new Date(Date.UTC(2024, 0, 15 + i + (i >= 20 ? 31 : 0))).toISOString();
+    // 'a' owns entries 1, 4, 7, …; 'b' (pretending to share the hash) owns all the others
+    const docs = Array.from({ length: 30 }, (_, i) => ({
+      _id: entryKey('a', at(i + 1), i + 1),
+      customerId: i % 3 === 0 ? 'a' : 'b',
+      type: 'InteractionLogged', occurredAt: at(i + 1), position: i + 1, streamId: 'customer-x', actor: 't', details: {},
+    }));
+    await store.commit([
+      ...docs.map((doc) => ({ collection: 'entries', id: doc._id, doc })),
+      { collection: 'spans', id: 'a', doc: { _id: 'a', firstMonth: bucketOf(at(1)) } },
+    ]);
+    const positions: number[][] = [];
+    let before: string | undefined;
+    do {
+      const page = await customerTimeline(access, 'a', { limit: 3, before });
+      positions.push(page.items.map((e) => e.position));
+      before = page.nextCursor ?? undefined;
+    } while (before);
+    expect(positions).toEqual([[28, 25, 22], [19, 16, 13], [10, 7, 4], [1]]);
+    await store.close();
+  });
+
+  it('sort by business time first, then position, over the whole range of times', () => {
+    const keys = [
+      entryKey('c', '0900-01-01T00:00:00.000Z', 5),
+      entryKey('c', '1969-12-31T23:59:59.999Z', 4),
+      entryKey('c', '2024-01-01T00:00:00.000Z', 2),
+      entryKey('c', '2024-01-01T00:00:00.000Z', 10),
+      entryKey('c', '2024-01-01T00:00:00.001Z', 1),
+      entryKey('c', '2999-12-31T23:59:59.999Z', 3),
+    ];
+    expect([...keys].sort()).toEqual(keys);
+    expect(new Set(keys.map((k) => k.length))).toEqual(new Set([BUCKET_CHARS + HASH_CHARS + SUFFIX_CHARS]));
+  });
+});
+
+const TIMELINE_TYPES = new Set(['CustomerRegistered', 'CustomerAcquired', 'CustomerChurned', 'CustomerReactivated', 'PurchaseRecorded', 'InteractionLogged', 'DealOpened', 'DealStageChanged', 'DealWon', 'DealLost']);
+
+/** Each customer's timeline folded from the raw events, newest first. */
+function foldTimelines(events: RecordedEvent[]): Map<string, RecordedEvent[]> {
+  const dealCustomer = new Map<string, string>();
+  const timelines = new Map<string, RecordedEvent[]>();
+  for (const e of events) {
+    const d = e.data as Record<string, string>;
+    if (e.type === 'DealOpened') dealCustomer.set(d.dealId, d.customerId);
+    if (!TIMELINE_TYPES.has(e.type)) continue;
+    const customerId = d.customerId ?? dealCustomer.get(d.dealId);
+    if (!timelines.has(customerId)) timelines.set(customerId, []);
+    timelines.get(customerId)!.push(e);
+  }
+  for (const list of timelines.values()) {
+    list.sort((a, b) => (a.occurredAt !== b.occurredAt ? (a.occurredAt < b.occurredAt ? 1 : -1) : b.globalPosition - a.globalPosition));
+  }
+  return timelines;
+}
+
+describe('customer timeline = a fold of the raw events (property)', () => {
+  it('walks every customer page by page to exactly their events, newest first', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), fc.integer({ min: 1, max: 9 }), async (scenario, limit) => {
+        const p = await project(scenario, [customerTimelineProjection]);
+        try {
+          const expected = foldTimelines(p.events);
+          const customers = p.events.filter((e) => e.type === 'CustomerRegistered').map((e) => (e.data as { customerId: string }).customerId);
+          for (const customerId of customers) {
+            const { items, pages } = await walk(p, customerId, limit);
+            const want = expected.get(customerId) ?? [];
+            expect(pages.length).toBe(Math.max(1, Math.ceil(want.length / limit)));
+            expect(items.map((e) => [e.type, e.occurredAt, e.position, e.streamId, e.actor])).toEqual(want.map((e) => [e.type, e.occurredAt, e.globalPosition, e.streamId, e.actor]));
+          }
+        } finally {
+          await p.close();
+        }
+      }),
+      { numRuns: 20, seed: 7 },
+    );
+  });
+});

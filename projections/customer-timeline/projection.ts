@@ -1,0 +1,143 @@
+import type {
+  CustomerAcquired,
+  CustomerChurned,
+  CustomerReactivated,
+  CustomerRegistered,
+  DealLost,
+  DealOpened,
+  DealStageChanged,
+  DealWon,
+  InteractionLogged,
+  PurchaseRecorded,
+} from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { compact } from '../common/listing';
+import { bucketOf, entryKey } from './keys';
+
+/**
+ * A customer's timeline: one small document per entry (`entries`), never an array on the
+ * customer, so an event costs one insert however long the history is. The `_id` is the sort key
+ * (see keys.ts: month, customer hash, business time, position), so the primary key alone serves
+ * "newest first for one customer, from a cursor" as range scans, with no secondary index to
+ * maintain. `spans` holds each customer's earliest month, where the query stops probing (written
+ * only when an entry is older than any before, so about once per customer). Deal events without
+ * a customer id (stage changes) find it in `deals` (deal → customer, title).
+ */
+export const TIMELINE_PROJECTION = 'customer-timeline';
+
+export type TimelineKind = 'lifecycle' | 'purchase' | 'interaction' | 'deal';
+
+export type TimelineEntryDocument = {
+  _id: string;
+  /** Checked by the query: two customers may share a hash (rarely), never an entry. */
+  customerId: string;
+  type: string;
+  occurredAt: string;
+  position: number;
+  streamId: string;
+  actor: string;
+  details: Record<string, unknown>;
+};
+
+type DealLink = { _id: string; customerId: string; title: string };
+
+/** The month (see keys.ts) of a customer's earliest entry. */
+export type TimelineSpanDocument = { _id: string; firstMonth: number };
+
+export const kindOf = (type: string): TimelineKind => KIND[type];
+
+const KIND: Record<string, TimelineKind> = {
+  CustomerRegistered: 'lifecycle',
+  CustomerAcquired: 'lifecycle',
+  CustomerChurned: 'lifecycle',
+  CustomerReactivated: 'lifecycle',
+  PurchaseRecorded: 'purchase',
+  InteractionLogged: 'interaction',
+  DealOpened: 'deal',
+  DealStageChanged: 'deal',
+  DealWon: 'deal',
+  DealLost: 'deal',
+};
+
+async function put(ctx: ProjectionContext, event: RecordedEvent, customerId: string, details: Record<string, unknown>): Promise<void> {
+  const month = bucketOf(event.occurredAt);
+  const span = await ctx.get<TimelineSpanDocument>('spans', customerId);
+  if (!span || month < span.firstMonth) ctx.put<TimelineSpanDocument>('spans', { _id: customerId, firstMonth: month });
+  ctx.put<TimelineEntryDocument>('entries', {
+    _id: entryKey(customerId, event.occurredAt, event.globalPosition),
+    customerId,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    position: event.globalPosition,
+    streamId: event.streamId,
+    actor: event.actor,
+    details: compact(details),
+  });
+}
+
+
+export const customerTimelineProjection: Projection = {
+  name: TIMELINE_PROJECTION,
+  version: 1,
+  collections: ['entries', 'spans', 'deals'],
+  eventTypes: Object.keys(KIND),
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    switch (event.type) {
+      case 'CustomerRegistered': {
+        const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
+        return put(ctx, event, d.customerId, { name: d.name, source: d.source, leadId: d.leadId });
+      }
+      case 'CustomerAcquired': {
+        const d = (event as RecordedEvent<CustomerAcquired['data']>).data;
+        return put(ctx, event, d.customerId, { channel: d.channel, trigger: d.trigger });
+      }
+      case 'CustomerChurned': {
+        const d = (event as RecordedEvent<CustomerChurned['data']>).data;
+        return put(ctx, event, d.customerId, { reason: d.reason });
+      }
+      case 'CustomerReactivated': {
+        const d = (event as RecordedEvent<CustomerReactivated['data']>).data;
+        return put(ctx, event, d.customerId, { reason: d.reason });
+      }
+      case 'PurchaseRecorded': {
+        const d = (event as RecordedEvent<PurchaseRecorded['data']>).data;
+        return put(ctx, event, d.customerId, { purchaseId: d.purchaseId, amount: d.amount, description: d.description });
+      }
+      case 'InteractionLogged': {
+        const d = (event as RecordedEvent<InteractionLogged['data']>).data;
+        return put(ctx, event, d.customerId, {
+          interactionId: d.interactionId,
+          interactionType: d.type,
+          direction: d.direction,
+          subject: d.subject,
+          outcome: d.outcome,
+          durationMinutes: d.durationMinutes,
+          dealId: d.dealId,
+        });
+      }
+      case 'DealOpened': {
+        const d = (event as RecordedEvent<DealOpened['data']>).data;
+        ctx.put<DealLink>('deals', { _id: d.dealId, customerId: d.customerId, title: d.title });
+        return put(ctx, event, d.customerId, { dealId: d.dealId, title: d.title, amount: d.amount, stage: d.stage, ownerId: d.ownerId });
+      }
+      case 'DealStageChanged': {
+        const d = (event as RecordedEvent<DealStageChanged['data']>).data;
+        const deal = await ctx.get<DealLink>('deals', d.dealId);
+        if (!deal) return; // a stage change of a deal never opened: no customer to show it on
+        return put(ctx, event, deal.customerId, { dealId: d.dealId, title: deal.title, from: d.from, to: d.to });
+      }
+      case 'DealWon': {
+        const d = (event as RecordedEvent<DealWon['data']>).data;
+        const deal = await ctx.get<DealLink>('deals', d.dealId);
+        return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage });
+      }
+      case 'DealLost': {
+        const d = (event as RecordedEvent<DealLost['data']>).data;
+        const deal = await ctx.get<DealLink>('deals', d.dealId);
+        return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage, reason: d.reason });
+      }
+    }
+  },
+};

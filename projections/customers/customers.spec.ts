@@ -1,0 +1,301 @@
+import fc from 'fast-check';
+import { InvalidInput } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import { money } from '../common/numbers';
+import { appendAndProject } from '../testing/append';
+import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { historyArbitrary } from '../testing/random-history';
+import { customersProjection } from './projection';
+import { CustomerView, getCustomer, listCustomers, ListCustomersParams, searchLimits } from './query';
+
+const C1 = '7b1c5a1e-0000-4000-8000-000000000001';
+const D1 = 'd0000000-0000-4000-8000-000000000001';
+const D2 = 'd0000000-0000-4000-8000-000000000002';
+
+const customer = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `customer-${id}`,
+  type,
+  data: { customerId: id, ...data },
+  occurredAt,
+});
+const deal = (dealId: string, type: string, occurredAt: string, data: Record<string, unknown>): ScenarioEvent => ({
+  streamId: `deal-${dealId}`,
+  type,
+  data: { dealId, ...data },
+  occurredAt,
+});
+
+describe('customers projection: profile, lifecycle and totals', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('follows a customer acquired by a won deal, churned and reactivated, with exact totals at each step', async () => {
+    p = await project(
+      [
+        customer(C1, 'CustomerRegistered', '2024-01-01T09:00:00.000Z', { name: 'Ada Lovelace', email: 'ada@engines.io', company: 'Analytical Engines', region: 'emea', industry: 'tech', source: 'referral', ownerId: 'u1' }),
+        deal(D1, 'DealOpened', '2024-01-02T09:00:00.000Z', { customerId: C1, title: 'Engine', amount: 1000, ownerId: 'u1', source: 'referral', stage: 'qualification' }),
+        deal(D2, 'DealOpened', '2024-01-02T10:00:00.000Z', { customerId: C1, title: 'Support', amount: 300, ownerId: 'u1', source: 'referral', stage: 'qualification' }),
+        customer(C1, 'InteractionLogged', '2024-01-03T09:00:00.000Z', { interactionId: 'i1', type: 'call', direction: 'outbound', subject: 'intro' }),
+        // imported with an older business time: lastInteractionAt keeps the latest
+        customer(C1, 'InteractionLogged', '2024-01-02T12:00:00.000Z', { interactionId: 'i2', type: 'email', direction: 'inbound', subject: 'question' }),
+      ],
+      [customersProjection],
+    );
+    const base = {
+      id: C1,
+      name: 'Ada Lovelace',
+      email: 'ada@engines.io',
+      phone: null,
+      company: 'Analytical Engines',
+      industry: 'tech',
+      region: 'emea',
+      attributes: null,
+      source: 'referral',
+      ownerId: 'u1',
+      leadId: null,
+      registeredAt: '2024-01-01T09:00:00.000Z',
+    };
+    expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
+      ...base,
+      status: 'prospect',
+      acquiredAt: null,
+      churnedAt: null,
+      churnReason: null,
+      reactivatedAt: null,
+      totals: { purchases: { count: 0, amount: 0 }, wonDeals: { count: 0, amount: 0 }, openDeals: 2, revenue: 0, interactions: 2, lastInteractionAt: '2024-01-03T09:00:00.000Z' },
+    });
+
+    await appendAndProject(p, [
+      deal(D1, 'DealWon', '2024-02-01T00:00:00.000Z', { customerId: C1, amount: 1000, stage: 'qualification' }),
+      customer(C1, 'CustomerAcquired', '2024-02-01T00:00:00.000Z', { channel: 'referral', trigger: { type: 'DealWon', dealId: D1 } }),
+    ]);
+    expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
+      ...base,
+      status: 'active',
+      acquiredAt: '2024-02-01T00:00:00.000Z',
+      churnedAt: null,
+      churnReason: null,
+      reactivatedAt: null,
+      totals: { purchases: { count: 0, amount: 0 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 1, revenue: 1000, interactions: 2, lastInteractionAt: '2024-01-03T09:00:00.000Z' },
+    });
+
+    await appendAndProject(p, [
+      customer(C1, 'PurchaseRecorded', '2024-02-10T00:00:00.000Z', { purchaseId: 'p1', amount: 250.1 }),
+      customer(C1, 'PurchaseRecorded', '2024-02-11T00:00:00.000Z', { purchaseId: 'p2', amount: 0.2 }),
+      deal(D2, 'DealLost', '2024-02-12T00:00:00.000Z', { customerId: C1, amount: 300, stage: 'qualification', reason: 'price' }),
+      customer(C1, 'CustomerChurned', '2024-03-01T00:00:00.000Z', { reason: 'price' }),
+    ]);
+    expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
+      ...base,
+      status: 'churned',
+      acquiredAt: '2024-02-01T00:00:00.000Z',
+      churnedAt: '2024-03-01T00:00:00.000Z',
+      churnReason: 'price',
+      reactivatedAt: null,
+      totals: { purchases: { count: 2, amount: 250.3 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 0, revenue: 1250.3, interactions: 2, lastInteractionAt: '2024-01-03T09:00:00.000Z' },
+    });
+
+    await appendAndProject(p, [
+      customer(C1, 'CustomerReactivated', '2024-04-01T00:00:00.000Z'),
+      customer(C1, 'CustomerProfileUpdated', '2024-04-02T00:00:00.000Z', { name: 'Ada King', phone: '+44 20 1234' }),
+      customer(C1, 'CustomerOwnerAssigned', '2024-04-03T00:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }),
+      customer(C1, 'InteractionLogged', '2024-04-04T00:00:00.000Z', { interactionId: 'i3', type: 'meeting', direction: 'outbound', subject: 'welcome back' }),
+    ]);
+    expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
+      ...base,
+      name: 'Ada King',
+      phone: '+44 20 1234',
+      ownerId: 'u2',
+      status: 'active',
+      acquiredAt: '2024-02-01T00:00:00.000Z',
+      churnedAt: null,
+      churnReason: null,
+      reactivatedAt: '2024-04-01T00:00:00.000Z',
+      totals: { purchases: { count: 2, amount: 250.3 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 0, revenue: 1250.3, interactions: 3, lastInteractionAt: '2024-04-04T00:00:00.000Z' },
+    });
+    expect(await getCustomer(p.readModels, 'no-such-customer')).toBeNull();
+  });
+
+  it('lists with filters, sorts, pagination and a case-insensitive search that follows profile changes', async () => {
+    const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+    const reg = (n: number, at: string, data: Record<string, unknown>) => customer(id(n), 'CustomerRegistered', at, data);
+    p = await project(
+      [
+        reg(1, '2024-01-01T00:00:00.000Z', { name: 'zeta Corp', email: 'hello@zeta.com', source: 'web', ownerId: 'u1', region: 'emea', industry: 'retail' }),
+        reg(2, '2024-01-02T00:00:00.000Z', { name: 'Alpha Ltd', company: 'Alpha Holdings', source: 'ads', ownerId: 'u2', region: 'amer', industry: 'tech' }),
+        reg(3, '2024-01-03T00:00:00.000Z', { name: 'beta GmbH', email: 'info@BETA.de', source: 'web', ownerId: 'u1', region: 'emea', industry: 'tech' }),
+        reg(4, '2024-01-04T00:00:00.000Z', { name: 'Gamma Inc', source: 'web', ownerId: 'u2', region: 'apac' }),
+        reg(5, '2024-01-05T00:00:00.000Z', { name: 'delta plc', company: 'Zetaworks', source: 'referral', region: 'emea' }),
+        customer(id(2), 'PurchaseRecorded', '2024-01-06T00:00:00.000Z', { purchaseId: 'p1', amount: 500 }),
+        customer(id(2), 'CustomerAcquired', '2024-01-06T00:00:00.000Z', { channel: 'ads', trigger: { type: 'PurchaseRecorded', purchaseId: 'p1' } }),
+        customer(id(3), 'PurchaseRecorded', '2024-01-07T00:00:00.000Z', { purchaseId: 'p2', amount: 900 }),
+        customer(id(3), 'CustomerAcquired', '2024-01-07T00:00:00.000Z', { channel: 'web', trigger: { type: 'PurchaseRecorded', purchaseId: 'p2' } }),
+        customer(id(4), 'PurchaseRecorded', '2024-01-08T00:00:00.000Z', { purchaseId: 'p3', amount: 100 }),
+        customer(id(4), 'CustomerAcquired', '2024-01-08T00:00:00.000Z', { channel: 'web', trigger: { type: 'PurchaseRecorded', purchaseId: 'p3' } }),
+        customer(id(4), 'CustomerChurned', '2024-02-01T00:00:00.000Z', { reason: 'moved' }),
+      ],
+      [customersProjection],
+    );
+    const list = async (params: ListCustomersParams) => {
+      const page = await listCustomers(p.readModels, params);
+      return { ids: page.items.map((c) => Number(c.id.slice(-1))), total: page.total, limit: page.limit, offset: page.offset };
+    };
+    // default: by name, case-insensitively
+    expect(await list({})).toEqual({ ids: [2, 3, 5, 4, 1], total: 5, limit: 50, offset: 0 });
+    expect(await list({ sort: '-name' })).toEqual({ ids: [1, 4, 5, 3, 2], total: 5, limit: 50, offset: 0 });
+    expect(await list({ sort: '-registeredAt', limit: 2, offset: 1 })).toEqual({ ids: [4, 3], total: 5, limit: 2, offset: 1 });
+    expect(await list({ sort: '-revenue' })).toEqual({ ids: [3, 2, 4, 1, 5], total: 5, limit: 50, offset: 0 });
+    expect(await list({ sort: 'revenue' })).toEqual({ ids: [1, 5, 4, 2, 3], total: 5, limit: 50, offset: 0 }); // ties by id
+    expect(await list({ status: 'active', sort: '-revenue' })).toEqual({ ids: [3, 2], total: 2, limit: 50, offset: 0 });
+    expect(await list({ status: 'active' })).toEqual({ ids: [2, 3], total: 2, limit: 50, offset: 0 });
+    expect(await list({ status: 'prospect', sort: '-registeredAt' })).toEqual({ ids: [5, 1], total: 2, limit: 50, offset: 0 });
+    expect(await list({ source: 'web', ownerId: 'u1' })).toEqual({ ids: [3, 1], total: 2, limit: 50, offset: 0 });
+    expect(await list({ region: 'emea', industry: 'tech' })).toEqual({ ids: [3], total: 1, limit: 50, offset: 0 });
+    expect(await list({ ownerId: 'u9' })).toEqual({ ids: [], total: 0, limit: 50, offset: 0 });
+    // q: substring of name, email or company, any case
+    expect(await list({ q: 'ZETA' })).toEqual({ ids: [5, 1], total: 2, limit: 50, offset: 0 });
+    expect(await list({ q: 'beta.d' })).toEqual({ ids: [3], total: 1, limit: 50, offset: 0 });
+    expect(await list({ q: 'holdings', status: 'active' })).toEqual({ ids: [2], total: 1, limit: 50, offset: 0 });
+    expect(await list({ q: ' A I ', sort: '-revenue', limit: 1 })).toEqual({ ids: [4], total: 1, limit: 1, offset: 0 }); // "gamma inc", trimmed
+    expect(await list({ q: 'l', limit: 2, offset: 1 })).toEqual({ ids: [5, 1], total: 3, limit: 2, offset: 1 });
+    expect(await list({ q: '.*' })).toEqual({ ids: [], total: 0, limit: 50, offset: 0 });
+    // beyond searchLimits.maxMatches the store scans `search` with a literal regular expression: same answers
+    searchLimits.maxMatches = 1;
+    try {
+      expect(await list({ q: 'ZETA' })).toEqual({ ids: [5, 1], total: 2, limit: 50, offset: 0 });
+      expect(await list({ q: 'l', limit: 2, offset: 1 })).toEqual({ ids: [5, 1], total: 3, limit: 2, offset: 1 });
+      expect(await list({ q: '.', status: 'prospect' })).toEqual({ ids: [1], total: 1, limit: 50, offset: 0 }); // a literal dot
+    } finally {
+      searchLimits.maxMatches = 16_384;
+    }
+
+    // the search follows profile changes at once (its in-memory index syncs by searchSeq)
+    await appendAndProject(p, [customer(id(1), 'CustomerProfileUpdated', '2024-03-01T00:00:00.000Z', { name: 'Omega Corp', email: 'hi@omega.com' })]);
+    expect(await list({ q: 'zeta' })).toEqual({ ids: [5], total: 1, limit: 50, offset: 0 });
+    expect(await list({ q: 'omega' })).toEqual({ ids: [1], total: 1, limit: 50, offset: 0 });
+    await appendAndProject(p, [customer(id(6), 'CustomerRegistered', '2024-03-02T00:00:00.000Z', { name: 'Omega Two', source: 'web' })]);
+    expect(await list({ q: 'OMEGA', sort: 'registeredAt' })).toEqual({ ids: [1, 6], total: 2, limit: 50, offset: 0 });
+
+    for (const bad of [{ limit: 0 }, { limit: 201 }, { offset: -1 }, { sort: 'email' }, { status: 'lost' }, { q: 'a\u0000b' }, { ownerId: '' }]) {
+      await expect(listCustomers(p.readModels, bad)).rejects.toBeInstanceOf(InvalidInput);
+    }
+  });
+});
+
+/** A straightforward fold of the raw events into the customer views the list should return. */
+function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { revenueRaw: number; purchaseRaw: number; wonRaw: number }> {
+  type Row = CustomerView & { revenueRaw: number; purchaseRaw: number; wonRaw: number };
+  const rows = new Map<string, Row>();
+  const row = (id: string): Row => {
+    let r = rows.get(id);
+    if (!r) {
+      r = {
+        id, name: '', email: null, phone: null, company: null, industry: null, region: null, attributes: null, source: null, ownerId: null, leadId: null,
+        status: 'prospect', registeredAt: null, acquiredAt: null, churnedAt: null, churnReason: null, reactivatedAt: null,
+        totals: { purchases: { count: 0, amount: 0 }, wonDeals: { count: 0, amount: 0 }, openDeals: 0, revenue: 0, interactions: 0, lastInteractionAt: null },
+        revenueRaw: 0, purchaseRaw: 0, wonRaw: 0,
+      };
+      rows.set(id, r);
+    }
+    return r;
+  };
+  for (const e of events) {
+    const d = e.data as Record<string, any>;
+    if (!d.customerId) continue;
+    const r = row(d.customerId);
+    switch (e.type) {
+      case 'CustomerRegistered':
+        Object.assign(r, { name: d.name, email: d.email ?? null, phone: d.phone ?? null, company: d.company ?? null, industry: d.industry ?? null, region: d.region ?? null, attributes: d.attributes ?? null, source: d.source, ownerId: d.ownerId ?? null, leadId: d.leadId ?? null, registeredAt: e.occurredAt });
+        break;
+      case 'CustomerAcquired':
+        r.acquiredAt = e.occurredAt;
+        if (r.status === 'prospect') r.status = 'active';
+        break;
+      case 'CustomerChurned':
+        Object.assign(r, { status: 'churned', churnedAt: e.occurredAt, churnReason: d.reason });
+        break;
+      case 'CustomerReactivated':
+        Object.assign(r, { status: 'active', churnedAt: null, churnReason: null, reactivatedAt: e.occurredAt });
+        break;
+      case 'PurchaseRecorded':
+        r.totals.purchases.count += 1;
+        r.purchaseRaw += d.amount;
+        break;
+      case 'InteractionLogged':
+        r.totals.interactions += 1;
+        if (r.totals.lastInteractionAt === null || e.occurredAt > r.totals.lastInteractionAt) r.totals.lastInteractionAt = e.occurredAt;
+        break;
+      case 'DealOpened':
+        r.totals.openDeals += 1;
+        break;
+      case 'DealWon':
+        r.totals.openDeals -= 1;
+        r.totals.wonDeals.count += 1;
+        r.wonRaw += d.amount;
+        break;
+      case 'DealLost':
+        r.totals.openDeals -= 1;
+        break;
+    }
+  }
+  for (const r of rows.values()) {
+    r.revenueRaw = r.purchaseRaw + r.wonRaw;
+    r.totals.purchases.amount = money(r.purchaseRaw);
+    r.totals.wonDeals.amount = money(r.wonRaw);
+    r.totals.revenue = money(r.revenueRaw);
+  }
+  return rows;
+}
+
+describe('customers list = a fold of the raw events (property)', () => {
+  it('matches for random histories and several filter, sort and page combinations', async () => {
+    const combos: ListCustomersParams[] = [
+      {},
+      { status: 'active', sort: '-revenue' },
+      { ownerId: 'u2', sort: '-registeredAt', limit: 3, offset: 1 },
+      { source: 'web', status: 'prospect' },
+      { region: 'emea', sort: 'registeredAt' },
+      { status: 'churned', sort: 'revenue' },
+      { q: 'customer c00', sort: '-name', limit: 4 },
+      { q: 'LEAD', sort: '-registeredAt' },
+      { q: '1', status: 'active', sort: '-revenue' },
+      { q: 'customer', status: 'prospect', limit: 3, offset: 1 },
+      { status: 'active', limit: 2, offset: 1 },
+      { status: 'prospect', sort: '-registeredAt', limit: 5 },
+      { status: 'active', sort: '-name' },
+    ];
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (scenario) => {
+        const p = await project(scenario, [customersProjection]);
+        try {
+          const rows = [...foldCustomers(p.events).values()];
+          for (const params of combos) {
+            const q = params.q?.toLowerCase();
+            const field = (params.sort ?? 'name').replace('-', '');
+            const dir = params.sort?.startsWith('-') ? -1 : 1;
+            const key = (r: (typeof rows)[number]): string | number | null =>
+              field === 'name' ? r.name.toLowerCase() : field === 'revenue' ? r.revenueRaw : r.registeredAt;
+            const cmp = (a: (typeof rows)[number], b: (typeof rows)[number]) => {
+              const [x, y] = [key(a), key(b)];
+              const c = x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
+              return c !== 0 ? c * dir : a.id < b.id ? -1 : 1;
+            };
+            const matching = rows
+              .filter((r) => (!params.status || r.status === params.status) && (!params.ownerId || r.ownerId === params.ownerId))
+              .filter((r) => (!params.source || r.source === params.source) && (!params.region || r.region === params.region))
+              .filter((r) => !q || [r.name, r.email ?? '', r.company ?? ''].some((s) => s.toLowerCase().includes(q)))
+              .sort(cmp);
+            const limit = params.limit ?? 50;
+            const offset = params.offset ?? 0;
+            const page = await listCustomers(p.readModels, params);
+            expect(page.total).toBe(matching.length);
+            expect(page.items).toEqual(matching.slice(offset, offset + limit).map(({ revenueRaw: _r, purchaseRaw: _p, wonRaw: _w, ...view }) => view));
+          }
+        } finally {
+          await p.close();
+        }
+      }),
+      { numRuns: 20, seed: 42 },
+    );
+  });
+});

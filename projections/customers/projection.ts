@@ -1,0 +1,243 @@
+import type {
+  CustomerAcquired,
+  CustomerChurned,
+  CustomerOwnerAssigned,
+  CustomerProfileUpdated,
+  CustomerReactivated,
+  CustomerRegistered,
+  CustomerStatus,
+  DealLost,
+  DealOpened,
+  DealWon,
+  InteractionLogged,
+  PurchaseRecorded,
+} from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { compositeKey, recount } from '../common/listing';
+
+/**
+ * Customer profile + lifecycle + totals, one document per customer (`customers`). The counts
+ * that change most often and are neither filtered nor sorted on (interactions, open deals) live
+ * in a separate tiny document per customer (`counters`, no indexes): interactions are most of
+ * the history, and rewriting the indexed profile for each one would make replay slow.
+ */
+export const CUSTOMERS_PROJECTION = 'customers';
+
+export type CustomerDocument = {
+  _id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  company: string | null;
+  industry: string | null;
+  region: string | null;
+  attributes: Record<string, unknown> | null;
+  /** Acquisition channel, fixed at registration. */
+  source: string | null;
+  ownerId: string | null;
+  leadId: string | null;
+  status: CustomerStatus;
+  registeredAt: string | null;
+  acquiredAt: string | null;
+  /** Set while churned; cleared by a reactivation (as in the customer decider). */
+  churnedAt: string | null;
+  churnReason: string | null;
+  reactivatedAt: string | null;
+  purchaseCount: number;
+  purchaseAmount: number;
+  wonDealCount: number;
+  wonDealAmount: number;
+  /** purchaseAmount + wonDealAmount; top-level so that `sort=-revenue` is served by an index. */
+  revenue: number;
+  /** Lower-cased name: `sort=name` is case-insensitive. */
+  sortName: string;
+  /** `<status>|<sortName>` (see compositeKey): "status X by name", the default sort, is one index range. */
+  statusName: string;
+  /** Lower-cased name, email and company, separated by a control character (`q` searches it). */
+  search: string;
+  /** Global position of the last change of `search`: the query side's search index syncs by it. */
+  searchSeq: number;
+};
+
+export type CustomerCountersDocument = {
+  _id: string;
+  interactionCount: number;
+  lastInteractionAt: string | null;
+  openDealCount: number;
+};
+
+/** Separates the fields of `search`; `q` may not contain control characters, so no match spans two fields. */
+export const SEARCH_SEPARATOR = '\u001f';
+
+export const searchText = (doc: Pick<CustomerDocument, 'name' | 'email' | 'company'>): string =>
+  [doc.name, doc.email ?? '', doc.company ?? ''].join(SEARCH_SEPARATOR).toLowerCase();
+
+const blank = (id: string): CustomerDocument => ({
+  _id: id,
+  name: '',
+  email: null,
+  phone: null,
+  company: null,
+  industry: null,
+  region: null,
+  attributes: null,
+  source: null,
+  ownerId: null,
+  leadId: null,
+  status: 'prospect',
+  registeredAt: null,
+  acquiredAt: null,
+  churnedAt: null,
+  churnReason: null,
+  reactivatedAt: null,
+  purchaseCount: 0,
+  purchaseAmount: 0,
+  wonDealCount: 0,
+  wonDealAmount: 0,
+  revenue: 0,
+  sortName: '',
+  statusName: '',
+  search: '',
+  searchSeq: 0,
+});
+
+/** The composite field serving a status filter with the default sort. */
+export const STATUS_SORT_FIELDS = { sortName: 'statusName' } as const;
+
+/** Fields whose per-value counts `stats` keeps (see CountsDocument). */
+export const COUNTED_FIELDS = ['status', 'ownerId', 'source', 'region', 'industry'] as const;
+
+const PROFILE = ['name', 'email', 'phone', 'company', 'industry', 'region', 'attributes'] as const;
+
+const later = (a: string | null, b: string): string => (a !== null && a > b ? a : b);
+
+async function update(ctx: ProjectionContext, event: RecordedEvent, id: string, change: (doc: CustomerDocument) => void): Promise<void> {
+  const current = await ctx.get<CustomerDocument>('customers', id);
+  // A customer's events normally start with CustomerRegistered; should a deal or purchase ever
+  // come first, its totals are kept and the profile filled in when the registration arrives.
+  const doc = current ? { ...current } : blank(id);
+  change(doc);
+  doc.revenue = doc.purchaseAmount + doc.wonDealAmount;
+  if (event.type === 'CustomerRegistered' || event.type === 'CustomerProfileUpdated') {
+    doc.sortName = doc.name.toLowerCase();
+    const search = searchText(doc);
+    if (search !== doc.search) {
+      doc.search = search;
+      doc.searchSeq = event.globalPosition;
+    }
+  }
+  doc.statusName = compositeKey(doc.status, doc.sortName);
+  ctx.put('customers', doc);
+  await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+}
+
+async function count(ctx: ProjectionContext, id: string, change: (counters: CustomerCountersDocument) => void): Promise<void> {
+  const current = await ctx.get<CustomerCountersDocument>('counters', id);
+  const counters = current ? { ...current } : { _id: id, interactionCount: 0, lastInteractionAt: null, openDealCount: 0 };
+  change(counters);
+  ctx.put('counters', counters);
+}
+
+export const customersProjection: Projection = {
+  name: CUSTOMERS_PROJECTION,
+  version: 1,
+  collections: ['customers', 'counters', 'stats'],
+  indexes: {
+    customers: ['status', 'ownerId', 'source', 'region', 'industry', 'sortName', 'registeredAt', 'revenue', ...Object.values(STATUS_SORT_FIELDS), 'searchSeq'],
+  },
+  eventTypes: [
+    'CustomerRegistered',
+    'CustomerProfileUpdated',
+    'CustomerOwnerAssigned',
+    'CustomerAcquired',
+    'CustomerChurned',
+    'CustomerReactivated',
+    'PurchaseRecorded',
+    'InteractionLogged',
+    'DealOpened',
+    'DealWon',
+    'DealLost',
+  ],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const at = event.occurredAt;
+    switch (event.type) {
+      case 'InteractionLogged': {
+        const { customerId } = (event as RecordedEvent<InteractionLogged['data']>).data;
+        return count(ctx, customerId, (c) => {
+          c.interactionCount += 1;
+          c.lastInteractionAt = later(c.lastInteractionAt, at);
+        });
+      }
+      case 'CustomerRegistered': {
+        const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          for (const field of PROFILE) doc[field] = (d[field] ?? null) as never;
+          doc.source = d.source;
+          doc.ownerId = d.ownerId ?? null;
+          doc.leadId = d.leadId ?? null;
+          doc.registeredAt = at;
+        });
+      }
+      case 'CustomerProfileUpdated': {
+        const d = (event as RecordedEvent<CustomerProfileUpdated['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          for (const field of PROFILE) if (d[field] !== undefined) doc[field] = d[field] as never;
+        });
+      }
+      case 'CustomerOwnerAssigned': {
+        const d = (event as RecordedEvent<CustomerOwnerAssigned['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => void (doc.ownerId = d.ownerId));
+      }
+      case 'CustomerAcquired': {
+        const d = (event as RecordedEvent<CustomerAcquired['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          if (doc.status !== 'churned') doc.status = 'active';
+          doc.acquiredAt = at;
+        });
+      }
+      case 'CustomerChurned': {
+        const d = (event as RecordedEvent<CustomerChurned['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          doc.status = 'churned';
+          doc.churnedAt = at;
+          doc.churnReason = d.reason;
+        });
+      }
+      case 'CustomerReactivated': {
+        const d = (event as RecordedEvent<CustomerReactivated['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          doc.status = 'active';
+          doc.churnedAt = null;
+          doc.churnReason = null;
+          doc.reactivatedAt = at;
+        });
+      }
+      case 'PurchaseRecorded': {
+        const d = (event as RecordedEvent<PurchaseRecorded['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          doc.purchaseCount += 1;
+          doc.purchaseAmount += d.amount;
+        });
+      }
+      case 'DealOpened': {
+        const d = (event as RecordedEvent<DealOpened['data']>).data;
+        return count(ctx, d.customerId, (c) => void (c.openDealCount += 1));
+      }
+      case 'DealWon': {
+        // DealWon carries the customer and the amount at closing: no deal lookup needed.
+        const d = (event as RecordedEvent<DealWon['data']>).data;
+        await count(ctx, d.customerId, (c) => void (c.openDealCount -= 1));
+        return update(ctx, event, d.customerId, (doc) => {
+          doc.wonDealCount += 1;
+          doc.wonDealAmount += d.amount;
+        });
+      }
+      case 'DealLost': {
+        const d = (event as RecordedEvent<DealLost['data']>).data;
+        return count(ctx, d.customerId, (c) => void (c.openDealCount -= 1));
+      }
+    }
+  },
+};

@@ -1,0 +1,122 @@
+import type { DealAmountChanged, DealExpectedCloseDateChanged, DealLost, DealOpened, DealStageChanged, DealStatus, DealWon } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { compositeKey, recount } from '../common/listing';
+
+/** Current state of every deal, one document each (`deals`), as the deal decider folds it. */
+export const DEALS_PROJECTION = 'deals';
+
+export type DealDocument = {
+  _id: string;
+  customerId: string;
+  title: string;
+  amount: number;
+  ownerId: string;
+  source: string;
+  /** The open stage, or `won` / `lost` once closed. */
+  stage: string;
+  status: DealStatus;
+  openedAt: string;
+  stageEnteredAt: string;
+  expectedCloseDate: string | null;
+  closedAt: string | null;
+  /** The stage a closed deal was won or lost from. */
+  closedFromStage: string | null;
+  lostReason: string | null;
+  updatedAt: string;
+  /** `<status>|<openedAt>` (see compositeKey): "status X, newest first", the default sort, is one index range. */
+  statusOpenedAt: string;
+};
+
+/** The composite field serving a status filter with the default sort. */
+export const STATUS_SORT_FIELDS = { openedAt: 'statusOpenedAt' } as const;
+
+/** Fields whose per-value counts `stats` keeps (see CountsDocument). */
+export const COUNTED_FIELDS = ['status', 'stage', 'ownerId'] as const;
+
+function withStatusKeys(doc: DealDocument): DealDocument {
+  doc.statusOpenedAt = compositeKey(doc.status, doc.openedAt);
+  return doc;
+}
+
+async function update(ctx: ProjectionContext, event: RecordedEvent, dealId: string, change: (doc: DealDocument) => void): Promise<void> {
+  const current = await ctx.get<DealDocument>('deals', dealId);
+  if (!current) return; // every deal stream starts with DealOpened
+  const doc = { ...current, updatedAt: event.occurredAt };
+  change(doc);
+  ctx.put('deals', withStatusKeys(doc));
+  await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+}
+
+export const dealsProjection: Projection = {
+  name: DEALS_PROJECTION,
+  version: 1,
+  collections: ['deals', 'stats'],
+  indexes: { deals: ['customerId', 'ownerId', 'stage', 'status', 'openedAt', 'amount', 'expectedCloseDate', ...Object.values(STATUS_SORT_FIELDS)] },
+  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost'],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const at = event.occurredAt;
+    switch (event.type) {
+      case 'DealOpened': {
+        const d = (event as RecordedEvent<DealOpened['data']>).data;
+        const doc = withStatusKeys({
+          _id: d.dealId,
+          customerId: d.customerId,
+          title: d.title,
+          amount: d.amount,
+          ownerId: d.ownerId,
+          source: d.source,
+          stage: d.stage,
+          status: 'open',
+          openedAt: at,
+          stageEnteredAt: at,
+          expectedCloseDate: d.expectedCloseDate ?? null,
+          closedAt: null,
+          closedFromStage: null,
+          lostReason: null,
+          updatedAt: at,
+          statusOpenedAt: '',
+        });
+        ctx.put<DealDocument>('deals', doc);
+        return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+      }
+      case 'DealStageChanged': {
+        const d = (event as RecordedEvent<DealStageChanged['data']>).data;
+        return update(ctx, event, d.dealId, (doc) => {
+          doc.stage = d.to;
+          doc.stageEnteredAt = at;
+        });
+      }
+      case 'DealAmountChanged': {
+        const d = (event as RecordedEvent<DealAmountChanged['data']>).data;
+        return update(ctx, event, d.dealId, (doc) => void (doc.amount = d.to));
+      }
+      case 'DealExpectedCloseDateChanged': {
+        const d = (event as RecordedEvent<DealExpectedCloseDateChanged['data']>).data;
+        return update(ctx, event, d.dealId, (doc) => void (doc.expectedCloseDate = d.to));
+      }
+      case 'DealWon': {
+        const d = (event as RecordedEvent<DealWon['data']>).data;
+        return update(ctx, event, d.dealId, (doc) => {
+          doc.status = 'won';
+          doc.closedFromStage = doc.stage;
+          doc.stage = 'won';
+          doc.stageEnteredAt = at;
+          doc.closedAt = at;
+        });
+      }
+      case 'DealLost': {
+        const d = (event as RecordedEvent<DealLost['data']>).data;
+        return update(ctx, event, d.dealId, (doc) => {
+          doc.status = 'lost';
+          doc.closedFromStage = doc.stage;
+          doc.stage = 'lost';
+          doc.stageEnteredAt = at;
+          doc.closedAt = at;
+          doc.lostReason = d.reason;
+        });
+      }
+    }
+  },
+};

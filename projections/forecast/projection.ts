@@ -1,0 +1,77 @@
+import { parseIsoDateTime } from '@chronicle/domain';
+import type { DealAmountChanged, DealExpectedCloseDateChanged, DealOpened, DealStageChanged } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+
+/**
+ * The open deals now, summed per expected-close month and stage (`buckets`, a few dozen
+ * documents): the forecast query reads them all and weighs each stage with the pipeline's
+ * probability at query time, so a changed pipeline configuration needs no rebuild. `deals` keeps
+ * where each open deal is counted, to move it when its stage, amount or close date changes; a
+ * closed deal leaves both.
+ */
+export const FORECAST_PROJECTION = 'forecast';
+/** The bucket of open deals without an expected close date. */
+export const NO_CLOSE_DATE = 'none';
+
+type OpenDeal = { _id: string; month: string; stage: string; amount: number };
+export type ForecastBucket = { _id: string; month: string; stage: string; deals: number; value: number };
+
+/** The UTC month (YYYY-MM) of an expected close date, or `none`. */
+export function closeMonth(date: string | undefined | null): string {
+  const ms = date ? parseIsoDateTime(date) : Number.NaN;
+  return Number.isNaN(ms) ? NO_CLOSE_DATE : new Date(ms).toISOString().slice(0, 7);
+}
+
+async function add(ctx: ProjectionContext, deal: OpenDeal, sign: 1 | -1): Promise<void> {
+  const id = `${deal.month}|${deal.stage}`;
+  const bucket = (await ctx.get<ForecastBucket>('buckets', id)) ?? { _id: id, month: deal.month, stage: deal.stage, deals: 0, value: 0 };
+  bucket.deals += sign;
+  bucket.value += sign * deal.amount;
+  // An emptied bucket goes (with the floating-point residue of its additions and subtractions).
+  if (bucket.deals === 0) ctx.delete('buckets', id);
+  else ctx.put('buckets', bucket);
+}
+
+async function move(ctx: ProjectionContext, dealId: string, change: (deal: OpenDeal) => void): Promise<void> {
+  const deal = await ctx.get<OpenDeal>('deals', dealId);
+  if (!deal) return; // closed, or never opened
+  await add(ctx, deal, -1);
+  const moved = { ...deal };
+  change(moved);
+  ctx.put('deals', moved);
+  await add(ctx, moved, 1);
+}
+
+export const forecastProjection: Projection = {
+  name: FORECAST_PROJECTION,
+  version: 1,
+  collections: ['deals', 'buckets'],
+  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost'],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const dealId = (event.data as { dealId: string }).dealId;
+    switch (event.type) {
+      case 'DealOpened': {
+        const d = (event as RecordedEvent<DealOpened['data']>).data;
+        const deal: OpenDeal = { _id: dealId, month: closeMonth(d.expectedCloseDate), stage: d.stage, amount: d.amount };
+        ctx.put('deals', deal);
+        return add(ctx, deal, 1);
+      }
+      case 'DealStageChanged':
+        return move(ctx, dealId, (deal) => void (deal.stage = (event.data as DealStageChanged['data']).to));
+      case 'DealAmountChanged':
+        return move(ctx, dealId, (deal) => void (deal.amount = (event.data as DealAmountChanged['data']).to));
+      case 'DealExpectedCloseDateChanged':
+        return move(ctx, dealId, (deal) => void (deal.month = closeMonth((event.data as DealExpectedCloseDateChanged['data']).to)));
+      case 'DealWon':
+      case 'DealLost': {
+        const deal = await ctx.get<OpenDeal>('deals', dealId);
+        if (!deal) return;
+        await add(ctx, deal, -1);
+        ctx.delete('deals', dealId);
+        return;
+      }
+    }
+  },
+};

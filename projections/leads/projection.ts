@@ -1,0 +1,119 @@
+import type { LeadAssigned, LeadCaptured, LeadConverted, LeadDisqualified, LeadQualified, LeadScored, LeadStatus } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { compositeKey, recount } from '../common/listing';
+
+/** Current state of every lead, one document each (`leads`). */
+export const LEADS_PROJECTION = 'leads';
+
+export type LeadDocument = {
+  _id: string;
+  name: string;
+  email: string | null;
+  source: string;
+  campaignId: string | null;
+  attributes: Record<string, unknown> | null;
+  ownerId: string | null;
+  /** The latest score; null until scored. */
+  score: number | null;
+  scoreReasons: string[];
+  status: LeadStatus;
+  capturedAt: string;
+  qualifiedAt: string | null;
+  disqualifiedAt: string | null;
+  disqualifyReason: string | null;
+  convertedAt: string | null;
+  convertedCustomerId: string | null;
+  updatedAt: string;
+  /** `<status>|<capturedAt>` (see compositeKey): "status X, newest first", the default sort, is one index range. */
+  statusCapturedAt: string;
+};
+
+/** The composite field serving a status filter with the default sort. */
+export const STATUS_SORT_FIELDS = { capturedAt: 'statusCapturedAt' } as const;
+
+/** Fields whose per-value counts `stats` keeps (see CountsDocument). */
+export const COUNTED_FIELDS = ['status', 'source', 'ownerId', 'campaignId'] as const;
+
+async function update(ctx: ProjectionContext, event: RecordedEvent, leadId: string, change: (doc: LeadDocument) => void): Promise<void> {
+  const current = await ctx.get<LeadDocument>('leads', leadId);
+  if (!current) return; // every lead stream starts with LeadCaptured
+  const doc = { ...current, updatedAt: event.occurredAt };
+  change(doc);
+  doc.statusCapturedAt = compositeKey(doc.status, doc.capturedAt);
+  ctx.put('leads', doc);
+  await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+}
+
+export const leadsProjection: Projection = {
+  name: LEADS_PROJECTION,
+  version: 1,
+  collections: ['leads', 'stats'],
+  indexes: { leads: ['status', 'source', 'ownerId', 'campaignId', 'capturedAt', 'score', ...Object.values(STATUS_SORT_FIELDS)] },
+  eventTypes: ['LeadCaptured', 'LeadScored', 'LeadAssigned', 'LeadQualified', 'LeadDisqualified', 'LeadConverted'],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const at = event.occurredAt;
+    switch (event.type) {
+      case 'LeadCaptured': {
+        const d = (event as RecordedEvent<LeadCaptured['data']>).data;
+        const doc: LeadDocument = {
+          _id: d.leadId,
+          name: d.name,
+          email: d.email ?? null,
+          source: d.source,
+          campaignId: d.campaignId ?? null,
+          attributes: d.attributes ?? null,
+          ownerId: null,
+          score: null,
+          scoreReasons: [],
+          status: 'new',
+          capturedAt: at,
+          qualifiedAt: null,
+          disqualifiedAt: null,
+          disqualifyReason: null,
+          convertedAt: null,
+          convertedCustomerId: null,
+          updatedAt: at,
+          statusCapturedAt: compositeKey('new', at),
+        };
+        ctx.put<LeadDocument>('leads', doc);
+        return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+      }
+      case 'LeadScored': {
+        const d = (event as RecordedEvent<LeadScored['data']>).data;
+        return update(ctx, event, d.leadId, (doc) => {
+          doc.score = d.score;
+          doc.scoreReasons = d.reasons ?? [];
+        });
+      }
+      case 'LeadAssigned': {
+        const d = (event as RecordedEvent<LeadAssigned['data']>).data;
+        return update(ctx, event, d.leadId, (doc) => void (doc.ownerId = d.ownerId));
+      }
+      case 'LeadQualified': {
+        const d = (event as RecordedEvent<LeadQualified['data']>).data;
+        return update(ctx, event, d.leadId, (doc) => {
+          doc.status = 'qualified';
+          doc.qualifiedAt = at;
+        });
+      }
+      case 'LeadDisqualified': {
+        const d = (event as RecordedEvent<LeadDisqualified['data']>).data;
+        return update(ctx, event, d.leadId, (doc) => {
+          doc.status = 'disqualified';
+          doc.disqualifiedAt = at;
+          doc.disqualifyReason = d.reason;
+        });
+      }
+      case 'LeadConverted': {
+        const d = (event as RecordedEvent<LeadConverted['data']>).data;
+        return update(ctx, event, d.leadId, (doc) => {
+          doc.status = 'converted';
+          doc.convertedAt = at;
+          doc.convertedCustomerId = d.customerId;
+        });
+      }
+    }
+  },
+};

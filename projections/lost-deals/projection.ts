@@ -1,0 +1,48 @@
+import type { DealLost } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import type { ReadModelAccess } from '../common/report';
+
+/**
+ * Lost deals by the stage they were lost from and the reason: one document per month, stage and
+ * reason with the count and the amount lost per day. DealLost carries all of it, so nothing else
+ * is read.
+ */
+export const LOST_DEALS_PROJECTION = 'lost-deals';
+
+export interface LostCounters {
+  deals: number;
+  value: number;
+}
+export type LostDealsMonth = MonthDocument<LostCounters> & { stage: string; reason: string };
+
+export const lostDealsProjection: Projection = {
+  name: LOST_DEALS_PROJECTION,
+  version: 1,
+  collections: ['months'],
+  indexes: { months: ['month'] },
+  eventTypes: ['DealLost'],
+
+  apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const d = (event as RecordedEvent<DealLost['data']>).data;
+    // Stages are slugs (no '|'), so `<month>|<stage>|<reason>` is unambiguous whatever the reason's text.
+    return countDay<LostCounters>(
+      ctx,
+      'months',
+      event.occurredAt,
+      `${d.stage}|${d.reason}`,
+      (month, _id) => ({ _id, month, stage: d.stage, reason: d.reason, days: {} }) as LostDealsMonth,
+      () => ({ deals: 0, value: 0 }),
+      (c) => {
+        c.deals += 1;
+        c.value += d.amount;
+      },
+    );
+  },
+};
+
+/** The lost-deals month documents overlapping [startMs, endMs). */
+export async function readLostDeals(access: ReadModelAccess, startMs: number, endMs: number): Promise<LostDealsMonth[]> {
+  return readMonths(await access.collection<LostDealsMonth>(LOST_DEALS_PROJECTION, 'months'), startMs, endMs);
+}

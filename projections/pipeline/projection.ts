@@ -1,0 +1,121 @@
+import type { DealAmountChanged, DealOpened, DealStageChanged } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { DAY_MS } from '../common/numbers';
+import { dayOf } from '../common/periods';
+import { addRow, Row } from '../common/rows';
+
+/**
+ * Open deals by stage at any past instant, as deltas in business time. Every deal event is
+ * turned into changes of the open pipeline — per stage: [deals, value, Σ whole days of stage
+ * entry, Σ milliseconds-in-day of stage entry] — which are added to the document of its UTC day
+ * (`days`) and kept per event (`moments`, indexed on `t`). The pipeline at `asOf` is the sum of
+ * the days before asOf's day plus the moments of asOf's day up to asOf: about one document per
+ * day of history plus one per deal event of a single day, whatever the number of deals.
+ *
+ * Stage entry times are summed as two integers (days, milliseconds within the day) so that the
+ * total age Σ(asOf − entered) is exact; a deal's events are ordered in business time, so the
+ * events at or before an instant are a prefix of its stream and their deltas add up to its
+ * state at that instant.
+ */
+export const PIPELINE_PROJECTION = 'pipeline';
+
+/** Per stage: deals, value, Σ floor(entered / day), Σ (entered mod day). */
+export type StageRow = [stage: string, deals: number, value: number, enteredDays: number, enteredMs: number];
+
+/** The open part of a deal, while it is open (deleted once won or lost). */
+export interface PipelineDealDocument {
+  _id: string;
+  stage: string;
+  amount: number;
+  /** When the deal entered its stage (epoch ms). */
+  entered: number;
+  [key: string]: unknown;
+}
+
+/** The deltas of one UTC day, `_id` = YYYY-MM-DD. */
+export interface PipelineDayDocument {
+  _id: string;
+  s: StageRow[];
+  [key: string]: unknown;
+}
+
+/** The deltas of one deal event, `_id` = its global position; `t` = occurredAt (epoch ms). */
+export interface PipelineMomentDocument {
+  _id: string;
+  t: number;
+  s: StageRow[];
+  [key: string]: unknown;
+}
+
+const entry = (ms: number): [number, number] => {
+  const d = Math.floor(ms / DAY_MS);
+  return [d, ms - d * DAY_MS];
+};
+
+/** The stage deltas of one event. */
+class Deltas {
+  readonly rows: Row[] = [];
+  enter(stage: string, amount: number, at: number): void {
+    addRow(this.rows, stage, [1, amount, ...entry(at)]);
+  }
+  leave(stage: string, amount: number, at: number): void {
+    addRow(this.rows, stage, [1, amount, ...entry(at)], -1);
+  }
+  revalue(stage: string, from: number, to: number): void {
+    addRow(this.rows, stage, [0, to - from, 0, 0]);
+  }
+}
+
+async function record(ctx: ProjectionContext, event: RecordedEvent, at: number, deltas: Deltas): Promise<void> {
+  if (deltas.rows.length === 0) return;
+  const dayId = dayOf(at);
+  const day = (await ctx.get<PipelineDayDocument>('days', dayId)) ?? { _id: dayId, s: [] };
+  for (const [stage, ...values] of deltas.rows) addRow(day.s, stage, values);
+  ctx.put('days', day);
+  ctx.put<PipelineMomentDocument>('moments', { _id: String(event.globalPosition), t: at, s: deltas.rows as StageRow[] });
+}
+
+export const pipelineProjection: Projection = {
+  name: PIPELINE_PROJECTION,
+  version: 1,
+  collections: ['deals', 'days', 'moments'],
+  indexes: { moments: ['t'] },
+  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost'],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const at = Date.parse(event.occurredAt);
+    const deltas = new Deltas();
+    if (event.type === 'DealOpened') {
+      const d = (event as RecordedEvent<DealOpened['data']>).data;
+      ctx.put<PipelineDealDocument>('deals', { _id: d.dealId, stage: d.stage, amount: d.amount, entered: at });
+      deltas.enter(d.stage, d.amount, at);
+      return record(ctx, event, at, deltas);
+    }
+    const { dealId } = event.data as { dealId: string };
+    const deal = await ctx.get<PipelineDealDocument>('deals', dealId);
+    if (!deal) return; // closed already (a closed deal accepts no change) or never opened
+    switch (event.type) {
+      case 'DealStageChanged': {
+        const { to } = (event as RecordedEvent<DealStageChanged['data']>).data;
+        deltas.leave(deal.stage, deal.amount, deal.entered);
+        deltas.enter(to, deal.amount, at);
+        ctx.put<PipelineDealDocument>('deals', { ...deal, stage: to, entered: at });
+        break;
+      }
+      case 'DealAmountChanged': {
+        const { to } = (event as RecordedEvent<DealAmountChanged['data']>).data;
+        deltas.revalue(deal.stage, deal.amount, to);
+        ctx.put<PipelineDealDocument>('deals', { ...deal, amount: to });
+        break;
+      }
+      case 'DealWon':
+      case 'DealLost': {
+        deltas.leave(deal.stage, deal.amount, deal.entered);
+        ctx.delete('deals', dealId);
+        break;
+      }
+    }
+    return record(ctx, event, at, deltas);
+  },
+};

@@ -1,0 +1,92 @@
+import type { DealOpened, DealStageChanged } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { dayOf } from '../common/periods';
+import { addRow, Row } from '../common/rows';
+
+/**
+ * Sales-cycle facts per UTC day (`days`, `_id` = YYYY-MM-DD): the deals won that day as
+ * entries [wonAt, cycle ms, source, owner] (medians and percentiles need every value), and the
+ * stage exits summed by stage. Single stage exits are also kept (`exits`, indexed on `t`), for
+ * the partial days at the ends of a range. A report over [from, to) reads the day documents
+ * overlapping it (about one per day, whatever the number of deals) and the single exits of at
+ * most two partial days. `deals` holds what an open deal's next exit needs; it is deleted once
+ * the deal is won or lost.
+ */
+export const SALES_CYCLE_PROJECTION = 'sales-cycle';
+
+export interface CycleDealDocument {
+  _id: string;
+  opened: number;
+  stage: string;
+  /** When the deal entered its stage (epoch ms). */
+  entered: number;
+  source: string;
+  owner: string;
+  [key: string]: unknown;
+}
+
+/** A won deal: [wonAt (epoch ms), wonAt − openedAt (ms), source, owner]. */
+export type WonEntry = [t: number, ms: number, source: string, owner: string];
+
+/** A stage exit: `t` = when, `ms` = time spent in the stage left. `_id` = the event's global position. */
+export interface StageExitDocument {
+  _id: string;
+  t: number;
+  stage: string;
+  ms: number;
+  [key: string]: unknown;
+}
+
+/** One UTC day: the exits by stage (rows [stage, exits, Σ ms]) and the deals won. */
+export interface CycleDayDocument {
+  _id: string;
+  e: Row[];
+  w: WonEntry[];
+  [key: string]: unknown;
+}
+
+const day = async (ctx: ProjectionContext, at: number): Promise<CycleDayDocument> => {
+  const id = dayOf(at);
+  return (await ctx.get<CycleDayDocument>('days', id)) ?? { _id: id, e: [], w: [] };
+};
+
+async function exit(ctx: ProjectionContext, event: RecordedEvent, deal: CycleDealDocument, at: number): Promise<void> {
+  const ms = at - deal.entered;
+  ctx.put<StageExitDocument>('exits', { _id: String(event.globalPosition), t: at, stage: deal.stage, ms });
+  const doc = await day(ctx, at);
+  addRow(doc.e, deal.stage, [1, ms]);
+  ctx.put('days', doc);
+}
+
+export const salesCycleProjection: Projection = {
+  name: SALES_CYCLE_PROJECTION,
+  version: 1,
+  collections: ['deals', 'exits', 'days'],
+  indexes: { exits: ['t'] },
+  eventTypes: ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost'],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    const at = Date.parse(event.occurredAt);
+    if (event.type === 'DealOpened') {
+      const d = (event as RecordedEvent<DealOpened['data']>).data;
+      ctx.put<CycleDealDocument>('deals', { _id: d.dealId, opened: at, stage: d.stage, entered: at, source: d.source, owner: d.ownerId });
+      return;
+    }
+    const { dealId } = event.data as { dealId: string };
+    const deal = await ctx.get<CycleDealDocument>('deals', dealId);
+    if (!deal) return; // closed already, or never opened
+    await exit(ctx, event, deal, at);
+    if (event.type === 'DealStageChanged') {
+      const { to } = (event as RecordedEvent<DealStageChanged['data']>).data;
+      ctx.put<CycleDealDocument>('deals', { ...deal, stage: to, entered: at });
+      return;
+    }
+    if (event.type === 'DealWon') {
+      const doc = await day(ctx, at);
+      doc.w.push([at, at - deal.opened, deal.source, deal.owner]);
+      ctx.put('days', doc);
+    }
+    ctx.delete('deals', dealId);
+  },
+};

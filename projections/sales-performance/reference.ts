@@ -1,0 +1,48 @@
+import { InteractionTypes } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import { dayWindow } from '../common/buckets';
+import { money, rate, ratio } from '../common/numbers';
+import type { ReportParams } from '../common/report';
+import type { SalesFigures, SalesPerformanceReport } from './query';
+
+interface Fact {
+  ownerId: string;
+  kind: 'opened' | 'won' | 'lost' | 'interaction';
+  amount: number;
+  type?: string;
+}
+
+/** The sales-performance report folded straight from the raw events (test oracle). */
+export function salesPerformanceReference(events: RecordedEvent[], params: ReportParams): SalesPerformanceReport {
+  const { startMs, endMs, from, to } = dayWindow(params);
+  const dealOwner = new Map<string, string>();
+  const facts: Fact[] = [];
+  for (const e of events) {
+    const d = e.data as { dealId: string; ownerId: string; amount: number; type: string };
+    if (e.type === 'DealOpened') dealOwner.set(d.dealId, d.ownerId);
+    const at = Date.parse(e.occurredAt);
+    if (at < startMs || at >= endMs) continue;
+    if (e.type === 'DealOpened') facts.push({ ownerId: d.ownerId, kind: 'opened', amount: 0 });
+    if (e.type === 'DealWon') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'won', amount: d.amount });
+    if (e.type === 'DealLost') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'lost', amount: 0 });
+    if (e.type === 'InteractionLogged') facts.push({ ownerId: e.actor, kind: 'interaction', amount: 0, type: d.type });
+  }
+  const figures = (list: Fact[]): SalesFigures => {
+    const won = list.filter((f) => f.kind === 'won');
+    const lost = list.filter((f) => f.kind === 'lost').length;
+    const interactions = list.filter((f) => f.kind === 'interaction');
+    const byType: Record<string, number> = Object.fromEntries(InteractionTypes.map((t) => [t, 0]));
+    for (const f of interactions) byType[f.type!] = (byType[f.type!] ?? 0) + 1;
+    return {
+      dealsOpened: list.filter((f) => f.kind === 'opened').length,
+      dealsWon: won.length,
+      dealsLost: lost,
+      winRate: rate(ratio(won.length, won.length + lost)),
+      revenueWon: money(won.reduce((sum, f) => sum + f.amount, 0)),
+      interactions: interactions.length,
+      interactionsByType: byType,
+    };
+  };
+  const owners = [...new Set(facts.map((f) => f.ownerId))].sort();
+  return { from, to, owners: owners.map((ownerId) => ({ ownerId, ...figures(facts.filter((f) => f.ownerId === ownerId)) })), totals: figures(facts) };
+}

@@ -1,0 +1,82 @@
+import type { TaskCompleted, TaskCreated } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { compositeKey, recount } from '../common/listing';
+
+/** Every task, one document each (`tasks`). */
+export const TASKS_PROJECTION = 'tasks';
+
+export type TaskDocument = {
+  _id: string;
+  ownerId: string;
+  subject: string;
+  /** ISO 8601 UTC (normalised), so that `dueBefore` is a string range on an index. */
+  dueAt: string;
+  customerId: string | null;
+  dealId: string | null;
+  leadId: string | null;
+  status: 'open' | 'completed';
+  createdAt: string;
+  completedAt: string | null;
+  outcome: string | null;
+  /** `<status>|<dueAt>` (see compositeKey): "open tasks, soonest due first" is one index range. */
+  statusDueAt: string;
+};
+
+/** The composite field serving a status filter with the default sort. */
+export const STATUS_SORT_FIELDS = { dueAt: 'statusDueAt' } as const;
+
+/** Fields whose per-value counts `stats` keeps (see CountsDocument). */
+export const COUNTED_FIELDS = ['status', 'ownerId'] as const;
+
+const normalise = (iso: string): string => {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString();
+};
+
+export const tasksProjection: Projection = {
+  name: TASKS_PROJECTION,
+  version: 1,
+  collections: ['tasks', 'stats'],
+  indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
+  eventTypes: ['TaskCreated', 'TaskCompleted'],
+
+  async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    switch (event.type) {
+      case 'TaskCreated': {
+        const d = (event as RecordedEvent<TaskCreated['data']>).data;
+        const dueAt = normalise(d.dueAt);
+        const doc: TaskDocument = {
+          _id: d.taskId,
+          ownerId: d.ownerId,
+          subject: d.subject,
+          dueAt,
+          customerId: d.customerId ?? null,
+          dealId: d.dealId ?? null,
+          leadId: d.leadId ?? null,
+          status: 'open',
+          createdAt: event.occurredAt,
+          completedAt: null,
+          outcome: null,
+          statusDueAt: compositeKey('open', dueAt),
+        };
+        ctx.put<TaskDocument>('tasks', doc);
+        return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+      }
+      case 'TaskCompleted': {
+        const d = (event as RecordedEvent<TaskCompleted['data']>).data;
+        const current = await ctx.get<TaskDocument>('tasks', d.taskId);
+        if (!current) return; // every task stream starts with TaskCreated
+        const doc: TaskDocument = {
+          ...current,
+          status: 'completed',
+          completedAt: event.occurredAt,
+          outcome: d.outcome ?? null,
+          statusDueAt: compositeKey('completed', current.dueAt),
+        };
+        ctx.put<TaskDocument>('tasks', doc);
+        return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+      }
+    }
+  },
+};

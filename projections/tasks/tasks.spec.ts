@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { InvalidInput } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
+import { appendAndProject } from '../testing/append';
+import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { historyArbitrary } from '../testing/random-history';
+import { tasksProjection } from './projection';
+import { getTask, listTasks, ListTasksParams, TaskView } from './query';
+
+const taskId = (n: number) => `70000000-0000-4000-8000-00000000000${n}`;
+const C1 = 'c1000000-0000-4000-8000-000000000001';
+const D1 = 'd1000000-0000-4000-8000-000000000001';
+const task = (n: number, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `task-${taskId(n)}`,
+  type,
+  data: { taskId: taskId(n), ...data },
+  occurredAt,
+});
+const created = (n: number, occurredAt: string, data: Record<string, unknown>) => task(n, 'TaskCreated', occurredAt, { subject: `Task ${n}`, ownerId: 'u1', ...data });
+
+describe('tasks projection', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('creates and completes tasks', async () => {
+    p = await project([created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1, dealId: D1 })], [tasksProjection]);
+    const open: TaskView = {
+      id: taskId(1),
+      ownerId: 'u1',
+      subject: 'Task 1',
+      dueAt: '2024-01-05T09:00:00.000Z',
+      customerId: C1,
+      dealId: D1,
+      leadId: null,
+      status: 'open',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      completedAt: null,
+      outcome: null,
+    };
+    expect(await getTask(p.readModels, taskId(1))).toEqual(open);
+    await appendAndProject(p, [task(1, 'TaskCompleted', '2024-01-04T00:00:00.000Z', { outcome: 'called back' })]);
+    expect(await getTask(p.readModels, taskId(1))).toEqual({ ...open, status: 'completed', completedAt: '2024-01-04T00:00:00.000Z', outcome: 'called back' });
+    expect(await getTask(p.readModels, 'no-such-task')).toBeNull();
+  });
+
+  it('lists by owner, status, customer, deal and due time, soonest due first by default', async () => {
+    p = await project(
+      [
+        created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-10T09:00:00.000Z', customerId: C1 }),
+        created(2, '2024-01-02T00:00:00.000Z', { dueAt: '2024-01-03T09:00:00.000Z', ownerId: 'u2' }),
+        created(3, '2024-01-03T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1, dealId: D1 }),
+        created(4, '2024-01-04T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z' }),
+        // a date-time with an offset is stored as UTC, so ranges compare instants
+        created(5, '2024-01-05T00:00:00.000Z', { dueAt: '2024-01-05T10:00:00+02:00' }),
+        task(3, 'TaskCompleted', '2024-01-05T00:00:00.000Z'),
+      ],
+      [tasksProjection],
+    );
+    expect((await getTask(p.readModels, taskId(5)))!.dueAt).toBe('2024-01-05T08:00:00.000Z');
+    const list = async (params: ListTasksParams) => {
+      const page = await listTasks(p.readModels, params);
+      return { ids: page.items.map((t) => Number(t.id.slice(-1))), total: page.total, limit: page.limit, offset: page.offset };
+    };
+    expect(await list({})).toEqual({ ids: [2, 5, 3, 4, 1], total: 5, limit: 50, offset: 0 });
+    expect(await list({ sort: '-dueAt', limit: 2, offset: 1 })).toEqual({ ids: [3, 4], total: 5, limit: 2, offset: 1 });
+    expect(await list({ sort: '-createdAt' })).toEqual({ ids: [5, 4, 3, 2, 1], total: 5, limit: 50, offset: 0 });
+    expect(await list({ ownerId: 'u1', status: 'open' })).toEqual({ ids: [5, 4, 1], total: 3, limit: 50, offset: 0 });
+    expect(await list({ status: 'completed' })).toEqual({ ids: [3], total: 1, limit: 50, offset: 0 });
+    expect(await list({ customerId: C1 })).toEqual({ ids: [3, 1], total: 2, limit: 50, offset: 0 });
+    expect(await list({ dealId: D1, status: 'open' })).toEqual({ ids: [], total: 0, limit: 50, offset: 0 });
+    expect(await list({ dueBefore: '2024-01-05T09:00:00Z' })).toEqual({ ids: [2, 5], total: 2, limit: 50, offset: 0 });
+    expect(await list({ dueBefore: '2024-01-05T12:00:00+02:00', status: 'open' })).toEqual({ ids: [2, 5, 4], total: 3, limit: 50, offset: 0 });
+    for (const bad of [{ dueBefore: 'tomorrow' }, { status: 'done' }, { sort: 'subject' }]) {
+      await expect(listTasks(p.readModels, bad)).rejects.toBeInstanceOf(InvalidInput);
+    }
+  });
+});
+
+function foldTasks(events: RecordedEvent[]): TaskView[] {
+  const tasks = new Map<string, TaskView>();
+  for (const e of events) {
+    const d = e.data as Record<string, any>;
+    if (e.type === 'TaskCreated') {
+      tasks.set(d.taskId, {
+        id: d.taskId, ownerId: d.ownerId, subject: d.subject, dueAt: new Date(d.dueAt).toISOString(), customerId: d.customerId ?? null, dealId: d.dealId ?? null,
+        leadId: d.leadId ?? null, status: 'open', createdAt: e.occurredAt, completedAt: null, outcome: null,
+      });
+    } else if (e.type === 'TaskCompleted') {
+      Object.assign(tasks.get(d.taskId)!, { status: 'completed', completedAt: e.occurredAt, outcome: d.outcome ?? null });
+    }
+  }
+  return [...tasks.values()];
+}
+
+describe('tasks list = a fold of the raw events (property)', () => {
+  it('matches for random histories and several filter, sort and page combinations', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (scenario) => {
+        const p = await project(scenario, [tasksProjection]);
+        try {
+          const tasks = foldTasks(p.events);
+          const dues = tasks.map((t) => t.dueAt).sort();
+          const middle = dues[dues.length >> 1] ?? '2024-06-01T00:00:00.000Z';
+          const customerId = tasks.find((t) => t.customerId)?.customerId ?? 'none';
+          const combos: ListTasksParams[] = [
+            {},
+            { ownerId: 'u1', status: 'open' },
+            { status: 'completed', sort: '-dueAt', limit: 2, offset: 1 },
+            { dueBefore: middle, status: 'open' },
+            { customerId, sort: '-createdAt' },
+            { ownerId: 'u3', dueBefore: middle, sort: 'createdAt' },
+          ];
+          for (const params of combos) {
+            const sort = params.sort ?? 'dueAt';
+            const field = sort.replace('-', '') as 'dueAt' | 'createdAt';
+            const dir = sort.startsWith('-') ? -1 : 1;
+            const cmp = (a: TaskView, b: TaskView) => (a[field] !== b[field] ? (a[field] < b[field] ? -dir : dir) : a.id < b.id ? -1 : 1);
+            const matching = tasks
+              .filter((t) => (!params.ownerId || t.ownerId === params.ownerId) && (!params.status || t.status === params.status))
+              .filter((t) => (!params.customerId || t.customerId === params.customerId) && (!params.dueBefore || Date.parse(t.dueAt) < Date.parse(params.dueBefore)))
+              .sort(cmp);
+            const page = await listTasks(p.readModels, params);
+            const offset = params.offset ?? 0;
+            expect(page.total).toBe(matching.length);
+            expect(page.items).toEqual(matching.slice(offset, offset + (params.limit ?? 50)));
+          }
+        } finally {
+          await p.close();
+        }
+      }),
+      { numRuns: 20, seed: 3 },
+    );
+  });
+});
