@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommandsModule } from '@chronicle/commands';
+import { RelayModule } from '@chronicle/messaging';
 import { ProjectorModule } from '@chronicle/projector';
 import { projections, reports } from '@chronicle/projections';
 import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
@@ -14,8 +15,11 @@ import { HealthController } from './health/health.controller';
 import { CommandSender } from './http/command-sender';
 import { IdempotencyInterceptor } from './http/idempotency.interceptor';
 import { LeadsController } from './leads/leads.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsRegistry } from './metrics/metrics.registry';
 import { ProjectionsController } from './projections/projections.controller';
 import { MinPositionInterceptor } from './read/min-position.interceptor';
+import { RelayController } from './relay/relay.controller';
 import { ReportsController } from './reports/reports.controller';
 import { REPORTS, RunReportHandler } from './reports/run-report.query';
 import { AggregateViews } from './streams/aggregate-views';
@@ -40,6 +44,8 @@ export class AppModule {
         CommandsModule.forRoot({ processManagers: options.processManagers }),
         ProjectorModule.forRoot({ projections, run: options.projector }),
         TerminusModule,
+        // The embedded default relays in-process when Kafka is configured; else apps/relay does.
+        ...(config.kafkaBrokers.length > 0 && config.runProjector ? [RelayModule.forRoot(config)] : []),
       ],
       controllers: [
         CustomersController,
@@ -51,6 +57,8 @@ export class AppModule {
         ReportsController,
         ProjectionsController,
         HealthController,
+        MetricsController,
+        RelayController,
       ],
       providers: [
         { provide: ApiKeyRegistry, useValue: keys },
@@ -61,6 +69,7 @@ export class AppModule {
         RunReportHandler,
         CommandSender,
         AggregateViews,
+        MetricsRegistry,
       ],
     };
   }

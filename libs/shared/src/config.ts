@@ -18,6 +18,11 @@ export interface ChronicleConfig {
   mongoUrl?: string;
   /** Empty: the Kafka relay is off. */
   kafkaBrokers: string[];
+  /** Topics are `<prefix>.<category>` (default `crm`). */
+  kafkaTopicPrefix: string;
+  /** Partitions and replication factor of the topics the relay creates. */
+  kafkaTopicPartitions: number;
+  kafkaReplicationFactor: number;
   dataDir: string;
   host: string;
   port: number;
@@ -45,6 +50,14 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
     throw new ConfigError(`${name}="${value}" must be one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > max) throw new ConfigError(`${name}="${text}" must be an integer between 1 and ${max}`);
+  return value;
 }
 
 function parseApiKey(entry: unknown, where: string): ApiKeyConfig {
@@ -104,6 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
   for (const broker of kafkaBrokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS entry "${broker}" must be host:port`);
   }
+  const kafkaTopicPrefix = env.KAFKA_TOPIC_PREFIX?.trim() || 'crm';
+  // Kafka topic names: [a-zA-Z0-9._-], at most 249 characters (room left for `.<category>`).
+  if (!/^[a-zA-Z0-9._-]{1,200}$/.test(kafkaTopicPrefix)) throw new ConfigError(`KAFKA_TOPIC_PREFIX="${kafkaTopicPrefix}" may only contain letters, digits, '.', '_' and '-' (at most 200)`);
 
   const portText = env.PORT?.trim() || '3000';
   const port = Number(portText);
@@ -118,6 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     readStore,
     mongoUrl,
     kafkaBrokers,
+    kafkaTopicPrefix,
+    kafkaTopicPartitions: positiveInteger(env, 'KAFKA_TOPIC_PARTITIONS', 3, 10_000),
+    kafkaReplicationFactor: positiveInteger(env, 'KAFKA_REPLICATION_FACTOR', 1, 32),
     dataDir: resolve(env.DATA_DIR?.trim() || 'data'),
     host: env.HOST?.trim() || '127.0.0.1',
     port,

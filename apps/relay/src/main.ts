@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '@chronicle/shared';
+import { RelayAppModule } from './relay-app.module';
+
+/**
+ * Forwards every event to Kafka apart from the API (SPEC §6). Run one relay per event store:
+ * with this process running, start the API with RUN_PROJECTOR=false (or without KAFKA_BROKERS)
+ * so that it does not relay too.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+    if (config.kafkaBrokers.length === 0) throw new ConfigError('the relay needs KAFKA_BROKERS (host:port,…)');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await NestFactory.createApplicationContext(RelayAppModule.forRoot(config), {
+    logger: config.logLevel === 'silent' ? false : config.logLevel === 'debug' ? ['debug', 'log', 'warn', 'error', 'fatal'] : ['log', 'warn', 'error', 'fatal'],
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  process.stdout.write(`Chronicle relay running (event store: ${config.eventStore}, brokers: ${config.kafkaBrokers.join(',')}, topics: ${config.kafkaTopicPrefix}.<category>)\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`Chronicle relay failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+import request from 'supertest';
+import { projections } from '@chronicle/projections';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** GET /metrics (Prometheus) and GET /relay with the relay off (KAFKA_BROKERS unset); the relay itself is in libs/messaging/src/kafka-relay.int.spec.ts. */
+describe('operations: /metrics and /relay', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('serves Prometheus metrics to roles with audit access only', async () => {
+    await request(t.http).get('/metrics').expect(401);
+    await request(t.http).get('/metrics').set(t.as('rep')).expect(403);
+    await request(t.http).post('/customers').set(t.as('rep')).send({ name: 'Ada', source: 'web' }).expect(201);
+    const res = await request(t.http).get('/metrics').set(t.as('service')).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.text).toMatch(/^chronicle_event_store_head_position [1-9]\d*$/m);
+    expect(res.text).toMatch(/^# TYPE chronicle_projection_lag_events gauge$/m);
+    for (const name of projections.map((p) => p.name)) expect(res.text).toMatch(new RegExp(`^chronicle_projection_lag_events\\{projection="${name}"\\} \\d+$`, 'm'));
+    expect(res.text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(res.text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    // No relay in this process: no relay series.
+    expect(res.text).not.toMatch(/chronicle_relay_/);
+    // A second scrape works too (default metrics are registered once).
+    await request(t.http).get('/metrics').set(t.as('admin')).expect(200);
+  });
+
+  it('reports the relay as off when KAFKA_BROKERS is not set', async () => {
+    await request(t.http).get('/relay').set(t.as('analyst')).expect(403);
+    const res = await request(t.http).get('/relay').set(t.as('service')).expect(200);
+    expect(res.body).toEqual({ running: false, reason: expect.stringMatching(/KAFKA_BROKERS/) });
+  });
+});
