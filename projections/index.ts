@@ -64,3 +64,4 @@ export const reports: ReportDefinition[] = [
 export * from './common/numbers';
 export * from './common/periods';
 export * from './common/report';
+export * from './queries';

@@ -11,6 +11,11 @@ export function client(t: TestApp, role: Role = 'admin') {
   const auth = () => t.as(role);
   return {
     get: (url: string, headers: Headers = {}) => request(t.http).get(url).set(auth()).set(headers),
+    /** A read-model query once the projections have reached the store's head (`?minPosition=`). */
+    latest: async (url: string, headers: Headers = {}) => {
+      const head = await t.store.headPosition();
+      return request(t.http).get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${head}`).set(auth()).set(headers);
+    },
     post: (url: string, body?: unknown, headers: Headers = {}) => {
       const r = request(t.http).post(url).set(auth()).set(headers);
       return body === undefined ? r : r.send(body as object);

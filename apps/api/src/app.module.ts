@@ -22,6 +22,7 @@ import { MinPositionInterceptor } from './read/min-position.interceptor';
 import { RelayController } from './relay/relay.controller';
 import { ReportsController } from './reports/reports.controller';
 import { REPORTS, RunReportHandler } from './reports/run-report.query';
+import { ReadModelQueryHandler } from './read/read-queries';
 import { AggregateViews } from './streams/aggregate-views';
 import { StreamsController } from './streams/streams.controller';
 import { TasksController } from './tasks/tasks.controller';
@@ -67,6 +68,7 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
         { provide: REPORTS, useValue: reports },
         RunReportHandler,
+        ReadModelQueryHandler,
         CommandSender,
         AggregateViews,
         MetricsRegistry,

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
@@ -6,6 +7,8 @@ import { RequiresAccess } from '../auth/access';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
+import { ListCustomersQuery, TimelineQuery } from '../read/list-queries.dto';
+import { found, ReadModelQuery } from '../read/read-queries';
 import { AggregateViews } from '../streams/aggregate-views';
 import {
   AsOfQuery,
@@ -26,6 +29,7 @@ export class CustomersController {
   constructor(
     private readonly commands: CommandSender,
     private readonly views: AggregateViews,
+    private readonly queries: QueryBus,
   ) {}
 
   @Post()
@@ -81,10 +85,30 @@ export class CustomersController {
     return this.commands.send(new CustomerMessage({ type: 'LogInteraction', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
+  /** Search, filter and paginate (the customers read model). */
+  @Get()
+  @RequiresAccess('read')
+  list(@Query() query: ListCustomersQuery) {
+    return this.queries.execute(new ReadModelQuery('customers', query));
+  }
+
+  /**
+   * The current profile, lifecycle, owner and totals (the customers read model); with `?asOf=`
+   * the state folded from the stream up to that instant, with its revision.
+   */
   @Get(':id')
   @RequiresAccess('read')
   async get(@Id() customerId: string, @Query() query: AsOfQuery) {
+    if (query.asOf === undefined) return found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
     const view = await this.views.customer(customerId, query.asOf);
     return { id: customerId, ...view };
+  }
+
+  /** Interactions, deals, purchases and lifecycle events, newest first, by cursor. */
+  @Get(':id/timeline')
+  @RequiresAccess('read')
+  async timeline(@Id() customerId: string, @Query() query: TimelineQuery) {
+    found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
+    return this.queries.execute(new ReadModelQuery('customerTimeline', customerId, query));
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, DealMessage } from '@chronicle/commands';
@@ -7,6 +8,8 @@ import { AsOfQuery } from '../customers/customer.dto';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
+import { ListDealsQuery } from '../read/list-queries.dto';
+import { found, ReadModelQuery } from '../read/read-queries';
 import { AggregateViews } from '../streams/aggregate-views';
 import { ChangeStageDto, LoseDealDto, OpenDealDto, UpdateDealDto, WinDealDto } from './deal.dto';
 
@@ -19,6 +22,7 @@ export class DealsController {
   constructor(
     private readonly commands: CommandSender,
     private readonly views: AggregateViews,
+    private readonly queries: QueryBus,
   ) {}
 
   @Post()
@@ -65,9 +69,18 @@ export class DealsController {
     return this.commands.send(new DealMessage({ type: 'LoseDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
+  /** Filter by customer, owner, stage and status; newest first by default (the deals read model). */
+  @Get()
+  @RequiresAccess('read')
+  list(@Query() query: ListDealsQuery) {
+    return this.queries.execute(new ReadModelQuery('deals', query));
+  }
+
+  /** The deal now (the deals read model); with `?asOf=` folded from the stream up to that instant. */
   @Get(':id')
   @RequiresAccess('read')
   async get(@Id() dealId: string, @Query() query: AsOfQuery) {
+    if (query.asOf === undefined) return found(await this.queries.execute(new ReadModelQuery('deal', dealId)), `deal-${dealId}`);
     const view = await this.views.dealView(dealId, query.asOf);
     return { id: dealId, ...view };
   }

@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, LeadMessage } from '@chronicle/commands';
@@ -6,6 +7,8 @@ import { RequiresAccess } from '../auth/access';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
+import { ListLeadsQuery } from '../read/list-queries.dto';
+import { found, ReadModelQuery } from '../read/read-queries';
 import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, QualifyLeadDto } from './lead.dto';
 
 const Id = () => Param('id', new ParseUUIDPipe());
@@ -14,7 +17,23 @@ const Id = () => Param('id', new ParseUUIDPipe());
 @ApiBearerAuth()
 @Controller('leads')
 export class LeadsController {
-  constructor(private readonly commands: CommandSender) {}
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly queries: QueryBus,
+  ) {}
+
+  /** Filter by status, source, owner and campaign; newest first by default (the leads read model). */
+  @Get()
+  @RequiresAccess('read')
+  list(@Query() query: ListLeadsQuery) {
+    return this.queries.execute(new ReadModelQuery('leads', query));
+  }
+
+  @Get(':id')
+  @RequiresAccess('read')
+  async get(@Id() leadId: string) {
+    return found(await this.queries.execute(new ReadModelQuery('lead', leadId)), `lead-${leadId}`);
+  }
 
   @Post()
   @RequiresAccess('write')

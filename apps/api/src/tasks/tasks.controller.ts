@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, TaskMessage } from '@chronicle/commands';
@@ -6,13 +7,31 @@ import { RequiresAccess } from '../auth/access';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact, isoInstant } from '../http/command-sender';
+import { ListTasksQuery } from '../read/list-queries.dto';
+import { found, ReadModelQuery } from '../read/read-queries';
 import { CompleteTaskDto, CreateTaskDto } from './task.dto';
 
 @ApiTags('tasks')
 @ApiBearerAuth()
 @Controller('tasks')
 export class TasksController {
-  constructor(private readonly commands: CommandSender) {}
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly queries: QueryBus,
+  ) {}
+
+  /** An owner's open or completed tasks, soonest due first by default (the tasks read model). */
+  @Get()
+  @RequiresAccess('read')
+  list(@Query() query: ListTasksQuery) {
+    return this.queries.execute(new ReadModelQuery('tasks', query));
+  }
+
+  @Get(':id')
+  @RequiresAccess('read')
+  async get(@Param('id', new ParseUUIDPipe()) taskId: string) {
+    return found(await this.queries.execute(new ReadModelQuery('task', taskId)), `task-${taskId}`);
+  }
 
   @Post()
   @RequiresAccess('write')
