@@ -13,9 +13,10 @@ import { benchAppends } from './appends';
 import { benchFeed } from './feed';
 import { benchHttp } from './http';
 import { benchInteraction } from './interaction';
+import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'replay'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -170,6 +171,15 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.interaction = r.details;
+  }
+  if (only.includes('replay')) {
+    const r = await benchReplay({
+      runs: runs ?? (quick ? 1 : 3),
+      events: num(args, 'replay-events', quick ? 100_000 : 1_000_000),
+      rounds: num(args, 'query-rounds', quick ? 5 : 20),
+    });
+    rows.push(...r.rows);
+    details.replay = r.details;
   }
 
   const seconds = (Date.now() - started) / 1000;

@@ -220,21 +220,32 @@ describe('durability across restarts', () => {
     expect((await call(server, 'POST', `/deals/${deal.body.id}/stage`, { stage: 'proposal' })).status).toBe(200);
     const won = await call(server, 'POST', `/deals/${deal.body.id}/win`);
     expect(won.status).toBe(200);
+    // Folded from the streams (at an instant after every write) and the read models (once they
+    // have reached the head): both must come back identical after the restart.
+    const asOf = new Date(Date.now() + 60_000).toISOString();
+    const head = async (s: Server) => ((await fetch(`${s.base}/health`).then((r) => r.json())) as { info: { eventStore: { headPosition: number } } }).info.eventStore.headPosition;
+    const views = async (s: Server) => ({
+      customer: await call(s, 'GET', `/customers/${customerId}?asOf=${asOf}`),
+      deal: await call(s, 'GET', `/deals/${deal.body.id}?asOf=${asOf}`),
+      customerModel: await call(s, 'GET', `/customers/${customerId}?minPosition=${await head(s)}`),
+      dealModel: await call(s, 'GET', `/deals/${deal.body.id}?minPosition=${await head(s)}`),
+    });
     const before = {
-      customer: await call(server, 'GET', `/customers/${customerId}`),
-      deal: await call(server, 'GET', `/deals/${deal.body.id}`),
+      ...(await views(server)),
       customerTrail: await streamEvents(server, `customer-${customerId}`),
       dealTrail: await streamEvents(server, `deal-${deal.body.id}`),
     };
     expect(before.customer.body.state).toMatchObject({ status: 'active', company: 'Stable Inc' });
     expect(before.deal.body.state).toMatchObject({ status: 'won', amount: 5000 });
+    expect(before.customerModel.body).toMatchObject({ status: 'active', company: 'Stable Inc', totals: { wonDeals: { count: 1, amount: 5000 } } });
+    expect(before.dealModel.body).toMatchObject({ status: 'won', amount: 5000 });
 
     server.child.kill('SIGTERM');
     await server.exited;
 
     const restarted = await launch(dataDir);
-    expect(await call(restarted, 'GET', `/customers/${customerId}`)).toEqual(before.customer);
-    expect(await call(restarted, 'GET', `/deals/${deal.body.id}`)).toEqual(before.deal);
+    const after = await views(restarted);
+    expect(after).toEqual({ customer: before.customer, deal: before.deal, customerModel: before.customerModel, dealModel: before.dealModel });
     expect(await streamEvents(restarted, `customer-${customerId}`)).toEqual(before.customerTrail);
     expect(await streamEvents(restarted, `deal-${deal.body.id}`)).toEqual(before.dealTrail);
     // Still exactly one acquisition after the process manager replayed the feed on start.

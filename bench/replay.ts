@@ -1,0 +1,123 @@
+/**
+ * (e) Projection replay and (f) report query latency, SPEC §7: a realistic two-year history of
+ * N events (default 1,000,000, `chronicle seed`'s generator, appended through the store's port)
+ * is replayed into every built-in projection on the embedded read store, in a child process per
+ * run (bench/replay-run.ts) whose peak RSS is the replay's; then every report and entity query is
+ * timed on the result. Reference (same runs): the port's `readAll` over the same file, which is
+ * what the replay reads.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { upcast } from '@chronicle/domain';
+import { SqliteEventStore } from '@chronicle/event-store';
+import { generateHistory } from '../apps/cli/src/seed/generator';
+import { appendHistory } from '../apps/cli/src/seed/seed';
+import { DIST, fmt, log, percentile, removeDir, Row, stat, tempDir } from './lib';
+
+export interface ReplayOptions {
+  runs: number;
+  events: number;
+  /** Timed rounds of every query per run. */
+  rounds: number;
+}
+
+interface RunResult {
+  head: number;
+  replaySeconds: number;
+  eventsPerSecond: number;
+  replayRss: number;
+  peakRss: number;
+  latencies: Record<string, number[]>;
+}
+
+function runChild(eventsFile: string, readsFile: string, rounds: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(DIST, 'bench', 'replay-run.js'), eventsFile, readsFile, String(rounds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-20_000)));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as RunResult) : reject(new Error(`replay-run exited with ${code}:\n${err}`))));
+  });
+}
+
+async function readAllRate(filename: string): Promise<number> {
+  const store = new SqliteEventStore({ filename, upcast });
+  const started = performance.now();
+  let count = 0;
+  for (let from = 0; ; ) {
+    const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
+    count += page.events.length;
+    from = page.checkpoint;
+    if (page.isEnd) break;
+  }
+  await store.close();
+  return (count * 1000) / (performance.now() - started);
+}
+
+export async function benchReplay(options: ReplayOptions): Promise<{ rows: Row[]; details: Record<string, unknown> }> {
+  const dir = tempDir('chronicle-bench-replay-');
+  try {
+    const eventsFile = join(dir, 'events.db');
+    const t0 = performance.now();
+    const history = generateHistory({ events: options.events, seed: 42, years: 2 });
+    const store = new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' });
+    await appendHistory(store, history);
+    await store.close();
+    log(`replay: seeded ${history.length} events in ${fmt((performance.now() - t0) / 1000)} s`);
+    history.length = 0;
+
+    const runs: RunResult[] = [];
+    const reference: number[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      reference.push(await readAllRate(eventsFile));
+      const result = await runChild(eventsFile, join(dir, `reads-${run}.db`), options.rounds);
+      removeDir(join(dir, `reads-${run}.db`));
+      runs.push(result);
+      log(`replay run ${run + 1}/${options.runs}: ${fmt(result.eventsPerSecond)} events/s, ${fmt(result.replaySeconds)} s, peak RSS ${fmt(result.replayRss / 2 ** 20)} MiB`);
+    }
+    const head = runs[0].head;
+    const rates = stat(runs.map((r) => r.eventsPerSecond));
+    const seconds = stat(runs.map((r) => r.replaySeconds));
+    const rss = stat(runs.map((r) => r.replayRss / 2 ** 20));
+    const readRef = stat(reference);
+    const rows: Row[] = [
+      {
+        item: 'replay',
+        metric: `all projections from 0, ${fmt(head)} events`,
+        unit: 'events/s',
+        value: rates,
+        reference: { label: 'readAll of the same file', value: readRef },
+        ratio: stat(runs.map((r, i) => r.eventsPerSecond / reference[i])),
+        bar: '≥ 30,000 events/s',
+        pass: rates.median >= 30_000,
+      },
+      { item: 'replay', metric: `time for ${fmt(head)} events`, unit: 's', value: seconds, bar: head >= 1_000_000 ? '< 35 s' : '< 35 s (at 1,000,000)', pass: head >= 1_000_000 ? seconds.median < 35 : undefined },
+      { item: 'replay', metric: 'peak RSS of the replay process', unit: 'MiB', value: rss, bar: '< 1,024 MiB', pass: rss.max < 1024 },
+    ];
+    // Latency per query over every run's rounds together.
+    const names = Object.keys(runs[0].latencies);
+    const p95s: number[] = [];
+    const perQuery: Record<string, { p50: number; p95: number; max: number; samples: number }> = {};
+    for (const name of names) {
+      const all = runs.flatMap((r) => r.latencies[name]);
+      perQuery[name] = { p50: percentile(all, 50), p95: percentile(all, 95), max: Math.max(...all), samples: all.length };
+      p95s.push(perQuery[name].p95);
+    }
+    const worst = names[p95s.indexOf(Math.max(...p95s))];
+    rows.push({
+      item: 'queries',
+      metric: `p95, worst of ${names.length} reports/queries (${worst})`,
+      unit: 'ms',
+      value: stat(runs.map((r) => percentile(r.latencies[worst], 95))),
+      bar: '< 50 ms',
+      pass: Math.max(...p95s) < 50,
+      note: names.map((n) => `${n}: p50 ${fmt(perQuery[n].p50)} / p95 ${fmt(perQuery[n].p95)} ms`).join('; '),
+    });
+    const allLatencies = runs.flatMap((r) => Object.values(r.latencies).flat());
+    rows.push({ item: 'queries', metric: 'p50 over all reports/queries', unit: 'ms', value: stat([percentile(allLatencies, 50)]) });
+    return { rows, details: { head, runs: runs.map(({ latencies: _, ...r }) => r), readAllRates: reference, perQuery } };
+  } finally {
+    removeDir(dir);
+  }
+}
