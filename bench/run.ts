@@ -13,10 +13,11 @@ import { benchAppends } from './appends';
 import { benchFeed } from './feed';
 import { benchHttp } from './http';
 import { benchInteraction } from './interaction';
+import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
-import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row } from './lib';
+import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'replay'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'replay', 'relay'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -180,6 +181,27 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.replay = r.details;
+  }
+  if (only.includes('relay')) {
+    // KAFKA_BROKERS, else the local test broker (test/support/servers/kafka.sh), started for the item.
+    const stopBroker = process.env.KAFKA_BROKERS ? () => undefined : await ensureLocalKafka();
+    try {
+      const r = await benchRelay({ runs: runs ?? 3, events: num(args, 'relay-events', quick ? 50_000 : 200_000), log });
+      const value = stat(r.eventsPerSecond);
+      rows.push({
+        item: 'relay',
+        metric: `store feed → Kafka, ${fmt(r.events)} events, acknowledged`,
+        unit: 'events/s',
+        value,
+        reference: { label: r.reference.label, value: stat(r.reference.eventsPerSecond) },
+        ratio: stat(r.ratio.perRun),
+        bar: '≥ 20,000 events/s',
+        pass: value.median >= 20_000,
+      });
+      details.relay = r;
+    } finally {
+      stopBroker();
+    }
   }
 
   const seconds = (Date.now() - started) / 1000;
