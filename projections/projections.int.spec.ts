@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { MongoClient } from 'mongodb';
 import { MongoReadStore, ReadStore } from '@chronicle/read-store';
 import { STATUS_COLLECTION } from '@chronicle/projector';
 import type { ReportParams } from './common/report';
@@ -9,28 +7,11 @@ import { listCustomers, listDeals, listLeads, listTasks, customerTimeline } from
 import { historyArbitrary } from './testing/random-history';
 import { reportParamsArbitrary } from './testing/report-params';
 import { project, Projected } from './testing/harness';
+import { dropDatabase, freshDatabase, urlFor } from '../test/support/mongo-test';
 
 // Every built-in projection on the MongoDB read-store adapter against a real Mongo-wire server
 // (FerretDB from the integration tier, or MONGO_URL): for random histories, every read model,
 // every report and every list query equal what the embedded store gives for the same events.
-const MONGO_URL = process.env.MONGO_URL || 'mongodb://127.0.0.1:27018/';
-const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-let databases = 0;
-
-function urlFor(database: string): string {
-  const match = /^(mongodb(?:\+srv)?:\/\/[^/?#]*)(?:\/[^?#]*)?(\?[^#]*)?$/.exec(MONGO_URL);
-  if (!match) throw new Error(`MONGO_URL="${MONGO_URL}" is not a mongodb:// URL`);
-  return `${match[1]}/${database}${match[2] ?? ''}`;
-}
-
-async function dropDatabase(database: string): Promise<void> {
-  const client = new MongoClient(urlFor(database));
-  try {
-    await client.db(database).dropDatabase();
-  } finally {
-    await client.close().catch(() => undefined);
-  }
-}
 
 /**
  * Every document of every read-model collection. Left out: projector bookkeeping (it holds
@@ -74,7 +55,7 @@ describe('built-in projections on MongoDB (FerretDB) equal the embedded store', 
   it('property: same read models, reports and list queries for random histories', async () => {
     await fc.assert(
       fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 200 }), fc.array(reportParamsArbitrary(), { minLength: 2, maxLength: 2 }), async (history, params) => {
-        const database = `chronicle_proj_${runId}_${++databases}`;
+        const database = freshDatabase('chronicle_proj');
         const embedded = await project(history, projections);
         const mongo = await project(history, projections, { readStore: () => MongoReadStore.connect(urlFor(database)) });
         try {

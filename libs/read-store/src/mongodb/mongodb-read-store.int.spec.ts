@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
+import { dropDatabase, freshDatabase, MONGO_URL, urlFor } from '../../../../test/support/mongo-test';
 import { CrashPoint, readStoreContract, ReadStoreTarget } from '../contract/read-store.contract';
 import type { DocumentChange, ReadStore } from '../read-store';
 import { MongoReadStore, MongoReadStoreOptions } from './mongodb-read-store';
@@ -7,29 +6,7 @@ import { JournalStep, JOURNAL_COLLECTION, SimulatedCrash } from './redo-journal'
 
 // The read-store contract against a real server: FerretDB from test/support/servers (the
 // integration tier starts it) or any MongoDB in MONGO_URL. Every run uses fresh databases.
-const MONGO_URL = process.env.MONGO_URL || 'mongodb://127.0.0.1:27018/';
-const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-let databases = 0;
-
 jest.setTimeout(60_000);
-
-/** The URL with its database replaced. */
-function urlFor(database: string): string {
-  const match = /^(mongodb(?:\+srv)?:\/\/[^/?#]*)(?:\/[^?#]*)?(\?[^#]*)?$/.exec(MONGO_URL);
-  if (!match) throw new Error(`MONGO_URL="${MONGO_URL}" is not a mongodb:// URL`);
-  return `${match[1]}/${database}${match[2] ?? ''}`;
-}
-
-const freshDatabase = () => `chronicle_test_${runId}_${++databases}`;
-
-async function dropDatabase(database: string): Promise<void> {
-  const client = new MongoClient(urlFor(database));
-  try {
-    await client.db(database).dropDatabase();
-  } finally {
-    await client.close().catch(() => undefined);
-  }
-}
 
 const JOURNAL_POINTS: CrashPoint[] = [
   { point: 'journal-partial', outcome: 'none' },
