@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { seedFeed } from './feed';
 import {
   API_KEYS,
+  BENCH_RATE_LIMIT,
   authHeaders,
   DIST,
   freePort,
@@ -116,7 +117,7 @@ async function app(options: HttpOptions, env: Record<string, string> = {}, patch
   const dataDir = tempDir('http');
   if (historyTemplate) copyFileSync(historyTemplate, join(dataDir, 'events.db'));
   const run = entry(APP, patches);
-  const child = await startChild(run.script, { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', ...env, ...run.env }, await freePort());
+  const child = await startChild(run.script, { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT, ...env, ...run.env }, await freePort());
   try {
     const ids: string[] = [];
     for (let i = 0; i < options.customers; i += 10) {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { ExpectedRevision, SqliteEventStore } from '@chronicle/event-store';
 import {
   API_KEYS,
+  BENCH_RATE_LIMIT,
   authHeaders,
   DIST,
   eventMetadata,
@@ -93,7 +94,7 @@ export async function benchInteraction(options: InteractionOptions): Promise<{ r
     log(`interaction: seeding a customer with ${options.history.toLocaleString('en-US')} events…`);
     const seeded = await seedBigCustomer(join(dataDir, 'events.db'), options.history);
     const big = seeded.customerId;
-    const child = await startChild(join(DIST, 'apps', 'api', 'src', 'main.js'), { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn' }, await freePort());
+    const child = await startChild(join(DIST, 'apps', 'api', 'src', 'main.js'), { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT }, await freePort());
     try {
       const catchUpMs = await waitForProjections(child.url);
       log(`interaction: seeded in ${seeded.seconds.toFixed(1)} s; projections caught up ${catchUpMs} ms after the app answered`);

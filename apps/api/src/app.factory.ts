@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -84,6 +85,10 @@ export async function createApp(
           .send({ statusCode: 400, error: 'Bad Request', message: `body: must not be nested more than ${MAX_BODY_DEPTH} levels deep`, correlationId: r.correlationId });
       }
     });
+
+  // Security headers (nosniff, HSTS, frame and referrer policies, no X-Powered-By). No CSP: the API
+  // answers JSON, and the Swagger UI at /docs needs its inline scripts.
+  await app.register(helmet, { contentSecurityPolicy: false });
 
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ErrorFilter());

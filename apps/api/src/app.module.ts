@@ -26,6 +26,7 @@ import { ReadModelQueryHandler } from './read/read-queries';
 import { AggregateViews } from './streams/aggregate-views';
 import { StreamsController } from './streams/streams.controller';
 import { TasksController } from './tasks/tasks.controller';
+import { ApiKeyThrottlerGuard, rateLimitModule } from './auth/rate-limit';
 
 export interface ApiOptions {
   /** Run the process managers in this process (the embedded default runs everything in one). */
@@ -45,6 +46,7 @@ export class AppModule {
         CommandsModule.forRoot({ processManagers: options.processManagers }),
         ProjectorModule.forRoot({ projections, run: options.projector }),
         TerminusModule,
+        rateLimitModule(config),
         // The embedded default relays in-process when Kafka is configured; else apps/relay does.
         ...(config.kafkaBrokers.length > 0 && config.runProjector ? [RelayModule.forRoot(config)] : []),
       ],
@@ -64,6 +66,8 @@ export class AppModule {
       providers: [
         { provide: ApiKeyRegistry, useValue: keys },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        // After the key guard: it counts per authenticated actor.
+        { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
         { provide: REPORTS, useValue: reports },

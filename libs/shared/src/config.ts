@@ -34,6 +34,8 @@ export interface ChronicleConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Run the projector and process managers inside the API process (the embedded default); false when apps/projector runs apart. */
   runProjector: boolean;
+  /** Requests per minute per API key (0: no limit). */
+  rateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -146,5 +148,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     runProjector: oneOf(env, 'RUN_PROJECTOR', ['true', 'false'] as const, 'true') === 'true',
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 60_000, 10_000_000),
   };
 }

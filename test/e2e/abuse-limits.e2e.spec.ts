@@ -1,0 +1,51 @@
+import request from 'supertest';
+import { client, expectNothingAppended } from '../support/http';
+import { startTestApp, TestApp } from '../support/test-app';
+import { BODY_LIMIT_BYTES } from '../../apps/api/src/app.factory';
+
+// Abuse limits: requests per minute per API key (429 with Retry-After), the body size limit
+// (413), security headers, and error bodies without internals.
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+it('limits each API key to RATE_LIMIT_PER_MINUTE requests, with 429 and Retry-After; other keys and /health go on', async () => {
+  const rep = client(t, 'rep');
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) statuses.push((await rep.get('/reports')).status);
+  expect(statuses).toEqual([200, 200, 200, 200, 200]);
+
+  const limited = await expectNothingAppended(t, () => rep.post('/customers', { name: 'Over the limit' }));
+  expect(limited.status).toBe(429);
+  expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  expect(limited.body).toMatchObject({ statusCode: 429, message: expect.stringContaining('5 requests per minute per API key') });
+
+  expect((await client(t, 'analyst').get('/reports')).status).toBe(200); // another key has its own budget
+  for (let i = 0; i < 10; i++) expect((await request(t.http).get('/health')).status).toBe(200);
+  // A request without a valid key is a 401, whatever the budgets.
+  expect((await request(t.http).get('/reports').set('Authorization', 'Bearer nope-nope-nope-nope')).status).toBe(401);
+});
+
+it('refuses a body over the size limit with 413 and appends nothing', async () => {
+  const admin = client(t, 'admin');
+  const big = JSON.stringify({ name: 'x'.repeat(BODY_LIMIT_BYTES + 1) });
+  const res = await expectNothingAppended(t, () => admin.raw('post', '/customers', big));
+  expect(res.status).toBe(413);
+  expect(res.body.statusCode).toBe(413);
+});
+
+it('sends security headers and never a stack trace', async () => {
+  const res = await request(t.http).get('/health');
+  expect(res.headers['x-content-type-options']).toBe('nosniff');
+  expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+  expect(res.headers['x-powered-by']).toBeUndefined();
+  const bad = await client(t, 'manager').raw('post', '/customers', '{"name":');
+  expect(bad.status).toBe(400);
+  expect(JSON.stringify(bad.body)).not.toMatch(/at .*\.(js|ts):\d+/);
+});
