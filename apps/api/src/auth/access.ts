@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import type { Role } from '@chronicle/shared';
 
 /**
@@ -18,7 +19,10 @@ export const accessByRole: Record<Role, readonly Access[]> = {
 export const ACCESS_KEY = 'chronicle:access';
 export const PUBLIC_KEY = 'chronicle:public';
 
-/** Declares the access a route needs; every non-public route must declare one. */
-export const RequiresAccess = (access: Access) => SetMetadata(ACCESS_KEY, access);
+/**
+ * Declares the access a route needs; every non-public route must declare one. It is also in the
+ * OpenAPI document (`x-required-access`), so clients (and the authorization matrix test) see it.
+ */
+export const RequiresAccess = (access: Access) => applyDecorators(SetMetadata(ACCESS_KEY, access), ApiExtension('x-required-access', access));
 /** A route open without credentials (only /health). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
