@@ -27,6 +27,7 @@ import { AggregateViews } from './streams/aggregate-views';
 import { StreamsController } from './streams/streams.controller';
 import { TasksController } from './tasks/tasks.controller';
 import { ApiKeyThrottlerGuard, rateLimitModule } from './auth/rate-limit';
+import { PersonalDataInterceptor } from './auth/personal-data';
 
 export interface ApiOptions {
   /** Run the process managers in this process (the embedded default runs everything in one). */
@@ -70,6 +71,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: PersonalDataInterceptor },
         { provide: REPORTS, useValue: reports },
         RunReportHandler,
         ReadModelQueryHandler,

@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { PersonalData, refuseSearchWhenMasked } from '../auth/personal-data';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
@@ -88,7 +90,9 @@ export class CustomersController {
   /** Search, filter and paginate (the customers read model). */
   @Get()
   @RequiresAccess('read')
-  list(@Query() query: ListCustomersQuery) {
+  @PersonalData('page')
+  list(@Query() query: ListCustomersQuery, @Req() request: AuthenticatedRequest) {
+    refuseSearchWhenMasked(request, query.q);
     return this.queries.execute(new ReadModelQuery('customers', query));
   }
 
@@ -98,6 +102,7 @@ export class CustomersController {
    */
   @Get(':id')
   @RequiresAccess('read')
+  @PersonalData('record')
   async get(@Id() customerId: string, @Query() query: AsOfQuery) {
     if (query.asOf === undefined) return found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
     const view = await this.views.customer(customerId, query.asOf);
@@ -107,6 +112,7 @@ export class CustomersController {
   /** Interactions, deals, purchases and lifecycle events, newest first, by cursor. */
   @Get(':id/timeline')
   @RequiresAccess('read')
+  @PersonalData('timeline')
   async timeline(@Id() customerId: string, @Query() query: TimelineQuery) {
     found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
     return this.queries.execute(new ReadModelQuery('customerTimeline', customerId, query));

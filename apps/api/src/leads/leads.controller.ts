@@ -4,6 +4,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import { randomUUID } from 'node:crypto';
 import { CommandContext, LeadMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
+import { PersonalData } from '../auth/personal-data';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
@@ -25,12 +26,14 @@ export class LeadsController {
   /** Filter by status, source, owner and campaign; newest first by default (the leads read model). */
   @Get()
   @RequiresAccess('read')
+  @PersonalData('page')
   list(@Query() query: ListLeadsQuery) {
     return this.queries.execute(new ReadModelQuery('leads', query));
   }
 
   @Get(':id')
   @RequiresAccess('read')
+  @PersonalData('record')
   async get(@Id() leadId: string) {
     return found(await this.queries.execute(new ReadModelQuery('lead', leadId)), `lead-${leadId}`);
   }

@@ -3,6 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { ReportDefinition } from '@chronicle/projections';
 import { RequiresAccess } from '../auth/access';
+import { PersonalData } from '../auth/personal-data';
 import { ReportQuery } from './report-params';
 import { REPORTS, RunReport } from './run-report.query';
 
@@ -25,6 +26,7 @@ export class ReportsController {
   /** Every report of SPEC §5; see docs/reports.md for each definition and response shape. */
   @Get(':name')
   @RequiresAccess('read')
+  @PersonalData('report')
   run(@Param('name') name: string, @Query() query: ReportQuery) {
     return this.queryBus.execute(new RunReport(name, query));
   }
