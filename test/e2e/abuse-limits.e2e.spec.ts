@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import request from 'supertest';
 import { client, expectNothingAppended } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -48,4 +49,24 @@ it('sends security headers and never a stack trace', async () => {
   const bad = await client(t, 'manager').raw('post', '/customers', '{"name":');
   expect(bad.status).toBe(400);
   expect(JSON.stringify(bad.body)).not.toMatch(/at .*\.(js|ts):\d+/);
+});
+
+it('audits every denied request (401, 403, 429) with actor, route and correlation id, never the key', async () => {
+  const warn = jest.spyOn(Logger.prototype, 'warn');
+  try {
+    await request(t.http).get('/reports').set('X-Correlation-Id', 'audit-401');
+    await client(t, 'service').post('/customers', { name: 'x' }, { 'X-Correlation-Id': 'audit-403' });
+    await client(t, 'rep').get('/reports', { 'X-Correlation-Id': 'audit-429' }); // its budget is used up above
+    const lines = warn.mock.calls.map((call) => String(call[0]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '401 GET /reports actor=- correlationId=audit-401',
+        `403 POST /customers actor=${t.actors.service} role=service correlationId=audit-403`,
+        `429 GET /reports actor=${t.actors.rep} role=rep correlationId=audit-429`,
+      ]),
+    );
+    for (const key of Object.values(t.keys)) expect(lines.join('\n')).not.toContain(key);
+  } finally {
+    warn.mockRestore();
+  }
 });

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Access, ACCESS_KEY, accessByRole, PUBLIC_KEY } from './access';
@@ -9,8 +9,6 @@ export type AuthenticatedRequest = FastifyRequest & { principal?: Principal; cor
 /** `Authorization: Bearer <key>` → principal; then the role must grant the route's access. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly logger = new Logger('Access');
-
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyRegistry,
@@ -20,18 +18,16 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const route = `${request.method} ${request.routeOptions?.url ?? request.url}`;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     const principal = match ? this.keys.authenticate(match[1]) : undefined;
     if (!principal) {
-      this.logger.warn(`401 ${route} correlationId=${request.correlationId ?? '-'}`);
       throw new UnauthorizedException(header ? 'invalid API key' : 'missing Authorization: Bearer <api key>');
     }
     request.principal = principal;
     const access = this.reflector.getAllAndOverride<Access>(ACCESS_KEY, targets);
     if (!access || !accessByRole[principal.role].includes(access)) {
-      this.logger.warn(`403 ${route} actor=${principal.actor} role=${principal.role} correlationId=${request.correlationId ?? '-'}`);
+      // Denials are logged (with actor, route and correlation id) by the ErrorFilter.
       throw new ForbiddenException(`role "${principal.role}" may not ${access ?? 'use'} this route`);
     }
     return true;

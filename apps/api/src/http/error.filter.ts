@@ -6,6 +6,9 @@ import { WrongExpectedRevisionError } from '@chronicle/event-store';
 import { ProjectionNotReadyError, ReadYourWritesTimeoutError } from '@chronicle/projector';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 
+/** Statuses that deny access: logged to the `Access` log. */
+const DENIED = new Set([401, 403, 429]);
+
 const statusByKind = { rule: 422, 'not-found': 404, conflict: 409, invalid: 400 } as const;
 
 /**
@@ -15,13 +18,21 @@ const statusByKind = { rule: 422, 'not-found': 404, conflict: 409, invalid: 400 
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  private readonly access = new Logger('Access');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<AuthenticatedRequest>();
     const correlationId = request.correlationId;
-    const send = (statusCode: number, body: Record<string, unknown>) =>
+    const send = (statusCode: number, body: Record<string, unknown>) => {
+      // Every denied request is audited: who (never the key), what, and the correlation id.
+      if (DENIED.has(statusCode)) {
+        const route = `${request.method} ${request.routeOptions?.url ?? request.url}`;
+        const who = request.principal ? `actor=${request.principal.actor} role=${request.principal.role}` : 'actor=-';
+        this.access.warn(`${statusCode} ${route} ${who} correlationId=${correlationId ?? '-'}`);
+      }
       void reply.status(statusCode).send({ ...body, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', correlationId });
+    };
 
     if (exception instanceof DomainError) {
       return send(statusByKind[exception.kind], { message: exception.message, code: exception.code });
