@@ -382,7 +382,10 @@ describe('fuzzing every write route', () => {
     expect(Object.keys(seen).some((status) => Number(status) < 300 || Number(status) >= 404)).toBe(true);
   });
 
-  it.each(routes.map((r) => [r.name, r] as const))('%s: every field set to each classic junk value, one at a time', async (_name, route) => {
+  // Validation does not touch the event store: the EventStoreDB-double run (npm run test:eventstoredb)
+  // leaves these out rather than repeat them.
+  const junkTests = process.env.CHRONICLE_TEST_EVENT_STORE === 'eventstoredb' ? [] : routes.map((r) => [r.name, r] as const);
+  if (junkTests.length > 0) it.each(junkTests)('%s: every field set to each classic junk value, one at a time', async (_name, route) => {
     const seen: Record<number, number> = {};
     const keys = [...Object.keys(route.fields()), 'unknownField', 'constructor', 'valueOf'];
     const pathId = route.target ? pools[route.target][1] : '';
