@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommandsModule } from '@chronicle/commands';
 import { RelayModule } from '@chronicle/messaging';
@@ -69,9 +69,10 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         // After the key guard: it counts per authenticated actor.
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: PersonalDataInterceptor },
+        // Interceptors are given per route by RequiresAccess and PersonalData (see access.ts).
+        IdempotencyInterceptor,
+        MinPositionInterceptor,
+        PersonalDataInterceptor,
         { provide: REPORTS, useValue: reports },
         RunReportHandler,
         ReadModelQueryHandler,

@@ -1,6 +1,8 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 import type { Role } from '@chronicle/shared';
+import { IdempotencyInterceptor } from '../http/idempotency.interceptor';
+import { MinPositionInterceptor } from '../read/min-position.interceptor';
 
 /**
  * What a route does, as far as authorization cares. Roles are granted accesses in one table;
@@ -22,7 +24,15 @@ export const PUBLIC_KEY = 'chronicle:public';
 /**
  * Declares the access a route needs; every non-public route must declare one. It is also in the
  * OpenAPI document (`x-required-access`), so clients (and the authorization matrix test) see it.
+ * It also gives the route the interceptors of its kind: `Idempotency-Key` for commands,
+ * `?minPosition=` for queries. Per route, not global: each interceptor in Nest's chain costs every
+ * request an async-context bind, whether it acts or not.
  */
-export const RequiresAccess = (access: Access) => applyDecorators(SetMetadata(ACCESS_KEY, access), ApiExtension('x-required-access', access));
+export const RequiresAccess = (access: Access) =>
+  applyDecorators(
+    SetMetadata(ACCESS_KEY, access),
+    ApiExtension('x-required-access', access),
+    ...(access === 'write' ? [UseInterceptors(IdempotencyInterceptor)] : [UseInterceptors(MinPositionInterceptor)]),
+  );
 /** A route open without credentials (only /health). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, ForbiddenException, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CallHandler, ExecutionContext, ForbiddenException, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { map, Observable } from 'rxjs';
 import type { Role } from '@chronicle/shared';
@@ -35,7 +35,7 @@ export const maskers = {
 const MASK_KEY = 'chronicle:personal-data';
 
 /** Declares that a read route's response holds personal fields, and how to mask them. */
-export const PersonalData = (masker: keyof typeof maskers) => SetMetadata(MASK_KEY, masker);
+export const PersonalData = (masker: keyof typeof maskers) => applyDecorators(SetMetadata(MASK_KEY, masker), UseInterceptors(PersonalDataInterceptor));
 
 export const seesMasked = (request: AuthenticatedRequest): boolean => !!request.principal && MASKED_ROLES.includes(request.principal.role);
 
