@@ -89,7 +89,8 @@ function rawPaged(filename: string, pageSize: number): { rate: number; count: nu
 }
 
 /** Through the port: readAll pages from checkpoint to the end. */
-async function storeRead(filename: string, pageSize: number): Promise<{ rate: number; count: number }> {
+/** The port's `readAll` over a whole file, in pages of `pageSize` (events/s); also the replay item's reference. */
+export async function storeRead(filename: string, pageSize: number): Promise<{ rate: number; count: number }> {
   const es = new SqliteEventStore({ filename, upcast });
   const start = performance.now();
   let count = 0;

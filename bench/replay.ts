@@ -8,9 +8,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { upcast } from '@chronicle/domain';
 import { SqliteEventStore } from '@chronicle/event-store';
 import { generateHistory } from '../apps/cli/src/seed/generator';
+import { storeRead } from './feed';
 import { appendHistory } from '../apps/cli/src/seed/seed';
 import { DIST, fmt, log, percentile, removeDir, Row, stat, tempDir } from './lib';
 
@@ -41,20 +41,6 @@ function runChild(eventsFile: string, readsFile: string, rounds: number): Promis
   });
 }
 
-async function readAllRate(filename: string): Promise<number> {
-  const store = new SqliteEventStore({ filename, upcast });
-  const started = performance.now();
-  let count = 0;
-  for (let from = 0; ; ) {
-    const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
-    count += page.events.length;
-    from = page.checkpoint;
-    if (page.isEnd) break;
-  }
-  await store.close();
-  return (count * 1000) / (performance.now() - started);
-}
-
 export async function benchReplay(options: ReplayOptions): Promise<{ rows: Row[]; details: Record<string, unknown> }> {
   const dir = tempDir('chronicle-bench-replay-');
   try {
@@ -70,7 +56,7 @@ export async function benchReplay(options: ReplayOptions): Promise<{ rows: Row[]
     const runs: RunResult[] = [];
     const reference: number[] = [];
     for (let run = 0; run < options.runs; run++) {
-      reference.push(await readAllRate(eventsFile));
+      reference.push((await storeRead(eventsFile, 5000)).rate); // the projector's page size
       const result = await runChild(eventsFile, join(dir, `reads-${run}.db`), options.rounds);
       removeDir(join(dir, `reads-${run}.db`));
       runs.push(result);

@@ -3,16 +3,8 @@ import { money } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
 import { CUSTOMER_VALUE_PROJECTION, CustomerValueDocument, CustomerValueTotals, TOTALS_ID } from './projection';
 
-export interface CustomerValueRow {
-  customerId: string;
-  name: string | null;
-  /** wonRevenue + purchaseRevenue. */
-  revenue: number;
-  wonDeals: number;
-  wonRevenue: number;
-  purchases: number;
-  purchaseRevenue: number;
-}
+/** A customer's lifetime revenue (won deals + purchases), as the report lists it. */
+export type CustomerValueRow = Omit<CustomerValueDocument, '_id' | 'rank'> & { customerId: string };
 export interface CustomerValueReport {
   asOf: string;
   /** Acquired customers: with at least one won deal or purchase. */

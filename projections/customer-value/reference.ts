@@ -2,14 +2,7 @@ import type { RecordedEvent } from '@chronicle/event-store';
 import { money } from '../common/numbers';
 import type { CustomerValueReport, CustomerValueRow } from './query';
 
-interface Customer {
-  name: string | null;
-  revenue: number;
-  wonDeals: number;
-  wonRevenue: number;
-  purchases: number;
-  purchaseRevenue: number;
-}
+type Customer = Omit<CustomerValueRow, 'customerId'>;
 
 /** The customer-value report folded straight from the raw events (test oracle). */
 export function customerValueReference(events: RecordedEvent[], limit: number, asOf: string): CustomerValueReport {

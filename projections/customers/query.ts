@@ -10,25 +10,15 @@ export const CUSTOMER_STATUSES: readonly CustomerStatus[] = ['prospect', 'active
 export const CUSTOMER_SORTS = ['name', '-name', 'registeredAt', '-registeredAt', 'revenue', '-revenue'] as const;
 export type CustomerSort = (typeof CUSTOMER_SORTS)[number];
 
+/** The document's profile and lifecycle fields, as served. */
+type CustomerProfile = Pick<
+  CustomerDocument,
+  'name' | 'email' | 'phone' | 'company' | 'industry' | 'region' | 'attributes' | 'source' | 'ownerId' | 'leadId' | 'status' | 'registeredAt' | 'acquiredAt' | 'churnedAt' | 'churnReason' | 'reactivatedAt'
+>;
+
 /** What `GET /customers/:id` and the items of `GET /customers` return. */
-export interface CustomerView {
+export interface CustomerView extends CustomerProfile {
   id: string;
-  name: string;
-  email: string | null;
-  phone: string | null;
-  company: string | null;
-  industry: string | null;
-  region: string | null;
-  attributes: Record<string, unknown> | null;
-  source: string | null;
-  ownerId: string | null;
-  leadId: string | null;
-  status: CustomerStatus;
-  registeredAt: string | null;
-  acquiredAt: string | null;
-  churnedAt: string | null;
-  churnReason: string | null;
-  reactivatedAt: string | null;
   totals: {
     purchases: { count: number; amount: number };
     wonDeals: { count: number; amount: number };

@@ -8,23 +8,8 @@ export const DEAL_STATUSES: readonly DealStatus[] = ['open', 'won', 'lost'];
 export const DEAL_SORTS = ['-openedAt', 'openedAt', '-amount', 'amount', 'expectedCloseDate', '-expectedCloseDate'] as const;
 export type DealSort = (typeof DEAL_SORTS)[number];
 
-export interface DealView {
-  id: string;
-  customerId: string;
-  title: string;
-  amount: number;
-  ownerId: string;
-  source: string;
-  stage: string;
-  status: DealStatus;
-  openedAt: string;
-  stageEnteredAt: string;
-  expectedCloseDate: string | null;
-  closedAt: string | null;
-  closedFromStage: string | null;
-  lostReason: string | null;
-  updatedAt: string;
-}
+/** A deal as `GET /deals/:id` and the items of `GET /deals` return it: the document without its index keys. */
+export type DealView = Omit<DealDocument, '_id' | 'statusOpenedAt'> & { id: string };
 
 export interface ListDealsParams {
   customerId?: string;
