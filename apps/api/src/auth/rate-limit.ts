@@ -1,6 +1,5 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
-import { createHash } from 'node:crypto';
 import type { ChronicleConfig } from '@chronicle/shared';
 import type { AuthenticatedRequest } from './api-key.guard';
 import { PUBLIC_KEY } from './access';
@@ -60,12 +59,12 @@ export const rateLimitModule = (config: ChronicleConfig) =>
 
 @Injectable()
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
-  /** Counted per authenticated actor; a request the key guard has not seen, per key digest (keys are never kept in clear). */
+  /**
+   * Counted per authenticated actor: this guard runs after the API-key guard, which has refused
+   * every request without a valid key (public routes are skipped below).
+   */
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const request = req as unknown as AuthenticatedRequest;
-    if (request.principal) return `actor:${request.principal.actor}`;
-    const header = request.headers.authorization;
-    return typeof header === 'string' ? `key:${createHash('sha256').update(header).digest('base64url')}` : `ip:${request.ip}`;
+    return `actor:${(req as unknown as AuthenticatedRequest).principal!.actor}`;
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
