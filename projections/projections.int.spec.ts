@@ -46,7 +46,7 @@ describe('built-in projections on MongoDB (FerretDB) equal the embedded store', 
         const mongo = await project(history, projections, { readStore: () => MongoReadStore.connect(urlFor(database)) });
         try {
           const a = await dumpReadModels(embedded.readStore, embedded.eventStore, projections);
-          expect(Object.values(a).reduce((n, docs) => n + docs.length, 0)).toBeGreaterThan(50);
+          expect(Object.values(a).reduce((n, docs) => n + docs.length, 0)).toBeGreaterThan(10); // not an empty comparison
           expect(await dumpReadModels(mongo.readStore, mongo.eventStore, projections)).toEqual(a);
           expect(await everyQuery(mongo, params)).toEqual(await everyQuery(embedded, params));
         } finally {
@@ -55,7 +55,7 @@ describe('built-in projections on MongoDB (FerretDB) equal the embedded store', 
           await dropDatabase(database);
         }
       }),
-      { numRuns: 8, endOnFailure: true },
+      { numRuns: 8, endOnFailure: true, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined },
     );
   });
 });
