@@ -20,6 +20,7 @@ const moduleNameMapper = {
   '^@chronicle/shared$': '<rootDir>/libs/shared/src',
   '^@chronicle/commands$': '<rootDir>/libs/commands/src',
   '^@chronicle/projector$': '<rootDir>/libs/projector/src',
+  '^@chronicle/personal-data$': '<rootDir>/libs/personal-data/src',
   '^@chronicle/projections$': '<rootDir>/projections',
 };
 const base = {

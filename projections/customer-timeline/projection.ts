@@ -79,7 +79,8 @@ async function put(ctx: ProjectionContext, event: RecordedEvent, customerId: str
 
 export const customerTimelineProjection: Projection = {
   name: TIMELINE_PROJECTION,
-  version: 1,
+  // 2: the registration entry no longer carries the name (personal data).
+  version: 2,
   collections: ['entries', 'spans', 'deals'],
   eventTypes: Object.keys(KIND),
 
@@ -87,7 +88,8 @@ export const customerTimelineProjection: Projection = {
     switch (event.type) {
       case 'CustomerRegistered': {
         const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
-        return put(ctx, event, d.customerId, { name: d.name, source: d.source, leadId: d.leadId });
+        // No personal fields in entries (the name is on the customer): erasure never has to find them.
+        return put(ctx, event, d.customerId, { source: d.source, leadId: d.leadId });
       }
       case 'CustomerAcquired': {
         const d = (event as RecordedEvent<CustomerAcquired['data']>).data;

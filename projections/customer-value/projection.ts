@@ -1,4 +1,5 @@
-import type { CustomerProfileUpdated, CustomerRegistered, DealWon, PurchaseRecorded } from '@chronicle/domain';
+import { ERASED } from '@chronicle/domain';
+import type { CustomerPersonalDataErased, CustomerProfileUpdated, CustomerRegistered, DealWon, PurchaseRecorded } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
 
@@ -49,7 +50,9 @@ export const customerValueProjection: Projection = {
   version: 1,
   collections: ['customers', 'totals'],
   indexes: { customers: ['rank'] },
-  eventTypes: ['CustomerRegistered', 'CustomerProfileUpdated', 'PurchaseRecorded', 'DealWon'],
+  eventTypes: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerPersonalDataErased', 'PurchaseRecorded', 'DealWon'],
+
+  scrubAfter: ['CustomerPersonalDataErased'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
     switch (event.type) {
@@ -64,6 +67,12 @@ export const customerValueProjection: Projection = {
         if (d.name === undefined) return;
         const doc = await ctx.get<CustomerValueDocument>('customers', d.customerId);
         if (doc) ctx.put('customers', { ...doc, name: d.name });
+        return;
+      }
+      case 'CustomerPersonalDataErased': {
+        const d = (event as RecordedEvent<CustomerPersonalDataErased['data']>).data;
+        const doc = await ctx.get<CustomerValueDocument>('customers', d.customerId);
+        if (doc?.name) ctx.put('customers', { ...doc, name: ERASED });
         return;
       }
       case 'PurchaseRecorded': {

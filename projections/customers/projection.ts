@@ -1,7 +1,9 @@
+import { erasedFields } from '@chronicle/domain';
 import type {
   CustomerAcquired,
   CustomerChurned,
   CustomerOwnerAssigned,
+  CustomerPersonalDataErased,
   CustomerProfileUpdated,
   CustomerReactivated,
   CustomerRegistered,
@@ -119,7 +121,7 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, id: string, 
   const doc = current ? { ...current } : blank(id);
   change(doc);
   doc.revenue = doc.purchaseAmount + doc.wonDealAmount;
-  if (event.type === 'CustomerRegistered' || event.type === 'CustomerProfileUpdated') {
+  if (event.type === 'CustomerRegistered' || event.type === 'CustomerProfileUpdated' || event.type === 'CustomerPersonalDataErased') {
     doc.sortName = doc.name.toLowerCase();
     const search = searchText(doc);
     if (search !== doc.search) {
@@ -149,6 +151,7 @@ export const customersProjection: Projection = {
   eventTypes: [
     'CustomerRegistered',
     'CustomerProfileUpdated',
+    'CustomerPersonalDataErased',
     'CustomerOwnerAssigned',
     'CustomerAcquired',
     'CustomerChurned',
@@ -159,6 +162,8 @@ export const customersProjection: Projection = {
     'DealWon',
     'DealLost',
   ],
+
+  scrubAfter: ['CustomerPersonalDataErased'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
     const at = event.occurredAt;
@@ -184,6 +189,13 @@ export const customersProjection: Projection = {
         const d = (event as RecordedEvent<CustomerProfileUpdated['data']>).data;
         return update(ctx, event, d.customerId, (doc) => {
           for (const field of PROFILE) if (d[field] !== undefined) doc[field] = d[field] as never;
+        });
+      }
+      case 'CustomerPersonalDataErased': {
+        const d = (event as RecordedEvent<CustomerPersonalDataErased['data']>).data;
+        return update(ctx, event, d.customerId, (doc) => {
+          Object.assign(doc, erasedFields({ name: doc.name, email: doc.email, phone: doc.phone }));
+          doc.attributes = null;
         });
       }
       case 'CustomerOwnerAssigned': {

@@ -1,4 +1,5 @@
-import type { LeadAssigned, LeadCaptured, LeadConverted, LeadDisqualified, LeadQualified, LeadScored, LeadStatus } from '@chronicle/domain';
+import { erasedFields } from '@chronicle/domain';
+import type { LeadAssigned, LeadCaptured, LeadConverted, LeadDisqualified, LeadPersonalDataErased, LeadQualified, LeadScored, LeadStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
 import { compositeKey, recount } from '../common/listing';
@@ -50,7 +51,9 @@ export const leadsProjection: Projection = {
   version: 1,
   collections: ['leads', 'stats'],
   indexes: { leads: ['status', 'source', 'ownerId', 'campaignId', 'capturedAt', 'score', ...Object.values(STATUS_SORT_FIELDS)] },
-  eventTypes: ['LeadCaptured', 'LeadScored', 'LeadAssigned', 'LeadQualified', 'LeadDisqualified', 'LeadConverted'],
+  eventTypes: ['LeadCaptured', 'LeadScored', 'LeadAssigned', 'LeadQualified', 'LeadDisqualified', 'LeadConverted', 'LeadPersonalDataErased'],
+
+  scrubAfter: ['LeadPersonalDataErased'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
     const at = event.occurredAt;
@@ -112,6 +115,13 @@ export const leadsProjection: Projection = {
           doc.status = 'converted';
           doc.convertedAt = at;
           doc.convertedCustomerId = d.customerId;
+        });
+      }
+      case 'LeadPersonalDataErased': {
+        const d = (event as RecordedEvent<LeadPersonalDataErased['data']>).data;
+        return update(ctx, event, d.leadId, (doc) => {
+          Object.assign(doc, erasedFields({ name: doc.name, email: doc.email }));
+          doc.attributes = null;
         });
       }
     }

@@ -24,6 +24,7 @@ export function client(t: TestApp, role: Role = 'admin') {
       const r = request(t.http).patch(url).set(auth()).set(headers);
       return body === undefined ? r : r.send(body as object);
     },
+    delete: (url: string, headers: Headers = {}) => request(t.http).delete(url).set(auth()).set(headers),
     /** Sends `text` verbatim as an application/json body (malformed JSON, top-level scalars, raw numbers like -0 or 1e400). */
     raw: (method: 'post' | 'patch', url: string, text: string, headers: Headers = {}) =>
       request(t.http)[method](url).set(auth()).set('Content-Type', 'application/json').set(headers).send(text),

@@ -17,6 +17,7 @@ import { IdempotencyInterceptor } from './http/idempotency.interceptor';
 import { LeadsController } from './leads/leads.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsRegistry } from './metrics/metrics.registry';
+import { PersonalDataController } from './personal-data/personal-data.controller';
 import { ProjectionsController } from './projections/projections.controller';
 import { MinPositionInterceptor } from './read/min-position.interceptor';
 import { RelayController } from './relay/relay.controller';
@@ -63,6 +64,7 @@ export class AppModule {
         HealthController,
         MetricsController,
         RelayController,
+        PersonalDataController,
       ],
       providers: [
         { provide: ApiKeyRegistry, useValue: keys },

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import { join } from 'node:path';
 import type { EventStore } from '@chronicle/event-store';
 import { RelayModule } from '@chronicle/messaging';
-import { ChronicleConfig, CONFIG, createEventStore, EVENT_STORE, SqliteStateStore, STATE_STORE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, createSealedEventStore, SEALED_EVENT_STORE, SqliteStateStore, STATE_STORE } from '@chronicle/shared';
 
 /**
  * Only the ports the relay needs — the event store and the checkpoint store — rather than the
@@ -12,7 +12,7 @@ import { ChronicleConfig, CONFIG, createEventStore, EVENT_STORE, SqliteStateStor
 @Module({})
 class RelayInfrastructureModule implements OnApplicationShutdown {
   constructor(
-    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    @Inject(SEALED_EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(STATE_STORE) private readonly stateStore: SqliteStateStore,
   ) {}
 
@@ -21,10 +21,11 @@ class RelayInfrastructureModule implements OnApplicationShutdown {
       module: RelayInfrastructureModule,
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: EVENT_STORE, useFactory: () => createEventStore(config) },
+        // Sealed: personal fields travel on Kafka encrypted, and the relay needs no keys.
+        { provide: SEALED_EVENT_STORE, useFactory: () => createSealedEventStore(config) },
         { provide: STATE_STORE, useFactory: () => new SqliteStateStore(join(config.dataDir, 'state.db')) },
       ],
-      exports: [CONFIG, EVENT_STORE, STATE_STORE],
+      exports: [CONFIG, SEALED_EVENT_STORE, STATE_STORE],
     };
   }
 

@@ -21,3 +21,4 @@ export * from './task/events';
 export * from './task/decider';
 export * from './process/customer-acquisition';
 export * from './events';
+export * from './personal-data';

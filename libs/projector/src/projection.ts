@@ -24,6 +24,8 @@ export interface Projection {
   /** Event types it reacts to (all when absent). */
   readonly eventTypes?: readonly string[];
   apply(event: RecordedEvent, context: ProjectionContext): void | Promise<void>;
+  /** Event types that overwrite personal data: once they are committed, the read store scrubs its files. */
+  readonly scrubAfter?: readonly string[];
 }
 
 /** `<projection>.<collection>.g<generation>`: generations let a rebuild run beside the live version. */

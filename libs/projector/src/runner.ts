@@ -33,12 +33,14 @@ export class PageApplier {
 
   async apply(page: FeedPage): Promise<number> {
     let applied = 0;
+    let scrub = false;
     try {
       for (const event of page.events) {
         for (const slot of this.slots) {
           if (slot.wants(event)) {
             await slot.apply(event, this.uow);
             applied += 1;
+            scrub ||= slot.projection.scrubAfter?.includes(event.type) === true;
           }
         }
       }
@@ -47,6 +49,7 @@ export class PageApplier {
       if (changes.length > 0 || advanced.length > 0) {
         await this.deps.readStore.commit([...changes, ...this.statusChanges(advanced, page.checkpoint)]);
       }
+      if (scrub) await this.deps.readStore.scrub();
       // Only a committed page moves the checkpoints.
       for (const slot of advanced) slot.checkpoint = page.checkpoint;
       return applied;

@@ -49,6 +49,11 @@ export interface ReadStore {
   ensureIndex(collection: string, field: string): Promise<void>;
   listCollections(): Promise<string[]>;
   dropCollection(name: string): Promise<void>;
+  /**
+   * Makes overwritten and deleted documents unrecoverable from the store's own files, where the
+   * adapter can (the embedded store: its WAL); the projector calls it after applying an erasure.
+   */
+  scrub(): Promise<void>;
   close(): Promise<void>;
 }
 

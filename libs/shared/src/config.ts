@@ -15,6 +15,8 @@ export interface ChronicleConfig {
   eventStore: 'sqlite' | 'eventstoredb';
   eventStoreUrl?: string;
   readStore: 'embedded' | 'mongodb';
+  /** Where personal-data keys live (default: MongoDB when the read store is, else SQLite in DATA_DIR). */
+  keyStore: 'sqlite' | 'mongodb';
   mongoUrl?: string;
   /** Empty: the Kafka relay is off. */
   kafkaBrokers: string[];
@@ -112,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
   const mongoUrl = env.MONGO_URL?.trim() || undefined;
   if (eventStore === 'eventstoredb' && !eventStoreUrl) throw new ConfigError('EVENT_STORE=eventstoredb needs EVENTSTORE_URL (e.g. esdb://localhost:2113?tls=false)');
   if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreUrl)) throw new ConfigError(`EVENTSTORE_URL="${eventStoreUrl}" must start with esdb:// or esdb+discover://`);
+  const keyStore = oneOf(env, 'KEY_STORE', ['sqlite', 'mongodb'] as const, readStore === 'mongodb' ? 'mongodb' : 'sqlite');
+  if (keyStore === 'mongodb' && !mongoUrl) throw new ConfigError('KEY_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
   if (readStore === 'mongodb' && !mongoUrl) throw new ConfigError('READ_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
   if (mongoUrl && !/^mongodb(\+srv)?:\/\//.test(mongoUrl)) throw new ConfigError(`MONGO_URL="${mongoUrl}" must start with mongodb://`);
 
@@ -134,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     eventStore,
     eventStoreUrl,
     readStore,
+    keyStore,
     mongoUrl,
     kafkaBrokers,
     kafkaTopicPrefix,

@@ -8,14 +8,18 @@ import { MinPositionInterceptor } from '../read/min-position.interceptor';
  * What a route does, as far as authorization cares. Roles are granted accesses in one table;
  * ownership rules (reps see only their own records) slot in beside it.
  */
-export type Access = 'write' | 'read' | 'audit' | 'operate';
+export type Access = 'write' | 'read' | 'audit' | 'operate' | 'erase' | 'decrypt';
+
+/** Accesses of commands (they get the Idempotency-Key interceptor); the others are queries. */
+const COMMANDS: readonly Access[] = ['write', 'erase'];
 
 export const accessByRole: Record<Role, readonly Access[]> = {
-  admin: ['write', 'read', 'audit', 'operate'],
-  manager: ['write', 'read', 'audit', 'operate'],
+  admin: ['write', 'read', 'audit', 'operate', 'erase', 'decrypt'],
+  manager: ['write', 'read', 'audit', 'operate', 'erase'],
   rep: ['write', 'read'],
   analyst: ['read'],
-  service: ['audit'],
+  // Downstream services read the audit trail and open sealed personal fields of Kafka messages.
+  service: ['audit', 'decrypt'],
 };
 
 export const ACCESS_KEY = 'chronicle:access';
@@ -32,7 +36,7 @@ export const RequiresAccess = (access: Access) =>
   applyDecorators(
     SetMetadata(ACCESS_KEY, access),
     ApiExtension('x-required-access', access),
-    ...(access === 'write' ? [UseInterceptors(IdempotencyInterceptor)] : [UseInterceptors(MinPositionInterceptor)]),
+    ...(COMMANDS.includes(access) ? [UseInterceptors(IdempotencyInterceptor)] : [UseInterceptors(MinPositionInterceptor)]),
   );
 /** A route open without credentials (only /health). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

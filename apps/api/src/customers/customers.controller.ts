@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -85,6 +85,20 @@ export class CustomersController {
     const { id, occurredAt: _, expectedRevision: __, ...interaction } = dto;
     const data = compact({ customerId, interactionId: id ?? randomUUID(), ...interaction });
     return this.commands.send(new CustomerMessage({ type: 'LogInteraction', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /**
+   * GDPR erasure by crypto-shredding: destroys the customer's personal-data key (and that of the
+   * lead it came from) and appends CustomerPersonalDataErased. Name, email, phone and attributes
+   * then read as erased everywhere, Kafka included; reports keep every count and sum.
+   */
+  @Delete(':id/personal-data')
+  @HttpCode(200)
+  @RequiresAccess('erase')
+  @ApiOkResponse({ type: CommandResponse })
+  erase(@Id() customerId: string, @Context() context: CommandContext) {
+    const command = { type: 'EraseCustomerPersonalData' as const, data: { customerId }, occurredAt: this.commands.occurredAt({}) };
+    return this.commands.send(new CustomerMessage(command, context));
   }
 
   /** Search, filter and paginate (the customers read model). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -80,5 +80,15 @@ export class LeadsController {
   assign(@Id() leadId: string, @Body() dto: AssignLeadDto, @Context() context: CommandContext) {
     const data = { leadId, ownerId: dto.ownerId, strategy: 'manual' };
     return this.commands.send(new LeadMessage({ type: 'AssignLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Crypto-shredding of a lead's personal data (see `DELETE /customers/:id/personal-data`). */
+  @Delete(':id/personal-data')
+  @HttpCode(200)
+  @RequiresAccess('erase')
+  @ApiOkResponse({ type: CommandResponse })
+  erase(@Id() leadId: string, @Context() context: CommandContext) {
+    const command = { type: 'EraseLeadPersonalData' as const, data: { leadId }, occurredAt: this.commands.occurredAt({}) };
+    return this.commands.send(new LeadMessage(command, context));
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { customerFromLead, leadDecider, LeadState } from '@chronicle/domain';
+import { AggregateNotFound, customerFromLead, leadDecider, LeadState } from '@chronicle/domain';
+import { PersonalDataEventStore } from '@chronicle/personal-data';
 import type { EventStore } from '@chronicle/event-store';
 import { EVENT_STORE } from '@chronicle/shared';
 import type { CommandResult } from '../command-context';
@@ -16,10 +17,16 @@ export class LeadHandler implements ICommandHandler<LeadMessage, CommandResult> 
     private readonly executor: CommandExecutor,
     private readonly commandBus: CommandBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly personalData: PersonalDataEventStore,
   ) {}
 
   async execute({ command, context }: LeadMessage): Promise<CommandResult> {
     const streamId = `lead-${command.data.leadId}`;
+    if (command.type === 'EraseLeadPersonalData') {
+      // Key first, then the event (see CustomerHandler.erase).
+      if ((await this.store.streamRevision(streamId)) < 0) throw new AggregateNotFound(streamId);
+      await this.personalData.erase(streamId);
+    }
     let registerNewCustomer = false;
     if (command.type === 'ConvertLead') {
       registerNewCustomer = (await this.store.streamRevision(`customer-${command.data.customerId}`)) < 0;

@@ -25,6 +25,9 @@ export type LogInteraction = Command<'LogInteraction', {
 /** Sent by the acquisition process manager when the customer's first deal is won. */
 export type AcquireCustomer = Command<'AcquireCustomer', { customerId: string; dealId: string }>;
 
+/** Crypto-shredding: the handler destroys the customer's key; this records it (SPEC §3, issue 6). */
+export type EraseCustomerPersonalData = Command<'EraseCustomerPersonalData', { customerId: string }>;
+
 export type CustomerCommand =
   | RegisterCustomer
   | UpdateCustomerProfile
@@ -33,4 +36,5 @@ export type CustomerCommand =
   | ReactivateCustomer
   | RecordPurchase
   | LogInteraction
-  | AcquireCustomer;
+  | AcquireCustomer
+  | EraseCustomerPersonalData;

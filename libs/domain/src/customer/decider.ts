@@ -2,6 +2,7 @@ import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
 import { streamIdOf } from '../common/streams';
+import { erasedFields, PersonalFields } from '../personal-data';
 import type { CustomerCommand, LogInteraction } from './commands';
 import type { CustomerAcquired, CustomerEvent, CustomerProfile, InteractionLogged } from './events';
 import { InteractionDirections, InteractionTypes } from './events';
@@ -23,6 +24,8 @@ export interface CustomerState extends CustomerProfile {
   lifecycleAt?: string;
   purchases: { count: number; total: number };
   interactions: number;
+  /** Set by CustomerPersonalDataErased: personal fields can no longer be recorded. */
+  personalDataErased?: boolean;
 }
 
 export const initialCustomerState = (): CustomerState => ({
@@ -89,6 +92,11 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         const { customerId, ownerId, ...changes } = command.data;
         mustExist(state, customerId);
         if (changes.name !== undefined && !changes.name.trim()) throw new InvalidInput('name', 'must not be empty');
+        rule(
+          !state.personalDataErased || PersonalFields.every((f) => changes[f] === undefined),
+          `the personal data of customer-${customerId} was erased; name, email, phone and attributes cannot be set again`,
+          'personal-data-erased',
+        );
         const changed: Record<string, unknown> = {};
         for (const field of profileFields) {
           const value = changes[field];
@@ -140,6 +148,12 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         mustExist(state, customerId);
         return acquired(state, occurredAt, { type: 'DealWon', dealId });
       }
+      case 'EraseCustomerPersonalData': {
+        const { customerId } = command.data;
+        mustExist(state, customerId);
+        if (state.personalDataErased) return []; // erasing twice changes nothing
+        return [{ type: 'CustomerPersonalDataErased', data: { customerId }, occurredAt }];
+      }
       default: {
         const unknown: never = command;
         throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
@@ -172,6 +186,8 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         };
       case 'InteractionLogged':
         return { ...state, interactions: state.interactions + 1 };
+      case 'CustomerPersonalDataErased':
+        return { ...state, ...erasedFields(state), attributes: undefined, personalDataErased: true };
       default:
         return state;
     }

@@ -51,6 +51,9 @@ export type InteractionLogged = DomainEvent<'InteractionLogged', {
   dealId?: string;
 }>;
 
+/** The customer's personal data key was destroyed: name, email, phone and attributes read as erased from now on. */
+export type CustomerPersonalDataErased = DomainEvent<'CustomerPersonalDataErased', { customerId: string }>;
+
 export type CustomerEvent =
   | CustomerRegistered
   | CustomerProfileUpdated
@@ -59,4 +62,5 @@ export type CustomerEvent =
   | CustomerChurned
   | CustomerReactivated
   | PurchaseRecorded
-  | InteractionLogged;
+  | InteractionLogged
+  | CustomerPersonalDataErased;

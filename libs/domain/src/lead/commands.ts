@@ -14,4 +14,6 @@ export type QualifyLead = Command<'QualifyLead', { leadId: string }>;
 export type DisqualifyLead = Command<'DisqualifyLead', { leadId: string; reason: string }>;
 export type ConvertLead = Command<'ConvertLead', { leadId: string; customerId: string }>;
 
-export type LeadCommand = CaptureLead | ScoreLead | AssignLead | QualifyLead | DisqualifyLead | ConvertLead;
+export type EraseLeadPersonalData = Command<'EraseLeadPersonalData', { leadId: string }>;
+
+export type LeadCommand = CaptureLead | ScoreLead | AssignLead | QualifyLead | DisqualifyLead | ConvertLead | EraseLeadPersonalData;

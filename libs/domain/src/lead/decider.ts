@@ -1,6 +1,7 @@
 import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { streamIdOf } from '../common/streams';
+import { erasedFields } from '../personal-data';
 import type { LeadCommand } from './commands';
 import type { LeadEvent } from './events';
 
@@ -20,6 +21,7 @@ export interface LeadState {
   status: LeadStatus;
   capturedAt?: string;
   customerId?: string;
+  personalDataErased?: boolean;
 }
 
 export const initialLeadState = (): LeadState => ({ exists: false, leadId: '', name: '', source: '', status: 'new' });
@@ -74,7 +76,14 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
       case 'ConvertLead': {
         const { leadId, customerId } = command.data;
         mustBeOpen(state, leadId, 'converted');
+        rule(!state.personalDataErased, `the personal data of lead-${leadId} was erased; it cannot become a customer`, 'personal-data-erased');
         return [{ type: 'LeadConverted', data: { leadId, customerId, source: state.source }, occurredAt }];
+      }
+      case 'EraseLeadPersonalData': {
+        const { leadId } = command.data;
+        if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
+        if (state.personalDataErased) return [];
+        return [{ type: 'LeadPersonalDataErased', data: { leadId }, occurredAt }];
       }
       default: {
         const unknown: never = command;
@@ -97,6 +106,8 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
         return { ...state, status: 'disqualified' };
       case 'LeadConverted':
         return { ...state, status: 'converted', customerId: event.data.customerId };
+      case 'LeadPersonalDataErased':
+        return { ...state, ...erasedFields(state), attributes: undefined, personalDataErased: true };
       default:
         return state;
     }

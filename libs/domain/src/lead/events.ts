@@ -14,4 +14,7 @@ export type LeadQualified = DomainEvent<'LeadQualified', { leadId: string }>;
 export type LeadDisqualified = DomainEvent<'LeadDisqualified', { leadId: string; reason: string }>;
 export type LeadConverted = DomainEvent<'LeadConverted', { leadId: string; customerId: string; source: string }>;
 
-export type LeadEvent = LeadCaptured | LeadScored | LeadAssigned | LeadQualified | LeadDisqualified | LeadConverted;
+/** The lead's personal data key was destroyed (see CustomerPersonalDataErased). */
+export type LeadPersonalDataErased = DomainEvent<'LeadPersonalDataErased', { leadId: string }>;
+
+export type LeadEvent = LeadCaptured | LeadScored | LeadAssigned | LeadQualified | LeadDisqualified | LeadConverted | LeadPersonalDataErased;

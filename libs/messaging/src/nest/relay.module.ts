@@ -1,11 +1,11 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { EventStore } from '@chronicle/event-store';
-import { ChronicleConfig, CheckpointStore, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { ChronicleConfig, CheckpointStore, SEALED_EVENT_STORE, STATE_STORE } from '@chronicle/shared';
 import { KafkaRelay } from '../kafka-relay';
 
 /**
  * Thin wiring: runs the Kafka relay in this process (apps/relay, or the embedded `npm start`
- * when KAFKA_BROKERS is set). Needs EVENT_STORE and STATE_STORE (InfrastructureModule).
+ * when KAFKA_BROKERS is set). Needs SEALED_EVENT_STORE and STATE_STORE (InfrastructureModule).
  * Exports the KafkaRelay for status and metrics.
  */
 @Module({})
@@ -19,7 +19,8 @@ export class RelayModule implements OnApplicationBootstrap, OnModuleDestroy {
       providers: [
         {
           provide: KafkaRelay,
-          inject: [EVENT_STORE, STATE_STORE],
+          // The sealed store: personal fields travel on Kafka encrypted (docs/personal-data.md).
+          inject: [SEALED_EVENT_STORE, STATE_STORE],
           useFactory: (events: EventStore, checkpoints: CheckpointStore) =>
             new KafkaRelay(events, checkpoints, {
               brokers: config.kafkaBrokers,

@@ -77,6 +77,8 @@ export class EmbeddedReadStore implements ReadStore {
     // NORMAL (durable across process crashes, not power loss) is the default trade-off.
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
+    // Read models hold personal data: deleted and overwritten content is zeroed (erasure, drops).
+    this.db.pragma('secure_delete = ON');
     this.db.transaction(() => {
       this.db.exec('CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, kinds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, field))');
       const columns = this.db.prepare('PRAGMA table_info(_indexes)').all() as { name: string }[];
@@ -145,6 +147,11 @@ export class EmbeddedReadStore implements ReadStore {
     }).immediate();
     this.known.delete(name);
     this.statements.clear();
+  }
+
+  /** Copies the WAL into the file and empties it: older page versions (erased values) go with it. */
+  async scrub(): Promise<void> {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {

@@ -131,6 +131,9 @@ export class MongoReadStore implements ReadStore {
     }
   }
 
+  /** Nothing the driver can do: MongoDB's storage engine reclaims old versions itself (docs/personal-data.md). */
+  async scrub(): Promise<void> {}
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

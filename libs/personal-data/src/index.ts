@@ -1,0 +1,5 @@
+export * from './cipher';
+export * from './key-store';
+export * from './sqlite-key-store';
+export * from './mongo-key-store';
+export * from './personal-data-event-store';

@@ -1,0 +1,162 @@
+import { ERASURE_OF, erasedFields, PersonalFields, personalDataSubject } from '@chronicle/domain';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  FeedPage,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '@chronicle/event-store';
+import { open, seal } from './cipher';
+import type { KeyLookup, KeyStore } from './key-store';
+
+/** How an event's personal fields are stored: sealed together under the subject's key. */
+export interface SealedFields {
+  subject: string;
+  /** Names of the fields inside, so an erased event still says which fields it had. */
+  fields: string[];
+  /** `seal(key, subject, JSON of the fields)`. */
+  data: string;
+}
+
+export const isSealed = (data: unknown): data is { sealed: SealedFields } =>
+  typeof data === 'object' && data !== null && typeof (data as { sealed?: SealedFields }).sealed?.data === 'string';
+
+/** Keys are cached this long; an erasure seen by this process (appended or read) evicts at once. */
+const KEY_TTL_MS = 60_000;
+const MAX_CACHED_KEYS = 100_000;
+
+/**
+ * The event store as the application sees it: personal fields (libs/domain personal-data.ts)
+ * are sealed on append and opened on every read, so deciders, projections and the audit trail
+ * work with plain fields, while the store, its backups and Kafka (the relay reads the inner,
+ * sealed store) only ever hold ciphertext. After an erasure the fields open as erased.
+ */
+export class PersonalDataEventStore implements EventStore {
+  private readonly keys = new Map<string, { key: Buffer | 'erased'; until: number }>();
+
+  constructor(
+    /** The store as stored: personal fields sealed. */
+    readonly sealed: EventStore,
+    private readonly keyStore: KeyStore,
+  ) {}
+
+  async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    const stored: NewEvent[] = [];
+    for (const event of events) {
+      const subject = personalDataSubject(event.type, event.data);
+      stored.push(subject ? { ...event, data: this.sealFields(event.data as Record<string, unknown>, subject, await this.obtain(subject)) } : event);
+    }
+    const result = await this.sealed.append(streamId, stored, options);
+    this.noteErasures(events);
+    return result;
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.openAll(await this.sealed.readStream(streamId, options));
+  }
+
+  streamRevision(streamId: string): Promise<number> {
+    return this.sealed.streamRevision(streamId);
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<FeedPage> {
+    const page = await this.sealed.readAll(options);
+    return { ...page, events: await this.openAll(page.events) };
+  }
+
+  headPosition(): Promise<number> {
+    return this.sealed.headPosition();
+  }
+
+  subscribeToAll(options?: SubscribeOptions): Subscription {
+    const inner = this.sealed.subscribeToAll(options);
+    const openAll = (events: RecordedEvent[]) => this.openAll(events);
+    return {
+      close: () => inner.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const page of inner) yield { ...page, events: await openAll(page.events) };
+      },
+    };
+  }
+
+  /** Closes the store and the key store (this store owns both). */
+  async close(): Promise<void> {
+    await this.sealed.close();
+    await this.keyStore.close();
+  }
+
+  /** A subject's key as a consumer of sealed events needs it (the key endpoint): a key, 'erased', or undefined. */
+  async keyOf(subject: string): Promise<KeyLookup> {
+    return (await this.keyStore.findMany([subject])).get(subject);
+  }
+
+  /** Destroys the subject's key (the erasure itself; the caller then appends the erasure event). */
+  async erase(subject: string): Promise<void> {
+    await this.keyStore.destroy(subject);
+    this.remember(subject, 'erased');
+  }
+
+  private sealFields(data: Record<string, unknown>, subject: string, key: Buffer): Record<string, unknown> {
+    const rest: Record<string, unknown> = {};
+    const personal: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(data)) {
+      if ((PersonalFields as readonly string[]).includes(field) && value !== undefined) personal[field] = value;
+      else rest[field] = value;
+    }
+    const sealed: SealedFields = { subject, fields: Object.keys(personal), data: seal(key, subject, JSON.stringify(personal)) };
+    return { ...rest, sealed };
+  }
+
+  private async openAll(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    this.noteErasures(events);
+    const missing = new Set<string>();
+    const now = Date.now();
+    for (const event of events) {
+      if (!isSealed(event.data)) continue;
+      const cached = this.keys.get(event.data.sealed.subject);
+      if (!cached || cached.until < now) missing.add(event.data.sealed.subject);
+    }
+    if (missing.size > 0) {
+      for (const [subject, key] of await this.keyStore.findMany([...missing])) this.remember(subject, key);
+    }
+    return events.map((event) => (isSealed(event.data) ? { ...event, data: this.openFields(event.data) } : event));
+  }
+
+  private openFields(data: { sealed: SealedFields }): Record<string, unknown> {
+    const { sealed, ...rest } = data;
+    const key = this.keys.get(sealed.subject)?.key;
+    if (key instanceof Buffer) return { ...rest, ...(JSON.parse(open(key, sealed.subject, sealed.data)) as Record<string, unknown>) };
+    // Erased (or a key store that lost the key): the fields read as erased, never as ciphertext.
+    return { ...rest, ...erasedFields(Object.fromEntries(sealed.fields.map((f) => [f, true]))) };
+  }
+
+  private async obtain(subject: string): Promise<Buffer> {
+    const cached = this.keys.get(subject);
+    if (cached?.key instanceof Buffer && cached.until >= Date.now()) return cached.key;
+    const key = await this.keyStore.obtain(subject);
+    this.remember(subject, key);
+    return key;
+  }
+
+  private remember(subject: string, key: KeyLookup): void {
+    if (key === undefined) {
+      this.keys.delete(subject);
+      return;
+    }
+    if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
+    // An erasure is final: remembered for good.
+    this.keys.set(subject, { key, until: key === 'erased' ? Number.POSITIVE_INFINITY : Date.now() + KEY_TTL_MS });
+  }
+
+  private noteErasures(events: Array<{ type: string; data: unknown }>): void {
+    for (const event of events) {
+      const subjectOf = ERASURE_OF[event.type];
+      if (subjectOf) this.remember(subjectOf(event.data as Record<string, unknown>), 'erased');
+    }
+  }
+}
