@@ -26,6 +26,7 @@ const PARAMS: Record<string, () => string> = {
   id: () => randomUUID(),
   streamId: () => `customer-${randomUUID()}`,
   name: () => 'pipeline',
+  subject: () => `customer-${randomUUID()}`,
 };
 
 function concrete(path: string): string {

@@ -33,7 +33,6 @@ it.each([
   ['GET /customers/:id', () => `/customers/${customerId}`],
   ['GET /customers/:id?asOf=', () => `/customers/${customerId}?asOf=2025-01-01T00:00:00Z`],
   ['GET /customers', () => `/customers?ownerId=manager-user&limit=200`],
-  ['GET /customers/:id/timeline', () => `/customers/${customerId}/timeline`],
   ['GET /leads/:id', () => `/leads/${leadId}`],
   ['GET /leads', () => `/leads?source=webinar&limit=200`],
   ['GET /reports/customer-value', () => `/reports/customer-value?limit=1000`],

@@ -16,9 +16,9 @@ export class MongoKeyStore implements KeyStore {
   private readonly client: MongoClient;
   private readonly keys: Collection<KeyDocument>;
 
-  constructor(url: string, collection = 'personal_data_keys') {
+  constructor(url: string, options: { database?: string; collection?: string } = {}) {
     this.client = new MongoClient(url);
-    this.keys = this.client.db().collection<KeyDocument>(collection);
+    this.keys = this.client.db(options.database).collection<KeyDocument>(options.collection ?? 'personal_data_keys');
   }
 
   async obtain(subject: string): Promise<Buffer> {

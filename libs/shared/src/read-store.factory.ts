@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EmbeddedReadStore, ReadStore } from '@chronicle/read-store';
+import { EmbeddedReadStore, MongoReadStore, ReadStore } from '@chronicle/read-store';
 import type { ChronicleConfig } from './config';
 
 /** Picks the read-store adapter named by READ_STORE. */
@@ -8,6 +8,6 @@ export async function createReadStore(config: ChronicleConfig): Promise<ReadStor
     case 'embedded':
       return new EmbeddedReadStore(join(config.dataDir, 'read-models.db'));
     case 'mongodb':
-      throw new Error('READ_STORE=mongodb is not available in this build');
+      return MongoReadStore.connect(config.mongoUrl!);
   }
 }

@@ -15,7 +15,7 @@ export const mask = (value: unknown): unknown => (typeof value === 'string' && v
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** A customer or lead view (or a folded state, or a timeline entry's details) with its personal fields masked. */
+/** A customer or lead view (or a folded state) with its personal fields masked. */
 export function maskPerson<T>(record: T): T {
   if (!isObject(record)) return record;
   const copy: Json = { ...record };
@@ -23,12 +23,10 @@ export function maskPerson<T>(record: T): T {
   return copy as T;
 }
 
-/** How each read route's body is masked (by shape: a view, a page of views, a fold, a timeline, a report). */
+/** How each read route's body is masked (by shape: a view, a page of views, a fold, a report); timeline entries carry no personal fields. */
 export const maskers = {
   record: (body: unknown) => (isObject(body) && isObject(body.state) ? { ...body, state: maskPerson(body.state) } : maskPerson(body)),
   page: (body: unknown) => (isObject(body) && Array.isArray(body.items) ? { ...body, items: body.items.map(maskPerson) } : body),
-  timeline: (body: unknown) =>
-    isObject(body) && Array.isArray(body.items) ? { ...body, items: body.items.map((e) => (isObject(e) ? { ...e, details: maskPerson(e.details) } : e)) } : body,
   report: (body: unknown) => (isObject(body) && Array.isArray(body.top) ? { ...body, top: body.top.map(maskPerson) } : body),
 } as const;
 

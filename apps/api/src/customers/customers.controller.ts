@@ -126,7 +126,6 @@ export class CustomersController {
   /** Interactions, deals, purchases and lifecycle events, newest first, by cursor. */
   @Get(':id/timeline')
   @RequiresAccess('read')
-  @PersonalData('timeline')
   async timeline(@Id() customerId: string, @Query() query: TimelineQuery) {
     found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
     return this.queries.execute(new ReadModelQuery('customerTimeline', customerId, query));
