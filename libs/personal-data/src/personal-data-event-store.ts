@@ -45,15 +45,63 @@ export class PersonalDataEventStore implements EventStore {
     private readonly keyStore: KeyStore,
   ) {}
 
-  async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
-    const stored: NewEvent[] = [];
-    for (const event of events) {
-      const subject = personalDataSubject(event.type, event.data);
-      stored.push(subject ? { ...event, data: this.sealFields(event.data as Record<string, unknown>, subject, await this.obtain(subject)) } : event);
-    }
+  /**
+   * Appends reach the inner store in the order they were called (the embedded store commits
+   * queued appends in FIFO order; the seed relies on it): with every key cached, at once; else
+   * after the keys of this and every earlier waiting append are there.
+   */
+  append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    const ready = this.preparing ? undefined : this.sealWithCachedKeys(events);
+    if (ready) return this.appendSealed(streamId, events, ready, options);
+    const prepared = (this.preparing ?? Promise.resolve()).then(() => this.sealAll(events));
+    const settled: Promise<unknown> = prepared.catch(() => undefined);
+    this.preparing = settled;
+    void settled.then(() => {
+      if (this.preparing === settled) this.preparing = undefined;
+    });
+    return prepared.then((stored) => this.appendSealed(streamId, events, stored, options));
+  }
+
+  private preparing?: Promise<unknown>;
+
+  private async appendSealed(streamId: string, events: NewEvent[], stored: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     const result = await this.sealed.append(streamId, stored, options);
     this.noteErasures(events);
     return result;
+  }
+
+  /** The events as stored, or undefined when a key is not in the cache. */
+  private sealWithCachedKeys(events: NewEvent[]): NewEvent[] | undefined {
+    const stored: NewEvent[] = [];
+    for (const event of events) {
+      const subject = personalDataSubject(event.type, event.data);
+      if (!subject) {
+        stored.push(event);
+        continue;
+      }
+      const key = this.cachedKey(subject);
+      if (!key) return undefined;
+      stored.push({ ...event, data: this.sealFields(event.data as Record<string, unknown>, subject, key) });
+    }
+    return stored;
+  }
+
+  private async sealAll(events: NewEvent[]): Promise<NewEvent[]> {
+    const stored: NewEvent[] = [];
+    for (const event of events) {
+      const subject = personalDataSubject(event.type, event.data);
+      if (!subject) {
+        stored.push(event);
+        continue;
+      }
+      let key = this.cachedKey(subject);
+      if (!key) {
+        key = await this.keyStore.obtain(subject);
+        this.remember(subject, key);
+      }
+      stored.push({ ...event, data: this.sealFields(event.data as Record<string, unknown>, subject, key) });
+    }
+    return stored;
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -135,12 +183,10 @@ export class PersonalDataEventStore implements EventStore {
     return { ...rest, ...erasedFields(Object.fromEntries(sealed.fields.map((f) => [f, true]))) };
   }
 
-  private async obtain(subject: string): Promise<Buffer> {
+  /** A cached live key; an erased subject counts as not cached, so the key store's refusal is what the caller sees. */
+  private cachedKey(subject: string): Buffer | undefined {
     const cached = this.keys.get(subject);
-    if (cached?.key instanceof Buffer && cached.until >= Date.now()) return cached.key;
-    const key = await this.keyStore.obtain(subject);
-    this.remember(subject, key);
-    return key;
+    return cached?.key instanceof Buffer && cached.until >= Date.now() ? cached.key : undefined;
   }
 
   private remember(subject: string, key: KeyLookup): void {

@@ -90,3 +90,27 @@ describe('PersonalDataEventStore', () => {
     expect(bytes.includes(Buffer.from('Lovelace'))).toBe(false);
   });
 });
+
+describe('PersonalDataEventStore append order', () => {
+  it('hands appends to the store in call order, even when some wait for a new key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chronicle-pd-order-'));
+    const store = new PersonalDataEventStore(new SqliteEventStore({ filename: join(dir, 'events.db') }), new SqliteKeyStore(join(dir, 'keys.db')));
+    try {
+      // Registration (needs a new key) and purchases of the same streams, all in flight at once.
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 50; i++) {
+        calls.push(store.append(`customer-o${i}`, [event('CustomerRegistered', { customerId: `o${i}`, name: `N${i}`, source: 'web' })]));
+        calls.push(store.append(`customer-o${i}`, [event('PurchaseRecorded', { customerId: `o${i}`, purchaseId: 'p', amount: 1 })]));
+      }
+      await Promise.all(calls);
+      const feed = (await store.readAll({ maxCount: 1000 })).events;
+      expect(feed.map((e) => `${e.streamId}:${e.type}`)).toEqual(
+        Array.from({ length: 50 }, (_, i) => [`customer-o${i}:CustomerRegistered`, `customer-o${i}:PurchaseRecorded`]).flat(),
+      );
+      expect(feed.filter((e) => e.type === 'CustomerRegistered').every((e) => (e.data as { name: string }).name.startsWith('N'))).toBe(true);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
