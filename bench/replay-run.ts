@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { defaultPipeline } from '@chronicle/domain';
 import { SqliteEventStore } from '@chronicle/event-store';
+import { PersonalDataEventStore, SqliteKeyStore } from '@chronicle/personal-data';
 import { Projector, ReadModels } from '@chronicle/projector';
 import { EmbeddedReadStore } from '@chronicle/read-store';
 import {
@@ -22,9 +23,10 @@ import {
 } from '@chronicle/projections';
 
 async function main(): Promise<void> {
-  const [eventsFile, readsFile, roundsText] = process.argv.slice(2);
+  const [eventsFile, keysFile, readsFile, roundsText] = process.argv.slice(2);
   const rounds = Number(roundsText ?? 20);
-  const events = new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' });
+  // Opening the sealed personal fields is part of the replay's cost, as in the app.
+  const events = new PersonalDataEventStore(new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' }), new SqliteKeyStore(keysFile));
   const reads = new EmbeddedReadStore(readsFile);
   const head = await events.headPosition();
 

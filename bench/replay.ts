@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@chronicle/event-store';
+import { PersonalDataEventStore, SqliteKeyStore } from '@chronicle/personal-data';
 import { generateHistory } from '../apps/cli/src/seed/generator';
 import { storeRead } from './feed';
 import { appendHistory } from '../apps/cli/src/seed/seed';
@@ -30,9 +31,9 @@ interface RunResult {
   latencies: Record<string, number[]>;
 }
 
-function runChild(eventsFile: string, readsFile: string, rounds: number): Promise<RunResult> {
+function runChild(eventsFile: string, keysFile: string, readsFile: string, rounds: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, 'bench', 'replay-run.js'), eventsFile, readsFile, String(rounds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(DIST, 'bench', 'replay-run.js'), eventsFile, keysFile, readsFile, String(rounds)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -45,9 +46,11 @@ export async function benchReplay(options: ReplayOptions): Promise<{ rows: Row[]
   const dir = tempDir('chronicle-bench-replay-');
   try {
     const eventsFile = join(dir, 'events.db');
+    const keysFile = join(dir, 'keys.db');
     const t0 = performance.now();
     const history = generateHistory({ events: options.events, seed: 42, years: 2 });
-    const store = new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' });
+    // As the app stores it: personal fields sealed per person (keys beside the events file).
+    const store = new PersonalDataEventStore(new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' }), new SqliteKeyStore(keysFile));
     await appendHistory(store, history);
     await store.close();
     log(`replay: seeded ${history.length} events in ${fmt((performance.now() - t0) / 1000)} s`);
@@ -57,7 +60,7 @@ export async function benchReplay(options: ReplayOptions): Promise<{ rows: Row[]
     const reference: number[] = [];
     for (let run = 0; run < options.runs; run++) {
       reference.push((await storeRead(eventsFile, 5000)).rate); // the projector's page size
-      const result = await runChild(eventsFile, join(dir, `reads-${run}.db`), options.rounds);
+      const result = await runChild(eventsFile, keysFile, join(dir, `reads-${run}.db`), options.rounds);
       removeDir(join(dir, `reads-${run}.db`));
       runs.push(result);
       log(`replay run ${run + 1}/${options.runs}: ${fmt(result.eventsPerSecond)} events/s, ${fmt(result.replaySeconds)} s, peak RSS ${fmt(result.replayRss / 2 ** 20)} MiB`);
