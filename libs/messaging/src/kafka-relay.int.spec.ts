@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { RecordedEvent, SqliteEventStore } from '@chronicle/event-store';
-import { SqliteStateStore } from '@chronicle/shared';
+import { SEALED_EVENT_STORE, SqliteStateStore } from '@chronicle/shared';
 import {
   assertBrokerReachable,
   brokerIsLocalTestServer,
@@ -201,12 +201,15 @@ describe('Kafka relay in the embedded API process (KAFKA_BROKERS set)', () => {
     expect(metrics).toMatch(/^chronicle_relay_batch_seconds_count [1-9]\d*$/m);
     expect(metrics).toMatch(/^chronicle_relay_broker_connected 1$/m);
 
-    const stored = await allEvents(t.store as SqliteEventStore);
+    // What the relay publishes: the events as stored, personal fields sealed.
+    const stored = await allEvents(t.app.get<SqliteEventStore>(SEALED_EVENT_STORE));
+    expect(JSON.stringify(stored)).not.toContain('"name":');
     expect(stored.map((e) => e.type)).toEqual(expect.arrayContaining(['CustomerRegistered', 'DealOpened', 'DealWon', 'CustomerAcquired']));
     const report = await consumeAll(prefix, stored, 30_000);
     expectDelivered(report);
     const registered = report.records.find((r) => r.envelope.type === 'CustomerRegistered')?.envelope;
-    expect(registered).toMatchObject({ actor: t.actors.rep, correlationId: 'corr-relay-1', streamId: `customer-${customer.body.id}`, streamRevision: 0, data: { name: 'Ada', source: 'web' } });
+    expect(registered).toMatchObject({ actor: t.actors.rep, correlationId: 'corr-relay-1', streamId: `customer-${customer.body.id}`, streamRevision: 0, data: { source: 'web', sealed: { subject: `customer-${customer.body.id}`, fields: ['name'] } } });
+    expect(JSON.stringify(registered)).not.toContain('Ada');
 
     // The README's example consumer: its view, and its dedupe when everything is delivered again.
     const dealEvents = stored.filter((e) => e.streamId.startsWith('deal-')).length;
