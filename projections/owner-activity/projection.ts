@@ -2,7 +2,8 @@ import { InteractionTypes } from '@chronicle/domain';
 import type { DealOpened, DealWon, InteractionLogged, TaskCreated, TaskCompleted } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
-import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import { countDay, dayStart, daysWithin, monthDay, MonthDocument, monthKey, readMonths } from '../common/buckets';
+import { next } from '../common/periods';
 import type { ReadModelAccess } from '../common/report';
 
 /**
@@ -33,6 +34,11 @@ export interface OwnerActivityCounters {
 }
 /** One document per month and owner, with counters per day. */
 export type OwnerActivityMonth = MonthDocument<OwnerActivityCounters> & { ownerId: string };
+/**
+ * The same month's counters summed (`totals`, same `_id`): a window of whole months reads these
+ * small documents instead of every day (sales-performance over two years: 24 per owner, not 730).
+ */
+export type OwnerActivityTotal = { _id: string; month: string; ownerId: string; total: OwnerActivityCounters };
 
 const TYPE_INDEX = new Map<string, number>(InteractionTypes.map((t, i) => [t, i]));
 
@@ -50,15 +56,21 @@ type Owned = { _id: string; ownerId: string };
 
 const emptyDay = (): OwnerActivityCounters => ({});
 
-function count(ctx: ProjectionContext, occurredAt: string, ownerId: string, change: (c: OwnerActivityCounters) => void): Promise<void> {
-  return countDay<OwnerActivityCounters>(ctx, 'months', occurredAt, ownerId, (month, _id) => ({ _id, month, ownerId, days: {} }) as OwnerActivityMonth, emptyDay, change);
+async function count(ctx: ProjectionContext, occurredAt: string, ownerId: string, change: (c: OwnerActivityCounters) => void): Promise<void> {
+  await countDay<OwnerActivityCounters>(ctx, 'months', occurredAt, ownerId, (month, _id) => ({ _id, month, ownerId, days: {} }) as OwnerActivityMonth, emptyDay, change);
+  const { month } = monthDay(occurredAt);
+  const _id = `${month}|${ownerId}`;
+  const totals = (await ctx.get<OwnerActivityTotal>('totals', _id)) ?? { _id, month, ownerId, total: {} };
+  change(totals.total);
+  ctx.put('totals', totals);
 }
 
 export const ownerActivityProjection: Projection = {
   name: OWNER_ACTIVITY_PROJECTION,
-  version: 1,
-  collections: ['deals', 'tasks', 'months'],
-  indexes: { months: ['month'] },
+  // 2: month totals (`totals`).
+  version: 2,
+  collections: ['deals', 'tasks', 'months', 'totals'],
+  indexes: { months: ['month'], totals: ['month'] },
   eventTypes: ['DealOpened', 'DealWon', 'DealLost', 'InteractionLogged', 'TaskCreated', 'TaskCompleted'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
@@ -114,3 +126,31 @@ export const ownerActivityProjection: Projection = {
 export async function readOwnerActivity(access: ReadModelAccess, startMs: number, endMs: number): Promise<OwnerActivityMonth[]> {
   return readMonths(await access.collection<OwnerActivityMonth>(OWNER_ACTIVITY_PROJECTION, 'months'), startMs, endMs);
 }
+
+/**
+ * Each owner's counters in [startMs, endMs) (whole UTC days), as (ownerId, counters) pairs to be
+ * summed: a month's total where the window covers the whole month, its days at the edges.
+ */
+export async function ownerActivitySums(access: ReadModelAccess, startMs: number, endMs: number): Promise<Array<[string, OwnerActivityCounters]>> {
+  if (endMs <= startMs) return [];
+  const whole: string[] = [];
+  const edges: string[] = [];
+  for (let m = dayStart(monthKey(startMs), '01'); m < endMs; m = next(m, 'month')) {
+    const month = monthKey(m);
+    (m >= startMs && next(m, 'month') <= endMs ? whole : edges).push(month);
+  }
+  const sums: Array<[string, OwnerActivityCounters]> = [];
+  if (whole.length > 0) {
+    const totals = await access.collection<OwnerActivityTotal>(OWNER_ACTIVITY_PROJECTION, 'totals');
+    // Whole months are contiguous (only the first and last can be partial): one index range.
+    for (const doc of await totals.find({ month: { $gte: whole[0], $lte: whole[whole.length - 1] } })) sums.push([doc.ownerId, doc.total]);
+  }
+  if (edges.length > 0) {
+    const months = await access.collection<OwnerActivityMonth>(OWNER_ACTIVITY_PROJECTION, 'months');
+    for (const month of edges) {
+      for (const doc of await months.find({ month })) for (const [, day] of daysWithin(doc, startMs, endMs)) sums.push([doc.ownerId, day]);
+    }
+  }
+  return sums;
+}
+

@@ -1,8 +1,8 @@
 import { InteractionTypes } from '@chronicle/domain';
-import { daysWithin, dayWindow } from '../common/buckets';
+import { dayWindow } from '../common/buckets';
 import { money, rate, ratio } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
-import { interactionsByType, OWNER_ACTIVITY_PROJECTION, OwnerActivityCounters, readOwnerActivity } from '../owner-activity/projection';
+import { interactionsByType, OWNER_ACTIVITY_PROJECTION, OwnerActivityCounters, ownerActivitySums } from '../owner-activity/projection';
 
 export interface SalesFigures {
   dealsOpened: number;
@@ -73,13 +73,11 @@ export const salesPerformanceReport = {
     const window = dayWindow(params);
     const byOwner = new Map<string, SalesCounts>();
     const totals = zeroSalesCounts();
-    for (const doc of await readOwnerActivity(readModels, window.startMs, window.endMs)) {
-      for (const [, day] of daysWithin(doc, window.startMs, window.endMs)) {
-        let c = byOwner.get(doc.ownerId);
-        if (!c) byOwner.set(doc.ownerId, (c = zeroSalesCounts()));
-        addSales(c, day);
-        addSales(totals, day);
-      }
+    for (const [ownerId, counters] of await ownerActivitySums(readModels, window.startMs, window.endMs)) {
+      let c = byOwner.get(ownerId);
+      if (!c) byOwner.set(ownerId, (c = zeroSalesCounts()));
+      addSales(c, counters);
+      addSales(totals, counters);
     }
     const active = (c: SalesCounts) => c.dealsOpened + c.dealsWon + c.dealsLost > 0 || c.interactions.some((n) => n > 0) || Object.keys(c.otherInteractions).length > 0;
     return {
