@@ -38,6 +38,8 @@ const MAX_CACHED_KEYS = 100_000;
  */
 export class PersonalDataEventStore implements EventStore {
   private readonly keys = new Map<string, { key: Buffer | 'erased'; until: number }>();
+  /** The last append still waiting for a key (see append). */
+  private preparing?: Promise<unknown>;
 
   constructor(
     /** The store as stored: personal fields sealed. */
@@ -62,8 +64,6 @@ export class PersonalDataEventStore implements EventStore {
     return prepared.then((stored) => this.appendSealed(streamId, events, stored, options));
   }
 
-  private preparing?: Promise<unknown>;
-
   private async appendSealed(streamId: string, events: NewEvent[], stored: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     const result = await this.sealed.append(streamId, stored, options);
     this.noteErasures(events);
@@ -87,22 +87,14 @@ export class PersonalDataEventStore implements EventStore {
   }
 
   private async sealAll(events: NewEvent[]): Promise<NewEvent[]> {
-    const stored: NewEvent[] = [];
     for (const event of events) {
       const subject = personalDataSubject(event.type, event.data);
-      if (!subject) {
-        stored.push(event);
-        continue;
-      }
-      let key = this.cachedKey(subject);
-      if (!key) {
-        key = await this.keyStore.obtain(subject);
-        this.remember(subject, key);
-      }
-      stored.push({ ...event, data: this.sealFields(event.data as Record<string, unknown>, subject, key) });
+      if (subject && !this.cachedKey(subject)) this.remember(subject, await this.keyStore.obtain(subject));
     }
-    return stored;
+    // Undefined only if the cache let a key go meanwhile: then fetch it again.
+    return this.sealWithCachedKeys(events) ?? this.sealAll(events);
   }
+
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.openAll(await this.sealed.readStream(streamId, options));
