@@ -103,7 +103,7 @@ export class CommandExecutor {
    * load stays bounded whatever the history's length.
    */
   async load<S>(decider: Folder<S>, streamId: string): Promise<LoadedState<S>> {
-    const version = this.versionOf(decider);
+    const version = this.snapshotVersion(decider);
     const snapshot = this.snapshots?.load(streamId, version);
     let state: S | undefined;
     let base = -1;
@@ -114,6 +114,8 @@ export class CommandExecutor {
         state = snapshot.state as S;
         base = snapshot.revision;
         events = tail;
+      } else {
+        this.snapshots!.forget(streamId); // not this history's: replaced by the fold below
       }
     }
     let eventsRead = events.length;
@@ -138,12 +140,12 @@ export class CommandExecutor {
    */
   async refreshSnapshot<S>(decider: Folder<S>, streamId: string, revision: number): Promise<void> {
     if (!this.snapshots) return;
-    if (revision - this.snapshots.revision(streamId, this.versionOf(decider)) < this.snapshotEvery) return;
+    if (revision - this.snapshots.revision(streamId, this.snapshotVersion(decider)) < this.snapshotEvery) return;
     await this.serialized(streamId, () => this.load(decider, streamId));
   }
 
   /** The snapshot version of a decider: the format and a hash of its fold's code (a code change invalidates them). */
-  private versionOf(decider: Folder<unknown>): string {
+  snapshotVersion(decider: Folder<unknown>): string {
     const key = decider.evolve as object;
     let version = this.versions.get(key);
     if (version === undefined) {
