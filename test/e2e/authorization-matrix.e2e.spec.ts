@@ -173,7 +173,7 @@ describe('ownership', () => {
     // every record route, and the rep on each of its write and read routes
     expect(checked.filter((c) => c.startsWith('rep ')).length).toBeGreaterThanOrEqual(18);
     expect(checked.length).toBeGreaterThanOrEqual(60);
-  });
+  }, 90_000); // ~250 requests and fixtures: slow on a busy machine
 
   it('reassignment routes are denied to a rep even on its own record, and work for managers and admins', async () => {
     const routes = (await recordRoutes()).filter((r) => ['post /customers/{id}/owner', 'post /leads/{id}/assign', 'post /deals/{id}/owner'].includes(`${r.method} ${r.path}`));
@@ -186,7 +186,7 @@ describe('ownership', () => {
         else expect([role, path, (await expectNothingAppended(o, res)).status]).toEqual([role, path, 403]);
       }
     }
-  });
+  }, 60_000);
 
   it("every list of records: a rep's items are all its own, and it may not ask for another owner's", async () => {
     for (const kind of RECORDS) {
