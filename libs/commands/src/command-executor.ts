@@ -140,7 +140,11 @@ export class CommandExecutor {
    */
   async refreshSnapshot<S>(decider: Folder<S>, streamId: string, revision: number): Promise<void> {
     if (!this.snapshots) return;
-    if (revision - this.snapshots.revision(streamId, this.snapshotVersion(decider)) < this.snapshotEvery) return;
+    const snapshotRevision = this.snapshots.revision(streamId, this.snapshotVersion(decider));
+    if (revision - snapshotRevision < this.snapshotEvery) return;
+    // A long history without any snapshot was written before snapshots existed (or the cache was
+    // dropped): this append does not pay its one full fold; the first command that needs the state does.
+    if (snapshotRevision < 0 && revision >= 2 * this.snapshotEvery) return;
     await this.serialized(streamId, () => this.load(decider, streamId));
   }
 
