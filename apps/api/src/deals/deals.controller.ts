@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CommandContext, DealMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
-import { assertMayRead, scopedOwnerFilter } from '../auth/ownership';
+import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
 import { AsOfQuery, AssignOwnerDto } from '../customers/customer.dto';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
@@ -98,7 +98,8 @@ export class DealsController {
       assertMayRead(request, streamId, deal.ownerId);
       return deal;
     }
-    const view = await this.views.dealView(dealId, query.asOf, (current) => assertMayRead(request, streamId, current.ownerId));
+    const authorize = ownerScopeOf(request.principal) === undefined ? undefined : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
+    const view = await this.views.dealView(dealId, query.asOf, authorize);
     return { id: dealId, ...view };
   }
 }
