@@ -37,6 +37,7 @@ export const SNAPSHOT_STORE = Symbol('SnapshotStore');
 export class SqliteSnapshotStore implements SnapshotStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly saveTx: (snapshot: Snapshot) => void;
 
   constructor(filename: string) {
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
@@ -59,8 +60,15 @@ export class SqliteSnapshotStore implements SnapshotStore {
          WHERE excluded.revision > snapshots.revision`,
       ),
       forget: this.db.prepare('DELETE FROM snapshots WHERE stream_id = ?'),
+      // Snapshots of other decider versions are dead weight (and stale copies of the state).
+      others: this.db.prepare('DELETE FROM snapshots WHERE stream_id = ? AND version <> ?'),
     };
+    this.saveTx = this.db.transaction((snapshot: Snapshot) => {
+      this.stmt.others.run(snapshot.streamId, snapshot.version);
+      this.stmt.save.run(snapshot.streamId, snapshot.version, snapshot.revision, snapshot.eventId, JSON.stringify(snapshot.state));
+    });
   }
+
 
   load(streamId: string, version: string): Snapshot | undefined {
     const row = this.stmt.load.get(streamId, version);
@@ -77,7 +85,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   save(snapshot: Snapshot): void {
-    this.stmt.save.run(snapshot.streamId, snapshot.version, snapshot.revision, snapshot.eventId, JSON.stringify(snapshot.state));
+    this.saveTx(snapshot);
   }
 
   forget(streamId: string): void {
