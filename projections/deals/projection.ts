@@ -1,4 +1,4 @@
-import type { DealAmountChanged, DealExpectedCloseDateChanged, DealLost, DealOpened, DealStageChanged, DealStatus, DealWon } from '@chronicle/domain';
+import type { DealAmountChanged, DealExpectedCloseDateChanged, DealLost, DealOpened, DealOwnerAssigned, DealStageChanged, DealStatus, DealWon } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
 import { compositeKey, recount } from '../common/listing';
@@ -53,7 +53,8 @@ export const dealsProjection: Projection = {
   version: 1,
   collections: ['deals', 'stats'],
   indexes: { deals: ['customerId', 'ownerId', 'stage', 'status', 'openedAt', 'amount', 'expectedCloseDate', ...Object.values(STATUS_SORT_FIELDS)] },
-  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost'],
+  // DealOwnerAssigned came later; no stored history held it before, so version 1 needs no rebuild.
+  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost', 'DealOwnerAssigned'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
     const at = event.occurredAt;
@@ -95,6 +96,10 @@ export const dealsProjection: Projection = {
       case 'DealExpectedCloseDateChanged': {
         const d = (event as RecordedEvent<DealExpectedCloseDateChanged['data']>).data;
         return update(ctx, event, d.dealId, (doc) => void (doc.expectedCloseDate = d.to));
+      }
+      case 'DealOwnerAssigned': {
+        const d = (event as RecordedEvent<DealOwnerAssigned['data']>).data;
+        return update(ctx, event, d.dealId, (doc) => void (doc.ownerId = d.ownerId));
       }
       case 'DealWon': {
         const d = (event as RecordedEvent<DealWon['data']>).data;

@@ -18,7 +18,7 @@ afterAll(async () => {
 it('limits each API key to RATE_LIMIT_PER_MINUTE requests, with 429 and Retry-After; other keys and /health go on', async () => {
   const rep = client(t, 'rep');
   const statuses: number[] = [];
-  for (let i = 0; i < 5; i++) statuses.push((await rep.get('/reports')).status);
+  for (let i = 0; i < 5; i++) statuses.push((await rep.get('/customers')).status); // reps have no reports
   expect(statuses).toEqual([200, 200, 200, 200, 200]);
 
   const limited = await expectNothingAppended(t, () => rep.post('/customers', { name: 'Over the limit' }));
@@ -56,13 +56,13 @@ it('audits every denied request (401, 403, 429) with actor, route and correlatio
   try {
     await request(t.http).get('/reports').set('X-Correlation-Id', 'audit-401');
     await client(t, 'service').post('/customers', { name: 'x' }, { 'X-Correlation-Id': 'audit-403' });
-    await client(t, 'rep').get('/reports', { 'X-Correlation-Id': 'audit-429' }); // its budget is used up above
+    await client(t, 'rep').get('/customers', { 'X-Correlation-Id': 'audit-429' }); // its budget is used up above
     const lines = warn.mock.calls.map((call) => String(call[0]));
     expect(lines).toEqual(
       expect.arrayContaining([
         '401 GET /reports actor=- correlationId=audit-401',
         `403 POST /customers actor=${t.actors.service} role=service correlationId=audit-403`,
-        `429 GET /reports actor=${t.actors.rep} role=rep correlationId=audit-429`,
+        `429 GET /customers actor=${t.actors.rep} role=rep correlationId=audit-429`,
       ]),
     );
     for (const key of Object.values(t.keys)) expect(lines.join('\n')).not.toContain(key);

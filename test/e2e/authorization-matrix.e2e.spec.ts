@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { Roles } from '@chronicle/shared';
-import { Access, accessByRole } from '../../apps/api/src/auth/access';
+import { Role, Roles } from '@chronicle/shared';
+import { Access, accessByRole, recordScopeByRole } from '../../apps/api/src/auth/access';
 import { expectNothingAppended } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -77,4 +77,131 @@ it('role × route: 403 (nothing appended) without the access, never 403 or 5xx w
     expect([method, path, anonymous.status]).toEqual([method, path, 401]);
   }
   expect(checked.length).toBeGreaterThanOrEqual(36 * Roles.length);
+});
+
+// Ownership, generated from the same OpenAPI document and the record scopes of the roles table
+// (recordScopeByRole): every route on one customer, lead, deal or task × every role with the
+// route's access, on a record owned by the caller (a rep) and on one owned by another rep. A role
+// limited to its own records gets a 403 on the other's, with nothing appended, and never a 403 on
+// its own; a role with every record never gets a 403. Every list of records, for a rep, holds only
+// its own.
+const RECORDS = ['customers', 'deals', 'leads', 'tasks'] as const;
+type RecordKind = (typeof RECORDS)[number];
+const OTHER_REP = 'rep-other';
+
+/** A valid body for every command on one record (validation would answer 400 before ownership is checked). */
+const BODIES: Record<string, object> = {
+  'patch /customers/{id}': { company: 'Matrix Co' },
+  'post /customers/{id}/churn': { reason: 'price' },
+  'post /customers/{id}/reactivate': {},
+  'post /customers/{id}/purchases': { amount: 5 },
+  'post /customers/{id}/interactions': { type: 'call', direction: 'outbound', subject: 'Matrix' },
+  'post /customers/{id}/owner': { ownerId: 'rep-third' },
+  'post /leads/{id}/qualify': {},
+  'post /leads/{id}/disqualify': { reason: 'no budget' },
+  'post /leads/{id}/convert': {},
+  'post /leads/{id}/assign': { ownerId: 'rep-third' },
+  'post /deals/{id}/stage': { stage: 'proposal' },
+  'patch /deals/{id}': { amount: 7 },
+  'post /deals/{id}/win': {},
+  'post /deals/{id}/lose': { reason: 'price' },
+  'post /deals/{id}/owner': { ownerId: 'rep-third' },
+  'post /tasks/{id}/complete': {},
+};
+
+describe('ownership', () => {
+  let o: TestApp;
+  beforeAll(async () => {
+    o = await startTestApp({ extraActors: [{ actor: OTHER_REP, role: 'rep' }] });
+  });
+  afterAll(async () => {
+    await o?.close();
+  });
+
+  const as = (role: Role) => o.as(role);
+  async function created(res: request.Test): Promise<string> {
+    const r = await res;
+    if (r.status !== 201) throw new Error(`fixture: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.id as string;
+  }
+  /** A fresh record of that kind owned by `ownerId` (a deal on a customer of the same owner). */
+  async function record(kind: RecordKind, ownerId: string): Promise<string> {
+    const post = (path: string, body: object) => request(o.http).post(path).set(as('admin')).send(body);
+    switch (kind) {
+      case 'customers':
+        return created(post('/customers', { name: `Owned by ${ownerId}`, ownerId }));
+      case 'leads':
+        return created(post('/leads', { name: `Owned by ${ownerId}`, source: 'web', ownerId }));
+      case 'deals':
+        return created(post('/deals', { customerId: await record('customers', ownerId), title: 'Matrix', amount: 5, ownerId }));
+      case 'tasks':
+        return created(post('/tasks', { subject: 'Matrix', dueAt: '2030-01-01', ownerId }));
+    }
+  }
+
+  async function recordRoutes() {
+    const res = await request(o.http).get('/docs-json');
+    const paths = res.body.paths as Record<string, Record<string, Operation>>;
+    return Object.entries(paths).flatMap(([path, operations]) => {
+      const kind = RECORDS.find((k) => path.startsWith(`/${k}/{id}`));
+      return kind ? Object.entries(operations).map(([method, op]) => ({ method, path, kind, access: op['x-required-access']! })) : [];
+    });
+  }
+
+  it('every record route: a rep gets 403 on another rep’s record (nothing appended) and never on its own; other roles never', async () => {
+    const checked: string[] = [];
+    for (const { method, path, kind, access } of await recordRoutes()) {
+      const key = `${method} ${path}`;
+      const body = method === 'get' ? undefined : BODIES[key];
+      if (method !== 'get' && !body) throw new Error(`no valid body for ${key} in BODIES`);
+      for (const role of Roles.filter((r) => accessByRole[r].includes(access))) {
+        const mine = await record(kind, o.actors[role]);
+        const theirs = await record(kind, OTHER_REP);
+        const send = async (id: string) => {
+          const url = path.replace('{id}', id);
+          const head = await o.store.headPosition();
+          const r = (request(o.http) as unknown as Record<string, (url: string) => request.Test>)[method](method === 'get' ? `${url}?minPosition=${head}` : url).set(as(role));
+          return method === 'get' ? r : r.send(body!);
+        };
+        const onTheirs = recordScopeByRole[role] === 'own' ? await expectNothingAppended(o, () => send(theirs)) : await send(theirs);
+        const expected = recordScopeByRole[role] === 'own' ? 403 : 'not 403';
+        expect([role, key, 'theirs', onTheirs.status === 403 ? 403 : onTheirs.status >= 500 ? onTheirs.status : 'not 403']).toEqual([role, key, 'theirs', expected]);
+        const onMine = await send(mine);
+        expect([role, key, 'mine', onMine.status === 403 || onMine.status >= 500 ? onMine.status : 'ok']).toEqual([role, key, 'mine', 'ok']);
+        checked.push(`${role} ${key}`);
+      }
+    }
+    // every record route, and the rep on each of its write and read routes
+    expect(checked.filter((c) => c.startsWith('rep ')).length).toBeGreaterThanOrEqual(18);
+    expect(checked.length).toBeGreaterThanOrEqual(60);
+  }, 90_000); // ~250 requests and fixtures: slow on a busy machine
+
+  it('reassignment routes are denied to a rep even on its own record, and work for managers and admins', async () => {
+    const routes = (await recordRoutes()).filter((r) => ['post /customers/{id}/owner', 'post /leads/{id}/assign', 'post /deals/{id}/owner'].includes(`${r.method} ${r.path}`));
+    expect(routes).toHaveLength(3);
+    for (const { path, kind, method } of routes) {
+      for (const role of Roles) {
+        const own = await record(kind, o.actors[role]);
+        const res = () => request(o.http).post(path.replace('{id}', own)).set(as(role)).send(BODIES[`${method} ${path}`]);
+        if (role === 'admin' || role === 'manager') expect([role, path, (await res()).status]).toEqual([role, path, 200]);
+        else expect([role, path, (await expectNothingAppended(o, res)).status]).toEqual([role, path, 403]);
+      }
+    }
+  }, 60_000);
+
+  it("every list of records: a rep's items are all its own, and it may not ask for another owner's", async () => {
+    for (const kind of RECORDS) {
+      await record(kind, o.actors.rep);
+      await record(kind, OTHER_REP);
+      const head = await o.store.headPosition();
+      const mine = await request(o.http).get(`/${kind}?minPosition=${head}&limit=200`).set(as('rep'));
+      expect(mine.status).toBe(200);
+      expect(mine.body.items.length).toBeGreaterThan(0);
+      expect(mine.body.items.map((i: { ownerId: string }) => i.ownerId)).toEqual(mine.body.items.map(() => o.actors.rep));
+      expect(mine.body.total).toBe(mine.body.items.length);
+      expect((await request(o.http).get(`/${kind}?ownerId=${OTHER_REP}`).set(as('rep'))).status).toBe(403);
+      const all = await request(o.http).get(`/${kind}?minPosition=${head}&limit=200`).set(as('manager'));
+      expect(all.body.items.map((i: { ownerId: string }) => i.ownerId)).toEqual(expect.arrayContaining([o.actors.rep, OTHER_REP]));
+    }
+  });
 });

@@ -172,8 +172,9 @@ const routes: RouteSpec[] = [
     id: fc.uuid(), type: fc.constantFrom('call', 'email', 'meeting', 'note', 'sms', 'social', 'support-ticket', 'web-visit', 'form-submission'),
     direction: fc.constantFrom('inbound', 'outbound'), subject: text(), outcome: text(), durationMinutes: fc.integer({ min: 0, max: 600 }),
     dealId: ref('deals'), ...common(true) }) },
+  { name: 'POST /customers/:id/owner', base: () => ({ ownerId: 'u-1' }), required: ['ownerId'], method: 'post', target: 'customers', path: (id) => `/customers/${id}/owner`, fields: () => ({ ownerId: text(20), ...common(true) }) },
   { name: 'POST /leads', base: () => ({ name: 'Sweep lead', source: 'web' }), required: ['name', 'source'], method: 'post', path: () => '/leads', fields: () => ({
-    ...createId('leads'), name: text(), email: fc.emailAddress(), source: slug, campaignId: ref('campaigns'), attributes, ...common(false) }) },
+    ...createId('leads'), name: text(), email: fc.emailAddress(), source: slug, campaignId: ref('campaigns'), attributes, ownerId: text(20), ...common(false) }) },
   { name: 'POST /leads/:id/qualify', base: () => ({}), method: 'post', target: 'leads', path: (id) => `/leads/${id}/qualify`, fields: () => common(true) },
   { name: 'POST /leads/:id/disqualify', base: () => ({ reason: 'no budget' }), required: ['reason'], method: 'post', target: 'leads', path: (id) => `/leads/${id}/disqualify`, fields: () => ({ reason: text(), ...common(true) }) },
   { name: 'POST /leads/:id/convert', base: () => ({}), method: 'post', target: 'leads', path: (id) => `/leads/${id}/convert`, fields: () => ({ customerId: ref('customers'), ...common(true) }) },
@@ -186,6 +187,7 @@ const routes: RouteSpec[] = [
   { name: 'PATCH /deals/:id', base: () => ({ amount: 10 }), method: 'patch', target: 'deals', path: (id) => `/deals/${id}`, fields: () => ({ amount, expectedCloseDate: anyIso, ...common(true) }) },
   { name: 'POST /deals/:id/win', base: () => ({}), method: 'post', target: 'deals', path: (id) => `/deals/${id}/win`, fields: () => common(true) },
   { name: 'POST /deals/:id/lose', base: () => ({ reason: 'price' }), required: ['reason'], method: 'post', target: 'deals', path: (id) => `/deals/${id}/lose`, fields: () => ({ reason: text(), ...common(true) }) },
+  { name: 'POST /deals/:id/owner', base: () => ({ ownerId: 'u-1' }), required: ['ownerId'], method: 'post', target: 'deals', path: (id) => `/deals/${id}/owner`, fields: () => ({ ownerId: text(20), ...common(true) }) },
   { name: 'POST /campaigns', base: () => ({ name: 'Sweep', channel: 'web' }), required: ['name', 'channel'], method: 'post', path: () => '/campaigns', fields: () => ({
     ...createId('campaigns'), name: text(), channel: slug, budget: amount, ...common(false) }) },
   { name: 'POST /spend', base: () => ({ amount: 1, category: 'marketing' }), required: ['amount', 'category'], method: 'post', path: () => '/spend', fields: () => ({

@@ -21,6 +21,8 @@ export interface TestApp {
   actors: Record<Role, string>;
   /** Authorization header for a role: `.set(t.as('rep'))`. */
   as(role: Role): { Authorization: string };
+  /** Authorization header for one of `options.extraActors` (e.g. a second rep): `.set(t.asActor('rep-other'))`. */
+  asActor(actor: string): { Authorization: string };
   store: EventStore;
   dataDir: string;
   /** Every event of a stream (empty when it does not exist). */
@@ -40,9 +42,14 @@ export function makeKeys(): { keys: Keys; actors: Record<Role, string>; env: str
 }
 
 /** Starts the API on a fresh temporary DATA_DIR with one API key per role. */
-export async function startTestApp(options: { processManagers?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { processManagers?: boolean; env?: NodeJS.ProcessEnv; extraActors?: Array<{ actor: string; role: Role }> } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
-  const { keys, actors, env } = makeKeys();
+  const made = makeKeys();
+  const { keys, actors } = made;
+  const extraKeys = new Map((options.extraActors ?? []).map(({ actor, role }) => [actor, { key: `test-${actor}-${randomBytes(12).toString('hex')}`, role }]));
+  const env = [made.env, ...[...extraKeys].map(([actor, { key, role }]) => `${key}:${actor}:${role}`)].join(',');
   const eventStore = await eventStoreEnv();
   const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...eventStore.env, ...options.env });
   const app = await createApp(config, { processManagers: options.processManagers ?? true, announce: () => undefined });
@@ -55,6 +62,11 @@ export async function startTestApp(options: { processManagers?: boolean; env?: N
     keys,
     actors,
     as: (role) => ({ Authorization: `Bearer ${keys[role]}` }),
+    asActor: (actor) => {
+      const extra = extraKeys.get(actor);
+      if (!extra) throw new Error(`no key for ${actor}: pass it in extraActors`);
+      return { Authorization: `Bearer ${extra.key}` };
+    },
     store,
     dataDir,
     events: (streamId) => store.readStream(streamId),

@@ -12,6 +12,12 @@ export interface CommandContext {
   idSeed?: string;
   /** Extra metadata stored with every event (e.g. the idempotency key). */
   metadata?: Record<string, unknown>;
+  /**
+   * Set for callers limited to their own records (role `rep`: its actor): every command on an
+   * existing customer, lead, deal or task is checked against the record's current owner, and what
+   * it creates must be owned by this actor. Absent = any record.
+   */
+  ownerScope?: string;
 }
 
 /** What every write route returns. */

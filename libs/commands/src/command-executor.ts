@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { Command, Decider, DomainEvent, fold, schemaVersionOf } from '@chronicle/domain';
+import { createHash, randomUUID } from 'node:crypto';
+import { Command, Decider, DomainEvent, schemaVersionOf } from '@chronicle/domain';
 import {
   EventStore,
   ExpectedRevision,
@@ -8,6 +8,7 @@ import {
   WrongExpectedRevisionError,
 } from '@chronicle/event-store';
 import { deterministicUuid } from '@chronicle/shared';
+import type { SnapshotStore } from '@chronicle/shared';
 import type { CommandContext } from './command-context';
 
 export interface Execution<State> {
@@ -26,6 +27,31 @@ export interface RecordedEventRef {
   occurredAt: string;
 }
 
+/** A stream's current state, as the executor loads it: a snapshot (if any) plus the events after it. */
+export interface LoadedState<State> {
+  state: State;
+  /** Revision of the last event folded; -1 when the stream does not exist. */
+  revision: number;
+  /** Global position of that event (0 when none). */
+  position: number;
+  /** Events read from the store to load it (the snapshot's own event included). */
+  eventsRead: number;
+}
+
+export interface CommandExecutorOptions {
+  /** Where folded states are cached; none = every load folds the whole stream. */
+  snapshots?: SnapshotStore;
+  /** A snapshot is taken once a load has folded this many events past the last one. */
+  snapshotEvery?: number;
+  maxRetries?: number;
+}
+
+/** Bumped when the snapshot format changes; the deciders' own code is hashed into the version as well. */
+const SNAPSHOT_FORMAT = 1;
+export const DEFAULT_SNAPSHOT_EVERY = 100;
+
+type Folder<S> = Pick<Decider<S, never, never>, 'initialState' | 'evolve'>;
+
 export const toDomainEvent = <E extends DomainEvent>(event: RecordedEvent): E =>
   ({ type: event.type, data: event.data, occurredAt: event.occurredAt }) as E;
 
@@ -41,19 +67,102 @@ export const toDomainEvent = <E extends DomainEvent>(event: RecordedEvent): E =>
  */
 export class CommandExecutor {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly versions = new WeakMap<object, string>();
+  private readonly snapshots?: SnapshotStore;
+  private readonly snapshotEvery: number;
+  private readonly maxRetries: number;
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxRetries = 5,
-  ) {}
+    options: CommandExecutorOptions = {},
+  ) {
+    this.snapshots = options.snapshots;
+    this.snapshotEvery = Math.max(1, options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
+    this.maxRetries = options.maxRetries ?? 5;
+  }
 
+  /**
+   * `authorize` sees the state the command will be decided on (before the expected-revision check,
+   * so a refused caller learns nothing about the stream), and may throw; the append then expects
+   * that very revision, so the check is never stale.
+   */
   execute<S, C extends Command, E extends DomainEvent>(
     decider: Decider<S, C, E>,
     streamId: string,
     command: C,
     context: CommandContext,
+    authorize?: (state: S) => void,
   ): Promise<Execution<S>> {
-    return this.serialized(streamId, () => this.decideAndAppend(decider, streamId, command, context));
+    return this.serialized(streamId, () => this.decideAndAppend(decider, streamId, command, context, authorize));
+  }
+
+  /**
+   * The stream's current state: the latest snapshot, checked against the event at its revision,
+   * plus the events after it; the whole stream when there is no usable snapshot. A load that
+   * folded `snapshotEvery` events or more past the snapshot stores a new one, so the cost of a
+   * load stays bounded whatever the history's length.
+   */
+  async load<S>(decider: Folder<S>, streamId: string): Promise<LoadedState<S>> {
+    const version = this.snapshotVersion(decider);
+    const snapshot = this.snapshots?.load(streamId, version);
+    let state: S | undefined;
+    let base = -1;
+    let events: RecordedEvent[] = [];
+    if (snapshot) {
+      const tail = await this.store.readStream(streamId, { fromRevision: snapshot.revision });
+      if (tail[0]?.streamRevision === snapshot.revision && tail[0].eventId === snapshot.eventId) {
+        state = snapshot.state as S;
+        base = snapshot.revision;
+        events = tail;
+      } else {
+        this.snapshots!.forget(streamId); // not this history's: replaced by the fold below
+      }
+    }
+    let eventsRead = events.length;
+    if (state === undefined) {
+      events = await this.store.readStream(streamId);
+      eventsRead += events.length;
+      state = decider.initialState();
+    }
+    for (const event of base < 0 ? events : events.slice(1)) state = decider.evolve(state, toDomainEvent(event));
+    const last = events[events.length - 1];
+    const revision = last ? last.streamRevision : -1;
+    if (this.snapshots && last && revision - base >= this.snapshotEvery) {
+      this.snapshots.save({ streamId, version, revision, eventId: last.eventId, state });
+    }
+    return { state, revision, position: last?.globalPosition ?? 0, eventsRead };
+  }
+
+  /** Drops the stream's snapshots (after an erasure: they hold the state folded before it). */
+  forgetSnapshots(streamId: string): void {
+    this.snapshots?.forget(streamId);
+  }
+
+  /**
+   * After an append that did not load the stream (logging an interaction): when the stream has
+   * grown `snapshotEvery` events past its snapshot, one load (snapshot + tail) takes a new one, so
+   * the next load stays bounded. Amortised over the appends, a constant cost per event.
+   */
+  async refreshSnapshot<S>(decider: Folder<S>, streamId: string, revision: number): Promise<void> {
+    if (!this.snapshots) return;
+    const snapshotRevision = this.snapshots.revision(streamId, this.snapshotVersion(decider));
+    if (revision - snapshotRevision < this.snapshotEvery) return;
+    // A long history without any snapshot was written before snapshots existed (or the cache was
+    // dropped): this append does not pay its one full fold; the first command that needs the state does.
+    if (snapshotRevision < 0 && revision >= 2 * this.snapshotEvery) return;
+    await this.serialized(streamId, () => this.load(decider, streamId));
+  }
+
+  /** The snapshot version of a decider: the format and a hash of its fold's code (a code change invalidates them). */
+  snapshotVersion(decider: Folder<unknown>): string {
+    const key = decider.evolve as object;
+    let version = this.versions.get(key);
+    if (version === undefined) {
+      const code = `${decider.initialState.toString()}\n${decider.evolve.toString()}`;
+      version = `${SNAPSHOT_FORMAT}:${createHash('sha256').update(code).digest('hex').slice(0, 16)}`;
+      this.versions.set(key, version);
+    }
+    return version;
   }
 
   private async serialized<T>(streamId: string, work: () => Promise<T>): Promise<T> {
@@ -73,15 +182,14 @@ export class CommandExecutor {
     streamId: string,
     command: C,
     context: CommandContext,
+    authorize?: (state: S) => void,
   ): Promise<Execution<S>> {
     for (let attempt = 0; ; attempt++) {
-      const recorded = await this.store.readStream(streamId);
-      const last = recorded[recorded.length - 1];
-      const revision = last ? last.streamRevision : -1;
+      const { state, revision, position } = await this.load(decider, streamId);
+      authorize?.(state);
       this.checkExpected(streamId, revision, context);
-      const state = fold(decider, recorded.map((e) => toDomainEvent<E>(e)));
       const events = decider.decide(command, state);
-      if (events.length === 0) return { streamId, state, events: [], revision, position: last?.globalPosition ?? 0 };
+      if (events.length === 0) return { streamId, state, events: [], revision, position };
       try {
         const expected = context.expectedRevision ?? (revision < 0 ? ExpectedRevision.NoStream : revision);
         const appended = await this.append(streamId, events, expected, context);

@@ -1,7 +1,8 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { join } from 'node:path';
 import type { EventStore } from '@chronicle/event-store';
-import { EVENT_STORE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, EVENT_STORE, SNAPSHOT_STORE, SnapshotStore, SqliteSnapshotStore } from '@chronicle/shared';
 import { CommandExecutor } from './command-executor';
 import { CampaignHandler } from './handlers/campaign.handler';
 import { CustomerHandler } from './handlers/customer.handler';
@@ -12,13 +13,21 @@ import { AcquisitionProcessManager, PROCESS_MANAGERS_ENABLED } from './process-m
 
 /** The write side: CommandBus handlers per aggregate, and (optionally) the process managers. */
 @Module({})
-export class CommandsModule {
+export class CommandsModule implements OnApplicationShutdown {
+  constructor(@Inject(SNAPSHOT_STORE) private readonly snapshots: SnapshotStore) {}
+
   static forRoot(options: { processManagers: boolean }): DynamicModule {
     return {
       module: CommandsModule,
       imports: [CqrsModule.forRoot()],
       providers: [
-        { provide: CommandExecutor, useFactory: (store: EventStore) => new CommandExecutor(store), inject: [EVENT_STORE] },
+        // Aggregate snapshots: a cache beside the state store (DATA_DIR/snapshots.db), never the truth.
+        { provide: SNAPSHOT_STORE, useFactory: (config: ChronicleConfig) => new SqliteSnapshotStore(join(config.dataDir, 'snapshots.db')), inject: [CONFIG] },
+        {
+          provide: CommandExecutor,
+          useFactory: (store: EventStore, snapshots: SnapshotStore) => new CommandExecutor(store, { snapshots }),
+          inject: [EVENT_STORE, SNAPSHOT_STORE],
+        },
         { provide: PROCESS_MANAGERS_ENABLED, useValue: options.processManagers },
         CustomerHandler,
         LeadHandler,
@@ -29,5 +38,9 @@ export class CommandsModule {
       ],
       exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager],
     };
+  }
+
+  onApplicationShutdown(): void {
+    this.snapshots.close();
   }
 }

@@ -15,7 +15,16 @@ abstract class AggregateMessage<C> extends Command<CommandResult> {
   }
 }
 export class CustomerMessage extends AggregateMessage<CustomerCommand> {}
-export class LeadMessage extends AggregateMessage<LeadCommand> {}
+export class LeadMessage extends AggregateMessage<LeadCommand> {
+  constructor(
+    command: LeadCommand,
+    context: CommandContext,
+    /** CaptureLead: the lead's owner, assigned in the same append (LeadAssigned); absent = unassigned. */
+    readonly ownerId?: string,
+  ) {
+    super(command, context);
+  }
+}
 export class DealMessage extends AggregateMessage<DealCommand> {}
 export class CampaignMessage extends AggregateMessage<CampaignCommand> {}
 export class TaskMessage extends AggregateMessage<TaskCommand> {}

@@ -31,6 +31,7 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   DealExpectedCloseDateChanged: 1,
   DealWon: 1,
   DealLost: 1,
+  DealOwnerAssigned: 1,
   CampaignLaunched: 1,
   SpendRecorded: 1,
   TaskCreated: 1,

@@ -5,22 +5,42 @@ import { IdempotencyInterceptor } from '../http/idempotency.interceptor';
 import { MinPositionInterceptor } from '../read/min-position.interceptor';
 
 /**
- * What a route does, as far as authorization cares. Roles are granted accesses in one table;
- * ownership rules (reps see only their own records) slot in beside it.
+ * What a route does, as far as authorization cares. Roles are granted accesses in one table, and
+ * each role sees either every record or only those it owns (`recordScopeByRole`).
+ * - `write`: commands on customers, leads, deals and tasks
+ * - `manage`: campaigns, spend, and reassigning an owner
+ * - `read`: the records' read routes (views, lists, timelines, `?asOf=`)
+ * - `report`: the reports
+ * - `audit`: the raw audit trail and the operational status routes
+ * - `operate`: rebuilding projections
+ * - `erase`: erasing a customer's or lead's personal data (crypto-shredding)
+ * - `decrypt`: the personal-data keys that open sealed fields of Kafka messages
  */
-export type Access = 'write' | 'read' | 'audit' | 'operate' | 'erase' | 'decrypt';
-
-/** Accesses of commands (they get the Idempotency-Key interceptor); the others are queries. */
-const COMMANDS: readonly Access[] = ['write', 'erase'];
+export type Access = 'write' | 'manage' | 'read' | 'report' | 'audit' | 'operate' | 'erase' | 'decrypt';
 
 export const accessByRole: Record<Role, readonly Access[]> = {
-  admin: ['write', 'read', 'audit', 'operate', 'erase', 'decrypt'],
-  manager: ['write', 'read', 'audit', 'operate', 'erase'],
+  admin: ['write', 'manage', 'read', 'report', 'audit', 'operate', 'erase', 'decrypt'],
+  manager: ['write', 'manage', 'read', 'report', 'audit', 'operate', 'erase'],
   rep: ['write', 'read'],
-  analyst: ['read'],
+  analyst: ['read', 'report'],
   // Downstream services read the audit trail and open sealed personal fields of Kafka messages.
   service: ['audit', 'decrypt'],
 };
+
+/**
+ * Which customers, leads, deals and tasks a role's `write` and `read` cover: `all`, or `own` (those
+ * whose `ownerId` is the caller's actor; lists are filtered to them, anything else is a 403).
+ */
+export const recordScopeByRole: Record<Role, 'all' | 'own'> = {
+  admin: 'all',
+  manager: 'all',
+  rep: 'own',
+  analyst: 'all',
+  service: 'all',
+};
+
+/** Accesses whose routes are commands (they get the `Idempotency-Key` interceptor). */
+const COMMAND_ACCESSES: ReadonlySet<Access> = new Set(['write', 'manage', 'erase']);
 
 export const ACCESS_KEY = 'chronicle:access';
 export const PUBLIC_KEY = 'chronicle:public';
@@ -36,7 +56,7 @@ export const RequiresAccess = (access: Access) =>
   applyDecorators(
     SetMetadata(ACCESS_KEY, access),
     ApiExtension('x-required-access', access),
-    ...(COMMANDS.includes(access) ? [UseInterceptors(IdempotencyInterceptor)] : [UseInterceptors(MinPositionInterceptor)]),
+    ...(COMMAND_ACCESSES.has(access) ? [UseInterceptors(IdempotencyInterceptor)] : [UseInterceptors(MinPositionInterceptor)]),
   );
 /** A route open without credentials (only /health). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

@@ -15,7 +15,7 @@ export class CampaignsController {
   constructor(private readonly commands: CommandSender) {}
 
   @Post('campaigns')
-  @RequiresAccess('write')
+  @RequiresAccess('manage')
   @ApiCreatedResponse({ type: CommandResponse })
   launch(@Body() dto: LaunchCampaignDto, @Context() context: CommandContext) {
     const { id, occurredAt: _, ...campaign } = dto;
@@ -24,7 +24,7 @@ export class CampaignsController {
   }
 
   @Post('spend')
-  @RequiresAccess('write')
+  @RequiresAccess('manage')
   @ApiCreatedResponse({ type: CommandResponse, description: 'Stored in the campaign stream, or in spend-<channel> (spend-unattributed)' })
   spend(@Body() dto: RecordSpendDto, @Context() context: CommandContext) {
     const { id, occurredAt: _, ...spend } = dto;

@@ -28,6 +28,11 @@ export class UpdateCustomerDto extends RevisionedCommandDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() attributes?: Record<string, unknown>;
 }
 
+/** A new owner (a user id): `POST /customers/:id/owner`, `POST /deals/:id/owner`. */
+export class AssignOwnerDto extends RevisionedCommandDto {
+  @ApiProperty({ example: 'rep-ada' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId!: string;
+}
+
 export class ChurnCustomerDto extends RevisionedCommandDto {
   @ApiProperty({ example: 'moved to a competitor' }) @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) reason!: string;
 }

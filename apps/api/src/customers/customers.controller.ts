@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
 import { PersonalData, refuseSearchWhenMasked } from '../auth/personal-data';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
@@ -14,6 +15,7 @@ import { found, ReadModelQuery } from '../read/read-queries';
 import { AggregateViews } from '../streams/aggregate-views';
 import {
   AsOfQuery,
+  AssignOwnerDto,
   ChurnCustomerDto,
   LogInteractionDto,
   ReactivateCustomerDto,
@@ -101,13 +103,23 @@ export class CustomersController {
     return this.commands.send(new CustomerMessage(command, context));
   }
 
-  /** Search, filter and paginate (the customers read model). */
+  /** Reassigns the customer (`CustomerOwnerAssigned`): managers and admins only. */
+  @Post(':id/owner')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  assignOwner(@Id() customerId: string, @Body() dto: AssignOwnerDto, @Context() context: CommandContext) {
+    const data = { customerId, ownerId: dto.ownerId };
+    return this.commands.send(new CustomerMessage({ type: 'AssignCustomerOwner', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Search, filter and paginate (the customers read model); a rep's list holds only its own customers. */
   @Get()
   @RequiresAccess('read')
   @PersonalData('page')
   list(@Query() query: ListCustomersQuery, @Req() request: AuthenticatedRequest) {
     refuseSearchWhenMasked(request, query.q);
-    return this.queries.execute(new ReadModelQuery('customers', query));
+    return this.queries.execute(new ReadModelQuery('customers', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));
   }
 
   /**
@@ -117,17 +129,25 @@ export class CustomersController {
   @Get(':id')
   @RequiresAccess('read')
   @PersonalData('record')
-  async get(@Id() customerId: string, @Query() query: AsOfQuery) {
-    if (query.asOf === undefined) return found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
-    const view = await this.views.customer(customerId, query.asOf);
+  async get(@Id() customerId: string, @Query() query: AsOfQuery, @Req() request: AuthenticatedRequest) {
+    const streamId = `customer-${customerId}`;
+    if (query.asOf === undefined) {
+      const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), streamId);
+      assertMayRead(request, streamId, customer.ownerId);
+      return customer;
+    }
+    // Who may see a past state is decided by the current owner (a former owner no longer may).
+    const authorize = ownerScopeOf(request.principal) === undefined ? undefined : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
+    const view = await this.views.customer(customerId, query.asOf, authorize);
     return { id: customerId, ...view };
   }
 
   /** Interactions, deals, purchases and lifecycle events, newest first, by cursor. */
   @Get(':id/timeline')
   @RequiresAccess('read')
-  async timeline(@Id() customerId: string, @Query() query: TimelineQuery) {
-    found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
+  async timeline(@Id() customerId: string, @Query() query: TimelineQuery, @Req() request: AuthenticatedRequest) {
+    const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
+    assertMayRead(request, `customer-${customerId}`, customer.ownerId);
     return this.queries.execute(new ReadModelQuery('customerTimeline', customerId, query));
   }
 }

@@ -1,10 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, DealMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
-import { AsOfQuery } from '../customers/customer.dto';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
+import { AsOfQuery, AssignOwnerDto } from '../customers/customer.dto';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
@@ -69,19 +71,35 @@ export class DealsController {
     return this.commands.send(new DealMessage({ type: 'LoseDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
-  /** Filter by customer, owner, stage and status; newest first by default (the deals read model). */
+  /** Reassigns the deal (`DealOwnerAssigned`): managers and admins only. */
+  @Post(':id/owner')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  assignOwner(@Id() dealId: string, @Body() dto: AssignOwnerDto, @Context() context: CommandContext) {
+    const data = { dealId, ownerId: dto.ownerId };
+    return this.commands.send(new DealMessage({ type: 'AssignDealOwner', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Filter by customer, owner, stage and status; newest first by default (the deals read model); a rep's own deals only. */
   @Get()
   @RequiresAccess('read')
-  list(@Query() query: ListDealsQuery) {
-    return this.queries.execute(new ReadModelQuery('deals', query));
+  list(@Query() query: ListDealsQuery, @Req() request: AuthenticatedRequest) {
+    return this.queries.execute(new ReadModelQuery('deals', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));
   }
 
   /** The deal now (the deals read model); with `?asOf=` folded from the stream up to that instant. */
   @Get(':id')
   @RequiresAccess('read')
-  async get(@Id() dealId: string, @Query() query: AsOfQuery) {
-    if (query.asOf === undefined) return found(await this.queries.execute(new ReadModelQuery('deal', dealId)), `deal-${dealId}`);
-    const view = await this.views.dealView(dealId, query.asOf);
+  async get(@Id() dealId: string, @Query() query: AsOfQuery, @Req() request: AuthenticatedRequest) {
+    const streamId = `deal-${dealId}`;
+    if (query.asOf === undefined) {
+      const deal = found(await this.queries.execute(new ReadModelQuery('deal', dealId)), streamId);
+      assertMayRead(request, streamId, deal.ownerId);
+      return deal;
+    }
+    const authorize = ownerScopeOf(request.principal) === undefined ? undefined : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
+    const view = await this.views.dealView(dealId, query.asOf, authorize);
     return { id: dealId, ...view };
   }
 }

@@ -1,6 +1,7 @@
 import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { CommandContext } from '@chronicle/commands';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { ownerScopeOf } from '../auth/ownership';
 
 /** Parses `If-Match: <revision>` (a plain or quoted integer, as an ETag). */
 export function parseIfMatch(header: string | string[] | undefined): number | undefined {
@@ -29,6 +30,8 @@ export const Context = createParamDecorator((_: unknown, ctx: ExecutionContext):
     causationId: request.causationId!,
     expectedRevision: fromHeader ?? fromBody,
   };
+  const ownerScope = ownerScopeOf(request.principal);
+  if (ownerScope !== undefined) context.ownerScope = ownerScope;
   if (request.idempotencyKey) {
     context.idSeed = `idempotency|${context.actor}|${request.idempotencyKey}`;
     context.metadata = { idempotencyKey: request.idempotencyKey };

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { OwnershipViolation } from '@chronicle/commands';
 import { DomainError } from '@chronicle/domain';
 import { WrongExpectedRevisionError } from '@chronicle/event-store';
 import { ProjectionNotReadyError, ReadYourWritesTimeoutError } from '@chronicle/projector';
@@ -36,6 +37,9 @@ export class ErrorFilter implements ExceptionFilter {
 
     if (exception instanceof DomainError) {
       return send(statusByKind[exception.kind], { message: exception.message, code: exception.code });
+    }
+    if (exception instanceof OwnershipViolation) {
+      return send(403, { message: exception.message, code: exception.code });
     }
     if (exception instanceof WrongExpectedRevisionError) {
       return send(409, { message: exception.message, code: 'wrong-expected-revision', currentRevision: exception.actual });

@@ -8,6 +8,9 @@ export class CaptureLeadDto extends CreateCommandDto {
   @ApiProperty({ description: 'Where the lead came from (slug)', example: 'webinar' }) @IsSlug() @MaxLength(64) source!: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID() campaignId?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() attributes?: Record<string, unknown>;
+  @ApiPropertyOptional({ description: 'Owner (a user id), assigned on capture; default: the caller when a rep, else unassigned' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX)
+  ownerId?: string;
 }
 
 export class QualifyLeadDto extends RevisionedCommandDto {}

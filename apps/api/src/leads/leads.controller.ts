@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, LeadMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
 import { PersonalData } from '../auth/personal-data';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
@@ -27,24 +29,28 @@ export class LeadsController {
   @Get()
   @RequiresAccess('read')
   @PersonalData('page')
-  list(@Query() query: ListLeadsQuery) {
-    return this.queries.execute(new ReadModelQuery('leads', query));
+  list(@Query() query: ListLeadsQuery, @Req() request: AuthenticatedRequest) {
+    return this.queries.execute(new ReadModelQuery('leads', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));
   }
 
   @Get(':id')
   @RequiresAccess('read')
   @PersonalData('record')
-  async get(@Id() leadId: string) {
-    return found(await this.queries.execute(new ReadModelQuery('lead', leadId)), `lead-${leadId}`);
+  async get(@Id() leadId: string, @Req() request: AuthenticatedRequest) {
+    const lead = found(await this.queries.execute(new ReadModelQuery('lead', leadId)), `lead-${leadId}`);
+    assertMayRead(request, `lead-${leadId}`, lead.ownerId);
+    return lead;
   }
 
   @Post()
   @RequiresAccess('write')
   @ApiCreatedResponse({ type: CommandResponse })
-  capture(@Body() dto: CaptureLeadDto, @Context() context: CommandContext) {
-    const { id, occurredAt: _, ...lead } = dto;
+  capture(@Body() dto: CaptureLeadDto, @Context() context: CommandContext, @Req() request: AuthenticatedRequest) {
+    const { id, occurredAt: _, ownerId, ...lead } = dto;
     const data = compact({ leadId: id ?? randomUUID(), ...lead });
-    return this.commands.send(new LeadMessage({ type: 'CaptureLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+    // A rep's lead is its own; others capture unassigned leads unless they name an owner.
+    const owner = ownerId ?? ownerScopeOf(request.principal);
+    return this.commands.send(new LeadMessage({ type: 'CaptureLead', data, occurredAt: this.commands.occurredAt(dto) }, context, owner));
   }
 
   @Post(':id/qualify')
@@ -73,9 +79,10 @@ export class LeadsController {
     return this.commands.send(new LeadMessage({ type: 'ConvertLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
+  /** Reassigns the lead (`LeadAssigned`): managers and admins only. */
   @Post(':id/assign')
   @HttpCode(200)
-  @RequiresAccess('write')
+  @RequiresAccess('manage')
   @ApiOkResponse({ type: CommandResponse })
   assign(@Id() leadId: string, @Body() dto: AssignLeadDto, @Context() context: CommandContext) {
     const data = { leadId, ownerId: dto.ownerId, strategy: 'manual' };

@@ -17,7 +17,7 @@ export class ReportsController {
   ) {}
 
   @Get()
-  @RequiresAccess('read')
+  @RequiresAccess('report')
   @ApiOkResponse({ description: 'The reports this deployment serves' })
   list() {
     return { reports: this.reports.map((r) => ({ name: r.name, description: r.description, groupBy: r.groupBy ?? [] })) };
@@ -25,7 +25,7 @@ export class ReportsController {
 
   /** Every report of SPEC §5; see docs/reports.md for each definition and response shape. */
   @Get(':name')
-  @RequiresAccess('read')
+  @RequiresAccess('report')
   @PersonalData('report')
   run(@Param('name') name: string, @Query() query: ReportQuery) {
     return this.queryBus.execute(new RunReport(name, query));

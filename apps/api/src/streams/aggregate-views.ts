@@ -1,5 +1,5 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { customerDecider, dealDecider, DomainEvent, fold, parseIsoDateTime, Pipeline } from '@chronicle/domain';
+import { customerDecider, CustomerState, dealDecider, DealState, DomainEvent, fold, parseIsoDateTime, Pipeline } from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { toDomainEvent } from '@chronicle/commands';
 import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
@@ -27,25 +27,31 @@ export class AggregateViews {
     this.deal = dealDecider(pipeline);
   }
 
-  customer(id: string, asOf?: string) {
-    return this.view(`customer-${id}`, customerDecider, asOf);
+  /** `authorize` sees the record's current state (who owns it now), before anything of its past is folded. */
+  customer(id: string, asOf?: string, authorize?: (current: CustomerState) => void) {
+    return this.view(`customer-${id}`, customerDecider, asOf, authorize);
   }
 
-  dealView(id: string, asOf?: string) {
-    return this.view(`deal-${id}`, this.deal, asOf);
+  dealView(id: string, asOf?: string, authorize?: (current: DealState) => void) {
+    return this.view(`deal-${id}`, this.deal, asOf, authorize);
   }
 
   private async view<S extends { exists: boolean }, E extends DomainEvent>(
     streamId: string,
     decider: { initialState(): S; evolve(s: S, e: E): S },
     asOf?: string,
+    authorize?: (current: S) => void,
   ): Promise<AggregateView<Omit<S, 'exists'>>> {
     // Read as the domain reads business time: a date-time without offset is UTC, never the server's zone.
     const limit = asOf === undefined ? undefined : parseIsoDateTime(asOf);
     if (Number.isNaN(limit)) throw new BadRequestException('asOf: must be an ISO 8601 date or date-time');
-    const events = (await this.store.readStream(streamId)).filter(
-      (e: RecordedEvent) => limit === undefined || Date.parse(e.occurredAt) <= limit,
-    );
+    const all = await this.store.readStream(streamId);
+    if (authorize) {
+      const current = fold(decider, all.map((e) => toDomainEvent<E>(e)));
+      if (!current.exists) throw new NotFoundException(`${streamId} does not exist`);
+      authorize(current);
+    }
+    const events = all.filter((e: RecordedEvent) => limit === undefined || Date.parse(e.occurredAt) <= limit);
     const { exists, ...state } = fold(decider, events.map((e) => toDomainEvent<E>(e)));
     if (!exists) {
       throw new NotFoundException(asOf === undefined ? `${streamId} does not exist` : `${streamId} did not exist at ${asOf}`);

@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, TaskMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { assertMayRead, scopedOwnerFilter } from '../auth/ownership';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact, isoInstant } from '../http/command-sender';
@@ -23,14 +25,16 @@ export class TasksController {
   /** An owner's open or completed tasks, soonest due first by default (the tasks read model). */
   @Get()
   @RequiresAccess('read')
-  list(@Query() query: ListTasksQuery) {
-    return this.queries.execute(new ReadModelQuery('tasks', query));
+  list(@Query() query: ListTasksQuery, @Req() request: AuthenticatedRequest) {
+    return this.queries.execute(new ReadModelQuery('tasks', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));
   }
 
   @Get(':id')
   @RequiresAccess('read')
-  async get(@Param('id', new ParseUUIDPipe()) taskId: string) {
-    return found(await this.queries.execute(new ReadModelQuery('task', taskId)), `task-${taskId}`);
+  async get(@Param('id', new ParseUUIDPipe()) taskId: string, @Req() request: AuthenticatedRequest) {
+    const task = found(await this.queries.execute(new ReadModelQuery('task', taskId)), `task-${taskId}`);
+    assertMayRead(request, `task-${taskId}`, task.ownerId);
+    return task;
   }
 
   @Post()

@@ -1,11 +1,12 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { BusinessRuleViolation, dealDecider, DealWon, onDealWon, Pipeline } from '@chronicle/domain';
+import { BusinessRuleViolation, customerDecider, dealDecider, DealWon, onDealWon, Pipeline } from '@chronicle/domain';
 import type { EventStore } from '@chronicle/event-store';
 import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
 import type { CommandResult } from '../command-context';
 import { CommandExecutor } from '../command-executor';
 import { CustomerMessage, DealMessage } from '../messages';
+import { assertCreatesOwn, assertOwns, ownedBy, OwnershipViolation, ownerScoped } from '../ownership';
 import { reactionContext } from '../process-managers/reaction-context';
 
 @CommandHandler(DealMessage)
@@ -26,12 +27,25 @@ export class DealHandler implements ICommandHandler<DealMessage, CommandResult> 
     const dealId = command.data.dealId;
     const streamId = `deal-${dealId}`;
     if (command.type === 'OpenDeal') {
-      // The customer's registration is its first event: reading one event gives existence and source.
-      const [registered] = await this.store.readStream(`customer-${command.data.customerId}`, { maxCount: 1 });
-      if (!registered) throw new BusinessRuleViolation(`customerId: customer-${command.data.customerId} does not exist`, 'unknown-customer');
-      if (!command.data.source) command.data.source = (registered.data as { source: string }).source;
+      const customerStream = `customer-${command.data.customerId}`;
+      assertCreatesOwn(context, streamId, command.data.ownerId);
+      if (ownerScoped(context)) {
+        // A rep opens deals only for customers it owns: the customer's current state (snapshot + tail).
+        const customer = await this.executor.load(customerDecider, customerStream);
+        if (!customer.state.exists) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
+        assertOwns(context, customerStream, customer.state.ownerId);
+        if (!command.data.source) command.data.source = customer.state.source;
+      } else {
+        // The customer's registration is its first event: reading one event gives existence and source.
+        const [registered] = await this.store.readStream(customerStream, { maxCount: 1 });
+        if (!registered) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
+        if (!command.data.source) command.data.source = (registered.data as { source: string }).source;
+      }
     }
-    const result = await this.executor.execute(this.decider, streamId, command, context);
+    if (command.type === 'AssignDealOwner' && ownerScoped(context)) {
+      throw new OwnershipViolation(`reassigning the owner of ${streamId} is for managers and admins, not role "rep"`);
+    }
+    const result = await this.executor.execute(this.decider, streamId, command, context, ownedBy(context, streamId));
     const won = result.events.find((e) => e.type === 'DealWon');
     if (won) await this.acquireCustomer(won, context.correlationId);
     return { id: dealId, streamId, revision: result.revision, position: result.position };

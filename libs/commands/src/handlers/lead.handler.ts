@@ -1,13 +1,29 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { AggregateNotFound, customerFromLead, leadDecider, LeadState } from '@chronicle/domain';
+import { AggregateNotFound, customerDecider, customerFromLead, Decider, leadDecider, LeadCommand, LeadEvent, LeadState } from '@chronicle/domain';
 import { PersonalDataEventStore } from '@chronicle/personal-data';
 import type { EventStore } from '@chronicle/event-store';
 import { EVENT_STORE } from '@chronicle/shared';
 import type { CommandResult } from '../command-context';
 import { CommandExecutor } from '../command-executor';
 import { CustomerMessage, LeadMessage } from '../messages';
+import { assertCreatesOwn, assertOwns, ownedBy, OwnershipViolation, ownerScoped } from '../ownership';
 import { reactionContext } from '../process-managers/reaction-context';
+
+/**
+ * The lead decider, plus capture with an owner: LeadCaptured and LeadAssigned in one append, so a
+ * lead captured by a rep is never, even for a moment, unowned. Same fold (snapshots stay valid).
+ */
+const captureWithOwner = (ownerId: string): Decider<LeadState, LeadCommand, LeadEvent> => ({
+  ...leadDecider,
+  decide(command, state) {
+    const captured = leadDecider.decide(command, state);
+    if (command.type !== 'CaptureLead') return captured;
+    const after = captured.reduce(leadDecider.evolve, state);
+    const assign: LeadCommand = { type: 'AssignLead', data: { leadId: command.data.leadId, ownerId, strategy: 'capture' }, occurredAt: command.occurredAt };
+    return [...captured, ...leadDecider.decide(assign, after)];
+  },
+});
 
 @CommandHandler(LeadMessage)
 export class LeadHandler implements ICommandHandler<LeadMessage, CommandResult> {
@@ -20,18 +36,35 @@ export class LeadHandler implements ICommandHandler<LeadMessage, CommandResult> 
     private readonly personalData: PersonalDataEventStore,
   ) {}
 
-  async execute({ command, context }: LeadMessage): Promise<CommandResult> {
+  async execute({ command, context, ownerId }: LeadMessage): Promise<CommandResult> {
     const streamId = `lead-${command.data.leadId}`;
     if (command.type === 'EraseLeadPersonalData') {
       // Key first, then the event (see CustomerHandler.erase).
       if ((await this.store.streamRevision(streamId)) < 0) throw new AggregateNotFound(streamId);
       await this.personalData.erase(streamId);
     }
+    let decider = leadDecider;
+    if (command.type === 'CaptureLead') {
+      assertCreatesOwn(context, streamId, ownerId);
+      if (ownerId !== undefined) decider = captureWithOwner(ownerId);
+    }
+    if (command.type === 'AssignLead' && ownerScoped(context)) {
+      throw new OwnershipViolation(`reassigning the owner of ${streamId} is for managers and admins, not role "rep"`);
+    }
     let registerNewCustomer = false;
     if (command.type === 'ConvertLead') {
-      registerNewCustomer = (await this.store.streamRevision(`customer-${command.data.customerId}`)) < 0;
+      const customerStream = `customer-${command.data.customerId}`;
+      if (ownerScoped(context)) {
+        // Converting into an existing customer attaches the lead to it: a rep's own customers only.
+        const customer = await this.executor.load(customerDecider, customerStream);
+        if (customer.state.exists) assertOwns(context, customerStream, customer.state.ownerId);
+        registerNewCustomer = !customer.state.exists;
+      } else {
+        registerNewCustomer = (await this.store.streamRevision(customerStream)) < 0;
+      }
     }
-    const result = await this.executor.execute(leadDecider, streamId, command, context);
+    const result = await this.executor.execute(decider, streamId, command, context, ownedBy(context, streamId));
+    if (command.type === 'EraseLeadPersonalData') this.executor.forgetSnapshots(streamId);
     const converted = result.events.find((e) => e.type === 'LeadConverted');
     if (converted && registerNewCustomer) {
       await this.registerCustomer(result.state, converted, context.correlationId);
@@ -40,7 +73,7 @@ export class LeadHandler implements ICommandHandler<LeadMessage, CommandResult> 
     return { id: command.data.leadId, streamId, revision: result.revision, position: result.position, ...conversion };
   }
 
-  /** Conversion registers the customer with the lead's source; the process manager repeats it after a crash. */
+  /** Conversion registers the customer with the lead's source (and owner); the process manager repeats it after a crash. */
   private async registerCustomer(lead: LeadState, converted: { eventId: string; data: unknown; occurredAt: string }, correlationId: string) {
     const { customerId } = converted.data as { customerId: string };
     const command = customerFromLead(lead, customerId, converted.occurredAt);

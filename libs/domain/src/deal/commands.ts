@@ -15,4 +15,6 @@ export type UpdateDeal = Command<'UpdateDeal', { dealId: string; amount?: number
 export type WinDeal = Command<'WinDeal', { dealId: string }>;
 export type LoseDeal = Command<'LoseDeal', { dealId: string; reason: string }>;
 
-export type DealCommand = OpenDeal | ChangeDealStage | UpdateDeal | WinDeal | LoseDeal;
+/** Reassigns the deal (managers and admins); allowed on a closed deal too (its records move with it). */
+export type AssignDealOwner = Command<'AssignDealOwner', { dealId: string; ownerId: string }>;
+export type DealCommand = OpenDeal | ChangeDealStage | UpdateDeal | WinDeal | LoseDeal | AssignDealOwner;

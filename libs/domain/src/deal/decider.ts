@@ -117,6 +117,18 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
           if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
           return [{ type: 'DealLost', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage, reason }, occurredAt }];
         }
+        case 'AssignDealOwner': {
+          const { dealId, ownerId } = command.data;
+          if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
+          if (!ownerId.trim()) throw new InvalidInput('ownerId', 'must not be empty');
+          rule(
+            state.lastOccurredAt === undefined || Date.parse(occurredAt) >= Date.parse(state.lastOccurredAt),
+            `occurredAt ${occurredAt} is before the deal's last change (${state.lastOccurredAt})`,
+            'out-of-order',
+          );
+          if (ownerId === state.ownerId) return [];
+          return [{ type: 'DealOwnerAssigned', data: { dealId, ownerId, previousOwnerId: state.ownerId }, occurredAt }];
+        }
         default: {
           const unknown: never = command;
           throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
@@ -137,6 +149,8 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
           return { ...state, expectedCloseDate: event.data.to };
         case 'DealWon':
           return { ...state, status: 'won', stage: 'won', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt };
+        case 'DealOwnerAssigned':
+          return { ...state, ownerId: event.data.ownerId };
         case 'DealLost':
           return { ...state, status: 'lost', stage: 'lost', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt, lostReason: event.data.reason };
         default:

@@ -52,6 +52,33 @@ describe('deal decider (default pipeline)', () => {
         .then([{ type: 'DealStageChanged', data: { dealId, from: 'proposal', to: 'negotiation' }, occurredAt: t1 }]));
   });
 
+  describe('AssignDealOwner', () => {
+    it('reassigns an open or a closed deal, naming the previous owner', () => {
+      spec
+        .given([opened])
+        .when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: t1 })
+        .then([{ type: 'DealOwnerAssigned', data: { dealId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }]);
+      spec
+        .given([opened, toProposal, won])
+        .when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: t3 })
+        .then([{ type: 'DealOwnerAssigned', data: { dealId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t3 }]);
+    });
+
+    it('emits nothing for the current owner', () =>
+      spec.given([opened]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-1' }, occurredAt: t1 }).thenNothing());
+
+    it('rejects an unknown deal, an empty owner and a time before the last change', () => {
+      spec.given([]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: t1 }).thenThrows(AggregateNotFound, `deal-${dealId} does not exist`);
+      spec.given([opened]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: ' ' }, occurredAt: t1 }).thenThrows(InvalidInput, (e) => e.field === 'ownerId');
+      spec.given([opened, toProposal]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: openedAt }).thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+    });
+
+    it('folds the new owner', () => {
+      const state = fold(dealDecider(defaultPipeline), [opened, { type: 'DealOwnerAssigned', data: { dealId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }]);
+      expect(state).toMatchObject({ ownerId: 'u-2', status: 'open', lastOccurredAt: t1 });
+    });
+  });
+
   describe('OpenDeal', () => {
     it('opens a deal in the first stage of the pipeline by default', () =>
       spec.given([]).when(openDeal()).then([opened]));

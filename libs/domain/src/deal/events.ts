@@ -17,4 +17,5 @@ export type DealExpectedCloseDateChanged = DomainEvent<'DealExpectedCloseDateCha
 export type DealWon = DomainEvent<'DealWon', { dealId: string; customerId: string; amount: number; stage: string }>;
 export type DealLost = DomainEvent<'DealLost', { dealId: string; customerId: string; amount: number; stage: string; reason: string }>;
 
-export type DealEvent = DealOpened | DealStageChanged | DealAmountChanged | DealExpectedCloseDateChanged | DealWon | DealLost;
+export type DealOwnerAssigned = DomainEvent<'DealOwnerAssigned', { dealId: string; ownerId: string; previousOwnerId: string }>;
+export type DealEvent = DealOpened | DealStageChanged | DealAmountChanged | DealExpectedCloseDateChanged | DealWon | DealLost | DealOwnerAssigned;
