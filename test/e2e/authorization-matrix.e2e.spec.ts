@@ -107,6 +107,8 @@ const BODIES: Record<string, object> = {
   'post /deals/{id}/lose': { reason: 'price' },
   'post /deals/{id}/owner': { ownerId: 'rep-third' },
   'post /tasks/{id}/complete': {},
+  'delete /customers/{id}/personal-data': {},
+  'delete /leads/{id}/personal-data': {},
 };
 
 describe('ownership', () => {
