@@ -4,3 +4,8 @@ export * from './commands.module';
 export * from './messages';
 export * from './process-managers/acquisition.process-manager';
 export * from './process-managers/reaction-context';
+export * from './process-managers/feed-process-manager';
+export * from './process-managers/scoring.process-manager';
+export * from './process-managers/assignment.process-manager';
+export * from './process-managers/rules.process-manager';
+export * from './process-managers/stall.process-manager';
