@@ -40,8 +40,10 @@ export function makeKeys(): { keys: Keys; actors: Record<Role, string>; env: str
 }
 
 /** Starts the API on a fresh temporary DATA_DIR with one API key per role. */
-export async function startTestApp(options: { processManagers?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
+export async function startTestApp(
+  options: { processManagers?: boolean; env?: NodeJS.ProcessEnv; /** Reuse this DATA_DIR and keep it on close (restart tests). */ dataDir?: string } = {},
+): Promise<TestApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
   const { keys, actors, env } = makeKeys();
   const eventStore = await eventStoreEnv();
   const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...eventStore.env, ...options.env });
@@ -65,7 +67,7 @@ export async function startTestApp(options: { processManagers?: boolean; env?: N
         await app.close();
         await eventStore.stop();
       } finally {
-        rmSync(dataDir, { recursive: true, force: true });
+        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       }
     },
   };

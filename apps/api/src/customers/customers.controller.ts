@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
+import { ChronicleConfig, CONFIG } from '@chronicle/shared';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { PersonalData, refuseSearchWhenMasked } from '../auth/personal-data';
@@ -32,6 +33,7 @@ export class CustomersController {
     private readonly commands: CommandSender,
     private readonly views: AggregateViews,
     private readonly queries: QueryBus,
+    @Inject(CONFIG) private readonly config: ChronicleConfig,
   ) {}
 
   @Post()
@@ -39,7 +41,9 @@ export class CustomersController {
   @ApiCreatedResponse({ type: CommandResponse })
   register(@Body() dto: RegisterCustomerDto, @Context() context: CommandContext): Promise<CommandResult> {
     const { id, occurredAt: _, source, ownerId, ...profile } = dto;
-    const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId: ownerId ?? context.actor });
+    // With auto-assignment of customers on, one without an owner is left to the assignment process manager.
+    const autoAssign = this.config.assignment.strategy !== 'off' && this.config.assignment.customers;
+    const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId: ownerId ?? (autoAssign ? undefined : context.actor) });
     return this.commands.send(new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
