@@ -77,7 +77,7 @@ describe('automation', () => {
   });
 
   describe('round-robin assignment', () => {
-    const env = () => ({ EVENT_STORE: 'sqlite', ASSIGNMENT_FILE: file('rr.json', { strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }) });
+    const env = () => ({ EVENT_STORE: 'sqlite', AUTOMATION: 'on', ASSIGNMENT_FILE: file('rr.json', { strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }) });
     let t: TestApp;
     beforeAll(async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-rr-'));
@@ -143,6 +143,7 @@ describe('automation', () => {
   describe('follow-up rules, scoring, stalled deals and goals (default rules and scoring model)', () => {
     const env = () => ({
       EVENT_STORE: 'sqlite',
+      AUTOMATION: 'on',
       PIPELINE_FILE: file('pipeline.json', { stages: [{ name: 'qualification', probability: 0.1, stallAfterDays: 7 }, { name: 'proposal', probability: 0.5 }] }),
       STALL_CHECK_SECONDS: '3600',
     });

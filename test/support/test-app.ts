@@ -46,7 +46,9 @@ export async function startTestApp(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
   const { keys, actors, env } = makeKeys();
   const eventStore = await eventStoreEnv();
-  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...eventStore.env, ...options.env });
+    // Sales automation appends to lead and customer streams on its own; suites that count events or
+  // revisions exactly run without it, the automation suites turn it on (AUTOMATION: 'on').
+  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', AUTOMATION: 'off', ...eventStore.env, ...options.env });
   const app = await createApp(config, { processManagers: options.processManagers ?? true, announce: () => undefined });
   await app.getHttpAdapter().getInstance().ready();
   const store = app.get<EventStore>(EVENT_STORE);

@@ -45,6 +45,8 @@ export interface ChronicleConfig {
   /** Keys from API_KEYS / API_KEYS_FILE; empty means "generate one into DATA_DIR" (embedded default). */
   apiKeys: ApiKeyConfig[];
   pipeline: Pipeline;
+  /** AUTOMATION=off turns every sales-automation process manager off (scoring, assignment, rules, stalled deals). */
+  automation: boolean;
   /** Sales automation (docs/automation.md): SCORING_FILE, ASSIGNMENT_FILE, RULES_FILE. */
   scoring: ScoringModel;
   assignment: AssignmentConfig;
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
     apiKeys: parseApiKeys(env),
     pipeline: loadPipeline(env),
+    automation: oneOf(env, 'AUTOMATION', ['on', 'off'] as const, 'on') === 'on',
     scoring: loadJsonFile(env, 'SCORING_FILE', defaultScoringModel, (v) => validateScoringModel(v)),
     assignment: loadJsonFile(env, 'ASSIGNMENT_FILE', defaultAssignmentConfig, (v) => validateAssignmentConfig(v)),
     rules: loadJsonFile(env, 'RULES_FILE', defaultRules, (_v, text) => parseRules(text, eventTypes)),

@@ -42,7 +42,7 @@ export class CustomersController {
   register(@Body() dto: RegisterCustomerDto, @Context() context: CommandContext): Promise<CommandResult> {
     const { id, occurredAt: _, source, ownerId, ...profile } = dto;
     // With auto-assignment of customers on, one without an owner is left to the assignment process manager.
-    const autoAssign = this.config.assignment.strategy !== 'off' && this.config.assignment.customers;
+    const autoAssign = this.config.automation && this.config.assignment.strategy !== 'off' && this.config.assignment.customers;
     const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId: ownerId ?? (autoAssign ? undefined : context.actor) });
     return this.commands.send(new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }

@@ -41,7 +41,7 @@ export class AssignmentProcessManager extends FeedProcessManager {
   }
 
   protected override active(): boolean {
-    return this.config.assignment.strategy !== 'off';
+    return this.config.automation && this.config.assignment.strategy !== 'off';
   }
 
   protected async handle(event: RecordedEvent, live: boolean): Promise<void> {

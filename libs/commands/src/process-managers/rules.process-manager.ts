@@ -46,7 +46,7 @@ export class RulesProcessManager extends FeedProcessManager {
   }
 
   protected override active(): boolean {
-    return this.config.rules.length > 0;
+    return this.config.automation && this.config.rules.length > 0;
   }
 
   protected async handle(event: RecordedEvent, live: boolean): Promise<void> {

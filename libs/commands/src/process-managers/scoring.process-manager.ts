@@ -28,6 +28,10 @@ export class ScoringProcessManager extends FeedProcessManager {
     super(store, checkpoints, enabled);
   }
 
+  protected override active(): boolean {
+    return this.config.automation;
+  }
+
   protected async handle(event: RecordedEvent, live: boolean): Promise<void> {
     if (!live) return;
     const history = await this.store.readStream(event.streamId, { maxCount: event.streamRevision + 1 });

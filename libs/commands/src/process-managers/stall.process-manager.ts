@@ -45,7 +45,7 @@ export class StallProcessManager extends FeedProcessManager {
   }
 
   protected override active(): boolean {
-    return this.config.pipeline.stages.some((s) => s.stallAfterDays !== undefined);
+    return this.config.automation && this.config.pipeline.stages.some((s) => s.stallAfterDays !== undefined);
   }
 
   override async onApplicationBootstrap(): Promise<void> {
