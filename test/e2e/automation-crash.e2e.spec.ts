@@ -79,7 +79,8 @@ describe('automation process managers after SIGKILL', () => {
       await run.exited;
       killedAt.push(head());
     }
-    expect(killedAt[killedAt.length - 1]).toBeLessThan(initialHead + expectedNew);
+    // The kills fell in the middle of the reactions (the first one at the latest).
+    expect(killedAt[0]).toBeLessThan(initialHead + expectedNew);
     const last = startChild(env);
     expect(await last.exited).toBe(0);
     // And once more: nothing left to do.
