@@ -140,6 +140,41 @@ describe('automation', () => {
     });
   });
 
+  describe('territory assignment with least-busy within', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      const assignment = {
+        strategy: 'territory',
+        reps: [{ id: 'eu1' }, { id: 'eu2' }, { id: 'fin' }, { id: 'us' }, { id: 'away', available: false }],
+        territories: [{ region: ['emea'], reps: ['eu1', 'eu2'] }, { industry: ['finance'], reps: ['fin', 'away'] }],
+        within: 'least-busy',
+      };
+      t = await startTestApp({ env: { AUTOMATION: 'on', ASSIGNMENT_FILE: file('territory.json', assignment), RULES_FILE: file('no-rules.json', { rules: [] }) } });
+    });
+    afterAll(() => t.close());
+
+    it('the first matching territory, its least busy rep (open leads and deals), all reps as the fallback', async () => {
+      const api = client(t, 'rep');
+      const customer = (await api.post('/customers', { name: 'Acme', source: 'web', ownerId: 'eu1' })).body.id as string;
+      for (const title of ['One', 'Two']) expect((await api.post('/deals', { customerId: customer, title, amount: 100, ownerId: 'eu1' })).status).toBe(201);
+      const owners: string[] = [];
+      const reasons: string[] = [];
+      for (const attributes of [{ region: 'emea' }, { region: 'EMEA', industry: 'finance' }, { region: 'emea' }, { region: 'na', industry: 'finance' }, { region: 'apac' }]) {
+        const lead = await api.post('/leads', { name: 'Lead', source: 'web', attributes });
+        await settle(t); // one at a time: each choice sees the previous one
+        const assigned = (await t.events(`lead-${lead.body.id}`)).find((e) => e.type === 'LeadAssigned')!.data as { ownerId: string; strategy: string; reason: string };
+        owners.push(assigned.ownerId);
+        reasons.push(assigned.reason);
+        expect(assigned.strategy).toBe('territory');
+      }
+      // eu1 has 2 open deals: eu2, eu2; then 2–2, the first listed: eu1; finance (away is on leave): fin;
+      // no territory: every rep, us has nothing open.
+      expect(owners).toEqual(['eu2', 'eu2', 'eu1', 'fin', 'us']);
+      expect(reasons[0]).toBe('territory 1 (region emea), least busy: 0 open leads and deals');
+      expect(reasons[4]).toBe('no territory matched: fallback to all reps, least busy: 0 open leads and deals');
+    });
+  });
+
   describe('follow-up rules, scoring, stalled deals and goals (default rules and scoring model)', () => {
     const env = () => ({
       EVENT_STORE: 'sqlite',
