@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   AssignmentProcessManager,
@@ -306,5 +307,19 @@ describe('automation', () => {
       const report = await client(t, 'analyst').latest('/reports/goals');
       expect(report.body.goals.map((g: { id: string; status: string }) => [g.id, g.status])).toEqual([[created.body.id, 'missed']]);
     });
+  });
+
+  it('a bad rules file stops start-up with a message naming the variable and the line', async () => {
+    const rules = file('bad-rules.json', '{\n  "rules": [\n    { "name": "typo", "on": ["DealOpenned"], "then": [{ "action": "tag", "tag": "x" }] }\n  ]\n}\n');
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
+      cwd: resolve(__dirname, '../..'),
+      env: { ...process.env, RULES_FILE: rules, DATA_DIR: configDir, PORT: '0', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code).toBe(2);
+    expect(stderr).toContain(`Invalid configuration: RULES_FILE="${rules}": line 3: rules[0]: "typo": on: "DealOpenned" is not an event type`);
   });
 });
