@@ -57,11 +57,17 @@ export abstract class FeedProcessManager implements OnApplicationBootstrap, OnMo
     return this.running !== undefined && !this.stopped;
   }
 
-  /** Resolves once the checkpoint has reached the store's head (tests, CLI). */
+  /** Whether the feed holds an event of its types after its checkpoint (a filtered read, so it holds on every store). */
+  async pending(): Promise<boolean> {
+    const page = await this.store.readAll({ fromPosition: this.position, maxCount: 1, filter: { types: [...this.eventTypes] } });
+    return page.events.length > 0;
+  }
+
+  /** Resolves once no event of its types is left after its checkpoint (tests, CLI). */
   async caughtUp(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.position >= (await this.store.headPosition())) return;
+      if (!(await this.pending())) return;
       if (Date.now() > deadline) throw new Error(`${this.checkpointName} at ${this.position}, head ${await this.store.headPosition()}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

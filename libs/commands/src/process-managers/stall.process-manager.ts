@@ -78,7 +78,7 @@ export class StallProcessManager extends FeedProcessManager {
 
   /** Creates the tasks of the deals stalled at `now`; returns how many it created. */
   async sweep(now = Date.now()): Promise<number> {
-    if (this.checkpoint < (await this.store.headPosition())) return 0; // not caught up: state may be stale
+    if (await this.pending()) return 0; // not caught up: the state may be stale
     let created = 0;
     for (const deal of stalledDeals(this.config.pipeline, this.open.values(), now)) {
       if (this.notified.has(deal.entryEventId)) continue;
