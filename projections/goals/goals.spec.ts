@@ -1,4 +1,6 @@
 import type { GoalKpi } from '@chronicle/domain';
+import { cacProjection } from '../cac/projection';
+import { churnProjection } from '../churn/projection';
 import { leadFunnelProjection } from '../lead-funnel/projection';
 import { ownerActivityProjection } from '../owner-activity/projection';
 import { salesCycleProjection } from '../sales-cycle/projection';
@@ -13,6 +15,11 @@ const won = (id: string, at: string, amount: number) => deal(id, 'DealWon', at, 
 const lost = (id: string, at: string, amount: number) => deal(id, 'DealLost', at, { customerId: 'c1', amount, stage: 'qualification', reason: 'price' });
 const lead = (id: string, at: string) => ({ streamId: `lead-${id}`, type: 'LeadCaptured', data: { leadId: id, name: id, source: 'ads' }, occurredAt: at });
 const converted = (id: string, at: string) => ({ streamId: `lead-${id}`, type: 'LeadConverted', data: { leadId: id, customerId: `c-${id}`, source: 'ads' }, occurredAt: at });
+const customer = (id: string, type: string, at: string, data: Record<string, unknown> = {}): ScenarioEvent => ({ streamId: `customer-${id}`, type, data: { customerId: id, ...data }, occurredAt: at });
+const registered = (id: string, source: string) => customer(id, 'CustomerRegistered', '2023-12-01T00:00:00.000Z', { name: id, source });
+const acquired = (id: string, at: string, channel: string) => customer(id, 'CustomerAcquired', at, { channel, trigger: { type: 'PurchaseRecorded', purchaseId: `p-${id}` } });
+const churned = (id: string, at: string) => customer(id, 'CustomerChurned', at, { reason: 'price' });
+const spend = (id: string, at: string, amount: number, channel: string): ScenarioEvent => ({ streamId: `spend-${channel}`, type: 'SpendRecorded', data: { spendId: id, amount, category: 'marketing', channel }, occurredAt: at });
 const goal = (id: string, kpi: GoalKpi, target: number, extra: Record<string, unknown> = {}): ScenarioEvent => ({
   streamId: `goal-${id}`,
   type: 'GoalSet',
@@ -48,6 +55,25 @@ const history: ScenarioEvent[] = [
   lead('l5', '2024-02-03T00:00:00.000Z'),
   lead('l6', '2024-02-05T00:00:00.000Z'),
   converted('l5', '2024-02-10T00:00:00.000Z'),
+  // Churn: c1–c4 active since December; c1, c2 churn in the baseline window (2 / 4); c5, c6 acquired
+  // Jan 15 (web, ads); c3 churns Feb 5 (1 / 4 active on Feb 1).
+  ...['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'].map((id) => registered(id, ['c6', 'c9'].includes(id) ? 'ads' : 'web')),
+  ...['c1', 'c2', 'c3', 'c4'].map((id) => acquired(id, '2023-12-05T00:00:00.000Z', 'web')),
+  churned('c1', '2024-01-10T00:00:00.000Z'),
+  churned('c2', '2024-01-12T00:00:00.000Z'),
+  acquired('c5', '2024-01-15T00:00:00.000Z', 'web'),
+  acquired('c6', '2024-01-15T00:00:00.000Z', 'ads'),
+  churned('c3', '2024-02-05T00:00:00.000Z'),
+  // CAC: baseline 1000 (web) + 600 (ads) for c5, c6 → 800 (web: 1000); goal window: 900 (web) for c7, c8 (web), c9 (ads) → 300 (web: 450).
+  spend('s1', '2024-01-20T00:00:00.000Z', 1000, 'web'),
+  spend('s2', '2024-01-20T00:00:00.000Z', 600, 'ads'),
+  spend('s3', '2024-02-03T00:00:00.000Z', 900, 'web'),
+  acquired('c7', '2024-02-04T00:00:00.000Z', 'web'),
+  acquired('c8', '2024-02-06T00:00:00.000Z', 'web'),
+  acquired('c9', '2024-02-10T00:00:00.000Z', 'ads'),
+  goal('g-churn', 'churnRate', 0.1),
+  goal('g-cac', 'cac', 500),
+  goal('g-cac-web', 'cac', 500, { segment: { channel: 'web' } }),
   goal('g-revenue', 'newRevenue', 8000),
   goal('g-win', 'winRate', 0.9),
   goal('g-cycle', 'salesCycleDays', 9),
@@ -58,7 +84,7 @@ const history: ScenarioEvent[] = [
 describe('goal progress', () => {
   let p: Projected;
   beforeAll(async () => {
-    p = await project(history, [ownerActivityProjection, salesCycleProjection, leadFunnelProjection, goalsProjection]);
+    p = await project(history, [ownerActivityProjection, salesCycleProjection, leadFunnelProjection, churnProjection, cacProjection, goalsProjection]);
   });
   afterAll(() => p.close());
 
@@ -98,6 +124,20 @@ describe('goal progress', () => {
     expect([v.baseline.value, v.current.value, v.projected, v.status]).toEqual([0.25, 0.5, 0.75, 'on-track']);
   });
 
+  it('churnRate: 0.5 → 0.25 projects 0 (a falling line stops at zero) ≤ 0.1: on track', async () => {
+    const v = await view('g-churn', asOf);
+    expect([v.baseline.value, v.current.value, v.projected, v.status]).toEqual([0.5, 0.25, 0, 'on-track']);
+  });
+
+  it('cac: 800 → 300 overall, 1000 → 450 for the web channel', async () => {
+    const all = await view('g-cac', asOf);
+    expect([all.baseline.value, all.current.value, all.status]).toEqual([800, 300, 'on-track']);
+    const web = await view('g-cac-web', asOf);
+    expect([web.segment, web.baseline.value, web.current.value]).toEqual([{ channel: 'web' }, 1000, 450]);
+    // At the deadline (Mar 2): nothing more spent or acquired, so 300 is final: achieved.
+    expect((await view('g-cac', '2024-03-05T00:00:00.000Z')).status).toBe('achieved');
+  });
+
   it('a segment narrows the KPI to one owner; after the deadline the value is final', async () => {
     const mid = await view('g-revenue-u2', asOf);
     expect([mid.baseline.value, mid.current.value, mid.projected, mid.status]).toEqual([0, 0, 0, 'off-track']);
@@ -110,6 +150,9 @@ describe('goal progress', () => {
   it('the goals report lists every goal with its progress, by deadline', async () => {
     const report = await goalsReport.run({ from: asOf, to: asOf, interval: 'month', asOf, limit: 10 }, p.context);
     expect(report.goals.map((g) => [g.id, g.current.value, g.status])).toEqual([
+      ['g-cac', 300, 'on-track'],
+      ['g-cac-web', 450, 'on-track'],
+      ['g-churn', 0.25, 'on-track'],
       ['g-conversion', 0.5, 'on-track'],
       ['g-cycle', 9.5, 'on-track'],
       ['g-revenue', 5000, 'on-track'],

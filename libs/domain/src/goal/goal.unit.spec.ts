@@ -34,6 +34,9 @@ describe('goal progress', () => {
     expect(goalProgress({ ...base, kpi: 'churnRate', target: 0.04, now: 25 * DAY, baseline: 0.05, current: 0.06 })).toEqual({ projected: 0.09, status: 'off-track', elapsed: 0.25 });
     expect(goalProgress({ ...base, kpi: 'cac', target: 100, now: 50 * DAY, baseline: null, current: 90 })).toEqual({ projected: 90, status: 'on-track', elapsed: 0.5 });
   });
+  it('a line falling below zero stops at 0 (no KPI is negative)', () => {
+    expect(goalProgress({ ...base, kpi: 'churnRate', target: 0.02, now: 25 * DAY, baseline: 0.1, current: 0.05 })).toEqual({ projected: 0, status: 'on-track', elapsed: 0.25 });
+  });
   it('after the deadline the current value is final; no value is unknown', () => {
     expect(goalProgress({ ...base, kpi: 'salesCycleDays', target: 30, now: 120 * DAY, baseline: 40, current: 28 })).toEqual({ projected: 28, status: 'achieved', elapsed: 1 });
     expect(goalProgress({ ...base, kpi: 'conversionRate', target: 0.3, now: 120 * DAY, baseline: 0.2, current: 0.25 }).status).toBe('missed');

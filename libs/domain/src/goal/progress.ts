@@ -27,7 +27,7 @@ const round4 = (n: number): number => Math.round(n * 10_000) / 10_000;
  * the same pace over the whole window. The ratios (churn rate, CAC, cycle, conversion, win rate)
  * are levels: the line through the baseline (at setAt) and the current value (now), read at the
  * deadline; without a baseline the current value is the best estimate. After the deadline the
- * current value is final and the goal is achieved or missed.
+ * current value is final and the goal is achieved or missed. Every KPI is ≥ 0, so is the projection.
  */
 export function goalProgress(m: GoalMeasurement): GoalProgress {
   const span = m.deadline - m.setAt;
@@ -41,6 +41,8 @@ export function goalProgress(m: GoalMeasurement): GoalProgress {
   else if (m.kpi === 'newRevenue') projected = (m.current * span) / elapsedMs;
   else if (m.baseline === null) projected = m.current;
   else projected = m.baseline + ((m.current - m.baseline) * span) / elapsedMs;
+  // Every KPI is ≥ 0: a falling line stops at zero.
+  if (projected !== null) projected = Math.max(0, projected);
   if (projected !== null) projected = m.kpi === 'newRevenue' || m.kpi === 'cac' ? Math.round(projected * 100) / 100 : round4(projected);
   if (projected === null) return { projected, status: 'unknown', elapsed: round4(elapsed) };
   const meets = LowerIsBetter.includes(m.kpi) ? projected <= m.target : projected >= m.target;
