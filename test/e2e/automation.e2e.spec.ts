@@ -61,6 +61,10 @@ async function rerunFromScratch(t: TestApp, env: NodeJS.ProcessEnv): Promise<Tes
   expect(reset.changes).toBeGreaterThanOrEqual(3);
   const again = await startTestApp({ dataDir: t.dataDir, env });
   await settle(again);
+  // The re-run did happen: the managers ran over the whole history again.
+  const running = managers.map((type) => again.app.get<FeedProcessManager>(type)).filter((pm) => pm.isRunning);
+  expect(running.length).toBeGreaterThanOrEqual(3);
+  for (const pm of running) expect(pm.checkpoint).toBeGreaterThan(0);
   return again;
 }
 
