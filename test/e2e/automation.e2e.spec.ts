@@ -223,6 +223,7 @@ describe('automation', () => {
       expect(tasks.some((task) => task.dealId === small || task.dealId === tiny)).toBe(false);
       const listed = await client(t, 'rep').latest('/tasks?ownerId=rep-1');
       expect(listed.body.items.map((task: { subject: string; dealId: string }) => [task.subject, task.dealId])).toEqual([['Call the lead', big]]);
+      expect(listed.body.items[0].reason).toMatch(/^rule "call-the-lead" on DealOpened /);
 
       // Stalled: opened 10 days ago in qualification (limit 7 days) → one task for its owner; the next check adds none.
       const stale = await open(c1, 20, 'rep-1', new Date(Date.now() - 10 * DAY).toISOString());
