@@ -44,6 +44,10 @@ export class AssignmentProcessManager extends FeedProcessManager {
     return this.config.automation && this.config.assignment.strategy !== 'off';
   }
 
+  protected override reset(): void {
+    this.book = initialAssignmentBook();
+  }
+
   protected async handle(event: RecordedEvent, live: boolean): Promise<void> {
     const context = () => reactionContext(event.eventId, event.correlationId, 'assignment');
     if (event.type === 'LeadCaptured') {

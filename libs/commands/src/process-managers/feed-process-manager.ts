@@ -73,19 +73,38 @@ export abstract class FeedProcessManager implements OnApplicationBootstrap, OnMo
     }
   }
 
+  /** Forgets the folded state (stateful managers), before a restart from the checkpoint. */
+  protected reset(): void {}
+
+  /**
+   * Runs until stopped. A failure that is not a domain refusal (the store went away, a timeout)
+   * does not stop it for good: it starts again from its checkpoint a second later, its state
+   * folded anew, and the reactions already made are recognised by their ids.
+   */
   private async run(): Promise<void> {
-    const saved = await this.checkpoints.loadCheckpoint(this.checkpointName);
-    try {
-      if (this.folds && saved > 0) await this.rebuild(saved);
-      this.position = saved;
-      this.subscription = this.store.subscribeToAll({ fromPosition: saved, filter: { types: [...this.eventTypes] }, maxBatch: 100 });
-      for await (const page of this.subscription) {
-        for (const event of page.events) await this.react(event);
-        await this.checkpoints.saveCheckpoint(this.checkpointName, page.checkpoint);
-        this.position = page.checkpoint;
+    while (!this.stopped) {
+      try {
+        await this.runFromCheckpoint();
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.error(`stopped at position ${this.position}, restarting: ${(error as Error).message}`);
+        await this.subscription?.close().catch(() => undefined);
+        this.reset();
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
       }
-    } catch (error) {
-      if (!this.stopped) this.logger.error(`stopped at position ${this.position}: ${(error as Error).message}`);
+    }
+  }
+
+  private async runFromCheckpoint(): Promise<void> {
+    const saved = await this.checkpoints.loadCheckpoint(this.checkpointName);
+    if (this.folds && saved > 0) await this.rebuild(saved);
+    this.position = saved;
+    this.subscription = this.store.subscribeToAll({ fromPosition: saved, filter: { types: [...this.eventTypes] }, maxBatch: 100 });
+    for await (const page of this.subscription) {
+      for (const event of page.events) await this.react(event);
+      await this.checkpoints.saveCheckpoint(this.checkpointName, page.checkpoint);
+      this.position = page.checkpoint;
     }
   }
 

@@ -61,6 +61,10 @@ export class StallProcessManager extends FeedProcessManager {
     await super.onModuleDestroy();
   }
 
+  protected override reset(): void {
+    this.open.clear();
+  }
+
   protected async handle(event: RecordedEvent): Promise<void> {
     const at = Date.parse(event.occurredAt);
     const { dealId } = event.data as { dealId: string };
