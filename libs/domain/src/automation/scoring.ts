@@ -56,6 +56,7 @@ export const defaultScoringModel: ScoringModel = {
     { interaction: 'email-replied', points: 8 },
     { interaction: 'content-download', points: 5 },
     { interaction: 'meeting', points: 10 },
+    { interaction: 'purchase', points: 15 },
   ],
   halfLifeDays: 30,
   bands: [

@@ -17,7 +17,7 @@ export type LeadConverted = DomainEvent<'LeadConverted', { leadId: string; custo
 /** What a lead did (scoring behaviour): the customer interaction types plus marketing signals. */
 export const LeadInteractionTypes = [
   'call', 'email', 'meeting', 'note', 'sms', 'social', 'support-ticket', 'web-visit', 'form-submission',
-  'email-opened', 'email-replied', 'content-download',
+  'email-opened', 'email-replied', 'content-download', 'purchase',
 ] as const;
 export type LeadInteractionType = (typeof LeadInteractionTypes)[number];
 export type LeadInteractionLogged = DomainEvent<'LeadInteractionLogged', { leadId: string; interactionId: string; type: LeadInteractionType; subject?: string }>;
