@@ -73,8 +73,11 @@ describe('automation process managers after SIGKILL', () => {
     for (let k = 1; k <= 4; k++) {
       const threshold = initialHead + Math.floor((k * expectedNew) / 5);
       const run = startChild(env);
+      let exited = false;
+      void run.exited.then(() => (exited = true));
       await run.started;
-      while (head() < threshold) await new Promise((r) => setTimeout(r, 5));
+      while (head() < threshold && !exited) await new Promise((r) => setTimeout(r, 5));
+      expect(exited).toBe(false); // killed while still reacting
       run.child.kill('SIGKILL');
       await run.exited;
       killedAt.push(head());
