@@ -52,7 +52,7 @@ export class AssignmentProcessManager extends FeedProcessManager {
     const context = () => reactionContext(event.eventId, event.correlationId, 'assignment');
     if (event.type === 'LeadCaptured') {
       const d = event.data as LeadCaptured['data'];
-      const choice = chooseOwner(this.config.assignment, this.book, { region: text(d.attributes?.region), industry: text(d.attributes?.industry) });
+      const choice = chooseOwner(this.config.assignment, this.book, { region: text(d.attributes?.region), industry: text(d.attributes?.industry), at: Date.parse(event.occurredAt) });
       if (!choice) return;
       // Counted at once: the LeadAssigned it causes comes later in the feed (and sets the same owner).
       foldAssignmentBook(this.book, { type: 'LeadAssigned', data: { leadId: d.leadId, ownerId: choice.ownerId } });
@@ -64,7 +64,7 @@ export class AssignmentProcessManager extends FeedProcessManager {
     if (event.type === 'CustomerRegistered') {
       const d = event.data as CustomerRegistered['data'];
       if (d.ownerId !== undefined || !this.config.assignment.customers) return;
-      const choice = chooseOwner(this.config.assignment, this.book, { region: d.region, industry: d.industry });
+      const choice = chooseOwner(this.config.assignment, this.book, { region: d.region, industry: d.industry, at: Date.parse(event.occurredAt) });
       if (!choice || !live) return;
       const command = { type: 'AssignCustomerOwner' as const, data: { customerId: d.customerId, ...choice, ifUnassigned: true }, occurredAt: event.occurredAt };
       await this.commandBus.execute(new CustomerMessage(command, context()));

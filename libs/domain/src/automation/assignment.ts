@@ -13,6 +13,8 @@ export interface RepConfig {
   capacity?: number;
   /** false: on leave, gets nothing (default true). */
   available?: boolean;
+  /** Periods away [from, to) in business time (ISO 8601): a subject arriving then skips the rep. */
+  away?: { from: string; to: string }[];
 }
 
 export interface TerritoryRule {
@@ -37,6 +39,8 @@ export const defaultAssignmentConfig: AssignmentConfig = { strategy: 'off', reps
 export interface AssignmentSubject {
   region?: string;
   industry?: string;
+  /** When the subject arrived (epoch ms): checked against the reps' `away` periods. */
+  at?: number;
 }
 
 export interface AssignmentChoice {
@@ -119,6 +123,7 @@ export function chooseOwner(config: AssignmentConfig, state: AssignmentBookState
   const eligible = (id: string): boolean => {
     const rep = byId.get(id);
     if (!rep || rep.available === false) return false;
+    if (subject.at !== undefined && rep.away?.some((p) => Date.parse(p.from) <= subject.at! && subject.at! < Date.parse(p.to))) return false;
     return rep.capacity === undefined || (load.get(id) ?? 0) < rep.capacity;
   };
   if (method === 'least-busy') {
@@ -155,6 +160,14 @@ export function validateAssignmentConfig(value: unknown): AssignmentConfig {
     ids.add(r.id);
     if (r.capacity !== undefined && !(Number.isInteger(r.capacity) && r.capacity >= 0)) throw new Error(`reps[${i}].capacity must be an integer ≥ 0`);
     if (r.available !== undefined && typeof r.available !== 'boolean') throw new Error(`reps[${i}].available must be true or false`);
+    if (r.away !== undefined) {
+      if (!Array.isArray(r.away)) throw new Error(`reps[${i}].away must be an array of { from, to }`);
+      r.away.forEach((p, j) => {
+        const from = Date.parse(p?.from);
+        const to = Date.parse(p?.to);
+        if (Number.isNaN(from) || Number.isNaN(to) || !(from < to)) throw new Error(`reps[${i}].away[${j}] must be { from, to } ISO 8601 instants with from before to`);
+      });
+    }
   });
   if (strategy !== 'off' && reps.length === 0) throw new Error(`strategy ${strategy} needs at least one rep`);
   const territories = c.territories ?? [];

@@ -71,6 +71,15 @@ describe('auto-assignment', () => {
     expect(pick({}).ownerId).toBe('eu2');
   });
 
+  it('availability in time: a rep away when the subject arrives is skipped', () => {
+    const cfg = validateAssignmentConfig({ strategy: 'round-robin', reps: [{ id: 'a', away: [{ from: '2024-03-01T00:00:00Z', to: '2024-03-08T00:00:00Z' }] }, { id: 'b' }] });
+    const book = initialAssignmentBook();
+    const during = Date.parse('2024-03-07T23:59:59Z');
+    expect(chooseOwner(cfg, book, { at: during })).toEqual({ ownerId: 'b', strategy: 'round-robin', reason: 'round-robin turn 2 of 2 (skipped 1 unavailable or at capacity)' });
+    expect(chooseOwner(cfg, book, { at: Date.parse('2024-03-08T00:00:00Z') })?.ownerId).toBe('a'); // back (to is exclusive)
+    expect(() => validateAssignmentConfig({ reps: [{ id: 'a', away: [{ from: '2024-03-08', to: '2024-03-01' }] }] })).toThrow(/reps\[0\]\.away\[0\]/);
+  });
+
   it('validates the configuration, naming the field', () => {
     expect(() => validateAssignmentConfig({ strategy: 'random' })).toThrow(/strategy must be one of/);
     expect(() => validateAssignmentConfig({ strategy: 'round-robin' })).toThrow(/needs at least one rep/);
