@@ -25,6 +25,11 @@ import { lostDealsProjection } from './lost-deals/projection';
 import { lostDealsReport } from './lost-deals/query';
 import { customerValueProjection } from './customer-value/projection';
 import { customerValueReport } from './customer-value/query';
+import { goalsProjection } from './goals/projection';
+import { goalsReport } from './goals/query';
+import { assignmentsProjection } from './assignments/projection';
+import { assignmentsReport } from './assignments/query';
+import { leadScoresReport } from './lead-scores/query';
 
 /**
  * Every built-in projection and report. A projection added here (in its own folder) is built
@@ -45,6 +50,8 @@ export const projections: Projection[] = [
   ownerActivityProjection,
   lostDealsProjection,
   customerValueProjection,
+  goalsProjection,
+  assignmentsProjection,
 ];
 
 export const reports: ReportDefinition[] = [
@@ -59,9 +66,14 @@ export const reports: ReportDefinition[] = [
   customerValueReport,
   activityReport,
   leadSourcesReport,
+  leadScoresReport,
+  assignmentsReport,
+  goalsReport,
 ];
 
 export * from './common/numbers';
 export * from './common/periods';
 export * from './common/report';
 export * from './queries';
+export * from './goals/projection';
+export * from './goals/query';

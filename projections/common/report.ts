@@ -1,4 +1,4 @@
-import type { Pipeline } from '@chronicle/domain';
+import type { Pipeline, ScoringModel } from '@chronicle/domain';
 import type { Document, ReadCollection } from '@chronicle/read-store';
 import type { Interval } from './periods';
 
@@ -20,6 +20,8 @@ export interface ReportParams {
 export interface ReportContext {
   readModels: ReadModelAccess;
   pipeline: Pipeline;
+  /** The scoring model's bands (lead-scores report); the built-in model when absent. */
+  scoring?: ScoringModel;
 }
 
 /** A report served by `GET /reports/<name>`. */

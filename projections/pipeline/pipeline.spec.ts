@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { defaultPipeline } from '@chronicle/domain';
+import { defaultPipeline, validatePipeline } from '@chronicle/domain';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
@@ -131,4 +131,42 @@ describe('pipeline report', () => {
       { numRuns: 30 },
     );
   }, 60_000);
+
+  it('stalled: deals longer in their stage than its stallAfterDays, at asOf, per stage and in total', async () => {
+    const pipeline = validatePipeline({
+      stages: [
+        { name: 'qualification', probability: 0.1, stallAfterDays: 7 },
+        { name: 'proposal', probability: 0.5, stallAfterDays: 3 },
+        { name: 'negotiation', probability: 0.8 },
+      ],
+    });
+    p = await project(
+      [
+        opened('s1', '2024-03-01T00:00:00.000Z', 'qualification', 100), // 9 days at asOf: stalled
+        opened('s2', '2024-03-05T00:00:00.000Z', 'qualification', 100), // 5 days: not yet
+        opened('s3', '2024-03-01T00:00:00.000Z', 'qualification', 100),
+        deal('s3', 'DealStageChanged', '2024-03-06T00:00:00.000Z', { from: 'qualification', to: 'proposal' }), // 4 days in proposal: stalled
+        opened('s4', '2024-02-01T00:00:00.000Z', 'negotiation', 100), // no limit: never stalled
+        opened('s5', '2024-02-01T00:00:00.000Z', 'qualification', 100),
+        deal('s5', 'DealWon', '2024-03-09T00:00:00.000Z', { customerId: 'c1', amount: 100, stage: 'qualification' }), // closed before asOf
+        opened('s6', '2024-02-01T00:00:00.000Z', 'proposal', 100),
+        deal('s6', 'DealLost', '2024-03-11T00:00:00.000Z', { customerId: 'c1', amount: 100, stage: 'proposal', reason: 'x' }), // lost after asOf: stalled at asOf
+      ],
+      [pipelineProjection],
+      { pipeline },
+    );
+    const at = (iso: string) => pipelineReport({ asOf: iso }, { ...p!.context, pipeline });
+    const report = await at('2024-03-10T00:00:00.000Z');
+    expect(report.stages.map((s) => [s.stage, s.deals, s.stalled])).toEqual([
+      ['qualification', 2, 1],
+      ['proposal', 2, 2],
+      ['negotiation', 1, 0],
+    ]);
+    expect(report.totals).toEqual({ deals: 5, value: 500, weightedValue: 200, stalled: 3 });
+    // Exactly at the limit it is not stalled yet: s1 on Mar 8 00:00 has been there 7 days.
+    expect((await at('2024-03-08T00:00:00.000Z')).stages[0].stalled).toBe(1); // s5 (since Feb 1), not s1
+    expect((await at('2024-03-08T00:00:00.001Z')).stages[0].stalled).toBe(2); // s1 and s5 (s3 moved to proposal on Mar 6)
+    // The default pipeline has no limits: the response keeps its shape.
+    expect((await pipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, { ...p.context, pipeline: defaultPipeline })).stages[0]).not.toHaveProperty('stalled');
+  });
 });

@@ -30,6 +30,21 @@ export interface PipelineDealDocument {
   amount: number;
   /** When the deal entered its stage (epoch ms). */
   entered: number;
+  /** Its current stay in the stage (`stints` document id). */
+  stint?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * One stay of a deal in a stage, `_id` = `<dealId>|<position of the event that entered it>`;
+ * `left` = when it left (changed stage, won, lost), null while it is there. Counts the stalled
+ * deals at any instant: in a stage with a limit, entered before asOf − limit, not left by asOf.
+ */
+export interface PipelineStintDocument {
+  _id: string;
+  stage: string;
+  entered: number;
+  left: number | null;
   [key: string]: unknown;
 }
 
@@ -76,11 +91,17 @@ async function record(ctx: ProjectionContext, event: RecordedEvent, at: number, 
   ctx.put<PipelineMomentDocument>('moments', { _id: String(event.globalPosition), t: at, s: deltas.rows as StageRow[] });
 }
 
+async function leave(ctx: ProjectionContext, deal: PipelineDealDocument, at: number): Promise<void> {
+  if (!deal.stint) return;
+  const stint = await ctx.get<PipelineStintDocument>('stints', deal.stint);
+  if (stint) ctx.put<PipelineStintDocument>('stints', { ...stint, left: at });
+}
+
 export const pipelineProjection: Projection = {
   name: PIPELINE_PROJECTION,
-  version: 1,
-  collections: ['deals', 'days', 'moments'],
-  indexes: { moments: ['t'] },
+  version: 2,
+  collections: ['deals', 'days', 'moments', 'stints'],
+  indexes: { moments: ['t'], stints: ['stage', 'entered'] },
   eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
@@ -88,7 +109,9 @@ export const pipelineProjection: Projection = {
     const deltas = new Deltas();
     if (event.type === 'DealOpened') {
       const d = (event as RecordedEvent<DealOpened['data']>).data;
-      ctx.put<PipelineDealDocument>('deals', { _id: d.dealId, stage: d.stage, amount: d.amount, entered: at });
+      const stint = `${d.dealId}|${event.globalPosition}`;
+      ctx.put<PipelineDealDocument>('deals', { _id: d.dealId, stage: d.stage, amount: d.amount, entered: at, stint });
+      ctx.put<PipelineStintDocument>('stints', { _id: stint, stage: d.stage, entered: at, left: null });
       deltas.enter(d.stage, d.amount, at);
       return record(ctx, event, at, deltas);
     }
@@ -100,7 +123,10 @@ export const pipelineProjection: Projection = {
         const { to } = (event as RecordedEvent<DealStageChanged['data']>).data;
         deltas.leave(deal.stage, deal.amount, deal.entered);
         deltas.enter(to, deal.amount, at);
-        ctx.put<PipelineDealDocument>('deals', { ...deal, stage: to, entered: at });
+        await leave(ctx, deal, at);
+        const stint = `${dealId}|${event.globalPosition}`;
+        ctx.put<PipelineDealDocument>('deals', { ...deal, stage: to, entered: at, stint });
+        ctx.put<PipelineStintDocument>('stints', { _id: stint, stage: to, entered: at, left: null });
         break;
       }
       case 'DealAmountChanged': {
@@ -112,6 +138,7 @@ export const pipelineProjection: Projection = {
       case 'DealWon':
       case 'DealLost': {
         deltas.leave(deal.stage, deal.amount, deal.entered);
+        await leave(ctx, deal, at);
         ctx.delete('deals', dealId);
         break;
       }

@@ -3,7 +3,7 @@ import { DAY_MS, days, money } from '../common/numbers';
 import { dayOf, truncate } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { sumRows } from '../common/rows';
-import { PIPELINE_PROJECTION, PipelineDayDocument, PipelineMomentDocument } from './projection';
+import { PIPELINE_PROJECTION, PipelineDayDocument, PipelineMomentDocument, PipelineStintDocument } from './projection';
 
 export interface PipelineStageLine {
   stage: string;
@@ -12,12 +12,14 @@ export interface PipelineStageLine {
   weightedValue: number;
   /** Mean of (asOf − time the deal entered its current stage), in days; null when the stage has no deals. */
   avgAgeDays: number | null;
+  /** Open deals in the stage longer than its `stallAfterDays` (only when some stage has a limit). */
+  stalled?: number;
 }
 
 export interface PipelineReport {
   asOf: string;
   stages: PipelineStageLine[];
-  totals: { deals: number; value: number; weightedValue: number };
+  totals: { deals: number; value: number; weightedValue: number; stalled?: number };
 }
 
 /** Per stage: deals, value, and Σ(asOf − entered) in milliseconds (exact integer). */
@@ -80,7 +82,27 @@ export async function pipelineReport(params: Pick<ReportParams, 'asOf'>, context
     // Σ(asOf − entered) = (n·asOfDay − Σdays)·DAY + (n·asOfRest − Σms): integers all along.
     open.set(stage, { deals, value, ageMs: (deals * asOfDay - enteredDays) * DAY_MS + (deals * asOfRest - enteredMs) });
   }
-  return pipelineResponse(asOf, context.pipeline, open);
+  const response = pipelineResponse(asOf, context.pipeline, open);
+  if (context.pipeline.stages.some((s) => s.stallAfterDays !== undefined)) await addStalled(response, asOfMs, context);
+  return response;
+}
+
+/**
+ * `stalled` per stage and in the totals: deals open at asOf that entered their stage more than the
+ * stage's `stallAfterDays` before asOf (0 for a stage without a limit). Listed only when the
+ * pipeline configures a limit, so the default response keeps its shape.
+ */
+async function addStalled(response: PipelineReport, asOfMs: number, context: ReportContext): Promise<void> {
+  const stints = await context.readModels.collection<PipelineStintDocument>(PIPELINE_PROJECTION, 'stints');
+  let total = 0;
+  for (const line of response.stages) {
+    const days = context.pipeline.stages.find((s) => s.name === line.stage)?.stallAfterDays;
+    line.stalled = days === undefined
+      ? 0
+      : await stints.count({ stage: line.stage, entered: { $lt: asOfMs - days * DAY_MS }, $or: [{ left: null }, { left: { $gt: asOfMs } }] });
+    total += line.stalled;
+  }
+  response.totals.stalled = total;
 }
 
 export const pipelineReportDefinition: ReportDefinition = {

@@ -19,6 +19,8 @@ export type TaskDocument = {
   createdAt: string;
   completedAt: string | null;
   outcome: string | null;
+  /** Why automation created it (a follow-up rule, a stalled deal); null for a task created by a user. */
+  reason: string | null;
   /** `<status>|<dueAt>` (see compositeKey): "open tasks, soonest due first" is one index range. */
   statusDueAt: string;
 };
@@ -36,7 +38,7 @@ const normalise = (iso: string): string => {
 
 export const tasksProjection: Projection = {
   name: TASKS_PROJECTION,
-  version: 1,
+  version: 2,
   collections: ['tasks', 'stats'],
   indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
   eventTypes: ['TaskCreated', 'TaskCompleted'],
@@ -58,6 +60,7 @@ export const tasksProjection: Projection = {
           createdAt: event.occurredAt,
           completedAt: null,
           outcome: null,
+          reason: d.reason ?? null,
           statusDueAt: compositeKey('open', dueAt),
         };
         ctx.put<TaskDocument>('tasks', doc);

@@ -36,6 +36,7 @@ describe('tasks projection', () => {
       createdAt: '2024-01-01T00:00:00.000Z',
       completedAt: null,
       outcome: null,
+      reason: null,
     };
     expect(await getTask(p.readModels, taskId(1))).toEqual(open);
     await appendAndProject(p, [task(1, 'TaskCompleted', '2024-01-04T00:00:00.000Z', { outcome: 'called back' })]);
@@ -83,7 +84,7 @@ function foldTasks(events: RecordedEvent[]): TaskView[] {
     if (e.type === 'TaskCreated') {
       tasks.set(d.taskId, {
         id: d.taskId, ownerId: d.ownerId, subject: d.subject, dueAt: new Date(d.dueAt).toISOString(), customerId: d.customerId ?? null, dealId: d.dealId ?? null,
-        leadId: d.leadId ?? null, status: 'open', createdAt: e.occurredAt, completedAt: null, outcome: null,
+        leadId: d.leadId ?? null, status: 'open', createdAt: e.occurredAt, completedAt: null, outcome: null, reason: d.reason ?? null,
       });
     } else if (e.type === 'TaskCompleted') {
       Object.assign(tasks.get(d.taskId)!, { status: 'completed', completedAt: e.occurredAt, outcome: d.outcome ?? null });

@@ -195,6 +195,11 @@ const routes: RouteSpec[] = [
   { name: 'POST /tasks', base: () => ({ subject: 'Sweep', dueAt: '2030-01-01' }), required: ['subject', 'dueAt'], method: 'post', path: () => '/tasks', fields: () => ({
     ...createId('tasks'), ownerId: text(20), subject: text(), dueAt: anyIso, customerId: ref('customers'), dealId: ref('deals'), leadId: ref('leads'), ...common(false) }) },
   { name: 'POST /tasks/:id/complete', base: () => ({}), method: 'post', target: 'tasks', path: (id) => `/tasks/${id}/complete`, fields: () => ({ outcome: text(), ...common(true) }) },
+  { name: 'POST /leads/:id/interactions', base: () => ({ type: 'web-visit' }), required: ['type'], method: 'post', target: 'leads', path: (id) => `/leads/${id}/interactions`, fields: () => ({
+    id: fc.uuid(), type: fc.constantFrom('web-visit', 'form-submission', 'email-opened', 'email-replied', 'content-download', 'fax'), subject: text(), ...common(false) }) },
+  { name: 'POST /goals', base: () => ({ kpi: 'winRate', target: 0.3, deadline: '2090-01-01T00:00:00Z' }), required: ['kpi', 'target', 'deadline'], method: 'post', path: () => '/goals', fields: () => ({
+    id: fc.uuid(), kpi: fc.constantFrom('churnRate', 'cac', 'salesCycleDays', 'newRevenue', 'conversionRate', 'winRate', 'happiness'), target: amount, deadline: anyIso,
+    segment: fc.oneof(fc.record({ owner: text(20) }), fc.record({ channel: slug }), fc.record({ source: slug }), fc.record({ owner: text(20), channel: slug })), name: text(), ...common(false) }) },
 ];
 
 const OMIT = Symbol('omit');

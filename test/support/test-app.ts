@@ -43,15 +43,23 @@ export function makeKeys(): { keys: Keys; actors: Record<Role, string>; env: str
 
 /** Starts the API on a fresh temporary DATA_DIR with one API key per role. */
 export async function startTestApp(
-  options: { processManagers?: boolean; env?: NodeJS.ProcessEnv; extraActors?: Array<{ actor: string; role: Role }> } = {},
+  options: {
+    processManagers?: boolean;
+    env?: NodeJS.ProcessEnv;
+    extraActors?: Array<{ actor: string; role: Role }>;
+    /** Reuse this DATA_DIR and keep it on close (restart tests). */
+    dataDir?: string;
+  } = {},
 ): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
   const made = makeKeys();
   const { keys, actors } = made;
   const extraKeys = new Map((options.extraActors ?? []).map(({ actor, role }) => [actor, { key: `test-${actor}-${randomBytes(12).toString('hex')}`, role }]));
   const env = [made.env, ...[...extraKeys].map(([actor, { key, role }]) => `${key}:${actor}:${role}`)].join(',');
   const eventStore = await eventStoreEnv();
-  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...eventStore.env, ...options.env });
+  // Sales automation appends to lead and customer streams on its own; suites that count events or
+  // revisions exactly run without it, the automation suites turn it on (AUTOMATION: 'on').
+  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', AUTOMATION: 'off', ...eventStore.env, ...options.env });
   const app = await createApp(config, { processManagers: options.processManagers ?? true, announce: () => undefined });
   await app.getHttpAdapter().getInstance().ready();
   const store = app.get<EventStore>(EVENT_STORE);
@@ -77,7 +85,7 @@ export async function startTestApp(
         await app.close();
         await eventStore.stop();
       } finally {
-        rmSync(dataDir, { recursive: true, force: true });
+        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       }
     },
   };

@@ -11,6 +11,8 @@ import { ApiKeyRegistry } from './auth/api-keys';
 import { CampaignsController } from './campaigns/campaigns.controller';
 import { CustomersController } from './customers/customers.controller';
 import { DealsController } from './deals/deals.controller';
+import { GoalsController } from './goals/goals.controller';
+import { GoalProgressHandler } from './goals/goal.query';
 import { HealthController } from './health/health.controller';
 import { CommandSender } from './http/command-sender';
 import { IdempotencyInterceptor } from './http/idempotency.interceptor';
@@ -58,6 +60,7 @@ export class AppModule {
         DealsController,
         CampaignsController,
         TasksController,
+        GoalsController,
         StreamsController,
         ReportsController,
         ProjectionsController,
@@ -77,6 +80,7 @@ export class AppModule {
         PersonalDataInterceptor,
         { provide: REPORTS, useValue: reports },
         RunReportHandler,
+        GoalProgressHandler,
         ReadModelQueryHandler,
         CommandSender,
         AggregateViews,

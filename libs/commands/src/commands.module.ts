@@ -10,6 +10,14 @@ import { DealHandler } from './handlers/deal.handler';
 import { LeadHandler } from './handlers/lead.handler';
 import { TaskHandler } from './handlers/task.handler';
 import { AcquisitionProcessManager, PROCESS_MANAGERS_ENABLED } from './process-managers/acquisition.process-manager';
+import { AssignmentProcessManager } from './process-managers/assignment.process-manager';
+import { RulesProcessManager } from './process-managers/rules.process-manager';
+import { ScoringProcessManager } from './process-managers/scoring.process-manager';
+import { StallProcessManager } from './process-managers/stall.process-manager';
+import { GoalHandler } from './handlers/goal.handler';
+
+/** The sales-automation process managers (docs/automation.md), each with its own checkpoint. */
+export const automationProcessManagers = [ScoringProcessManager, AssignmentProcessManager, RulesProcessManager, StallProcessManager];
 
 /** The write side: CommandBus handlers per aggregate, and (optionally) the process managers. */
 @Module({})
@@ -34,9 +42,11 @@ export class CommandsModule implements OnApplicationShutdown {
         DealHandler,
         CampaignHandler,
         TaskHandler,
+        GoalHandler,
         AcquisitionProcessManager,
+        ...automationProcessManagers,
       ],
-      exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager],
+      exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager, ...automationProcessManagers],
     };
   }
 

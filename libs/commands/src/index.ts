@@ -5,3 +5,8 @@ export * from './messages';
 export * from './ownership';
 export * from './process-managers/acquisition.process-manager';
 export * from './process-managers/reaction-context';
+export * from './process-managers/feed-process-manager';
+export * from './process-managers/scoring.process-manager';
+export * from './process-managers/assignment.process-manager';
+export * from './process-managers/rules.process-manager';
+export * from './process-managers/stall.process-manager';

@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { CampaignCommand, CustomerCommand, DealCommand, LeadCommand, TaskCommand } from '@chronicle/domain';
+import type { CampaignCommand, CustomerCommand, DealCommand, GoalCommand, LeadCommand, TaskCommand } from '@chronicle/domain';
 import type { CommandContext, CommandResult } from './command-context';
 
 /**
@@ -28,3 +28,4 @@ export class LeadMessage extends AggregateMessage<LeadCommand> {
 export class DealMessage extends AggregateMessage<DealCommand> {}
 export class CampaignMessage extends AggregateMessage<CampaignCommand> {}
 export class TaskMessage extends AggregateMessage<TaskCommand> {}
+export class GoalMessage extends AggregateMessage<GoalCommand> {}

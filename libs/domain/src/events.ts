@@ -3,8 +3,9 @@ import type { CustomerEvent } from './customer/events';
 import type { DealEvent } from './deal/events';
 import type { LeadEvent } from './lead/events';
 import type { TaskEvent } from './task/events';
+import type { GoalEvent } from './goal/events';
 
-export type ChronicleEvent = CustomerEvent | LeadEvent | DealEvent | CampaignEvent | TaskEvent;
+export type ChronicleEvent = CustomerEvent | LeadEvent | DealEvent | CampaignEvent | TaskEvent | GoalEvent;
 export type ChronicleEventType = ChronicleEvent['type'];
 
 /** Current schema version per event type; bump it together with an upcaster for the old one. */
@@ -15,6 +16,8 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   CustomerAcquired: 1,
   CustomerChurned: 1,
   CustomerReactivated: 1,
+  CustomerEnrolled: 1,
+  CustomerTagged: 1,
   PurchaseRecorded: 1,
   InteractionLogged: 1,
   CustomerPersonalDataErased: 1,
@@ -25,6 +28,7 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   LeadDisqualified: 1,
   LeadConverted: 1,
   LeadPersonalDataErased: 1,
+  LeadInteractionLogged: 1,
   DealOpened: 1,
   DealStageChanged: 1,
   DealAmountChanged: 1,
@@ -36,6 +40,7 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   SpendRecorded: 1,
   TaskCreated: 1,
   TaskCompleted: 1,
+  GoalSet: 1,
 };
 
 export const schemaVersionOf = (type: string): number => (schemaVersions as Record<string, number>)[type] ?? 1;

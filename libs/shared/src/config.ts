@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPipeline, Pipeline, validatePipeline } from '@chronicle/domain';
+import {
+  AssignmentConfig,
+  defaultAssignmentConfig,
+  defaultPipeline,
+  defaultRulesText,
+  defaultScoringModel,
+  FollowUpRule,
+  parseJsonConfig,
+  parseRules,
+  Pipeline,
+  schemaVersions,
+  ScoringModel,
+  validateAssignmentConfig,
+  validatePipeline,
+  validateScoringModel,
+} from '@chronicle/domain';
 
 export const Roles = ['admin', 'manager', 'rep', 'analyst', 'service'] as const;
 export type Role = (typeof Roles)[number];
@@ -32,6 +47,14 @@ export interface ChronicleConfig {
   /** Keys from API_KEYS / API_KEYS_FILE; empty means "generate one into DATA_DIR" (embedded default). */
   apiKeys: ApiKeyConfig[];
   pipeline: Pipeline;
+  /** AUTOMATION=off turns every sales-automation process manager off (scoring, assignment, rules, stalled deals). */
+  automation: boolean;
+  /** Sales automation (docs/automation.md): SCORING_FILE, ASSIGNMENT_FILE, RULES_FILE. */
+  scoring: ScoringModel;
+  assignment: AssignmentConfig;
+  rules: FollowUpRule[];
+  /** How often stalled deals are looked for (STALL_CHECK_SECONDS). */
+  stallCheckSeconds: number;
   currency: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Run the projector and process managers inside the API process (the embedded default); false when apps/projector runs apart. */
@@ -106,6 +129,30 @@ function loadPipeline(env: NodeJS.ProcessEnv): Pipeline {
   }
 }
 
+function readConfigFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = env[name]?.trim();
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${name}="${file}" cannot be read (${(error as Error).message})`);
+  }
+}
+
+/** A JSON configuration file validated by `validate`; any problem is a ConfigError naming the variable (and the line when known). */
+function loadJsonFile<T>(env: NodeJS.ProcessEnv, name: string, fallback: T, validate: (value: unknown, text: string) => T): T {
+  const text = readConfigFile(env, name);
+  if (text === undefined) return fallback;
+  try {
+    return validate(parseJsonConfig(text), text);
+  } catch (error) {
+    throw new ConfigError(`${name}="${env[name]!.trim()}": ${(error as Error).message}`);
+  }
+}
+
+const eventTypes = Object.keys(schemaVersions);
+const defaultRules = parseRules(defaultRulesText, eventTypes);
+
 /** Reads and validates the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfig {
   const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite');
@@ -150,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
     apiKeys: parseApiKeys(env),
     pipeline: loadPipeline(env),
+    automation: oneOf(env, 'AUTOMATION', ['on', 'off'] as const, 'on') === 'on',
+    scoring: loadJsonFile(env, 'SCORING_FILE', defaultScoringModel, (v) => validateScoringModel(v)),
+    assignment: loadJsonFile(env, 'ASSIGNMENT_FILE', defaultAssignmentConfig, (v) => validateAssignmentConfig(v)),
+    rules: loadJsonFile(env, 'RULES_FILE', defaultRules, (_v, text) => parseRules(text, eventTypes)),
+    stallCheckSeconds: positiveInteger(env, 'STALL_CHECK_SECONDS', 60, 86_400),
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     runProjector: oneOf(env, 'RUN_PROJECTOR', ['true', 'false'] as const, 'true') === 'true',

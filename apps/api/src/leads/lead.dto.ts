@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { CreateCommandDto, IsEmailAddress, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
+import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { LeadInteractionType, LeadInteractionTypes } from '@chronicle/domain';
+import { CommandDto, CreateCommandDto, IsEmailAddress, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
 
 export class CaptureLeadDto extends CreateCommandDto {
   @ApiProperty({ example: 'Grace Hopper' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
@@ -28,4 +29,11 @@ export class ConvertLeadDto extends RevisionedCommandDto {
 
 export class AssignLeadDto extends RevisionedCommandDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId!: string;
+}
+
+/** Behaviour of a lead (what lead scoring counts): web visits, form submissions, e-mails opened or replied, downloads, … */
+export class LogLeadInteractionDto extends CommandDto {
+  @ApiPropertyOptional({ description: 'Client-supplied UUID of the interaction' }) @IsOptional() @IsUUID() id?: string;
+  @ApiProperty({ enum: LeadInteractionTypes }) @IsIn(LeadInteractionTypes) type!: LeadInteractionType;
+  @ApiPropertyOptional({ example: 'Pricing page' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) subject?: string;
 }

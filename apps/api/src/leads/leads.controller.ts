@@ -12,7 +12,7 @@ import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
 import { ListLeadsQuery } from '../read/list-queries.dto';
 import { found, ReadModelQuery } from '../read/read-queries';
-import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, QualifyLeadDto } from './lead.dto';
+import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, LogLeadInteractionDto, QualifyLeadDto } from './lead.dto';
 
 const Id = () => Param('id', new ParseUUIDPipe());
 
@@ -97,5 +97,14 @@ export class LeadsController {
   erase(@Id() leadId: string, @Context() context: CommandContext) {
     const command = { type: 'EraseLeadPersonalData' as const, data: { leadId }, occurredAt: this.commands.occurredAt({}) };
     return this.commands.send(new LeadMessage(command, context));
+  }
+
+  /** Lead behaviour for scoring; the scoring process manager re-scores the lead on it. */
+  @Post(':id/interactions')
+  @RequiresAccess('write')
+  @ApiCreatedResponse({ type: CommandResponse })
+  logInteraction(@Id() leadId: string, @Body() dto: LogLeadInteractionDto, @Context() context: CommandContext) {
+    const data = compact({ leadId, interactionId: dto.id ?? randomUUID(), type: dto.type, subject: dto.subject });
+    return this.commands.send(new LeadMessage({ type: 'LogLeadInteraction', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 }

@@ -3,7 +3,7 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import type { Pipeline } from '@chronicle/domain';
 import { ReadModels } from '@chronicle/projector';
 import { ReportDefinition } from '@chronicle/projections';
-import { PIPELINE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, PIPELINE } from '@chronicle/shared';
 import { ReportQuery, resolveReportParams } from './report-params';
 
 export const REPORTS = Symbol('Reports');
@@ -25,6 +25,7 @@ export class RunReportHandler implements IQueryHandler<RunReport> {
     @Inject(REPORTS) reports: ReportDefinition[],
     private readonly readModels: ReadModels,
     @Inject(PIPELINE) private readonly pipeline: Pipeline,
+    @Inject(CONFIG) private readonly config: ChronicleConfig,
   ) {
     this.byName = new Map(reports.map((r) => [r.name, r]));
   }
@@ -32,6 +33,6 @@ export class RunReportHandler implements IQueryHandler<RunReport> {
   async execute({ name, query }: RunReport): Promise<unknown> {
     const report = this.byName.get(name);
     if (!report) throw new NotFoundException(`no report "${name}"; reports: ${[...this.byName.keys()].sort().join(', ')}`);
-    return report.run(resolveReportParams(report, query), { readModels: this.readModels, pipeline: this.pipeline });
+    return report.run(resolveReportParams(report, query), { readModels: this.readModels, pipeline: this.pipeline, scoring: this.config.scoring });
   }
 }

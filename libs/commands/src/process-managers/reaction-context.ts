@@ -2,11 +2,13 @@ import type { CommandContext } from '../command-context';
 
 /**
  * Context of a command sent in reaction to an event: caused by that event, in its correlation,
- * with event ids derived from it so that reacting twice appends nothing new.
+ * with event ids derived from it so that reacting twice appends nothing new. `purpose` tells
+ * apart the reactions of different process managers (or actions) to one event that write to the
+ * same stream — without it they would get the same ids and the second would be taken for a replay.
  */
-export const reactionContext = (causeEventId: string, correlationId: string): CommandContext => ({
+export const reactionContext = (causeEventId: string, correlationId: string, purpose?: string): CommandContext => ({
   actor: 'system:process-manager',
   correlationId,
   causationId: causeEventId,
-  idSeed: `reaction|${causeEventId}`,
+  idSeed: purpose ? `reaction|${purpose}|${causeEventId}` : `reaction|${causeEventId}`,
 });

@@ -1,5 +1,5 @@
 /** Streams are named `<category>-<id>` (SPEC §3). */
-export const Categories = ['customer', 'lead', 'deal', 'campaign', 'spend', 'task'] as const;
+export const Categories = ['customer', 'lead', 'deal', 'campaign', 'spend', 'task', 'goal'] as const;
 export type Category = (typeof Categories)[number];
 
 export const streamIdOf = (category: Category, id: string): string => `${category}-${id}`;

@@ -8,7 +8,9 @@ export type RegisterCustomer = Command<'RegisterCustomer', CustomerProfile & {
   leadId?: string;
 }>;
 export type UpdateCustomerProfile = Command<'UpdateCustomerProfile', Partial<CustomerProfile> & { customerId: string; ownerId?: string }>;
-export type AssignCustomerOwner = Command<'AssignCustomerOwner', { customerId: string; ownerId: string }>;
+export type AssignCustomerOwner = Command<'AssignCustomerOwner', { customerId: string; ownerId: string; strategy?: string; reason?: string; ifUnassigned?: boolean }>;
+export type EnrollCustomer = Command<'EnrollCustomer', { customerId: string; campaign: string; reason?: string }>;
+export type TagCustomer = Command<'TagCustomer', { customerId: string; tag: string; reason?: string }>;
 export type ChurnCustomer = Command<'ChurnCustomer', { customerId: string; reason: string }>;
 export type ReactivateCustomer = Command<'ReactivateCustomer', { customerId: string; reason?: string }>;
 export type RecordPurchase = Command<'RecordPurchase', { customerId: string; purchaseId: string; amount: number; description?: string }>;
@@ -37,4 +39,6 @@ export type CustomerCommand =
   | RecordPurchase
   | LogInteraction
   | AcquireCustomer
-  | EraseCustomerPersonalData;
+  | EraseCustomerPersonalData
+  | EnrollCustomer
+  | TagCustomer;

@@ -26,6 +26,9 @@ export interface CustomerState extends CustomerProfile {
   interactions: number;
   /** Set by CustomerPersonalDataErased: personal fields can no longer be recorded. */
   personalDataErased?: boolean;
+  /** Campaigns the customer is enrolled in and tags set by rules (optional: absent on older snapshots). */
+  campaigns?: string[];
+  tags?: string[];
 }
 
 export const initialCustomerState = (): CustomerState => ({
@@ -112,10 +115,11 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         return events;
       }
       case 'AssignCustomerOwner': {
-        const { customerId, ownerId } = command.data;
+        const { customerId, ownerId, strategy, reason, ifUnassigned } = command.data;
         mustExist(state, customerId);
-        if (ownerId === state.ownerId) return [];
-        return [{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId, previousOwnerId: state.ownerId }, occurredAt }];
+        if (ownerId === state.ownerId || (ifUnassigned && state.ownerId !== undefined)) return [];
+        const data = JSON.parse(JSON.stringify({ customerId, ownerId, previousOwnerId: state.ownerId, strategy, reason }));
+        return [{ type: 'CustomerOwnerAssigned', data, occurredAt }];
       }
       case 'ChurnCustomer': {
         const { customerId, reason } = command.data;
@@ -143,6 +147,20 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
       }
       case 'LogInteraction':
         return decideLogInteraction(command, state.exists);
+      case 'EnrollCustomer': {
+        const { customerId, campaign, reason } = command.data;
+        mustExist(state, customerId);
+        if (!campaign.trim()) throw new InvalidInput('campaign', 'must not be empty');
+        if ((state.campaigns ?? []).includes(campaign)) return [];
+        return [{ type: 'CustomerEnrolled', data: JSON.parse(JSON.stringify({ customerId, campaign, reason })), occurredAt }];
+      }
+      case 'TagCustomer': {
+        const { customerId, tag, reason } = command.data;
+        mustExist(state, customerId);
+        if (!tag.trim()) throw new InvalidInput('tag', 'must not be empty');
+        if ((state.tags ?? []).includes(tag)) return [];
+        return [{ type: 'CustomerTagged', data: JSON.parse(JSON.stringify({ customerId, tag, reason })), occurredAt }];
+      }
       case 'AcquireCustomer': {
         const { customerId, dealId } = command.data;
         mustExist(state, customerId);
@@ -188,6 +206,10 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         return { ...state, interactions: state.interactions + 1 };
       case 'CustomerPersonalDataErased':
         return { ...state, ...erasedFields(state), attributes: undefined, personalDataErased: true };
+      case 'CustomerEnrolled':
+        return { ...state, campaigns: [...(state.campaigns ?? []), event.data.campaign] };
+      case 'CustomerTagged':
+        return { ...state, tags: [...(state.tags ?? []), event.data.tag] };
       default:
         return state;
     }

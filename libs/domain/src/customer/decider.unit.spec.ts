@@ -449,4 +449,23 @@ describe('customer decider', () => {
       expect(fold(customerDecider, [{ ...registered, data: { ...registered.data, leadId: 'l-1' } }]).leadId).toBe('l-1');
     });
   });
+
+  describe('automation: enrollment, tags and automatic owners', () => {
+    const enrolled = { type: 'CustomerEnrolled' as const, data: { customerId, campaign: 'nurture', reason: 'rule' }, occurredAt: t1 };
+    it('enrolls once per campaign and tags once per tag', () => {
+      spec.given([registered]).when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture', reason: 'rule' }, occurredAt: t1 }).then([enrolled]);
+      spec.given([registered, enrolled]).when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture' }, occurredAt: t1 }).thenNothing();
+      spec.given([registered]).when({ type: 'TagCustomer', data: { customerId, tag: 'vip' }, occurredAt: t1 }).then([{ type: 'CustomerTagged', data: { customerId, tag: 'vip' }, occurredAt: t1 }]);
+      spec.given([registered, { type: 'CustomerTagged', data: { customerId, tag: 'vip' }, occurredAt: t1 }]).when({ type: 'TagCustomer', data: { customerId, tag: 'vip' }, occurredAt: t1 }).thenNothing();
+      spec.given([]).when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture' }, occurredAt: t1 }).thenThrows(AggregateNotFound);
+    });
+    it('an automatic owner (ifUnassigned) carries strategy and reason, and never replaces an owner', () => {
+      const unowned = { ...registered, data: { ...registered.data, ownerId: undefined } };
+      delete (unowned.data as { ownerId?: string }).ownerId;
+      spec.given([unowned]).when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3', ifUnassigned: true }, occurredAt: t1 })
+        .then([{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3' }, occurredAt: t1 }]);
+      const owned = { ...registered, data: { ...registered.data, ownerId: 'u-1' } };
+      spec.given([owned]).when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-b', ifUnassigned: true }, occurredAt: t1 }).thenNothing();
+    });
+  });
 });

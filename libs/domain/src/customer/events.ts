@@ -25,7 +25,10 @@ export type CustomerRegistered = DomainEvent<'CustomerRegistered', CustomerProfi
   leadId?: string;
 }>;
 export type CustomerProfileUpdated = DomainEvent<'CustomerProfileUpdated', Partial<CustomerProfile> & { customerId: string }>;
-export type CustomerOwnerAssigned = DomainEvent<'CustomerOwnerAssigned', { customerId: string; ownerId: string; previousOwnerId?: string }>;
+export type CustomerOwnerAssigned = DomainEvent<'CustomerOwnerAssigned', { customerId: string; ownerId: string; previousOwnerId?: string; strategy?: string; reason?: string }>;
+/** Enrolled in a (nurture) campaign, named by the rule that did it. */
+export type CustomerEnrolled = DomainEvent<'CustomerEnrolled', { customerId: string; campaign: string; reason?: string }>;
+export type CustomerTagged = DomainEvent<'CustomerTagged', { customerId: string; tag: string; reason?: string }>;
 export type CustomerAcquired = DomainEvent<'CustomerAcquired', {
   customerId: string;
   channel: string;
@@ -63,4 +66,6 @@ export type CustomerEvent =
   | CustomerReactivated
   | PurchaseRecorded
   | InteractionLogged
-  | CustomerPersonalDataErased;
+  | CustomerPersonalDataErased
+  | CustomerEnrolled
+  | CustomerTagged;

@@ -4,6 +4,7 @@ import { streamIdOf } from '../common/streams';
 import { erasedFields } from '../personal-data';
 import type { LeadCommand } from './commands';
 import type { LeadEvent } from './events';
+import { LeadInteractionTypes } from './events';
 
 /** new → qualified → converted; new|qualified → disqualified. Converted and disqualified are final. */
 export type LeadStatus = 'new' | 'qualified' | 'disqualified' | 'converted';
@@ -55,9 +56,9 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
         return [{ type: 'LeadScored', data: { leadId, score, reasons }, occurredAt }];
       }
       case 'AssignLead': {
-        const { leadId, ownerId, strategy, reason } = command.data;
+        const { leadId, ownerId, strategy, reason, ifUnassigned } = command.data;
         mustBeOpen(state, leadId, 'assigned');
-        if (ownerId === state.ownerId) return [];
+        if (ownerId === state.ownerId || (ifUnassigned && state.ownerId !== undefined)) return [];
         const data = { leadId, ownerId, previousOwnerId: state.ownerId, strategy, reason };
         return [{ type: 'LeadAssigned', data: JSON.parse(JSON.stringify(data)), occurredAt }];
       }
@@ -84,6 +85,12 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
         if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
         if (state.personalDataErased) return [];
         return [{ type: 'LeadPersonalDataErased', data: { leadId }, occurredAt }];
+      }
+      case 'LogLeadInteraction': {
+        const d = command.data;
+        if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', d.leadId));
+        if (!(LeadInteractionTypes as readonly string[]).includes(d.type)) throw new InvalidInput('type', `must be one of ${LeadInteractionTypes.join(', ')}`);
+        return [{ type: 'LeadInteractionLogged', data: JSON.parse(JSON.stringify(d)), occurredAt }];
       }
       default: {
         const unknown: never = command;

@@ -225,4 +225,19 @@ describe('lead decider', () => {
       expect(fold(leadDecider, [captured, qualified, disqualified]).status).toBe('disqualified');
     });
   });
+
+  describe('automation', () => {
+    it('an automatic assignment (ifUnassigned) never replaces an owner', () => {
+      spec.given([captured]).when({ type: 'AssignLead', data: { leadId, ownerId: 'u-9', strategy: 'round-robin', reason: 'turn 1', ifUnassigned: true }, occurredAt: t1 })
+        .then([{ type: 'LeadAssigned', data: { leadId, ownerId: 'u-9', strategy: 'round-robin', reason: 'turn 1' }, occurredAt: t1 }]);
+      spec.given([captured, assigned]).when({ type: 'AssignLead', data: { leadId, ownerId: 'u-9', ifUnassigned: true }, occurredAt: t2 }).thenNothing();
+    });
+
+    it('logs a lead interaction (scoring behaviour); an unknown type or lead is refused', () => {
+      spec.given([captured]).when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'email-opened' }, occurredAt: t1 })
+        .then([{ type: 'LeadInteractionLogged', data: { leadId, interactionId: 'i-1', type: 'email-opened' }, occurredAt: t1 }]);
+      spec.given([captured]).when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'fax' as never }, occurredAt: t1 }).thenThrows(InvalidInput, (e) => e.field === 'type');
+      spec.given([]).when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'web-visit' }, occurredAt: t1 }).thenThrows(AggregateNotFound);
+    });
+  });
 });

@@ -8,6 +8,8 @@ export type CreateTask = Command<'CreateTask', {
   customerId?: string;
   dealId?: string;
   leadId?: string;
+  /** Why it was created, for tasks created by automation (rule name, stall). */
+  reason?: string;
 }>;
 export type CompleteTask = Command<'CompleteTask', { taskId: string; outcome?: string }>;
 

@@ -8,6 +8,7 @@ export type TaskCreated = DomainEvent<'TaskCreated', {
   customerId?: string;
   dealId?: string;
   leadId?: string;
+  reason?: string;
 }>;
 export type TaskCompleted = DomainEvent<'TaskCompleted', { taskId: string; outcome?: string }>;
 

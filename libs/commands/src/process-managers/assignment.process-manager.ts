@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  AssignmentBookState,
+  chooseOwner,
+  CustomerRegistered,
+  foldAssignmentBook,
+  initialAssignmentBook,
+  LeadCaptured,
+} from '@chronicle/domain';
+import type { EventStore, RecordedEvent } from '@chronicle/event-store';
+import { CheckpointStore, ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { CustomerMessage, LeadMessage } from '../messages';
+import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
+import { FeedProcessManager } from './feed-process-manager';
+import { reactionContext } from './reaction-context';
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Assigns new leads (and customers registered without an owner) by the configured strategy. The
+ * choice comes from its own book, folded from the feed in order (open leads and deals per rep,
+ * the round-robin pointers), so 100 leads captured at once still go 34/33/33. The command is an
+ * assignment "if unassigned": a manager's override is never undone, and a re-run is a no-op.
+ */
+@Injectable()
+export class AssignmentProcessManager extends FeedProcessManager {
+  readonly checkpointName = 'process-manager:assignment';
+  readonly eventTypes = ['LeadCaptured', 'LeadAssigned', 'LeadConverted', 'LeadDisqualified', 'CustomerRegistered', 'DealOpened', 'DealWon', 'DealLost'] as const;
+  protected override readonly folds = true;
+  private book: AssignmentBookState = initialAssignmentBook();
+
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(STATE_STORE) checkpoints: CheckpointStore,
+    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
+    @Inject(CONFIG) private readonly config: ChronicleConfig,
+    private readonly commandBus: CommandBus,
+  ) {
+    super(store, checkpoints, enabled);
+  }
+
+  protected override active(): boolean {
+    return this.config.automation && this.config.assignment.strategy !== 'off';
+  }
+
+  protected override reset(): void {
+    this.book = initialAssignmentBook();
+  }
+
+  protected async handle(event: RecordedEvent, live: boolean): Promise<void> {
+    const context = () => reactionContext(event.eventId, event.correlationId, 'assignment');
+    if (event.type === 'LeadCaptured') {
+      const d = event.data as LeadCaptured['data'];
+      const choice = chooseOwner(this.config.assignment, this.book, { region: text(d.attributes?.region), industry: text(d.attributes?.industry), at: Date.parse(event.occurredAt) });
+      if (!choice) return;
+      // Counted at once: the LeadAssigned it causes comes later in the feed (and sets the same owner).
+      foldAssignmentBook(this.book, { type: 'LeadAssigned', data: { leadId: d.leadId, ownerId: choice.ownerId } });
+      if (!live) return;
+      const command = { type: 'AssignLead' as const, data: { leadId: d.leadId, ...choice, ifUnassigned: true }, occurredAt: event.occurredAt };
+      await this.commandBus.execute(new LeadMessage(command, context()));
+      return;
+    }
+    if (event.type === 'CustomerRegistered') {
+      const d = event.data as CustomerRegistered['data'];
+      if (d.ownerId !== undefined || !this.config.assignment.customers) return;
+      const choice = chooseOwner(this.config.assignment, this.book, { region: d.region, industry: d.industry, at: Date.parse(event.occurredAt) });
+      if (!choice || !live) return;
+      const command = { type: 'AssignCustomerOwner' as const, data: { customerId: d.customerId, ...choice, ifUnassigned: true }, occurredAt: event.occurredAt };
+      await this.commandBus.execute(new CustomerMessage(command, context()));
+      return;
+    }
+    foldAssignmentBook(this.book, event);
+  }
+}

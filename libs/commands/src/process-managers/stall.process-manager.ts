@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs } from '@chronicle/domain';
+import type { EventStore, RecordedEvent } from '@chronicle/event-store';
+import { CheckpointStore, ChronicleConfig, CONFIG, deterministicUuid, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { TaskMessage } from '../messages';
+import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
+import { FeedProcessManager } from './feed-process-manager';
+import { reactionContext } from './reaction-context';
+
+interface OpenDeal {
+  dealId: string;
+  stage: string;
+  enteredAt: number;
+  ownerId: string;
+  customerId: string;
+  /** The event that put the deal in its stage: the stall task's id derives from it. */
+  entryEventId: string;
+  correlationId: string;
+}
+
+/**
+ * Stalled deals (a stage's `stallAfterDays` in PIPELINE_FILE): folds the open deals from the feed
+ * and, every STALL_CHECK_SECONDS once caught up, gives the owner of each deal that has been in its
+ * stage longer than the limit one task per stay in a stage — its id derives from the event that
+ * entered the stage, so a re-run (or the next check) creates nothing new.
+ */
+@Injectable()
+export class StallProcessManager extends FeedProcessManager {
+  readonly checkpointName = 'process-manager:stall';
+  readonly eventTypes = ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost'] as const;
+  protected override readonly folds = true;
+  private readonly open = new Map<string, OpenDeal>();
+  private readonly notified = new Set<string>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(STATE_STORE) checkpoints: CheckpointStore,
+    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
+    @Inject(CONFIG) private readonly config: ChronicleConfig,
+    private readonly commandBus: CommandBus,
+  ) {
+    super(store, checkpoints, enabled);
+  }
+
+  protected override active(): boolean {
+    return this.config.automation && this.config.pipeline.stages.some((s) => s.stallAfterDays !== undefined);
+  }
+
+  override async onApplicationBootstrap(): Promise<void> {
+    await super.onApplicationBootstrap();
+    if (this.isRunning) {
+      this.timer = setInterval(() => void this.sweep().catch((e) => this.logger.warn(`stall check failed: ${(e as Error).message}`)), this.config.stallCheckSeconds * 1000);
+      this.timer.unref();
+    }
+  }
+
+  override async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await super.onModuleDestroy();
+  }
+
+  protected override reset(): void {
+    this.open.clear();
+  }
+
+  protected async handle(event: RecordedEvent): Promise<void> {
+    const at = Date.parse(event.occurredAt);
+    const { dealId } = event.data as { dealId: string };
+    if (event.type === 'DealOpened') {
+      const d = event.data as DealOpened['data'];
+      this.open.set(dealId, { dealId, stage: d.stage, enteredAt: at, ownerId: d.ownerId, customerId: d.customerId, entryEventId: event.eventId, correlationId: event.correlationId });
+    } else if (event.type === 'DealStageChanged') {
+      const deal = this.open.get(dealId);
+      const { to } = event.data as DealStageChanged['data'];
+      if (deal) this.open.set(dealId, { ...deal, stage: to, enteredAt: at, entryEventId: event.eventId, correlationId: event.correlationId });
+    } else {
+      this.open.delete(dealId);
+    }
+  }
+
+  /** Creates the tasks of the deals stalled at `now`; returns how many it created. */
+  async sweep(now = Date.now()): Promise<number> {
+    if (await this.pending()) return 0; // not caught up: the state may be stale
+    let created = 0;
+    for (const deal of stalledDeals(this.config.pipeline, this.open.values(), now)) {
+      if (this.notified.has(deal.entryEventId)) continue;
+      const days = stallLimitMs(this.config.pipeline, deal.stage)! / 86_400_000;
+      const taskId = deterministicUuid(`task|stall|${deal.entryEventId}`);
+      const data = {
+        taskId,
+        ownerId: deal.ownerId,
+        subject: `Deal stalled in ${deal.stage} for more than ${days} days`,
+        dueAt: new Date(now).toISOString(),
+        dealId: deal.dealId,
+        customerId: deal.customerId,
+        reason: `stalled: in ${deal.stage} since ${new Date(deal.enteredAt).toISOString()}, limit ${days} days`,
+      };
+      try {
+        await this.commandBus.execute(new TaskMessage({ type: 'CreateTask', data, occurredAt: new Date(now).toISOString() }, reactionContext(deal.entryEventId, deal.correlationId, 'stall')));
+        created++;
+      } catch (error) {
+        if (!(error instanceof AggregateAlreadyExists)) throw error;
+      }
+      this.notified.add(deal.entryEventId);
+    }
+    return created;
+  }
+}

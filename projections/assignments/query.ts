@@ -1,0 +1,51 @@
+import { periodIndex, periods } from '../common/periods';
+import type { ReportDefinition } from '../common/report';
+import { AssignmentDocument, ASSIGNMENTS_PROJECTION } from './projection';
+
+export interface RepAssignments {
+  ownerId: string;
+  assigned: number;
+  leads: number;
+  customers: number;
+  /** Assigned automatically (round-robin, least-busy, territory, rule), the rest by hand. */
+  automatic: number;
+}
+
+const AUTOMATIC = new Set(['round-robin', 'least-busy', 'territory', 'rule']);
+const zero = (ownerId: string): RepAssignments => ({ ownerId, assigned: 0, leads: 0, customers: 0, automatic: 0 });
+
+/**
+ * GET /reports/assignments?from&to&interval — fairness: assignments (leads and customers) per rep
+ * per period; every rep with an assignment in the range is listed in every period (zeros
+ * included), by id. `spread` = most − fewest assigned among those reps.
+ */
+export const assignmentsReport = {
+  name: 'assignments',
+  description: 'Fairness of assignment: leads and customers assigned per rep per period (automatic and manual), with the spread between reps',
+  projections: [ASSIGNMENTS_PROJECTION],
+  async run(params, { readModels }) {
+    const list = periods(params.from, params.to, params.interval);
+    const collection = await readModels.collection<AssignmentDocument>(ASSIGNMENTS_PROJECTION, 'assignments');
+    const docs = list.length === 0 ? [] : await collection.find({ t: { $gte: list[0].startMs, $lt: list[list.length - 1].endMs } });
+    const owners = [...new Set(docs.map((d) => d.ownerId))].sort();
+    const counts = list.map(() => new Map(owners.map((o) => [o, zero(o)])));
+    const total = new Map(owners.map((o) => [o, zero(o)]));
+    for (const d of docs) {
+      for (const row of [counts[periodIndex(list, d.t)].get(d.ownerId)!, total.get(d.ownerId)!]) {
+        row.assigned++;
+        if (d.kind === 'lead') row.leads++;
+        else row.customers++;
+        if (AUTOMATIC.has(d.strategy)) row.automatic++;
+      }
+    }
+    const spread = (rows: RepAssignments[]) => (rows.length ? Math.max(...rows.map((r) => r.assigned)) - Math.min(...rows.map((r) => r.assigned)) : 0);
+    return {
+      interval: params.interval,
+      periods: list.map((p, i) => {
+        const reps = [...counts[i].values()];
+        return { start: p.start, end: p.end, reps, spread: spread(reps) };
+      }),
+      total: { reps: [...total.values()], spread: spread([...total.values()]) },
+    };
+  },
+} satisfies ReportDefinition;

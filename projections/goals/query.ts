@@ -1,0 +1,132 @@
+import { GoalKpi, goalProgress, GoalProgress, GoalSegment } from '@chronicle/domain';
+import { CAC_PROJECTION } from '../cac/projection';
+import { cacReport } from '../cac/query';
+import { CHURN_PROJECTION } from '../churn/projection';
+import { churnReport } from '../churn/query';
+import { conversionReport } from '../conversion/query';
+import { rate, ratio } from '../common/numbers';
+import { truncate } from '../common/periods';
+import type { ReadModelAccess, ReportContext, ReportDefinition, ReportParams } from '../common/report';
+import { LEAD_FUNNEL_PROJECTION } from '../lead-funnel/projection';
+import { OWNER_ACTIVITY_PROJECTION } from '../owner-activity/projection';
+import { SALES_CYCLE_PROJECTION } from '../sales-cycle/projection';
+import { salesCycleReport } from '../sales-cycle/query';
+import { salesPerformanceReport } from '../sales-performance/query';
+import { GoalDocument, GOALS_PROJECTION } from './projection';
+
+export interface GoalView {
+  id: string;
+  name: string | null;
+  kpi: GoalKpi;
+  segment: GoalSegment | null;
+  target: number;
+  setAt: string;
+  deadline: string;
+  asOf: string;
+  /** The KPI over the window of the same length just before the goal's window. */
+  baseline: { from: string; to: string; value: number | null };
+  /** The KPI over [start of the day the goal was set, min(asOf, deadline)). */
+  current: { from: string; to: string; value: number | null };
+  /** Linear projection at the deadline (see libs/domain goal/progress.ts). */
+  projected: number | null;
+  status: GoalProgress['status'];
+  elapsed: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The KPI over [fromMs, toMs), computed by the report that defines it (never a second formula):
+ * churnRate = Σ churned / customers active at the start (churn report, daily periods); cac = spend
+ * / new customers (cac report total); salesCycleDays = average won-deal cycle (sales-cycle);
+ * newRevenue = revenue won (sales-performance); conversionRate = converted / captured of the
+ * leads captured in the window (conversion); winRate = won / (won + lost) (sales-performance).
+ */
+export async function kpiValue(kpi: GoalKpi, segment: GoalSegment | undefined, fromMs: number, toMs: number, context: ReportContext): Promise<number | null> {
+  if (!(fromMs < toMs)) return null;
+  const params: ReportParams = { from: iso(fromMs), to: iso(toMs), interval: 'day', asOf: iso(toMs), limit: 10 };
+  switch (kpi) {
+    case 'churnRate': {
+      const report = await churnReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
+      const periods = segment?.channel ? report.groups?.find((g) => g.key === segment.channel)?.periods ?? [] : report.periods;
+      if (periods.length === 0) return null;
+      return rate(ratio(periods.reduce((n, p) => n + p.churned, 0), periods[0].customersAtStart));
+    }
+    case 'cac': {
+      const report = await cacReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
+      if (!segment?.channel) return report.total.cac;
+      let spend = 0;
+      let customers = 0;
+      for (const p of report.periods) {
+        const line = p.byChannel?.find((c) => c.channel === segment.channel);
+        spend += line?.spend ?? 0;
+        customers += line?.newCustomers ?? 0;
+      }
+      const cac = ratio(spend, customers);
+      return cac === null ? null : Math.round(cac * 100) / 100;
+    }
+    case 'salesCycleDays': {
+      const groupBy = segment?.owner ? 'owner' : segment?.source ? 'source' : undefined;
+      const report = await salesCycleReport({ ...params, groupBy }, context);
+      if (!groupBy) return report.overall.avgDays;
+      return report.groups.find((g) => g.key === (segment!.owner ?? segment!.source))?.avgDays ?? null;
+    }
+    case 'newRevenue':
+    case 'winRate': {
+      const report = await salesPerformanceReport.run(params, context);
+      const figures = segment?.owner ? report.owners.find((o) => o.ownerId === segment.owner) : report.totals;
+      if (kpi === 'newRevenue') return figures?.revenueWon ?? 0;
+      return figures?.winRate ?? null;
+    }
+    case 'conversionRate': {
+      const report = await conversionReport.run({ ...params, groupBy: segment?.source ? 'source' : undefined }, context);
+      if (!segment?.source) return report.total.conversionRate;
+      return report.total.bySource?.find((s) => s.source === segment.source)?.conversionRate ?? null;
+    }
+  }
+}
+
+/** A goal with its baseline, current value, projection at the deadline and status, as of `asOfMs`. */
+export async function goalView(doc: GoalDocument, asOfMs: number, context: ReportContext): Promise<GoalView> {
+  const start = truncate(Date.parse(doc.setAt), 'day');
+  const deadline = Date.parse(doc.deadline);
+  const span = deadline - start;
+  const end = Math.min(Math.max(asOfMs, start), deadline);
+  const [baseline, current] = await Promise.all([
+    kpiValue(doc.kpi, doc.segment, start - span, start, context),
+    kpiValue(doc.kpi, doc.segment, start, end, context),
+  ]);
+  const progress = goalProgress({ kpi: doc.kpi, target: doc.target, setAt: start, deadline, now: asOfMs, baseline, current });
+  return {
+    id: doc._id,
+    name: doc.name ?? null,
+    kpi: doc.kpi,
+    segment: doc.segment ?? null,
+    target: doc.target,
+    setAt: doc.setAt,
+    deadline: doc.deadline,
+    asOf: iso(asOfMs),
+    baseline: { from: iso(start - span), to: iso(start), value: baseline },
+    current: { from: iso(start), to: iso(end), value: current },
+    ...progress,
+  };
+}
+
+export async function findGoal(readModels: ReadModelAccess, goalId: string): Promise<GoalDocument | null> {
+  const goals = await readModels.collection<GoalDocument>(GOALS_PROJECTION, 'goals');
+  return (await goals.find({ _id: goalId }, { limit: 1 }))[0] ?? null;
+}
+
+/** GET /reports/goals — every goal with its progress as of `asOf` (default now), by deadline. */
+export const goalsReport = {
+  name: 'goals',
+  description: 'Every SMART goal: KPI, target, deadline, baseline, current value, linear projection at the deadline, on-track/off-track',
+  projections: [GOALS_PROJECTION, CHURN_PROJECTION, CAC_PROJECTION, SALES_CYCLE_PROJECTION, LEAD_FUNNEL_PROJECTION, OWNER_ACTIVITY_PROJECTION],
+  async run(params, context): Promise<{ asOf: string; goals: GoalView[] }> {
+    const goals = await context.readModels.collection<GoalDocument>(GOALS_PROJECTION, 'goals');
+    const docs = await goals.find({}, { sort: { deadline: 1, _id: 1 } });
+    const asOfMs = Date.parse(params.asOf);
+    return { asOf: iso(asOfMs), goals: await Promise.all(docs.map((d) => goalView(d, asOfMs, context))) };
+  },
+} satisfies ReportDefinition;
+

@@ -1,0 +1,45 @@
+import { defaultScoringModel, scoreBand } from '@chronicle/domain';
+import { rate, ratio } from '../common/numbers';
+import { dayWindow } from '../common/buckets';
+import type { ReportDefinition } from '../common/report';
+import { LeadDocument, LEADS_PROJECTION } from '../leads/projection';
+
+export interface ScoreBandLine {
+  band: string;
+  /** Lowest score of the band (null: the leads never scored). */
+  min: number | null;
+  leads: number;
+  converted: number;
+  /** converted / leads; null without leads. */
+  conversionRate: number | null;
+}
+
+/**
+ * GET /reports/lead-scores?from&to — the scoring model judged against what converted: the leads
+ * captured in the window (whole UTC days), by the band of their latest score (SCORING_FILE bands,
+ * in order; `unscored` last), and how many of each band converted so far.
+ */
+export const leadScoresReport = {
+  name: 'lead-scores',
+  description: 'Leads captured in the window by score band (latest score): how many converted and the conversion rate per band',
+  projections: [LEADS_PROJECTION],
+  async run(params, context) {
+    const window = dayWindow(params);
+    const model = context.scoring ?? defaultScoringModel;
+    const leads = await context.readModels.collection<LeadDocument>(LEADS_PROJECTION, 'leads');
+    const docs = await leads.find({ capturedAt: { $gte: window.from, $lt: window.to } });
+    const lines: ScoreBandLine[] = [
+      ...model.bands.map((b) => ({ band: b.name, min: b.min, leads: 0, converted: 0, conversionRate: null })),
+      { band: 'unscored', min: null, leads: 0, converted: 0, conversionRate: null },
+    ];
+    const byName = new Map(lines.map((l) => [l.band, l]));
+    for (const doc of docs) {
+      const line = byName.get(doc.score === null || doc.score === undefined ? 'unscored' : scoreBand(model, doc.score))!;
+      line.leads++;
+      if (doc.status === 'converted') line.converted++;
+    }
+    for (const line of lines) line.conversionRate = rate(ratio(line.converted, line.leads));
+    const converted = lines.reduce((n, l) => n + l.converted, 0);
+    return { from: window.from, to: window.to, bands: lines, total: { leads: docs.length, converted, conversionRate: rate(ratio(converted, docs.length)) } };
+  },
+} satisfies ReportDefinition;
