@@ -107,6 +107,7 @@ const BODIES: Record<string, object> = {
   'post /deals/{id}/lose': { reason: 'price' },
   'post /deals/{id}/owner': { ownerId: 'rep-third' },
   'post /tasks/{id}/complete': {},
+  'post /leads/{id}/interactions': { type: 'web-visit', subject: 'Pricing page' },
   'delete /customers/{id}/personal-data': {},
   'delete /leads/{id}/personal-data': {},
 };

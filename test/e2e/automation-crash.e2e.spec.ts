@@ -48,7 +48,7 @@ describe('automation process managers after SIGKILL', () => {
   it('killed mid-run 4 times, restarted: every reaction exactly once', async () => {
     // The history, written with the process managers off.
     const t = await startTestApp({ dataDir, processManagers: false, env: { EVENT_STORE: 'sqlite', ASSIGNMENT_FILE: assignmentFile } });
-    const api = client(t, 'rep');
+    const api = client(t, 'manager');
     const leads = await Promise.all(Array.from({ length: LEADS }, (_, i) => api.post('/leads', { name: `L${i}`, source: 'web', attributes: { industry: i % 2 ? 'software' : 'retail' } })));
     for (const lead of leads.slice(0, 20)) expect((await api.post(`/leads/${lead.body.id}/interactions`, { type: 'web-visit' })).status).toBe(201);
     const customers = await Promise.all(Array.from({ length: 5 }, (_, i) => api.post('/customers', { name: `C${i}`, source: 'web', ownerId: 'rep-a' })));

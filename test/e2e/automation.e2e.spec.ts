@@ -92,7 +92,7 @@ describe('automation', () => {
     afterAll(() => t.close());
 
     it('100 leads captured concurrently over 3 reps → 34/33/33, each with strategy and reason; a manager override stays; a re-run appends nothing', async () => {
-      const api = client(t, 'rep');
+      const api = client(t, 'manager');
       const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => api.post('/leads', { name: `Lead ${i}`, source: 'web' })));
       expect(responses.every((r) => r.status === 201)).toBe(true);
       await settle(t);
@@ -159,7 +159,7 @@ describe('automation', () => {
     afterAll(() => t.close());
 
     it('the first matching territory, its least busy rep (open leads and deals), all reps as the fallback', async () => {
-      const api = client(t, 'rep');
+      const api = client(t, 'manager');
       const customer = (await api.post('/customers', { name: 'Acme', source: 'web', ownerId: 'eu1' })).body.id as string;
       for (const title of ['One', 'Two']) expect((await api.post('/deals', { customerId: customer, title, amount: 100, ownerId: 'eu1' })).status).toBe(201);
       const owners: string[] = [];
@@ -196,7 +196,7 @@ describe('automation', () => {
     afterAll(() => t.close());
 
     it('the seed rule: exact call tasks for deals opened at or changed to ≥ 500, nurture below; exactly once on a re-run', async () => {
-      const api = client(t, 'rep');
+      const api = client(t, 'manager');
       const c1 = (await api.post('/customers', { name: 'Ada', source: 'web', ownerId: 'rep-1' })).body.id as string;
       const c2 = (await api.post('/customers', { name: 'Bob', source: 'web', ownerId: 'rep-2' })).body.id as string;
       const open = async (customerId: string, amount: number, ownerId: string, occurredAt: string) =>
@@ -221,7 +221,7 @@ describe('automation', () => {
       const enrolled = ofType(events, 'CustomerEnrolled').map((e) => e.data as Record<string, unknown>);
       expect(enrolled.map((e) => [e.customerId, e.campaign])).toEqual([[c1, 'nurture'], [c2, 'nurture']]);
       expect(tasks.some((task) => task.dealId === small || task.dealId === tiny)).toBe(false);
-      const listed = await client(t, 'rep').latest('/tasks?ownerId=rep-1');
+      const listed = await client(t, 'manager').latest('/tasks?ownerId=rep-1');
       expect(listed.body.items.map((task: { subject: string; dealId: string }) => [task.subject, task.dealId])).toEqual([['Call the lead', big]]);
       expect(listed.body.items[0].reason).toMatch(/^rule "call-the-lead" on DealOpened /);
 
@@ -249,7 +249,7 @@ describe('automation', () => {
     });
 
     it('lead scoring: re-scored on every interaction with reasons, sorted by score, judged by band against conversions', async () => {
-      const api = client(t, 'rep');
+      const api = client(t, 'manager');
       const capture = async (name: string, attributes: Record<string, unknown>) => (await api.post('/leads', { name, source: 'web', attributes })).body.id as string;
       const hot = await capture('Hot', { industry: 'software', jobTitle: 'Chief Revenue Officer', companySize: 500 }); // 15 + 15 + 10 = 40
       const cold = await capture('Cold', { industry: 'retail' }); // 0

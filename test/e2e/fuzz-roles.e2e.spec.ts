@@ -198,7 +198,9 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
     if (p.name === 'id') return fc.oneof({ weight: 8, arbitrary: anyId(route.kind) }, { weight: 1, arbitrary: malformed });
     if (p.name === 'streamId') return fc.oneof(anyId('customers').map((id) => `customer-${id}`), anyId('deals').map((id) => `deal-${id}`), malformed);
     if (p.name === 'name') return fc.constantFrom('pipeline', 'churn', 'cac', 'customer-value', 'sales-performance', 'nope');
-    return fc.string({ maxLength: 10 });
+    if (p.name === 'subject') return fc.oneof(anyId('customers').map((id) => `customer-${id}`), anyId('leads').map((id) => `lead-${id}`), malformed);
+    // Never empty: a path with an empty segment is another route (a 404 before any guard).
+    return fc.string({ minLength: 1, maxLength: 10 });
   };
   const pathValues = pathParams.length === 0 ? fc.constant({}) : fc.record(Object.fromEntries(pathParams.map((p) => [p.name, pathValue(p)])));
   const query = entries(Object.fromEntries(queryParams.map((p) => [p.name, p.schema ?? {}])), []);
