@@ -263,7 +263,7 @@ describe('automation', () => {
       await settle(t);
       const scored = (await t.events(`lead-${hot}`)).filter((e) => e.type === 'LeadScored').map((e) => e.data as { score: number; reasons: string[] });
       expect(scored.map((s) => s.score)).toEqual([40, 50, 55]);
-      expect(scored[2].reasons).toEqual(['industry=software: +15', 'jobTitle=Chief Revenue Officer: +15', 'companySize=500: +10', 'form-submission ×2: +15']);
+      expect(scored[2].reasons).toEqual(['industry in [software, saas, fintech]: +15', 'jobTitle contains "chief": +15', 'companySize ≥ 200: +10', 'form-submission ×2: +15']);
       const list = await api.latest('/leads?sort=-score&limit=3');
       expect(list.body.items.map((l: { id: string; score: number }) => [l.id, l.score])).toEqual([[hot, 55], [warm, 13], [cold, 0]]);
 

@@ -97,7 +97,19 @@ function matches(rule: ProfileRule, value: unknown): boolean {
   return true;
 }
 
-const describe = (rule: ProfileRule, value: unknown): string => `${rule.attribute}=${String(value)}`;
+/**
+ * The rule that matched, not the lead's value: attributes are personal data (sealed, erasable),
+ * while LeadScored's reasons are stored in clear.
+ */
+function describe(rule: ProfileRule): string {
+  const conditions: string[] = [];
+  if (rule.equals !== undefined) conditions.push(`= ${String(rule.equals)}`);
+  if (rule.in !== undefined) conditions.push(`in [${rule.in.join(', ')}]`);
+  if (rule.contains !== undefined) conditions.push(`contains "${rule.contains}"`);
+  if (rule.gte !== undefined) conditions.push(`≥ ${rule.gte}`);
+  if (rule.lte !== undefined) conditions.push(`≤ ${rule.lte}`);
+  return `${rule.attribute} ${conditions.join(' and ') || 'present'}`;
+}
 
 /** The lead's score at `atMs` (epoch ms), with one reason per rule that gave points. */
 export function scoreLead(input: ScoringInput, model: ScoringModel, atMs: number): LeadScore {
@@ -107,7 +119,7 @@ export function scoreLead(input: ScoringInput, model: ScoringModel, atMs: number
     const value = attributeOf(input, rule.attribute);
     if (!matches(rule, value)) continue;
     total += rule.points;
-    reasons.push(`${describe(rule, value)}: ${rule.points >= 0 ? '+' : ''}${rule.points}`);
+    reasons.push(`${describe(rule)}: ${rule.points >= 0 ? '+' : ''}${rule.points}`);
   }
   for (const rule of model.behaviour) {
     const times = input.interactions

@@ -22,12 +22,12 @@ const model: ScoringModel = {
 describe('lead scoring', () => {
   it('gives profile points per matching attribute, with the reasons', () => {
     const s = scoreLead({ source: 'referral', attributes: { industry: 'software', companySize: 500, jobTitle: 'Sales Director' }, interactions: [] }, model, t0);
-    expect(s).toEqual({ score: 42, reasons: ['industry=software: +20', 'companySize=500: +10', 'jobTitle=Sales Director: +5', 'source=referral: +7'] });
+    expect(s).toEqual({ score: 42, reasons: ['industry = software: +20', 'companySize ≥ 200: +10', 'jobTitle contains "director": +5', 'source in [referral]: +7'] });
   });
 
   it('decays behaviour points with the half-life: visits 20 and 10 days old are worth 1/4 and 1/2', () => {
     const input = { source: 'web', attributes: { industry: 'software' }, interactions: [{ type: 'web-visit', occurredAt: at(0) }, { type: 'web-visit', occurredAt: at(10) }] };
-    expect(scoreLead(input, model, t0 + 20 * DAY)).toEqual({ score: 27.5, reasons: ['industry=software: +20', 'web-visit ×2: +7.5'] });
+    expect(scoreLead(input, model, t0 + 20 * DAY)).toEqual({ score: 27.5, reasons: ['industry = software: +20', 'web-visit ×2: +7.5'] });
     // Ten days later both halved again.
     expect(scoreLead(input, model, t0 + 30 * DAY).score).toBe(23.75);
     // Without decay, the same history is worth the full points.
