@@ -29,6 +29,7 @@ import { goalsProjection } from './goals/projection';
 import { goalsReport } from './goals/query';
 import { assignmentsProjection } from './assignments/projection';
 import { assignmentsReport } from './assignments/query';
+import { leadScoresProjection } from './lead-scores/projection';
 import { leadScoresReport } from './lead-scores/query';
 
 /**
@@ -52,6 +53,7 @@ export const projections: Projection[] = [
   customerValueProjection,
   goalsProjection,
   assignmentsProjection,
+  leadScoresProjection,
 ];
 
 export const reports: ReportDefinition[] = [

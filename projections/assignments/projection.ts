@@ -1,40 +1,48 @@
 import type { CustomerOwnerAssigned, LeadAssigned } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
+import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import type { ReadModelAccess } from '../common/report';
 
-/** Every assignment of a lead or customer to an owner (one document each), for the fairness report. */
+/**
+ * Assignments of leads and customers per owner and UTC day, for the fairness report: one document
+ * per month and owner with counters per day (common/buckets), so a two-year report reads a few
+ * hundred small documents, not one per assignment.
+ */
 export const ASSIGNMENTS_PROJECTION = 'assignments';
 
-export interface AssignmentDocument {
-  _id: string;
-  kind: 'lead' | 'customer';
-  subjectId: string;
-  ownerId: string;
-  /** round-robin, least-busy, territory, rule, manual; `unspecified` when the command named none. */
-  strategy: string;
-  reason: string | null;
-  /** occurredAt, epoch ms. */
-  t: number;
-  [key: string]: unknown;
+/** Assigned automatically (round-robin, least-busy, territory, rule); the rest by hand. */
+export const AUTOMATIC_STRATEGIES: ReadonlySet<string> = new Set(['round-robin', 'least-busy', 'territory', 'rule']);
+
+export interface AssignmentCounters {
+  assigned: number;
+  leads: number;
+  customers: number;
+  automatic: number;
 }
+export type AssignmentMonth = MonthDocument<AssignmentCounters> & { ownerId: string };
 
 export const assignmentsProjection: Projection = {
   name: ASSIGNMENTS_PROJECTION,
-  version: 1,
-  collections: ['assignments'],
-  indexes: { assignments: ['t'] },
+  // 2: day counters per owner instead of one document per assignment.
+  version: 2,
+  collections: ['months'],
+  indexes: { months: ['month'] },
   eventTypes: ['LeadAssigned', 'CustomerOwnerAssigned'],
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const lead = event.type === 'LeadAssigned';
     const d = event.data as LeadAssigned['data'] & CustomerOwnerAssigned['data'];
-    ctx.put<AssignmentDocument>('assignments', {
-      _id: event.eventId,
-      kind: lead ? 'lead' : 'customer',
-      subjectId: lead ? d.leadId : d.customerId,
-      ownerId: d.ownerId,
-      strategy: d.strategy ?? 'unspecified',
-      reason: d.reason ?? null,
-      t: Date.parse(event.occurredAt),
+    const init = (month: string, _id: string) => ({ _id, month, ownerId: d.ownerId, days: {} }) as AssignmentMonth;
+    const empty = (): AssignmentCounters => ({ assigned: 0, leads: 0, customers: 0, automatic: 0 });
+    await countDay<AssignmentCounters>(ctx, 'months', event.occurredAt, d.ownerId, init, empty, (c) => {
+      c.assigned += 1;
+      if (event.type === 'LeadAssigned') c.leads += 1;
+      else c.customers += 1;
+      if (AUTOMATIC_STRATEGIES.has(d.strategy ?? '')) c.automatic += 1;
     });
   },
 };
+
+/** The month documents overlapping [startMs, endMs). */
+export async function readAssignments(access: ReadModelAccess, startMs: number, endMs: number): Promise<AssignmentMonth[]> {
+  return readMonths(await access.collection<AssignmentMonth>(ASSIGNMENTS_PROJECTION, 'months'), startMs, endMs);
+}

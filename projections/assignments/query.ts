@@ -1,6 +1,7 @@
+import { daysWithin } from '../common/buckets';
 import { periodIndex, periods } from '../common/periods';
 import type { ReportDefinition } from '../common/report';
-import { AssignmentDocument, ASSIGNMENTS_PROJECTION } from './projection';
+import { ASSIGNMENTS_PROJECTION, readAssignments } from './projection';
 
 export interface RepAssignments {
   ownerId: string;
@@ -11,7 +12,6 @@ export interface RepAssignments {
   automatic: number;
 }
 
-const AUTOMATIC = new Set(['round-robin', 'least-busy', 'territory', 'rule']);
 const zero = (ownerId: string): RepAssignments => ({ ownerId, assigned: 0, leads: 0, customers: 0, automatic: 0 });
 
 /**
@@ -25,17 +25,18 @@ export const assignmentsReport = {
   projections: [ASSIGNMENTS_PROJECTION],
   async run(params, { readModels }) {
     const list = periods(params.from, params.to, params.interval);
-    const collection = await readModels.collection<AssignmentDocument>(ASSIGNMENTS_PROJECTION, 'assignments');
-    const docs = list.length === 0 ? [] : await collection.find({ t: { $gte: list[0].startMs, $lt: list[list.length - 1].endMs } });
-    const owners = [...new Set(docs.map((d) => d.ownerId))].sort();
+    const months = list.length === 0 ? [] : await readAssignments(readModels, list[0].startMs, list[list.length - 1].endMs);
+    const days = months.flatMap((m) => [...daysWithin(m, list[0].startMs, list[list.length - 1].endMs)].map(([dayMs, day]) => ({ ownerId: m.ownerId, dayMs, day })));
+    const owners = [...new Set(days.map((d) => d.ownerId))].sort();
     const counts = list.map(() => new Map(owners.map((o) => [o, zero(o)])));
     const total = new Map(owners.map((o) => [o, zero(o)]));
-    for (const d of docs) {
-      for (const row of [counts[periodIndex(list, d.t)].get(d.ownerId)!, total.get(d.ownerId)!]) {
-        row.assigned++;
-        if (d.kind === 'lead') row.leads++;
-        else row.customers++;
-        if (AUTOMATIC.has(d.strategy)) row.automatic++;
+    // Periods start on whole days (interval ≥ day), so a day's counters fall in one period.
+    for (const { ownerId, dayMs, day } of days) {
+      for (const row of [counts[periodIndex(list, dayMs)].get(ownerId)!, total.get(ownerId)!]) {
+        row.assigned += day.assigned;
+        row.leads += day.leads;
+        row.customers += day.customers;
+        row.automatic += day.automatic;
       }
     }
     const spread = (rows: RepAssignments[]) => (rows.length ? Math.max(...rows.map((r) => r.assigned)) - Math.min(...rows.map((r) => r.assigned)) : 0);

@@ -1,8 +1,8 @@
 import { defaultScoringModel, scoreBand } from '@chronicle/domain';
 import { rate, ratio } from '../common/numbers';
-import { dayWindow } from '../common/buckets';
+import { daysWithin, dayWindow } from '../common/buckets';
 import type { ReportDefinition } from '../common/report';
-import { LeadDocument, LEADS_PROJECTION } from '../leads/projection';
+import { LEAD_SCORES_PROJECTION, readLeadScores, UNSCORED } from './projection';
 
 export interface ScoreBandLine {
   band: string;
@@ -22,24 +22,29 @@ export interface ScoreBandLine {
 export const leadScoresReport = {
   name: 'lead-scores',
   description: 'Leads captured in the window by score band (latest score): how many converted and the conversion rate per band',
-  projections: [LEADS_PROJECTION],
+  projections: [LEAD_SCORES_PROJECTION],
   async run(params, context) {
     const window = dayWindow(params);
     const model = context.scoring ?? defaultScoringModel;
-    const leads = await context.readModels.collection<LeadDocument>(LEADS_PROJECTION, 'leads');
-    const docs = await leads.find({ capturedAt: { $gte: window.from, $lt: window.to } });
+    const months = await readLeadScores(context.readModels, window.startMs, window.endMs);
     const lines: ScoreBandLine[] = [
       ...model.bands.map((b) => ({ band: b.name, min: b.min, leads: 0, converted: 0, conversionRate: null })),
       { band: 'unscored', min: null, leads: 0, converted: 0, conversionRate: null },
     ];
     const byName = new Map(lines.map((l) => [l.band, l]));
-    for (const doc of docs) {
-      const line = byName.get(doc.score === null || doc.score === undefined ? 'unscored' : scoreBand(model, doc.score))!;
-      line.leads++;
-      if (doc.status === 'converted') line.converted++;
+    let leads = 0;
+    for (const month of months) {
+      for (const [, day] of daysWithin(month, window.startMs, window.endMs)) {
+        for (const [score, counts] of Object.entries(day)) {
+          const line = byName.get(score === UNSCORED ? 'unscored' : scoreBand(model, Number(score)))!;
+          line.leads += counts.leads;
+          line.converted += counts.converted;
+          leads += counts.leads;
+        }
+      }
     }
     for (const line of lines) line.conversionRate = rate(ratio(line.converted, line.leads));
     const converted = lines.reduce((n, l) => n + l.converted, 0);
-    return { from: window.from, to: window.to, bands: lines, total: { leads: docs.length, converted, conversionRate: rate(ratio(converted, docs.length)) } };
+    return { from: window.from, to: window.to, bands: lines, total: { leads, converted, conversionRate: rate(ratio(converted, leads)) } };
   },
 } satisfies ReportDefinition;
