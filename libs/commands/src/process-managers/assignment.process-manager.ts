@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
 import {
   AssignmentBookState,
   chooseOwner,
@@ -8,11 +7,9 @@ import {
   initialAssignmentBook,
   LeadCaptured,
 } from '@chronicle/domain';
-import type { EventStore, RecordedEvent } from '@chronicle/event-store';
-import { CheckpointStore, ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import type { RecordedEvent } from '@chronicle/event-store';
 import { CustomerMessage, LeadMessage } from '../messages';
-import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
-import { FeedProcessManager } from './feed-process-manager';
+import { AutomationProcessManager } from './automation-process-manager';
 import { reactionContext } from './reaction-context';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -24,21 +21,11 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
  * assignment "if unassigned": a manager's override is never undone, and a re-run is a no-op.
  */
 @Injectable()
-export class AssignmentProcessManager extends FeedProcessManager {
+export class AssignmentProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:assignment';
   readonly eventTypes = ['LeadCaptured', 'LeadAssigned', 'LeadConverted', 'LeadDisqualified', 'CustomerRegistered', 'DealOpened', 'DealWon', 'DealLost'] as const;
   protected override readonly folds = true;
   private book: AssignmentBookState = initialAssignmentBook();
-
-  constructor(
-    @Inject(EVENT_STORE) store: EventStore,
-    @Inject(STATE_STORE) checkpoints: CheckpointStore,
-    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
-    @Inject(CONFIG) private readonly config: ChronicleConfig,
-    private readonly commandBus: CommandBus,
-  ) {
-    super(store, checkpoints, enabled);
-  }
 
   protected override active(): boolean {
     return this.config.automation && this.config.assignment.strategy !== 'off';

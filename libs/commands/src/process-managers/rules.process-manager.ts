@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
 import {
   Aggregate,
   aggregateOfEventType,
@@ -12,12 +11,11 @@ import {
   taskDecider,
 } from '@chronicle/domain';
 import type { DomainEvent } from '@chronicle/domain';
-import type { EventStore, RecordedEvent } from '@chronicle/event-store';
-import { CheckpointStore, ChronicleConfig, CONFIG, deterministicUuid, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import type { RecordedEvent } from '@chronicle/event-store';
+import { deterministicUuid } from '@chronicle/shared';
 import { toDomainEvent } from '../command-executor';
 import { CustomerMessage, LeadMessage, TaskMessage } from '../messages';
-import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
-import { FeedProcessManager } from './feed-process-manager';
+import { AutomationProcessManager } from './automation-process-manager';
 import { reactionContext } from './reaction-context';
 
 type Folder = { initialState(): unknown; evolve(state: unknown, event: DomainEvent): unknown };
@@ -28,22 +26,11 @@ type Folder = { initialState(): unknown; evolve(state: unknown, event: DomainEve
  * becomes a command whose ids derive from the triggering event, the rule and the action's index.
  */
 @Injectable()
-export class RulesProcessManager extends FeedProcessManager {
+export class RulesProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:rules';
-  readonly eventTypes: readonly string[];
-  private readonly folders: Record<Aggregate, Folder>;
-
-  constructor(
-    @Inject(EVENT_STORE) store: EventStore,
-    @Inject(STATE_STORE) checkpoints: CheckpointStore,
-    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
-    @Inject(CONFIG) private readonly config: ChronicleConfig,
-    private readonly commandBus: CommandBus,
-  ) {
-    super(store, checkpoints, enabled);
-    this.eventTypes = [...new Set(config.rules.flatMap((r) => r.on))];
-    this.folders = { customer: customerDecider, lead: leadDecider, deal: dealDecider(config.pipeline), task: taskDecider } as unknown as Record<Aggregate, Folder>;
-  }
+  // Field initialisers run after the base constructor: `config` is set.
+  readonly eventTypes: readonly string[] = [...new Set(this.config.rules.flatMap((r) => r.on))];
+  private readonly folders = { customer: customerDecider, lead: leadDecider, deal: dealDecider(this.config.pipeline), task: taskDecider } as unknown as Record<Aggregate, Folder>;
 
   protected override active(): boolean {
     return this.config.automation && this.config.rules.length > 0;

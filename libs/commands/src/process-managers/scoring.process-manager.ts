@@ -1,11 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
 import { LeadCaptured, LeadInteractionLogged, scoreLead, ScoringInput } from '@chronicle/domain';
-import type { EventStore, RecordedEvent } from '@chronicle/event-store';
-import { CheckpointStore, ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import type { RecordedEvent } from '@chronicle/event-store';
 import { LeadMessage } from '../messages';
-import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
-import { FeedProcessManager } from './feed-process-manager';
+import { AutomationProcessManager } from './automation-process-manager';
 import { reactionContext } from './reaction-context';
 
 /**
@@ -14,23 +11,9 @@ import { reactionContext } from './reaction-context';
  * its reasons. Same history → same score and the same event id, so a re-run appends nothing.
  */
 @Injectable()
-export class ScoringProcessManager extends FeedProcessManager {
+export class ScoringProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:scoring';
   readonly eventTypes = ['LeadCaptured', 'LeadInteractionLogged'] as const;
-
-  constructor(
-    @Inject(EVENT_STORE) store: EventStore,
-    @Inject(STATE_STORE) checkpoints: CheckpointStore,
-    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
-    @Inject(CONFIG) private readonly config: ChronicleConfig,
-    private readonly commandBus: CommandBus,
-  ) {
-    super(store, checkpoints, enabled);
-  }
-
-  protected override active(): boolean {
-    return this.config.automation;
-  }
 
   protected async handle(event: RecordedEvent, live: boolean): Promise<void> {
     if (!live) return;

@@ -1,11 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
 import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs } from '@chronicle/domain';
-import type { EventStore, RecordedEvent } from '@chronicle/event-store';
-import { CheckpointStore, ChronicleConfig, CONFIG, deterministicUuid, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import type { RecordedEvent } from '@chronicle/event-store';
+import { deterministicUuid } from '@chronicle/shared';
 import { TaskMessage } from '../messages';
-import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
-import { FeedProcessManager } from './feed-process-manager';
+import { AutomationProcessManager } from './automation-process-manager';
 import { reactionContext } from './reaction-context';
 
 interface OpenDeal {
@@ -26,23 +24,13 @@ interface OpenDeal {
  * entered the stage, so a re-run (or the next check) creates nothing new.
  */
 @Injectable()
-export class StallProcessManager extends FeedProcessManager {
+export class StallProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:stall';
   readonly eventTypes = ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost'] as const;
   protected override readonly folds = true;
   private readonly open = new Map<string, OpenDeal>();
   private readonly notified = new Set<string>();
   private timer?: NodeJS.Timeout;
-
-  constructor(
-    @Inject(EVENT_STORE) store: EventStore,
-    @Inject(STATE_STORE) checkpoints: CheckpointStore,
-    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
-    @Inject(CONFIG) private readonly config: ChronicleConfig,
-    private readonly commandBus: CommandBus,
-  ) {
-    super(store, checkpoints, enabled);
-  }
 
   protected override active(): boolean {
     return this.config.automation && this.config.pipeline.stages.some((s) => s.stallAfterDays !== undefined);

@@ -1,0 +1,28 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { EventStore } from '@chronicle/event-store';
+import { CheckpointStore, ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
+import { FeedProcessManager } from './feed-process-manager';
+
+/**
+ * The sales-automation process managers (scoring, assignment, rules, stalls): configured by
+ * CONFIG, acting through the CommandBus, idle with AUTOMATION=off. Subclasses declare no
+ * constructor, so Nest injects this one's dependencies.
+ */
+@Injectable()
+export abstract class AutomationProcessManager extends FeedProcessManager {
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(STATE_STORE) checkpoints: CheckpointStore,
+    @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
+    @Inject(CONFIG) protected readonly config: ChronicleConfig,
+    protected readonly commandBus: CommandBus,
+  ) {
+    super(store, checkpoints, enabled);
+  }
+
+  protected override active(): boolean {
+    return this.config.automation;
+  }
+}
