@@ -1,3 +1,5 @@
+import { streamIdOf } from './common/streams';
+
 /**
  * Which event fields are personal data, and whose. The event store keeps these fields sealed
  * with the data subject's own key (libs/personal-data); erasing a subject destroys that key, so
@@ -14,9 +16,9 @@ export type PersonalField = (typeof PersonalFields)[number];
 
 /** Event types that may carry personal fields, and the stream of the subject they belong to. */
 const SUBJECT_OF: Record<string, (data: Record<string, unknown>) => string> = {
-  CustomerRegistered: (d) => `customer-${String(d.customerId)}`,
-  CustomerProfileUpdated: (d) => `customer-${String(d.customerId)}`,
-  LeadCaptured: (d) => `lead-${String(d.leadId)}`,
+  CustomerRegistered: (d) => streamIdOf('customer', String(d.customerId)),
+  CustomerProfileUpdated: (d) => streamIdOf('customer', String(d.customerId)),
+  LeadCaptured: (d) => streamIdOf('lead', String(d.leadId)),
 };
 
 /** The data subject (its stream id) whose key seals this event's personal fields, if it has any. */
@@ -29,8 +31,8 @@ export function personalDataSubject(type: string, data: unknown): string | undef
 
 /** Event types that record an erasure, and the subject erased. */
 export const ERASURE_OF: Record<string, (data: Record<string, unknown>) => string> = {
-  CustomerPersonalDataErased: (d) => `customer-${String(d.customerId)}`,
-  LeadPersonalDataErased: (d) => `lead-${String(d.leadId)}`,
+  CustomerPersonalDataErased: (d) => streamIdOf('customer', String(d.customerId)),
+  LeadPersonalDataErased: (d) => streamIdOf('lead', String(d.leadId)),
 };
 
 /**
