@@ -48,8 +48,12 @@ URL="mongodb://$FERRETDB_HOST:$FERRETDB_PORT/"
 # The pid's command line must contain this (our own listen address), see pid_alive.
 MATCH="--listen-addr=$FERRETDB_HOST:$FERRETDB_PORT"
 
+# The output is captured before matching: with pipefail, `… | grep -q` fails
+# when grep exits on the first line and the writer then gets SIGPIPE.
 binary_ok() {
-  [[ -x "$BIN" ]] && "$BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"
+  [[ -x "$BIN" ]] || return 1
+  local out; out=$("$BIN" --version 2>/dev/null) || return 1
+  grep -qx "version: $FERRETDB_VERSION" <<<"$out"
 }
 
 build() {

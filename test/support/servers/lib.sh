@@ -25,7 +25,9 @@ pid_alive() {
   [[ -n "$pid" && "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   [[ -r "/proc/$pid/cmdline" ]] || return 0
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$match"
+  local cmdline; cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  # substring test, not `| grep -q`: with pipefail a SIGPIPE on tr would fail it
+  [[ "$cmdline" == *"$match"* ]]
 }
 
 read_pid() { if [[ -f "$1" ]]; then tr -dc "0-9" <"$1"; fi; }
