@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const head = await events.headPosition();
 
   const started = performance.now();
-  const projector = new Projector(events, reads, projections, { batchSize: 5000 });
+  const projector = new Projector(events, reads, projections);
   await projector.start();
   const models = new ReadModels(reads, events, projections.map((p) => p.name), projector);
   await models.waitFor(head, 600_000);

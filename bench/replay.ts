@@ -31,9 +31,10 @@ interface RunResult {
   latencies: Record<string, number[]>;
 }
 
+/** With the V8 flag `npm start` and the image use (package.json, docker/Dockerfile). */
 function runChild(eventsFile: string, keysFile: string, readsFile: string, rounds: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, 'bench', 'replay-run.js'), eventsFile, keysFile, readsFile, String(rounds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--max-semi-space-size=32', join(DIST, 'bench', 'replay-run.js'), eventsFile, keysFile, readsFile, String(rounds)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

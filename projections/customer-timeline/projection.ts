@@ -13,7 +13,7 @@ import type {
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
 import { compact } from '../common/listing';
-import { bucketOf, entryKey } from './keys';
+import { entryOf } from './keys';
 
 /**
  * A customer's timeline: one small document per entry (`entries`), never an array on the
@@ -61,11 +61,11 @@ const KIND: Record<string, TimelineKind> = {
 };
 
 async function put(ctx: ProjectionContext, event: RecordedEvent, customerId: string, details: Record<string, unknown>): Promise<void> {
-  const month = bucketOf(event.occurredAt);
+  const { key, month } = entryOf(customerId, event.occurredAt, event.globalPosition);
   const span = await ctx.get<TimelineSpanDocument>('spans', customerId);
   if (!span || month < span.firstMonth) ctx.put<TimelineSpanDocument>('spans', { _id: customerId, firstMonth: month });
   ctx.put<TimelineEntryDocument>('entries', {
-    _id: entryKey(customerId, event.occurredAt, event.globalPosition),
+    _id: key,
     customerId,
     type: event.type,
     occurredAt: event.occurredAt,

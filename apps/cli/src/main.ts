@@ -100,7 +100,7 @@ projectionsCommand
       }
     } else {
       // No projector running: do the rebuild in this process.
-      projector = new Projector(events, reads, projections, { batchSize: 5000 });
+      projector = new Projector(events, reads, projections);
       projector.on('rebuild', (p: { projection: string; checkpoint: number; head: number; eventsPerSecond: number }) => {
         if (p.projection !== name) return;
         bar.setTotal(p.head);

@@ -13,24 +13,33 @@ export interface RunnerDeps {
  * Applies pages of the global feed to a set of slots and commits, per page, every read-model
  * change together with the slots' status documents (their checkpoints). A crash anywhere leaves
  * the read store at the last committed page: exactly-once effect.
+ *
+ * One page's commit may be under way while the next page is applied (the embedded store writes
+ * large batches on a thread of its own, MongoDB over the network): `apply` returns once the page
+ * is applied and its commit sent, after the previous page's commit is confirmed. A slot's
+ * `checkpoint` moves only when its page is committed; `settle` waits for that.
  */
 export class PageApplier {
   readonly uow: UnitOfWork;
+  private inFlight?: Promise<void>;
 
   constructor(
     private readonly deps: RunnerDeps,
     public slots: Slot[],
     /** Status documents to commit with a page, for the slots that advance to `checkpoint`. */
     private readonly statusChanges: (slots: Slot[], checkpoint: number) => DocumentChange[],
+    /** Called once a page is committed, with its checkpoint. */
+    private readonly onCommitted: (checkpoint: number) => void = () => undefined,
   ) {
     this.uow = new UnitOfWork(deps.readStore);
   }
 
-  /** Position from which the slots need events. */
+  /** Position from which the slots need events: past everything applied, committed or not. */
   get position(): number {
-    return this.slots.length ? Math.min(...this.slots.map((s) => s.checkpoint)) : 0;
+    return this.slots.length ? Math.min(...this.slots.map((s) => s.applied)) : 0;
   }
 
+  /** Applies a page and sends its commit; see the class comment. Returns how many applications it made. */
   async apply(page: FeedPage): Promise<number> {
     let applied = 0;
     let scrub = false;
@@ -38,28 +47,63 @@ export class PageApplier {
       for (const event of page.events) {
         for (const slot of this.slots) {
           if (slot.wants(event)) {
-            await slot.apply(event, this.uow);
+            const pending = slot.apply(event, this.uow);
+            if (pending) await pending;
             applied += 1;
             scrub ||= slot.projection.scrubAfter?.includes(event.type) === true;
           }
         }
       }
-      const advanced = this.slots.filter((s) => s.checkpoint < page.checkpoint);
-      const changes = this.uow.takeChanges();
-      if (changes.length > 0 || advanced.length > 0) {
-        await this.deps.readStore.commit([...changes, ...this.statusChanges(advanced, page.checkpoint)]);
-      }
+      // Commits go out in page order, one at a time: the previous one first.
+      await this.settle();
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+    const advanced = this.slots.filter((s) => s.applied < page.checkpoint);
+    for (const slot of advanced) slot.applied = page.checkpoint;
+    const changes = this.uow.takeChanges();
+    if (changes.length === 0 && advanced.length === 0) return applied;
+    const commit = async () => {
+      await this.deps.readStore.commit([...changes, ...this.statusChanges(advanced, page.checkpoint)]);
+      this.uow.committed();
       if (scrub) await this.deps.readStore.scrub();
       // Only a committed page moves the checkpoints.
       for (const slot of advanced) slot.checkpoint = page.checkpoint;
-      return applied;
-    } catch (error) {
-      this.uow.reset();
-      throw error;
+      this.onCommitted(page.checkpoint);
+    };
+    this.inFlight = commit();
+    this.inFlight.catch(() => undefined); // observed by settle
+    return applied;
+  }
+
+  /**
+   * For a slot that starts from position 0 on new collections: those found empty are marked fresh
+   * in the unit of work, so the replay does not look up documents it has never written.
+   */
+  async markFresh(slot: Slot): Promise<void> {
+    if (slot.checkpoint !== 0) return;
+    for (const collection of slot.collections) {
+      const [any] = await this.deps.readStore.collection(collection).find({}, { limit: 1 });
+      if (!any) this.uow.markFresh(collection);
     }
   }
 
-  /** Reads and applies pages from the slots' position until the end of the feed. */
+  /** Waits for the commit under way, if any; on its failure, forgets every uncommitted change and rethrows. */
+  async settle(): Promise<void> {
+    const inFlight = this.inFlight;
+    if (!inFlight) return;
+    try {
+      await inFlight;
+    } catch (error) {
+      this.rollBack();
+      throw error;
+    } finally {
+      if (this.inFlight === inFlight) this.inFlight = undefined;
+    }
+  }
+
+  /** Reads and applies pages from the slots' position until the end of the feed, all committed. */
   async drain(onPage?: (page: FeedPage) => void): Promise<void> {
     for (;;) {
       const page = await this.deps.eventStore.readAll({ fromPosition: this.position, maxCount: this.deps.batchSize });
@@ -67,7 +111,18 @@ export class PageApplier {
         await this.apply(page);
         onPage?.(page);
       }
-      if (page.isEnd) return;
+      if (page.isEnd) return this.settle();
     }
+  }
+
+  /** After a failure while applying: let the commit under way finish (or fail), then drop the rest. */
+  private async abort(): Promise<void> {
+    await this.settle().catch(() => undefined);
+    this.rollBack();
+  }
+
+  private rollBack(): void {
+    this.uow.reset();
+    for (const slot of this.slots) slot.applied = slot.checkpoint;
   }
 }

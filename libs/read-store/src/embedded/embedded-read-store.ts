@@ -13,45 +13,10 @@ import {
   Update,
 } from '../read-store';
 import { assertChangeIds, assertIndexField, upsertId, upsertSeed } from '../semantics';
+import { configure, DocumentWriter, KIND, kindsOfJsonTypes, ORDER_UNSAFE, Synchronous, table } from './document-writer';
+import { WriterThread } from './writer-thread';
 
 type Sql = { where: string; params: unknown[] };
-
-/**
- * JSON types an indexed field has held, as bits (null and missing are always fine). SQLite orders
- * and compares `json_extract` values by its own rules; they agree with MongoDB's for numbers,
- * strings and null, and for booleans on their own. Once a field has held an array (MongoDB
- * matches array elements) or a document, or booleans beside numbers or strings (MongoDB sorts
- * booleans after strings, SQLite sees 0/1), the affected filters or sorts go through mingo.
- */
-const KIND = { number: 1, string: 2, boolean: 4, array: 8, object: 16 } as const;
-const ORDER_UNSAFE = KIND.array | KIND.object;
-
-function kindOf(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  if (Array.isArray(value)) return KIND.array;
-  switch (typeof value) {
-    case 'number':
-      return KIND.number;
-    case 'string':
-      return KIND.string;
-    case 'boolean':
-      return KIND.boolean;
-    default:
-      return KIND.object;
-  }
-}
-
-function kindsOfJsonTypes(types: (string | null)[]): number {
-  let kinds = 0;
-  for (const type of types) {
-    if (type === 'integer' || type === 'real') kinds |= KIND.number;
-    else if (type === 'text') kinds |= KIND.string;
-    else if (type === 'true' || type === 'false') kinds |= KIND.boolean;
-    else if (type === 'array') kinds |= KIND.array;
-    else if (type === 'object') kinds |= KIND.object;
-  }
-  return kinds;
-}
 
 const sortable = (kinds: number) => (kinds & ORDER_UNSAFE) === 0 && !(kinds & KIND.boolean && kinds & (KIND.number | KIND.string));
 
@@ -62,23 +27,35 @@ const sortable = (kinds: number) => (kinds & ORDER_UNSAFE) === 0 && !(kinds & KI
  * Index metadata (which fields, and which JSON types they have held) lives in the `_indexes`
  * table and is read per query, so several processes can share one file.
  */
+export interface EmbeddedReadStoreOptions {
+  synchronous?: Synchronous;
+  /**
+   * Batches of at least this many changes are committed by a writer thread on a connection of
+   * its own (started on first use), so that the caller can apply its next batch meanwhile; smaller
+   * ones, and every batch while none is under way there, commit on the calling thread. Default
+   * 1,000; 0 sends every batch to the thread, Infinity none.
+   */
+  threadedCommitAt?: number;
+}
+
 export class EmbeddedReadStore implements ReadStore {
   readonly kind = 'embedded' as const;
   private readonly db: Database.Database;
-  private readonly known = new Set<string>();
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly applyChanges: (changes: DocumentChange[]) => void;
+  private readonly writer: DocumentWriter;
+  private readonly synchronous: Synchronous;
+  private readonly threadedCommitAt: number;
+  private thread?: WriterThread;
 
-  constructor(filename: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}) {
+  constructor(
+    private readonly filename: string,
+    options: EmbeddedReadStoreOptions = {},
+  ) {
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    this.synchronous = options.synchronous ?? 'NORMAL';
+    // A second connection cannot see an in-memory database.
+    this.threadedCommitAt = filename === ':memory:' ? Infinity : (options.threadedCommitAt ?? 1000);
     this.db = new Database(filename);
-    this.db.pragma('journal_mode = WAL');
-    // A read model can always be rebuilt from the events, and its batches commit atomically, so
-    // NORMAL (durable across process crashes, not power loss) is the default trade-off.
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    // Read models hold personal data: deleted and overwritten content is zeroed (erasure, drops).
-    this.db.pragma('secure_delete = ON');
+    configure(this.db, this.synchronous);
     this.db.transaction(() => {
       this.db.exec('CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, kinds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, field))');
       const columns = this.db.prepare('PRAGMA table_info(_indexes)').all() as { name: string }[];
@@ -92,26 +69,7 @@ export class EmbeddedReadStore implements ReadStore {
         }
       }
     }).immediate();
-    for (const name of this.tableNames()) this.known.add(name);
-    this.applyChanges = this.db.transaction((changes: DocumentChange[]) => {
-      const indexes = new Map<string, { field: string; kinds: number; seen: number }[]>();
-      for (const change of changes) {
-        this.ensureTable(change.collection);
-        if (change.doc === null) {
-          this.prepare(`DELETE FROM ${table(change.collection)} WHERE id = ?`).run(change.id);
-          continue;
-        }
-        let fields = indexes.get(change.collection);
-        if (!fields) indexes.set(change.collection, (fields = this.indexInfo(change.collection).map((i) => ({ ...i, seen: i.kinds }))));
-        for (const f of fields) f.seen |= kindOf(change.doc[f.field]);
-        this.prepare(`INSERT OR REPLACE INTO ${table(change.collection)} (id, doc) VALUES (?, ?)`).run(change.id, JSON.stringify(change.doc));
-      }
-      for (const [collection, fields] of indexes) {
-        for (const f of fields) {
-          if (f.seen !== f.kinds) this.prepare('UPDATE _indexes SET kinds = kinds | ? WHERE collection = ? AND field = ?').run(f.seen, collection, f.field);
-        }
-      }
-    });
+    this.writer = new DocumentWriter(this.db);
   }
 
   collection<T extends Document = Document>(name: string): ReadCollection<T> {
@@ -121,12 +79,23 @@ export class EmbeddedReadStore implements ReadStore {
 
   async commit(changes: DocumentChange[]): Promise<void> {
     assertChangeIds(changes);
-    this.applyChanges(changes);
+    // Encoded here (JSON text): what is sent reflects the documents as they are now.
+    const batch = this.writer.encode(changes);
+    // While the thread has batches under way, later ones queue behind them there: order holds.
+    if (changes.length < this.threadedCommitAt && !this.thread?.busy) return this.writer.apply(batch);
+    if (!this.thread?.usable) this.thread = new WriterThread(this.filename, this.synchronous);
+    return this.thread.commit(batch);
+  }
+
+  /** Resolves once no batch is under way on the writer thread; writes of this connection wait for it. */
+  async idle(): Promise<void> {
+    await this.thread?.idle();
   }
 
   async ensureIndex(collection: string, field: string): Promise<void> {
     assertCollectionName(collection);
     assertIndexField(field);
+    await this.idle();
     this.db.transaction(() => {
       this.ensureTable(collection);
       if (this.prepare('SELECT 1 FROM _indexes WHERE collection = ? AND field = ?').get(collection, field)) return;
@@ -141,51 +110,46 @@ export class EmbeddedReadStore implements ReadStore {
 
   async dropCollection(name: string): Promise<void> {
     assertCollectionName(name);
+    await this.idle();
     this.db.transaction(() => {
       this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
       this.db.prepare('DELETE FROM _indexes WHERE collection = ?').run(name);
     }).immediate();
-    this.known.delete(name);
-    this.statements.clear();
+    this.writer.forget(name);
+    this.thread?.forget(name);
   }
 
   /** Copies the WAL into the file and empties it: older page versions (erased values) go with it. */
   async scrub(): Promise<void> {
+    await this.idle();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {
+    await this.thread?.close();
+    this.thread = undefined;
     if (this.db.open) this.db.close();
   }
 
   // --- used by EmbeddedCollection ---
 
   exists(collection: string): boolean {
-    if (this.known.has(collection)) return true;
-    // Another process (or store) sharing the file may have created it since.
-    if (this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${collection}`)) this.known.add(collection);
-    return this.known.has(collection);
+    if (this.writer.known.has(collection)) return true;
+    // Another process, store or the writer thread sharing the file may have created it since.
+    if (this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${collection}`)) this.writer.known.add(collection);
+    return this.writer.known.has(collection);
   }
 
   prepare(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.writer.prepare(sql);
   }
 
   ensureTable(collection: string): void {
-    if (this.known.has(collection)) return;
-    assertCollectionName(collection);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table(collection)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
-    this.known.add(collection);
+    this.writer.ensureTable(collection);
   }
 
-  /** Indexed fields of a collection and the JSON types they have held. */
   indexInfo(collection: string): { field: string; kinds: number }[] {
-    return this.prepare('SELECT field, kinds FROM _indexes WHERE collection = ?').all(collection) as { field: string; kinds: number }[];
+    return this.writer.indexInfo(collection);
   }
 
   /** SQL for the part of a filter that indexes can answer exactly; `exact` when that is all of it. */
@@ -225,12 +189,10 @@ export class EmbeddedReadStore implements ReadStore {
   }
 
   private tableNames(): string[] {
-    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'").all() as { name: string }[];
-    return rows.map((r) => r.name.slice(2));
+    return this.writer.tableNames();
   }
 }
 
-const table = (collection: string) => `"c_${collection}"`;
 const extract = (field: string) => `json_extract(doc, '$.${field}')`;
 const jsonType = (field: string) => `json_type(doc, '$.${field}')`;
 const RANGE: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $eq: '=' };
@@ -321,14 +283,19 @@ function inSql(column: string, type: string, values: unknown[], params: unknown[
 }
 
 class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
+  // Built once: the projector looks documents up by id millions of times in a replay.
+  private readonly byIdSql: string;
+
   constructor(
     private readonly store: EmbeddedReadStore,
     readonly name: string,
-  ) {}
+  ) {
+    this.byIdSql = `SELECT doc FROM ${table(name)} WHERE id = ?`;
+  }
 
   async findById(id: string): Promise<T | null> {
     if (!this.store.exists(this.name)) return null;
-    const row = this.store.prepare(`SELECT doc FROM ${table(this.name)} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    const row = this.store.prepare(this.byIdSql).get(id) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
@@ -379,6 +346,7 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<{ matched: number; upserted: boolean }> {
+    await this.store.idle(); // read-modify-write: batches under way on the writer thread first
     const [current] = await this.find(filter, { limit: 1 });
     if (current) {
       const { $setOnInsert: _, ...rest } = update as Record<string, unknown>;
@@ -402,6 +370,7 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
   }
 
   async deleteMany(filter: Filter): Promise<number> {
+    await this.store.idle();
     const docs = await this.find(filter);
     await this.store.commit(docs.map((d) => ({ collection: this.name, id: d._id, doc: null })));
     return docs.length;
