@@ -43,7 +43,10 @@ export interface ReadCollection<T extends Document = Document> {
 export interface ReadStore {
   readonly kind: 'embedded' | 'mongodb';
   collection<T extends Document = Document>(name: string): ReadCollection<T>;
-  /** Applies every change or none (bulk apply). */
+  /**
+   * Applies every change or none (bulk apply). The documents are captured when it is called: the
+   * caller may change them before the returned promise settles.
+   */
   commit(changes: DocumentChange[]): Promise<void>;
   /** An index on a top-level scalar field; filters and sorts on it are served by the index. */
   ensureIndex(collection: string, field: string): Promise<void>;

@@ -374,6 +374,21 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
     });
 
     describe('commit', () => {
+      it('captures the documents when called: changing them before the commit settles changes nothing stored', async () => {
+        // The projector applies the next page (changing cached documents in place) while a commit is under way.
+        const [c1, c2] = [fresh(), fresh()];
+        const docs = Array.from({ length: 1500 }, (_, i) => ({ _id: `d${i}`, n: 1, nested: { list: [1] } }));
+        const done = store.commit([...docs.map((doc) => ({ collection: c1, id: doc._id, doc })), { collection: c2, id: 'd0', doc: docs[0] }]);
+        for (const doc of docs) {
+          doc.n = 2;
+          doc.nested.list.push(2);
+        }
+        await done;
+        expect(await store.collection(c1).findById('d7')).toEqual({ _id: 'd7', n: 1, nested: { list: [1] } });
+        expect(await store.collection(c1).count({ n: 1 })).toBe(1500);
+        expect(await store.collection(c2).findById('d0')).toEqual({ _id: 'd0', n: 1, nested: { list: [1] } });
+      });
+
       it('applies after-images and deletions across collections', async () => {
         const [c1, c2] = [fresh(), fresh()];
         await seed(c1, [{ _id: 'a', v: 1 }, { _id: 'b', v: 1 }, { _id: 'c', v: 1, extra: true }]);

@@ -97,7 +97,9 @@ export class MongoReadStore implements ReadStore {
   async commit(changes: DocumentChange[]): Promise<void> {
     let batch = normalizeChanges(changes);
     if (batch.length === 0) return;
-    if (this.encodes) batch = batch.map((c) => (c.doc ? { ...c, doc: encodeDocument(c.doc) } : c));
+    // Copied before the first await: the caller may change its documents as soon as this returns
+    // (the projector applies its next page meanwhile), and the driver serializes them later.
+    batch = batch.map((c) => (c.doc ? { ...c, doc: this.encodes ? encodeDocument(structuredClone(c.doc)) : structuredClone(c.doc) } : c));
     await this.ready();
     if (batch.length === 1) {
       await this.applyOne(batch[0]); // one document: atomic by itself
