@@ -98,3 +98,21 @@ export function flattenAnd(filter: Filter): Filter {
   if (rest.length) flat.$and = rest;
   return flat;
 }
+
+/**
+ * A deep copy of a document's plain objects and arrays (other values, e.g. dates, are shared):
+ * what an adapter takes when `commit` is called, since the caller may change its documents
+ * before the commit settles. Not structuredClone: its objects would come from Node's realm, not
+ * the caller's (under Jest they differ, and a prototype check would no longer see plain objects).
+ */
+export function copyDocument<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyDocument) as T;
+  if (typeof value === 'object' && value !== null) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    const copy: Record<string, unknown> = {};
+    for (const key in value) copy[key] = copyDocument((value as Record<string, unknown>)[key]);
+    return copy as T;
+  }
+  return value;
+}

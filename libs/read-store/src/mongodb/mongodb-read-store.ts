@@ -9,7 +9,7 @@ import {
   ReadStore,
   Update,
 } from '../read-store';
-import { assertIndexField, flattenAnd, normalizeChanges, upsertId } from '../semantics';
+import { assertIndexField, copyDocument, flattenAnd, normalizeChanges, upsertId } from '../semantics';
 import { decodeDocument, encodeDocument, encodeUpdate } from './ferretdb-codec';
 import { JournalOptions, JOURNAL_COLLECTION, RedoJournal } from './redo-journal';
 
@@ -99,7 +99,7 @@ export class MongoReadStore implements ReadStore {
     if (batch.length === 0) return;
     // Copied before the first await: the caller may change its documents as soon as this returns
     // (the projector applies its next page meanwhile), and the driver serializes them later.
-    batch = batch.map((c) => (c.doc ? { ...c, doc: this.encodes ? encodeDocument(structuredClone(c.doc)) : structuredClone(c.doc) } : c));
+    batch = batch.map((c) => (c.doc ? { ...c, doc: this.encodes ? encodeDocument(copyDocument(c.doc)) : copyDocument(c.doc) } : c));
     await this.ready();
     if (batch.length === 1) {
       await this.applyOne(batch[0]); // one document: atomic by itself
