@@ -147,6 +147,8 @@ const createId = (pool: keyof Pools) => ({ id: fc.oneof({ weight: 3, arbitrary: 
 
 interface RouteSpec {
   name: string;
+  /** Fewer runs than this for the route are not enough to reach its handler (see POST /goals). */
+  minRuns?: number;
   method: 'post' | 'patch';
   /** The aggregate addressed in the path, if any. */
   target?: keyof Pools;
@@ -197,9 +199,12 @@ const routes: RouteSpec[] = [
   { name: 'POST /tasks/:id/complete', base: () => ({}), method: 'post', target: 'tasks', path: (id) => `/tasks/${id}/complete`, fields: () => ({ outcome: text(), ...common(true) }) },
   { name: 'POST /leads/:id/interactions', base: () => ({ type: 'web-visit' }), required: ['type'], method: 'post', target: 'leads', path: (id) => `/leads/${id}/interactions`, fields: () => ({
     id: fc.uuid(), type: fc.constantFrom('web-visit', 'form-submission', 'email-opened', 'email-replied', 'content-download', 'fax'), subject: text(), ...common(false) }) },
-  { name: 'POST /goals', base: () => ({ kpi: 'winRate', target: 0.3, deadline: '2090-01-01T00:00:00Z' }), required: ['kpi', 'target', 'deadline'], method: 'post', path: () => '/goals', fields: () => ({
-    id: fc.uuid(), kpi: fc.constantFrom('churnRate', 'cac', 'salesCycleDays', 'newRevenue', 'conversionRate', 'winRate', 'happiness'), target: amount, deadline: anyIso,
-    segment: fc.oneof(fc.record({ owner: text(20) }), fc.record({ channel: slug }), fc.record({ source: slug }), fc.record({ owner: text(20), channel: slug })), name: text(), ...common(false) }) },
+  // No business refusal (404/409/422) to reach for goals, and ~7 % of cases are accepted: enough runs
+  // that some are (FUZZ_RUNS=30 in the EventStoreDB tier missed them about one time in ten).
+  { name: 'POST /goals', minRuns: 150, base: () => ({ kpi: 'winRate', target: 0.3, deadline: '2090-01-01T00:00:00Z' }), required: ['kpi', 'target', 'deadline'], method: 'post', path: () => '/goals', fields: () => ({
+    // Only the fields GoalDto has (no id, no occurredAt): others are refused, and too few runs reached the handler.
+    kpi: fc.constantFrom('churnRate', 'cac', 'salesCycleDays', 'newRevenue', 'conversionRate', 'winRate', 'happiness'), target: amount, deadline: anyIso,
+    segment: fc.oneof(fc.record({ owner: text(20) }), fc.record({ channel: slug }), fc.record({ source: slug }), fc.record({ owner: text(20), channel: slug })), name: text() }) },
 ];
 
 const OMIT = Symbol('omit');
@@ -383,7 +388,7 @@ describe('fuzzing every write route', () => {
     const seen = (outcomes[route.name] = {} as Record<number, number>);
     await fc.assert(
       fc.asyncProperty(caseFor(route), (c) => check(route, c, seen)),
-      { numRuns: RUNS },
+      { numRuns: Math.max(RUNS, route.minRuns ?? 0) },
     );
     // The generators must reach the handlers, not only the validation.
     expect(Object.keys(seen).some((status) => Number(status) < 300 || Number(status) >= 404)).toBe(true);
