@@ -89,24 +89,29 @@ describe('EmbeddedReadStore internals', () => {
 
   describe('writer thread (large batches)', () => {
     const docs = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ collection: 'big', id: `d${i}`, doc: { _id: `d${i}`, tag, n: i } }));
+    /** A store of its own on `threaded.db`, closed after `test`. */
+    async function withStore(threadedCommitAt: number, test: (store: EmbeddedReadStore) => Promise<void>): Promise<void> {
+      const own = new EmbeddedReadStore(join(dir, 'threaded.db'), { threadedCommitAt });
+      try {
+        await test(own);
+      } finally {
+        await own.close();
+      }
+    }
 
     it('commits a large batch off the calling thread: the event loop turns while it is under way', async () => {
-      const threaded = new EmbeddedReadStore(join(dir, 'threaded.db'), { threadedCommitAt: 1000 });
-      try {
+      await withStore(1000, async (threaded) => {
         let done = false;
         const commit = threaded.commit(docs(20_000, 'a')).then(() => (done = true));
         await new Promise((resolve) => setImmediate(resolve));
         expect(done).toBe(false); // on the calling thread it would have finished synchronously
         await commit;
         expect(await threaded.collection('big').count({ tag: 'a' })).toBe(20_000);
-      } finally {
-        await threaded.close();
-      }
+      });
     });
 
     it('keeps the order of batches: a small one sent while a large one is under way lands after it', async () => {
-      const threaded = new EmbeddedReadStore(join(dir, 'threaded.db'), { threadedCommitAt: 1000 });
-      try {
+      await withStore(1000, async (threaded) => {
         const large = threaded.commit(docs(5000, 'large'));
         const small = threaded.commit([{ collection: 'big', id: 'd7', doc: { _id: 'd7', tag: 'small', n: 7 } }]);
         await Promise.all([large, small]);
@@ -116,37 +121,29 @@ describe('EmbeddedReadStore internals', () => {
         await threaded.collection('big').updateOne({ _id: 'd7' }, { $set: { tag: 'updated' } });
         expect(await threaded.collection('big').findById('d7')).toMatchObject({ tag: 'updated' });
         expect(await threaded.collection('big').count({ tag: 'again' })).toBe(2999);
-      } finally {
-        await threaded.close();
-      }
+      });
     });
 
     it.each([
       ['the writer thread', 0],
       ['the calling thread', Infinity],
     ])('on %s, rejects a failing batch as a whole, writes nothing of it, and later batches still commit', async (_, threadedCommitAt) => {
-      const other = new EmbeddedReadStore(join(dir, 'other.db'), { threadedCommitAt });
-      try {
+      await withStore(threadedCommitAt, async (other) => {
         // the batch's new table is rolled back with it, and must be created again by the next one
         await expect(other.commit([...docs(10, 'x'), { collection: 'bad name!', id: 'z', doc: { _id: 'z' } }])).rejects.toThrow(/bad name/);
         expect(await other.listCollections()).toEqual([]);
         await other.commit(docs(10, 'y'));
         expect(await other.collection('big').count({ tag: 'y' })).toBe(10);
-      } finally {
-        await other.close();
-      }
+      });
     });
 
     it('writes into a collection dropped and created again after the thread had used it', async () => {
-      const threaded = new EmbeddedReadStore(join(dir, 'threaded.db'), { threadedCommitAt: 0 });
-      try {
+      await withStore(0, async (threaded) => {
         await threaded.commit(docs(10, 'first'));
         await threaded.dropCollection('big');
         await threaded.commit(docs(3, 'second'));
         expect((await threaded.collection('big').find({})).map((d) => d.tag)).toEqual(['second', 'second', 'second']);
-      } finally {
-        await threaded.close();
-      }
+      });
     });
   });
 });
