@@ -513,7 +513,7 @@ describe('audit trail', () => {
     expect(await page('direction=backwards&limit=3&fromRevision=3')).toEqual({ revisions: [3, 2, 1], next: 0, direction: 'backwards' });
     expect(await page('direction=backwards&limit=3&fromRevision=0')).toEqual({ revisions: [0], next: null, direction: 'backwards' });
 
-    for (const bad of ['limit=0', 'limit=1001', 'limit=x', 'fromRevision=-1', 'direction=sideways', 'unknown=1']) {
+    for (const bad of ['limit=0', 'limit=1001', 'limit=x', 'fromRevision=-1', 'fromRevision=1e308', 'direction=sideways', 'unknown=1']) {
       const res = await api.get(`/streams/${streamId}/events?${bad}`);
       expect([bad, res.status]).toEqual([bad, 400]);
     }
@@ -615,6 +615,7 @@ describe('status codes (SPEC §4)', () => {
         ['post', '/tasks', { subject: 'S', dueAt: '2024-02-30' }, 'dueAt'],
         ['post', '/spend', { amount: 1, category: 'travel' }, 'category'],
         ['post', `/customers/${customerId}/churn`, { reason: 'x', expectedRevision: -1 }, 'expectedRevision'],
+        ['post', `/customers/${customerId}/churn`, { reason: 'x', expectedRevision: 1e308 }, 'expectedRevision'],
       ];
       for (const [method, url, body, field] of cases) {
         const res = await expectNothingAppended(t, () => (method === 'post' ? api.post(url, body) : api.patch(url, body)));

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { buildMessage, IsInt, isEmail, IsISO8601, IsOptional, IsUUID, Matches, MaxLength, Min, ValidateBy } from 'class-validator';
+import { buildMessage, IsInt, isEmail, IsISO8601, IsOptional, IsUUID, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 
 /** Slugs name channels, sources and stages: lower-case, so "Web" and "web" are never two channels. */
 export const SLUG = /^[a-z0-9][a-z0-9_.-]*$/;
@@ -39,6 +39,7 @@ export class RevisionedCommandDto extends CommandDto {
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER) // as fromRevision: EventStoreDB's revisions are uint64
   expectedRevision?: number;
 }
 

@@ -9,7 +9,8 @@ import { RequiresAccess } from '../auth/access';
 
 export class AuditTrailQuery {
   @ApiPropertyOptional({ description: 'First revision to return (inclusive); default the first (forwards) or last (backwards)' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  // Revisions are safe integers; a larger "integer" (1e308) would overflow EventStoreDB's uint64.
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   fromRevision?: number;
 
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
