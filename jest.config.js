@@ -21,6 +21,7 @@ const moduleNameMapper = {
   '^@chronicle/commands$': '<rootDir>/libs/commands/src',
   '^@chronicle/projector$': '<rootDir>/libs/projector/src',
   '^@chronicle/personal-data$': '<rootDir>/libs/personal-data/src',
+  '^@chronicle/cluster$': '<rootDir>/libs/cluster/src',
   '^@chronicle/projections$': '<rootDir>/projections',
 };
 const base = {

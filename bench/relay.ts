@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { SqliteEventStore } from '@chronicle/event-store';
 import { KafkaRelay, KafkaRelayOptions, toMessage } from '@chronicle/messaging';
-import { SqliteStateStore } from '@chronicle/shared';
+import { SqliteStateStore } from '@chronicle/cluster';
 import { upcast } from '@chronicle/domain';
 import { generateHistory } from '../apps/cli/src/seed/generator';
 import { appendHistory } from '../apps/cli/src/seed/seed';
@@ -108,7 +108,7 @@ export async function benchRelay(options: RelayBenchOptions = {}): Promise<Relay
       } finally {
         await relay.stop();
         await store.close();
-        state.close();
+        await state.close();
         const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
         if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
       }

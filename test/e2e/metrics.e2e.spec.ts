@@ -27,6 +27,25 @@ describe('operations: /metrics and /relay', () => {
     await request(t.http).get('/metrics').set(t.as('admin')).expect(200);
   });
 
+  it("shows every role's holder, fencing token and lag: this process holds them all (GET /projections, /metrics)", async () => {
+    const { position } = (await request(t.http).post('/customers').set(t.as('manager')).send({ name: 'Bea', source: 'web' }).expect(201)).body;
+    const body = (await request(t.http).get(`/projections?minPosition=${position}`).set(t.as('service')).expect(200)).body;
+    const pid = process.pid; // the test app runs in this process
+    expect(body.projections.map((p: { name: string }) => p.name)).toEqual(projections.map((p) => p.name));
+    for (const p of body.projections) {
+      expect(p).toMatchObject({ role: `projection:${p.name}`, status: 'live', holder: { token: 1, pid, released: false } });
+      expect(Date.parse(p.holder.since)).not.toBeNaN();
+    }
+    // AUTOMATION is off in this suite: only the acquisition process manager runs.
+    expect(body.processManagers).toEqual([{ role: 'process-manager:acquisition', holder: expect.objectContaining({ token: 1, pid }), checkpoint: expect.any(Number), lag: expect.any(Number) }]);
+    expect(body.workers).toEqual([expect.objectContaining({ pid, groups: ['projector'], roles: expect.arrayContaining(['projection:customers', 'process-manager:acquisition']) })]);
+    const metrics = (await request(t.http).get('/metrics').set(t.as('service')).expect(200)).text;
+    expect(metrics).toMatch(/^chronicle_role_fencing_token\{role="projection:customers"\} 1$/m);
+    expect(metrics).toMatch(/^chronicle_role_lease_changes\{role="process-manager:acquisition"\} 0$/m);
+    expect(metrics).toMatch(/^chronicle_role_lag_events\{role="projection:deals"\} \d+$/m);
+    expect(metrics).toMatch(/^chronicle_cluster_workers\{group="projector"\} 1$/m);
+  });
+
   it('reports the relay as off when KAFKA_BROKERS is not set', async () => {
     await request(t.http).get('/relay').set(t.as('analyst')).expect(403);
     const res = await request(t.http).get('/relay').set(t.as('service')).expect(200);

@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { SqliteEventStore } from '@chronicle/event-store';
 import { KafkaRelay } from '@chronicle/messaging';
-import { SqliteStateStore } from '@chronicle/shared';
+import { SqliteStateStore } from '@chronicle/cluster';
 
 async function main(): Promise<void> {
   const [eventsFile, stateFile, batch] = process.argv.slice(2);
@@ -27,8 +27,8 @@ async function main(): Promise<void> {
     void relay
       .stop()
       .then(() => events.close())
+      .then(() => state.close())
       .then(() => {
-        state.close();
         process.stdout.write('stopped\n', () => process.exit(0));
       });
   });

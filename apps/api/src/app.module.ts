@@ -9,6 +9,7 @@ import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { CampaignsController } from './campaigns/campaigns.controller';
+import { ClusterStatus } from './cluster/cluster-status';
 import { CustomersController } from './customers/customers.controller';
 import { DealsController } from './deals/deals.controller';
 import { GoalsController } from './goals/goals.controller';
@@ -85,6 +86,7 @@ export class AppModule {
         CommandSender,
         AggregateViews,
         MetricsRegistry,
+        ClusterStatus,
       ],
     };
   }

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@chronicle/shared';
+import { processManagerRoles } from '@chronicle/commands';
+import { projectionRole } from '@chronicle/projector';
+import { projections } from '@chronicle/projections';
+import { assertPinnedRoles, ConfigError, loadConfig } from '@chronicle/shared';
 import { createApp } from './app.factory';
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
+    if (config.runProjector) assertPinnedRoles(config, [...projections.map((p) => projectionRole(p.name)), ...processManagerRoles]);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { createWriteStream } from 'node:fs';
-import { Projector, ReadModels } from '@chronicle/projector';
+import { projectionRole, Projector, ReadModels } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
-import { ChronicleConfig, ConfigError, createEventStore, createReadStore, loadConfig } from '@chronicle/shared';
+import { ChronicleConfig, ConfigError, createEventStore, createReadStore, createStateStore, loadConfig } from '@chronicle/shared';
 import { generateHistory } from './seed/generator';
 import { appendHistory } from './seed/seed';
 
@@ -51,17 +51,24 @@ const projectionsCommand = program.command('projections').description('projectio
 
 projectionsCommand
   .command('status')
-  .description("each projection's checkpoint, lag and status")
+  .description("each projection's checkpoint, lag, status and holder (the process working its role); the process managers' and the relay's")
   .action(async () => {
     const cfg = config();
     const events = createEventStore(cfg);
     const reads = await createReadStore(cfg);
+    const state = await createStateStore(cfg);
     const models = new ReadModels(reads, events, projections.map((p) => p.name));
-    const info = await models.info();
-    console.table(info.map((p) => ({ name: p.name, version: p.version, generation: p.generation, checkpoint: p.checkpoint, lag: p.lag, status: p.status })));
+    const [info, leases, checkpoints, head] = await Promise.all([models.info(), state.leases(), state.checkpoints(), events.headPosition()]);
+    const holders = new Map(leases.map((l) => [l.role, l.released ? 'released' : `${l.holder.host}:${l.holder.pid} (token ${l.token})`]));
+    console.table(
+      info.map((p) => ({ name: p.name, version: p.version, generation: p.generation, checkpoint: p.checkpoint, lag: p.lag, status: p.status, holder: holders.get(projectionRole(p.name)) ?? '-' })),
+    );
+    const consumers = checkpoints.filter((c) => !c.name.startsWith('projection:'));
+    if (consumers.length) console.table(consumers.map((c) => ({ role: c.name, checkpoint: c.position, lag: Math.max(0, head - c.position), holder: holders.get(c.name) ?? '-' })));
     process.stdout.write(`projector running: ${await models.projectorAlive()}\n`);
     await events.close();
     await reads.close();
+    await state.close();
   });
 
 projectionsCommand

@@ -1,13 +1,21 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '@chronicle/shared';
+import { processManagerRoles } from '@chronicle/commands';
+import { projectionRole } from '@chronicle/projector';
+import { projections } from '@chronicle/projections';
+import type { RoleCoordinator } from '@chronicle/cluster';
+import { assertPinnedRoles, ConfigError, COORDINATOR, loadConfig, startHealthServer } from '@chronicle/shared';
 import { ProjectorAppModule } from './projector-app.module';
 
-/** Runs the projections (and process managers) apart from the API: set RUN_PROJECTOR=false on the API then. */
+/**
+ * Runs the projections (and process managers) apart from the API: set RUN_PROJECTOR=false on the
+ * API then. Any number may run: they share the roles by leases (docs/operations.md).
+ */
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
+    assertPinnedRoles(config, [...projections.map((p) => projectionRole(p.name)), ...processManagerRoles]);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -20,6 +28,10 @@ async function main(): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.init();
+  if (config.healthPort) {
+    const health = await startHealthServer(app.get<RoleCoordinator>(COORDINATOR), config.healthPort, config.host);
+    health.unref();
+  }
   process.stdout.write(`Chronicle projector running (event store: ${config.eventStore}, read store: ${config.readStore})\n`);
 }
 

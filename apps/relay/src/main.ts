@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '@chronicle/shared';
+import type { RoleCoordinator } from '@chronicle/cluster';
+import { ConfigError, COORDINATOR, loadConfig, startHealthServer } from '@chronicle/shared';
 import { RelayAppModule } from './relay-app.module';
 
 /**
- * Forwards every event to Kafka apart from the API (SPEC §6). Run one relay per event store:
- * with this process running, start the API with RUN_PROJECTOR=false (or without KAFKA_BROKERS)
- * so that it does not relay too.
+ * Forwards every event to Kafka apart from the API (SPEC §6). Any number may run: one holds the
+ * relay role and relays, the others stand by to take it over (docs/operations.md). Start the API
+ * with RUN_PROJECTOR=false (or without KAFKA_BROKERS) so that it does not take part.
  */
 async function main(): Promise<void> {
   let config;
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.init();
+  if (config.healthPort) {
+    const health = await startHealthServer(app.get<RoleCoordinator>(COORDINATOR), config.healthPort, config.host);
+    health.unref();
+  }
   process.stdout.write(`Chronicle relay running (event store: ${config.eventStore}, brokers: ${config.kafkaBrokers.join(',')}, topics: ${config.kafkaTopicPrefix}.<category>)\n`);
 }
 

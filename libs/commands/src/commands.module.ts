@@ -19,6 +19,15 @@ import { GoalHandler } from './handlers/goal.handler';
 /** The sales-automation process managers (docs/automation.md), each with its own checkpoint. */
 export const automationProcessManagers = [ScoringProcessManager, AssignmentProcessManager, RulesProcessManager, StallProcessManager];
 
+/** The process managers' roles (their checkpoint names), as PROJECTIONS may name them. */
+export const processManagerRoles = [
+  AcquisitionProcessManager.checkpointName,
+  'process-manager:scoring',
+  'process-manager:assignment',
+  'process-manager:rules',
+  'process-manager:stall',
+] as const;
+
 /** The write side: CommandBus handlers per aggregate, and (optionally) the process managers. */
 @Module({})
 export class CommandsModule implements OnApplicationShutdown {

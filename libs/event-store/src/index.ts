@@ -2,3 +2,4 @@ export * from './event-store';
 export * from './polling-subscription';
 export * from './sqlite/sqlite-event-store';
 export * from './eventstoredb/eventstoredb-event-store';
+export * from './catch-up-consumer';

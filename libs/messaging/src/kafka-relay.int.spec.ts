@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { RecordedEvent, SqliteEventStore } from '@chronicle/event-store';
-import { SEALED_EVENT_STORE, SqliteStateStore } from '@chronicle/shared';
+import { SqliteStateStore } from '@chronicle/cluster';
+import { SEALED_EVENT_STORE } from '@chronicle/shared';
 import {
   assertBrokerReachable,
   brokerIsLocalTestServer,
@@ -128,7 +129,7 @@ describe('Kafka relay: 10,000 events across 200 streams (catch-up, then live)', 
     await collector?.stop().catch(() => undefined);
     await relay?.stop();
     await store.close();
-    state.close();
+    await state.close();
     await deleteTopics(brokers, prefix);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -159,7 +160,7 @@ describe('Kafka relay: 10,000 events across 200 streams (catch-up, then live)', 
     const report = checkDelivery(stored, collector.records, prefix);
     log(describeDelivery(`relay 10k (${((Date.now() - started) / 1000).toFixed(1)} s)`, report));
     expectDelivered(report);
-    expect(await state.loadCheckpoint(DEFAULT_RELAY_CHECKPOINT)).toBe(head);
+    expect((await state.checkpoints()).find((c) => c.name === DEFAULT_RELAY_CHECKPOINT)?.position).toBe(head);
     expect(await relay.status()).toMatchObject({ connected: true, lag: 0, checkpoint: head });
 
     // The relay created the topics itself, with the configured partitions; keys spread over them.
@@ -249,7 +250,7 @@ describe('Kafka relay: broker stopped and killed mid-stream, then restarted on t
     await appender?.catch(() => undefined);
     await relay?.stop();
     await store.close();
-    state.close();
+    await state.close();
     // Leave the shared broker running for the other suites, whatever happened above.
     if (local && (await kafkaScript('status')).code !== 0) await kafkaScript('start', { KAFKA_KEEP_DATA: '1' });
     await deleteTopics(brokers, prefix);
@@ -391,9 +392,9 @@ describe('Kafka relay: the relay process SIGKILLed mid-stream and restarted', ()
   const storedCheckpoint = async () => {
     const s = new SqliteStateStore(stateFile);
     try {
-      return await s.loadCheckpoint(DEFAULT_RELAY_CHECKPOINT);
+      return (await s.checkpoints()).find((c) => c.name === DEFAULT_RELAY_CHECKPOINT)?.position ?? 0;
     } finally {
-      s.close();
+      await s.close();
     }
   };
 

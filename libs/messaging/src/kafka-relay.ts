@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Admin, CompressionTypes, Kafka, logLevel, Message, Partitioners, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
-import type { EventStore, FeedPage, Subscription } from '@chronicle/event-store';
-import type { CheckpointStore } from '@chronicle/shared';
+import { CheckpointStore, Fence, FencedError, isFencedError, RoleRunner, soloFence } from '@chronicle/cluster';
+import { CatchUpConsumer, EventStore, FeedPage } from '@chronicle/event-store';
 import { DEFAULT_TOPIC_PREFIX, OutgoingMessage, topicForCategory, toMessage } from './envelope';
 
 export type RelayLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -11,7 +11,7 @@ export interface KafkaRelayOptions {
   /** `host:port` of one or more brokers. */
   brokers: string[];
   clientId?: string;
-  /** Name of the relay's checkpoint in the CheckpointStore. One running relay per name. */
+  /** Name of the relay's checkpoint in the CheckpointStore, and of its role in a cluster. */
   checkpointName?: string;
   /** Topics are `<prefix>.<category>`; tests use a unique prefix per run. */
   topicPrefix?: string;
@@ -47,7 +47,10 @@ export interface KafkaClient {
 }
 
 export interface RelayStatus {
+  /** `stopped`: not relaying in this process (in a cluster: another relay holds the role, this one stands by). */
   state: 'stopped' | 'connecting' | 'running' | 'retrying';
+  /** The fencing token of the lease it relays under (0: alone, without a lease). */
+  token?: number;
   /** True while the last attempt to reach the broker succeeded. */
   connected: boolean;
   /** Position of the last event the broker acknowledged (and the relay stored). */
@@ -77,7 +80,6 @@ export interface PublishedPage {
 
 /** A page read from the feed and already cut into requests. */
 interface PreparedPage {
-  page: FeedPage;
   requests: TopicMessages[][];
   readAt: number;
 }
@@ -97,6 +99,11 @@ const TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
  * from the checkpoint with a fresh producer: events are never skipped or reordered per key;
  * a page whose acknowledgement was lost is published again (at least once, consumers dedupe
  * by eventId).
+ *
+ * In a cluster the relay is one role (`runner`): exactly one process relays, the others stand by.
+ * Its checkpoint is fenced by the lease's token and a page is only sent while the lease is valid;
+ * a holder that lost the role without noticing can send at most the page it had in hand (a
+ * duplicate a consumer drops by eventId), and its checkpoint save is refused.
  */
 export class KafkaRelay extends EventEmitter {
   private readonly options: Required<Omit<KafkaRelayOptions, 'log' | 'client'>>;
@@ -105,10 +112,8 @@ export class KafkaRelay extends EventEmitter {
   private producer?: Producer;
   private admin?: Admin;
   private readonly knownTopics = new Set<string>();
-  private subscription?: Subscription;
-  private loop?: Promise<void>;
-  private stopping = false;
-  private wake?: () => void;
+  private consumer?: CatchUpConsumer<PreparedPage>;
+  private fence?: Fence;
   private position = 0;
   private state: RelayStatus['state'] = 'stopped';
   private connected = false;
@@ -121,6 +126,10 @@ export class KafkaRelay extends EventEmitter {
   private startedAt = 0;
   private lastAckAt = 0;
   private caughtUp = false;
+  private failedInARow = 0;
+
+  /** Its role, as the RoleCoordinator starts and stops it. */
+  readonly runner: RoleRunner = { start: (lease) => this.start(lease), stop: () => this.stop() };
 
   constructor(
     private readonly eventStore: EventStore,
@@ -165,25 +174,65 @@ export class KafkaRelay extends EventEmitter {
     });
   }
 
-  /** Loads the checkpoint and starts relaying in the background (does not wait for the broker). */
-  async start(): Promise<void> {
-    if (this.loop) return;
-    this.stopping = false;
-    this.position = await this.checkpoints.loadCheckpoint(this.options.checkpointName);
+  /**
+   * Claims the checkpoint (for `fence`: a lease's; alone without one) and starts relaying in the
+   * background (does not wait for the broker).
+   */
+  async start(fence: Fence = soloFence(this.options.checkpointName)): Promise<void> {
+    if (this.consumer) return;
+    this.fence = fence;
+    this.position = await this.checkpoints.claim(this.options.checkpointName, fence);
     this.startedAt = Date.now();
     this.state = 'connecting';
-    this.log('info', `relaying to ${this.options.brokers.join(',')} (topics ${this.options.topicPrefix}.<category>) from position ${this.position}`);
-    this.loop = this.run();
+    this.log('info', `relaying to ${this.options.brokers.join(',')} (topics ${this.options.topicPrefix}.<category>) from position ${this.position}${fence.token ? ` (lease token ${fence.token})` : ''}`);
+    const consumer = new CatchUpConsumer<PreparedPage>({
+      name: 'relay',
+      store: this.eventStore,
+      batchSize: this.options.batchSize,
+      checkpoint: async () => {
+        this.position = await this.checkpoints.claim(this.options.checkpointName, fence);
+        await this.connect();
+        if (this.failedInARow > 0) this.log('info', `broker reachable again after ${this.failedInARow} failed attempt(s); resending from position ${this.position}`);
+        this.failedInARow = 0;
+        this.state = 'running';
+        return this.position;
+      },
+      // The following page is read and serialized while this one is on the wire.
+      prepare: (page) => ({ requests: this.toRequests(page), readAt: performance.now() }),
+      handle: (prepared, page) => this.publish(page, prepared, fence),
+      reset: (error) => this.failed(error),
+      onFailure: (error) => {
+        if (!isFencedError(error)) return 'retry';
+        this.log('warn', `relay: ${(error as Error).message}; standing by`);
+        this.onLost?.((error as Error).message);
+        return 'stop';
+      },
+      retry: { initialMs: this.options.retryInitialMs, maxMs: this.options.retryMaxMs },
+      log: (level, message) => level === 'debug' && this.log('debug', message),
+    });
+    this.consumer = consumer;
+    consumer.start();
+    // Ended on its own (fenced): ready to be started again under a new lease.
+    void consumer.done.then(async () => {
+      if (this.consumer !== consumer) return;
+      this.consumer = undefined;
+      this.fence = undefined;
+      this.state = 'stopped';
+      await this.disconnect();
+    });
   }
+
+  /** Told when a checkpoint save finds the role taken over (the coordinator then lets the lease go). */
+  onLost?: (reason: string) => void;
 
   /** Stops after the page in flight (its checkpoint is stored if the broker acknowledged it). */
   async stop(): Promise<void> {
-    if (!this.loop) return;
-    this.stopping = true;
-    this.wake?.();
-    await this.subscription?.close();
-    await this.loop;
-    this.loop = undefined;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    await consumer.stop();
+    await this.disconnect();
+    this.consumer = undefined;
+    this.fence = undefined;
     this.state = 'stopped';
   }
 
@@ -196,6 +245,7 @@ export class KafkaRelay extends EventEmitter {
     const head = await this.eventStore.headPosition();
     return {
       state: this.state,
+      token: this.fence?.token,
       connected: this.connected,
       checkpoint: this.position,
       head,
@@ -229,50 +279,24 @@ export class KafkaRelay extends EventEmitter {
     });
   }
 
-  private async run(): Promise<void> {
-    let backoff = this.options.retryInitialMs;
-    let failedInARow = 0;
-    while (!this.stopping) {
-      try {
-        await this.connect();
-        if (failedInARow > 0) this.log('info', `broker reachable again after ${failedInARow} failed attempt(s); resending from position ${this.position}`);
-        failedInARow = 0;
-        backoff = this.options.retryInitialMs;
-        this.state = 'running';
-        this.subscription = this.eventStore.subscribeToAll({ fromPosition: this.position, maxBatch: this.options.batchSize });
-        const pages = this.subscription[Symbol.asyncIterator]();
-        let next = this.prepare(pages);
-        for (;;) {
-          const prepared = await next;
-          if (!prepared || this.stopping) break;
-          // The following page is read and serialized while this one is on the wire. setImmediate
-          // runs after kafkajs has encoded and written the request (its steps up to the socket
-          // write are microtasks). Pages are still published one after the other.
-          next = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.prepare(pages));
-          next.catch(() => undefined); // awaited above on the next turn; abandoned if this page fails
-          await this.publish(prepared);
-        }
-      } catch (error) {
-        if (this.stopping) break;
-        failedInARow += 1;
-        this.failedAttempts += 1;
-        this.connected = false;
-        this.caughtUp = false;
-        this.state = 'retrying';
-        this.lastError = { message: (error as Error).message, at: new Date().toISOString() };
-        const message = `publishing from position ${this.position} failed (${(error as Error).message}); retrying in ${backoff} ms`;
-        // The first failure, then about once a minute while it lasts (the status has every one).
-        this.log(failedInARow % 12 === 1 ? 'warn' : 'debug', failedInARow > 1 ? `${message} (attempt ${failedInARow})` : message);
-        this.emit('failed', error);
-        await this.closeSubscription();
-        // A fresh producer (new producer id) for the resend: the old one's sequence numbers may
-        // disagree with what the broker stored if the failed request was in fact written.
-        await this.disconnect();
-        await this.sleep(backoff);
-        backoff = Math.min(backoff * 2, this.options.retryMaxMs);
-      }
+  /** After a failed attempt: a fresh producer for the resend, and the failure in the status. */
+  private async failed(error: unknown): Promise<void> {
+    if (!this.consumer || isFencedError(error)) {
+      await this.disconnect();
+      return;
     }
-    await this.closeSubscription();
+    this.failedInARow += 1;
+    this.failedAttempts += 1;
+    this.connected = false;
+    this.caughtUp = false;
+    this.state = 'retrying';
+    this.lastError = { message: (error as Error).message, at: new Date().toISOString() };
+    const message = `publishing from position ${this.position} failed (${(error as Error).message}); retrying`;
+    // The first failure, then about once a minute while it lasts (the status has every one).
+    this.log(this.failedInARow % 12 === 1 ? 'warn' : 'debug', this.failedInARow > 1 ? `${message} (attempt ${this.failedInARow})` : message);
+    this.emit('failed', error);
+    // A fresh producer (new producer id) for the resend: the old one's sequence numbers may
+    // disagree with what the broker stored if the failed request was in fact written.
     await this.disconnect();
   }
 
@@ -323,16 +347,12 @@ export class KafkaRelay extends EventEmitter {
     for (const t of unknown) this.knownTopics.add(t);
   }
 
-  private async prepare(pages: AsyncIterator<FeedPage>): Promise<PreparedPage | undefined> {
-    const result = await pages.next();
-    if (result.done) return undefined;
-    return { page: result.value, requests: this.toRequests(result.value), readAt: performance.now() };
-  }
-
-  private async publish({ page, requests: chunks, readAt }: PreparedPage): Promise<void> {
+  private async publish(page: FeedPage, { requests: chunks, readAt }: PreparedPage, fence: Fence): Promise<void> {
     const started = Math.max(readAt, this.lastAckAt);
     let requests = 0;
     if (page.events.length > 0) {
+      // Once the lease may have passed to another relay, send nothing more.
+      if (!fence.valid()) throw new FencedError([fence.role], 'its lease lapsed');
       const producer = this.producer!;
       const compression = this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
       await this.ensureTopics([...new Set(chunks.flatMap((c) => c.map((t) => t.topic)))]);
@@ -343,7 +363,7 @@ export class KafkaRelay extends EventEmitter {
       }
     }
     // Only what the broker acknowledged moves the checkpoint.
-    await this.checkpoints.saveCheckpoint(this.options.checkpointName, page.checkpoint);
+    await this.checkpoints.save(this.options.checkpointName, page.checkpoint, fence);
     this.position = page.checkpoint;
     this.connected = true;
     this.lastAckAt = performance.now();
@@ -394,22 +414,6 @@ export class KafkaRelay extends EventEmitter {
     while (this.recent.length > 0 && this.recent[0].at < cutoff) this.recent.shift();
   }
 
-  private async closeSubscription(): Promise<void> {
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    await subscription?.close().catch(() => undefined);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => (this.wake = undefined));
-  }
 }
 
 /** Bytes of one record in a batch: key, value, headers and the varint/attribute overhead (generously). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Producer, ProducerBatch } from 'kafkajs';
 import { SqliteEventStore } from '@chronicle/event-store';
-import type { CheckpointStore } from '@chronicle/shared';
+import { CheckpointRecord, CheckpointStore, Fence, FencedError } from '@chronicle/cluster';
 import { parseEnvelope } from './envelope';
 import { KafkaClient, KafkaRelay } from './kafka-relay';
 
@@ -26,6 +26,8 @@ class FakeKafka implements KafkaClient {
   readonly failOn = new Map<number, 'lost-ack' | 'refused'>();
   private sends = 0;
   down = false;
+  /** Sends of this producer wait until `release` (a relay paused with a request in hand). */
+  hold?: { producer: number; released: Promise<void>; release(): void; arrived: Promise<void>; arrive(): void };
 
   producer(): Producer {
     const id = ++this.producers;
@@ -36,6 +38,10 @@ class FakeKafka implements KafkaClient {
       disconnect: async () => undefined,
       sendBatch: async (batch: ProducerBatch) => {
         if (this.down) throw new Error('Connection refused');
+        if (this.hold?.producer === id) {
+          this.hold.arrive();
+          await this.hold.released;
+        }
         expect(batch.acks).toBe(-1);
         const failure = this.failOn.get(++this.sends);
         if (failure === 'refused') throw new Error('Request timed out');
@@ -75,17 +81,24 @@ class FakeKafka implements KafkaClient {
 class MemoryCheckpoints implements CheckpointStore {
   readonly saved: number[] = [];
   failNext = 0;
+  private token = 0;
   constructor(private position = 0) {}
-  async loadCheckpoint(): Promise<number> {
+  async claim(name: string, fence: Fence): Promise<number> {
+    if (fence.token < this.token) throw new FencedError([name]);
+    this.token = fence.token;
     return this.position;
   }
-  async saveCheckpoint(_: string, position: number): Promise<void> {
+  async save(name: string, position: number, fence: Fence): Promise<void> {
+    if (fence.token !== this.token) throw new FencedError([name]);
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('disk I/O error');
     }
     this.position = position;
     this.saved.push(position);
+  }
+  async checkpoints(): Promise<CheckpointRecord[]> {
+    return [{ name: 'relay:kafka', position: this.position, token: this.token, updatedAt: '' }];
   }
 }
 
@@ -235,6 +248,48 @@ describe('KafkaRelay (fake broker)', () => {
     expect(kafka.requests.every((q) => q.events < 50)).toBe(true);
     expect(ids(kafka.sent)).toEqual(ids((await store.readAll()).events));
     expect(checkOrder(kafka.sent)).toMatchObject({ duplicates: 0, violations: [] });
+  });
+
+  it('under leases: a relay whose lease lapsed with a page in hand sends only that page again, its checkpoint is refused, and it stands by', async () => {
+    await seed(store, streams, 6);
+    const checkpoints = new MemoryCheckpoints();
+    const lease = (token: number) => {
+      const fence = { role: 'relay:kafka', token, isValid: true, valid: () => fence.isValid };
+      return fence;
+    };
+    const first = makeRelay(checkpoints);
+    const lost = jest.fn();
+    first.onLost = lost;
+    const firstLease = lease(1);
+    await first.start(firstLease);
+    await first.waitFor(14, 5000);
+    // The first relay pauses inside a send (SIGSTOP, a long GC) …
+    let release!: () => void;
+    let arrive!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const arrived = new Promise<void>((r) => (arrive = r));
+    kafka.hold = { producer: 1, released, release, arrived, arrive };
+    await seed(store, streams, 2);
+    await arrived;
+    // … its lease lapses and another relay takes the role over with token 2, from the stored checkpoint.
+    firstLease.isValid = false;
+    const second = new KafkaRelay(store, checkpoints, { brokers: ['fake:9092'], client: kafka, batchSize: 7, retryInitialMs: 5, retryMaxMs: 20 });
+    await second.start(lease(2));
+    await second.waitFor(40, 5000);
+    // The first one wakes up: its page in hand goes out (a duplicate), its save is refused, it stops.
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toHaveBeenCalledTimes(1);
+    expect((await first.status()).state).toBe('stopped');
+    await seed(store, streams, 1);
+    await second.waitFor(45, 5000);
+    expect(kafka.requests.filter((q) => q.producer === 1)).toHaveLength(3); // two pages, then the one in hand: nothing after
+    const { duplicates, violations } = checkOrder(kafka.sent);
+    expect(violations).toEqual([]);
+    expect(duplicates).toBe(7); // exactly the page in hand
+    expect(new Set(kafka.sent.map((s) => s.eventId)).size).toBe(45);
+    expect(checkpoints.saved.at(-1)).toBe(45);
+    await second.stop();
   });
 
   it('stops cleanly and can report status after stopping', async () => {

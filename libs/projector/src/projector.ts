@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import type { EventStore } from '@chronicle/event-store';
-import type { DocumentChange, ReadStore } from '@chronicle/read-store';
+import type { Fence, RoleRunner } from '@chronicle/cluster';
+import { isFencedError } from '@chronicle/cluster';
+import { CatchUpConsumer, EventStore } from '@chronicle/event-store';
+import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-store';
 import { Lock } from './lock';
 import { physicalName, Projection } from './projection';
 import { PageApplier } from './runner';
 import { Slot } from './slot';
-import { HEARTBEAT_ID, liveId, RebuildRequest, rebuildId, requestId, SlotStatus, STATUS_COLLECTION } from './status';
+import { HEARTBEAT_ID, liveId, RebuildRequest, rebuildId, SlotStatus, STATUS_COLLECTION } from './status';
 
 export interface ProjectorOptions {
   batchSize?: number;
@@ -32,23 +34,52 @@ interface RebuildJob {
   applier: PageApplier;
   startedAt: string;
   done: Promise<void>;
+  /** Set when the projection's role leaves this process: the rebuild stops after its page. */
+  stopped: boolean;
 }
 
+/** Pages wait while a projection's lease is not valid (until it is renewed, or the projection leaves). */
+class LeaseLapsedError extends Error {
+  constructor(roles: string[]) {
+    super(`waiting for the lease of ${roles.join(', ')} to be renewed`);
+    this.name = 'LeaseLapsedError';
+  }
+}
+
+/** The role (lease) of a projection in a cluster. */
+export const projectionRole = (name: string): string => `projection:${name}`;
+export const projectionOfRole = (role: string): string | undefined => (role.startsWith('projection:') ? role.slice('projection:'.length) : undefined);
+
 /**
- * Runs the projections over the event store's global feed. Live projections share one
- * subscription; a new projection, a new version or a requested rebuild is built into the next
- * generation of its collections by its own runner while the live generation keeps serving,
- * then swapped in under the lock once it has caught up, so no event appended meanwhile is lost.
+ * Runs projections over the event store's global feed. The projections this process works ("joined":
+ * all of them when it runs alone, those whose role it holds in a cluster) share one catch-up
+ * consumer; a new projection, a new version or a requested rebuild is built into the next
+ * generation of its collections by its own runner while the live generation keeps serving, then
+ * swapped in under the lock once it has caught up, so no event appended meanwhile is lost.
+ * In a cluster every commit of a projection carries its lease's fence (see PageApplier).
  * Emits 'progress' (position) after each committed page and 'rebuild' (RebuildProgress).
  */
 export class Projector extends EventEmitter {
   private readonly lock = new Lock();
+  /** Starts and stops of the live consumer, one at a time (never under `lock`: its pages take that). */
+  private readonly consumerLock = new Lock();
   private readonly live: PageApplier;
+  /**
+   * Slots that joined behind the live ones: they enter the live applier when the consumer next
+   * subscribes (from the lowest position), never in the middle of a page read for the others.
+   */
+  private joining: Slot[] = [];
+  private readonly consumer: CatchUpConsumer;
   private readonly rebuilds = new Map<string, RebuildJob>();
   private readonly byName: Map<string, Projection>;
+  /** Joined projections and their fences (undefined when running alone). */
+  private readonly joined = new Map<string, Fence | undefined>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private subscription?: { close(): Promise<void> };
-  private liveLoop?: Promise<void>;
+  /** Whether no projection had a status when this process first looked: then every one starts live at generation 1. */
+  private fresh?: Promise<boolean>;
+  private onLost?: (role: string, reason: string) => void;
+  private started = false;
+  private starting = false;
   private stopped = false;
   private readonly options: Required<ProjectorOptions>;
 
@@ -75,55 +106,92 @@ export class Projector extends EventEmitter {
     this.live = new PageApplier(
       this.deps,
       [],
-      (slots, checkpoint) => slots.map((s) => this.statusChange(s, 'live', checkpoint)),
+      (slot, checkpoint) => this.statusChange(slot, 'live', checkpoint),
       (checkpoint) => this.emit('progress', checkpoint),
     );
+    this.consumer = new CatchUpConsumer({
+      name: 'live projections',
+      store: eventStore,
+      batchSize: this.options.batchSize,
+      checkpoint: () =>
+        this.lock.run(async () => {
+          this.live.slots = [...this.live.slots, ...this.joining.splice(0)];
+          return this.live.position;
+        }),
+      // 'progress' is emitted as each page's commit is confirmed (see PageApplier).
+      handle: (page) =>
+        this.lock.run(async () => {
+          // A lease that lapsed is either renewed or stopped by the coordinator within a poll:
+          // wait for that rather than apply pages without the projection (it would fall behind).
+          const lapsed = this.live.slots.filter((s) => s.fence && !s.fence.valid()).map((s) => s.fence!.role);
+          if (lapsed.length > 0) throw new LeaseLapsedError(lapsed);
+          await this.live.apply(page);
+        }),
+      // A failed commit rolls back to the committed checkpoints; the page in flight settles first.
+      reset: () => this.live.settle().catch(() => undefined),
+      onFailure: (error) => this.liveFailed(error),
+      retry: { initialMs: 1000, maxMs: 5000 },
+      log: (level, message) => this.options.log(level === 'debug' ? 'info' : level, message),
+    });
   }
 
   private get deps() {
     return { eventStore: this.eventStore, readStore: this.readStore, batchSize: this.options.batchSize };
   }
 
-  /** Live checkpoints by projection. */
+  /** Live checkpoints by projection (the projections this process works). */
   checkpoints(): Record<string, number> {
-    return Object.fromEntries(this.live.slots.map((s) => [s.name, s.checkpoint]));
+    return Object.fromEntries([...this.live.slots, ...this.joining].map((s) => [s.name, s.checkpoint]));
   }
 
+  /** Whether this process works the projection (all of them when it runs alone). */
+  works(name: string): boolean {
+    return this.joined.has(name);
+  }
+
+  /** Runs alone: every projection, no leases (tests, the CLI, a single process without a cluster). */
   async start(): Promise<void> {
+    await this.collectOrphans();
+    await this.startShared();
     const statuses = await this.statuses();
-    const fresh = this.projections.every((p) => !statuses.get(liveId(p.name)));
-    const toBuild: Projection[] = [];
-    for (const projection of this.projections) {
-      const live = statuses.get(liveId(projection.name));
-      if (fresh) this.live.slots.push(new Slot(projection, 1, 0));
-      else if (live && live.version === projection.version) {
-        this.live.slots.push(new Slot(projection, live.generation, live.checkpoint));
-        // A rebuild that was under way when the process stopped resumes where it was.
-        if (statuses.get(rebuildId(projection.name))?.version === projection.version) toBuild.push(projection);
-      } else {
-        if (live) this.live.slots.push(new Slot(projection, live.generation, live.checkpoint)); // the old version serves meanwhile
-        toBuild.push(projection);
-      }
+    if (![...statuses.values()].some((s) => s.role === 'live')) {
+      // A fresh store: every projection starts live at generation 1, their statuses in one commit
+      // (a crash leaves all or none, so a restart never mistakes some of them for new projections).
+      this.fresh = Promise.resolve(true);
+      await this.readStore.commit(this.projections.map((p) => this.statusChange(new Slot(p, 1, 0), 'live', 0)));
     }
-    for (const slot of this.live.slots) await this.ensureIndexes(slot);
-    if (fresh) for (const slot of this.live.slots) await this.live.markFresh(slot);
-    if (fresh) {
-      // Status documents right away, so queries know the generation while the first pages apply.
-      await this.readStore.commit(this.live.slots.map((s) => this.statusChange(s, 'live', 0)));
+    // The consumer starts once every projection has joined: one subscription for all of them.
+    this.starting = true;
+    try {
+      for (const projection of this.projections) await this.join(projection.name);
+    } finally {
+      this.starting = false;
     }
-    await this.collectGarbage(statuses);
-    this.liveLoop = this.runLive();
-    for (const projection of toBuild) void this.rebuild(projection.name, 'projector:start', { resume: true }).catch(() => undefined);
-    this.timers.push(setInterval(() => void this.pollRequests().catch((e) => this.options.log('warn', `rebuild requests: ${e.message}`)), this.options.requestPollMs));
-    this.timers.push(setInterval(() => void this.heartbeat().catch(() => undefined), this.options.heartbeatMs));
-    await this.heartbeat();
+    await this.syncConsumer();
+  }
+
+  /**
+   * Runs as part of a cluster: each projection is a role, joined and left by its RoleRunner
+   * (`runner(name)`) as this process gains and loses the role's lease. `lost` is told when a commit
+   * finds a role taken over.
+   */
+  async startCoordinated(lost: (role: string, reason: string) => void): Promise<void> {
+    this.onLost = lost;
+    await this.startShared();
+  }
+
+  /** The RoleRunner of a projection's role. */
+  runner(name: string): RoleRunner {
+    if (!this.byName.has(name)) throw new Error(`unknown projection "${name}"`);
+    return { start: (lease) => this.join(name, lease), stop: () => this.leave(name) };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    await this.subscription?.close();
-    await this.liveLoop;
+    for (const job of this.rebuilds.values()) job.stopped = true;
+    await this.consumerLock.run(() => this.consumer.stop());
+    await this.lock.run(() => this.settleLive());
     await Promise.allSettled([...this.rebuilds.values()].map((job) => job.done));
   }
 
@@ -133,8 +201,9 @@ export class Projector extends EventEmitter {
     if (running) return running.done;
     const projection = this.byName.get(name);
     if (!projection) return Promise.reject(new Error(`unknown projection "${name}"`));
-    const job = {} as RebuildJob;
-    job.done = this.runRebuild(projection, requestedBy, options.resume ?? false, job).finally(() => this.rebuilds.delete(name));
+    if (!this.joined.has(name)) return Promise.reject(new Error(`projection "${name}" is worked by another process`));
+    const job = { stopped: false } as RebuildJob;
+    job.done = this.runRebuild(projection, requestedBy, options.resume ?? false, job, this.joined.get(name)).finally(() => this.rebuilds.delete(name));
     this.rebuilds.set(name, job);
     return job.done;
   }
@@ -143,37 +212,134 @@ export class Projector extends EventEmitter {
     return this.rebuilds.has(name);
   }
 
-  private async runLive(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const from = this.live.slots.length ? this.live.position : await this.eventStore.headPosition();
-        const subscription = this.eventStore.subscribeToAll({ fromPosition: from, maxBatch: this.options.batchSize });
-        this.subscription = subscription;
-        if (this.stopped) await subscription.close();
-        // 'progress' is emitted as each page's commit is confirmed (see PageApplier).
-        for await (const page of subscription) await this.lock.run(() => this.live.apply(page));
-        await this.live.settle();
-        return;
-      } catch (error) {
-        await this.live.settle().catch(() => undefined); // a failed commit rolls back to its checkpoints
-        if (this.stopped) return;
-        this.options.log('error', `live projections stopped at ${this.live.position}: ${(error as Error).message}; resuming`);
-        await this.subscription?.close().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
+  private async startShared(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.timers.push(setInterval(() => void this.pollRequests().catch((e) => this.options.log('warn', `rebuild requests: ${e.message}`)), this.options.requestPollMs));
+    this.timers.push(setInterval(() => void this.heartbeat().catch(() => undefined), this.options.heartbeatMs));
+    await this.heartbeat();
+  }
+
+  /**
+   * Starts working a projection: claims its fence (nothing its previous holder might still write
+   * lands after that), reads its status, and joins the live consumer, starts or resumes its
+   * rebuild, or both.
+   */
+  private async join(name: string, fence?: Fence): Promise<void> {
+    const projection = this.byName.get(name)!;
+    if (fence) await this.readStore.claimFence(fence);
+    const statuses = await this.statuses();
+    this.fresh ??= Promise.resolve(![...statuses.values()].some((s) => s.role === 'live'));
+    const fresh = await this.fresh;
+    const live = statuses.get(liveId(name));
+    const previous = statuses.get(rebuildId(name));
+    if (live && live.version > projection.version) {
+      throw new Error(`${name}: version ${live.version} is live and this process runs version ${projection.version}; left to processes running the newer version`);
+    }
+    if (fence) await this.collectGarbage(name, [live?.generation, previous?.generation]);
+    let slot: Slot | undefined;
+    let build = false;
+    let resume = false;
+    if (live) {
+      slot = new Slot(projection, live.generation, live.checkpoint, fence);
+      // A new version is rebuilt while the old generation serves; a rebuild under way resumes.
+      build = live.version !== projection.version || previous?.version === projection.version;
+      resume = previous?.version === projection.version;
+    } else if (fresh) {
+      slot = new Slot(projection, 1, 0, fence);
+    } else {
+      build = true; // a new projection beside existing ones: built, then swapped in (503 until then)
+      resume = previous?.version === projection.version;
+    }
+    this.joined.set(name, fence);
+    if (slot) {
+      await this.ensureIndexes(slot);
+      await this.lock.run(async () => {
+        await this.settleLive();
+        if (slot.checkpoint === 0) await this.live.markFresh(slot);
+        // Status document right away, so queries know the generation while the first pages apply.
+        if (!live) await this.readStore.commit([{ ...this.statusChange(slot, 'live', 0), fence }]);
+        // A page read for the others may start after this slot's checkpoint: a slot behind them joins
+        // at the next subscription, which starts from its checkpoint.
+        if (this.live.slots.length > 0 && slot.checkpoint >= this.live.position) this.live.slots = [...this.live.slots, slot];
+        else {
+          this.joining.push(slot);
+          this.consumer.restart();
+        }
+      });
+      await this.syncConsumer();
+    }
+    if (build) void this.rebuild(name, 'projector:start', { resume }).catch(() => undefined);
+  }
+
+  /** Stops working a projection (its role left this process): nothing more is written for it. */
+  private async leave(name: string): Promise<void> {
+    if (!this.joined.has(name)) return;
+    this.joined.delete(name);
+    const job = this.rebuilds.get(name);
+    if (job) {
+      job.stopped = true;
+      await job.done.catch(() => undefined);
+    }
+    await this.lock.run(async () => {
+      await this.settleLive();
+      this.joining = this.joining.filter((s) => s.name !== name);
+      const slot = this.live.slots.find((s) => s.name === name);
+      if (!slot) return;
+      this.live.slots = this.live.slots.filter((s) => s !== slot);
+      this.live.uow.forget(slot.collections);
+    });
+    await this.syncConsumer();
+  }
+
+  /** The live consumer runs while there are live slots. */
+  private syncConsumer(): Promise<void> {
+    return this.consumerLock.run(async () => {
+      if (this.stopped || this.starting) return;
+      const slots = this.live.slots.length + this.joining.length;
+      if (slots > 0 && !this.consumer.running) this.consumer.start();
+      else if (slots === 0 && this.consumer.running) await this.consumer.stop();
+    });
+  }
+
+  /**
+   * Waits for the live commit under way. If it failed, the slots rolled back to their committed
+   * checkpoints: the consumer reads the feed again from there.
+   */
+  private async settleLive(): Promise<void> {
+    try {
+      await this.live.settle();
+    } catch {
+      this.consumer.restart();
     }
   }
 
-  private async runRebuild(projection: Projection, requestedBy: string, resume: boolean, job: RebuildJob): Promise<void> {
+  /** What the live consumer does after a failure: a role taken over leaves, the rest go on at once. */
+  private liveFailed(error: unknown): 'retry' | 'restart' {
+    if (error instanceof LeaseLapsedError) return 'retry';
+    const lost = isFencedError(error) ? error.roles : error instanceof PartialCommitError ? error.fenced : [];
+    if (lost.length === 0) {
+      if (error instanceof PartialCommitError) this.options.log('warn', `live projections: ${error.message}`);
+      return 'retry';
+    }
+    for (const role of lost) {
+      this.options.log('warn', `${role}: a commit was refused by its fence; another process works it now`);
+      if (this.onLost) this.onLost(role, 'a commit was refused by its fence');
+    }
+    // The lost slots' leases ended: pages wait (LeaseLapsedError) until leave() has removed them.
+    return this.onLost ? 'restart' : 'retry';
+  }
+
+  private async runRebuild(projection: Projection, requestedBy: string, resume: boolean, job: RebuildJob, fence: Fence | undefined): Promise<void> {
     const statuses = await this.statuses();
     const live = statuses.get(liveId(projection.name));
     const previous = statuses.get(rebuildId(projection.name));
     let slot: Slot;
     if (resume && previous && previous.version === projection.version) {
-      slot = new Slot(projection, previous.generation, previous.checkpoint); // resume after a restart
+      slot = new Slot(projection, previous.generation, previous.checkpoint, fence); // resume after a restart
     } else {
       if (previous) await this.drop(projection.name, previous.generation);
-      slot = new Slot(projection, Math.max(live?.generation ?? 0, previous?.generation ?? 0) + 1, 0);
+      slot = new Slot(projection, Math.max(live?.generation ?? 0, previous?.generation ?? 0) + 1, 0, fence);
     }
     job.slot = slot;
     job.startedAt = previous?.startedAt && slot.checkpoint > 0 ? previous.startedAt : new Date().toISOString();
@@ -181,9 +347,10 @@ export class Projector extends EventEmitter {
     let eventsPerSecond = 0;
     const started = Date.now();
     const startCheckpoint = slot.checkpoint;
-    job.applier = new PageApplier(this.deps, [slot], (slots, checkpoint) =>
-      slots.map((s) => ({ ...this.statusChange(s, 'rebuild', checkpoint), doc: { ...this.statusDoc(s, 'rebuild', checkpoint), startedAt: job.startedAt, eventsPerSecond } })),
-    );
+    job.applier = new PageApplier(this.deps, [slot], (s, checkpoint) => ({
+      ...this.statusChange(s, 'rebuild', checkpoint),
+      doc: { ...this.statusDoc(s, 'rebuild', checkpoint), startedAt: job.startedAt, eventsPerSecond },
+    }));
     await job.applier.markFresh(slot);
     this.options.log('info', `rebuilding ${projection.name} v${projection.version} into generation ${slot.generation} (requested by ${requestedBy})`);
     const report = async (done: boolean) => {
@@ -192,28 +359,37 @@ export class Projector extends EventEmitter {
       eventsPerSecond = seconds > 0 ? Math.round((slot.checkpoint - startCheckpoint) / seconds) : 0;
       this.emit('rebuild', { projection: projection.name, generation: slot.generation, checkpoint: slot.checkpoint, head, eventsPerSecond, done } satisfies RebuildProgress);
     };
+    const stopped = () => job.stopped || this.stopped;
     try {
-      await job.applier.drain(() => void report(false));
+      await job.applier.drain(() => void report(false), stopped);
+      if (stopped()) {
+        this.options.log('info', `rebuild of ${projection.name} stopped at ${slot.checkpoint}; it resumes there when the projection is worked again`);
+        return;
+      }
       await this.lock.run(async () => {
         // Under the lock the live runner is paused (its last page committed): catch up the last
         // events, then swap.
-        await this.live.settle();
+        await this.settleLive();
         await job.applier.drain();
-        const old = this.live.slots.find((s) => s.name === projection.name);
+        const old = this.live.slots.find((s) => s.name === projection.name) ?? this.joining.find((s) => s.name === projection.name);
+        this.joining = this.joining.filter((s) => s !== old);
         await this.readStore.commit([
-          this.statusChange(slot, 'live', slot.checkpoint),
-          { collection: STATUS_COLLECTION, id: rebuildId(projection.name), doc: null },
+          { ...this.statusChange(slot, 'live', slot.checkpoint), fence },
+          { collection: STATUS_COLLECTION, id: rebuildId(projection.name), doc: null, fence },
         ]);
-        this.live.slots = [...this.live.slots.filter((s) => s !== old), new Slot(projection, slot.generation, slot.checkpoint)];
+        const swapped = new Slot(projection, slot.generation, slot.checkpoint, fence);
+        this.live.slots = [...this.live.slots.filter((s) => s !== old), swapped];
         if (old) {
           this.live.uow.forget(old.collections);
           setTimeout(() => void this.drop(projection.name, old.generation).catch(() => undefined), this.options.dropDelayMs).unref();
         }
       });
+      await this.syncConsumer();
       await report(true);
       this.options.log('info', `rebuilt ${projection.name}: generation ${slot.generation} is live at position ${slot.checkpoint}`);
     } catch (error) {
       this.options.log('error', `rebuild of ${projection.name} failed at ${slot.checkpoint}: ${(error as Error).message}`);
+      if (fence && isFencedError(error)) this.onLost?.(fence.role, 'a rebuild commit was refused by its fence');
       throw error;
     }
   }
@@ -221,8 +397,10 @@ export class Projector extends EventEmitter {
   private async pollRequests(): Promise<void> {
     const requests = (await this.readStore.collection<RebuildRequest>(STATUS_COLLECTION).find({ _id: { $regex: '~request$' } })) as RebuildRequest[];
     for (const request of requests) {
+      // Only the process that works the projection takes its request.
+      if (!this.joined.has(request.projection)) continue;
       await this.readStore.commit([{ collection: STATUS_COLLECTION, id: request._id, doc: null }]);
-      if (this.byName.has(request.projection)) void this.rebuild(request.projection, request.requestedBy).catch(() => undefined);
+      void this.rebuild(request.projection, request.requestedBy).catch(() => undefined);
     }
   }
 
@@ -236,7 +414,7 @@ export class Projector extends EventEmitter {
   }
 
   private statusDoc(slot: Slot, role: 'live' | 'rebuild', checkpoint: number): SlotStatus {
-    return {
+    const doc: SlotStatus = {
       _id: role === 'live' ? liveId(slot.name) : rebuildId(slot.name),
       projection: slot.name,
       role,
@@ -245,6 +423,8 @@ export class Projector extends EventEmitter {
       checkpoint,
       updatedAt: new Date().toISOString(),
     };
+    if (slot.fence) doc.token = slot.fence.token;
+    return doc;
   }
 
   private statusChange(slot: Slot, role: 'live' | 'rebuild', checkpoint: number): DocumentChange {
@@ -263,10 +443,24 @@ export class Projector extends EventEmitter {
     for (const collection of p?.collections ?? []) await this.readStore.dropCollection(physicalName(projection, collection, generation));
   }
 
-  /** Drops collections of generations no status refers to (left by a crash or a removed projection). */
-  private async collectGarbage(statuses: Map<string, SlotStatus>): Promise<void> {
+  /** Drops a projection's collections of generations its statuses do not refer to (left by a crash or a lost role). */
+  private async collectGarbage(name: string, keep: Array<number | undefined>): Promise<void> {
+    const prefix = `${name}.`;
+    for (const collection of await this.readStore.listCollections()) {
+      const match = /\.g(\d+)$/.exec(collection);
+      if (!match || !collection.startsWith(prefix) || keep.includes(Number(match[1]))) continue;
+      if (this.byName.get(name)?.collections.some((c) => collection === physicalName(name, c, Number(match[1])))) await this.readStore.dropCollection(collection);
+    }
+  }
+
+  /**
+   * Running alone: drops every generation no status refers to, removed projections' included. (In a
+   * cluster a process running an older or newer release may use projections this one does not
+   * know, so each role only tidies its own collections.)
+   */
+  private async collectOrphans(): Promise<void> {
+    const statuses = await this.statuses();
     const keep = new Set<string>([STATUS_COLLECTION]);
-    for (const slot of this.live.slots) slot.collections.forEach((c) => keep.add(c));
     for (const status of statuses.values()) {
       const p = this.byName.get(status.projection);
       p?.collections.forEach((c) => keep.add(physicalName(p.name, c, status.generation)));
@@ -276,4 +470,3 @@ export class Projector extends EventEmitter {
     }
   }
 }
-

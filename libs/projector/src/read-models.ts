@@ -108,7 +108,7 @@ export class ReadModels {
 
   /** Asks the projector (in this process or another) to rebuild a projection into a fresh generation. */
   async requestRebuild(projection: string, requestedBy: string): Promise<void> {
-    if (this.projector) {
+    if (this.projector?.works(projection)) {
       void this.projector.rebuild(projection, requestedBy).catch(() => undefined);
       return;
     }
@@ -125,7 +125,8 @@ export class ReadModels {
   private async lowestCheckpoint(fresh: boolean): Promise<number> {
     // Only serving generations count: a projection still being built answers 503 anyway.
     let live: number[];
-    if (this.projector) live = Object.values(this.projector.checkpoints());
+    // The in-process projector's own checkpoints, when it works every projection (no polling).
+    if (this.projector && this.projectionNames.every((n) => this.projector!.works(n))) live = Object.values(this.projector.checkpoints());
     else {
       const statuses = await this.statuses(fresh);
       live = this.projectionNames.flatMap((n) => statuses.get(liveId(n))?.checkpoint ?? []);

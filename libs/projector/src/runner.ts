@@ -1,5 +1,5 @@
 import type { EventStore, FeedPage } from '@chronicle/event-store';
-import type { DocumentChange, ReadStore } from '@chronicle/read-store';
+import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-store';
 import type { Slot } from './slot';
 import { UnitOfWork } from './unit-of-work';
 
@@ -26,8 +26,8 @@ export class PageApplier {
   constructor(
     private readonly deps: RunnerDeps,
     public slots: Slot[],
-    /** Status documents to commit with a page, for the slots that advance to `checkpoint`. */
-    private readonly statusChanges: (slots: Slot[], checkpoint: number) => DocumentChange[],
+    /** The status document to commit with a page, for a slot that advances to `checkpoint`. */
+    private readonly statusChange: (slot: Slot, checkpoint: number) => DocumentChange,
     /** Called once a page is committed, with its checkpoint. */
     private readonly onCommitted: (checkpoint: number) => void = () => undefined,
   ) {
@@ -43,9 +43,10 @@ export class PageApplier {
   async apply(page: FeedPage): Promise<number> {
     let applied = 0;
     let scrub = false;
+    const slots = this.slots;
     try {
       for (const event of page.events) {
-        for (const slot of this.slots) {
+        for (const slot of slots) {
           if (slot.wants(event)) {
             const pending = slot.apply(event, this.uow);
             if (pending) await pending;
@@ -60,12 +61,23 @@ export class PageApplier {
       await this.abort();
       throw error;
     }
-    const advanced = this.slots.filter((s) => s.applied < page.checkpoint);
+    const advanced = slots.filter((s) => s.applied < page.checkpoint);
     for (const slot of advanced) slot.applied = page.checkpoint;
     const changes = this.uow.takeChanges();
     if (changes.length === 0 && advanced.length === 0) return applied;
+    const status = advanced.map((slot) => ({ ...this.statusChange(slot, page.checkpoint), fence: slot.fence }));
+    if (slots.some((s) => s.fence)) {
+      const fenceOf = new Map(slots.flatMap((s) => s.collections.map((c) => [c, s.fence] as const)));
+      for (const change of changes) change.fence = fenceOf.get(change.collection);
+    }
     const commit = async () => {
-      await this.deps.readStore.commit([...changes, ...this.statusChanges(advanced, page.checkpoint)]);
+      try {
+        await this.deps.readStore.commit([...changes, ...status]);
+      } catch (error) {
+        // The redo journal commits each role on its own: those committed have moved on.
+        if (error instanceof PartialCommitError) for (const slot of advanced) if (slot.fence && error.committed.includes(slot.fence.role)) slot.checkpoint = page.checkpoint;
+        throw error;
+      }
       this.uow.committed();
       if (scrub) await this.deps.readStore.scrub();
       // Only a committed page moves the checkpoints.
@@ -103,9 +115,13 @@ export class PageApplier {
     }
   }
 
-  /** Reads and applies pages from the slots' position until the end of the feed, all committed. */
-  async drain(onPage?: (page: FeedPage) => void): Promise<void> {
+  /**
+   * Reads and applies pages from the slots' position until the end of the feed, all committed.
+   * Ends early (committed too) once `stopped` says so.
+   */
+  async drain(onPage?: (page: FeedPage) => void, stopped: () => boolean = () => false): Promise<void> {
     for (;;) {
+      if (stopped()) return this.settle();
       const page = await this.deps.eventStore.readAll({ fromPosition: this.position, maxCount: this.deps.batchSize });
       if (page.checkpoint > this.position) {
         await this.apply(page);

@@ -60,12 +60,16 @@ class GatedStore implements ReadStore {
     }
     return this.inner.commit(changes);
   }
+  claimFence: ReadStore['claimFence'] = (fence) => this.inner.claimFence(fence);
   ensureIndex = (c: string, f: string) => this.inner.ensureIndex(c, f);
   listCollections = () => this.inner.listCollections();
   dropCollection = (n: string) => this.inner.dropCollection(n);
   scrub = () => this.inner.scrub();
   close = () => this.inner.close();
 }
+
+/** The tests look at the slots' positions, not at status documents. */
+const status = () => ({ collection: '_status', id: 'counter', doc: null });
 
 describe('PageApplier', () => {
   let dir: string;
@@ -82,7 +86,7 @@ describe('PageApplier', () => {
     store = new GatedStore(inner);
     slot = new Slot(counter, 1, 0);
     committed.length = 0;
-    applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot], () => [], (c) => committed.push(c));
+    applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot], status, (c) => committed.push(c));
   });
   afterEach(async () => {
     await inner.close();
@@ -123,7 +127,7 @@ describe('PageApplier', () => {
   it('after a projection fails, waits for the commit under way before rolling back (no page applied twice)', async () => {
     const failing: Projection = { ...counter, apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)) };
     slot = new Slot(failing, 1, 0);
-    applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot], () => [], (c) => committed.push(c));
+    applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot], status, (c) => committed.push(c));
     store.hold();
     await applier.apply(page(1, ['a']));
     const failed = applier.apply(page(2, ['a', 'boom']));
@@ -141,7 +145,7 @@ describe('PageApplier', () => {
 
     // A second applier over the same (now filled) collection cannot mark it fresh: it must read.
     const later = new Slot(counter, 1, 0);
-    const other = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [later], () => []);
+    const other = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [later], status);
     await other.markFresh(later);
     await other.apply(page(5, ['a', 'd']));
     await other.settle();

@@ -1,3 +1,4 @@
+import type { Fence } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { physicalName, Projection, ProjectionContext } from './projection';
 import type { UnitOfWork } from './unit-of-work';
@@ -18,6 +19,8 @@ export class Slot {
     readonly projection: Projection,
     readonly generation: number,
     public checkpoint: number,
+    /** The projection's lease, when this process works it as a role of a cluster. */
+    readonly fence?: Fence,
   ) {
     this.applied = checkpoint;
     this.physical = Object.fromEntries(projection.collections.map((c) => [c, physicalName(projection.name, c, generation)]));

@@ -18,6 +18,8 @@ export interface SlotStatus extends Document {
   updatedAt: string;
   startedAt?: string;
   eventsPerSecond?: number;
+  /** Fencing token of the lease it was written under (in a cluster). */
+  token?: number;
 }
 
 /** A rebuild asked for by the API or the CLI: `<name>~request`. */

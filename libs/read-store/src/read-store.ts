@@ -1,3 +1,5 @@
+import type { Fence } from '@chronicle/cluster';
+
 /**
  * The read-store port: documents with MongoDB filter and update semantics. Two adapters:
  * embedded (SQLite documents, filters and updates through mingo) and MongoDB (official driver).
@@ -25,6 +27,28 @@ export interface DocumentChange {
   collection: string;
   id: string;
   doc: Document | null;
+  /**
+   * The lease the change is written under (the projection's role): a commit whose fence is stale
+   * is refused (FencedError). In one commit either every change has a fence or none has.
+   */
+  fence?: Fence;
+}
+
+/**
+ * Some roles' changes of a fenced commit were committed and others were not. Only the redo journal
+ * does this: it commits each role's changes as a batch of its own (every batch is still atomic).
+ */
+export class PartialCommitError extends Error {
+  constructor(
+    /** Roles whose changes are committed. */
+    readonly committed: string[],
+    /** Roles refused by their fence. */
+    readonly fenced: string[],
+    override readonly cause: unknown,
+  ) {
+    super(`commit partly failed: ${committed.length} role(s) committed, ${fenced.length ? `fenced: ${fenced.join(', ')}, ` : ''}first error: ${(cause as Error)?.message ?? cause}`);
+    this.name = 'PartialCommitError';
+  }
 }
 
 export interface ReadCollection<T extends Document = Document> {
@@ -45,9 +69,17 @@ export interface ReadStore {
   collection<T extends Document = Document>(name: string): ReadCollection<T>;
   /**
    * Applies every change or none (bulk apply). The documents are captured when it is called: the
-   * caller may change them before the returned promise settles.
+   * caller may change them before the returned promise settles. Fenced changes (see
+   * DocumentChange.fence) are refused with a FencedError when a higher token has claimed their
+   * role; the redo journal commits each role apart (PartialCommitError).
    */
   commit(changes: DocumentChange[]): Promise<void>;
+  /**
+   * Claims a role's fence for a new lease: from now on commits fenced with a lower token are
+   * refused. Finishes a batch its previous holder committed but may not have applied completely.
+   * Throws FencedError when the fence is already higher. Claiming again with the same token is a no-op.
+   */
+  claimFence(fence: Fence): Promise<void>;
   /** An index on a top-level scalar field; filters and sorts on it are served by the index. */
   ensureIndex(collection: string, field: string): Promise<void>;
   listCollections(): Promise<string[]>;

@@ -1,3 +1,4 @@
+import { FencedError } from '@chronicle/cluster';
 import { assertCollectionName, DocumentChange, Filter, Update } from './read-store';
 
 /** Rules both adapters share, so that they behave alike where MongoDB leaves a choice. */
@@ -17,6 +18,13 @@ export function assertChangeIds(changes: DocumentChange[]): void {
       throw new Error(`change "${change.id}" in "${change.collection}" carries a document with _id "${String(change.doc._id)}"`);
     }
   }
+}
+
+/** A change written under a lease that is no longer valid is refused before anything is written. */
+export function assertFencesValid(changes: DocumentChange[]): void {
+  const lapsed = new Set<string>();
+  for (const { fence } of changes) if (fence && !fence.valid()) lapsed.add(fence.role);
+  if (lapsed.size > 0) throw new FencedError([...lapsed], 'its lease lapsed');
 }
 
 /** Validates every change up front and keeps the last change per document (as applying them in order would). */

@@ -61,6 +61,12 @@ export interface ChronicleConfig {
   runProjector: boolean;
   /** Requests per minute per API key (0: no limit). */
   rateLimitPerMinute: number;
+  /** Leases on background roles (docs/operations.md): LEASE_TIMEOUT_MS and LEASE_RENEW_MS. */
+  lease: { timeoutMs: number; renewMs: number };
+  /** PROJECTIONS: the roles this process may take (projection names or role names); undefined = any. */
+  pinnedRoles?: string[];
+  /** HEALTH_PORT: where apps/projector and apps/relay answer GET /health (they have no API); unset = no health endpoint. */
+  healthPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -153,6 +159,32 @@ function loadJsonFile<T>(env: NodeJS.ProcessEnv, name: string, fallback: T, vali
 const eventTypes = Object.keys(schemaVersions);
 const defaultRules = parseRules(defaultRulesText, eventTypes);
 
+function leaseSettings(env: NodeJS.ProcessEnv): ChronicleConfig['lease'] {
+  const timeoutMs = positiveInteger(env, 'LEASE_TIMEOUT_MS', 10_000, 600_000);
+  if (timeoutMs < 1000) throw new ConfigError(`LEASE_TIMEOUT_MS="${timeoutMs}" must be at least 1000 (a lease shorter than a second is lost to every pause)`);
+  const renewMs = positiveInteger(env, 'LEASE_RENEW_MS', Math.floor(timeoutMs / 3), 300_000);
+  if (renewMs * 2 > timeoutMs || renewMs < 100) throw new ConfigError(`LEASE_RENEW_MS="${renewMs}" must be between 100 and half of LEASE_TIMEOUT_MS (${timeoutMs})`);
+  return { timeoutMs, renewMs };
+}
+
+/** PROJECTIONS="customers,pipeline,process-manager:rules": bare names are projections' roles. */
+function pinnedRoles(env: NodeJS.ProcessEnv): string[] | undefined {
+  const text = env.PROJECTIONS?.trim();
+  if (!text) return undefined;
+  const roles = text.split(',').map((n) => n.trim()).filter(Boolean);
+  for (const role of roles) if (!/^[a-z0-9][a-z0-9:-]*$/.test(role)) throw new ConfigError(`PROJECTIONS entry "${role}" is not a projection or role name`);
+  return roles.map((r) => (r.includes(':') ? r : `projection:${r}`));
+}
+
+/** Throws a ConfigError naming PROJECTIONS when it names a role this process does not know. */
+export function assertPinnedRoles(config: ChronicleConfig, known: readonly string[]): void {
+  const unknown = (config.pinnedRoles ?? []).filter((r) => !known.includes(r));
+  if (unknown.length > 0) {
+    const names = known.map((r) => r.replace(/^projection:/, ''));
+    throw new ConfigError(`PROJECTIONS names unknown role(s) ${unknown.map((r) => r.replace(/^projection:/, '')).join(', ')}; known: ${names.join(', ')}`);
+  }
+}
+
 /** Reads and validates the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfig {
   const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite');
@@ -206,5 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     runProjector: oneOf(env, 'RUN_PROJECTOR', ['true', 'false'] as const, 'true') === 'true',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 60_000, 10_000_000),
+    lease: leaseSettings(env),
+    pinnedRoles: pinnedRoles(env),
+    healthPort: env.HEALTH_PORT?.trim() ? positiveInteger(env, 'HEALTH_PORT', 0, 65_535) : undefined,
   };
 }

@@ -3,6 +3,7 @@ export * from './event-store.factory';
 export * from './read-store.factory';
 export * from './infrastructure.module';
 export * from './snapshot-store';
-export * from './state-store';
+export * from './state-store.factory';
 export * from './tokens';
 export * from './uuid';
+export * from './health-server';

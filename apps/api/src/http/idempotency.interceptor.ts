@@ -13,7 +13,8 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { IdempotencyStore, STATE_STORE } from '@chronicle/shared';
+import type { IdempotencyStore } from '@chronicle/cluster';
+import { STATE_STORE } from '@chronicle/shared';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 
 type Request = AuthenticatedRequest & { idempotencyKey?: string };

@@ -4,6 +4,7 @@ import type { EventStore } from '@chronicle/event-store';
 import { KafkaRelay, registerRelayMetrics } from '@chronicle/messaging';
 import { ReadModels } from '@chronicle/projector';
 import { EVENT_STORE } from '@chronicle/shared';
+import { ClusterStatus } from '../cluster/cluster-status';
 
 /**
  * This app's Prometheus registry (one per app, not prom-client's global one, so several apps in
@@ -18,6 +19,7 @@ export class MetricsRegistry {
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
     readModels: ReadModels,
+    cluster: ClusterStatus,
     @Optional() @Inject(KafkaRelay) relay?: KafkaRelay | null,
   ) {
     new Gauge({
@@ -35,6 +37,50 @@ export class MetricsRegistry {
       registers: [this.registry],
       async collect() {
         for (const p of await readModels.info()) this.set({ projection: p.name }, p.lag);
+      },
+    });
+    // Every role of the cluster, from the shared stores: the same on every API process.
+    new Gauge({
+      name: 'chronicle_role_fencing_token',
+      help: "The fencing token of a role's current lease (it grows by one with every new holder)",
+      labelNames: ['role'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [role, holder] of await cluster.leases()) this.set({ role }, holder.token);
+      },
+    });
+    new Gauge({
+      name: 'chronicle_role_lease_changes',
+      help: 'How often a role has passed to another holder (its fencing token minus one)',
+      labelNames: ['role'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [role, holder] of await cluster.leases()) this.set({ role }, holder.token - 1);
+      },
+    });
+    new Gauge({
+      name: 'chronicle_role_lag_events',
+      help: "Events in the store after a role's checkpoint (projections, process managers, relay)",
+      labelNames: ['role'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const p of await cluster.projections()) this.set({ role: p.role }, p.lag);
+        for (const c of await cluster.consumers()) this.set({ role: c.role }, c.lag);
+      },
+    });
+    new Gauge({
+      name: 'chronicle_cluster_workers',
+      help: 'Processes heard from within two lease timeouts, per group of roles (projector, relay)',
+      labelNames: ['group'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const w of await cluster.workers()) for (const g of w.groups) counts.set(g, (counts.get(g) ?? 0) + 1);
+        for (const [group, n] of counts) this.set({ group }, n);
       },
     });
     if (relay) registerRelayMetrics(this.registry, relay);

@@ -2,19 +2,33 @@ import { Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nest
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ReadModels } from '@chronicle/projector';
 import { RequiresAccess } from '../auth/access';
+import { ClusterStatus } from '../cluster/cluster-status';
 import { Actor } from '../http/command-context.decorator';
 
 @ApiTags('operations')
 @ApiBearerAuth()
 @Controller('projections')
 export class ProjectionsController {
-  constructor(private readonly readModels: ReadModels) {}
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly cluster: ClusterStatus,
+  ) {}
 
-  /** Each projection's checkpoint, lag behind the event store's head, and status (live / building / rebuilding). */
+  /**
+   * Each projection's checkpoint, lag behind the event store's head, status (live / building /
+   * rebuilding) and holder (the process working its role: worker, host, pid, fencing token,
+   * since when); the same for the process managers; and the processes of the cluster.
+   */
   @Get()
   @RequiresAccess('audit')
   async list() {
-    return { projectorRunning: await this.readModels.projectorAlive(), projections: await this.readModels.info() };
+    const [projectorRunning, projections, processManagers, workers] = await Promise.all([
+      this.readModels.projectorAlive(),
+      this.cluster.projections(),
+      this.cluster.processManagers(),
+      this.cluster.workers(),
+    ]);
+    return { projectorRunning, projections, processManagers, workers };
   }
 
   /** Rebuilds a projection from position 0 into a fresh generation; the current one serves until the swap. */

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import type { CheckpointStore, RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
-import { CheckpointStore, ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
 import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
 import { FeedProcessManager } from './feed-process-manager';
 
@@ -18,8 +19,9 @@ export abstract class AutomationProcessManager extends FeedProcessManager {
     @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
     @Inject(CONFIG) protected readonly config: ChronicleConfig,
     protected readonly commandBus: CommandBus,
+    @Optional() @Inject(COORDINATOR) coordinator?: RoleCoordinator | null,
   ) {
-    super(store, checkpoints, enabled);
+    super(store, checkpoints, enabled, coordinator);
   }
 
   protected override active(): boolean {

@@ -1,7 +1,11 @@
-import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Fence, FencedError, isFencedError, RoleCoordinator, RoleRunner, soloFence } from '@chronicle/cluster';
+import type { CheckpointStore } from '@chronicle/cluster';
 import { DomainError } from '@chronicle/domain';
-import type { EventStore, RecordedEvent, Subscription } from '@chronicle/event-store';
-import type { CheckpointStore } from '@chronicle/shared';
+import { CatchUpConsumer, EventStore, RecordedEvent } from '@chronicle/event-store';
+
+/** Roles of the process managers share the projector processes' group. */
+export const PROCESS_MANAGER_GROUP = 'projector';
 
 /**
  * A process manager fed by the event store's global feed (never the in-memory EventBus), with its
@@ -9,24 +13,30 @@ import type { CheckpointStore } from '@chronicle/shared';
  * derived from the triggering event, so reacting again after a crash (or a re-run from 0)
  * appends nothing new.
  *
+ * In a cluster it is a role (its checkpoint name): one process at a time works it, under a lease
+ * whose token fences the checkpoint (claimed before it is read, refused once another holder
+ * claimed it), and a reaction is only made while the lease is valid. Its commands' event ids
+ * would make even a paused former holder's late reaction a no-op.
+ *
  * A stateful one (`folds`) rebuilds its state at start by handling the history up to its
  * checkpoint with `live = false` (state only, no commands), then carries on live: its decisions
  * depend on the history in feed order only, never on which HTTP request won a race.
  */
-export abstract class FeedProcessManager implements OnApplicationBootstrap, OnModuleDestroy {
+export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestroy {
   abstract readonly checkpointName: string;
   abstract readonly eventTypes: readonly string[];
   protected readonly folds: boolean = false;
   protected readonly logger: Logger;
-  private subscription?: Subscription;
-  private running?: Promise<void>;
+  private consumer?: CatchUpConsumer;
+  private fence?: Fence;
   private position = 0;
-  private stopped = false;
 
   protected constructor(
     protected readonly store: EventStore,
     protected readonly checkpoints: CheckpointStore,
     private readonly enabled: boolean,
+    /** Absent: works alone (tests), without a lease. */
+    private readonly coordinator?: RoleCoordinator | null,
   ) {
     this.logger = new Logger(this.constructor.name);
   }
@@ -38,14 +48,18 @@ export abstract class FeedProcessManager implements OnApplicationBootstrap, OnMo
 
   protected abstract handle(event: RecordedEvent, live: boolean): Promise<void>;
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.enabled && this.active()) this.running = this.run();
+  /** Its role, as the RoleCoordinator starts and stops it. */
+  readonly runner: RoleRunner = { start: (lease) => this.startWorking(lease), stop: () => this.stopWorking() };
+
+  // Registered while modules initialise; the coordinator takes the role once the app has bootstrapped.
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled || !this.active()) return;
+    if (this.coordinator) this.coordinator.register(this.checkpointName, PROCESS_MANAGER_GROUP, this.runner);
+    else await this.startWorking(soloFence(this.checkpointName));
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    await this.subscription?.close();
-    await this.running;
+    await this.stopWorking();
   }
 
   /** Position of the last event handled. */
@@ -54,7 +68,7 @@ export abstract class FeedProcessManager implements OnApplicationBootstrap, OnMo
   }
 
   get isRunning(): boolean {
-    return this.running !== undefined && !this.stopped;
+    return this.consumer?.running === true;
   }
 
   /** Whether the feed holds an event of its types after its checkpoint (a filtered read, so it holds on every store). */
@@ -73,45 +87,61 @@ export abstract class FeedProcessManager implements OnApplicationBootstrap, OnMo
     }
   }
 
+  /** The lease it works under, while it works (stateful managers check it before acting on their own). */
+  protected get lease(): Fence | undefined {
+    return this.fence;
+  }
+
   /** Forgets the folded state (stateful managers), before a restart from the checkpoint. */
   protected reset(): void {}
 
-  /**
-   * Runs until stopped. A failure that is not a domain refusal (the store went away, a timeout)
-   * does not stop it for good: it starts again from its checkpoint a second later, its state
-   * folded anew, and the reactions already made are recognised by their ids.
-   */
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.runFromCheckpoint();
-        return;
-      } catch (error) {
-        if (this.stopped) return;
-        this.logger.error(`stopped at position ${this.position}, restarting: ${(error as Error).message}`);
-        await this.subscription?.close().catch(() => undefined);
+  /** Starts working under `fence`: claims the checkpoint, then consumes the feed from it. */
+  protected async startWorking(fence: Fence): Promise<void> {
+    await this.stopWorking();
+    this.fence = fence;
+    await this.checkpoints.claim(this.checkpointName, fence);
+    const consumer = new CatchUpConsumer({
+      name: this.checkpointName,
+      store: this.store,
+      filter: { types: [...this.eventTypes] },
+      batchSize: 100,
+      // Read at every (re)start: the state is folded anew up to it, reactions already made are recognised by their ids.
+      checkpoint: async () => {
+        const saved = await this.checkpoints.claim(this.checkpointName, fence);
         this.reset();
-        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
-      }
-    }
+        if (this.folds && saved > 0) await this.rebuild(saved);
+        this.position = saved;
+        return saved;
+      },
+      handle: async (page) => {
+        for (const event of page.events) await this.react(event, fence);
+        await this.checkpoints.save(this.checkpointName, page.checkpoint, fence);
+        this.position = page.checkpoint;
+      },
+      onFailure: (error) => {
+        if (!isFencedError(error)) return 'retry';
+        this.coordinator?.lost(this.checkpointName, (error as Error).message);
+        return 'stop';
+      },
+      retry: { initialMs: 1000, maxMs: 5000 },
+      log: (level, message) => (level === 'debug' ? this.logger.debug(message) : level === 'info' ? this.logger.log(message) : level === 'warn' ? this.logger.warn(message) : this.logger.error(message)),
+    });
+    this.consumer = consumer;
+    consumer.start();
   }
 
-  private async runFromCheckpoint(): Promise<void> {
-    const saved = await this.checkpoints.loadCheckpoint(this.checkpointName);
-    if (this.folds && saved > 0) await this.rebuild(saved);
-    this.position = saved;
-    this.subscription = this.store.subscribeToAll({ fromPosition: saved, filter: { types: [...this.eventTypes] }, maxBatch: 100 });
-    for await (const page of this.subscription) {
-      for (const event of page.events) await this.react(event);
-      await this.checkpoints.saveCheckpoint(this.checkpointName, page.checkpoint);
-      this.position = page.checkpoint;
-    }
+  /** Stops working (the role left this process, or shutdown). */
+  protected async stopWorking(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.fence = undefined;
+    await consumer?.stop();
   }
 
   /** State from the history up to the checkpoint, without reacting again. */
   private async rebuild(until: number): Promise<void> {
     let from = 0;
-    while (from < until && !this.stopped) {
+    while (from < until && this.consumer) {
       const page = await this.store.readAll({ fromPosition: from, maxCount: 1000, filter: { types: [...this.eventTypes] } });
       for (const event of page.events) if (event.globalPosition <= until) await this.handle(event, false);
       if (page.checkpoint <= from || page.isEnd) break;
@@ -119,7 +149,9 @@ export abstract class FeedProcessManager implements OnApplicationBootstrap, OnMo
     }
   }
 
-  private async react(event: RecordedEvent): Promise<void> {
+  private async react(event: RecordedEvent, fence: Fence): Promise<void> {
+    // Another process may hold the role once the lease lapsed: act no more.
+    if (!fence.valid()) throw new FencedError([fence.role], 'its lease lapsed');
     try {
       await this.handle(event, true);
     } catch (error) {

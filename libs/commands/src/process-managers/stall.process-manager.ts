@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs } from '@chronicle/domain';
+import type { Fence } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { deterministicUuid } from '@chronicle/shared';
 import { TaskMessage } from '../messages';
@@ -36,17 +37,17 @@ export class StallProcessManager extends AutomationProcessManager {
     return this.config.automation && this.config.pipeline.stages.some((s) => s.stallAfterDays !== undefined);
   }
 
-  override async onApplicationBootstrap(): Promise<void> {
-    await super.onApplicationBootstrap();
-    if (this.isRunning) {
-      this.timer = setInterval(() => void this.sweep().catch((e) => this.logger.warn(`stall check failed: ${(e as Error).message}`)), this.config.stallCheckSeconds * 1000);
-      this.timer.unref();
-    }
+  /** The sweep runs where the role is worked, and only there. */
+  protected override async startWorking(fence: Fence): Promise<void> {
+    await super.startWorking(fence);
+    this.timer = setInterval(() => void this.sweep().catch((e) => this.logger.warn(`stall check failed: ${(e as Error).message}`)), this.config.stallCheckSeconds * 1000);
+    this.timer.unref();
   }
 
-  override async onModuleDestroy(): Promise<void> {
+  protected override async stopWorking(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await super.onModuleDestroy();
+    this.timer = undefined;
+    await super.stopWorking();
   }
 
   protected override reset(): void {
@@ -70,6 +71,7 @@ export class StallProcessManager extends AutomationProcessManager {
 
   /** Creates the tasks of the deals stalled at `now`; returns how many it created. */
   async sweep(now = Date.now()): Promise<number> {
+    if (!this.lease?.valid()) return 0; // another process may work the role now
     if (await this.pending()) return 0; // not caught up: the state may be stale
     let created = 0;
     for (const deal of stalledDeals(this.config.pipeline, this.open.values(), now)) {

@@ -1,16 +1,23 @@
-import { DynamicModule, Inject, Logger, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { CheckpointStore, RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
-import { ChronicleConfig, CheckpointStore, SEALED_EVENT_STORE, STATE_STORE } from '@chronicle/shared';
-import { KafkaRelay } from '../kafka-relay';
+import { ChronicleConfig, COORDINATOR, SEALED_EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay } from '../kafka-relay';
+
+/** The group of roles relay processes share: one role, one active relay, the others standing by. */
+export const RELAY_GROUP = 'relay';
 
 /**
- * Thin wiring: runs the Kafka relay in this process (apps/relay, or the embedded `npm start`
- * when KAFKA_BROKERS is set). Needs SEALED_EVENT_STORE and STATE_STORE (InfrastructureModule).
- * Exports the KafkaRelay for status and metrics.
+ * Thin wiring: the Kafka relay as a role of this process (apps/relay, or the embedded `npm start`
+ * when KAFKA_BROKERS is set), started by the RoleCoordinator when this process holds the role.
+ * Needs SEALED_EVENT_STORE, STATE_STORE and COORDINATOR. Exports the KafkaRelay for status and metrics.
  */
 @Module({})
-export class RelayModule implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(@Inject(KafkaRelay) private readonly relay: KafkaRelay) {}
+export class RelayModule implements OnModuleInit, OnModuleDestroy {
+  constructor(
+    @Inject(KafkaRelay) private readonly relay: KafkaRelay,
+    @Inject(COORDINATOR) private readonly coordinator: RoleCoordinator,
+  ) {}
 
   static forRoot(config: ChronicleConfig): DynamicModule {
     const logger = new Logger('Relay');
@@ -40,13 +47,16 @@ export class RelayModule implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  // Started in the background: the app comes up even while the broker is unreachable.
-  async onApplicationBootstrap(): Promise<void> {
-    await this.relay.start();
+  // Registered while modules initialise; relaying starts (in the background, even while the broker
+  // is unreachable) once the coordinator holds the role.
+  onModuleInit(): void {
+    this.relay.onLost = (reason) => this.coordinator.lost(DEFAULT_RELAY_CHECKPOINT, reason);
+    this.coordinator.register(DEFAULT_RELAY_CHECKPOINT, RELAY_GROUP, this.relay.runner);
   }
 
   // Before InfrastructureModule closes the event store (onApplicationShutdown).
   async onModuleDestroy(): Promise<void> {
+    await this.coordinator.stop();
     await this.relay.stop();
   }
 }

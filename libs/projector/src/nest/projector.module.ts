@@ -1,12 +1,15 @@
-import { DynamicModule, Inject, Logger, Module, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import type { RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
 import type { ReadStore } from '@chronicle/read-store';
-import { EVENT_STORE, READ_STORE } from '@chronicle/shared';
+import { COORDINATOR, EVENT_STORE, READ_STORE } from '@chronicle/shared';
 import type { Projection } from '../projection';
-import { Projector } from '../projector';
+import { projectionRole, Projector } from '../projector';
 import { ReadModels } from '../read-models';
 
 export const PROJECTIONS = Symbol('Projections');
+/** The group of roles projector processes share (projections and process managers). */
+export const PROJECTOR_GROUP = 'projector';
 
 export interface ProjectorModuleOptions {
   projections: Projection[];
@@ -15,10 +18,16 @@ export interface ProjectorModuleOptions {
   batchSize?: number;
 }
 
-/** Thin wiring: the projector (when this process runs it) and the query side's ReadModels. */
+/**
+ * Thin wiring: the projector (when this process runs it), each projection a role of the cluster
+ * registered with the RoleCoordinator, and the query side's ReadModels.
+ */
 @Module({})
-export class ProjectorModule implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(@Optional() @Inject(Projector) private readonly projector: Projector | null) {}
+export class ProjectorModule implements OnModuleInit, OnModuleDestroy {
+  constructor(
+    @Optional() @Inject(Projector) private readonly projector: Projector | null,
+    @Inject(COORDINATOR) private readonly coordinator: RoleCoordinator,
+  ) {}
 
   static forRoot(options: ProjectorModuleOptions): DynamicModule {
     const logger = new Logger('Projector');
@@ -48,11 +57,16 @@ export class ProjectorModule implements OnApplicationBootstrap, OnModuleDestroy 
     };
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.projector?.start();
+  // Roles are registered while modules initialise; the coordinator takes them once the app has bootstrapped.
+  async onModuleInit(): Promise<void> {
+    const projector = this.projector;
+    if (!projector) return;
+    await projector.startCoordinated((role, reason) => this.coordinator.lost(role, reason));
+    for (const projection of projector.projections) this.coordinator.register(projectionRole(projection.name), PROJECTOR_GROUP, projector.runner(projection.name));
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.coordinator.stop();
     await this.projector?.stop();
   }
 }

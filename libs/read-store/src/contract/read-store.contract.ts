@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Document, DocumentChange, Filter, FindOptions, ReadStore } from '../read-store';
+import { Fence, isFencedError } from '@chronicle/cluster';
+import { Document, DocumentChange, Filter, FindOptions, PartialCommitError, ReadStore } from '../read-store';
 
 /**
  * The contract every read-store adapter passes: the embedded SQLite store (`npm test`) and the
@@ -465,6 +466,87 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
           ),
         );
         expect(await store.collection(c).count()).toBe(200);
+      });
+    });
+
+    describe('fences (one writer per role in a cluster)', () => {
+      const fence = (role: string, token: number, valid = () => true): Fence => ({ role, token, valid });
+      const under = (f: Fence, changes: DocumentChange[]) => changes.map((c) => ({ ...c, fence: f }));
+      const doc = (c: string, id: string, v: number): DocumentChange => ({ collection: c, id, doc: { _id: id, v } });
+
+      it('a commit under the claimed token lands; once a higher token claims the role, the lower one is refused and nothing of it is applied', async () => {
+        const [role, c] = [fresh('role'), fresh()];
+        const old = fence(role, 1);
+        await store.claimFence(old);
+        await store.commit(under(old, [doc(c, 'a', 1), doc(c, 's', 1)]));
+        const other = await target.reopen(); // another process takes the role over
+        try {
+          const current = fence(role, 2);
+          await other.claimFence(current);
+          const refused = await store.commit(under(old, [doc(c, 'a', 99), { collection: c, id: 's', doc: null }, doc(c, 'n', 99)])).catch((e: unknown) => e);
+          expect(isFencedError(refused)).toBe(true);
+          expect((refused as { roles: string[] }).roles).toEqual([role]);
+          expect(await store.collection(c).find()).toEqual([{ _id: 'a', v: 1 }, { _id: 's', v: 1 }]);
+          await other.commit(under(current, [doc(c, 'a', 2)]));
+          expect(await store.collection(c).findById('a')).toEqual({ _id: 'a', v: 2 });
+          // the old token can neither claim again
+          await expect(store.claimFence(old)).rejects.toThrow(/fenced/);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('claiming again with the same token changes nothing: commits go on', async () => {
+        const [role, c] = [fresh('role'), fresh()];
+        const f = fence(role, 5);
+        await store.claimFence(f);
+        await store.commit(under(f, [doc(c, 'a', 1)]));
+        await store.claimFence(f);
+        await store.commit(under(f, [doc(c, 'a', 2), doc(c, 'b', 2)]));
+        expect(await store.collection(c).find()).toEqual([{ _id: 'a', v: 2 }, { _id: 'b', v: 2 }]);
+      });
+
+      it('a holder whose lease is no longer valid writes nothing, even with the current token', async () => {
+        const [role, c] = [fresh('role'), fresh()];
+        let valid = true;
+        const f = fence(role, 1, () => valid);
+        await store.claimFence(f);
+        await store.commit(under(f, [doc(c, 'a', 1)]));
+        valid = false;
+        const refused = await store.commit(under(f, [doc(c, 'a', 2)])).catch((e: unknown) => e);
+        expect(isFencedError(refused)).toBe(true);
+        expect(await store.collection(c).findById('a')).toEqual({ _id: 'a', v: 1 });
+      });
+
+      it("one commit under two roles: the stale role's changes are never applied, the other's all or none", async () => {
+        const [stale, live, c1, c2] = [fresh('role'), fresh('role'), fresh(), fresh()];
+        const [f1, f2] = [fence(stale, 1), fence(live, 1)];
+        await store.claimFence(f1);
+        await store.claimFence(f2);
+        const other = await target.reopen();
+        try {
+          await other.claimFence(fence(stale, 2));
+        } finally {
+          await other.close();
+        }
+        const error = await store.commit([...under(f1, [doc(c1, 'a', 1)]), ...under(f2, [doc(c2, 'b', 1), doc(c2, 'c', 1)])]).catch((e: unknown) => e);
+        expect(await store.collection(c1).count()).toBe(0);
+        if (error instanceof PartialCommitError) {
+          // The redo journal commits each role on its own.
+          expect([error.committed, error.fenced]).toEqual([[live], [stale]]);
+          expect(await store.collection(c2).count()).toBe(2);
+        } else {
+          expect(isFencedError(error) && (error as { roles: string[] }).roles).toEqual([stale]);
+          expect(await store.collection(c2).count()).toBe(0);
+        }
+      });
+
+      it('refuses a commit with a fence on some changes and not on others', async () => {
+        const [role, c] = [fresh('role'), fresh()];
+        const f = fence(role, 1);
+        await store.claimFence(f);
+        await expect(store.commit([{ ...doc(c, 'a', 1), fence: f }, doc(c, 'b', 1)])).rejects.toThrow(/fence on every change or on none/);
+        expect(await store.collection(c).count()).toBe(0);
       });
     });
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FencedError } from '@chronicle/cluster';
 import { assertCollectionName, DocumentChange } from '../read-store';
 
 /**
@@ -67,6 +68,8 @@ export interface EncodedBatch {
   rows: (string | null)[];
   /** collection, field, kinds bits, repeated: bits to add to `_indexes.kinds`. */
   kinds: (string | number)[];
+  /** role, token, repeated: the fences the batch is written under (checked in its transaction). */
+  fences: (string | number)[];
 }
 
 /**
@@ -84,7 +87,10 @@ export class DocumentWriter {
 
   constructor(private readonly db: Database.Database) {
     for (const name of this.tableNames()) this.known.add(name);
-    this.transaction = db.transaction(({ rows, kinds }: EncodedBatch) => {
+    db.exec('CREATE TABLE IF NOT EXISTS _fences (role TEXT PRIMARY KEY, token INTEGER NOT NULL)');
+    this.transaction = db.transaction(({ rows, kinds, fences }: EncodedBatch) => {
+      // Fences first: a stale one refuses the whole batch in the same transaction as its writes.
+      this.raiseFences(fences);
       for (let i = 0; i < rows.length; i += 3) {
         const collection = rows[i]!;
         const json = rows[i + 2];
@@ -119,7 +125,37 @@ export class DocumentWriter {
     for (const [collection, indexed] of fields) {
       for (const f of indexed) if (f.seen !== f.kinds) kinds.push(collection, f.field, f.seen);
     }
-    return { rows, kinds };
+    const fences: (string | number)[] = [];
+    const roles = new Set<string>();
+    for (const { fence } of changes) {
+      if (!fence || roles.has(fence.role)) continue;
+      roles.add(fence.role);
+      fences.push(fence.role, fence.token);
+    }
+    if (fences.length > 0 && changes.some((c) => !c.fence)) throw new Error('a commit has either a fence on every change or on none');
+    return { rows, kinds, fences };
+  }
+
+  /**
+   * Checks and raises fences (role, token pairs) inside the caller's transaction: throws
+   * FencedError naming every role whose stored token is higher.
+   */
+  raiseFences(fences: (string | number)[]): void {
+    if (fences.length === 0) return;
+    const stale: string[] = [];
+    for (let i = 0; i < fences.length; i += 2) {
+      const row = this.prepare('SELECT token FROM _fences WHERE role = ?').get(fences[i]) as { token: number } | undefined;
+      if (row && row.token > (fences[i + 1] as number)) stale.push(fences[i] as string);
+    }
+    if (stale.length > 0) throw new FencedError(stale);
+    for (let i = 0; i < fences.length; i += 2) {
+      this.prepare('INSERT INTO _fences (role, token) VALUES (?, ?) ON CONFLICT (role) DO UPDATE SET token = excluded.token WHERE token < excluded.token').run(fences[i], fences[i + 1]);
+    }
+  }
+
+  /** Claims a fence on its own (a new holder of the role). */
+  claimFence(role: string, token: number): void {
+    this.db.transaction(() => this.raiseFences([role, token])).immediate();
   }
 
   apply(batch: EncodedBatch): void {

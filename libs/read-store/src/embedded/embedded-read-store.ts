@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { Fence } from '@chronicle/cluster';
 import { find as mingoFind, update as applyUpdate } from 'mingo';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,7 +13,7 @@ import {
   ReadStore,
   Update,
 } from '../read-store';
-import { assertChangeIds, assertIndexField, upsertId, upsertSeed } from '../semantics';
+import { assertChangeIds, assertFencesValid, assertIndexField, upsertId, upsertSeed } from '../semantics';
 import { configure, DocumentWriter, KIND, kindsOfJsonTypes, ORDER_UNSAFE, Synchronous, table } from './document-writer';
 import { WriterThread } from './writer-thread';
 
@@ -79,12 +80,18 @@ export class EmbeddedReadStore implements ReadStore {
 
   async commit(changes: DocumentChange[]): Promise<void> {
     assertChangeIds(changes);
+    assertFencesValid(changes);
     // Encoded here (JSON text): what is sent reflects the documents as they are now.
     const batch = this.writer.encode(changes);
     // While the thread has batches under way, later ones queue behind them there: order holds.
     if (changes.length < this.threadedCommitAt && !this.thread?.busy) return this.writer.apply(batch);
     if (!this.thread?.usable) this.thread = new WriterThread(this.filename, this.synchronous);
     return this.thread.commit(batch);
+  }
+
+  async claimFence(fence: Fence): Promise<void> {
+    await this.idle();
+    this.writer.claimFence(fence.role, fence.token);
   }
 
   /** Resolves once no batch is under way on the writer thread; writes of this connection wait for it. */

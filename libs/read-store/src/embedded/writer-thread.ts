@@ -1,5 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { FencedError } from '@chronicle/cluster';
 import type { EncodedBatch, Synchronous } from './document-writer';
 import type { WriterReply, WriterRequest } from './writer.worker';
 
@@ -27,7 +28,7 @@ export class WriterThread {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) this.worker.unref();
       if (reply.error === undefined) waiter?.resolve();
-      else waiter?.reject(new Error(reply.error));
+      else waiter?.reject(reply.fenced ? new FencedError(reply.fenced) : new Error(reply.error));
     });
     const fail = (error: Error) => {
       this.failure = error;

@@ -5,10 +5,11 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { FencedError } from '@chronicle/cluster';
 import { configure, DocumentWriter, EncodedBatch, Synchronous } from './document-writer';
 
 export type WriterRequest = { type: 'commit'; id: number; batch: EncodedBatch } | { type: 'forget'; collection: string };
-export type WriterReply = { id: number; error?: string };
+export type WriterReply = { id: number; error?: string; fenced?: string[] };
 
 const { filename, synchronous } = workerData as { filename: string; synchronous: Synchronous };
 const db = new Database(filename);
@@ -25,7 +26,7 @@ parentPort!.on('message', (request: WriterRequest) => {
     writer.apply(request.batch);
     reply = { id: request.id };
   } catch (error) {
-    reply = { id: request.id, error: (error as Error).message ?? String(error) };
+    reply = { id: request.id, error: (error as Error).message ?? String(error), fenced: error instanceof FencedError ? error.roles : undefined };
   }
   parentPort!.postMessage(reply);
 });

@@ -1,8 +1,9 @@
+import { Fence, isFencedError } from '@chronicle/cluster';
 import { dropDatabase, freshDatabase, MONGO_URL, urlFor } from '../../../../test/support/mongo-test';
 import { CrashPoint, readStoreContract, ReadStoreTarget } from '../contract/read-store.contract';
 import type { DocumentChange, ReadStore } from '../read-store';
 import { MongoReadStore, MongoReadStoreOptions } from './mongodb-read-store';
-import { JournalStep, JOURNAL_COLLECTION, SimulatedCrash } from './redo-journal';
+import { FENCES_COLLECTION, JournalStep, JOURNAL_COLLECTION, SimulatedCrash } from './redo-journal';
 
 // The read-store contract against a real server: FerretDB from test/support/servers (the
 // integration tier starts it) or any MongoDB in MONGO_URL. Every run uses fresh databases.
@@ -241,5 +242,137 @@ describe('MongoReadStore redo journal under concurrency', () => {
     await lazy.collection('unrelated').upsert({ _id: 'x' });
     expect(await lazy.journal.size()).toBe(0);
     expect(await state(lazy, c)).toEqual({ values: [1], count: 30, checkpoint: 1 });
+  });
+});
+
+describe('MongoReadStore redo journal: fenced batches (docs/read-store.md)', () => {
+  const database = freshDatabase();
+  const url = urlFor(database);
+  const stores: MongoReadStore[] = [];
+  const open = async (options: MongoReadStoreOptions = {}) => {
+    const store = await MongoReadStore.connect(url, { atomicity: 'journal', ...options });
+    stores.push(store);
+    return store;
+  };
+  let n = 0;
+  const fresh = () => `fenced${++n}`;
+  const fence = (role: string, token: number, valid = () => true): Fence => ({ role, token, valid });
+  /** A page of a projection: its documents (in two collections) and its status document. */
+  const page = (c: string, v: number, f: Fence, docs = 30): DocumentChange[] => [
+    ...Array.from({ length: docs }, (_, i) => ({ collection: c, id: `d${i}`, doc: { _id: `d${i}`, v }, fence: f })),
+    ...Array.from({ length: docs }, (_, i) => ({ collection: `${c}.other`, id: `o${i}`, doc: { _id: `o${i}`, v }, fence: f })),
+    { collection: `${c}.status`, id: 'p', doc: { _id: 'p', checkpoint: v }, fence: f },
+  ];
+  const state = async (store: ReadStore, c: string) => ({
+    values: [...new Set([...(await store.collection(c).find()), ...(await store.collection(`${c}.other`).find())].map((d) => d.v))],
+    count: (await store.collection(c).count()) + (await store.collection(`${c}.other`).count()),
+    checkpoint: (await store.collection(`${c}.status`).findById('p'))?.checkpoint,
+  });
+  const leftovers = async (store: MongoReadStore, role: string) => ({
+    chunks: await store.db.collection(JOURNAL_COLLECTION).countDocuments({ fence: role }),
+    links: await store.db.collection(FENCES_COLLECTION).countDocuments({ role }),
+  });
+
+  afterAll(async () => {
+    for (const store of stores) await store.close().catch(() => undefined);
+    await dropDatabase(database);
+  });
+
+  it("a batch committed but not applied (its holder died after the commit point) is applied by the role's next holder before anything else", async () => {
+    const [c, role] = [fresh(), fresh()];
+    const first = await open();
+    const f1 = fence(role, 1);
+    await first.claimFence(f1);
+    await first.commit(page(c, 1, f1));
+    first.journal.hook = (step) => {
+      if (step === 'marker') throw new SimulatedCrash(step);
+    };
+    await expect(first.commit(page(c, 2, f1))).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(await state(first, c)).toEqual({ values: [1], count: 60, checkpoint: 1 });
+    const next = await open();
+    await next.claimFence(fence(role, 2));
+    expect(await state(next, c)).toEqual({ values: [2], count: 60, checkpoint: 2 });
+    await next.commit(page(c, 3, fence(role, 2)));
+    expect(await state(next, c)).toEqual({ values: [3], count: 60, checkpoint: 3 });
+  });
+
+  it("a large batch's chunks written but never committed are dropped by the next holder, never applied", async () => {
+    const [c, role] = [fresh(), fresh()];
+    const first = await open({ journal: { chunkBytes: 2048 } });
+    const f1 = fence(role, 1);
+    await first.claimFence(f1);
+    await first.commit(page(c, 1, f1));
+    first.journal.hook = (step) => {
+      if (step === 'journal') throw new SimulatedCrash(step);
+    };
+    await expect(first.commit(page(c, 2, f1))).rejects.toBeInstanceOf(SimulatedCrash);
+    expect((await leftovers(first, role)).chunks).toBeGreaterThan(1);
+    const recovered = await open(); // a plain recovery on connect leaves the role's chunks to its holder
+    expect((await leftovers(recovered, role)).chunks).toBeGreaterThan(1);
+    await recovered.claimFence(fence(role, 2));
+    expect(await state(recovered, c)).toEqual({ values: [1], count: 60, checkpoint: 1 });
+    expect((await leftovers(recovered, role)).chunks).toBe(0);
+  });
+
+  it('a paused holder that wakes after its role was taken over cannot commit: its sequence number is taken', async () => {
+    const [c, role] = [fresh(), fresh()];
+    const paused = await open({ journal: { chunkBytes: 2048 } });
+    const f1 = fence(role, 1);
+    await paused.claimFence(f1);
+    await paused.commit(page(c, 1, f1));
+    // It stops with a large batch's chunks written and its commit point not yet reached …
+    let wake!: () => void;
+    const woken = new Promise<void>((r) => (wake = r));
+    let arrive!: () => void;
+    const arrived = new Promise<void>((r) => (arrive = r));
+    paused.journal.hook = async (step) => {
+      if (step !== 'journal') return;
+      arrive();
+      await woken;
+    };
+    const late = paused.commit(page(c, 99, f1)).catch((e: unknown) => e);
+    await arrived;
+    // … another process takes the role over and commits.
+    const next = await open();
+    const f2 = fence(role, 2);
+    await next.claimFence(f2);
+    await next.commit(page(c, 2, f2));
+    wake();
+    const error = await late;
+    expect(isFencedError(error)).toBe(true);
+    expect(await state(next, c)).toEqual({ values: [2], count: 60, checkpoint: 2 });
+    await next.commit(page(c, 3, f2));
+    expect(await state(next, c)).toEqual({ values: [3], count: 60, checkpoint: 3 });
+  });
+
+  it('a holder whose lease lapses in the middle of applying a batch stops writing; the next holder finishes that batch', async () => {
+    const [c, role] = [fresh(), fresh()];
+    const first = await open();
+    let valid = true;
+    const f1 = fence(role, 1, () => valid);
+    await first.claimFence(f1);
+    await first.commit(page(c, 1, f1));
+    first.journal.hook = (step) => {
+      if (step === 'apply-partial') valid = false; // the first collection is written, the rest is not
+    };
+    const error = await first.commit(page(c, 2, f1)).catch((e: unknown) => e);
+    expect(isFencedError(error)).toBe(true);
+    const half = await state(first, c);
+    expect(half.values.sort()).toEqual([1, 2]);
+    const next = await open();
+    await next.claimFence(fence(role, 2));
+    expect(await state(next, c)).toEqual({ values: [2], count: 60, checkpoint: 2 });
+  });
+
+  it('keeps only the last links and chunks of a role as it commits', async () => {
+    const [c, role] = [fresh(), fresh()];
+    const store = await open({ journal: { chunkBytes: 2048 } });
+    const f = fence(role, 1);
+    await store.claimFence(f);
+    for (let v = 1; v <= 40; v++) await store.commit(page(c, v, f, v % 5 === 0 ? 30 : 2));
+    const left = await leftovers(store, role);
+    expect(left.links).toBeLessThanOrEqual(17);
+    expect(left.chunks).toBeLessThanOrEqual(20);
+    expect((await state(store, c)).checkpoint).toBe(40);
   });
 });

@@ -1,17 +1,19 @@
-import { AnyBulkWriteOperation, Collection, Db, MongoClient, MongoClientOptions, Sort } from 'mongodb';
+import { AnyBulkWriteOperation, ClientSession, Collection, Db, MongoClient, MongoClientOptions, Sort } from 'mongodb';
+import { Fence, FencedError, isFencedError } from '@chronicle/cluster';
 import {
   assertCollectionName,
   Document,
   DocumentChange,
   Filter,
   FindOptions,
+  PartialCommitError,
   ReadCollection,
   ReadStore,
   Update,
 } from '../read-store';
-import { assertIndexField, copyDocument, flattenAnd, normalizeChanges, upsertId } from '../semantics';
+import { assertFencesValid, assertIndexField, copyDocument, flattenAnd, normalizeChanges, upsertId } from '../semantics';
 import { decodeDocument, encodeDocument, encodeUpdate } from './ferretdb-codec';
-import { JournalOptions, JOURNAL_COLLECTION, RedoJournal } from './redo-journal';
+import { FENCES_COLLECTION, JournalOptions, JOURNAL_COLLECTION, RedoJournal } from './redo-journal';
 
 export type Atomicity = 'transaction' | 'journal';
 
@@ -101,6 +103,9 @@ export class MongoReadStore implements ReadStore {
     // (the projector applies its next page meanwhile), and the driver serializes them later.
     batch = batch.map((c) => (c.doc ? { ...c, doc: this.encodes ? encodeDocument(copyDocument(c.doc)) : copyDocument(c.doc) } : c));
     await this.ready();
+    const fences = fencesOf(batch);
+    assertFencesValid(batch);
+    if (fences.length > 0) return this.commitFenced(batch, fences);
     if (batch.length === 1) {
       await this.applyOne(batch[0]); // one document: atomic by itself
     } else if (this.atomicity === 'transaction') {
@@ -108,6 +113,38 @@ export class MongoReadStore implements ReadStore {
     } else {
       await this.journal.commit(batch);
     }
+  }
+
+  async claimFence(fence: Fence): Promise<void> {
+    await this.ready();
+    if (this.atomicity === 'journal') return this.journal.claimFence(fence);
+    try {
+      // One document per role; a real MongoDB applies a filtered update atomically.
+      await this.raw(FENCES_COLLECTION).updateOne({ _id: fence.role, token: { $lte: fence.token } }, { $set: { token: fence.token } }, { upsert: true, writeConcern: { w: 'majority' } });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new FencedError([fence.role], 'its fence is at a higher token');
+      throw error;
+    }
+  }
+
+  /**
+   * In a transaction, every role's fence document is raised in the same transaction as the writes
+   * (a stale one aborts it; a concurrent claim conflicts with it). With the redo journal each
+   * role's changes are a batch of their own in the role's chain (RedoJournal.commitFenced).
+   */
+  private async commitFenced(batch: DocumentChange[], fences: Fence[]): Promise<void> {
+    if (this.atomicity === 'transaction') return this.commitInTransaction(batch, fences);
+    const groups = new Map<string, { fence: Fence; changes: DocumentChange[] }>(fences.map((f) => [f.role, { fence: f, changes: [] }]));
+    for (const change of batch) groups.get(change.fence!.role)!.changes.push(change);
+    const results = await Promise.allSettled([...groups.values()].map((g) => this.journal.commitFenced(g.changes, g.fence)));
+    const roles = [...groups.keys()];
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ role: roles[i], error: r.reason as unknown }] : []));
+    if (failed.length === 0) return;
+    const fenced = failed.filter((f) => isFencedError(f.error)).map((f) => f.role);
+    const committed = roles.filter((_, i) => results[i].status === 'fulfilled');
+    if (committed.length === 0 && fenced.length === failed.length) throw new FencedError(fenced);
+    if (committed.length === 0) throw failed.find((f) => !isFencedError(f.error))!.error;
+    throw new PartialCommitError(committed, fenced, failed.find((f) => !isFencedError(f.error))?.error ?? failed[0].error);
   }
 
   async ensureIndex(collection: string, field: string): Promise<void> {
@@ -120,7 +157,7 @@ export class MongoReadStore implements ReadStore {
     const infos = await this.db.listCollections({}, { nameOnly: true }).toArray();
     return infos
       .map((i) => i.name)
-      .filter((n) => n !== JOURNAL_COLLECTION && !n.startsWith('system.'))
+      .filter((n) => n !== JOURNAL_COLLECTION && n !== FENCES_COLLECTION && !n.startsWith('system.'))
       .sort();
   }
 
@@ -177,7 +214,7 @@ export class MongoReadStore implements ReadStore {
     else await collection.deleteOne({ _id: change.id });
   }
 
-  private async commitInTransaction(changes: DocumentChange[]): Promise<void> {
+  private async commitInTransaction(changes: DocumentChange[], fences: Fence[] = []): Promise<void> {
     const byCollection = new Map<string, AnyBulkWriteOperation<Document>[]>();
     for (const change of changes) {
       let ops = byCollection.get(change.collection);
@@ -188,6 +225,7 @@ export class MongoReadStore implements ReadStore {
     try {
       // withTransaction retries transient errors and an unknown commit result.
       await session.withTransaction(async () => {
+        await this.raiseFences(fences, session);
         let first = true;
         for (const [collection, ops] of byCollection) {
           await this.raw(collection).bulkWrite(ops, { session, ordered: false });
@@ -198,6 +236,20 @@ export class MongoReadStore implements ReadStore {
     } finally {
       await session.endSession().catch(() => undefined);
     }
+  }
+
+  private async raiseFences(fences: Fence[], session: ClientSession): Promise<void> {
+    const stale: string[] = [];
+    for (const fence of fences) {
+      try {
+        await this.raw(FENCES_COLLECTION).updateOne({ _id: fence.role, token: { $lte: fence.token } }, { $set: { token: fence.token } }, { upsert: true, session });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        stale.push(fence.role);
+      }
+    }
+    // Not a transient error: withTransaction does not retry it, and the transaction is aborted.
+    if (stale.length > 0) throw new FencedError(stale);
   }
 
   /** Test hook: runs inside a transaction after its first collection's writes (throw to abort it). */
@@ -223,6 +275,16 @@ async function detectAtomicity(client: MongoClient, db: Db, wanted: 'auto' | Ato
   }
   if (wanted === 'transaction' && !supported) throw new Error('READ_STORE=mongodb: this server does not support multi-document transactions (needs a replica set or mongos)');
   return supported ? 'transaction' : 'journal';
+}
+
+const isDuplicateKey = (error: unknown) => (error as { code?: number })?.code === 11000;
+
+/** The distinct fences of a commit; either every change has one or none has. */
+export function fencesOf(changes: DocumentChange[]): Fence[] {
+  const fences = new Map<string, Fence>();
+  for (const change of changes) if (change.fence) fences.set(change.fence.role, change.fence);
+  if (fences.size > 0 && changes.some((c) => !c.fence)) throw new Error('a commit has either a fence on every change or on none');
+  return [...fences.values()];
 }
 
 /** Sort with _id as the last key, so ties (and pages) come out in the same order on every adapter. */

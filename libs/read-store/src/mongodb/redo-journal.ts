@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AnyBulkWriteOperation, BSON, Collection, Db } from 'mongodb';
+import { Fence, FencedError } from '@chronicle/cluster';
 import type { Document, DocumentChange } from '../read-store';
 
 /** Where the journal lives; hidden from `listCollections`. */
 export const JOURNAL_COLLECTION = '_journal';
+/** Where fenced batches are committed, one chain of slots per role; hidden from `listCollections`. */
+export const FENCES_COLLECTION = '_fences';
 
 /**
  * Points of a journaled commit, in order, where a test hook runs (a hook throwing
@@ -44,13 +47,35 @@ export interface JournalOptions {
   applyBy?: 'replace' | 'delete-insert';
 }
 
+type Item = { c: string; i: string; d: Document | null };
+
 interface Entry {
   _id: string;
   kind: 'entry';
   batch: string;
   seq: number;
   at: Date;
-  changes: { c: string; i: string; d: Document | null }[];
+  changes: Item[];
+  /** Chunks of a fenced batch: the role and token it was written under (recovery leaves them to the role's next holder). */
+  fence?: string;
+  token?: number;
+}
+
+/**
+ * One link of a role's chain in `_fences`: the next holder's fence, or a committed batch (its
+ * changes inline, or in `chunks` journal entries). Inserting the link with the next sequence
+ * number is the commit point, and only one insert of an `_id` can succeed.
+ */
+interface Slot {
+  _id: string;
+  role: string;
+  seq: number;
+  kind: 'fence' | 'batch';
+  token: number;
+  at: Date;
+  batch?: string;
+  chunks?: number;
+  changes?: Item[];
 }
 
 /** `commit` makes a batch committed; `abort` (a tombstone) makes sure it never will be. */
@@ -70,6 +95,9 @@ type JournalDoc = Entry | Marker;
 export const SMALL_GROUP = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const newBatchId = () => `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+/** Zero-padded, so that `_id` order is sequence order. */
+const slotId = (role: string, seq: number) => `${role}#${String(seq).padStart(12, '0')}`;
 const isDuplicateKey = (error: unknown) => (error as { code?: number })?.code === 11000;
 
 /**
@@ -94,6 +122,9 @@ export class RedoJournal {
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly chunkBytes: number;
   private readonly claimTimeoutMs: number;
+  /** Per role claimed here: the token and the sequence number of its next slot. */
+  private readonly chains = new Map<string, { token: number; seq: number; commits: number; chunked?: string }>();
+  private readonly committing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Db,
@@ -112,10 +143,130 @@ export class RedoJournal {
     return this.db.collection<JournalDoc>(JOURNAL_COLLECTION);
   }
 
+  private get slots(): Collection<Slot> {
+    return this.db.collection<Slot>(FENCES_COLLECTION);
+  }
+
+  /**
+   * Claims a role's chain for a new lease (docs/read-store.md, "Fenced batches"): the last
+   * committed batch of the role is applied again (after-images: a no-op if it was complete; nothing
+   * else has written the role's documents since), then a fence link takes the next sequence number,
+   * so the previous holder's next commit finds its number taken and fails. Its orphaned chunks go.
+   */
+  async claimFence(fence: Fence): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const last = await this.lastSlot(fence.role);
+      if (last && last.token > fence.token) throw new FencedError([fence.role], `its fence is at token ${last.token}`);
+      if (last?.kind === 'batch') await this.replaySlot(last, fence);
+      if (last && last.token === fence.token) {
+        this.chains.set(fence.role, { token: fence.token, seq: last.seq + 1, commits: 0 }); // claimed before (a resume)
+        return;
+      }
+      const seq = (last?.seq ?? -1) + 1;
+      try {
+        await this.slots.insertOne({ _id: slotId(fence.role, seq), role: fence.role, seq, kind: 'fence', token: fence.token, at: new Date() });
+      } catch (error) {
+        if (!isDuplicateKey(error) || attempt >= 20) throw error;
+        continue; // the previous holder committed one more batch meanwhile: finish that one first
+      }
+      this.chains.set(fence.role, { token: fence.token, seq: seq + 1, commits: 0 });
+      await this.journal.deleteMany({ kind: 'entry', fence: fence.role, token: { $lt: fence.token } });
+      await this.slots.deleteMany({ role: fence.role, seq: { $lt: seq } });
+      return;
+    }
+  }
+
+  /**
+   * Commits one role's changes under its fence: chunks first when the batch is large, then the
+   * slot with the next sequence number (the commit point: taken by a newer holder's fence, it
+   * fails and nothing is committed), then the after-images. Every write after the commit point
+   * first checks that the lease is still valid; a batch left half applied is applied again by
+   * whoever claims the role next.
+   */
+  async commitFenced(changes: DocumentChange[], fence: Fence): Promise<void> {
+    // One batch of a role at a time (a projection's live pages and its rebuild share the chain).
+    const previous = this.committing.get(fence.role) ?? Promise.resolve();
+    const mine = previous.then(() => this.commitInChain(changes, fence));
+    const tail = mine.catch(() => undefined);
+    this.committing.set(fence.role, tail);
+    void tail.then(() => {
+      if (this.committing.get(fence.role) === tail) this.committing.delete(fence.role);
+    });
+    return mine;
+  }
+
+  private async commitInChain(changes: DocumentChange[], fence: Fence): Promise<void> {
+    const chain = this.chains.get(fence.role);
+    if (!chain || chain.token !== fence.token) throw new FencedError([fence.role], `not claimed here with token ${fence.token}`);
+    const batch = newBatchId();
+    const entries = this.chunk(batch, changes, fence);
+    const inline = entries.length === 1;
+    const slot: Slot = { _id: slotId(fence.role, chain.seq), role: fence.role, seq: chain.seq, kind: 'batch', token: fence.token, at: new Date(), batch };
+    if (inline) slot.changes = entries[0].changes;
+    else slot.chunks = entries.length;
+    try {
+      if (!inline) for (const entry of entries) await this.journal.insertOne(entry);
+      await this.step('journal', batch);
+      await this.insertSlot(slot, fence);
+    } catch (error) {
+      if (!(error instanceof SimulatedCrash) && !inline) await this.journal.deleteMany({ batch, kind: 'entry' }).catch(() => undefined);
+      throw error;
+    }
+    chain.seq += 1;
+    chain.commits += 1;
+    // Committed: applied now, or by the role's next holder.
+    await this.step('marker', batch);
+    await this.persist('applying a committed batch', () => this.apply(changes, batch, fence), fence);
+    await this.step('applied', batch);
+    // Older links and the chunks of the batch before this one are not needed any more (the last
+    // batch's stay: a claim applies it again). Every few commits, or at once after a chunked one.
+    const previousChunked = chain.chunked;
+    chain.chunked = inline ? undefined : batch;
+    if (previousChunked || chain.commits % 16 === 0) {
+      await this.persist('releasing older batches', async () => {
+        await this.slots.deleteMany({ role: fence.role, seq: { $lt: slot.seq } });
+        if (previousChunked) await this.journal.deleteMany({ batch: previousChunked, kind: 'entry' });
+      }, fence);
+    }
+  }
+
+  private async insertSlot(slot: Slot, fence: Fence): Promise<void> {
+    try {
+      await this.slots.insertOne(slot);
+      return;
+    } catch (error) {
+      // Taken: by a newer holder's fence (we are fenced), or by our own earlier attempt whose reply was lost.
+      let existing: Slot | null;
+      try {
+        existing = await this.slots.findOne({ _id: slot._id });
+      } catch {
+        throw error;
+      }
+      if (existing?.batch === slot.batch) return;
+      if (isDuplicateKey(error)) throw new FencedError([fence.role], existing ? `sequence ${slot.seq} was taken by token ${existing.token}` : 'its sequence was taken');
+      throw error;
+    }
+  }
+
+  private async lastSlot(role: string): Promise<Slot | null> {
+    return this.slots.find({ role }).sort({ seq: -1 }).limit(1).next();
+  }
+
+  private async replaySlot(slot: Slot, fence: Fence): Promise<void> {
+    let items = slot.changes;
+    if (!items) {
+      const entries = (await this.journal.find({ batch: slot.batch, kind: 'entry' }).sort({ seq: 1 }).toArray()) as Entry[];
+      // A claim with a higher token deleted them: then we are stale anyway.
+      if (entries.length !== slot.chunks) throw new FencedError([fence.role], `batch ${slot.batch} has ${entries.length} of ${slot.chunks} chunks`);
+      items = entries.flatMap((e) => e.changes);
+    }
+    await this.apply(items.map((e) => ({ collection: e.c, id: e.i, doc: e.d })), slot.batch!, fence);
+  }
+
   /** Applies the changes (already validated, one per document) all or none. */
   async commit(changes: DocumentChange[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const batch = `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+      const batch = newBatchId();
       const entries = this.chunk(batch, changes);
       try {
         for (let k = 0; k < entries.length; k++) {
@@ -146,7 +297,8 @@ export class RedoJournal {
 
   /** Finishes committed batches and discards uncommitted ones left by a crashed process. */
   async recover(): Promise<{ replayed: number; discarded: number }> {
-    const docs = await this.journal.find({}, { projection: { changes: 0 } }).toArray();
+    // Chunks of fenced batches belong to their role's chain: its next holder deals with them.
+    const docs = await this.journal.find({ fence: { $exists: false } }, { projection: { changes: 0 } }).toArray();
     const markers = docs.filter((d): d is Marker => d.kind !== 'entry').sort((a, b) => +a.at - +b.at || (a._id < b._id ? -1 : 1));
     const marked = new Set(markers.map((m) => m._id));
     let replayed = 0;
@@ -241,21 +393,31 @@ export class RedoJournal {
    * also sees the changes it accounts for. Ids are unique within a batch, so within a collection
    * the order of the writes does not matter.
    */
-  private async apply(changes: DocumentChange[], batch: string): Promise<void> {
+  private async apply(changes: DocumentChange[], batch: string, fence?: Fence): Promise<void> {
     const byCollection = new Map<string, DocumentChange[]>();
     for (const change of changes) {
       let group = byCollection.get(change.collection);
       if (!group) byCollection.set(change.collection, (group = []));
       group.push(change);
     }
+    // Without transactions no write can check the fence atomically: each one is sent only while
+    // the lease is valid, which ends before any other process may take the role over.
+    const check = () => {
+      if (fence && !fence.valid()) throw new FencedError([fence.role], 'its lease lapsed while applying a batch');
+    };
     let first = true;
     for (const [name, group] of byCollection) {
       const collection = this.db.collection<Document>(name);
       if (this.applyBy === 'delete-insert' && group.length > SMALL_GROUP) {
-        for (let i = 0; i < group.length; i += 5000) await collection.deleteMany({ _id: { $in: group.slice(i, i + 5000).map((c) => c.id) } });
+        for (let i = 0; i < group.length; i += 5000) {
+          check();
+          await collection.deleteMany({ _id: { $in: group.slice(i, i + 5000).map((c) => c.id) } });
+        }
         const docs = group.flatMap((c) => (c.doc ? [c.doc] : []));
+        check();
         if (docs.length) await collection.insertMany(docs, { ordered: false });
       } else {
+        check();
         const ops: AnyBulkWriteOperation<Document>[] = group.map((c) =>
           c.doc ? { replaceOne: { filter: { _id: c.id }, replacement: c.doc, upsert: true } } : { deleteOne: { filter: { _id: c.id } } },
         );
@@ -266,12 +428,14 @@ export class RedoJournal {
     }
   }
 
-  private chunk(batch: string, changes: DocumentChange[]): Entry[] {
+  private chunk(batch: string, changes: DocumentChange[], fence?: Fence): Entry[] {
     const entries: Entry[] = [];
     let current: Entry['changes'] = [];
     let bytes = 0;
     const flush = () => {
-      entries.push({ _id: `${batch}:${entries.length}`, kind: 'entry', batch, seq: entries.length, at: new Date(), changes: current });
+      const entry: Entry = { _id: `${batch}:${entries.length}`, kind: 'entry', batch, seq: entries.length, at: new Date(), changes: current };
+      if (fence) Object.assign(entry, { fence: fence.role, token: fence.token });
+      entries.push(entry);
       current = [];
       bytes = 0;
     };
@@ -286,13 +450,17 @@ export class RedoJournal {
     return entries;
   }
 
-  /** Retries an idempotent step of a committed batch until it succeeds or the store is closed. */
-  private async persist<T>(what: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Retries an idempotent step of a committed batch until it succeeds, the store is closed, or (a
+   * fenced batch) the lease lapses: then the role's next holder finishes the batch.
+   */
+  private async persist<T>(what: string, task: () => Promise<T>, fence?: Fence): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await task();
       } catch (error) {
-        if (error instanceof SimulatedCrash || this.isClosed()) throw error;
+        if (error instanceof SimulatedCrash || error instanceof FencedError || this.isClosed()) throw error;
+        if (fence && !fence.valid()) throw new FencedError([fence.role], `its lease lapsed while ${what} (${(error as Error).message})`);
         this.log('warn', `read-store journal: ${what} failed (attempt ${attempt}), retrying: ${(error as Error).message}`);
         await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
       }

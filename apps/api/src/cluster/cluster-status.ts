@@ -1,0 +1,97 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LeaseRecord, StateStore, WorkerRecord } from '@chronicle/cluster';
+import type { EventStore } from '@chronicle/event-store';
+import { DEFAULT_RELAY_CHECKPOINT } from '@chronicle/messaging';
+import { projectionRole, ReadModels } from '@chronicle/projector';
+import { ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+
+/** Who works a role now, as its lease says. */
+export interface RoleHolder {
+  /** The fencing token: 1 for the role's first holder, one more for each later one. */
+  token: number;
+  /** The holding process: worker id, host and pid. */
+  worker: string;
+  host: string;
+  pid: number;
+  /** Since when this holder has the role. */
+  since: string;
+  /** Its last renewal, by its own clock. */
+  renewedAt: string;
+  /** Given back (shutdown, rebalancing), not yet taken by another process. */
+  released: boolean;
+}
+
+export interface ConsumerRoleStatus {
+  role: string;
+  holder: RoleHolder | null;
+  checkpoint: number;
+  lag: number;
+}
+
+export interface WorkerStatus {
+  worker: string;
+  host: string;
+  pid: number;
+  groups: string[];
+  roles: string[];
+  startedAt: string;
+  lastHeartbeat: string;
+}
+
+/**
+ * The cluster as the shared stores show it, for GET /projections, GET /relay and /metrics: every
+ * role's lease (holder, token, since), checkpoint and lag, and the workers' heartbeats. It reads
+ * only shared state, so every API process answers the same, whichever processes do the work.
+ */
+@Injectable()
+export class ClusterStatus {
+  constructor(
+    @Inject(STATE_STORE) private readonly state: StateStore,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(CONFIG) private readonly config: ChronicleConfig,
+    private readonly readModels: ReadModels,
+  ) {}
+
+  async leases(): Promise<Map<string, RoleHolder>> {
+    return new Map((await this.state.leases()).map((l) => [l.role, holderOf(l)]));
+  }
+
+  /** Workers heard from within two lease timeouts. */
+  async workers(): Promise<WorkerStatus[]> {
+    const horizon = Date.now() - 2 * this.config.lease.timeoutMs;
+    return (await this.state.workers())
+      .filter((w) => Date.parse(w.beatAt) >= horizon)
+      .map((w: WorkerRecord) => ({ worker: w.id, host: w.host, pid: w.pid, groups: w.groups, roles: w.roles, startedAt: w.startedAt, lastHeartbeat: w.beatAt }))
+      .sort((a, b) => a.worker.localeCompare(b.worker));
+  }
+
+  /** Projections (ReadModels.info) with their roles' holders. */
+  async projections() {
+    const [info, leases] = await Promise.all([this.readModels.info(), this.leases()]);
+    return info.map((p) => ({ ...p, role: projectionRole(p.name), holder: leases.get(projectionRole(p.name)) ?? null }));
+  }
+
+  /** The feed consumers with a checkpoint in the state store: the process managers and the relay. */
+  async consumers(): Promise<ConsumerRoleStatus[]> {
+    const [checkpoints, leases, head] = await Promise.all([this.state.checkpoints(), this.leases(), this.events.headPosition()]);
+    const byName = new Map(checkpoints.map((c) => [c.name, c.position]));
+    const roles = new Set([...byName.keys(), ...[...leases.keys()].filter((r) => !r.startsWith('projection:'))]);
+    return [...roles].sort().map((role) => {
+      const checkpoint = byName.get(role) ?? 0;
+      return { role, holder: leases.get(role) ?? null, checkpoint, lag: Math.max(0, head - checkpoint) };
+    });
+  }
+
+  async processManagers(): Promise<ConsumerRoleStatus[]> {
+    return (await this.consumers()).filter((c) => c.role.startsWith('process-manager:'));
+  }
+
+  async relay(): Promise<ConsumerRoleStatus> {
+    const found = (await this.consumers()).find((c) => c.role === DEFAULT_RELAY_CHECKPOINT);
+    return found ?? { role: DEFAULT_RELAY_CHECKPOINT, holder: null, checkpoint: 0, lag: await this.events.headPosition() };
+  }
+}
+
+function holderOf(lease: LeaseRecord): RoleHolder {
+  return { token: lease.token, worker: lease.holder.id, host: lease.holder.host, pid: lease.holder.pid, since: lease.since, renewedAt: lease.renewedAt, released: lease.released };
+}
