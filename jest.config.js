@@ -36,5 +36,6 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,projections,examples}/**/*.{unit,contract}.spec.ts', '<rootDir>/projections/**/*.spec.ts'], testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'], testTimeout: 20_000 },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int.spec.ts', '<rootDir>/{apps,libs,projections}/**/*.int.spec.ts'] },
+    { ...base, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster.spec.ts'] },
   ],
 };

@@ -69,8 +69,8 @@ const liveWorkers = new Set<string>();
 
 /**
  * Spreads roles over the processes that can work them, by leases in the shared LeaseStore (see
- * docs/operations.md). Every poll it renews the leases it holds, reports its heartbeat, and looks
- * at every role's lease: a role with no lease, a released one, one that has not changed for the
+ * docs/operations.md). The leases it holds are renewed on a timer of their own. Every poll it
+ * reports its heartbeat and looks at every role's lease: a role with no lease, a released one, one that has not changed for the
  * lease timeout (observed on this process's monotonic clock), or one whose holder died on this
  * host, is free. It takes free roles up to its fair share (roles ÷ live workers of the group,
  * rounded up; beyond that only roles nobody took for a whole timeout), and gives up one surplus
@@ -88,6 +88,9 @@ export class RoleCoordinator extends EventEmitter {
   private readonly log: NonNullable<CoordinatorOptions['log']>;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  private renewTimer?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
+  private firstPoll = false;
   private started = false;
   private stopped = false;
   private storeDown = false;
@@ -125,8 +128,14 @@ export class RoleCoordinator extends EventEmitter {
     if (this.started) return;
     this.started = true;
     liveWorkers.add(this.worker.id);
-    await this.tick();
+    this.firstPoll = true;
+    try {
+      await this.tick();
+    } finally {
+      this.firstPoll = false;
+    }
     this.schedule();
+    this.scheduleRenewals();
   }
 
   /** Stops every role, gives every lease back and leaves the cluster. */
@@ -135,7 +144,9 @@ export class RoleCoordinator extends EventEmitter {
     this.stopped = true;
     if (!this.started) return;
     if (this.timer) clearTimeout(this.timer);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
     await this.ticking;
+    await this.renewing;
     await Promise.all([...this.roles.values()].map((entry) => this.giveUp(entry, 'released', 'shutting down')));
     await this.store.removeWorker(this.worker.id).catch(() => undefined);
     liveWorkers.delete(this.worker.id);
@@ -171,6 +182,12 @@ export class RoleCoordinator extends EventEmitter {
     return this.tick();
   }
 
+  /** Renews the leases that are due now (tests; the timer does it otherwise). */
+  async renew(): Promise<void> {
+    await this.renewDue();
+    this.suspendLapsed();
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     const delay = this.pollMs * (0.8 + Math.random() * 0.4);
@@ -178,6 +195,24 @@ export class RoleCoordinator extends EventEmitter {
       void this.tick().finally(() => this.schedule());
     }, delay);
     this.timer.unref();
+  }
+
+  /**
+   * Renewals run on their own timer, four times per renewal interval: a poll that waits for the
+   * store, or a role that takes long to start or stop, never holds up the renewal of the others.
+   */
+  private scheduleRenewals(): void {
+    if (this.stopped) return;
+    this.renewTimer = setTimeout(() => {
+      this.renewing = this.renewDue()
+        .then(() => this.suspendLapsed())
+        .catch((error) => this.log('warn', `renewing leases: ${(error as Error).message}`))
+        .finally(() => {
+          this.renewing = undefined;
+          this.scheduleRenewals();
+        });
+    }, Math.max(50, this.renewMs / 4));
+    this.renewTimer.unref();
   }
 
   private tick(): Promise<void> {
@@ -188,8 +223,6 @@ export class RoleCoordinator extends EventEmitter {
 
   private async runTick(): Promise<void> {
     if (this.stopped) return;
-    await this.renewDue();
-    this.suspendLapsed();
     let leases: LeaseRecord[];
     let workers: WorkerRecord[];
     const heldBefore = [...this.held().keys()].join();
@@ -237,7 +270,8 @@ export class RoleCoordinator extends EventEmitter {
       const giveBack = pinned ? [] : held.filter((e) => reserved.has(e.role));
       if (giveBack.length === 0 && !pinned && count > share && workersOfGroup > 1) giveBack.push(...held);
       const surplus = shuffle(giveBack)[0];
-      if (surplus) await this.giveUp(surplus, 'released', reserved.has(surplus.role) ? 'pinned to another process (PROJECTIONS)' : `rebalancing (fair share ${share})`);
+      // Not awaited: the role finishes its page meanwhile, and the poll goes on.
+      if (surplus) void this.giveUp(surplus, 'released', reserved.has(surplus.role) ? 'pinned to another process (PROJECTIONS)' : `rebalancing (fair share ${share})`);
     }
     // The heartbeat names the roles held: say at once what this poll changed.
     if ([...this.held().keys()].join() !== heldBefore) await this.store.heartbeat(this.worker, this.announcedGroups(), [...this.held().keys()]).catch(() => undefined);
@@ -316,8 +350,9 @@ export class RoleCoordinator extends EventEmitter {
     entry.observed = undefined;
     this.log('info', `acquired ${entry.role} (token ${lease.token})`);
     this.emit('acquired', entry.role, lease.token);
-    const started = await this.startRunner(entry, lease);
-    if (!started) return false;
+    // The first poll (start()) waits for its roles to start; later ones go on while they do.
+    const starting = this.startRunner(entry, lease);
+    if (this.firstPoll) return starting;
     return true;
   }
 
@@ -364,13 +399,14 @@ export class RoleCoordinator extends EventEmitter {
         }
         if (lease.isEnded) return;
         if (!renewed) {
-          await this.giveUp(entry, 'lost', 'another process holds it now');
+          void this.giveUp(entry, 'lost', 'another process holds it now');
           return;
         }
         lease.extend(sentAt + this.timeoutMs - this.marginMs);
         if (entry.state === 'suspended' && lease.valid()) {
           this.log('info', `${entry.role}: lease renewed again (token ${lease.token}); resuming`);
-          await this.startRunner(entry, lease);
+          entry.state = 'starting';
+          void this.startRunner(entry, lease);
         }
       }),
     );

@@ -49,6 +49,11 @@ export interface CommandExecutorOptions {
 /** Bumped when the snapshot format changes; the deciders' own code is hashed into the version as well. */
 const SNAPSHOT_FORMAT = 1;
 export const DEFAULT_SNAPSHOT_EVERY = 100;
+/** How far back in a stream a command with derived event ids looks for its earlier run. */
+export const REPLAY_WINDOW = 200;
+
+/** The id of a command's `index`-th event on a stream, derived from its seed (idempotency key, or cause). */
+const derivedEventId = (idSeed: string, streamId: string, index: number) => deterministicUuid(`${idSeed}|${streamId}|${index}`);
 
 type Folder<S> = Pick<Decider<S, never, never>, 'initialState' | 'evolve'>;
 
@@ -187,12 +192,16 @@ export class CommandExecutor {
     for (let attempt = 0; ; attempt++) {
       const { state, revision, position } = await this.load(decider, streamId);
       authorize?.(state);
+      if (context.idSeed) {
+        const earlier = await this.alreadyAppended(streamId, context.idSeed);
+        if (earlier) return { streamId, state, ...earlier };
+      }
       this.checkExpected(streamId, revision, context);
       const events = decider.decide(command, state);
       if (events.length === 0) return { streamId, state, events: [], revision, position };
       try {
         const expected = context.expectedRevision ?? (revision < 0 ? ExpectedRevision.NoStream : revision);
-        const appended = await this.append(streamId, events, expected, context);
+        const appended = await this.appendNew(streamId, events, expected, context);
         return { streamId, state, ...appended };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError) || context.expectedRevision !== undefined || attempt >= this.maxRetries) throw error;
@@ -207,6 +216,19 @@ export class CommandExecutor {
     expectedRevision: ExpectedRevision,
     context: CommandContext,
   ): Promise<{ events: RecordedEventRef[]; revision: number; position: number }> {
+    if (context.idSeed) {
+      const earlier = await this.alreadyAppended(streamId, context.idSeed);
+      if (earlier) return earlier;
+    }
+    return this.appendNew(streamId, events, expectedRevision, context);
+  }
+
+  private async appendNew(
+    streamId: string,
+    events: DomainEvent[],
+    expectedRevision: ExpectedRevision,
+    context: CommandContext,
+  ): Promise<{ events: RecordedEventRef[]; revision: number; position: number }> {
     const newEvents = events.map((event, i) => this.toNewEvent(streamId, event, i, context));
     const result = await this.store.append(streamId, newEvents, { expectedRevision });
     return {
@@ -214,6 +236,26 @@ export class CommandExecutor {
       revision: result.nextExpectedRevision,
       position: result.position,
     };
+  }
+
+  /**
+   * A command with derived event ids run again (a process manager's reaction after a failover, an
+   * Idempotency-Key retry on another process) finds its events among the stream's last
+   * REPLAY_WINDOW ones, and appends nothing: it answers where they landed. The SQLite store refuses
+   * an event id twice anywhere; EventStoreDB recognises a repeat only when it comes with the first
+   * attempt's expected revision, which a run loading the stream anew does not have. Checked before
+   * deciding, so a create run again answers as the first run did instead of "exists". A re-run
+   * comes within seconds of the first attempt: the stream's recent events are where to look.
+   */
+  private async alreadyAppended(streamId: string, idSeed: string): Promise<{ events: RecordedEventRef[]; revision: number; position: number } | undefined> {
+    const recent = (await this.store.readStream(streamId, { direction: 'backwards', maxCount: REPLAY_WINDOW })).reverse();
+    const first = recent.findIndex((e) => e.eventId === derivedEventId(idSeed, streamId, 0));
+    if (first < 0) return undefined;
+    let end = first + 1;
+    while (end < recent.length && recent[end].eventId === derivedEventId(idSeed, streamId, end - first)) end++;
+    const block = recent.slice(first, end);
+    const last = block[block.length - 1];
+    return { events: block.map((e) => ({ eventId: e.eventId, type: e.type, data: e.data, occurredAt: e.occurredAt })), revision: last.streamRevision, position: last.globalPosition };
   }
 
   checkExpected(streamId: string, revision: number, context: CommandContext): void {
@@ -224,7 +266,7 @@ export class CommandExecutor {
 
   private toNewEvent(streamId: string, event: DomainEvent, index: number, context: CommandContext): NewEvent {
     return {
-      eventId: context.idSeed ? deterministicUuid(`${context.idSeed}|${streamId}|${index}`) : randomUUID(),
+      eventId: context.idSeed ? derivedEventId(context.idSeed, streamId, index) : randomUUID(),
       type: event.type,
       data: event.data,
       schemaVersion: schemaVersionOf(event.type),

@@ -15,9 +15,13 @@ import { RulesProcessManager } from './process-managers/rules.process-manager';
 import { ScoringProcessManager } from './process-managers/scoring.process-manager';
 import { StallProcessManager } from './process-managers/stall.process-manager';
 import { GoalHandler } from './handlers/goal.handler';
+import type { FeedProcessManager } from './process-managers/feed-process-manager';
 
 /** The sales-automation process managers (docs/automation.md), each with its own checkpoint. */
 export const automationProcessManagers = [ScoringProcessManager, AssignmentProcessManager, RulesProcessManager, StallProcessManager];
+
+/** Every process manager instance (status pages: their roles and the event types they react to). */
+export const PROCESS_MANAGERS = Symbol('ProcessManagers');
 
 /** The process managers' roles (their checkpoint names), as PROJECTIONS may name them. */
 export const processManagerRoles = [
@@ -54,8 +58,9 @@ export class CommandsModule implements OnApplicationShutdown {
         GoalHandler,
         AcquisitionProcessManager,
         ...automationProcessManagers,
+        { provide: PROCESS_MANAGERS, useFactory: (...managers: FeedProcessManager[]) => managers, inject: [AcquisitionProcessManager, ...automationProcessManagers] },
       ],
-      exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager, ...automationProcessManagers],
+      exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager, ...automationProcessManagers, PROCESS_MANAGERS],
     };
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LeaseRecord, StateStore, WorkerRecord } from '@chronicle/cluster';
+import { FeedProcessManager, PROCESS_MANAGERS } from '@chronicle/commands';
 import type { EventStore } from '@chronicle/event-store';
 import { DEFAULT_RELAY_CHECKPOINT } from '@chronicle/messaging';
 import { projectionRole, ReadModels } from '@chronicle/projector';
@@ -25,8 +26,16 @@ export interface ConsumerRoleStatus {
   role: string;
   holder: RoleHolder | null;
   checkpoint: number;
+  /**
+   * Events after its checkpoint that it has to handle: all of them for the relay; for a process
+   * manager those of the types it reacts to (counted up to LAG_COUNT_LIMIT), since a filtered
+   * subscription's checkpoint only moves as far as the server reports having scanned.
+   */
   lag: number;
 }
+
+/** A process manager's lag is counted up to this many events (one filtered read). */
+export const LAG_COUNT_LIMIT = 10_000;
 
 export interface WorkerStatus {
   worker: string;
@@ -50,6 +59,7 @@ export class ClusterStatus {
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(CONFIG) private readonly config: ChronicleConfig,
     private readonly readModels: ReadModels,
+    @Inject(PROCESS_MANAGERS) private readonly processManagerList: FeedProcessManager[],
   ) {}
 
   async leases(): Promise<Map<string, RoleHolder>> {
@@ -76,10 +86,20 @@ export class ClusterStatus {
     const [checkpoints, leases, head] = await Promise.all([this.state.checkpoints(), this.leases(), this.events.headPosition()]);
     const byName = new Map(checkpoints.map((c) => [c.name, c.position]));
     const roles = new Set([...byName.keys(), ...[...leases.keys()].filter((r) => !r.startsWith('projection:'))]);
-    return [...roles].sort().map((role) => {
-      const checkpoint = byName.get(role) ?? 0;
-      return { role, holder: leases.get(role) ?? null, checkpoint, lag: Math.max(0, head - checkpoint) };
-    });
+    const types = new Map(this.processManagerList.map((m) => [m.checkpointName, m.eventTypes]));
+    return Promise.all(
+      [...roles].sort().map(async (role) => {
+        const checkpoint = byName.get(role) ?? 0;
+        const eventTypes = types.get(role);
+        const lag = eventTypes ? await this.eventsAfter(checkpoint, eventTypes) : Math.max(0, head - checkpoint);
+        return { role, holder: leases.get(role) ?? null, checkpoint, lag };
+      }),
+    );
+  }
+
+  private async eventsAfter(position: number, types: readonly string[]): Promise<number> {
+    const page = await this.events.readAll({ fromPosition: position, maxCount: LAG_COUNT_LIMIT, filter: { types: [...types] } });
+    return page.events.length;
   }
 
   async processManagers(): Promise<ConsumerRoleStatus[]> {

@@ -76,6 +76,8 @@ interface Slot {
   batch?: string;
   chunks?: number;
   changes?: Item[];
+  /** Set (and the after-images dropped) once the batch is completely applied. */
+  applied?: boolean;
 }
 
 /** `commit` makes a batch committed; `abort` (a tombstone) makes sure it never will be. */
@@ -123,7 +125,7 @@ export class RedoJournal {
   private readonly chunkBytes: number;
   private readonly claimTimeoutMs: number;
   /** Per role claimed here: the token and the sequence number of its next slot. */
-  private readonly chains = new Map<string, { token: number; seq: number; commits: number; chunked?: string }>();
+  private readonly chains = new Map<string, { token: number; seq: number; commits: number }>();
   private readonly committing = new Map<string, Promise<void>>();
 
   constructor(
@@ -157,7 +159,7 @@ export class RedoJournal {
     for (let attempt = 1; ; attempt++) {
       const last = await this.lastSlot(fence.role);
       if (last && last.token > fence.token) throw new FencedError([fence.role], `its fence is at token ${last.token}`);
-      if (last?.kind === 'batch') await this.replaySlot(last, fence);
+      if (last?.kind === 'batch' && !last.applied) await this.replaySlot(last, fence);
       if (last && last.token === fence.token) {
         this.chains.set(fence.role, { token: fence.token, seq: last.seq + 1, commits: 0 }); // claimed before (a resume)
         return;
@@ -218,16 +220,13 @@ export class RedoJournal {
     await this.step('marker', batch);
     await this.persist('applying a committed batch', () => this.apply(changes, batch, fence), fence);
     await this.step('applied', batch);
-    // Older links and the chunks of the batch before this one are not needed any more (the last
-    // batch's stay: a claim applies it again). Every few commits, or at once after a chunked one.
-    const previousChunked = chain.chunked;
-    chain.chunked = inline ? undefined : batch;
-    if (previousChunked || chain.commits % 16 === 0) {
-      await this.persist('releasing older batches', async () => {
-        await this.slots.deleteMany({ role: fence.role, seq: { $lt: slot.seq } });
-        if (previousChunked) await this.journal.deleteMany({ batch: previousChunked, kind: 'entry' });
-      }, fence);
-    }
+    // Applied: its after-images go (they may hold personal data, which must not outlive an
+    // erasure), chunks and all. Older links go every few commits.
+    await this.persist('marking a batch applied', async () => {
+      await this.slots.updateOne({ _id: slot._id }, { $set: { applied: true }, $unset: { changes: '' } });
+      if (!inline) await this.journal.deleteMany({ batch, kind: 'entry' });
+    }, fence);
+    if (chain.commits % 16 === 0) await this.persist('releasing older links', () => this.slots.deleteMany({ role: fence.role, seq: { $lt: slot.seq } }), fence);
   }
 
   private async insertSlot(slot: Slot, fence: Fence): Promise<void> {
@@ -256,8 +255,9 @@ export class RedoJournal {
     let items = slot.changes;
     if (!items) {
       const entries = (await this.journal.find({ batch: slot.batch, kind: 'entry' }).sort({ seq: 1 }).toArray()) as Entry[];
-      // A claim with a higher token deleted them: then we are stale anyway.
-      if (entries.length !== slot.chunks) throw new FencedError([fence.role], `batch ${slot.batch} has ${entries.length} of ${slot.chunks} chunks`);
+      // Some are gone: its writer marked it applied meanwhile (then deleted them), or a claim with
+      // a higher token did (then this claim fails at its fence slot). Nothing to apply either way.
+      if (entries.length !== slot.chunks) return;
       items = entries.flatMap((e) => e.changes);
     }
     await this.apply(items.map((e) => ({ collection: e.c, id: e.i, doc: e.d })), slot.batch!, fence);
