@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchAppends } from './appends';
+import { benchCluster } from './cluster';
 import { benchFeed } from './feed';
 import { benchHttp } from './http';
 import { benchInteraction } from './interaction';
@@ -17,7 +18,7 @@ import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'replay', 'relay'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'replay', 'relay', 'cluster'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -202,6 +203,15 @@ async function main(): Promise<void> {
     } finally {
       stopBroker();
     }
+  }
+  if (only.includes('cluster')) {
+    const r = await benchCluster({
+      runs: runs ?? (quick ? 1 : 2),
+      events: num(args, 'cluster-events', quick ? 50_000 : 300_000),
+      failoverRuns: args.has('failover-runs') ? Number(args.get('failover-runs')) : quick ? 1 : 5, // 0 skips
+    });
+    rows.push(...r.rows);
+    details.cluster = r.details;
   }
 
   const seconds = (Date.now() - started) / 1000;

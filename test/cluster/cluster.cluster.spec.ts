@@ -20,15 +20,15 @@ import {
  * to the APIs while, one after the other: the holder of some roles is SIGKILLed (projector, relay,
  * and an API mid-request), processes are replaced the rolling way (start new, then SIGTERM old),
  * and a holder is stopped (SIGSTOP) until its lease has passed to another process, then resumed
- * (SIGCONT). Then, against the event store: every read model equals a clean rebuild, Kafka holds
- * every event with first deliveries in order per stream and duplicates only from redelivery after
- * a relay failover (at most one page each), no process-manager reaction is appended twice, and a
- * command retried on another API answered as the first.
+ * (SIGCONT). Then, against the event store: every read model and every report equals a clean
+ * rebuild, Kafka holds every event with first deliveries in order per stream and duplicates only
+ * from redelivery after a relay failover (at most one page each), no process-manager reaction is
+ * appended twice, and a command retried on another API answered as the first.
  */
 
-const COMMANDS = Number(process.env.CLUSTER_COMMANDS ?? 3600);
+const COMMANDS = Number(process.env.CLUSTER_COMMANDS ?? 3000);
 const SEED = Number(process.env.CLUSTER_SEED ?? 20_261_206);
-const LEASE_MS = 3000;
+const LEASE_MS = 5000;
 /** The relay publishes pages of at most 2,000 events (docs/kafka.md): a failover may resend one. */
 const RELAY_PAGE = 2000;
 
@@ -50,7 +50,7 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
   let failed = false;
 
   beforeAll(async () => {
-    // A short lease: takeovers within ~3 s rather than 10; stalled deals looked for every 5 s.
+    // A short lease: takeovers within ~5 s rather than 10; stalled deals looked for every 5 s.
     cluster = await Cluster.start({ label: 'cluster', env: { LEASE_TIMEOUT_MS: String(LEASE_MS), STALL_CHECK_SECONDS: '5' } });
     await Promise.all([cluster.start('api'), cluster.start('api')]);
     for (let i = 0; i < 3; i++) await cluster.start('projector');
@@ -179,7 +179,7 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       let reactions: ReactionReport;
       let eventCount: number;
       try {
-        const quiet = await waitForQuiescence(cluster, { timeoutMs: 180_000 });
+        const quiet = await waitForQuiescence(cluster, { timeoutMs: 300_000, progress: log });
         timings.quiescence = seconds(quiet.waitedMs);
         const store = openSealedStore(cluster);
         const events = await readAllEvents(store).finally(() => store.close());
@@ -220,6 +220,8 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
             .filter(([, d]) => d.differing)
             .slice(0, 5)
             .map(([name, d]) => `    ${name}: ${d.differing} of ${d.rebuild} (cluster has ${d.cluster}); e.g. ${JSON.stringify(d.examples[0])}`),
+          `  reports: ${readModels.reports.compared} compared (every report, each grouping), ${readModels.reports.differing.length} differing`,
+          ...readModels.reports.differing.slice(0, 3).map((d) => `    ${d.report}: cluster ${d.cluster} / rebuild ${d.rebuild}`),
           `  durations: ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         ].join('\n'),
       );
@@ -229,6 +231,7 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       const check = (name: string, ok: boolean, detail: string) => ok || failures.push(`${name}: ${detail}`);
       check('no process crashed', cluster.unexpectedExits().length === 0, cluster.unexpectedExits().map((p) => `${p.name} ${JSON.stringify(p.exit)}`).join(', '));
       check('read models identical to a clean rebuild', readModels.differing === 0, `${readModels.differing} documents differ: ${JSON.stringify(readModels.projections)}`);
+      check('reports identical to those of a clean rebuild', readModels.reports.differing.length === 0, readModels.reports.differing.map((d) => d.report).join(', '));
       check('every event on Kafka', kafka.missing.length === 0, `${kafka.missing.length} missing, e.g. ${kafka.missing.slice(0, 3).join(', ')}`);
       check('nothing on Kafka that is not in the store', kafka.unexpected.length === 0, kafka.unexpected.slice(0, 3).join(', '));
       check('first deliveries in revision order per stream', kafka.orderViolations.length === 0, kafka.orderViolations.slice(0, 3).join('; '));
@@ -242,5 +245,5 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       log(`--- last output of every process:\n${cluster.output(25)}`);
       throw error;
     }
-  }, 600_000);
+  }, 900_000);
 });

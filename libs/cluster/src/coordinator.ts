@@ -18,7 +18,7 @@ export interface RoleRunner {
 export interface CoordinatorOptions {
   /** A lease not renewed for this long (as a standby observes it) may be taken over. */
   timeoutMs: number;
-  /** How often held leases are renewed (default a third of the timeout). */
+  /** How often held leases are renewed (default a quarter of the timeout; at most a third). */
   renewMs?: number;
   /** How often leases are looked at (default the smaller of 1 s and a fifth of the timeout), ±20 % jitter. */
   pollMs?: number;
@@ -88,9 +88,12 @@ export class RoleCoordinator extends EventEmitter {
   private readonly log: NonNullable<CoordinatorOptions['log']>;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  /** Workers found dead or silent (a lease of theirs taken over), with their heartbeat then. */
+  private readonly gone = new Map<string, string>();
   private renewTimer?: NodeJS.Timeout;
   private renewing?: Promise<void>;
   private firstPoll = false;
+  private firstStarts: Promise<boolean>[] = [];
   private started = false;
   private stopped = false;
   private storeDown = false;
@@ -101,11 +104,13 @@ export class RoleCoordinator extends EventEmitter {
   ) {
     super();
     this.timeoutMs = options.timeoutMs;
-    this.renewMs = options.renewMs ?? Math.floor(options.timeoutMs / 3);
+    this.renewMs = options.renewMs ?? Math.floor(options.timeoutMs / 4);
     this.pollMs = options.pollMs ?? Math.min(1000, Math.floor(options.timeoutMs / 5));
-    // The holder stops a fifth of the timeout before any standby may take over.
-    this.marginMs = Math.floor(options.timeoutMs / 5);
-    if (this.renewMs * 2 > this.timeoutMs) throw new Error(`lease renewal every ${this.renewMs} ms must be at most half the lease timeout (${this.timeoutMs} ms)`);
+    // The holder stops half a timeout before any standby may take over: room for a write it sent
+    // just before to reach the store (the redo journal's apply phase checks the lease only when
+    // it sends a write). Renewals every quarter of the timeout leave a quarter for their replies.
+    this.marginMs = Math.floor(options.timeoutMs / 2);
+    if (this.renewMs * 3 > this.timeoutMs) throw new Error(`lease renewal every ${this.renewMs} ms must be at most a third of the lease timeout (${this.timeoutMs} ms)`);
     this.worker = options.worker ?? newWorkerInfo();
     this.log = options.log ?? (() => undefined);
   }
@@ -131,6 +136,7 @@ export class RoleCoordinator extends EventEmitter {
     this.firstPoll = true;
     try {
       await this.tick();
+      await Promise.all(this.firstStarts.splice(0));
     } finally {
       this.firstPoll = false;
     }
@@ -239,17 +245,21 @@ export class RoleCoordinator extends EventEmitter {
     if (this.stopped) return;
     const now = monotonicNow();
     const byRole = new Map(leases.map((l) => [l.role, l]));
-    // Which roles are free, and the holders found dead or silent on the way: they count no more.
+    // Which roles are free, and the holders found dead or silent on the way: they count no more
+    // (until their heartbeat moves again: a paused process that resumes).
     const free = new Set<RoleEntry>();
-    const gone = new Set<string>();
+    const beats = new Map(workers.map((w) => [w.id, w.beatAt]));
     for (const entry of this.roles.values()) {
       if (entry.lease && !entry.lease.isEnded) continue;
       const lease = byRole.get(entry.role);
       if (!this.isFree(entry, lease, now)) continue;
       free.add(entry);
-      if (lease && !lease.released && lease.holder.id !== this.worker.id) gone.add(lease.holder.id);
+      if (lease && !lease.released && lease.holder.id !== this.worker.id && !this.gone.has(lease.holder.id)) this.gone.set(lease.holder.id, beats.get(lease.holder.id) ?? '');
     }
-    const live = this.liveWorkers(workers, gone);
+    for (const [id, beatAt] of this.gone) if (beats.get(id) !== beatAt) this.gone.delete(id);
+    // Workers silent for long (killed: they never said goodbye) are forgotten.
+    for (const w of workers) if (w.id !== this.worker.id && Date.now() - Date.parse(w.beatAt) > 20 * this.timeoutMs) void this.store.removeWorker(w.id).catch(() => undefined);
+    const live = this.liveWorkers(workers);
     // Roles a live pinned worker (PROJECTIONS) reserves: left to it.
     const reserved = new Set(live.flatMap((w) => w.groups.filter((g) => g.startsWith(PIN)).map((g) => g.slice(PIN.length))));
     for (const group of new Set([...this.roles.values()].map((e) => e.group))) {
@@ -257,7 +267,8 @@ export class RoleCoordinator extends EventEmitter {
       const entries = [...this.roles.values()].filter((e) => e.group === group && (pinned ? pinned.has(e.role) : !reserved.has(e.role)));
       const workersOfGroup = live.filter((w) => w.groups.includes(group)).length;
       const share = pinned ? entries.length : Math.ceil(entries.length / Math.max(1, workersOfGroup));
-      let count = entries.filter((e) => e.lease && !e.lease.isEnded).length;
+      // Roles on their way out count no more: one still finishing its page is not given back twice.
+      let count = entries.filter((e) => e.lease && !e.lease.isEnded && e.state !== 'stopping').length;
       for (const entry of shuffle(entries.filter((e) => free.has(e) && now >= e.backoffUntil))) {
         // Beyond the fair share, only roles nobody else has taken for a whole timeout.
         const unclaimed = entry.observed?.freeSince !== undefined && now - entry.observed.freeSince >= this.timeoutMs;
@@ -300,10 +311,10 @@ export class RoleCoordinator extends EventEmitter {
    * silent or whose process is gone (their roles are being taken over: they must not hold back
    * the survivors' fair share).
    */
-  private liveWorkers(workers: WorkerRecord[], gone: Set<string>): WorkerRecord[] {
+  private liveWorkers(workers: WorkerRecord[]): WorkerRecord[] {
     const wall = Date.now();
     // Wall clocks of different machines only decide the fair share here, never a lease.
-    const others = workers.filter((w) => w.id !== this.worker.id && !gone.has(w.id) && wall - Date.parse(w.beatAt) < this.timeoutMs + 2 * this.pollMs);
+    const others = workers.filter((w) => w.id !== this.worker.id && !this.gone.has(w.id) && wall - Date.parse(w.beatAt) < this.timeoutMs + 2 * this.pollMs);
     return [...others, { ...this.worker, groups: this.announcedGroups(), roles: [], beatAt: new Date(wall).toISOString() }];
   }
 
@@ -350,9 +361,9 @@ export class RoleCoordinator extends EventEmitter {
     entry.observed = undefined;
     this.log('info', `acquired ${entry.role} (token ${lease.token})`);
     this.emit('acquired', entry.role, lease.token);
-    // The first poll (start()) waits for its roles to start; later ones go on while they do.
+    // Roles start side by side; the first poll (start()) waits for them, later ones go on.
     const starting = this.startRunner(entry, lease);
-    if (this.firstPoll) return starting;
+    if (this.firstPoll) this.firstStarts.push(starting);
     return true;
   }
 
@@ -370,13 +381,13 @@ export class RoleCoordinator extends EventEmitter {
         await entry.runner.stop().catch(() => undefined);
         if (isFencedError(error)) {
           // A holder with a higher token claimed the role meanwhile: ours is dead.
-          this.drop(entry, 'lost', (error as Error).message);
+          this.drop(entry, 'lost', (error as Error).message, lease);
           return;
         }
         this.log('warn', `starting ${entry.role} failed (${(error as Error).message}); giving the lease back`);
         entry.backoffUntil = monotonicNow() + this.timeoutMs;
         await this.store.release(entry.role, lease.token).catch(() => undefined);
-        this.drop(entry, 'released', 'start failed');
+        this.drop(entry, 'released', 'start failed', lease);
       }
     });
     return ok;
@@ -432,12 +443,15 @@ export class RoleCoordinator extends EventEmitter {
       await entry.runner.stop().catch((error) => this.log('warn', `stopping ${entry.role}: ${(error as Error).message}`));
       if (how === 'released') await this.store.release(entry.role, lease.token).catch(() => undefined);
     });
-    this.drop(entry, how, reason);
+    this.drop(entry, how, reason, lease);
   }
 
-  private drop(entry: RoleEntry, how: 'released' | 'lost', reason: string): void {
-    const lease = entry.lease;
-    if (!lease) return;
+  /** Forgets `lease` (the entry's lease when it was given up: a newer one taken since stays). */
+  private drop(entry: RoleEntry, how: 'released' | 'lost', reason: string, lease = entry.lease): void {
+    if (!lease || entry.lease !== lease) {
+      lease?.end();
+      return;
+    }
     lease.end();
     entry.lease = undefined;
     entry.state = 'idle';

@@ -59,6 +59,15 @@ export interface WorkerInfo {
   startedAt: string;
 }
 
+/** Only the WorkerInfo fields of an object (a WorkerRecord, say), without undefined ones (MongoDB would store them as null). */
+export const workerInfoOf = (w: WorkerInfo): WorkerInfo => ({
+  id: w.id,
+  host: w.host,
+  pid: w.pid,
+  ...(w.pidNamespace !== undefined && { pidNamespace: w.pidNamespace }),
+  startedAt: w.startedAt,
+});
+
 export interface LeaseRecord {
   role: string;
   /** The fencing token: 1 for the first holder of the role, one more for each holder after it. */

@@ -34,8 +34,20 @@ export interface CatchUpConsumerOptions<Unit> {
   onFailure?(error: unknown): FailureAction;
   /** Backoff between retries: doubles from `initialMs` up to `maxMs`, with ±20 % jitter. */
   retry?: { initialMs: number; maxMs: number };
+  /**
+   * A consumer of the whole feed (no filter) that has handled no page for `afterMs` while the
+   * store's head is past its last page logs a warning naming what it waits for, and reads the feed
+   * again from its checkpoint: a subscription that stopped delivering must not go unnoticed.
+   */
+  stallAfterMs?: number;
   log?(level: ConsumerLogLevel, message: string): void;
 }
+
+/** What the loop is doing (shown in a stall warning). */
+/** How long a subscription may take to close before the loop goes on without it. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+export type ConsumerPhase = 'stopped' | 'reading the checkpoint' | 'waiting for a page' | 'handling a page' | 'backing off';
 
 export type ConsumerState = 'stopped' | 'starting' | 'running' | 'retrying';
 
@@ -52,11 +64,19 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
   private stopping = false;
   private restarting = false;
   private wake?: () => void;
+  /** Ends the wait for the next page (a restart or a stop), whatever the subscription does. */
+  private interrupt?: () => void;
   private current: ConsumerState = 'stopped';
   private failuresInARow = 0;
   private failures = 0;
   private backoff = 0;
   private lastError?: { message: string; at: string };
+  private phase: ConsumerPhase = 'stopped';
+  private phaseSince = Date.now();
+  /** The checkpoint of the last page handled (or the position subscribed from). */
+  private reached = 0;
+  private lastProgress = Date.now();
+  private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly options: CatchUpConsumerOptions<Unit>) {
     super();
@@ -85,9 +105,18 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
     if (this.loop) return;
     this.stopping = false;
     this.current = 'starting';
+    this.lastProgress = Date.now();
+    const stallAfterMs = this.options.stallAfterMs;
+    if (stallAfterMs) {
+      this.watchdog = setInterval(() => void this.checkStall(stallAfterMs).catch(() => undefined), Math.max(100, stallAfterMs / 4));
+      this.watchdog.unref();
+    }
     this.loop = this.run().finally(() => {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
       this.loop = undefined;
       this.current = 'stopped';
+      this.enter('stopped');
     });
   }
 
@@ -95,6 +124,7 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    this.interrupt?.();
     await this.closeSubscription();
     await this.loop;
   }
@@ -103,7 +133,34 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
   restart(): void {
     if (!this.loop) return;
     this.restarting = true;
+    this.interrupt?.();
     void this.closeSubscription();
+  }
+
+  /** A restart was asked for and the feed is not read again yet: a page delivered now is from before it. */
+  get restartPending(): boolean {
+    return this.restarting;
+  }
+
+  /** What the loop is doing, and since when. */
+  get activity(): { phase: ConsumerPhase; since: number } {
+    return { phase: this.phase, since: this.phaseSince };
+  }
+
+  private enter(phase: ConsumerPhase): void {
+    this.phase = phase;
+    this.phaseSince = Date.now();
+  }
+
+  private async checkStall(afterMs: number): Promise<void> {
+    if (this.stopping || this.restarting || this.phase === 'backing off' || Date.now() - this.lastProgress < afterMs) return;
+    const head = await this.options.store.headPosition();
+    if (head <= this.reached || Date.now() - this.lastProgress < afterMs || this.stopping) return;
+    const seconds = Math.round((Date.now() - this.lastProgress) / 1000);
+    const phaseSeconds = Math.round((Date.now() - this.phaseSince) / 1000);
+    this.options.log?.('warn', `${this.options.name}: no page handled for ${seconds} s while the feed's head (${head}) is past position ${this.reached}; ${this.phase} for ${phaseSeconds} s; reading the feed again from the checkpoint`);
+    this.lastProgress = Date.now(); // once per period, not at every tick
+    this.restart();
   }
 
   /** Resolves once the loop ended (stopped, or a failure said 'stop'). */
@@ -117,7 +174,9 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
     while (!this.stopping) {
       try {
         this.restarting = false;
+        this.enter('reading the checkpoint');
         const from = await this.options.checkpoint();
+        this.reached = from;
         if (this.stopping) break;
         this.subscription = this.options.store.subscribeToAll({ fromPosition: from, filter: this.options.filter, maxBatch: this.options.batchSize ?? 1000 });
         if (this.restarting) await this.closeSubscription(); // asked for while subscribing
@@ -137,6 +196,7 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
         this.failuresInARow += 1;
         this.failures += 1;
         this.current = 'retrying';
+        this.enter('backing off');
         this.lastError = { message: (error as Error).message, at: new Date().toISOString() };
         this.emit('failed', error);
         // The first failure, then about once a minute while they last.
@@ -159,9 +219,14 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
       return { page: next.value, unit: prepare ? prepare(next.value) : (next.value as unknown as Unit) };
     };
     let next = read();
+    next.catch(() => undefined); // raced below; abandoned on an interruption
+    // A subscription that neither delivers nor ends when closed must not hold the loop.
+    const interrupted = new Promise<undefined>((resolve) => (this.interrupt = () => resolve(undefined)));
     for (;;) {
-      const item = await next;
+      this.enter('waiting for a page');
+      const item = await Promise.race([next, interrupted]);
       if (!item || this.stopping || this.restarting) return;
+      this.enter('handling a page');
       if (prepare) {
         // The following page is read and prepared while this one is handled. setImmediate lets the
         // handler's first synchronous steps (writing a request to a socket) go first.
@@ -169,17 +234,30 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
         next.catch(() => undefined); // awaited on the next turn; abandoned if this page fails
       }
       await handle(item.unit, item.page);
+      this.reached = Math.max(this.reached, item.page.checkpoint);
+      this.lastProgress = Date.now();
       this.failuresInARow = 0;
       this.backoff = this.options.retry?.initialMs ?? 250;
       this.emit('page', item.page);
-      if (!prepare) next = read();
+      if (!prepare) {
+        next = read();
+        next.catch(() => undefined);
+      }
     }
   }
 
   private async closeSubscription(): Promise<void> {
     const subscription = this.subscription;
     this.subscription = undefined;
-    await subscription?.close().catch(() => undefined);
+    if (!subscription) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = subscription.close().then(
+      () => true,
+      () => true,
+    );
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS).unref()));
+    if (!(await Promise.race([closed, late]))) this.options.log?.('warn', `${this.options.name}: the feed subscription did not close within ${CLOSE_TIMEOUT_MS} ms; left behind`);
+    clearTimeout(timer);
   }
 
   private sleep(ms: number): Promise<void> {

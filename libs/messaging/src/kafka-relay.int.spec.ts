@@ -26,6 +26,7 @@ import { startTestApp, TestApp } from '../../../test/support/test-app';
 import { loadView, WonDealsConsumer } from '../../../examples/consumer/won-deals';
 import { topicForCategory } from './envelope';
 import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay } from './kafka-relay';
+import { prng } from '../../../test/support/prng';
 
 /**
  * SPEC §6 against a real Apache Kafka broker (KAFKA_BROKERS, default 127.0.0.1:19092 from
@@ -38,16 +39,6 @@ const CATEGORIES = ['customer', 'lead', 'deal', 'campaign', 'task'];
 const brokers = brokersFromEnv();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded PRNG: a failing interleaving can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeStreams(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${CATEGORIES[i % CATEGORIES.length]}-${randomUUID()}`);

@@ -17,6 +17,8 @@ export interface ProjectorOptions {
   heartbeatMs?: number;
   /** Delay before a replaced generation's collections are dropped (queries may still hold its name). */
   dropDelayMs?: number;
+  /** No live page for this long while the feed's head is ahead: warn and read the feed again (default 60 s). */
+  stallAfterMs?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -75,8 +77,6 @@ export class Projector extends EventEmitter {
   /** Joined projections and their fences (undefined when running alone). */
   private readonly joined = new Map<string, Fence | undefined>();
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Whether no projection had a status when this process first looked: then every one starts live at generation 1. */
-  private fresh?: Promise<boolean>;
   private onLost?: (role: string, reason: string) => void;
   private started = false;
   private starting = false;
@@ -98,6 +98,7 @@ export class Projector extends EventEmitter {
       requestPollMs: 1000,
       heartbeatMs: 2000,
       dropDelayMs: 5000,
+      stallAfterMs: 60_000,
       log: () => undefined,
       ...options,
     };
@@ -108,6 +109,8 @@ export class Projector extends EventEmitter {
       [],
       (slot, checkpoint) => this.statusChange(slot, 'live', checkpoint),
       (checkpoint) => this.emit('progress', checkpoint),
+      // Read the feed again from the committed checkpoints (checkpoint() settles, rolling back).
+      () => this.consumer.restart(),
     );
     this.consumer = new CatchUpConsumer({
       name: 'live projections',
@@ -115,12 +118,17 @@ export class Projector extends EventEmitter {
       batchSize: this.options.batchSize,
       checkpoint: () =>
         this.lock.run(async () => {
+          // A failed commit under way rolls the slots back to their committed checkpoints.
+          await this.live.settle().catch(() => undefined);
           this.live.slots = [...this.live.slots, ...this.joining.splice(0)];
           return this.live.position;
         }),
       // 'progress' is emitted as each page's commit is confirmed (see PageApplier).
       handle: (page) =>
         this.lock.run(async () => {
+          // A commit that failed while this page waited for the lock rolled the slots back behind
+          // it (and asked for a restart): applied now, it would skip the events in between.
+          if (this.consumer.restartPending) return;
           // A lease that lapsed is either renewed or stopped by the coordinator within a poll:
           // wait for that rather than apply pages without the projection (it would fall behind).
           const lapsed = this.live.slots.filter((s) => s.fence && !s.fence.valid()).map((s) => s.fence!.role);
@@ -131,6 +139,7 @@ export class Projector extends EventEmitter {
       reset: () => this.live.settle().catch(() => undefined),
       onFailure: (error) => this.liveFailed(error),
       retry: { initialMs: 1000, maxMs: 5000 },
+      stallAfterMs: this.options.stallAfterMs,
       log: (level, message) => this.options.log(level === 'debug' ? 'info' : level, message),
     });
   }
@@ -157,7 +166,6 @@ export class Projector extends EventEmitter {
     if (![...statuses.values()].some((s) => s.role === 'live')) {
       // A fresh store: every projection starts live at generation 1, their statuses in one commit
       // (a crash leaves all or none, so a restart never mistakes some of them for new projections).
-      this.fresh = Promise.resolve(true);
       await this.readStore.commit(this.projections.map((p) => this.statusChange(new Slot(p, 1, 0), 'live', 0)));
     }
     // The consumer starts once every projection has joined: one subscription for all of them.
@@ -229,8 +237,10 @@ export class Projector extends EventEmitter {
     const projection = this.byName.get(name)!;
     if (fence) await this.readStore.claimFence(fence);
     const statuses = await this.statuses();
-    this.fresh ??= Promise.resolve(![...statuses.values()].some((s) => s.role === 'live'));
-    const fresh = await this.fresh;
+    // A projection without a status joins the others live from 0 when they are all still within
+    // their first page (a store starting up, several processes at once); otherwise it is built
+    // apart while they serve, and swapped in once it has caught up.
+    const fresh = [...statuses.values()].filter((s) => s.role === 'live').every((s) => s.checkpoint <= this.options.batchSize);
     const live = statuses.get(liveId(name));
     const previous = statuses.get(rebuildId(name));
     if (live && live.version > projection.version) {
@@ -256,6 +266,9 @@ export class Projector extends EventEmitter {
       await this.ensureIndexes(slot);
       await this.lock.run(async () => {
         await this.settleLive();
+        // Nothing cached from an earlier tenure holds: others have written these collections since
+        // (a stale "fresh" mark would have lookups skip documents that are there).
+        this.live.uow.forget(slot.collections);
         if (slot.checkpoint === 0) await this.live.markFresh(slot);
         // Status document right away, so queries know the generation while the first pages apply.
         if (!live) await this.readStore.commit([{ ...this.statusChange(slot, 'live', 0), fence }]);
@@ -283,8 +296,8 @@ export class Projector extends EventEmitter {
     }
     await this.lock.run(async () => {
       await this.settleLive();
+      const slot = [...this.live.slots, ...this.joining].find((s) => s.name === name);
       this.joining = this.joining.filter((s) => s.name !== name);
-      const slot = this.live.slots.find((s) => s.name === name);
       if (!slot) return;
       this.live.slots = this.live.slots.filter((s) => s !== slot);
       this.live.uow.forget(slot.collections);
@@ -389,7 +402,9 @@ export class Projector extends EventEmitter {
       this.options.log('info', `rebuilt ${projection.name}: generation ${slot.generation} is live at position ${slot.checkpoint}`);
     } catch (error) {
       this.options.log('error', `rebuild of ${projection.name} failed at ${slot.checkpoint}: ${(error as Error).message}`);
-      if (fence && isFencedError(error)) this.onLost?.(fence.role, 'a rebuild commit was refused by its fence');
+      // The role is given up and taken anew (here or elsewhere), so the rebuild goes on from its
+      // checkpoint rather than stay dead while its lease is renewed.
+      if (fence && !stopped()) this.onLost?.(fence.role, isFencedError(error) ? 'a rebuild commit was refused by its fence' : `its rebuild failed: ${(error as Error).message}`);
       throw error;
     }
   }

@@ -6,8 +6,9 @@ import type { EventStore } from '@chronicle/event-store';
 import { openEventStore } from '../../../test/support/event-store-under-test';
 import { EmbeddedReadStore } from '@chronicle/read-store';
 import type { Projection } from './projection';
-import { Projector } from './projector';
+import { projectionRole, Projector } from './projector';
 import { ReadModels } from './read-models';
+import { GatedStore } from './testing/gated-store';
 
 /** Counts events per stream; `factor` lets a new version compute something different. */
 const counter = (version: number, factor = 1): Projection => ({
@@ -75,6 +76,66 @@ describe('Projector', () => {
     expect(await count(again, 'a-1')).toBe(7); // not 7 + the 6 already counted
     expect((await again.info())[0]).toMatchObject({ name: 'counter', checkpoint: await events.headPosition(), lag: 0, status: 'live', generation: 1 });
     await projector.stop();
+  });
+
+  it('a page that waited for the lock while the commit under way failed is read again, not applied past the rolled-back checkpoint', async () => {
+    for (let i = 0; i < 10; i++) await events.append(`s-${i % 2}`, [newEvent()]);
+    const gated = new GatedStore(reads);
+    const projector = new Projector(events, gated, [counter(1), { ...counter(1), name: 'other' }], { batchSize: 5 });
+    await projector.startCoordinated(() => undefined);
+    try {
+      const fence = (name: string) => ({ role: projectionRole(name), token: 1, valid: () => true });
+      await projector.runner('counter').start(fence('counter'));
+      await projector.runner('other').start(fence('other'));
+      const models = new ReadModels(reads, events, ['counter'], undefined, 0);
+      await models.waitFor(await events.headPosition(), 10_000);
+      // The next page's commit waits at the gate, then fails …
+      gated.hold();
+      gated.failNext = true;
+      const arrivals = gated.arrivals;
+      await events.append('s-0', [newEvent(), newEvent()]);
+      await until(async () => gated.arrivals > arrivals);
+      // … while a projection leaves (under the lock it waits for that commit) and the page after it
+      // is read and waits for the lock.
+      const leaving = projector.runner('other').stop();
+      await new Promise((r) => setTimeout(r, 50));
+      const { position } = await events.append('s-1', [newEvent(), newEvent(), newEvent()]);
+      await new Promise((r) => setTimeout(r, 100));
+      gated.gate!.open();
+      await leaving;
+      await models.waitFor(position, 10_000);
+      expect([await count(models, 's-0'), await count(models, 's-1')]).toEqual([7, 8]);
+    } finally {
+      await projector.stop();
+    }
+  });
+
+  it('a projection worked again after another process wrote it reads what that process wrote (nothing cached from before holds)', async () => {
+    for (let i = 0; i < 10; i++) await events.append(`s-${i % 2}`, [newEvent()]);
+    const fence = (token: number) => ({ role: projectionRole('counter'), token, valid: () => true });
+    const gated = new GatedStore(reads);
+    const a = new Projector(events, gated, [counter(1)], { batchSize: 5 });
+    const b = new Projector(events, reads, [counter(1)], { batchSize: 5 });
+    await a.startCoordinated(() => undefined);
+    await b.startCoordinated(() => undefined);
+    try {
+      // A joins while the collections are empty (marked fresh), and its first commit fails.
+      gated.failNext = true;
+      await expect(a.runner('counter').start(fence(1))).rejects.toThrow('disk full');
+      await a.runner('counter').stop();
+      // B works the projection for a while, then hands it back.
+      await b.runner('counter').start(fence(2));
+      const models = new ReadModels(reads, events, ['counter'], undefined, 0);
+      await models.waitFor(await events.headPosition(), 10_000);
+      await b.runner('counter').stop();
+      await a.runner('counter').start(fence(3));
+      const { position } = await events.append('s-0', [newEvent(), newEvent()]);
+      await models.waitFor(position, 10_000);
+      expect(await count(models, 's-0')).toBe(7);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
 
   it('rebuilds a new version into the next generation while the old one serves, then swaps', async () => {

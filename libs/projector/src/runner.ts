@@ -30,6 +30,11 @@ export class PageApplier {
     private readonly statusChange: (slot: Slot, checkpoint: number) => DocumentChange,
     /** Called once a page is committed, with its checkpoint. */
     private readonly onCommitted: (checkpoint: number) => void = () => undefined,
+    /**
+     * Called when a page's commit failed (whoever settles it then rolls back): with no next page to
+     * notice it (a quiet feed), the caller must read the feed again from the checkpoints itself.
+     */
+    private readonly onCommitFailed: (error: unknown) => void = () => undefined,
   ) {
     this.uow = new UnitOfWork(deps.readStore);
   }
@@ -85,7 +90,7 @@ export class PageApplier {
       this.onCommitted(page.checkpoint);
     };
     this.inFlight = commit();
-    this.inFlight.catch(() => undefined); // observed by settle
+    this.inFlight.catch((error: unknown) => this.onCommitFailed(error)); // and observed by settle
     return applied;
   }
 

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore, FeedPage, RecordedEvent } from '@chronicle/event-store';
-import { DocumentChange, EmbeddedReadStore, ReadStore } from '@chronicle/read-store';
+import { EmbeddedReadStore } from '@chronicle/read-store';
 import { IdFilter } from './id-filter';
 import type { Projection } from './projection';
 import { PageApplier } from './runner';
 import { Slot } from './slot';
+import { GatedStore } from './testing/gated-store';
 
 const event = (position: number, streamId: string): RecordedEvent => ({
   eventId: `e${position}`,
@@ -35,38 +36,6 @@ const counter: Projection = {
     ctx.put('counts', { ...doc, n: doc.n + 1 });
   },
 };
-
-/** A read store whose commits wait for `release`, fail on demand, and which counts lookups by id. */
-class GatedStore implements ReadStore {
-  readonly kind = 'embedded' as const;
-  lookups = 0;
-  gate?: { opened: Promise<void>; open(): void };
-  failNext = false;
-  constructor(private readonly inner: EmbeddedReadStore) {}
-  hold(): void {
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    this.gate = { opened, open };
-  }
-  collection: ReadStore['collection'] = (name) => {
-    const c = this.inner.collection(name);
-    return Object.assign(Object.create(c), { findById: (id: string) => ((this.lookups += 1), c.findById(id)) });
-  };
-  async commit(changes: DocumentChange[]): Promise<void> {
-    await this.gate?.opened;
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('disk full');
-    }
-    return this.inner.commit(changes);
-  }
-  claimFence: ReadStore['claimFence'] = (fence) => this.inner.claimFence(fence);
-  ensureIndex = (c: string, f: string) => this.inner.ensureIndex(c, f);
-  listCollections = () => this.inner.listCollections();
-  dropCollection = (n: string) => this.inner.dropCollection(n);
-  scrub = () => this.inner.scrub();
-  close = () => this.inner.close();
-}
 
 /** The tests look at the slots' positions, not at status documents. */
 const status = () => ({ collection: '_status', id: 'counter', doc: null });

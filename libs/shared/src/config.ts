@@ -162,8 +162,8 @@ const defaultRules = parseRules(defaultRulesText, eventTypes);
 function leaseSettings(env: NodeJS.ProcessEnv): ChronicleConfig['lease'] {
   const timeoutMs = positiveInteger(env, 'LEASE_TIMEOUT_MS', 10_000, 600_000);
   if (timeoutMs < 1000) throw new ConfigError(`LEASE_TIMEOUT_MS="${timeoutMs}" must be at least 1000 (a lease shorter than a second is lost to every pause)`);
-  const renewMs = positiveInteger(env, 'LEASE_RENEW_MS', Math.floor(timeoutMs / 3), 300_000);
-  if (renewMs * 2 > timeoutMs || renewMs < 100) throw new ConfigError(`LEASE_RENEW_MS="${renewMs}" must be between 100 and half of LEASE_TIMEOUT_MS (${timeoutMs})`);
+  const renewMs = positiveInteger(env, 'LEASE_RENEW_MS', Math.floor(timeoutMs / 4), 200_000);
+  if (renewMs * 3 > timeoutMs || renewMs < 100) throw new ConfigError(`LEASE_RENEW_MS="${renewMs}" must be between 100 and a third of LEASE_TIMEOUT_MS (${timeoutMs})`);
   return { timeoutMs, renewMs };
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { assertPinnedRoles, ConfigError, loadConfig } from './config';
 
 describe('RATE_LIMIT_PER_MINUTE', () => {
   it('defaults to 60,000 per key, takes a positive integer, and 0 turns the limit off', () => {
@@ -62,5 +62,34 @@ describe('shipped example files equal the built-in defaults', () => {
     expect(loadConfig({ SCORING_FILE: join(dir, 'scoring.json') }).scoring).toEqual(defaults.scoring);
     expect(loadConfig({ RULES_FILE: join(dir, 'rules.json') }).rules).toEqual(defaults.rules);
     expect(readFileSync(join(dir, 'rules.json'), 'utf8').length).toBeGreaterThan(100);
+  });
+});
+
+describe('cluster settings: LEASE_TIMEOUT_MS, LEASE_RENEW_MS, PROJECTIONS, HEALTH_PORT', () => {
+  it('defaults to a 10 s lease renewed every quarter of it; the renewal follows the timeout', () => {
+    expect(loadConfig({}).lease).toEqual({ timeoutMs: 10_000, renewMs: 2500 });
+    expect(loadConfig({ LEASE_TIMEOUT_MS: '3000' }).lease).toEqual({ timeoutMs: 3000, renewMs: 750 });
+    expect(loadConfig({ LEASE_TIMEOUT_MS: '3000', LEASE_RENEW_MS: '1000' }).lease).toEqual({ timeoutMs: 3000, renewMs: 1000 });
+  });
+
+  it.each([
+    [{ LEASE_TIMEOUT_MS: 'soon' }, /LEASE_TIMEOUT_MS="soon"/],
+    [{ LEASE_TIMEOUT_MS: '500' }, /LEASE_TIMEOUT_MS="500" must be at least 1000/],
+    [{ LEASE_TIMEOUT_MS: '3000', LEASE_RENEW_MS: '1001' }, /LEASE_RENEW_MS="1001" must be between 100 and a third of LEASE_TIMEOUT_MS \(3000\)/],
+    [{ LEASE_RENEW_MS: '50' }, /LEASE_RENEW_MS="50"/],
+    [{ PROJECTIONS: 'customers,Bad Name' }, /PROJECTIONS entry "Bad Name"/],
+    [{ HEALTH_PORT: '70000' }, /HEALTH_PORT="70000"/],
+  ])('a misconfigured setting stops start-up naming the variable: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('PROJECTIONS names projections or roles; a name no process knows is refused with the known ones', () => {
+    const config = loadConfig({ PROJECTIONS: 'customers, process-manager:rules' });
+    expect(config.pinnedRoles).toEqual(['projection:customers', 'process-manager:rules']);
+    expect(loadConfig({}).pinnedRoles).toBeUndefined();
+    const known = ['projection:customers', 'projection:deals', 'process-manager:rules'];
+    expect(() => assertPinnedRoles(config, known)).not.toThrow();
+    expect(() => assertPinnedRoles(loadConfig({ PROJECTIONS: 'customer' }), known)).toThrow('PROJECTIONS names unknown role(s) customer; known: customers, deals, process-manager:rules');
   });
 });

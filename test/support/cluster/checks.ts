@@ -3,7 +3,8 @@
  * store (the truth), read the way the apps read it (the app's own factories and configuration):
  *
  * - readModelsVsRebuild: every projection's serving generation in the cluster's database equals a
- *   clean rebuild of every projection from the same store into a fresh database;
+ *   clean rebuild of every projection from the same store into a fresh database, and so does every
+ *   report (each grouping) computed from either;
  * - checkKafka: every stored event is on Kafka, the first delivery of each in revision order per
  *   stream, duplicates counted (at least once allows some);
  * - checkReactions: no process-manager reaction appended twice;
@@ -13,9 +14,9 @@
 import { join } from 'node:path';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { topicForStream } from '@chronicle/messaging';
-import { Projector } from '@chronicle/projector';
-import { projections } from '@chronicle/projections';
-import { MongoReadStore } from '@chronicle/read-store';
+import { Projector, ReadModels } from '@chronicle/projector';
+import { projections, ReportParams, reports } from '@chronicle/projections';
+import { MongoReadStore, ReadStore } from '@chronicle/read-store';
 import { createEventStore, createSealedEventStore, loadConfig } from '@chronicle/shared';
 import { collect } from '../kafka-test';
 import { dropDatabase, freshDatabase, urlFor } from '../mongo-test';
@@ -94,10 +95,14 @@ export function projectionsStatus(cluster: Cluster): Promise<ProjectionsStatus> 
  * (the process managers' reactions land after the events that trigger them, and are projected in
  * turn). Returns the head it settled at.
  */
-export async function waitForQuiescence(cluster: Cluster, options: { timeoutMs?: number; quietMs?: number } = {}): Promise<{ head: number; waitedMs: number }> {
+export async function waitForQuiescence(
+  cluster: Cluster,
+  options: { timeoutMs?: number; quietMs?: number; progress?: (message: string) => void } = {},
+): Promise<{ head: number; waitedMs: number }> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const quietMs = options.quietMs ?? 3000;
   const started = Date.now();
+  let reported = started;
   const store = openSealedStore(cluster);
   try {
     let head = -1;
@@ -115,6 +120,10 @@ export async function waitForQuiescence(cluster: Cluster, options: { timeoutMs?:
       if (behind.length === 0 && Date.now() - since >= quietMs) return { head, waitedMs: Date.now() - started };
       last = behind.length ? behind.join(', ') : `head ${head} moved ${Date.now() - since} ms ago`;
       if (Date.now() - started > timeoutMs) throw new Error(`not quiet within ${timeoutMs} ms: ${last}`);
+      if (options.progress && Date.now() - reported >= 15_000) {
+        reported = Date.now();
+        options.progress(`  waiting for quiescence (${Math.round((reported - started) / 1000)} s): ${last}`);
+      }
       await sleep(250);
     }
   } finally {
@@ -143,6 +152,33 @@ export interface ReadModelReport {
   documents: number;
   head: number;
   rebuildMs: number;
+  /** Every report with each of its groupings, from the cluster's read models and the rebuild's. */
+  reports: { compared: number; differing: Array<{ report: string; cluster: string; rebuild: string }> };
+}
+
+/**
+ * Runs every report (ungrouped and by each grouping) over two read stores, with the same
+ * parameters: monthly over the last two years, as of now, the apps' pipeline and scoring.
+ */
+export async function compareReports(cluster: ReadStore, rebuild: ReadStore, events: EventStore, config: ReturnType<typeof clusterConfig>): Promise<ReadModelReport['reports']> {
+  const names = projections.map((p) => p.name);
+  const sides = [cluster, rebuild].map((store) => ({ readModels: new ReadModels(store, events, names, undefined, 0), pipeline: config.pipeline, scoring: config.scoring }));
+  const now = new Date();
+  const to = new Date(now.getTime() + 86_400_000);
+  const from = new Date(Date.UTC(now.getUTCFullYear() - 2, now.getUTCMonth(), 1));
+  const result: ReadModelReport['reports'] = { compared: 0, differing: [] };
+  for (const report of reports) {
+    for (const groupBy of [undefined, ...(report.groupBy ?? [])]) {
+      // Some reports show the current state only: asOf is now (the same instant for both sides).
+      const params: ReportParams = { from: from.toISOString(), to: to.toISOString(), interval: 'month', asOf: now.toISOString(), limit: 10, ...(groupBy && { groupBy }) };
+      // `asOf` in a current-state report is the instant it ran, not a figure.
+      const figures = (result: unknown) => canonical({ ...(result as object), asOf: undefined });
+      const [a, b] = await Promise.all(sides.map((context) => report.run(params, context).then(figures)));
+      result.compared++;
+      if (a !== b) result.differing.push({ report: groupBy ? `${report.name} by ${groupBy}` : report.name, cluster: a.slice(0, 600), rebuild: b.slice(0, 600) });
+    }
+  }
+  return result;
 }
 
 /** JSON with sorted keys: the incremental path and a rebuild may write a document's fields in another order. */
@@ -214,7 +250,7 @@ export async function startRebuild(cluster: Cluster): Promise<Rebuild> {
         const actual = await dumpReadModels(clusterReads, events, projections);
         const expected = await dumpReadModels(reads, events, projections);
         if ((await events.headPosition()) !== head) throw new Error('the event store moved during the read-model check: wait for quiescence first');
-        const report: ReadModelReport = { collections: {}, projections: {}, differing: 0, documents: 0, head, rebuildMs };
+        const report: ReadModelReport = { collections: {}, projections: {}, differing: 0, documents: 0, head, rebuildMs, reports: await compareReports(clusterReads, reads, events, clusterConfig(cluster)) };
         for (const name of Object.keys(expected)) {
           const d = diff(actual[name] ?? [], expected[name], options.examples ?? 3);
           report.collections[name] = d;

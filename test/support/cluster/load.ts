@@ -17,6 +17,7 @@
  * referring to another aggregate waits for that aggregate's creation.
  */
 import type { Role } from '@chronicle/shared';
+import { prng } from '../prng';
 
 export interface LoadCommand {
   seq: number;
@@ -271,16 +272,6 @@ export function run(options: LoadOptions): Promise<LoadStats> {
   return new Load(options).run();
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same commands. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STAGES = ['qualification', 'needs-analysis', 'proposal', 'negotiation'];
 const SOURCES = ['web', 'referral', 'paid-search', 'webinar', 'events', 'partner', 'direct'];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db, WriteConcernSettings } from 'mongodb';
 import { Fence, FencedError } from '../fence';
-import type { CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, WorkerRecord } from '../state-store';
+import { CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
 
 type LeaseDocument = { _id: string; role: string; token: number; beat: number; holder: WorkerInfo; since: string; renewedAt: string; released: boolean };
 type CheckpointDocument = { _id: string; name: string; token: number; position: number; updatedAt: string };
@@ -18,15 +18,6 @@ const isDuplicateKey = (error: unknown) => (error as { code?: unknown } | undefi
 
 /** `<name>#<token>`, the token zero-padded so that the ids of a name sort by token. */
 const docId = (name: string, token: number) => `${name}#${String(token).padStart(12, '0')}`;
-
-/** Only the WorkerInfo fields (no undefined ones: the driver would store them as null). */
-const infoOf = (w: WorkerInfo): WorkerInfo => ({
-  id: w.id,
-  host: w.host,
-  pid: w.pid,
-  ...(w.pidNamespace !== undefined && { pidNamespace: w.pidNamespace }),
-  startedAt: w.startedAt,
-});
 
 /** The document of the highest token per key (at most a few per key exist: the current one and garbage not yet removed). */
 function highest<D extends { token: number }>(docs: D[], keyOf: (doc: D) => string): D[] {
@@ -191,7 +182,7 @@ export class MongoStateStore implements StateStore {
     if ((top?.token ?? 0) !== current) return undefined;
     const at = new Date().toISOString();
     const token = current + 1;
-    const lease: LeaseRecord = { role, token, beat: 0, holder: infoOf(holder), since: at, renewedAt: at, released: false };
+    const lease: LeaseRecord = { role, token, beat: 0, holder: workerInfoOf(holder), since: at, renewedAt: at, released: false };
     const _id = docId(role, token);
     try {
       await this.leaseDocs.insertOne({ _id, ...lease });
@@ -226,7 +217,7 @@ export class MongoStateStore implements StateStore {
   // --- workers -------------------------------------------------------------------------------
 
   async heartbeat(worker: WorkerInfo, groups: string[], roles: string[]): Promise<void> {
-    const { id, ...info } = infoOf(worker);
+    const { id, ...info } = workerInfoOf(worker);
     const doc = { ...info, groups, roles, beatAt: new Date().toISOString() };
     try {
       await this.workerDocs.replaceOne({ _id: id }, doc, { upsert: true });

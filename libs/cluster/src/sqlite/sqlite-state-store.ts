@@ -2,20 +2,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Fence, FencedError } from '../fence';
-import type { CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, WorkerRecord } from '../state-store';
+import { CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
 
 type CheckpointRow = { name: string; position: number; token: number; updated_at: string | null };
 type LeaseRow = { role: string; token: number; beat: number; holder: string; since: string; renewed_at: string; released: number };
 type WorkerRow = { id: string; info: string; groups: string; roles: string; beat_at: string };
-
-/** Only the WorkerInfo fields, whatever else the caller's object carries (a WorkerRecord, say). */
-const infoOf = (w: WorkerInfo): WorkerInfo => ({
-  id: w.id,
-  host: w.host,
-  pid: w.pid,
-  ...(w.pidNamespace !== undefined && { pidNamespace: w.pidNamespace }),
-  startedAt: w.startedAt,
-});
 
 const leaseOf = (row: LeaseRow): LeaseRecord => ({
   role: row.role,
@@ -93,7 +84,7 @@ export class SqliteStateStore implements StateStore {
     this.acquireTx = this.db.transaction((role: string, holder: WorkerInfo, current: number): LeaseRecord | undefined => {
       if ((this.stmt.lease.get(role)?.token ?? 0) !== current) return undefined;
       const at = new Date().toISOString();
-      const lease: LeaseRecord = { role, token: current + 1, beat: 0, holder: infoOf(holder), since: at, renewedAt: at, released: false };
+      const lease: LeaseRecord = { role, token: current + 1, beat: 0, holder: workerInfoOf(holder), since: at, renewedAt: at, released: false };
       this.stmt.grant.run({ role, token: lease.token, holder: JSON.stringify(lease.holder), at });
       return lease;
     });
@@ -164,7 +155,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   async heartbeat(worker: WorkerInfo, groups: string[], roles: string[]): Promise<void> {
-    this.stmt.heartbeat.run(worker.id, JSON.stringify(infoOf(worker)), JSON.stringify(groups), JSON.stringify(roles), new Date().toISOString());
+    this.stmt.heartbeat.run(worker.id, JSON.stringify(workerInfoOf(worker)), JSON.stringify(groups), JSON.stringify(roles), new Date().toISOString());
   }
 
   async workers(): Promise<WorkerRecord[]> {

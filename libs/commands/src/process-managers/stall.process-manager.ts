@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs } from '@chronicle/domain';
+import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs, streamIdOf } from '@chronicle/domain';
 import type { Fence } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { deterministicUuid } from '@chronicle/shared';
@@ -78,6 +78,12 @@ export class StallProcessManager extends AutomationProcessManager {
       if (this.notified.has(deal.entryEventId)) continue;
       const days = stallLimitMs(this.config.pipeline, deal.stage)! / 86_400_000;
       const taskId = deterministicUuid(`task|stall|${deal.entryEventId}`);
+      // Created by an earlier run (before a restart or on the role's previous holder): a re-sent
+      // reaction would answer as the first one did, and count as created here.
+      if ((await this.store.streamRevision(streamIdOf('task', taskId))) >= 0) {
+        this.notified.add(deal.entryEventId);
+        continue;
+      }
       const data = {
         taskId,
         ownerId: deal.ownerId,

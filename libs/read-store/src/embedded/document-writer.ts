@@ -45,11 +45,12 @@ export type Synchronous = 'FULL' | 'NORMAL';
 
 /** The pragmas every connection to a read-model file uses, the writer thread's included. */
 export function configure(db: Database.Database, synchronous: Synchronous): void {
+  // Before the switch to WAL: processes opening one new file at once wait for each other.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // A read model can always be rebuilt from the events, and its batches commit atomically, so
   // NORMAL (durable across process crashes, not power loss) is the default trade-off.
   db.pragma(`synchronous = ${synchronous}`);
-  db.pragma('busy_timeout = 5000');
   // Read models hold personal data: deleted and overwritten content is zeroed (erasure, drops).
   db.pragma('secure_delete = ON');
   // 64 MiB of page cache instead of SQLite's 2 MiB: a replay's lookups and inserts touch the
@@ -81,7 +82,7 @@ export class DocumentWriter {
   readonly known = new Set<string>();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly writes = new Map<string, { insert: Database.Statement; remove: Database.Statement }>();
-  private readonly transaction: (batch: EncodedBatch) => void;
+  private readonly transaction: Database.Transaction<(batch: EncodedBatch) => void>;
   /** Tables created by the transaction under way: unknown again if it rolls back. */
   private created: string[] = [];
 
@@ -161,7 +162,9 @@ export class DocumentWriter {
   apply(batch: EncodedBatch): void {
     this.created = [];
     try {
-      this.transaction(batch);
+      // IMMEDIATE: take the write lock first. A deferred transaction that reads first (the fence
+      // check) gets SQLITE_BUSY at once when another process commits meanwhile, without waiting.
+      this.transaction.immediate(batch);
     } catch (error) {
       for (const name of this.created) this.known.delete(name);
       throw error;

@@ -1,7 +1,7 @@
 import { Fence, isFencedError } from '@chronicle/cluster';
 import { dropDatabase, freshDatabase, MONGO_URL, urlFor } from '../../../../test/support/mongo-test';
 import { CrashPoint, readStoreContract, ReadStoreTarget } from '../contract/read-store.contract';
-import type { DocumentChange, ReadStore } from '../read-store';
+import { DocumentChange, PartialCommitError, ReadStore } from '../read-store';
 import { MongoReadStore, MongoReadStoreOptions } from './mongodb-read-store';
 import { FENCES_COLLECTION, JournalStep, JOURNAL_COLLECTION, SimulatedCrash } from './redo-journal';
 
@@ -345,23 +345,80 @@ describe('MongoReadStore redo journal: fenced batches (docs/read-store.md)', () 
     expect(await state(next, c)).toEqual({ values: [3], count: 60, checkpoint: 3 });
   });
 
-  it('a holder whose lease lapses in the middle of applying a batch stops writing; the next holder finishes that batch', async () => {
+  /** A holder of a new role with batch 1 applied, whose lease lapses once its next batch has written its first collection. */
+  async function lapsingMidApply() {
     const [c, role] = [fresh(), fresh()];
-    const first = await open();
-    let valid = true;
-    const f1 = fence(role, 1, () => valid);
-    await first.claimFence(f1);
-    await first.commit(page(c, 1, f1));
-    first.journal.hook = (step) => {
-      if (step === 'apply-partial') valid = false; // the first collection is written, the rest is not
+    const store = await open();
+    const lease = { valid: true };
+    const f1 = fence(role, 1, () => lease.valid);
+    await store.claimFence(f1);
+    await store.commit(page(c, 1, f1));
+    store.journal.hook = (step) => {
+      if (step === 'apply-partial') lease.valid = false; // the first collection is written, the rest is not
     };
+    return { c, role, store, f1, lease };
+  }
+
+  it('a holder whose lease lapses in the middle of applying a batch stops writing; the next holder finishes that batch', async () => {
+    const { c, role, store: first, f1 } = await lapsingMidApply();
     const error = await first.commit(page(c, 2, f1)).catch((e: unknown) => e);
-    expect(isFencedError(error)).toBe(true);
+    // Committed (its slot is in), applied only in part: the next holder finishes it.
+    expect(error).toBeInstanceOf(PartialCommitError);
+    expect(error).toMatchObject({ committed: [role], fenced: [role] });
     const half = await state(first, c);
     expect(half.values.sort()).toEqual([1, 2]);
     const next = await open();
     await next.claimFence(fence(role, 2));
     expect(await state(next, c)).toEqual({ values: [2], count: 60, checkpoint: 2 });
+  });
+
+  it('a lease renewed after it lapsed in the middle of a batch: nothing more is committed on top until a claim finishes that batch', async () => {
+    const { c, store, f1, lease } = await lapsingMidApply();
+    await expect(store.commit(page(c, 2, f1))).rejects.toBeInstanceOf(PartialCommitError);
+    store.journal.hook = undefined;
+    lease.valid = true; // renewed in time after all: the same token again
+    // A claim replays only a chain's last batch: one committed on top would bury batch 2 for good.
+    const refused = await store.commit(page(c, 3, f1, 2)).catch((e: unknown) => e);
+    expect(isFencedError(refused)).toBe(true);
+    expect((await state(store, c)).checkpoint).toBe(1);
+    await store.claimFence(f1); // what the holder does when it resumes
+    expect(await state(store, c)).toEqual({ values: [2], count: 60, checkpoint: 2 });
+    await store.commit(page(c, 3, f1, 2));
+    expect((await state(store, c)).values.sort()).toEqual([2, 3]);
+    expect((await state(store, c)).checkpoint).toBe(3);
+  });
+
+  it('a commit whose lease has lapsed is refused before its commit point', async () => {
+    const [c, role] = [fresh(), fresh()];
+    const store = await open();
+    let valid = true;
+    const f1 = fence(role, 1, () => valid);
+    await store.claimFence(f1);
+    await store.commit(page(c, 1, f1));
+    valid = false;
+    expect(isFencedError(await store.commit(page(c, 2, f1)).catch((e: unknown) => e))).toBe(true);
+    expect((await leftovers(store, role)).links).toBe(2); // the fence link and batch 1: no batch 2
+  });
+
+  it("roles committed together: one lease lapsing in the middle leaves the others' batches applied completely", async () => {
+    const [c1, c2, r1, r2] = [fresh(), fresh(), fresh(), fresh()];
+    const store = await open();
+    let valid = true;
+    const [f1, f2] = [fence(r1, 1, () => valid), fence(r2, 1)];
+    await store.claimFence(f1);
+    await store.claimFence(f2);
+    await store.commit([...page(c1, 1, f1), ...page(c2, 1, f2)]);
+    store.journal.hook = (step) => {
+      if (step === 'apply-partial') valid = false; // r1's first collection is written, then its lease lapses
+    };
+    const error = await store.commit([...page(c1, 2, f1), ...page(c2, 2, f2)]).catch((e: unknown) => e);
+    store.journal.hook = undefined;
+    expect(error).toMatchObject({ committed: [r1, r2], fenced: [r1] });
+    expect(await state(store, c2)).toEqual({ values: [2], count: 60, checkpoint: 2 });
+    expect((await state(store, c1)).checkpoint).toBe(1); // r1's status was left out: its batch is unfinished
+    const next = await open();
+    await next.claimFence(fence(r1, 2));
+    expect(await state(next, c1)).toEqual({ values: [2], count: 60, checkpoint: 2 });
   });
 
   it('keeps only the last links and chunks of a role as it commits', async () => {

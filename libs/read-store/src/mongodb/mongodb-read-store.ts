@@ -136,12 +136,9 @@ export class MongoReadStore implements ReadStore {
     if (this.atomicity === 'transaction') return this.commitInTransaction(batch, fences);
     const groups = new Map<string, { fence: Fence; changes: DocumentChange[] }>(fences.map((f) => [f.role, { fence: f, changes: [] }]));
     for (const change of batch) groups.get(change.fence!.role)!.changes.push(change);
-    const results = await Promise.allSettled([...groups.values()].map((g) => this.journal.commitFenced(g.changes, g.fence)));
-    const roles = [...groups.keys()];
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ role: roles[i], error: r.reason as unknown }] : []));
+    const { committed, failed } = await this.journal.commitFenced([...groups.values()]);
     if (failed.length === 0) return;
     const fenced = failed.filter((f) => isFencedError(f.error)).map((f) => f.role);
-    const committed = roles.filter((_, i) => results[i].status === 'fulfilled');
     if (committed.length === 0 && fenced.length === failed.length) throw new FencedError(fenced);
     if (committed.length === 0) throw failed.find((f) => !isFencedError(f.error))!.error;
     throw new PartialCommitError(committed, fenced, failed.find((f) => !isFencedError(f.error))?.error ?? failed[0].error);

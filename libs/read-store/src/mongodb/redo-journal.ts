@@ -98,6 +98,43 @@ export const SMALL_GROUP = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const newBatchId = () => `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+/** What a fenced commit did, per role. */
+export interface FencedOutcome {
+  committed: string[];
+  failed: Array<{ role: string; error: unknown }>;
+}
+
+/**
+ * The changes of several roles in an order that keeps each role's own order of collections
+ * (apply writes collection by collection, in order of first appearance): the status collection
+ * that every projection lists last stays after all of their documents, so a reader that sees a
+ * checkpoint sees what it accounts for. Concatenated, the first role's status would land before
+ * the other roles' documents.
+ */
+export function inRolesOrder(groups: DocumentChange[][]): DocumentChange[] {
+  const before = new Map<string, Set<string>>();
+  for (const changes of groups) {
+    const order = [...new Set(changes.map((c) => c.collection))];
+    order.forEach((collection, i) => {
+      const set = before.get(collection) ?? new Set<string>();
+      for (const earlier of order.slice(0, i)) set.add(earlier);
+      before.set(collection, set);
+    });
+  }
+  const placed: string[] = [];
+  const done = new Set<string>();
+  const all = [...before.keys()];
+  while (placed.length < all.length) {
+    // By first appearance among those whose predecessors are placed (on a cycle, which no
+    // projection makes, the first one left).
+    const next = all.find((c) => !done.has(c) && [...before.get(c)!].every((b) => done.has(b))) ?? all.find((c) => !done.has(c))!;
+    placed.push(next);
+    done.add(next);
+  }
+  const rank = new Map(placed.map((c, i) => [c, i]));
+  return groups.flat().sort((a, b) => rank.get(a.collection)! - rank.get(b.collection)!);
+}
+
 /** Zero-padded, so that `_id` order is sequence order. */
 const slotId = (role: string, seq: number) => `${role}#${String(seq).padStart(12, '0')}`;
 const isDuplicateKey = (error: unknown) => (error as { code?: number })?.code === 11000;
@@ -179,72 +216,144 @@ export class RedoJournal {
   }
 
   /**
-   * Commits one role's changes under its fence: chunks first when the batch is large, then the
-   * slot with the next sequence number (the commit point: taken by a newer holder's fence, it
-   * fails and nothing is committed), then the after-images. Every write after the commit point
-   * first checks that the lease is still valid; a batch left half applied is applied again by
-   * whoever claims the role next.
+   * Commits each role's changes under its fence, as a batch of its own in the role's chain, all
+   * roles of a page together: chunks first for a large batch, then every slot in one insertMany
+   * (each insert is its role's commit point: a sequence number taken by a newer holder's fence
+   * fails, and nothing of that role's batch is committed), then the after-images, then the slots
+   * marked applied. Every write after the commit points first checks that the leases are still
+   * valid; a batch left half applied is applied again by whoever claims the role next.
+   * Resolves with the roles committed and those that failed (a role may be both: committed, its
+   * apply stopped by a lapsed lease).
    */
-  async commitFenced(changes: DocumentChange[], fence: Fence): Promise<void> {
+  async commitFenced(groups: Array<{ fence: Fence; changes: DocumentChange[] }>): Promise<FencedOutcome> {
     // One batch of a role at a time (a projection's live pages and its rebuild share the chain).
-    const previous = this.committing.get(fence.role) ?? Promise.resolve();
-    const mine = previous.then(() => this.commitInChain(changes, fence));
-    const tail = mine.catch(() => undefined);
-    this.committing.set(fence.role, tail);
+    const roles = groups.map((g) => g.fence.role);
+    const previous = roles.map((r) => this.committing.get(r));
+    const mine = Promise.all(previous).then(() => this.commitInChains(groups));
+    const tail = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const role of roles) this.committing.set(role, tail);
     void tail.then(() => {
-      if (this.committing.get(fence.role) === tail) this.committing.delete(fence.role);
+      for (const role of roles) if (this.committing.get(role) === tail) this.committing.delete(role);
     });
     return mine;
   }
 
-  private async commitInChain(changes: DocumentChange[], fence: Fence): Promise<void> {
-    const chain = this.chains.get(fence.role);
-    if (!chain || chain.token !== fence.token) throw new FencedError([fence.role], `not claimed here with token ${fence.token}`);
-    const batch = newBatchId();
-    const entries = this.chunk(batch, changes, fence);
-    const inline = entries.length === 1;
-    const slot: Slot = { _id: slotId(fence.role, chain.seq), role: fence.role, seq: chain.seq, kind: 'batch', token: fence.token, at: new Date(), batch };
-    if (inline) slot.changes = entries[0].changes;
-    else slot.chunks = entries.length;
-    try {
-      if (!inline) for (const entry of entries) await this.journal.insertOne(entry);
-      await this.step('journal', batch);
-      await this.insertSlot(slot, fence);
-    } catch (error) {
-      if (!(error instanceof SimulatedCrash) && !inline) await this.journal.deleteMany({ batch, kind: 'entry' }).catch(() => undefined);
-      throw error;
+  private async commitInChains(groups: Array<{ fence: Fence; changes: DocumentChange[] }>): Promise<FencedOutcome> {
+    const outcome: FencedOutcome = { committed: [], failed: [] };
+    const pending: Array<{ fence: Fence; changes: DocumentChange[]; slot: Slot; chunked: boolean }> = [];
+    for (const { fence, changes } of groups) {
+      const chain = this.chains.get(fence.role);
+      if (!chain || chain.token !== fence.token) {
+        outcome.failed.push({ role: fence.role, error: new FencedError([fence.role], `not claimed here with token ${fence.token}`) });
+        continue;
+      }
+      if (!fence.valid()) {
+        outcome.failed.push({ role: fence.role, error: new FencedError([fence.role], 'its lease lapsed') });
+        continue;
+      }
+      const batch = newBatchId();
+      const entries = this.chunk(batch, changes, fence);
+      const slot: Slot = { _id: slotId(fence.role, chain.seq), role: fence.role, seq: chain.seq, kind: 'batch', token: fence.token, at: new Date(), batch };
+      if (entries.length === 1) slot.changes = entries[0].changes;
+      else slot.chunks = entries.length;
+      try {
+        if (entries.length > 1) for (const entry of entries) await this.journal.insertOne(entry);
+        await this.step('journal', batch);
+      } catch (error) {
+        if (!(error instanceof SimulatedCrash) && entries.length > 1) await this.journal.deleteMany({ batch, kind: 'entry' }).catch(() => undefined);
+        if (error instanceof SimulatedCrash) throw error;
+        outcome.failed.push({ role: fence.role, error });
+        continue;
+      }
+      pending.push({ fence, changes, slot, chunked: entries.length > 1 });
     }
-    chain.seq += 1;
-    chain.commits += 1;
-    // Committed: applied now, or by the role's next holder.
-    await this.step('marker', batch);
-    await this.persist('applying a committed batch', () => this.apply(changes, batch, fence), fence);
-    await this.step('applied', batch);
-    // Applied: its after-images go (they may hold personal data, which must not outlive an
-    // erasure), chunks and all. Older links go every few commits.
-    await this.persist('marking a batch applied', async () => {
-      await this.slots.updateOne({ _id: slot._id }, { $set: { applied: true }, $unset: { changes: '' } });
-      if (!inline) await this.journal.deleteMany({ batch, kind: 'entry' });
-    }, fence);
-    if (chain.commits % 16 === 0) await this.persist('releasing older links', () => this.slots.deleteMany({ role: fence.role, seq: { $lt: slot.seq } }), fence);
+    if (pending.length === 0) return outcome;
+
+    // The commit points, one insert per role, in one request.
+    const taken = await this.insertSlots(pending.map((p) => p.slot));
+    const committed = pending.filter((p, i) => {
+      if (taken[i] === undefined) return true;
+      if (p.chunked) void this.journal.deleteMany({ batch: p.slot.batch, kind: 'entry' }).catch(() => undefined);
+      outcome.failed.push({ role: p.fence.role, error: taken[i] });
+      return false;
+    });
+    for (const { fence } of committed) {
+      const chain = this.chains.get(fence.role)!;
+      chain.seq += 1;
+      chain.commits += 1;
+      outcome.committed.push(fence.role);
+    }
+    if (committed.length === 0) return outcome;
+
+    // Committed: applied now, or by each role's next holder.
+    for (const { slot } of committed) await this.step('marker', slot.batch!);
+    const anyValid = () => committed.some((c) => c.fence.valid());
+    const lapsedAll = () => new FencedError(committed.map((c) => c.fence.role), 'its lease lapsed while applying a batch');
+    const changes = inRolesOrder(committed.map((c) => c.changes));
+    // A role whose lease lapses meanwhile is left out of the writes from then on (its next holder
+    // applies its batch again); the others are applied completely.
+    const lapsed = await this.persist('applying committed batches', () => this.apply(changes, committed[0].slot.batch!), anyValid, lapsedAll).catch((error: unknown) => {
+      if (error instanceof FencedError) return new Set(error.roles);
+      throw error;
+    });
+    for (const role of lapsed) {
+      outcome.failed.push({ role, error: new FencedError([role], 'its lease lapsed while applying a batch') });
+      // Its batch stays unapplied until a claim applies it again, and a claim replays only the
+      // last batch of a chain: nothing more may be committed on top of it without one.
+      this.chains.delete(role);
+    }
+    const applied = committed.filter((c) => !lapsed.has(c.fence.role));
+    if (applied.length === 0) return outcome;
+    for (const { slot } of applied) await this.step('applied', slot.batch!);
+    // Applied: the after-images go (they may hold personal data, which must not outlive an
+    // erasure), chunks and all; older links every few commits.
+    const ids = applied.map((c) => c.slot._id);
+    const chunked = applied.filter((c) => c.chunked).map((c) => c.slot.batch!);
+    const old = applied.filter((c) => this.chains.get(c.fence.role)!.commits % 16 === 0).map((c) => ({ role: c.fence.role, seq: { $lt: c.slot.seq } }));
+    try {
+      await this.persist(
+        'marking batches applied',
+        async () => {
+          await this.slots.updateMany({ _id: { $in: ids } }, { $set: { applied: true }, $unset: { changes: '' } });
+          if (chunked.length) await this.journal.deleteMany({ batch: { $in: chunked }, kind: 'entry' });
+          if (old.length) await this.slots.deleteMany({ $or: old });
+        },
+        anyValid,
+        lapsedAll,
+      );
+    } catch (error) {
+      if (!(error instanceof FencedError)) throw error;
+      // Applied, not marked: a claim applies them once more (a no-op) and drops them.
+    }
+    return outcome;
   }
 
-  private async insertSlot(slot: Slot, fence: Fence): Promise<void> {
+  /**
+   * Inserts the slots (unordered); for each, undefined when it is in (ours), else the error: a
+   * FencedError when its sequence number was taken by another holder. A reply lost in the network
+   * is settled by reading the slots back.
+   */
+  private async insertSlots(slots: Slot[]): Promise<Array<unknown | undefined>> {
+    let failedAt: Map<number, unknown>;
     try {
-      await this.slots.insertOne(slot);
-      return;
+      await this.slots.insertMany(slots, { ordered: false });
+      return slots.map(() => undefined);
     } catch (error) {
-      // Taken: by a newer holder's fence (we are fenced), or by our own earlier attempt whose reply was lost.
-      let existing: Slot | null;
-      try {
-        existing = await this.slots.findOne({ _id: slot._id });
-      } catch {
-        throw error;
-      }
-      if (existing?.batch === slot.batch) return;
-      if (isDuplicateKey(error)) throw new FencedError([fence.role], existing ? `sequence ${slot.seq} was taken by token ${existing.token}` : 'its sequence was taken');
-      throw error;
+      const writeErrors = (error as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
+      const list = writeErrors === undefined ? undefined : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+      failedAt = new Map((list ?? slots.map((_, index) => ({ index }))).map((e) => [e.index, error]));
     }
+    const found = new Map((await this.slots.find({ _id: { $in: [...failedAt.keys()].map((i) => slots[i]._id) } }).toArray()).map((s) => [s._id, s]));
+    return slots.map((slot, i) => {
+      if (!failedAt.has(i)) return undefined;
+      const existing = found.get(slot._id);
+      if (existing?.batch === slot.batch) return undefined; // ours: an earlier reply was lost
+      if (existing) return new FencedError([slot.role], `sequence ${slot.seq} was taken by token ${existing.token}`);
+      return failedAt.get(i);
+    });
   }
 
   private async lastSlot(role: string): Promise<Slot | null> {
@@ -260,7 +369,8 @@ export class RedoJournal {
       if (entries.length !== slot.chunks) return;
       items = entries.flatMap((e) => e.changes);
     }
-    await this.apply(items.map((e) => ({ collection: e.c, id: e.i, doc: e.d })), slot.batch!, fence);
+    const lapsed = await this.apply(items.map((e) => ({ collection: e.c, id: e.i, doc: e.d })), slot.batch!, fence);
+    if (lapsed.size) throw new FencedError([fence.role], 'its lease lapsed while applying the last batch again');
   }
 
   /** Applies the changes (already validated, one per document) all or none. */
@@ -393,39 +503,48 @@ export class RedoJournal {
    * also sees the changes it accounts for. Ids are unique within a batch, so within a collection
    * the order of the writes does not matter.
    */
-  private async apply(changes: DocumentChange[], batch: string, fence?: Fence): Promise<void> {
+  /**
+   * Writes the after-images collection by collection. Without transactions no write can check a
+   * fence atomically: each is sent only with the changes whose lease is valid then, which ends
+   * before another process may take their role over; a role found lapsed is left out of every
+   * later write. Returns the lapsed roles. (`fence`: a replayed batch's, whose changes carry none.)
+   */
+  private async apply(changes: DocumentChange[], batch: string, fence?: Fence): Promise<Set<string>> {
     const byCollection = new Map<string, DocumentChange[]>();
     for (const change of changes) {
       let group = byCollection.get(change.collection);
       if (!group) byCollection.set(change.collection, (group = []));
       group.push(change);
     }
-    // Without transactions no write can check the fence atomically: each one is sent only while
-    // the lease is valid, which ends before any other process may take the role over.
-    const check = () => {
-      if (fence && !fence.valid()) throw new FencedError([fence.role], 'its lease lapsed while applying a batch');
-    };
+    const lapsed = new Set<string>();
+    const valid = (group: DocumentChange[]) =>
+      group.filter((c) => {
+        const f = fence ?? c.fence;
+        if (!f) return true;
+        if (!lapsed.has(f.role) && !f.valid()) lapsed.add(f.role);
+        return !lapsed.has(f.role);
+      });
     let first = true;
-    for (const [name, group] of byCollection) {
+    for (const [name, all] of byCollection) {
       const collection = this.db.collection<Document>(name);
-      if (this.applyBy === 'delete-insert' && group.length > SMALL_GROUP) {
-        for (let i = 0; i < group.length; i += 5000) {
-          check();
-          await collection.deleteMany({ _id: { $in: group.slice(i, i + 5000).map((c) => c.id) } });
+      if (this.applyBy === 'delete-insert' && all.length > SMALL_GROUP) {
+        for (let i = 0; i < all.length; i += 5000) {
+          const part = valid(all.slice(i, i + 5000));
+          if (part.length) await collection.deleteMany({ _id: { $in: part.map((c) => c.id) } });
         }
-        const docs = group.flatMap((c) => (c.doc ? [c.doc] : []));
-        check();
+        const docs = valid(all).flatMap((c) => (c.doc ? [c.doc] : []));
         if (docs.length) await collection.insertMany(docs, { ordered: false });
       } else {
-        check();
+        const group = valid(all);
         const ops: AnyBulkWriteOperation<Document>[] = group.map((c) =>
           c.doc ? { replaceOne: { filter: { _id: c.id }, replacement: c.doc, upsert: true } } : { deleteOne: { filter: { _id: c.id } } },
         );
-        await collection.bulkWrite(ops, { ordered: false });
+        if (ops.length) await collection.bulkWrite(ops, { ordered: false });
       }
       if (first && byCollection.size > 1) await this.step('apply-partial', batch);
       first = false;
     }
+    return lapsed;
   }
 
   private chunk(batch: string, changes: DocumentChange[], fence?: Fence): Entry[] {
@@ -454,13 +573,13 @@ export class RedoJournal {
    * Retries an idempotent step of a committed batch until it succeeds, the store is closed, or (a
    * fenced batch) the lease lapses: then the role's next holder finishes the batch.
    */
-  private async persist<T>(what: string, task: () => Promise<T>, fence?: Fence): Promise<T> {
+  private async persist<T>(what: string, task: () => Promise<T>, valid?: () => boolean, lapsed?: () => FencedError): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await task();
       } catch (error) {
         if (error instanceof SimulatedCrash || error instanceof FencedError || this.isClosed()) throw error;
-        if (fence && !fence.valid()) throw new FencedError([fence.role], `its lease lapsed while ${what} (${(error as Error).message})`);
+        if (valid && !valid()) throw lapsed!();
         this.log('warn', `read-store journal: ${what} failed (attempt ${attempt}), retrying: ${(error as Error).message}`);
         await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
       }

@@ -1,0 +1,36 @@
+import type { DocumentChange, EmbeddedReadStore, ReadStore } from '@chronicle/read-store';
+
+/** A read store whose commits wait at a gate (`hold`), fail on demand, and which counts lookups by id. */
+export class GatedStore implements ReadStore {
+  readonly kind = 'embedded' as const;
+  lookups = 0;
+  gate?: { opened: Promise<void>; open(): void };
+  failNext = false;
+  /** Commits that have reached the gate. */
+  arrivals = 0;
+  constructor(private readonly inner: EmbeddedReadStore) {}
+  hold(): void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { opened, open };
+  }
+  collection: ReadStore['collection'] = (name) => {
+    const c = this.inner.collection(name);
+    return Object.assign(Object.create(c), { findById: (id: string) => ((this.lookups += 1), c.findById(id)) });
+  };
+  async commit(changes: DocumentChange[]): Promise<void> {
+    this.arrivals += 1;
+    await this.gate?.opened;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('disk full');
+    }
+    return this.inner.commit(changes);
+  }
+  claimFence: ReadStore['claimFence'] = (fence) => this.inner.claimFence(fence);
+  ensureIndex = (c: string, f: string) => this.inner.ensureIndex(c, f);
+  listCollections = () => this.inner.listCollections();
+  dropCollection = (n: string) => this.inner.dropCollection(n);
+  scrub = () => this.inner.scrub();
+  close = () => this.inner.close();
+}
