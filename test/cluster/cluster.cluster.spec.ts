@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { AppProcess, Cluster } from '../support/cluster/processes';
 import { generateCommands, Load, LoadStats } from '../support/cluster/load';
 import {
@@ -20,10 +21,11 @@ import {
  * to the APIs while, one after the other: the holder of some roles is SIGKILLed (projector, relay,
  * and an API mid-request), processes are replaced the rolling way (start new, then SIGTERM old),
  * and a holder is stopped (SIGSTOP) until its lease has passed to another process, then resumed
- * (SIGCONT). Then, against the event store: every read model and every report equals a clean
- * rebuild, Kafka holds every event with first deliveries in order per stream and duplicates only
- * from redelivery after a relay failover (at most one page each), no process-manager reaction is
- * appended twice, and a command retried on another API answered as the first.
+ * (SIGCONT); last, MongoDB (FerretDB) is stopped for twice the lease timeout. Then, against the
+ * event store: every read model and every report equals a clean rebuild, Kafka holds every event
+ * with first deliveries in order per stream and duplicates only from redelivery after a relay
+ * failover or the MongoDB outage (at most one page each), no process-manager reaction is appended
+ * twice, and a command retried on another API answered as the first.
  */
 
 const COMMANDS = Number(process.env.CLUSTER_COMMANDS ?? 3000);
@@ -39,7 +41,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 interface Failover {
   fault: string;
-  kind: 'projector' | 'relay' | 'api';
+  /** `store`: MongoDB (FerretDB) unreachable for everyone. */
+  kind: 'projector' | 'relay' | 'api' | 'store';
   roles: number;
   /** From the fault to each of its roles held by another process (a new lease, a higher token). */
   takeoverMs: number[];
@@ -151,6 +154,24 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
         await cluster.start('api');
       };
 
+      /**
+       * MongoDB unreachable (FerretDB SIGSTOPped) for twice the lease timeout, then back: holders
+       * cannot renew and must stop writing; every role is worked again afterwards.
+       */
+      const pauseMongo = async () => {
+        const status = execFileSync('bash', ['test/support/servers/ferretdb.sh', 'status'], { encoding: 'utf8' });
+        const pid = Number(/pid=(\d+)/.exec(status)?.[1]);
+        if (!pid) throw new Error(`no FerretDB pid in: ${status}`);
+        process.kill(pid, 'SIGSTOP');
+        try {
+          await sleep(2 * LEASE_MS);
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+        await allHeld();
+        failovers.push({ fault: `FerretDB SIGSTOPped for ${seconds(2 * LEASE_MS)}, then SIGCONT (${at()})`, kind: 'store', roles: 0, takeoverMs: [] });
+      };
+
       const done = load.run();
       done.catch(() => undefined); // a failed run also rejects waitFor(), which is what throws here
       const faults: Array<[number, () => Promise<void>]> = [
@@ -164,6 +185,7 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
         [0.7, () => kill('projector')],
         [0.78, () => roll('api')],
         [0.86, () => pause('projector')],
+        [0.93, () => pauseMongo()],
       ];
       for (const [fraction, fault] of faults) {
         await load.waitFor(Math.floor(COMMANDS * fraction));
@@ -196,7 +218,8 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       }
       timings.total = seconds(Date.now() - started);
 
-      const relayFailovers = failovers.filter((f) => f.kind === 'relay').length;
+      // A MongoDB outage may move the relay role too (its lease lapses).
+      const relayFailovers = failovers.filter((f) => f.kind === 'relay' || f.kind === 'store').length;
       const takeovers = failovers.flatMap((f) => f.takeoverMs);
       log(
         [

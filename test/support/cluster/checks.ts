@@ -66,13 +66,19 @@ export interface RelayStatus {
   lease: { role: string; checkpoint: number; lag: number; holder: RoleHolder | null };
 }
 
-/** GET <path> on the first running API (audit access: the manager key). */
+/**
+ * GET <path> on the first running API (audit access: the manager key). The status pages read
+ * FerretDB, which a projector's large commit can hold up for seconds: slow answers are logged.
+ */
 async function apiGet<T>(cluster: Cluster, path: string): Promise<T> {
   const [api] = cluster.apiUrls();
   if (!api) throw new Error(`no API running to ask GET ${path}`);
-  const response = await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${cluster.keys.manager}` }, signal: AbortSignal.timeout(10_000) });
+  const started = Date.now();
+  const response = await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${cluster.keys.manager}` }, signal: AbortSignal.timeout(30_000) });
   if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
+  const body = (await response.json()) as T;
+  if (Date.now() - started > 5000) process.stdout.write(`  (GET ${path} on ${api} took ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  return body;
 }
 
 /** Every role of the cluster (projections, process managers, the relay) with its holder, checkpoint and lag. */
