@@ -48,7 +48,7 @@ interface Failover {
   takeoverMs: number[];
 }
 
-describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rolling replacements and a paused holder', () => {
+describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rolling replacements, paused holders and a paused MongoDB', () => {
   let cluster: Cluster;
   let failed = false;
 

@@ -49,6 +49,8 @@ stop_pid() {
   local pid="$1" match="$2" grace="$3" sig="${4:-TERM}" deadline
   pid_alive "$pid" "$match" || return 0
   kill "-$sig" "$pid" 2>/dev/null || true
+  # A server a test left stopped (SIGSTOP) gets the signal only once it runs again.
+  kill -CONT "$pid" 2>/dev/null || true
   deadline=$(( $(now_s) + grace ))
   while pid_alive "$pid" "$match"; do
     if (( $(now_s) >= deadline )); then
