@@ -116,7 +116,7 @@ EOF
 
 format_storage() {
   local cluster_id
-  cluster_id=$(node -e "process.stdout.write(require('crypto').randomBytes(16).toString('base64url'))")
+  cluster_id=$(node "$(dirname "${BASH_SOURCE[0]}")/kafka-cluster-id.js")
   log "formatting $DATA_DIR (cluster id $cluster_id)"
   # shellcheck disable=SC2086
   if ! timeout 120 "$JAVA" -Xmx256m -cp "$LIBS/*" \
