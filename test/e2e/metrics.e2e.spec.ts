@@ -37,13 +37,16 @@ describe('operations: /metrics and /relay', () => {
       expect(Date.parse(p.holder.since)).not.toBeNaN();
     }
     // AUTOMATION is off in this suite: only the acquisition process manager runs.
-    expect(body.processManagers).toEqual([{ role: 'process-manager:acquisition', holder: expect.objectContaining({ token: 1, pid }), checkpoint: expect.any(Number), lag: expect.any(Number) }]);
+    expect(body.processManagers).toEqual([{ role: 'process-manager:acquisition', status: 'live', holder: expect.objectContaining({ token: 1, pid }), checkpoint: expect.any(Number), lag: expect.any(Number) }]);
     expect(body.workers).toEqual([expect.objectContaining({ pid, groups: ['projector'], roles: expect.arrayContaining(['projection:customers', 'process-manager:acquisition']) })]);
     const metrics = (await request(t.http).get('/metrics').set(t.as('service')).expect(200)).text;
     expect(metrics).toMatch(/^chronicle_role_fencing_token\{role="projection:customers"\} 1$/m);
     expect(metrics).toMatch(/^chronicle_role_lease_changes\{role="process-manager:acquisition"\} 0$/m);
     expect(metrics).toMatch(/^chronicle_role_lag_events\{role="projection:deals"\} \d+$/m);
     expect(metrics).toMatch(/^chronicle_cluster_workers\{group="projector"\} 1$/m);
+    // Nothing is stopped on an event: every projection and process manager reports 0.
+    expect(metrics).toMatch(/^chronicle_role_failed\{role="process-manager:acquisition"\} 0$/m);
+    for (const name of projections.map((p) => p.name)) expect(metrics).toMatch(new RegExp(`^chronicle_projection_failed\\{projection="${name}"\\} 0$`, 'm'));
   });
 
   it('reports the relay as off when KAFKA_BROKERS is not set', async () => {

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { createWriteStream } from 'node:fs';
-import { projectionRole, Projector, ReadModels } from '@chronicle/projector';
+import type { EventFailure } from '@chronicle/cluster';
+import { ProjectionFailureEvent, projectionRole, Projector, ReadModels } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
 import { ChronicleConfig, ConfigError, createEventStore, createReadStore, createStateStore, loadConfig } from '@chronicle/shared';
 import { generateHistory } from './seed/generator';
@@ -24,6 +25,15 @@ function config(): ChronicleConfig {
     }
     throw error;
   }
+}
+
+/** A rebuild stopped on an event does not end by itself: say where, and how to go on. */
+function rebuildStopped(name: string, failure: EventFailure): never {
+  process.stderr.write(
+    `\nthe rebuild of ${name} is stopped on ${failure.eventType} ${failure.eventId} at position ${failure.position} (attempt ${failure.attempts}): ${failure.error}\n` +
+      `fix the projection, or skip the event with POST /projections/${name}/skip { "eventId": "${failure.eventId}", "reason": "…" } while a projector runs\n`,
+  );
+  process.exit(1);
 }
 
 const program = new Command('chronicle').description('Chronicle command line: seed demo data, rebuild projections, export events').showHelpAfterError();
@@ -51,7 +61,7 @@ const projectionsCommand = program.command('projections').description('projectio
 
 projectionsCommand
   .command('status')
-  .description("each projection's checkpoint, lag, status and holder (the process working its role); the process managers' and the relay's")
+  .description("each projection's checkpoint, lag, status and holder (the process working its role); the process managers' and the relay's; the event each failed one is stopped on")
   .action(async () => {
     const cfg = config();
     const events = createEventStore(cfg);
@@ -64,7 +74,32 @@ projectionsCommand
       info.map((p) => ({ name: p.name, version: p.version, generation: p.generation, checkpoint: p.checkpoint, lag: p.lag, status: p.status, holder: holders.get(projectionRole(p.name)) ?? '-' })),
     );
     const consumers = checkpoints.filter((c) => !c.name.startsWith('projection:'));
-    if (consumers.length) console.table(consumers.map((c) => ({ role: c.name, checkpoint: c.position, lag: Math.max(0, head - c.position), holder: holders.get(c.name) ?? '-' })));
+    if (consumers.length) {
+      console.table(consumers.map((c) => ({ role: c.name, checkpoint: c.position, lag: Math.max(0, head - c.position), status: c.failure ? 'failed' : 'live', holder: holders.get(c.name) ?? '-' })));
+    }
+    // Roles stopped on an event: what, since when, how often tried, and how to go on.
+    const failures = [
+      ...info.flatMap((p) => [
+        ...(p.failure ? [{ role: projectionRole(p.name), generation: p.generation, ...p.failure }] : []),
+        ...(p.rebuild?.failure ? [{ role: projectionRole(p.name), generation: p.rebuild.generation, ...p.rebuild.failure }] : []),
+      ]),
+      ...consumers.flatMap((c) => (c.failure ? [{ role: c.name, generation: undefined, ...c.failure }] : [])),
+    ];
+    if (failures.length) {
+      process.stdout.write(`\n${failures.length} stopped on an event (POST /projections/<name>/retry, or /skip with { "eventId", "reason" }):\n`);
+      console.table(
+        failures.map((f) => ({
+          role: f.role,
+          ...(f.generation !== undefined && { generation: f.generation }),
+          event: `${f.eventType} ${f.eventId}`,
+          position: f.position,
+          attempts: f.attempts,
+          since: f.firstFailedAt,
+          'next attempt': f.nextRetryAt,
+          error: f.error,
+        })),
+      );
+    }
     process.stdout.write(`projector running: ${await models.projectorAlive()}\n`);
     await events.close();
     await reads.close();
@@ -85,8 +120,8 @@ projectionsCommand
     const models = new ReadModels(reads, events, projections.map((p) => p.name));
     const bar = new SingleBar({ format: `${name} |{bar}| {value}/{total} | {eps} events/s | ETA {eta}s` }, Presets.shades_classic);
     let projector: Projector | undefined;
-    if (await models.projectorAlive()) {
-      // A projector runs elsewhere (npm start or apps/projector): ask it, and follow its progress.
+    /** Asks the running projector and follows its progress: false when it is gone before starting (the request is withdrawn then). */
+    const askRunningProjector = async (): Promise<boolean> => {
       const before = (await models.info()).find((p) => p.name === name)!.generation;
       await models.requestRebuild(name, 'cli');
       process.stdout.write('rebuild requested from the running projector\n');
@@ -95,28 +130,64 @@ projectionsCommand
       for (;;) {
         await new Promise((r) => setTimeout(r, 500));
         const info = (await models.info()).find((p) => p.name === name)!;
-        if (info.generation > before && !info.rebuild) break; // swapped in
+        if (info.generation > before && !info.rebuild) return true; // swapped in
+        if (info.rebuild?.failure) {
+          bar.stop();
+          rebuildStopped(name, info.rebuild.failure);
+        }
         if (info.rebuild) {
           bar.setTotal(info.rebuild.checkpoint + info.rebuild.lag);
           bar.update(info.rebuild.checkpoint, { eps: info.rebuild.eventsPerSecond ?? 0 });
-        } else if (Date.now() - requestedAt > 30_000) {
+          continue;
+        }
+        // Not started: a request left behind would run at some later start, unasked; take it back.
+        const gone = !(await models.projectorAlive());
+        if (gone || Date.now() - requestedAt > 30_000) {
+          await models.withdrawRebuildRequest(name);
           bar.stop();
-          process.stderr.write('the running projector has not started the rebuild within 30 s\n');
+          if (gone) {
+            process.stdout.write('the projector stopped before starting the rebuild: rebuilding here\n');
+            return false;
+          }
+          process.stderr.write('the running projector has not started the rebuild within 30 s; the request is withdrawn\n');
           process.exit(1);
         }
       }
-    } else {
-      // No projector running: do the rebuild in this process.
+    };
+    const rebuildHere = async (): Promise<void> => {
+      // A request an earlier CLI left for a projector would run again at its next start: this rebuild answers it.
+      await models.withdrawRebuildRequest(name);
       projector = new Projector(events, reads, projections);
       projector.on('rebuild', (p: { projection: string; checkpoint: number; head: number; eventsPerSecond: number }) => {
         if (p.projection !== name) return;
         bar.setTotal(p.head);
         bar.update(p.checkpoint, { eps: p.eventsPerSecond });
       });
+      let stoppedOn: EventFailure | undefined;
+      projector.on('failed', (f: ProjectionFailureEvent) => {
+        if (f.projection !== name || f.role !== 'rebuild') return;
+        stoppedOn = f.failure;
+        // Stopping ends the rebuild after its page, with the failure committed in its status (a projector started later shows it).
+        void projector!.stop();
+      });
       await projector.start();
       bar.start(await events.headPosition(), 0, { eps: 0 });
       await projector.rebuild(name, 'cli');
+      if (stoppedOn) {
+        bar.stop();
+        await projector.stop();
+        rebuildStopped(name, stoppedOn);
+      }
+    };
+    let alive = await models.projectorAlive();
+    // A projector that stopped cleanly a moment ago may have had a peer, whose next beat (every 2 s) shows it.
+    const stoppedAt = alive ? undefined : await models.projectorStoppedAt();
+    if (stoppedAt !== undefined && Date.now() - stoppedAt < 3000) {
+      await new Promise((r) => setTimeout(r, 3000 - (Date.now() - stoppedAt)));
+      alive = await models.projectorAlive();
     }
+    // A projector runs elsewhere (npm start or apps/projector): ask it; none (or it went away): rebuild here.
+    if (!alive || !(await askRunningProjector())) await rebuildHere();
     bar.stop();
     const info = (await models.info()).find((p) => p.name === name)!;
     process.stdout.write(`${name}: generation ${info.generation} live at position ${info.checkpoint}\n`);

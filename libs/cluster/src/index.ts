@@ -1,4 +1,5 @@
 export * from './coordinator';
+export * from './failure';
 export * from './fence';
 export * from './lease';
 export * from './state-store';

@@ -1,3 +1,4 @@
+import type { EventFailure, FailureRequest, SkippedEvent } from './failure';
 import type { Fence } from './fence';
 
 /**
@@ -7,7 +8,13 @@ import type { Fence } from './fence';
  * (the read store's database), both held to one contract suite (contract/state-store.contract.ts).
  */
 
-export interface CheckpointRecord {
+/** What a consumer keeps beside its position: the event it is stopped on, and the events it was told to skip. */
+export interface CheckpointDetails {
+  failure?: EventFailure;
+  skipped?: SkippedEvent[];
+}
+
+export interface CheckpointRecord extends CheckpointDetails {
   name: string;
   /** Position of the last event handled. */
   position: number;
@@ -28,8 +35,11 @@ export interface CheckpointStore {
    * Throws FencedError when a holder with a higher token has claimed it already.
    */
   claim(name: string, fence: Fence): Promise<number>;
-  /** Stores the position; throws FencedError when another holder has claimed the checkpoint since. */
-  save(name: string, position: number, fence: Fence): Promise<void>;
+  /**
+   * Stores the position, and the details when given (they replace the stored ones; a claim with a
+   * higher token keeps them). Throws FencedError when another holder has claimed the checkpoint since.
+   */
+  save(name: string, position: number, fence: Fence, details?: CheckpointDetails): Promise<void>;
   /** Every checkpoint (status pages). */
   checkpoints(): Promise<CheckpointRecord[]>;
 }
@@ -118,8 +128,21 @@ export interface LeaseStore {
   removeWorker(id: string): Promise<void>;
 }
 
+/**
+ * Requests of operators (retry, skip) for the holder of a failed consumer's role, whichever process
+ * that is: any API process leaves one, the holder takes it (docs/projections.md).
+ */
+export interface FailureRequestStore {
+  /** Leaves a request; it replaces an earlier one of the same role and action. */
+  leaveRequest(request: FailureRequest): Promise<void>;
+  /** The requests left for a role. */
+  requests(role: string): Promise<FailureRequest[]>;
+  /** Removes a request once handled; a newer one of the same role and action stays. */
+  removeRequest(request: FailureRequest): Promise<void>;
+}
+
 /** Every port of the shared state, as one adapter implements them. */
-export interface StateStore extends CheckpointStore, IdempotencyStore, LeaseStore {
+export interface StateStore extends CheckpointStore, IdempotencyStore, LeaseStore, FailureRequestStore {
   readonly kind: 'sqlite' | 'mongodb';
   close(): Promise<void>;
 }

@@ -10,7 +10,9 @@ export type FailureAction =
   /** Resubscribe from the checkpoint at once (the consumer's own state changed, e.g. a role left). */
   | 'restart'
   /** Stop for good (the lease is lost: another process consumes now). */
-  | 'stop';
+  | 'stop'
+  /** Resubscribe from the checkpoint after this delay instead of the backoff (a failure the caller counts itself). */
+  | { retryAfterMs: number };
 
 export interface CatchUpConsumerOptions<Unit> {
   /** For log lines. */
@@ -129,6 +131,11 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
     await this.loop;
   }
 
+  /** Ends a wait between attempts at once (an operator asked for a retry): resubscribes from `checkpoint()` now. */
+  retryNow(): void {
+    if (this.phase === 'backing off') this.wake?.();
+  }
+
   /** Resubscribes from `checkpoint()` (e.g. a projection joined behind the others), without a failure. */
   restart(): void {
     if (!this.loop) return;
@@ -199,11 +206,15 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
         this.enter('backing off');
         this.lastError = { message: (error as Error).message, at: new Date().toISOString() };
         this.emit('failed', error);
+        const delay = typeof action === 'object' ? Math.max(0, action.retryAfterMs) : this.backoff;
         // The first failure, then about once a minute while they last.
-        const message = `${this.options.name}: ${(error as Error).message}; retrying from the checkpoint in ${this.backoff} ms`;
+        const message = `${this.options.name}: ${(error as Error).message}; retrying from the checkpoint in ${Math.round(delay)} ms`;
         this.options.log?.(this.failuresInARow % 12 === 1 ? 'warn' : 'debug', message);
-        await this.sleep(this.backoff * (0.8 + Math.random() * 0.4));
-        this.backoff = Math.min(this.backoff * 2, retry.maxMs);
+        if (typeof action === 'object') await this.sleep(delay);
+        else {
+          await this.sleep(this.backoff * (0.8 + Math.random() * 0.4));
+          this.backoff = Math.min(this.backoff * 2, retry.maxMs);
+        }
         continue;
       }
     }

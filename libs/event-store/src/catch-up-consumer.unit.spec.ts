@@ -113,4 +113,27 @@ describe('CatchUpConsumer', () => {
     expect(handled).toEqual([]);
     expect(subscriptions).toBe(1);
   });
+
+  it('a failure the caller times itself waits that long (not the backoff), and retryNow ends the wait at once', async () => {
+    let failures = 0;
+    const handled: string[] = [];
+    const c = new CatchUpConsumer({
+      name: 'test',
+      store,
+      checkpoint: () => 0,
+      handle: async (page: FeedPage) => {
+        if (failures++ === 0) throw new Error('stopped on an event');
+        handled.push(...page.events.map((e) => e.type));
+      },
+      onFailure: () => ({ retryAfterMs: 600_000 }),
+      retry: { initialMs: 1, maxMs: 1 },
+    });
+    c.start();
+    await until(() => c.activity.phase === 'backing off');
+    expect([c.state, handled]).toEqual(['retrying', []]);
+    c.retryNow();
+    await until(() => handled.length === 3);
+    await c.stop();
+    expect(handled).toEqual(['A', 'B', 'C']);
+  });
 });

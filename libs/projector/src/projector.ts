@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import type { Fence, RoleRunner } from '@chronicle/cluster';
-import { isFencedError } from '@chronicle/cluster';
+import type { EventFailure, FailureRetryPolicy, Fence, RoleRunner, SkippedEvent } from '@chronicle/cluster';
+import { DEFAULT_FAILURE_RETRY, isFencedError, skipOf } from '@chronicle/cluster';
 import { CatchUpConsumer, EventStore } from '@chronicle/event-store';
 import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-store';
 import { Lock } from './lock';
 import { physicalName, Projection } from './projection';
 import { PageApplier } from './runner';
 import { Slot } from './slot';
-import { HEARTBEAT_ID, liveId, RebuildRequest, rebuildId, SlotStatus, STATUS_COLLECTION } from './status';
+import { FailureRequestDocument, HEARTBEAT_ID, ProjectorHeartbeat, liveId, RebuildRequest, rebuildId, requestId, SlotStatus, STATUS_COLLECTION } from './status';
 
 export interface ProjectorOptions {
   batchSize?: number;
@@ -19,6 +19,8 @@ export interface ProjectorOptions {
   dropDelayMs?: number;
   /** No live page for this long while the feed's head is ahead: warn and read the feed again (default 60 s). */
   stallAfterMs?: number;
+  /** Backoff between attempts at an event a projection throws on (default 1 s doubling to 5 min). */
+  failureRetry?: FailureRetryPolicy;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -29,6 +31,28 @@ export interface RebuildProgress {
   head: number;
   eventsPerSecond: number;
   done: boolean;
+}
+
+/** Emitted as 'failed' (each failed attempt) and 'recovered' (got past the event). */
+export interface ProjectionFailureEvent {
+  projection: string;
+  /** The generation: the live one, or the one a rebuild builds. */
+  role: 'live' | 'rebuild';
+  generation: number;
+  failure: EventFailure;
+}
+
+/** A generation stopped on an event, waiting for its next attempt (or an operator's retry or skip). */
+interface Parked {
+  slot: Slot;
+  role: 'live' | 'rebuild';
+  /** Its status document as it stands (committed again with a skip). */
+  status(): DocumentChange;
+  timer?: NodeJS.Timeout;
+  /** Attempts the event again now. */
+  resume(): void;
+  /** Stops waiting without an attempt (the role left, or the projector stops). */
+  cancel(): void;
 }
 
 interface RebuildJob {
@@ -59,7 +83,13 @@ export const projectionOfRole = (role: string): string | undefined => (role.star
  * generation of its collections by its own runner while the live generation keeps serving, then
  * swapped in under the lock once it has caught up, so no event appended meanwhile is lost.
  * In a cluster every commit of a projection carries its lease's fence (see PageApplier).
- * Emits 'progress' (position) after each committed page and 'rebuild' (RebuildProgress).
+ *
+ * A projection that throws on an event stops there alone (PageApplier): its generation is parked
+ * with the failure in its status document and attempted again after a backoff, at once on an
+ * operator's retry, or past the event once an operator skipped it (`<name>~retry`, `<name>~skip`
+ * requests, taken by whichever process works the projection). The others go on.
+ * Emits 'progress' (position) after each committed page, 'rebuild' (RebuildProgress), and
+ * 'failed' / 'recovered' (ProjectionFailureEvent).
  */
 export class Projector extends EventEmitter {
   private readonly lock = new Lock();
@@ -77,6 +107,10 @@ export class Projector extends EventEmitter {
   /** Joined projections and their fences (undefined when running alone). */
   private readonly joined = new Map<string, Fence | undefined>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Generations stopped on an event (live ones are out of the consumer meanwhile). */
+  private readonly parked = new Set<Parked>();
+  /** Requests are taken one poll at a time (the timer's, or one asked for by ReadModels). */
+  private readonly requestLock = new Lock();
   private onLost?: (role: string, reason: string) => void;
   private started = false;
   private starting = false;
@@ -99,6 +133,7 @@ export class Projector extends EventEmitter {
       heartbeatMs: 2000,
       dropDelayMs: 5000,
       stallAfterMs: 60_000,
+      failureRetry: DEFAULT_FAILURE_RETRY,
       log: () => undefined,
       ...options,
     };
@@ -111,6 +146,13 @@ export class Projector extends EventEmitter {
       (checkpoint) => this.emit('progress', checkpoint),
       // Read the feed again from the committed checkpoints (checkpoint() settles, rolling back).
       () => this.consumer.restart(),
+      {
+        failed: (slot) => {
+          this.reportFailure(slot, 'live');
+          this.parkLive(slot);
+        },
+        recovered: (slot, failure) => this.reportRecovery(slot, 'live', failure),
+      },
     );
     this.consumer = new CatchUpConsumer({
       name: 'live projections',
@@ -145,12 +187,15 @@ export class Projector extends EventEmitter {
   }
 
   private get deps() {
-    return { eventStore: this.eventStore, readStore: this.readStore, batchSize: this.options.batchSize };
+    return { eventStore: this.eventStore, readStore: this.readStore, batchSize: this.options.batchSize, failureRetry: this.options.failureRetry };
   }
 
-  /** Live checkpoints by projection (the projections this process works). */
+  /**
+   * Live checkpoints by projection (the projections this process works), but for failed ones: they
+   * stay behind until retried or skipped, and read-your-writes does not wait for them.
+   */
   checkpoints(): Record<string, number> {
-    return Object.fromEntries([...this.live.slots, ...this.joining].map((s) => [s.name, s.checkpoint]));
+    return Object.fromEntries([...this.live.slots, ...this.joining].filter((s) => !s.failure).map((s) => [s.name, s.checkpoint]));
   }
 
   /** Whether this process works the projection (all of them when it runs alone). */
@@ -198,9 +243,23 @@ export class Projector extends EventEmitter {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     for (const job of this.rebuilds.values()) job.stopped = true;
+    for (const parked of [...this.parked]) parked.cancel();
     await this.consumerLock.run(() => this.consumer.stop());
     await this.lock.run(() => this.settleLive());
     await Promise.allSettled([...this.rebuilds.values()].map((job) => job.done));
+    if (this.started) await this.markStopped().catch(() => undefined);
+  }
+
+  /**
+   * A clean stop says so in the heartbeat (when the last beat was this process's): the CLI then
+   * rebuilds in-process at once instead of asking a projector that is gone. Another running
+   * projector writes its own beat over it within `heartbeatMs`.
+   */
+  private async markStopped(): Promise<void> {
+    const status = this.readStore.collection<ProjectorHeartbeat>(STATUS_COLLECTION);
+    const beat = await status.findById(HEARTBEAT_ID);
+    if (beat?.pid !== process.pid || beat.host !== hostname()) return;
+    await status.upsert({ ...beat, stoppedAt: new Date().toISOString() });
   }
 
   /** Starts (or returns) the rebuild of one projection into a fresh generation. */
@@ -223,7 +282,7 @@ export class Projector extends EventEmitter {
   private async startShared(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.timers.push(setInterval(() => void this.pollRequests().catch((e) => this.options.log('warn', `rebuild requests: ${e.message}`)), this.options.requestPollMs));
+    this.timers.push(setInterval(() => void this.takeRequests().catch((e) => this.options.log('warn', `projection requests: ${e.message}`)), this.options.requestPollMs));
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => undefined), this.options.heartbeatMs));
     await this.heartbeat();
   }
@@ -251,7 +310,8 @@ export class Projector extends EventEmitter {
     let build = false;
     let resume = false;
     if (live) {
-      slot = new Slot(projection, live.generation, live.checkpoint, fence);
+      // With the failure and skips its previous holder left: they hold here too.
+      slot = new Slot(projection, live.generation, live.checkpoint, fence).restore(live);
       // A new version is rebuilt while the old generation serves; a rebuild under way resumes.
       build = live.version !== projection.version || previous?.version === projection.version;
       resume = previous?.version === projection.version;
@@ -273,8 +333,10 @@ export class Projector extends EventEmitter {
         // Status document right away, so queries know the generation while the first pages apply.
         if (!live) await this.readStore.commit([{ ...this.statusChange(slot, 'live', 0), fence }]);
         // A page read for the others may start after this slot's checkpoint: a slot behind them joins
-        // at the next subscription, which starts from its checkpoint.
-        if (this.live.slots.length > 0 && slot.checkpoint >= this.live.position) this.live.slots = [...this.live.slots, slot];
+        // at the next subscription, which starts from its checkpoint. A slot stopped on an event
+        // waits for its next attempt first, as it would have with its previous holder.
+        if (slot.failure && Date.parse(slot.failure.nextRetryAt) > Date.now()) this.parkLive(slot);
+        else if (this.live.slots.length > 0 && slot.checkpoint >= this.live.position) this.live.slots = [...this.live.slots, slot];
         else {
           this.joining.push(slot);
           this.consumer.restart();
@@ -290,10 +352,9 @@ export class Projector extends EventEmitter {
     if (!this.joined.has(name)) return;
     this.joined.delete(name);
     const job = this.rebuilds.get(name);
-    if (job) {
-      job.stopped = true;
-      await job.done.catch(() => undefined);
-    }
+    if (job) job.stopped = true;
+    for (const parked of [...this.parked]) if (parked.slot.name === name) parked.cancel();
+    if (job) await job.done.catch(() => undefined);
     await this.lock.run(async () => {
       await this.settleLive();
       const slot = [...this.live.slots, ...this.joining].find((s) => s.name === name);
@@ -349,21 +410,28 @@ export class Projector extends EventEmitter {
     const previous = statuses.get(rebuildId(projection.name));
     let slot: Slot;
     if (resume && previous && previous.version === projection.version) {
-      slot = new Slot(projection, previous.generation, previous.checkpoint, fence); // resume after a restart
+      slot = new Slot(projection, previous.generation, previous.checkpoint, fence).restore(previous); // resume after a restart
     } else {
       if (previous) await this.drop(projection.name, previous.generation);
       slot = new Slot(projection, Math.max(live?.generation ?? 0, previous?.generation ?? 0) + 1, 0, fence);
     }
+    // The live generation's skips hold for its rebuild too (those of this version are not applied),
+    // so that a rebuild does not stop where the live generation was told to go on.
+    slot.setSkipped(mergeSkipped(slot.skipped, live?.skipped ?? []));
     job.slot = slot;
     job.startedAt = previous?.startedAt && slot.checkpoint > 0 ? previous.startedAt : new Date().toISOString();
     await this.ensureIndexes(slot);
     let eventsPerSecond = 0;
     const started = Date.now();
     const startCheckpoint = slot.checkpoint;
-    job.applier = new PageApplier(this.deps, [slot], (s, checkpoint) => ({
+    const rebuildStatus = (s: Slot, checkpoint: number): DocumentChange => ({
       ...this.statusChange(s, 'rebuild', checkpoint),
       doc: { ...this.statusDoc(s, 'rebuild', checkpoint), startedAt: job.startedAt, eventsPerSecond },
-    }));
+    });
+    job.applier = new PageApplier(this.deps, [slot], rebuildStatus, undefined, undefined, {
+      failed: (s) => this.reportFailure(s, 'rebuild'),
+      recovered: (s, failure) => this.reportRecovery(s, 'rebuild', failure),
+    });
     await job.applier.markFresh(slot);
     this.options.log('info', `rebuilding ${projection.name} v${projection.version} into generation ${slot.generation} (requested by ${requestedBy})`);
     const report = async (done: boolean) => {
@@ -374,29 +442,45 @@ export class Projector extends EventEmitter {
     };
     const stopped = () => job.stopped || this.stopped;
     try {
-      await job.applier.drain(() => void report(false), stopped);
-      if (stopped()) {
-        this.options.log('info', `rebuild of ${projection.name} stopped at ${slot.checkpoint}; it resumes there when the projection is worked again`);
-        return;
-      }
-      await this.lock.run(async () => {
-        // Under the lock the live runner is paused (its last page committed): catch up the last
-        // events, then swap.
-        await this.settleLive();
-        await job.applier.drain();
-        const old = this.live.slots.find((s) => s.name === projection.name) ?? this.joining.find((s) => s.name === projection.name);
-        this.joining = this.joining.filter((s) => s !== old);
-        await this.readStore.commit([
-          { ...this.statusChange(slot, 'live', slot.checkpoint), fence },
-          { collection: STATUS_COLLECTION, id: rebuildId(projection.name), doc: null, fence },
-        ]);
-        const swapped = new Slot(projection, slot.generation, slot.checkpoint, fence);
-        this.live.slots = [...this.live.slots.filter((s) => s !== old), swapped];
-        if (old) {
-          this.live.uow.forget(old.collections);
-          setTimeout(() => void this.drop(projection.name, old.generation).catch(() => undefined), this.options.dropDelayMs).unref();
+      for (;;) {
+        // Stopped on an event (here, or by the process that worked the rebuild before): wait for the
+        // next attempt, an operator's retry or skip, or the end of the job.
+        if (slot.failure && Date.parse(slot.failure.nextRetryAt) > Date.now() && !stopped()) await this.waitForAttempt(slot, () => rebuildStatus(slot, slot.checkpoint));
+        if (stopped()) {
+          this.options.log('info', `rebuild of ${projection.name} stopped at ${slot.checkpoint}; it resumes there when the projection is worked again`);
+          return;
         }
-      });
+        slot.applied = slot.checkpoint;
+        job.applier.slots = [slot];
+        await job.applier.drain(() => void report(false), stopped);
+        // The projection failed when the applier has no slot left: wait, then go on from its checkpoint.
+        if (stopped() || job.applier.slots.length === 0) continue;
+        const swappedIn = await this.lock.run(async () => {
+          // Under the lock the live runner is paused (its last page committed): catch up the last
+          // events, then swap.
+          await this.settleLive();
+          await job.applier.drain();
+          if (job.applier.slots.length === 0) return false; // failed on one of the last events
+          const parkedLive = [...this.parked].find((p) => p.role === 'live' && p.slot.name === projection.name);
+          const old = this.live.slots.find((s) => s.name === projection.name) ?? this.joining.find((s) => s.name === projection.name) ?? parkedLive?.slot;
+          this.joining = this.joining.filter((s) => s !== old);
+          await this.readStore.commit([
+            { ...this.statusChange(slot, 'live', slot.checkpoint), fence },
+            { collection: STATUS_COLLECTION, id: rebuildId(projection.name), doc: null, fence },
+          ]);
+          // A live generation stopped on an event is replaced along with its failure.
+          parkedLive?.cancel();
+          const swapped = new Slot(projection, slot.generation, slot.checkpoint, fence);
+          swapped.setSkipped(slot.skipped);
+          this.live.slots = [...this.live.slots.filter((s) => s !== old), swapped];
+          if (old) {
+            this.live.uow.forget(old.collections);
+            setTimeout(() => void this.drop(projection.name, old.generation).catch(() => undefined), this.options.dropDelayMs).unref();
+          }
+          return true;
+        });
+        if (swappedIn) break;
+      }
       await this.syncConsumer();
       await report(true);
       this.options.log('info', `rebuilt ${projection.name}: generation ${slot.generation} is live at position ${slot.checkpoint}`);
@@ -409,14 +493,146 @@ export class Projector extends EventEmitter {
     }
   }
 
+  /**
+   * Takes the rebuild, retry and skip requests of the projections this process works. Polled; also
+   * called at once by ReadModels in this process, so a request sent here is taken without the wait.
+   */
+  takeRequests(): Promise<void> {
+    return this.requestLock.run(() => this.pollRequests());
+  }
+
   private async pollRequests(): Promise<void> {
-    const requests = (await this.readStore.collection<RebuildRequest>(STATUS_COLLECTION).find({ _id: { $regex: '~request$' } })) as RebuildRequest[];
+    const requests = (await this.readStore.collection<RebuildRequest | FailureRequestDocument>(STATUS_COLLECTION).find({ _id: { $regex: '~(request|retry|skip)$' } })) as Array<
+      RebuildRequest | FailureRequestDocument
+    >;
     for (const request of requests) {
       // Only the process that works the projection takes its request.
       if (!this.joined.has(request.projection)) continue;
+      if (request._id !== requestId(request.projection)) {
+        await this.takeFailureRequest(request as FailureRequestDocument);
+        continue;
+      }
       await this.readStore.commit([{ collection: STATUS_COLLECTION, id: request._id, doc: null }]);
       void this.rebuild(request.projection, request.requestedBy).catch(() => undefined);
     }
+  }
+
+  /**
+   * A retry attempts the event now; a skip of the event a generation is stopped on is recorded in its
+   * status document (who, why) before it goes on past it. Both are for generations waiting for their
+   * next attempt: while an attempt is under way a skip waits for its outcome (it may get past the
+   * event, or stop on it again). A request that no longer applies is dropped.
+   */
+  private async takeFailureRequest(request: FailureRequestDocument): Promise<void> {
+    const name = request.projection;
+    const parked = [...this.parked].filter((p) => p.slot.name === name);
+    const failing = [...this.live.slots, ...this.joining, ...parked.map((p) => p.slot), this.rebuilds.get(name)?.slot].filter((s): s is Slot => s?.name === name && s.failure !== undefined);
+    const done = () => this.readStore.commit([{ collection: STATUS_COLLECTION, id: request._id, doc: null }]);
+    if (request.action === 'retry') {
+      if (parked.length > 0) this.options.log('info', `${name}: retry of ${parked.map((p) => p.slot.failure?.eventId).join(', ')} requested by ${request.requestedBy}`);
+      else if (failing.length === 0) this.options.log('warn', `${name}: retry requested by ${request.requestedBy} dropped: not stopped on any event`);
+      for (const p of parked) p.resume();
+      return done();
+    }
+    const targets = parked.filter((p) => p.slot.failure?.eventId === request.eventId);
+    if (targets.length === 0) {
+      if (failing.some((s) => s.failure!.eventId === request.eventId)) return; // an attempt is under way
+      this.options.log('warn', `${name}: skip of ${request.eventId} requested by ${request.requestedBy} dropped: it is not stopped on that event`);
+      return done();
+    }
+    for (const p of targets) {
+      const { slot } = p;
+      const failure = slot.failure!;
+      const before = slot.skipped;
+      slot.setSkipped([...before, skipOf(failure, request, slot.projection.version)]);
+      try {
+        // Durable before it goes on: whoever works the projection next honours the skip too.
+        await this.lock.run(async () => {
+          await this.settleLive();
+          await this.readStore.commit([{ ...p.status(), fence: slot.fence }]);
+        });
+      } catch (error) {
+        slot.setSkipped(before);
+        throw error;
+      }
+      this.options.log('warn', `${name}: skipping ${failure.eventType} ${failure.eventId} at position ${failure.position} (${p.role} generation ${slot.generation}), as ${request.requestedBy} asked: ${request.reason}`);
+      p.resume();
+    }
+    return done();
+  }
+
+  /** Logs a failed attempt and tells the listeners. */
+  private reportFailure(slot: Slot, role: 'live' | 'rebuild'): void {
+    const f = slot.failure!;
+    this.options.log(
+      f.attempts % 10 === 1 ? 'error' : 'warn',
+      `${slot.name} (${role} generation ${slot.generation}) failed on ${f.eventType} ${f.eventId} at position ${f.position} (attempt ${f.attempts}): ${f.error}; ` +
+        `the other projections go on; next attempt at ${f.nextRetryAt} (or POST /projections/${slot.name}/retry, /skip)`,
+    );
+    this.emit('failed', { projection: slot.name, role, generation: slot.generation, failure: f } satisfies ProjectionFailureEvent);
+  }
+
+  private reportRecovery(slot: Slot, role: 'live' | 'rebuild', failure: EventFailure): void {
+    this.options.log('info', `${slot.name} (${role} generation ${slot.generation}) got past ${failure.eventType} ${failure.eventId} after ${failure.attempts} failed attempt(s)`);
+    this.emit('recovered', { projection: slot.name, role, generation: slot.generation, failure } satisfies ProjectionFailureEvent);
+  }
+
+  /** Leaves a live generation out of the consumer until its next attempt (or an operator's request). */
+  private parkLive(slot: Slot): void {
+    const parked: Parked = {
+      slot,
+      role: 'live',
+      status: () => this.statusChange(slot, 'live', slot.checkpoint),
+      resume: () => void this.resumeLive(parked).catch((e) => this.options.log('warn', `${slot.name}: resuming after a failure: ${(e as Error).message}`)),
+      cancel: () => this.unpark(parked),
+    };
+    this.park(parked);
+    // With no slot left the consumer would read the feed for nobody (not awaited: a page may be under way).
+    if (this.live.slots.length + this.joining.length === 0) void this.syncConsumer();
+  }
+
+  /** Back into the consumer: it reads the feed again from this slot's checkpoint (the others skip what they have). */
+  private async resumeLive(parked: Parked): Promise<void> {
+    await this.lock.run(async () => {
+      if (!this.parked.has(parked)) return; // cancelled, or resumed already
+      this.unpark(parked);
+      const { slot } = parked;
+      if (this.stopped || !this.joined.has(slot.name)) return;
+      await this.settleLive();
+      slot.applied = slot.checkpoint;
+      this.joining.push(slot);
+      this.consumer.restart();
+    });
+    await this.syncConsumer();
+  }
+
+  /** A rebuild stopped on an event waits here. */
+  private waitForAttempt(slot: Slot, status: () => DocumentChange): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const parked: Parked = {
+        slot,
+        role: 'rebuild',
+        status,
+        resume: () => {
+          this.unpark(parked);
+          resolve();
+        },
+        cancel: () => parked.resume(),
+      };
+      this.park(parked);
+    });
+  }
+
+  private park(parked: Parked): void {
+    this.parked.add(parked);
+    const delay = Math.max(0, Date.parse(parked.slot.failure!.nextRetryAt) - Date.now());
+    parked.timer = setTimeout(() => parked.resume(), delay);
+    parked.timer.unref();
+  }
+
+  private unpark(parked: Parked): void {
+    clearTimeout(parked.timer);
+    this.parked.delete(parked);
   }
 
   private async heartbeat(): Promise<void> {
@@ -439,6 +655,8 @@ export class Projector extends EventEmitter {
       updatedAt: new Date().toISOString(),
     };
     if (slot.fence) doc.token = slot.fence.token;
+    if (slot.failure) doc.failure = slot.failure;
+    if (slot.skipped.length > 0) doc.skipped = slot.skipped;
     return doc;
   }
 
@@ -484,4 +702,11 @@ export class Projector extends EventEmitter {
       if (/\.g\d+$/.test(name) && !keep.has(name)) await this.readStore.dropCollection(name);
     }
   }
+}
+
+/** Skip records of both lists, each once (by event and version). */
+function mergeSkipped(a: SkippedEvent[], b: SkippedEvent[]): SkippedEvent[] {
+  const key = (s: SkippedEvent) => `${s.eventId}@${s.version ?? ''}`;
+  const seen = new Set(a.map(key));
+  return [...a, ...b.filter((s) => !seen.has(key(s)))];
 }

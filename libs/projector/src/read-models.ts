@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { checkFailureRequest, EventFailure, FailureRequestAction, SkippedEvent } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
 import type { Document, ReadCollection, ReadStore } from '@chronicle/read-store';
 import { physicalName } from './projection';
+import { projectionRole } from './projector';
 import type { Projector } from './projector';
-import { HEARTBEAT_ID, liveId, ProjectorHeartbeat, requestId, SlotStatus, STATUS_COLLECTION } from './status';
+import { failureRequestId, FailureRequestDocument, HEARTBEAT_ID, liveId, ProjectorHeartbeat, rebuildId, requestId, SlotStatus, STATUS_COLLECTION } from './status';
 
 export class ProjectionNotReadyError extends Error {
   constructor(readonly projection: string) {
@@ -28,8 +31,13 @@ export interface ProjectionInfo {
   generation: number;
   checkpoint: number;
   lag: number;
-  status: 'live' | 'building' | 'rebuilding' | 'stale';
-  rebuild?: { generation: number; version: number; checkpoint: number; lag: number; startedAt?: string; eventsPerSecond?: number };
+  /** `failed`: the live generation, or the one a rebuild builds, is stopped on an event (see `failure`, `rebuild.failure`). */
+  status: 'live' | 'building' | 'rebuilding' | 'failed';
+  /** The event the live generation is stopped on. */
+  failure?: EventFailure;
+  /** Events operators told it to pass over, with who and why. */
+  skipped?: SkippedEvent[];
+  rebuild?: { generation: number; version: number; checkpoint: number; lag: number; startedAt?: string; eventsPerSecond?: number; failure?: EventFailure };
 }
 
 /**
@@ -44,7 +52,7 @@ export class ReadModels {
   constructor(
     private readonly readStore: ReadStore,
     private readonly eventStore: EventStore,
-    private readonly projectionNames: string[],
+    readonly projectionNames: string[],
     /** The in-process projector, when there is one: progress without polling. */
     private readonly projector?: Projector,
     private readonly cacheMs = 250,
@@ -59,7 +67,10 @@ export class ReadModels {
     return this.readStore.collection<T>(physicalName(projection, collection, status.generation));
   }
 
-  /** Waits until every live projection has applied the event at `position`. */
+  /**
+   * Waits until every live projection has applied the event at `position`; a failed projection is
+   * not waited for (it stays behind until retried or skipped: GET /projections says so).
+   */
   async waitFor(position: number, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -90,8 +101,10 @@ export class ReadModels {
         generation: live?.generation ?? 0,
         checkpoint: live?.checkpoint ?? 0,
         lag: Math.max(0, head - (live?.checkpoint ?? 0)),
-        status: !live ? 'building' : rebuild ? 'rebuilding' : 'live',
+        status: live?.failure || rebuild?.failure ? 'failed' : !live ? 'building' : rebuild ? 'rebuilding' : 'live',
       };
+      if (live?.failure) info.failure = live.failure;
+      if (live?.skipped?.length) info.skipped = live.skipped;
       if (rebuild) {
         info.rebuild = {
           generation: rebuild.generation,
@@ -101,6 +114,7 @@ export class ReadModels {
           startedAt: rebuild.startedAt,
           eventsPerSecond: rebuild.eventsPerSecond,
         };
+        if (rebuild.failure) info.rebuild.failure = rebuild.failure;
       }
       return info;
     });
@@ -115,11 +129,54 @@ export class ReadModels {
     await this.readStore.collection(STATUS_COLLECTION).upsert({ _id: requestId(projection), projection, requestedAt: new Date().toISOString(), requestedBy });
   }
 
-  /** Whether a projector process has shown a sign of life recently. */
+  /** The failures of the projections (live generation or rebuild), by projection: for /health and /metrics without the lag's reads. */
+  async failures(): Promise<Map<string, EventFailure[]>> {
+    const statuses = await this.statuses(true);
+    const failed = new Map<string, EventFailure[]>();
+    for (const name of this.projectionNames) {
+      const found = [statuses.get(liveId(name))?.failure, statuses.get(rebuildId(name))?.failure].filter((f): f is EventFailure => f !== undefined);
+      if (found.length > 0) failed.set(name, found);
+    }
+    return failed;
+  }
+
+  /**
+   * Asks whichever process works a failed projection to attempt its event again now (`retry`), or to
+   * pass over the event it is stopped on (`skip`, recorded with who and why). Throws
+   * FailureRequestRefused when the projection is not stopped on any event, or on another one.
+   */
+  async requestFailureAction(projection: string, action: FailureRequestAction, requestedBy: string, skip?: { eventId: string; reason: string }): Promise<void> {
+    const statuses = await this.statuses(true);
+    checkFailureRequest(projectionRole(projection), [statuses.get(liveId(projection))?.failure, statuses.get(rebuildId(projection))?.failure], action, skip?.eventId);
+    const request: FailureRequestDocument = {
+      _id: failureRequestId(projection, action),
+      id: randomUUID(),
+      projection,
+      action,
+      requestedBy,
+      requestedAt: new Date().toISOString(),
+      ...(skip && { eventId: skip.eventId, reason: skip.reason }),
+    };
+    await this.readStore.collection<FailureRequestDocument>(STATUS_COLLECTION).upsert(request);
+    if (this.projector?.works(projection)) void this.projector.takeRequests().catch(() => undefined);
+  }
+
+  /** Whether a projector process has shown a sign of life recently (and did not stop since). */
   async projectorAlive(withinMs = 10_000): Promise<boolean> {
     if (this.projector) return true;
     const heartbeat = await this.readStore.collection<ProjectorHeartbeat>(STATUS_COLLECTION).findById(HEARTBEAT_ID);
-    return !!heartbeat && Date.now() - Date.parse(heartbeat.updatedAt) < withinMs;
+    return !!heartbeat && !heartbeat.stoppedAt && Date.now() - Date.parse(heartbeat.updatedAt) < withinMs;
+  }
+
+  /** When the last projector to beat stopped cleanly (undefined: it did not, or none ever ran). */
+  async projectorStoppedAt(): Promise<number | undefined> {
+    const heartbeat = await this.readStore.collection<ProjectorHeartbeat>(STATUS_COLLECTION).findById(HEARTBEAT_ID);
+    return heartbeat?.stoppedAt ? Date.parse(heartbeat.stoppedAt) : undefined;
+  }
+
+  /** Takes back a rebuild request no projector picked up (so no later start runs it unasked). */
+  async withdrawRebuildRequest(projection: string): Promise<void> {
+    await this.readStore.collection(STATUS_COLLECTION).deleteMany({ _id: requestId(projection) });
   }
 
   private async lowestCheckpoint(fresh: boolean): Promise<number> {
@@ -129,7 +186,10 @@ export class ReadModels {
     if (this.projector && this.projectionNames.every((n) => this.projector!.works(n))) live = Object.values(this.projector.checkpoints());
     else {
       const statuses = await this.statuses(fresh);
-      live = this.projectionNames.flatMap((n) => statuses.get(liveId(n))?.checkpoint ?? []);
+      live = this.projectionNames.flatMap((n) => {
+        const status = statuses.get(liveId(n));
+        return status && !status.failure ? [status.checkpoint] : [];
+      });
     }
     return live.length ? Math.min(...live) : Number.MAX_SAFE_INTEGER;
   }

@@ -1,12 +1,23 @@
+import { DEFAULT_FAILURE_RETRY, EventFailure, FailureRetryPolicy, nextFailure } from '@chronicle/cluster';
 import type { EventStore, FeedPage } from '@chronicle/event-store';
 import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-store';
 import type { Slot } from './slot';
-import { UnitOfWork } from './unit-of-work';
+import { StoreReadError, UnitOfWork } from './unit-of-work';
 
 export interface RunnerDeps {
   eventStore: EventStore;
   readStore: ReadStore;
   batchSize: number;
+  /** Backoff between attempts at an event a projection throws on (default 1 s doubling to 5 min). */
+  failureRetry?: FailureRetryPolicy;
+}
+
+/** What the owner of the applier hears of its slots' failures. */
+export interface SlotFailureHooks {
+  /** The slot's projection threw on an event: it has left `slots`, with its failure set. */
+  failed?(slot: Slot): void;
+  /** A slot got past the event it had failed on (its status is committed without the failure). */
+  recovered?(slot: Slot, failure: EventFailure): void;
 }
 
 /**
@@ -18,6 +29,11 @@ export interface RunnerDeps {
  * large batches on a thread of its own, MongoDB over the network): `apply` returns once the page
  * is applied and its commit sent, after the previous page's commit is confirmed. A slot's
  * `checkpoint` moves only when its page is committed; `settle` waits for that.
+ *
+ * A projection that throws on an event fails alone: its changes of the page are dropped, it leaves
+ * `slots` at its last checkpoint with the failure set (committed with the page in its status
+ * document), and the other slots go on past the event (`hooks.failed`; the owner retries it later).
+ * A failure to read the store is no projection's fault: the whole page fails, as a failed commit does.
  */
 export class PageApplier {
   readonly uow: UnitOfWork;
@@ -35,6 +51,7 @@ export class PageApplier {
      * notice it (a quiet feed), the caller must read the feed again from the checkpoints itself.
      */
     private readonly onCommitFailed: (error: unknown) => void = () => undefined,
+    private readonly hooks: SlotFailureHooks = {},
   ) {
     this.uow = new UnitOfWork(deps.readStore);
   }
@@ -48,13 +65,27 @@ export class PageApplier {
   async apply(page: FeedPage): Promise<number> {
     let applied = 0;
     let scrub = false;
-    const slots = this.slots;
+    let slots = this.slots;
+    const failed: Slot[] = [];
+    /** Their failures before this page: a page that fails as a whole counts no attempt. */
+    const before = new Map<Slot, EventFailure | undefined>();
     try {
       for (const event of page.events) {
         for (const slot of slots) {
           if (slot.wants(event)) {
-            const pending = slot.apply(event, this.uow);
-            if (pending) await pending;
+            try {
+              const pending = slot.apply(event, this.uow);
+              if (pending) await pending;
+            } catch (error) {
+              if (error instanceof StoreReadError) throw error;
+              // This projection stops here alone; the others go on with the page.
+              before.set(slot, slot.failure);
+              slot.failure = nextFailure(slot.failure, event, error, this.deps.failureRetry ?? DEFAULT_FAILURE_RETRY);
+              this.uow.discard(slot.collections);
+              failed.push(slot);
+              slots = slots.filter((s) => s !== slot);
+              continue;
+            }
             applied += 1;
             scrub ||= slot.projection.scrubAfter?.includes(event.type) === true;
           }
@@ -63,14 +94,22 @@ export class PageApplier {
       // Commits go out in page order, one at a time: the previous one first.
       await this.settle();
     } catch (error) {
+      for (const [slot, failure] of before) slot.failure = failure;
       await this.abort();
       throw error;
     }
+    if (failed.length > 0) {
+      this.slots = this.slots.filter((s) => !failed.includes(s));
+      for (const slot of failed) this.hooks.failed?.(slot);
+    }
     const advanced = slots.filter((s) => s.applied < page.checkpoint);
     for (const slot of advanced) slot.applied = page.checkpoint;
+    const recovered = advanced.filter((s) => s.failure !== undefined && page.checkpoint >= s.failure.position).map((slot) => [slot, slot.failure!] as const);
+    for (const [slot] of recovered) slot.failure = undefined;
     const changes = this.uow.takeChanges();
-    if (changes.length === 0 && advanced.length === 0) return applied;
-    const status = advanced.map((slot) => ({ ...this.statusChange(slot, page.checkpoint), fence: slot.fence }));
+    if (changes.length === 0 && advanced.length === 0 && failed.length === 0) return applied;
+    // A failed slot's status keeps its checkpoint (the end of its last page) and gains the failure.
+    const status = [...advanced.map((slot) => ({ ...this.statusChange(slot, page.checkpoint), fence: slot.fence })), ...failed.map((slot) => ({ ...this.statusChange(slot, slot.applied), fence: slot.fence }))];
     if (slots.some((s) => s.fence)) {
       const fenceOf = new Map(slots.flatMap((s) => s.collections.map((c) => [c, s.fence] as const)));
       for (const change of changes) change.fence = fenceOf.get(change.collection);
@@ -87,6 +126,7 @@ export class PageApplier {
       if (scrub) await this.deps.readStore.scrub();
       // Only a committed page moves the checkpoints.
       for (const slot of advanced) slot.checkpoint = page.checkpoint;
+      for (const [slot, failure] of recovered) this.hooks.recovered?.(slot, failure);
       this.onCommitted(page.checkpoint);
     };
     this.inFlight = commit();
@@ -126,7 +166,8 @@ export class PageApplier {
    */
   async drain(onPage?: (page: FeedPage) => void, stopped: () => boolean = () => false): Promise<void> {
     for (;;) {
-      if (stopped()) return this.settle();
+      // No slot left: stopped, or its projection failed (the owner decides when to go on).
+      if (stopped() || this.slots.length === 0) return this.settle();
       const page = await this.deps.eventStore.readAll({ fromPosition: this.position, maxCount: this.deps.batchSize });
       if (page.checkpoint > this.position) {
         await this.apply(page);

@@ -93,17 +93,38 @@ describe('PageApplier', () => {
     expect(committed).toEqual([2, 4]);
   });
 
-  it('after a projection fails, waits for the commit under way before rolling back (no page applied twice)', async () => {
+  it('a projection that throws leaves the slots alone: its changes of the page are dropped, its failure is committed in its status at its last checkpoint, the others go on', async () => {
+    const failing: Projection = { ...counter, apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)) };
+    slot = new Slot(failing, 1, 0);
+    const other = new Slot({ ...counter, name: 'other' }, 1, 0);
+    const failed: Slot[] = [];
+    const statusOf = (s: Slot, checkpoint: number) => ({ collection: '_status', id: s.name, doc: { _id: s.name, checkpoint, failure: s.failure ?? null } });
+    applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot, other], statusOf, (c) => committed.push(c), undefined, { failed: (s) => failed.push(s) });
+    store.hold();
+    await applier.apply(page(1, ['a']));
+    const second = applier.apply(page(2, ['a', 'boom', 'a'])); // waits for page 1's commit, under way
+    store.gate!.open();
+    await second;
+    await applier.settle();
+    expect(failed).toEqual([slot]);
+    expect(applier.slots).toEqual([other]);
+    expect([slot.checkpoint, slot.applied, other.checkpoint]).toEqual([1, 1, 4]); // page 1 committed, page 2 forgotten for the failed one alone
+    expect(slot.failure).toMatchObject({ eventId: 'e3', eventType: 'Happened', position: 3, error: 'bad event', attempts: 1 });
+    expect(await n('a')).toBe(1); // its 'a' of page 2 (applied before the throw) is not in the store
+    expect((await inner.collection<{ _id: string; n: number }>('other.counts.g1').findById('a'))?.n).toBe(3);
+    expect(await inner.collection('_status').findById('counter')).toEqual({ _id: 'counter', checkpoint: 1, failure: slot.failure });
+    expect(committed).toEqual([1, 4]);
+  });
+
+  it('a page that fails as a whole (the previous commit failed) leaves no failure behind and counts no attempt', async () => {
     const failing: Projection = { ...counter, apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)) };
     slot = new Slot(failing, 1, 0);
     applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot], status, (c) => committed.push(c));
-    store.hold();
-    await applier.apply(page(1, ['a']));
-    const failed = applier.apply(page(2, ['a', 'boom']));
-    store.gate!.open();
-    await expect(failed).rejects.toThrow('bad event');
-    expect([slot.checkpoint, slot.applied]).toEqual([1, 1]); // page 1 committed, page 2 forgotten
-    expect(await n('a')).toBe(1);
+    store.failNext = true;
+    await applier.apply(page(1, ['a'])); // its commit fails in the background
+    await expect(applier.apply(page(2, ['boom']))).rejects.toThrow('disk full');
+    expect([slot.checkpoint, slot.applied, slot.failure]).toEqual([0, 0, undefined]);
+    expect(applier.slots).toEqual([slot]);
   });
 
   it('looks up no id it never wrote in a collection marked fresh, and every id in one that is not', async () => {

@@ -1,4 +1,4 @@
-import type { Fence } from '@chronicle/cluster';
+import type { EventFailure, Fence, SkippedEvent } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { physicalName, Projection, ProjectionContext } from './projection';
 import type { UnitOfWork } from './unit-of-work';
@@ -11,7 +11,13 @@ export class Slot {
   readonly physical: Record<string, string>;
   /** Events up to here are applied (in the unit of work or committed). */
   applied: number;
+  /** The event its projection threw on, until it gets past it (kept in its status document). */
+  failure?: EventFailure;
+  /** Events operators told it to pass over, every version's (kept in its status document). */
+  skipped: SkippedEvent[] = [];
   private readonly types?: Set<string>;
+  /** Ids of the skipped events that hold for this version: never applied. */
+  private skips?: Set<string>;
   private context?: ProjectionContext;
   private contextOf?: UnitOfWork;
 
@@ -35,8 +41,21 @@ export class Slot {
     return Object.values(this.physical);
   }
 
+  /** Takes over what a status document says of failures and skips. */
+  restore(status: { failure?: EventFailure; skipped?: SkippedEvent[] }): this {
+    this.failure = status.failure;
+    this.setSkipped(status.skipped ?? []);
+    return this;
+  }
+
+  setSkipped(skipped: SkippedEvent[]): void {
+    this.skipped = skipped;
+    const ids = skipped.filter((s) => s.version === undefined || s.version === this.projection.version).map((s) => s.eventId);
+    this.skips = ids.length > 0 ? new Set(ids) : undefined;
+  }
+
   wants(event: RecordedEvent): boolean {
-    return event.globalPosition > this.applied && (!this.types || this.types.has(event.type));
+    return event.globalPosition > this.applied && (!this.types || this.types.has(event.type)) && (this.skips === undefined || !this.skips.has(event.eventId));
   }
 
   /** Not async: a replay makes millions of these calls, and each extra await costs. */

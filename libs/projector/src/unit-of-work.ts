@@ -5,6 +5,27 @@ import type { ProjectionContext } from './projection';
 type Layer = Map<string, Map<string, Document | null>>;
 
 /**
+ * The read store failed to answer a projection's lookup: not the projection's fault, and every
+ * projection would meet it, so the whole page is retried (like a failed commit) rather than the
+ * projection marked failed.
+ */
+export class StoreReadError extends Error {
+  constructor(
+    readonly collection: string,
+    override readonly cause: unknown,
+  ) {
+    super(`reading ${collection}: ${(cause as Error)?.message ?? cause}`);
+    this.name = 'StoreReadError';
+  }
+}
+
+/** Ids are checked before they reach the store: a bad one is its projection's failure, not the store's (nor a failed commit for every projection). */
+function checkedId(collection: string, id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw new TypeError(`${collection}: a document id must be a non-empty string, not ${JSON.stringify(id) ?? String(id)}`);
+  return id;
+}
+
+/**
  * Changes of one batch, per physical collection, with a read cache that survives batches (the
  * projector is the only writer of its collections). After a failed commit the cache is dropped,
  * since it may hold changes that never reached the store.
@@ -46,9 +67,9 @@ export class UnitOfWork {
       return p;
     };
     return {
-      get: <T extends Document>(collection: string, id: string) => this.get(name(collection), id) as Promise<T | undefined>,
-      put: (collection, doc) => this.set(name(collection), doc._id, doc),
-      delete: (collection, id) => this.set(name(collection), id, null),
+      get: <T extends Document>(collection: string, id: string) => this.get(name(collection), checkedId(collection, id)) as Promise<T | undefined>,
+      put: (collection, doc) => this.set(name(collection), checkedId(collection, doc._id), doc),
+      delete: (collection, id) => this.set(name(collection), checkedId(collection, id), null),
     };
   }
 
@@ -61,7 +82,14 @@ export class UnitOfWork {
     if (found === undefined) found = this.inFlight.get(collection)?.get(id);
     if (found !== undefined) return found ?? undefined;
     const seed = this.fresh.get(collection);
-    const doc = seed !== undefined && !this.filter!.mightHave(seed, id) ? null : await this.handle(collection).findById(id);
+    let doc: Document | null = null;
+    if (seed === undefined || this.filter!.mightHave(seed, id)) {
+      try {
+        doc = await this.handle(collection).findById(id);
+      } catch (error) {
+        throw new StoreReadError(collection, error);
+      }
+    }
     if (doc) this.readBack.add(collection);
     this.remember(collection, id, doc);
     return doc ?? undefined;
@@ -114,6 +142,19 @@ export class UnitOfWork {
   markFresh(collection: string): void {
     this.filter ??= new IdFilter();
     this.fresh.set(collection, IdFilter.seedOf(collection));
+  }
+
+  /**
+   * Drops this batch's changes to some collections, and what is cached of them (the cache holds
+   * those changes too): a projection that failed on an event leaves nothing of the batch behind.
+   * The batch in flight and the fresh marks stay (the filter may only have more ids than written).
+   */
+  discard(collections: string[]): void {
+    for (const c of collections) {
+      this.dirty.delete(c);
+      this.cached -= this.cache.get(c)?.size ?? 0;
+      this.cache.delete(c);
+    }
   }
 
   /** Forgets the cached documents of some collections (e.g. after they are dropped). */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { LeaseRecord, StateStore, WorkerRecord } from '@chronicle/cluster';
+import { randomUUID } from 'node:crypto';
+import { checkFailureRequest, EventFailure, FailureRequestAction, LeaseRecord, SkippedEvent, StateStore, WorkerRecord } from '@chronicle/cluster';
 import { FeedProcessManager, PROCESS_MANAGERS } from '@chronicle/commands';
 import type { EventStore } from '@chronicle/event-store';
 import { DEFAULT_RELAY_CHECKPOINT } from '@chronicle/messaging';
@@ -32,6 +33,21 @@ export interface ConsumerRoleStatus {
    * subscription's checkpoint only moves as far as the server reports having scanned.
    */
   lag: number;
+  /** The event it is stopped on (a reaction that keeps failing). */
+  failure?: EventFailure;
+  /** Events operators told it to pass over, with who and why. */
+  skipped?: SkippedEvent[];
+}
+
+/** A process manager as GET /projections shows it: `failed` while it is stopped on an event. */
+export interface ProcessManagerStatus extends ConsumerRoleStatus {
+  status: 'live' | 'failed';
+}
+
+/** A role stopped on an event: a projection (live generation or rebuild) or a process manager. */
+export interface FailedRole {
+  role: string;
+  failure: EventFailure;
 }
 
 /** A process manager's lag is counted up to this many events (one filtered read). */
@@ -48,9 +64,11 @@ export interface WorkerStatus {
 }
 
 /**
- * The cluster as the shared stores show it, for GET /projections, GET /relay and /metrics: every
- * role's lease (holder, token, since), checkpoint and lag, and the workers' heartbeats. It reads
- * only shared state, so every API process answers the same, whichever processes do the work.
+ * The cluster as the shared stores show it, for GET /projections, GET /relay, /metrics and /health:
+ * every role's lease (holder, token, since), checkpoint, lag and failure, and the workers'
+ * heartbeats. It reads only shared state, so every API process answers the same, whichever
+ * processes do the work; for the same reason an operator's retry or skip of a process manager is
+ * left in the shared state, for whichever process holds its role.
  */
 @Injectable()
 export class ClusterStatus {
@@ -84,15 +102,19 @@ export class ClusterStatus {
   /** The feed consumers with a checkpoint in the state store: the process managers and the relay. */
   async consumers(): Promise<ConsumerRoleStatus[]> {
     const [checkpoints, leases, head] = await Promise.all([this.state.checkpoints(), this.leases(), this.events.headPosition()]);
-    const byName = new Map(checkpoints.map((c) => [c.name, c.position]));
+    const byName = new Map(checkpoints.map((c) => [c.name, c]));
     const roles = new Set([...byName.keys(), ...[...leases.keys()].filter((r) => !r.startsWith('projection:'))]);
     const types = new Map(this.processManagerList.map((m) => [m.checkpointName, m.eventTypes]));
     return Promise.all(
       [...roles].sort().map(async (role) => {
-        const checkpoint = byName.get(role) ?? 0;
+        const record = byName.get(role);
+        const checkpoint = record?.position ?? 0;
         const eventTypes = types.get(role);
         const lag = eventTypes ? await this.eventsAfter(checkpoint, eventTypes) : Math.max(0, head - checkpoint);
-        return { role, holder: leases.get(role) ?? null, checkpoint, lag };
+        const status: ConsumerRoleStatus = { role, holder: leases.get(role) ?? null, checkpoint, lag };
+        if (record?.failure) status.failure = record.failure;
+        if (record?.skipped?.length) status.skipped = record.skipped;
+        return status;
       }),
     );
   }
@@ -102,8 +124,28 @@ export class ClusterStatus {
     return page.events.length;
   }
 
-  async processManagers(): Promise<ConsumerRoleStatus[]> {
-    return (await this.consumers()).filter((c) => c.role.startsWith('process-manager:'));
+  async processManagers(): Promise<ProcessManagerStatus[]> {
+    return (await this.consumers()).filter((c) => c.role.startsWith('process-manager:')).map((c) => ({ ...c, status: c.failure ? 'failed' : 'live' }));
+  }
+
+  /** Every role stopped on an event, from the status documents and checkpoints alone (no lag to count): /health and /metrics. */
+  async failedRoles(): Promise<FailedRole[]> {
+    const [projections, checkpoints] = await Promise.all([this.readModels.failures(), this.state.checkpoints()]);
+    return [
+      ...[...projections].flatMap(([name, failures]) => failures.map((failure) => ({ role: projectionRole(name), failure }))),
+      ...checkpoints.flatMap((c) => (c.failure ? [{ role: c.name, failure: c.failure }] : [])),
+    ];
+  }
+
+  /**
+   * Leaves an operator's retry or skip for whichever process holds a process manager's role (it
+   * looks for requests while it is stopped on an event). Throws FailureRequestRefused when the
+   * process manager is not stopped on any event, or on another one than the skip names.
+   */
+  async requestProcessManagerAction(role: string, action: FailureRequestAction, requestedBy: string, skip?: { eventId: string; reason: string }): Promise<void> {
+    const record = (await this.state.checkpoints()).find((c) => c.name === role);
+    checkFailureRequest(role, [record?.failure], action, skip?.eventId);
+    await this.state.leaveRequest({ id: randomUUID(), role, action, requestedBy, requestedAt: new Date().toISOString(), ...(skip && { eventId: skip.eventId, reason: skip.reason }) });
   }
 
   async relay(): Promise<ConsumerRoleStatus> {

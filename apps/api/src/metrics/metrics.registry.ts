@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventStore } from '@chronicle/event-store';
-import { KafkaRelay, registerRelayMetrics } from '@chronicle/messaging';
+import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay, registerRelayMetrics } from '@chronicle/messaging';
 import { ReadModels } from '@chronicle/projector';
 import { EVENT_STORE } from '@chronicle/shared';
 import { ClusterStatus } from '../cluster/cluster-status';
@@ -9,7 +9,8 @@ import { ClusterStatus } from '../cluster/cluster-status';
 /**
  * This app's Prometheus registry (one per app, not prom-client's global one, so several apps in
  * one process — the e2e tests — never collide): process metrics, the event store's head, each
- * projection's lag, and the relay's metrics when it runs in this process.
+ * projection's lag and failure, every role's lease, lag and failure, and the relay's metrics when
+ * it runs in this process.
  */
 @Injectable()
 export class MetricsRegistry {
@@ -69,6 +70,56 @@ export class MetricsRegistry {
         this.reset();
         for (const p of await cluster.projections()) this.set({ role: p.role }, p.lag);
         for (const c of await cluster.consumers()) this.set({ role: c.role }, c.lag);
+      },
+    });
+    // A projection is failed while its live generation or its rebuild is stopped on an event.
+    const projectionFailures = async () => {
+      const failures = await readModels.failures();
+      return readModels.projectionNames.map((name) => [name, Math.max(0, ...(failures.get(name) ?? []).map((f) => f.attempts))] as const);
+    };
+    new Gauge({
+      name: 'chronicle_projection_failed',
+      help: 'Whether a projection is stopped on an event it throws on (1) or not (0); details in GET /projections',
+      labelNames: ['projection'],
+      registers: [this.registry],
+      async collect() {
+        for (const [projection, attempts] of await projectionFailures()) this.set({ projection }, attempts > 0 ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'chronicle_projection_failure_attempts',
+      help: 'Attempts so far at the event a projection is stopped on (0 when it is not)',
+      labelNames: ['projection'],
+      registers: [this.registry],
+      async collect() {
+        for (const [projection, attempts] of await projectionFailures()) this.set({ projection }, attempts);
+      },
+    });
+    // Every role that can stop on an event: projections and process managers (not the relay).
+    const roleFailures = async () => {
+      const [failed, leases] = await Promise.all([cluster.failedRoles(), cluster.leases()]);
+      const attempts = new Map<string, number>([...leases.keys()].filter((r) => r !== DEFAULT_RELAY_CHECKPOINT).map((r) => [r, 0]));
+      for (const { role, failure } of failed) attempts.set(role, Math.max(attempts.get(role) ?? 0, failure.attempts));
+      return attempts;
+    };
+    new Gauge({
+      name: 'chronicle_role_failed',
+      help: 'Whether a role (projection, process manager) is stopped on an event (1) or not (0)',
+      labelNames: ['role'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [role, attempts] of await roleFailures()) this.set({ role }, attempts > 0 ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'chronicle_role_failure_attempts',
+      help: 'Attempts so far at the event a role is stopped on (0 when it is not)',
+      labelNames: ['role'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [role, attempts] of await roleFailures()) this.set({ role }, attempts);
       },
     });
     new Gauge({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventFailure, FailureRequest, SkippedEvent } from '../failure';
 import { Fence, FencedError, isFencedError, soloFence } from '../fence';
 import type { IdempotencyRecord, StateStore, WorkerInfo } from '../state-store';
 
@@ -172,6 +173,71 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
         expect(await Promise.all([store.claim(name, fence(name, 2)), store.claim(name, fence(name, 2))])).toEqual([33, 33]);
         await store.save(name, 34, fence(name, 2));
         expect(await positionOf(name)).toBe(34);
+      });
+    });
+
+    describe('checkpoint details (failure, skipped events)', () => {
+      const failure: EventFailure = {
+        eventId: 'e-1',
+        eventType: 'DealWon',
+        position: 41,
+        error: 'boom',
+        attempts: 2,
+        firstFailedAt: '2024-01-01T00:00:00.000Z',
+        lastFailedAt: '2024-01-01T00:00:01.000Z',
+        nextRetryAt: '2024-01-01T00:00:03.000Z',
+      };
+      const skip: SkippedEvent = { eventId: 'e-1', eventType: 'DealWon', position: 41, error: 'boom', reason: 'bad data', skippedBy: 'ops', skippedAt: '2024-01-01T00:01:00.000Z' };
+      const detailsOf = async (name: string) => {
+        const c = (await store.checkpoints()).find((r) => r.name === name)!;
+        return { position: c.position, failure: c.failure, skipped: c.skipped };
+      };
+
+      it('are saved with the position, kept by saves without details, replaced by saves with them, and passed on to a higher token', async () => {
+        const name = `pm-${uid()}`;
+        await store.claim(name, fence(name, 1));
+        await store.save(name, 40, fence(name, 1), { failure });
+        expect(await detailsOf(name)).toEqual({ position: 40, failure, skipped: undefined });
+        await store.save(name, 40, fence(name, 1));
+        expect(await detailsOf(name)).toEqual({ position: 40, failure, skipped: undefined });
+        // The new holder of the role sees the failure (and honours it).
+        expect(await store.claim(name, fence(name, 2))).toBe(40);
+        expect(await detailsOf(name)).toEqual({ position: 40, failure, skipped: undefined });
+        await fencedErrorOf(store.save(name, 41, fence(name, 1), { skipped: [skip] }));
+        await store.save(name, 41, fence(name, 2), { skipped: [skip] });
+        expect(await detailsOf(name)).toEqual({ position: 41, failure: undefined, skipped: [skip] });
+        expect(await store.claim(name, fence(name, 3))).toBe(41);
+        expect(await detailsOf(name)).toEqual({ position: 41, failure: undefined, skipped: [skip] });
+      });
+    });
+
+    describe('failure requests', () => {
+      const request = (role: string, action: FailureRequest['action'], extra: Partial<FailureRequest> = {}): FailureRequest => ({
+        id: uid(),
+        role,
+        action,
+        requestedBy: 'ops',
+        requestedAt: '2024-01-01T00:00:00.000Z',
+        ...extra,
+      });
+
+      it('keeps one request per role and action, the newest; removing a request leaves a newer one of the same kind', async () => {
+        const [role, other] = [`pm-${uid()}`, `pm-${uid()}`];
+        expect(await store.requests(role)).toEqual([]);
+        const retry = request(role, 'retry');
+        const firstSkip = request(role, 'skip', { eventId: 'e-1', reason: 'first' });
+        const secondSkip = request(role, 'skip', { eventId: 'e-1', reason: 'second' });
+        await store.leaveRequest(retry);
+        await store.leaveRequest(firstSkip);
+        await store.leaveRequest(secondSkip);
+        await store.leaveRequest(request(other, 'retry'));
+        expect(await store.requests(role)).toEqual([retry, secondSkip]);
+        await store.removeRequest(firstSkip); // already replaced: the newer one stays
+        await store.removeRequest(retry);
+        expect(await store.requests(role)).toEqual([secondSkip]);
+        await store.removeRequest(secondSkip);
+        expect(await store.requests(role)).toEqual([]);
+        expect(await store.requests(other)).toHaveLength(1);
       });
     });
 

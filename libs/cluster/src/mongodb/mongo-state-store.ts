@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db, WriteConcernSettings } from 'mongodb';
+import type { EventFailure, FailureRequest, SkippedEvent } from '../failure';
 import { Fence, FencedError } from '../fence';
-import { CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
+import { CheckpointDetails, CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
 
 type LeaseDocument = { _id: string; role: string; token: number; beat: number; holder: WorkerInfo; since: string; renewedAt: string; released: boolean };
-type CheckpointDocument = { _id: string; name: string; token: number; position: number; updatedAt: string };
+/** `failure` is null rather than absent once cleared: a `$set` replaces it, whatever the server's `$unset` support. */
+type CheckpointDocument = { _id: string; name: string; token: number; position: number; updatedAt: string; failure?: EventFailure | null; skipped?: SkippedEvent[] };
+type RequestDocument = FailureRequest & { _id: string };
 type IdempotencyDocument = { _id: string; actor: string; key: string; requestHash: string; statusCode: number; body: string; createdAt: string };
 type WorkerDocument = Omit<WorkerRecord, 'id'> & { _id: string };
 
@@ -30,11 +33,22 @@ function highest<D extends { token: number }>(docs: D[], keyOf: (doc: D) => stri
 }
 
 const leaseOf = ({ _id, ...lease }: LeaseDocument): LeaseRecord => lease;
-const checkpointOf = ({ name, position, token, updatedAt }: CheckpointDocument): CheckpointRecord => ({ name, position, token, updatedAt });
+const checkpointOf = ({ name, position, token, updatedAt, failure, skipped }: CheckpointDocument): CheckpointRecord => ({
+  name,
+  position,
+  token,
+  updatedAt,
+  ...(failure && { failure }),
+  ...(skipped?.length && { skipped }),
+});
+/** The details as stored: every field present, so that a save replaces them all. */
+const storedDetails = (details: CheckpointDetails) => ({ failure: details.failure ?? null, skipped: details.skipped ?? [] });
+const detailsOfDocument = (doc: CheckpointDocument | null): Partial<CheckpointDocument> =>
+  doc && (doc.failure || doc.skipped?.length) ? storedDetails({ failure: doc.failure ?? undefined, skipped: doc.skipped }) : {};
 
 /**
  * The shared state in the read store's MongoDB database (`_checkpoints`, `_idempotency`, `_leases`,
- * `_workers`). It does not own the client: close() leaves it to whoever made it.
+ * `_workers`, `_requests`). It does not own the client: close() leaves it to whoever made it.
  *
  * Every compare-and-set is an insert of a unique `_id`, never a conditional update: FerretDB (1.24)
  * runs an update as a query and then writes the document back by `_id`, so `updateOne({ _id, v: 0 })`
@@ -49,6 +63,7 @@ export class MongoStateStore implements StateStore {
   private readonly checkpointDocs: Collection<CheckpointDocument>;
   private readonly results: Collection<IdempotencyDocument>;
   private readonly workerDocs: Collection<WorkerDocument>;
+  private readonly requestDocs: Collection<RequestDocument>;
   private indexed?: Promise<void>;
 
   constructor(db: Db, options: MongoStateStoreOptions = {}) {
@@ -59,6 +74,7 @@ export class MongoStateStore implements StateStore {
     this.results = db.collection<IdempotencyDocument>('_idempotency', fenced);
     // Heartbeats are frequent and a lost one is harmless: the collection's default write concern.
     this.workerDocs = db.collection<WorkerDocument>('_workers', { readPreference: 'primary' });
+    this.requestDocs = db.collection<RequestDocument>('_requests', fenced);
   }
 
   /** Creates the indexes once per instance, on first use (createIndex of an existing index is a no-op, so every process may do it). */
@@ -96,7 +112,8 @@ export class MongoStateStore implements StateStore {
       const _id = docId(name, token);
       let position = top?.position ?? 0;
       try {
-        await this.checkpointDocs.insertOne({ _id, name, token, position, updatedAt: new Date().toISOString() });
+        // The failure and skipped events go on with the checkpoint: the new holder honours them.
+        await this.checkpointDocs.insertOne({ _id, name, token, position, updatedAt: new Date().toISOString(), ...detailsOfDocument(top) });
       } catch (error) {
         // Claimed with this very token meanwhile (the same holder, twice at once): take that claim.
         if (isDuplicateKey(error) && attempt === 1) continue;
@@ -111,9 +128,10 @@ export class MongoStateStore implements StateStore {
       // after writing), so it is in the previous document now, perhaps beyond what we read at first: continue
       // from there, or we would handle again what it had handled and saved.
       const previous = await this.topCheckpoint(name, token);
-      if (previous && previous.position > position) {
-        position = previous.position;
-        await this.checkpointDocs.updateOne({ _id }, { $set: { position } });
+      // The same goes for its failure and skipped events, when it saved after our read.
+      if (previous && (previous.position > position || previous.updatedAt !== top?.updatedAt)) {
+        position = Math.max(position, previous.position);
+        await this.checkpointDocs.updateOne({ _id }, { $set: { position, ...storedDetails({ failure: previous.failure ?? undefined, skipped: previous.skipped }) } });
       }
       // Garbage now; deleting it also makes the previous holder's next save fail at once.
       await this.checkpointDocs.deleteMany({ name, token: { $lt: token } });
@@ -121,9 +139,10 @@ export class MongoStateStore implements StateStore {
     }
   }
 
-  async save(name: string, position: number, fence: Fence): Promise<void> {
+  async save(name: string, position: number, fence: Fence, details?: CheckpointDetails): Promise<void> {
     await this.ready();
-    const { matchedCount } = await this.checkpointDocs.updateOne({ _id: docId(name, fence.token) }, { $set: { position, updatedAt: new Date().toISOString() } });
+    const set = { position, updatedAt: new Date().toISOString(), ...(details && storedDetails(details)) };
+    const { matchedCount } = await this.checkpointDocs.updateOne({ _id: docId(name, fence.token) }, { $set: set });
     // No document: a higher claim has deleted it, or it was never claimed with this token.
     if (matchedCount === 0) throw new FencedError([name], `checkpoint ${name} is not claimed with token ${fence.token} (any more)`);
     // A higher claim that has not deleted ours yet: this save went to a dead document.
@@ -133,6 +152,28 @@ export class MongoStateStore implements StateStore {
   async checkpoints(): Promise<CheckpointRecord[]> {
     await this.ready();
     return highest(await this.checkpointDocs.find({}).toArray(), (d) => d.name).map(checkpointOf);
+  }
+
+  // --- failure requests -----------------------------------------------------------------------
+
+  async leaveRequest(request: FailureRequest): Promise<void> {
+    const _id = `${request.role}#${request.action}`;
+    try {
+      await this.requestDocs.replaceOne({ _id }, { ...request }, { upsert: true });
+    } catch (error) {
+      // FerretDB's upsert is a query then an insert: two requests at once make one fail with a duplicate key.
+      if (!isDuplicateKey(error)) throw error;
+      await this.requestDocs.replaceOne({ _id }, { ...request }, { upsert: true });
+    }
+  }
+
+  async requests(role: string): Promise<FailureRequest[]> {
+    const docs = await this.requestDocs.find({ role }).sort({ _id: 1 }).toArray();
+    return docs.map(({ _id, ...request }) => request);
+  }
+
+  async removeRequest(request: FailureRequest): Promise<void> {
+    await this.requestDocs.deleteOne({ _id: `${request.role}#${request.action}`, id: request.id });
   }
 
   // --- idempotency ---------------------------------------------------------------------------

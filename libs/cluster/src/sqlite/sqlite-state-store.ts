@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FailureRequest } from '../failure';
 import { Fence, FencedError } from '../fence';
-import { CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
+import { CheckpointDetails, CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
 
-type CheckpointRow = { name: string; position: number; token: number; updated_at: string | null };
+type CheckpointRow = { name: string; position: number; token: number; updated_at: string | null; details: string | null };
 type LeaseRow = { role: string; token: number; beat: number; holder: string; since: string; renewed_at: string; released: number };
 type WorkerRow = { id: string; info: string; groups: string; roles: string; beat_at: string };
 
@@ -17,6 +18,13 @@ const leaseOf = (row: LeaseRow): LeaseRecord => ({
   renewedAt: row.renewed_at,
   released: row.released === 1,
 });
+
+/** The stored details, without empty fields (a record without a failure has no `failure` key). */
+function detailsOf(json: string | null): CheckpointDetails {
+  if (!json) return {};
+  const { failure, skipped } = JSON.parse(json) as CheckpointDetails;
+  return { ...(failure && { failure }), ...(skipped?.length && { skipped }) };
+}
 
 /**
  * Embedded state store: a SQLite file (`DATA_DIR/state.db`) that the processes of one host share.
@@ -42,12 +50,16 @@ export class SqliteStateStore implements StateStore {
     this.db.transaction(() => this.migrate()).immediate();
 
     this.stmt = {
-      checkpoint: this.db.prepare<[string], CheckpointRow>('SELECT name, position, token, updated_at FROM checkpoints WHERE name = ?'),
-      checkpoints: this.db.prepare<[], CheckpointRow>('SELECT name, position, token, updated_at FROM checkpoints ORDER BY name'),
+      checkpoint: this.db.prepare<[string], CheckpointRow>('SELECT name, position, token, updated_at, details FROM checkpoints WHERE name = ?'),
+      checkpoints: this.db.prepare<[], CheckpointRow>('SELECT name, position, token, updated_at, details FROM checkpoints ORDER BY name'),
       insertCheckpoint: this.db.prepare('INSERT INTO checkpoints (name, position, token, updated_at) VALUES (?, 0, ?, ?)'),
       fenceCheckpoint: this.db.prepare('UPDATE checkpoints SET token = ? WHERE name = ?'),
       // The token in the WHERE clause is the fence: a save after a higher claim changes no row.
       saveCheckpoint: this.db.prepare('UPDATE checkpoints SET position = ?, updated_at = ? WHERE name = ? AND token = ?'),
+      saveCheckpointDetails: this.db.prepare('UPDATE checkpoints SET position = ?, updated_at = ?, details = ? WHERE name = ? AND token = ?'),
+      leaveRequest: this.db.prepare('INSERT INTO requests (role, action, id, request) VALUES (?, ?, ?, ?) ON CONFLICT(role, action) DO UPDATE SET id = excluded.id, request = excluded.request'),
+      requests: this.db.prepare<[string], { request: string }>('SELECT request FROM requests WHERE role = ? ORDER BY action'),
+      removeRequest: this.db.prepare('DELETE FROM requests WHERE role = ? AND action = ? AND id = ?'),
       find: this.db.prepare<[string, string], { request_hash: string; status_code: number; body: string; created_at: string }>(
         'SELECT request_hash, status_code, body, created_at FROM idempotency WHERE actor = ? AND key = ?',
       ),
@@ -107,25 +119,45 @@ export class SqliteStateStore implements StateStore {
       );
       CREATE TABLE IF NOT EXISTS workers (
         id TEXT PRIMARY KEY, info TEXT NOT NULL, groups TEXT NOT NULL, roles TEXT NOT NULL, beat_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS requests (
+        role TEXT NOT NULL, action TEXT NOT NULL, id TEXT NOT NULL, request TEXT NOT NULL, PRIMARY KEY (role, action)
       );`);
     const columns = new Set(this.db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'checkpoints\')').all().map((c) => c.name));
     // Checkpoints of the earlier store get token 0: solo code (soloFence) can go on saving them until a lease claims them.
     if (!columns.has('token')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN token INTEGER NOT NULL DEFAULT 0');
     if (!columns.has('updated_at')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN updated_at TEXT');
+    // The failure and skipped events of a consumer, as JSON (CheckpointDetails).
+    if (!columns.has('details')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN details TEXT');
   }
 
   async claim(name: string, fence: Fence): Promise<number> {
     return this.claimTx.immediate(name, fence.token, new Date().toISOString());
   }
 
-  async save(name: string, position: number, fence: Fence): Promise<void> {
-    const { changes } = this.stmt.saveCheckpoint.run(position, new Date().toISOString(), name, fence.token);
+  async save(name: string, position: number, fence: Fence, details?: CheckpointDetails): Promise<void> {
+    const at = new Date().toISOString();
+    const { changes } = details
+      ? this.stmt.saveCheckpointDetails.run(position, at, JSON.stringify(details), name, fence.token)
+      : this.stmt.saveCheckpoint.run(position, at, name, fence.token);
     if (changes === 0) throw new FencedError([name], `checkpoint ${name} is not claimed with token ${fence.token} (any more)`);
   }
 
   async checkpoints(): Promise<CheckpointRecord[]> {
     // Checkpoints of the earlier store were never updated since: no updated_at.
-    return this.stmt.checkpoints.all().map((r) => ({ name: r.name, position: r.position, token: r.token, updatedAt: r.updated_at ?? '' }));
+    return this.stmt.checkpoints.all().map((r) => ({ name: r.name, position: r.position, token: r.token, updatedAt: r.updated_at ?? '', ...detailsOf(r.details) }));
+  }
+
+  async leaveRequest(request: FailureRequest): Promise<void> {
+    this.stmt.leaveRequest.run(request.role, request.action, request.id, JSON.stringify(request));
+  }
+
+  async requests(role: string): Promise<FailureRequest[]> {
+    return this.stmt.requests.all(role).map((r) => JSON.parse(r.request) as FailureRequest);
+  }
+
+  async removeRequest(request: FailureRequest): Promise<void> {
+    this.stmt.removeRequest.run(request.role, request.action, request.id);
   }
 
   async findResult(actor: string, key: string): Promise<IdempotencyRecord | undefined> {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { CheckpointStore, RoleCoordinator } from '@chronicle/cluster';
+import type { RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
 import { ChronicleConfig, CONFIG, COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
 import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
 import { FeedProcessManager } from './feed-process-manager';
+import type { ProcessManagerState } from './feed-process-manager';
 
 /**
  * The sales-automation process managers (scoring, assignment, rules, stalls): configured by
@@ -15,7 +16,7 @@ import { FeedProcessManager } from './feed-process-manager';
 export abstract class AutomationProcessManager extends FeedProcessManager {
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
-    @Inject(STATE_STORE) checkpoints: CheckpointStore,
+    @Inject(STATE_STORE) checkpoints: ProcessManagerState,
     @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
     @Inject(CONFIG) protected readonly config: ChronicleConfig,
     protected readonly commandBus: CommandBus,

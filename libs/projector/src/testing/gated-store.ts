@@ -1,11 +1,13 @@
 import type { DocumentChange, EmbeddedReadStore, ReadStore } from '@chronicle/read-store';
 
-/** A read store whose commits wait at a gate (`hold`), fail on demand, and which counts lookups by id. */
+/** A read store whose commits wait at a gate (`hold`), whose commits and lookups fail on demand, and which counts lookups by id. */
 export class GatedStore implements ReadStore {
   readonly kind = 'embedded' as const;
   lookups = 0;
   gate?: { opened: Promise<void>; open(): void };
   failNext = false;
+  /** Lookups by id still to fail, like a store that cannot be reached. */
+  failLookups = 0;
   /** Commits that have reached the gate. */
   arrivals = 0;
   constructor(private readonly inner: EmbeddedReadStore) {}
@@ -16,7 +18,16 @@ export class GatedStore implements ReadStore {
   }
   collection: ReadStore['collection'] = (name) => {
     const c = this.inner.collection(name);
-    return Object.assign(Object.create(c), { findById: (id: string) => ((this.lookups += 1), c.findById(id)) });
+    return Object.assign(Object.create(c), {
+      findById: (id: string) => {
+        this.lookups += 1;
+        if (this.failLookups > 0) {
+          this.failLookups -= 1;
+          return Promise.reject(new Error('connection reset'));
+        }
+        return c.findById(id);
+      },
+    });
   };
   async commit(changes: DocumentChange[]): Promise<void> {
     this.arrivals += 1;

@@ -62,6 +62,7 @@ const FILTERS: [string, Filter, string[]][] = [
   ['$regex with $options i', { s: { $regex: '^d', $options: 'i' } }, ['d']],
   ['$regex unanchored', { s: { $regex: 'an' } }, ['b']],
   ['$regex on _id', { _id: { $regex: '^[ab]$' } }, ['a', 'b']],
+  ['$regex with an alternation (the projector polls its requests so)', { s: { $regex: '(ple|rry)$' } }, ['a', 'c']],
   ['$and', { $and: [{ n: { $gt: 0 } }, { s: { $regex: 'a' } }] }, ['a', 'b']],
   ['$or', { $or: [{ n: 1 }, { s: 'fig' }] }, ['a', 'f']],
   ['$or with a range and $exists', { $or: [{ n: { $lt: 0 } }, { n: { $exists: false } }] }, ['c', 'g']],
