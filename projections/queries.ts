@@ -1,7 +1,7 @@
 /** Entity read-model queries (plain functions over a ReadModelAccess), for the HTTP routes and the QueryBus. */
 export { DEFAULT_LIMIT, MAX_LIMIT } from './common/listing';
 export type { Page } from './common/listing';
-export { getCustomer, listCustomers, CUSTOMER_SORTS, CUSTOMER_STATUSES } from './customers/query';
+export { getCustomer, listCustomers, CUSTOMER_SORTS, CUSTOMER_STATUSES, DEFAULT_CUSTOMER_SORT } from './customers/query';
 export type { CustomerView, CustomerSort, ListCustomersParams } from './customers/query';
 export { customerTimeline } from './customer-timeline/query';
 export type { TimelineEntry, TimelinePage, TimelineParams } from './customer-timeline/query';

@@ -1,6 +1,7 @@
 /**
  * Opening the personal fields of Chronicle's Kafka messages. Customers' and leads' name, email,
- * phone and attributes travel sealed in `data.sealed` (AES-256-GCM under the person's own key);
+ * phone and attributes, and the free text written about them (interactions, purchases, tasks),
+ * travel sealed in `data.sealed` (AES-256-GCM under the person's own key);
  * a consumer that needs them fetches the key from `GET /personal-data/keys/:subject` with a
  * `service` API key. After an erasure that endpoint answers 410 and the fields open as
  * "[erased]" — also in messages received long before. Keep keys in memory only, briefly.

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InvalidInput } from '@chronicle/domain';
+import { ERASED, InvalidInput } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
@@ -120,6 +120,45 @@ describe('customer timeline', () => {
     for (const bad of [{ before: 'garbage!' }, { before: Buffer.from('2024-01-01').toString('base64url') }, { limit: 0 }, { limit: 201 }]) {
       await expect(customerTimeline(p.readModels, C1, bad)).rejects.toBeInstanceOf(InvalidInput);
     }
+  });
+});
+
+describe('customer timeline and erasure', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("rewrites the erased customer's interaction subjects and outcomes and purchase descriptions, in every month; keeps the rest", async () => {
+    const logged = (n: number, occurredAt: string, text: Record<string, unknown>) =>
+      customer(C1, 'InteractionLogged', occurredAt, { interactionId: `i${n}`, type: 'call', direction: 'outbound', durationMinutes: n, ...text });
+    p = await project(
+      [
+        customer(C1, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Ada', source: 'web' }),
+        customer(C2, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Bob', source: 'web' }),
+        logged(1, '2024-03-02T00:00:00.000Z', { subject: 'Call Ada Lovelace', outcome: 'ada@engines.example' }),
+        customer(C2, 'InteractionLogged', '2024-03-03T00:00:00.000Z', { interactionId: 'b1', type: 'sms', direction: 'inbound', subject: 'Bob says hi' }),
+        customer(C1, 'PurchaseRecorded', '2024-04-01T00:00:00.000Z', { purchaseId: 'p1', amount: 50, description: "Ada's order" }),
+        customer(C1, 'PurchaseRecorded', '2024-04-02T00:00:00.000Z', { purchaseId: 'p2', amount: 7 }),
+        deal(D1, 'DealOpened', '2024-04-03T00:00:00.000Z', { customerId: C1, title: 'Engine', amount: 1000, ownerId: 'u1', source: 'web', stage: 'qualification' }),
+        // imported with an older business time: another month, earlier than the rest
+        logged(2, '2023-12-24T00:00:00.000Z', { subject: 'Christmas card to Ada' }),
+      ],
+      [customerTimelineProjection],
+    );
+    const before = (await customerTimeline(p.readModels, C1)).items;
+    expect(JSON.stringify(before)).toContain('Lovelace');
+    await appendAndProject(p, [customer(C1, 'CustomerPersonalDataErased', '2024-05-01T00:00:00.000Z')]);
+    const after = (await customerTimeline(p.readModels, C1)).items;
+    expect(after.map((e) => e.position)).toEqual(before.map((e) => e.position)); // no entry added or lost
+    const text = JSON.stringify(after);
+    for (const gone of ['Lovelace', 'ada@engines', "Ada's order", 'Christmas']) expect(text).not.toContain(gone);
+    const details = (type: string, key: string, value: string) => after.find((e) => e.type === type && e.details[key] === value)!.details;
+    expect(details('InteractionLogged', 'interactionId', 'i1')).toEqual({ interactionId: 'i1', interactionType: 'call', direction: 'outbound', durationMinutes: 1, subject: ERASED, outcome: ERASED });
+    expect(details('InteractionLogged', 'interactionId', 'i2')).toMatchObject({ subject: ERASED, durationMinutes: 2 });
+    expect(details('PurchaseRecorded', 'purchaseId', 'p1')).toEqual({ purchaseId: 'p1', amount: 50, description: ERASED });
+    expect(details('PurchaseRecorded', 'purchaseId', 'p2')).toEqual({ purchaseId: 'p2', amount: 7 });
+    expect(details('DealOpened', 'dealId', D1)).toMatchObject({ title: 'Engine', amount: 1000 });
+    // Another customer's text is theirs.
+    expect((await customerTimeline(p.readModels, C2)).items[0].details).toMatchObject({ subject: 'Bob says hi' });
   });
 });
 

@@ -1,6 +1,8 @@
+import { erasedFields, PersonalFields } from '@chronicle/domain';
 import type {
   CustomerAcquired,
   CustomerChurned,
+  CustomerPersonalDataErased,
   CustomerReactivated,
   CustomerRegistered,
   DealLost,
@@ -38,12 +40,17 @@ export type TimelineEntryDocument = {
   streamId: string;
   actor: string;
   details: Record<string, unknown>;
+  /** The key of the customer's previous entry holding personal text (see `spans`), if any. */
+  previousPersonal?: string;
 };
 
 type DealLink = { _id: string; customerId: string; title: string };
 
-/** The month (see keys.ts) of a customer's earliest entry. */
-export type TimelineSpanDocument = { _id: string; firstMonth: number };
+/**
+ * The month (see keys.ts) of a customer's earliest entry, and the key of the last entry applied
+ * that holds personal text (an interaction's subject or outcome, a purchase's description).
+ */
+export type TimelineSpanDocument = { _id: string; firstMonth: number; lastPersonal?: string };
 
 export const kindOf = (type: string): TimelineKind => KIND[type];
 
@@ -60,11 +67,16 @@ const KIND: Record<string, TimelineKind> = {
   DealLost: 'deal',
 };
 
+const holdsPersonal = (details: Record<string, unknown>) => PersonalFields.some((f) => details[f] !== undefined && details[f] !== null);
+
+/**
+ * Entries holding personal text are chained per customer, newest applied first (`spans` holds the
+ * head): the projection context finds documents by id only, and erasure must find them all.
+ */
 async function put(ctx: ProjectionContext, event: RecordedEvent, customerId: string, details: Record<string, unknown>): Promise<void> {
   const { key, month } = entryOf(customerId, event.occurredAt, event.globalPosition);
   const span = await ctx.get<TimelineSpanDocument>('spans', customerId);
-  if (!span || month < span.firstMonth) ctx.put<TimelineSpanDocument>('spans', { _id: customerId, firstMonth: month });
-  ctx.put<TimelineEntryDocument>('entries', {
+  const entry: TimelineEntryDocument = {
     _id: key,
     customerId,
     type: event.type,
@@ -73,16 +85,35 @@ async function put(ctx: ProjectionContext, event: RecordedEvent, customerId: str
     streamId: event.streamId,
     actor: event.actor,
     details: compact(details),
-  });
+  };
+  const personal = holdsPersonal(entry.details);
+  if (personal && span?.lastPersonal) entry.previousPersonal = span.lastPersonal;
+  if (!span || month < span.firstMonth || personal) {
+    const firstMonth = span ? Math.min(span.firstMonth, month) : month;
+    ctx.put<TimelineSpanDocument>('spans', compact({ _id: customerId, firstMonth, lastPersonal: personal ? key : span?.lastPersonal }));
+  }
+  ctx.put<TimelineEntryDocument>('entries', entry);
+}
+
+/** Rewrites the customer's entries holding personal text as erased (CustomerPersonalDataErased). */
+async function erase(ctx: ProjectionContext, customerId: string): Promise<void> {
+  const span = await ctx.get<TimelineSpanDocument>('spans', customerId);
+  for (let key = span?.lastPersonal; key !== undefined; ) {
+    const entry = await ctx.get<TimelineEntryDocument>('entries', key);
+    if (!entry) return;
+    ctx.put<TimelineEntryDocument>('entries', { ...entry, details: erasedFields(entry.details) });
+    key = entry.previousPersonal;
+  }
 }
 
 
 export const customerTimelineProjection: Projection = {
   name: TIMELINE_PROJECTION,
-  // 2: the registration entry no longer carries the name (personal data).
-  version: 2,
+  // 2: the registration entry no longer carries the name (personal data). 3: entries with personal text are chained for erasure.
+  version: 3,
   collections: ['entries', 'spans', 'deals'],
-  eventTypes: Object.keys(KIND),
+  eventTypes: [...Object.keys(KIND), 'CustomerPersonalDataErased'],
+  scrubAfter: ['CustomerPersonalDataErased'],
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
     switch (event.type) {
@@ -140,6 +171,8 @@ export const customerTimelineProjection: Projection = {
         const deal = await ctx.get<DealLink>('deals', d.dealId);
         return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage, reason: d.reason });
       }
+      case 'CustomerPersonalDataErased':
+        return erase(ctx, (event as RecordedEvent<CustomerPersonalDataErased['data']>).data.customerId);
     }
   },
 };

@@ -9,6 +9,7 @@ import { searchIndexFor } from './search-index';
 export const CUSTOMER_STATUSES: readonly CustomerStatus[] = ['prospect', 'active', 'churned'];
 export const CUSTOMER_SORTS = ['name', '-name', 'registeredAt', '-registeredAt', 'revenue', '-revenue'] as const;
 export type CustomerSort = (typeof CUSTOMER_SORTS)[number];
+export const DEFAULT_CUSTOMER_SORT: CustomerSort = 'name';
 
 /** The document's profile and lifecycle fields, as served. */
 type CustomerProfile = Pick<
@@ -108,7 +109,7 @@ export const searchLimits = { maxMatches: 16_384 };
 export async function listCustomers(access: ReadModelAccess, params: ListCustomersParams = {}): Promise<Page<CustomerView>> {
   const { limit, offset } = pageWindow(params);
   const status = oneOf('status', params.status, CUSTOMER_STATUSES);
-  const sortParam = oneOf('sort', params.sort, CUSTOMER_SORTS) ?? 'name';
+  const sortParam = oneOf('sort', params.sort, CUSTOMER_SORTS) ?? DEFAULT_CUSTOMER_SORT;
   const filter: Filter = {};
   if (status) filter.status = status;
   for (const field of ['ownerId', 'source', 'region', 'industry'] as const) {

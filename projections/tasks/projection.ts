@@ -1,3 +1,4 @@
+import { ERASURE_OF, erasedFields, personOfTask } from '@chronicle/domain';
 import type { TaskCompleted, TaskCreated } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
@@ -23,7 +24,16 @@ export type TaskDocument = {
   reason: string | null;
   /** `<status>|<dueAt>` (see compositeKey): "open tasks, soonest due first" is one index range. */
   statusDueAt: string;
+  /** A task about a person: the id of the person's previous task (see PersonDocument), if any. */
+  previousPersonal?: string;
 };
+
+/**
+ * A customer or lead (`_id`: their stream id) and their last task: a task about a person holds
+ * their personal text (subject, outcome), so each person's tasks are chained, newest first, for
+ * erasure to find them (the projection context finds documents by id only).
+ */
+type PersonDocument = { _id: string; lastPersonal: string };
 
 /** The composite field serving a status filter with the default sort. */
 export const STATUS_SORT_FIELDS = { dueAt: 'statusDueAt' } as const;
@@ -38,10 +48,12 @@ const normalise = (iso: string): string => {
 
 export const tasksProjection: Projection = {
   name: TASKS_PROJECTION,
-  version: 2,
-  collections: ['tasks', 'stats'],
+  // 3: tasks about a person are chained for erasure.
+  version: 3,
+  collections: ['tasks', 'stats', 'people'],
   indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
-  eventTypes: ['TaskCreated', 'TaskCompleted'],
+  eventTypes: ['TaskCreated', 'TaskCompleted', ...Object.keys(ERASURE_OF)],
+  scrubAfter: Object.keys(ERASURE_OF),
 
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
     switch (event.type) {
@@ -63,6 +75,12 @@ export const tasksProjection: Projection = {
           reason: d.reason ?? null,
           statusDueAt: compositeKey('open', dueAt),
         };
+        const person = personOfTask(d);
+        if (person) {
+          const previous = await ctx.get<PersonDocument>('people', person);
+          if (previous) doc.previousPersonal = previous.lastPersonal;
+          ctx.put<PersonDocument>('people', { _id: person, lastPersonal: d.taskId });
+        }
         ctx.put<TaskDocument>('tasks', doc);
         return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
       }
@@ -79,6 +97,18 @@ export const tasksProjection: Projection = {
         };
         ctx.put<TaskDocument>('tasks', doc);
         return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+      }
+      default: {
+        // An erasure: the person's tasks keep everything but their text (subject, outcome).
+        const erasureOf = ERASURE_OF[event.type];
+        if (!erasureOf) return;
+        const person = await ctx.get<PersonDocument>('people', erasureOf(event.data as Record<string, unknown>));
+        for (let id = person?.lastPersonal; id !== undefined; ) {
+          const task = await ctx.get<TaskDocument>('tasks', id);
+          if (!task) return;
+          ctx.put<TaskDocument>('tasks', { ...task, ...erasedFields({ subject: task.subject, outcome: task.outcome }) });
+          id = task.previousPersonal;
+        }
       }
     }
   },

@@ -8,7 +8,7 @@ export const TASK_STATUSES = ['open', 'completed'] as const;
 export const TASK_SORTS = ['dueAt', '-dueAt', 'createdAt', '-createdAt'] as const;
 export type TaskSort = (typeof TASK_SORTS)[number];
 
-export type TaskView = Omit<TaskDocument, '_id' | 'statusDueAt'> & { id: string };
+export type TaskView = Omit<TaskDocument, '_id' | 'statusDueAt' | 'previousPersonal'> & { id: string };
 
 export interface ListTasksParams {
   ownerId?: string;
@@ -26,7 +26,7 @@ export interface ListTasksParams {
 const tasks = (access: ReadModelAccess) => access.collection<TaskDocument>(TASKS_PROJECTION, 'tasks');
 
 export function toTaskView(doc: TaskDocument): TaskView {
-  const { _id, statusDueAt: _, ...rest } = doc;
+  const { _id, statusDueAt: _, previousPersonal: __, ...rest } = doc;
   return { id: _id, ...rest };
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InvalidInput } from '@chronicle/domain';
+import { ERASED, InvalidInput } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
@@ -74,6 +74,40 @@ describe('tasks projection', () => {
     for (const bad of [{ dueBefore: 'tomorrow' }, { status: 'done' }, { sort: 'subject' }]) {
       await expect(listTasks(p.readModels, bad)).rejects.toBeInstanceOf(InvalidInput);
     }
+  });
+});
+
+describe('tasks projection and erasure', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("rewrites the subject and outcome of every task about the erased customer or lead; other tasks keep theirs", async () => {
+    const L1 = 'l1000000-0000-4000-8000-000000000001';
+    p = await project(
+      [
+        created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1, dealId: D1, subject: 'Call Ada Lovelace' }),
+        created(2, '2024-01-02T00:00:00.000Z', { dueAt: '2024-01-06T09:00:00.000Z', dealId: D1, subject: 'Review the pricing' }),
+        created(3, '2024-01-03T00:00:00.000Z', { dueAt: '2024-01-07T09:00:00.000Z', customerId: C1, subject: 'Send Ada the contract' }),
+        created(4, '2024-01-04T00:00:00.000Z', { dueAt: '2024-01-08T09:00:00.000Z', leadId: L1, subject: 'Email Grace Hopper' }),
+        task(1, 'TaskCompleted', '2024-01-05T00:00:00.000Z', { outcome: 'ada@engines.example answered', customerId: C1 }),
+        // completed before outcomes named the person (an older event): still found through its task
+        task(3, 'TaskCompleted', '2024-01-06T00:00:00.000Z', { outcome: 'Ada signed' }),
+      ],
+      [tasksProjection],
+    );
+    const subjects = async () => (await listTasks(p.readModels, { sort: 'createdAt' })).items.map((t) => [t.subject, t.outcome]);
+    await appendAndProject(p, [{ streamId: `customer-${C1}`, type: 'CustomerPersonalDataErased', data: { customerId: C1 }, occurredAt: '2024-02-01T00:00:00.000Z' }]);
+    expect(await subjects()).toEqual([
+      [ERASED, ERASED],
+      ['Review the pricing', null],
+      [ERASED, ERASED],
+      ['Email Grace Hopper', null],
+    ]);
+    expect(await getTask(p.readModels, taskId(1))).toMatchObject({ customerId: C1, dealId: D1, status: 'completed', dueAt: '2024-01-05T09:00:00.000Z' });
+    expect(await getTask(p.readModels, taskId(1))).not.toHaveProperty('previousPersonal');
+    await appendAndProject(p, [{ streamId: `lead-${L1}`, type: 'LeadPersonalDataErased', data: { leadId: L1 }, occurredAt: '2024-02-02T00:00:00.000Z' }]);
+    expect((await getTask(p.readModels, taskId(4)))!.subject).toBe(ERASED);
+    expect((await getTask(p.readModels, taskId(2)))!.subject).toBe('Review the pricing');
   });
 });
 

@@ -36,9 +36,19 @@ describe('before erasure', () => {
     expect(files).toEqual(expect.arrayContaining(['events.db', 'keys.db']));
     // The read models hold the email in clear (they are rebuildable caches), which makes the search after erasure meaningful.
     expect(holds(bytes, s.email)).toBe(true);
+    for (const text of s.freeText) if (text !== s.leadInteractionSubject) expect([text, holds(bytes, text)]).toEqual([text, true]);
     const eventFiles = Buffer.concat(files.filter((f) => f.startsWith('events.db')).map((f) => readFileSync(join(t.dataDir, f))));
     expect(eventFiles.includes(Buffer.from(s.customerId))).toBe(true);
-    for (const text of [s.email, s.leadEmail, 'Lovelace', '+44 20 7946']) expect(holds(eventFiles, text)).toBe(false);
+    expect(holds(eventFiles, s.keptTaskSubject)).toBe(true); // a task about no one: in clear
+    for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Lovelace', '+44 20 7946', ...s.freeText]) expect(holds(eventFiles, text)).toBe(false);
+  });
+
+  it('free text about the person is readable, and the customer stream names every lead converted into them', async () => {
+    const timeline = JSON.stringify((await manager.latest(`/customers/${s.customerId}/timeline`)).body);
+    expect(timeline).toContain('Follow-up 2: call Ada Lovelace');
+    expect((await manager.latest(`/tasks/${s.personTaskIds[0]}`)).body).toMatchObject({ subject: 'Call Ada Lovelace on +44 20 7946 0001' });
+    const linked = (await t.events(`customer-${s.customerId}`)).filter((e) => e.type === 'CustomerLeadLinked').map((e) => (e.data as { leadId: string }).leadId);
+    expect(linked).toEqual(s.linkedLeadIds);
   });
 
   it('only admins and managers may erase; others get a 403 and nothing is appended', async () => {
@@ -57,22 +67,26 @@ describe('DELETE /customers/:id/personal-data', () => {
     erased = await manager.delete(`/customers/${s.customerId}/personal-data`);
   });
 
-  it('destroys the key, appends CustomerPersonalDataErased, and erases the lead the customer came from', async () => {
+  it('destroys the key, appends CustomerPersonalDataErased, and erases every lead that became the customer', async () => {
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ id: s.customerId, streamId: `customer-${s.customerId}` });
     const customerEvents = await t.events(`customer-${s.customerId}`);
     expect(customerEvents.at(-1)).toMatchObject({ type: 'CustomerPersonalDataErased', actor: 'manager-user', data: { customerId: s.customerId } });
-    expect((await t.events(`lead-${s.leadId}`)).at(-1)).toMatchObject({ type: 'LeadPersonalDataErased', data: { leadId: s.leadId } });
+    for (const leadId of [s.leadId, ...s.linkedLeadIds]) {
+      expect((await t.events(`lead-${leadId}`)).at(-1)).toMatchObject({ type: 'LeadPersonalDataErased', actor: 'manager-user', data: { leadId } });
+      expect((await client(t, 'service').get(`/personal-data/keys/lead-${leadId}`)).status).toBe(410);
+    }
     // The key endpoint of downstream consumers answers 410 for good.
     expect((await client(t, 'service').get(`/personal-data/keys/customer-${s.customerId}`)).status).toBe(410);
     expect((await client(t, 'service').get(`/personal-data/keys/customer-${s.keptId}`)).status).toBe(200);
   });
 
-  it('leaves no byte of the email, name or phone in any file of DATA_DIR', async () => {
+  it('leaves no byte of the email, name, phone or free text about them in any file of DATA_DIR', async () => {
     await manager.latest(`/customers/${s.customerId}`); // the projector has applied the erasure
     const { bytes } = dataDirBytes();
-    for (const text of [s.email, s.leadEmail, 'Ada Lovelace', '+44 20 7946 0001']) expect(holds(bytes, text)).toBe(false);
+    for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Ada Lovelace', 'Augusta Ada Byron', '+44 20 7946 0001', ...s.freeText]) expect([text, holds(bytes, text)]).toEqual([text, false]);
     expect(holds(bytes, s.keptEmail)).toBe(true);
+    expect(holds(bytes, s.keptTaskSubject)).toBe(true);
   });
 
   it('shows the fields as erased on every read path: read models, search, asOf, audit trail, timeline', async () => {
@@ -84,15 +98,25 @@ describe('DELETE /customers/:id/personal-data', () => {
     expect((await manager.latest(`/customers?q=lovelace`)).body.items).toEqual([]);
     const asOf = (await manager.get(`/customers/${s.customerId}?asOf=2024-06-01T00:00:00Z`)).body;
     expect(asOf.state).toMatchObject({ name: ERASED, email: ERASED, phone: ERASED });
-    const audit = JSON.stringify((await manager.get(`/streams/customer-${s.customerId}/events`)).body);
-    const leadAudit = JSON.stringify((await manager.get(`/streams/lead-${s.leadId}/events`)).body);
-    for (const trail of [audit, leadAudit]) {
+    for (const leadId of s.linkedLeadIds) expect((await manager.latest(`/leads/${leadId}`)).body).toMatchObject({ name: ERASED, email: ERASED, source: 'ads', status: 'converted' });
+    const trails = [`customer-${s.customerId}`, `lead-${s.leadId}`, ...s.linkedLeadIds.map((id) => `lead-${id}`), ...s.personTaskIds.map((id) => `task-${id}`)];
+    for (const streamId of trails) {
+      const trail = JSON.stringify((await manager.get(`/streams/${streamId}/events`)).body);
       expect(trail).toContain(ERASED);
-      for (const text of [s.email, 'Lovelace', '+44 20', 'call ada']) expect(trail.toLowerCase()).not.toContain(text.toLowerCase());
+      for (const text of [s.email, ...s.linkedLeadEmails, 'Lovelace', 'Augusta', '+44 20', 'call ada', ...s.freeText]) expect([streamId, trail.toLowerCase().includes(text.toLowerCase())]).toEqual([streamId, false]);
     }
-    const timeline = JSON.stringify((await manager.latest(`/customers/${s.customerId}/timeline`)).body);
-    expect(timeline).toContain('Follow-up 2');
-    expect(timeline).not.toContain('Lovelace');
+    // The export (`chronicle export`) reads the same opened feed.
+    const feed = JSON.stringify((await t.store.readAll({ maxCount: 10_000 })).events);
+    for (const text of [s.email, ...s.linkedLeadEmails, 'Lovelace', ...s.freeText]) expect(feed).not.toContain(text);
+    expect(feed).toContain(s.keptTaskSubject);
+    const timeline = (await manager.latest(`/customers/${s.customerId}/timeline`)).body;
+    const interactions = timeline.items.filter((e: { type: string }) => e.type === 'InteractionLogged');
+    expect(interactions.map((e: { details: object }) => e.details)).toEqual([2, 1, 0].map((i) => expect.objectContaining({ subject: ERASED, outcome: ERASED, interactionType: ['call', 'email', 'meeting'][i] })));
+    expect(timeline.items.find((e: { type: string }) => e.type === 'PurchaseRecorded').details).toMatchObject({ amount: 300, description: ERASED });
+    expect(JSON.stringify(timeline)).not.toContain('Lovelace');
+    for (const taskId of s.personTaskIds) expect((await manager.latest(`/tasks/${taskId}`)).body).toMatchObject({ subject: ERASED });
+    expect((await manager.latest(`/tasks/${s.personTaskIds[0]}`)).body).toMatchObject({ outcome: ERASED, status: 'completed' });
+    expect((await manager.latest(`/tasks/${s.keptTaskId}`)).body).toMatchObject({ subject: s.keptTaskSubject });
     // The other customer is untouched.
     expect((await manager.latest(`/customers/${s.keptId}`)).body).toMatchObject({ name: 'Grace Hopper', email: s.keptEmail });
   });
@@ -101,10 +125,17 @@ describe('DELETE /customers/:id/personal-data', () => {
     expect(await reportFigures(t)).toEqual(before);
   });
 
-  it('is final: personal fields cannot be set again (422), other fields can, and erasing again appends nothing', async () => {
+  it('is final: personal fields and free text about them cannot be recorded again (422), other fields can, and erasing again appends nothing', async () => {
     const refused = await manager.patch(`/customers/${s.customerId}`, { email: 'again@example.org' });
     expect(refused.status).toBe(422);
     expect(refused.body.message).toMatch(/erased/);
+    const texts = [
+      await manager.post(`/customers/${s.customerId}/interactions`, { type: 'call', direction: 'inbound', subject: 'Ada called again' }),
+      await manager.post(`/customers/${s.customerId}/purchases`, { amount: 1, description: 'for Ada' }),
+      await manager.post('/tasks', { subject: 'Call Ada', dueAt: '2030-01-01T00:00:00Z', customerId: s.customerId }),
+      await manager.post(`/leads/${s.linkedLeadIds[0]}/interactions`, { type: 'call', subject: 'Ada again' }),
+    ];
+    expect(texts.map((r) => [r.status, r.body.code])).toEqual(Array(4).fill([422, 'personal-data-erased']));
     expect((await manager.patch(`/customers/${s.customerId}`, { region: 'US' })).status).toBe(200);
     const head = await t.store.headPosition();
     const again = await client(t, 'admin').delete(`/customers/${s.customerId}/personal-data`);
@@ -112,15 +143,20 @@ describe('DELETE /customers/:id/personal-data', () => {
     expect(await t.store.headPosition()).toBe(head);
   });
 
-  it('survives a rebuild: the replayed read model shows the fields erased', async () => {
-    const generation = (await manager.get('/projections')).body.projections.find((p: { name: string }) => p.name === 'customers').generation;
-    expect((await client(t, 'admin').post('/projections/customers/rebuild')).status).toBe(202);
-    for (let i = 0; i < 200; i++) {
-      const p = (await manager.get('/projections')).body.projections.find((x: { name: string }) => x.name === 'customers');
-      if (p.generation > generation && p.status === 'live') break;
-      await new Promise((r) => setTimeout(r, 50));
+  it('survives a rebuild: the replayed read models show the fields and the free text erased', async () => {
+    for (const name of ['customers', 'customer-timeline', 'tasks']) {
+      const generation = (await manager.get('/projections')).body.projections.find((p: { name: string }) => p.name === name).generation;
+      expect((await client(t, 'admin').post(`/projections/${name}/rebuild`)).status).toBe(202);
+      for (let i = 0; i < 200; i++) {
+        const p = (await manager.get('/projections')).body.projections.find((x: { name: string }) => x.name === name);
+        if (p.generation > generation && p.status === 'live') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
     expect((await manager.latest(`/customers/${s.customerId}`)).body).toMatchObject({ name: ERASED, email: ERASED, totals: { purchases: { count: 1, amount: 300 }, wonDeals: { count: 1, amount: 1200 } } });
+    const timeline = (await manager.latest(`/customers/${s.customerId}/timeline`)).body;
+    expect(timeline.items.filter((e: { type: string }) => e.type === 'InteractionLogged').map((e: { details: { subject: string } }) => e.details.subject)).toEqual([ERASED, ERASED, ERASED]);
+    expect((await manager.latest(`/tasks/${s.personTaskIds[0]}`)).body).toMatchObject({ subject: ERASED, outcome: ERASED });
     expect(await reportFigures(t)).toEqual(before);
   });
 

@@ -64,7 +64,7 @@ it('before erasure: Kafka carries the personal fields sealed, and a consumer wit
   const records = await kafkaRecords();
   const wire = JSON.stringify(records.map((r) => r.envelope));
   expect(wire).toContain(s.customerId);
-  for (const text of [s.email, s.leadEmail, 'Lovelace', s.keptEmail]) expect(wire).not.toContain(text);
+  for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Lovelace', s.keptEmail, ...s.freeText]) expect(wire).not.toContain(text);
 
   const fetchKey = httpKeyFetcher(baseUrl, t.keys.service, 0);
   const registered = records.find((r) => r.envelope.type === 'CustomerRegistered' && r.key === `customer-${s.customerId}`)!;
@@ -78,11 +78,14 @@ it('after erasure: no email in the read store (FerretDB) nor on Kafka, old messa
   await client(t, 'manager').latest(`/customers/${s.customerId}`);
 
   const dump = await readStoreDump();
-  for (const text of [s.email, s.leadEmail, 'Ada Lovelace']) expect(dump).not.toContain(text);
+  for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Ada Lovelace', ...s.freeText]) expect(dump).not.toContain(text);
   expect(dump).toContain(s.keptEmail);
+  expect(dump).toContain(s.keptTaskSubject); // a task about no one
 
   const records = await kafkaRecords();
-  expect(records.map((r) => r.envelope.type)).toEqual(expect.arrayContaining(['CustomerPersonalDataErased', 'LeadPersonalDataErased']));
+  expect(records.map((r) => r.envelope.type)).toEqual(expect.arrayContaining(['CustomerPersonalDataErased', 'LeadPersonalDataErased', 'CustomerLeadLinked']));
+  const interaction = records.find((r) => r.envelope.type === 'InteractionLogged' && r.key === `customer-${s.customerId}`)!;
+  expect(await openPersonalData(interaction.envelope.data, httpKeyFetcher(baseUrl, t.keys.service, 0))).toMatchObject({ subject: ERASED, outcome: ERASED });
   expect(JSON.stringify(records.map((r) => r.envelope))).not.toContain(s.email);
   const fetchKey = httpKeyFetcher(baseUrl, t.keys.service, 0);
   const registered = records.find((r) => r.envelope.type === 'CustomerRegistered' && r.key === `customer-${s.customerId}`)!;

@@ -1,4 +1,4 @@
-import { ERASURE_OF, erasedFields, PersonalFields, personalDataSubject } from '@chronicle/domain';
+import { ERASURE_OF, erasedFields, personalDataSubject, personalFieldsOf } from '@chronicle/domain';
 import type {
   AppendOptions,
   AppendResult,
@@ -31,8 +31,9 @@ const KEY_TTL_MS = 60_000;
 const MAX_CACHED_KEYS = 100_000;
 
 /**
- * The event store as the application sees it: personal fields (libs/domain personal-data.ts)
- * are sealed on append and opened on every read, so deciders, projections and the audit trail
+ * The event store as the application sees it: personal fields (libs/domain personal-data.ts:
+ * identity, attributes, and free text about a customer or lead) are sealed on append, each event
+ * type's under its person's key, and opened on every read, so deciders, projections and the audit trail
  * work with plain fields, while the store, its backups and Kafka (the relay reads the inner,
  * sealed store) only ever hold ciphertext. After an erasure the fields open as erased.
  */
@@ -81,7 +82,7 @@ export class PersonalDataEventStore implements EventStore {
       }
       const key = this.cachedKey(subject);
       if (!key) return undefined;
-      stored.push({ ...event, data: this.sealFields(event.data as Record<string, unknown>, subject, key) });
+      stored.push({ ...event, data: this.sealFields(event.data as Record<string, unknown>, personalFieldsOf(event.type), subject, key) });
     }
     return stored;
   }
@@ -141,11 +142,11 @@ export class PersonalDataEventStore implements EventStore {
     this.remember(subject, 'erased');
   }
 
-  private sealFields(data: Record<string, unknown>, subject: string, key: Buffer): Record<string, unknown> {
+  private sealFields(data: Record<string, unknown>, fields: readonly string[], subject: string, key: Buffer): Record<string, unknown> {
     const rest: Record<string, unknown> = {};
     const personal: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(data)) {
-      if ((PersonalFields as readonly string[]).includes(field) && value !== undefined) personal[field] = value;
+      if (fields.includes(field) && value !== undefined) personal[field] = value;
       else rest[field] = value;
     }
     const sealed: SealedFields = { subject, fields: Object.keys(personal), data: seal(key, subject, JSON.stringify(personal)) };

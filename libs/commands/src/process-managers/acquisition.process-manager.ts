@@ -1,19 +1,21 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { CheckpointStore, RoleCoordinator } from '@chronicle/cluster';
+import type { RoleCoordinator } from '@chronicle/cluster';
 import { customerFromLead, DealWon, fold, leadDecider, LeadEvent, onDealWon } from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
 import { toDomainEvent } from '../command-executor';
 import { CustomerMessage } from '../messages';
 import { FeedProcessManager } from './feed-process-manager';
-import { reactionContext } from './reaction-context';
+import type { ProcessManagerState } from './feed-process-manager';
+import { LINK_LEAD, reactionContext } from './reaction-context';
 
 export const PROCESS_MANAGERS_ENABLED = Symbol('ProcessManagersEnabled');
 
 /**
  * Reads DealWon and LeadConverted from the event store's feed (never the in-memory EventBus) and
- * makes sure each one's customer is acquired / registered. The command handlers already do this
+ * makes sure each one's customer is acquired / registered (or, converted into an existing
+ * customer, names the lead on its stream: CustomerLeadLinked). The command handlers already do this
  * inline; this is the at-least-once safety net for a crash in between. Every reaction is
  * idempotent (decider rules plus event ids derived from the cause), and the checkpoint is saved
  * only after a batch's reactions succeeded.
@@ -26,7 +28,7 @@ export class AcquisitionProcessManager extends FeedProcessManager {
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
-    @Inject(STATE_STORE) checkpoints: CheckpointStore,
+    @Inject(STATE_STORE) checkpoints: ProcessManagerState,
     @Inject(PROCESS_MANAGERS_ENABLED) enabled: boolean,
     private readonly commandBus: CommandBus,
     @Optional() @Inject(COORDINATOR) coordinator?: RoleCoordinator | null,
@@ -39,8 +41,13 @@ export class AcquisitionProcessManager extends FeedProcessManager {
       const command = onDealWon(toDomainEvent<DealWon>(event));
       await this.commandBus.execute(new CustomerMessage(command, reactionContext(event.eventId, event.correlationId)));
     } else if (event.type === 'LeadConverted') {
-      const { customerId } = event.data as { customerId: string };
-      if ((await this.store.streamRevision(`customer-${customerId}`)) >= 0) return;
+      const { customerId, leadId } = event.data as { customerId: string; leadId: string };
+      if ((await this.store.streamRevision(`customer-${customerId}`)) >= 0) {
+        // Converted into an existing customer (or registered already): the customer's stream names the lead (a no-op if it does).
+        const link = { type: 'LinkLead' as const, data: { customerId, leadId }, occurredAt: event.occurredAt };
+        await this.commandBus.execute(new CustomerMessage(link, reactionContext(event.eventId, event.correlationId, LINK_LEAD)));
+        return;
+      }
       const history = await this.store.readStream(event.streamId, { maxCount: event.streamRevision + 1 });
       const lead = fold(leadDecider, history.map((e) => toDomainEvent<LeadEvent>(e)));
       const command = customerFromLead(lead, customerId, event.occurredAt);

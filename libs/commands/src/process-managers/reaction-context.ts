@@ -12,3 +12,6 @@ export const reactionContext = (causeEventId: string, correlationId: string, pur
   causationId: causeEventId,
   idSeed: purpose ? `reaction|${purpose}|${causeEventId}` : `reaction|${causeEventId}`,
 });
+
+/** The purpose of linking a converted lead to its existing customer (the handler and the process manager send the same command). */
+export const LINK_LEAD = 'link-lead';

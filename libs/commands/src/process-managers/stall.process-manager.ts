@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs, streamIdOf } from '@chronicle/domain';
 import type { Fence } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
+import { PersonalDataErasedError } from '@chronicle/personal-data';
 import { deterministicUuid } from '@chronicle/shared';
 import { TaskMessage } from '../messages';
 import { AutomationProcessManager } from './automation-process-manager';
@@ -93,11 +94,18 @@ export class StallProcessManager extends AutomationProcessManager {
         customerId: deal.customerId,
         reason: `stalled: in ${deal.stage} since ${new Date(deal.enteredAt).toISOString()}, limit ${days} days`,
       };
+      const create = (task: typeof data | Omit<typeof data, 'customerId'>) =>
+        this.commandBus.execute(new TaskMessage({ type: 'CreateTask', data: task, occurredAt: new Date(now).toISOString() }, reactionContext(deal.entryEventId, deal.correlationId, 'stall')));
       try {
-        await this.commandBus.execute(new TaskMessage({ type: 'CreateTask', data, occurredAt: new Date(now).toISOString() }, reactionContext(deal.entryEventId, deal.correlationId, 'stall')));
+        await create(data);
         created++;
       } catch (error) {
-        if (!(error instanceof AggregateAlreadyExists)) throw error;
+        if (error instanceof PersonalDataErasedError) {
+          // A task about the customer would be sealed with their key, which is gone: the reminder is about the deal alone.
+          const { customerId: _, ...aboutTheDeal } = data;
+          await create(aboutTheDeal);
+          created++;
+        } else if (!(error instanceof AggregateAlreadyExists)) throw error;
       }
       this.notified.add(deal.entryEventId);
     }

@@ -27,6 +27,9 @@ export type LogInteraction = Command<'LogInteraction', {
 /** Sent by the acquisition process manager when the customer's first deal is won. */
 export type AcquireCustomer = Command<'AcquireCustomer', { customerId: string; dealId: string }>;
 
+/** Sent when a lead is converted into this existing customer (by the lead's handler, and again by the acquisition process manager). */
+export type LinkLead = Command<'LinkLead', { customerId: string; leadId: string }>;
+
 /** Crypto-shredding: the handler destroys the customer's key; this records it (SPEC §3, issue 6). */
 export type EraseCustomerPersonalData = Command<'EraseCustomerPersonalData', { customerId: string }>;
 
@@ -40,5 +43,6 @@ export type CustomerCommand =
   | LogInteraction
   | AcquireCustomer
   | EraseCustomerPersonalData
+  | LinkLead
   | EnrollCustomer
   | TagCustomer;

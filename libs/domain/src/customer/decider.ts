@@ -2,7 +2,7 @@ import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
 import { streamIdOf } from '../common/streams';
-import { erasedFields, PersonalFields } from '../personal-data';
+import { erasedFields, personalFieldsOf } from '../personal-data';
 import type { CustomerCommand, LogInteraction } from './commands';
 import type { CustomerAcquired, CustomerEvent, CustomerProfile, InteractionLogged } from './events';
 import { InteractionDirections, InteractionTypes } from './events';
@@ -15,7 +15,10 @@ export interface CustomerState extends CustomerProfile {
   customerId: string;
   source: string;
   ownerId?: string;
+  /** The lead the customer was registered from (conversion into a new customer). */
   leadId?: string;
+  /** Leads converted into the customer once it existed (CustomerLeadLinked; optional: absent on older snapshots). */
+  linkedLeadIds?: string[];
   status: CustomerStatus;
   registeredAt?: string;
   acquiredAt?: string;
@@ -59,6 +62,19 @@ function mustExist(state: CustomerState, customerId: string): void {
   if (!state.exists) throw new AggregateNotFound(streamIdOf('customer', customerId));
 }
 
+/** The personal fields of a profile (CustomerProfileUpdated's): what an erased customer may no longer set. */
+const personalProfileFields = personalFieldsOf('CustomerProfileUpdated');
+
+/**
+ * The other data subjects (stream ids) that are the same person as this customer: the lead they
+ * were registered from and every lead converted into them. Erasing the customer erases them too.
+ * A customer merged into this one would be listed here as well, should merging be added.
+ */
+export function samePersonSubjects(state: CustomerState): string[] {
+  const leads = new Set([...(state.leadId ? [state.leadId] : []), ...(state.linkedLeadIds ?? [])]);
+  return [...leads].map((leadId) => streamIdOf('lead', leadId));
+}
+
 function acquired(state: CustomerState, occurredAt: string, trigger: CustomerAcquired['data']['trigger']): CustomerAcquired[] {
   if (state.acquiredAt !== undefined) return []; // emitted exactly once per customer
   return [{ type: 'CustomerAcquired', data: { customerId: state.customerId, channel: state.source, trigger }, occurredAt }];
@@ -96,8 +112,8 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         mustExist(state, customerId);
         if (changes.name !== undefined && !changes.name.trim()) throw new InvalidInput('name', 'must not be empty');
         rule(
-          !state.personalDataErased || PersonalFields.every((f) => changes[f] === undefined),
-          `the personal data of customer-${customerId} was erased; name, email, phone and attributes cannot be set again`,
+          !state.personalDataErased || personalProfileFields.every((f) => changes[f as keyof typeof changes] === undefined),
+          `the personal data of customer-${customerId} was erased; ${personalProfileFields.join(', ')} cannot be set again`,
           'personal-data-erased',
         );
         const changed: Record<string, unknown> = {};
@@ -166,6 +182,13 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         mustExist(state, customerId);
         return acquired(state, occurredAt, { type: 'DealWon', dealId });
       }
+      case 'LinkLead': {
+        const { customerId, leadId } = command.data;
+        mustExist(state, customerId);
+        // Recorded once per lead; the lead the customer was registered from is linked already.
+        if (state.leadId === leadId || (state.linkedLeadIds ?? []).includes(leadId)) return [];
+        return [{ type: 'CustomerLeadLinked', data: { customerId, leadId }, occurredAt }];
+      }
       case 'EraseCustomerPersonalData': {
         const { customerId } = command.data;
         mustExist(state, customerId);
@@ -206,6 +229,8 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         return { ...state, interactions: state.interactions + 1 };
       case 'CustomerPersonalDataErased':
         return { ...state, ...erasedFields(state), attributes: undefined, personalDataErased: true };
+      case 'CustomerLeadLinked':
+        return { ...state, linkedLeadIds: [...(state.linkedLeadIds ?? []), event.data.leadId] };
       case 'CustomerEnrolled':
         return { ...state, campaigns: [...(state.campaigns ?? []), event.data.campaign] };
       case 'CustomerTagged':

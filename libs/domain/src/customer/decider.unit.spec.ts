@@ -2,7 +2,7 @@ import { fold } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { DeciderSpecification } from '../testing/decider-specification';
 import type { LogInteraction } from './commands';
-import { customerDecider, decideLogInteraction } from './decider';
+import { customerDecider, decideLogInteraction, samePersonSubjects } from './decider';
 import type { CustomerAcquired, CustomerEvent, CustomerRegistered, PurchaseRecorded } from './events';
 
 const spec = DeciderSpecification.for(customerDecider);
@@ -466,6 +466,35 @@ describe('customer decider', () => {
         .then([{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3' }, occurredAt: t1 }]);
       const owned = { ...registered, data: { ...registered.data, ownerId: 'u-1' } };
       spec.given([owned]).when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-b', ifUnassigned: true }, occurredAt: t1 }).thenNothing();
+    });
+  });
+  describe('LinkLead (a lead converted into the existing customer)', () => {
+    const linked = (leadId: string): CustomerEvent => ({ type: 'CustomerLeadLinked', data: { customerId, leadId }, occurredAt: t1 });
+
+    it('records the lead on the customer, once', () => {
+      spec.given([registered]).when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t1 }).then([linked('l-2')]);
+      spec.given([registered, linked('l-2')]).when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t2 }).thenNothing();
+    });
+
+    it('records nothing for the lead the customer was registered from', () =>
+      spec
+        .given([{ ...registered, data: { ...registered.data, leadId: 'l-1' } }])
+        .when({ type: 'LinkLead', data: { customerId, leadId: 'l-1' }, occurredAt: t1 })
+        .thenNothing());
+
+    it('is linked to an erased customer too (the handler then erases the lead)', () =>
+      spec
+        .given([registered, { type: 'CustomerPersonalDataErased', data: { customerId }, occurredAt: t1 }])
+        .when({ type: 'LinkLead', data: { customerId, leadId: 'l-3' }, occurredAt: t2 })
+        .then([{ ...linked('l-3'), occurredAt: t2 }]));
+
+    it('refuses an unknown customer', () =>
+      spec.given([]).when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t1 }).thenThrows(AggregateNotFound));
+
+    it('erasing the customer erases every lead that became them: the one registered from and those linked', () => {
+      const state = fold(customerDecider, [{ ...registered, data: { ...registered.data, leadId: 'l-1' } }, linked('l-2'), linked('l-3')]);
+      expect(samePersonSubjects(state)).toEqual(['lead-l-1', 'lead-l-2', 'lead-l-3']);
+      expect(samePersonSubjects(fold(customerDecider, [registered]))).toEqual([]);
     });
   });
 });

@@ -54,7 +54,14 @@ export type InteractionLogged = DomainEvent<'InteractionLogged', {
   dealId?: string;
 }>;
 
-/** The customer's personal data key was destroyed: name, email, phone and attributes read as erased from now on. */
+/**
+ * A lead was converted into this existing customer: the same person. Recorded on the customer's
+ * own stream (besides LeadConverted on the lead's) so that erasing the customer finds, from the
+ * event store and without lag, every lead that became them.
+ */
+export type CustomerLeadLinked = DomainEvent<'CustomerLeadLinked', { customerId: string; leadId: string }>;
+
+/** The customer's personal data key was destroyed: their personal fields (personal-data.ts) read as erased from now on. */
 export type CustomerPersonalDataErased = DomainEvent<'CustomerPersonalDataErased', { customerId: string }>;
 
 export type CustomerEvent =
@@ -67,5 +74,6 @@ export type CustomerEvent =
   | PurchaseRecorded
   | InteractionLogged
   | CustomerPersonalDataErased
+  | CustomerLeadLinked
   | CustomerEnrolled
   | CustomerTagged;

@@ -38,7 +38,9 @@ export const taskDecider: Decider<TaskState, TaskCommand, TaskEvent> = {
         const { taskId, outcome } = command.data;
         if (!state.exists) throw new AggregateNotFound(streamIdOf('task', taskId));
         rule(state.status === 'open', `task-${taskId} is already completed`, 'task-completed');
-        return [{ type: 'TaskCompleted', data: outcome === undefined ? { taskId } : { taskId, outcome }, occurredAt }];
+        if (outcome === undefined) return [{ type: 'TaskCompleted', data: { taskId }, occurredAt }];
+        const person = JSON.parse(JSON.stringify({ customerId: state.customerId, leadId: state.leadId }));
+        return [{ type: 'TaskCompleted', data: { taskId, outcome, ...person }, occurredAt }];
       }
       default: {
         const unknown: never = command;

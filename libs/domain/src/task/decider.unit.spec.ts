@@ -52,11 +52,24 @@ describe('task decider', () => {
         .when({ type: 'CompleteTask', data: { taskId }, occurredAt: t1 })
         .then([completed]));
 
-    it('completes an open task with an outcome', () =>
+    it("completes an open task with an outcome, naming the task's customer (whose key seals the outcome)", () =>
       spec
         .given([created])
         .when({ type: 'CompleteTask', data: { taskId, outcome: 'sent' }, occurredAt: t1 })
-        .then([{ type: 'TaskCompleted', data: { taskId, outcome: 'sent' }, occurredAt: t1 }]));
+        .then([{ type: 'TaskCompleted', data: { taskId, outcome: 'sent', customerId: 'c-1' }, occurredAt: t1 }]));
+
+    it("names the task's lead with an outcome, and nobody for a task about no one", () => {
+      const forLead: TaskCreated = { ...created, data: { taskId, ownerId: 'u-1', subject: 'Call', dueAt: '2024-01-15', leadId: 'l-1' } };
+      spec
+        .given([forLead])
+        .when({ type: 'CompleteTask', data: { taskId, outcome: 'no answer' }, occurredAt: t1 })
+        .then([{ type: 'TaskCompleted', data: { taskId, outcome: 'no answer', leadId: 'l-1' }, occurredAt: t1 }]);
+      const forDeal: TaskCreated = { ...created, data: { taskId, ownerId: 'u-1', subject: 'Review', dueAt: '2024-01-15', dealId: 'd-1' } };
+      spec
+        .given([forDeal])
+        .when({ type: 'CompleteTask', data: { taskId, outcome: 'done' }, occurredAt: t1 })
+        .then([{ type: 'TaskCompleted', data: { taskId, outcome: 'done' }, occurredAt: t1 }]);
+    });
 
     it('rejects completing a task twice', () =>
       spec

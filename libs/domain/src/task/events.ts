@@ -10,6 +10,10 @@ export type TaskCreated = DomainEvent<'TaskCreated', {
   leadId?: string;
   reason?: string;
 }>;
-export type TaskCompleted = DomainEvent<'TaskCompleted', { taskId: string; outcome?: string }>;
+/**
+ * With an outcome, the task's customer or lead (as on TaskCreated) comes along: the outcome is
+ * free text about that person, sealed with their key (personal-data.ts). Absent on older events.
+ */
+export type TaskCompleted = DomainEvent<'TaskCompleted', { taskId: string; outcome?: string; customerId?: string; leadId?: string }>;
 
 export type TaskEvent = TaskCreated | TaskCompleted;
