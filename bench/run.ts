@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only=appends,feed,http,interaction] [options]` — see bench/README.md.
+ * `npm run bench [-- --only=appends,feed,http,interaction,health] [options]` — see bench/README.md.
  * Prints a table of medians (with min–max over the runs), each figure beside the reference it is
  * judged against, measured in the same runs, and the SPEC §7 verdict; writes
  * bench/results/latest.json.
@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { benchAppends } from './appends';
 import { benchCluster } from './cluster';
 import { benchFeed } from './feed';
+import { benchHealth } from './health';
 import { benchHttp } from './http';
 import { benchInteraction } from './interaction';
 import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'replay', 'relay', 'cluster'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -173,6 +174,15 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.interaction = r.details;
+  }
+  if (only.includes('health')) {
+    const r = await benchHealth({
+      runs: runs ?? (quick ? 1 : 3),
+      seconds: num(args, 'health-seconds', quick ? 3 : 5),
+      connections: num(args, 'health-connections', 4),
+    });
+    rows.push(...r.rows);
+    details.health = r.details;
   }
   if (only.includes('replay')) {
     const r = await benchReplay({

@@ -4,9 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { ChronicleConfig } from '@chronicle/shared';
 import { AppModule, ApiOptions } from './app.module';
+import { AddressLimiter } from './auth/address-limit';
 import { ApiKeyRegistry, resolveApiKeys } from './auth/api-keys';
+import { authenticateBeforeBody } from './auth/early-authentication';
+import { SampledAccessLog } from './http/access-log';
+import { acceptJsonOnly } from './http/content-type';
 import { ErrorFilter } from './http/error.filter';
 import { validationPipe } from './http/validation';
 
@@ -44,16 +49,33 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const announce = options.announce ?? ((message: string) => process.stdout.write(`${message}\n`));
   const keys = new ApiKeyRegistry(resolveApiKeys(config, announce));
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
+  const limits = config.http;
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Slow clients (headers or body trickling in, idle sockets) are cut off rather than holding a
+    // connection: Node answers 408 and closes once the headers or the whole request are late.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node looks for late requests every 30 s by default, which would let a slow header live 40 s.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, keys, {
       processManagers: options.processManagers ?? config.runProjector,
       projector: options.projector ?? config.runProjector,
     }),
     adapter,
-    // Only Fastify's own parsers: JSON (and text, refused as "not an object"); any other body type is a 415.
+    // No Nest body parsers: the one parser is JSON (http/content-type.ts); any other body type is a 415.
     { logger: logLevels[config.logLevel], bodyParser: false },
   );
+  const fastify = app.getHttpAdapter().getInstance();
+  // Connections past the cap are closed as they arrive (a slow-socket flood cannot exhaust file descriptors).
+  (app.getHttpServer() as Server).maxConnections = limits.maxConnections;
 
   // Correlation and causation ids travel into every event's metadata and every error body.
   app
@@ -90,8 +112,19 @@ export async function createApp(
   // answers JSON, and the Swagger UI at /docs needs its inline scripts.
   await app.register(helmet, { contentSecurityPolicy: false });
 
+  // After the correlation id and helmet's headers, before the body is read: the key (401, or 429
+  // per address), then the content type (415).
+  const accessLog = new SampledAccessLog();
+  const limiter = new AddressLimiter(limits.unauthenticatedPerMinute);
+  authenticateBeforeBody(fastify, { keys, limiter, accessLog });
+  acceptJsonOnly(fastify);
+  fastify.addHook('onClose', async () => {
+    accessLog.close();
+    limiter.close();
+  });
+
   app.useGlobalPipes(validationPipe);
-  app.useGlobalFilters(new ErrorFilter());
+  app.useGlobalFilters(new ErrorFilter(accessLog));
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

@@ -61,12 +61,29 @@ export interface ChronicleConfig {
   runProjector: boolean;
   /** Requests per minute per API key (0: no limit). */
   rateLimitPerMinute: number;
+  /** The HTTP server's own limits, against slow or unauthenticated clients (docs/operations.md). */
+  http: HttpLimits;
   /** Leases on background roles (docs/operations.md): LEASE_TIMEOUT_MS and LEASE_RENEW_MS. */
   lease: { timeoutMs: number; renewMs: number };
   /** PROJECTIONS: the roles this process may take (projection names or role names); undefined = any. */
   pinnedRoles?: string[];
   /** HEALTH_PORT: where apps/projector and apps/relay answer GET /health (they have no API); unset = no health endpoint. */
   healthPort?: number;
+}
+
+export interface HttpLimits {
+  /** HTTP_HEADERS_TIMEOUT_MS: a request's headers must have arrived within this (408 and closed otherwise). */
+  headersTimeoutMs: number;
+  /** HTTP_REQUEST_TIMEOUT_MS: the whole request, body included, must have arrived within this. */
+  requestTimeoutMs: number;
+  /** HTTP_KEEP_ALIVE_TIMEOUT_MS: an idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** HTTP_IDLE_TIMEOUT_MS: a connection on which nothing moves at all (no bytes either way) is closed after this. */
+  idleTimeoutMs: number;
+  /** HTTP_MAX_CONNECTIONS: connections beyond this many open ones are closed at once. */
+  maxConnections: number;
+  /** UNAUTHENTICATED_LIMIT_PER_MINUTE: requests without a valid key per client address per minute (0: no limit). */
+  unauthenticatedPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +184,21 @@ function leaseSettings(env: NodeJS.ProcessEnv): ChronicleConfig['lease'] {
   return { timeoutMs, renewMs };
 }
 
+function httpLimits(env: NodeJS.ProcessEnv): HttpLimits {
+  const headersTimeoutMs = positiveInteger(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 600_000);
+  const requestTimeoutMs = positiveInteger(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout (the headers are part of the request).
+  if (requestTimeoutMs < headersTimeoutMs) throw new ConfigError(`HTTP_REQUEST_TIMEOUT_MS="${requestTimeoutMs}" must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: positiveInteger(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 3_600_000),
+    idleTimeoutMs: positiveInteger(env, 'HTTP_IDLE_TIMEOUT_MS', 120_000, 3_600_000),
+    maxConnections: positiveInteger(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1_000_000),
+    unauthenticatedPerMinute: env.UNAUTHENTICATED_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'UNAUTHENTICATED_LIMIT_PER_MINUTE', 60, 10_000_000),
+  };
+}
+
 /** PROJECTIONS="customers,pipeline,process-manager:rules": bare names are projections' roles. */
 function pinnedRoles(env: NodeJS.ProcessEnv): string[] | undefined {
   const text = env.PROJECTIONS?.trim();
@@ -238,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     runProjector: oneOf(env, 'RUN_PROJECTOR', ['true', 'false'] as const, 'true') === 'true',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 60_000, 10_000_000),
+    http: httpLimits(env),
     lease: leaseSettings(env),
     pinnedRoles: pinnedRoles(env),
     healthPort: env.HEALTH_PORT?.trim() ? positiveInteger(env, 'HEALTH_PORT', 0, 65_535) : undefined,

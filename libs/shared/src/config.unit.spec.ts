@@ -13,6 +13,23 @@ describe('RATE_LIMIT_PER_MINUTE', () => {
   });
 });
 
+describe('HTTP limits', () => {
+  it('defaults, and each variable taken', () => {
+    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, idleTimeoutMs: 120_000, maxConnections: 1_000, unauthenticatedPerMinute: 60 });
+    const env = { HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1500', HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000', HTTP_IDLE_TIMEOUT_MS: '9000', HTTP_MAX_CONNECTIONS: '12', UNAUTHENTICATED_LIMIT_PER_MINUTE: '0' };
+    expect(loadConfig(env).http).toEqual({ headersTimeoutMs: 500, requestTimeoutMs: 1500, keepAliveTimeoutMs: 5000, idleTimeoutMs: 9000, maxConnections: 12, unauthenticatedPerMinute: 0 });
+  });
+
+  it.each([
+    ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+    ['HTTP_MAX_CONNECTIONS', 'many'],
+    ['UNAUTHENTICATED_LIMIT_PER_MINUTE', '-1'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '5000'], // shorter than the headers timeout
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+});
+
 describe('automation configuration files', () => {
   const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
   const { join } = require('node:path') as typeof import('node:path');

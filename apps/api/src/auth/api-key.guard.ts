@@ -3,10 +3,14 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Access, ACCESS_KEY, accessByRole, PUBLIC_KEY } from './access';
 import { ApiKeyRegistry, Principal } from './api-keys';
+import { principalOf } from './early-authentication';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal; correlationId?: string };
 
-/** `Authorization: Bearer <key>` → principal; then the role must grant the route's access. */
+/**
+ * The role must grant the route's access. The key itself was checked before the body was read
+ * (early-authentication.ts); it is checked here again only if that hook did not run.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -19,8 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const principal = match ? this.keys.authenticate(match[1]) : undefined;
+    const principal = request.principal ?? principalOf(this.keys, header);
     if (!principal) {
       throw new UnauthorizedException(header ? 'invalid API key' : 'missing Authorization: Bearer <api key>');
     }

@@ -6,6 +6,11 @@ import { ApiKeyConfig, ChronicleConfig, parseApiKeys, Role } from '@chronicle/sh
 export interface Principal {
   actor: string;
   role: Role;
+  /**
+   * Names the key without revealing it (the start of its SHA-256 digest): the rate limit counts per
+   * key, so two keys given to one actor have a budget each.
+   */
+  keyId: string;
 }
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
@@ -20,7 +25,8 @@ export class ApiKeyRegistry {
   constructor(keys: ApiKeyConfig[]) {
     for (const { key, actor, role } of keys) {
       const d = digest(key);
-      this.byDigest.set(d.toString('hex'), { digest: d, principal: { actor, role } });
+      const hex = d.toString('hex');
+      this.byDigest.set(hex, { digest: d, principal: { actor, role, keyId: hex.slice(0, 16) } });
     }
   }
 

@@ -60,11 +60,14 @@ export const rateLimitModule = (config: ChronicleConfig) =>
 @Injectable()
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   /**
-   * Counted per authenticated actor: this guard runs after the API-key guard, which has refused
-   * every request without a valid key (public routes are skipped below).
+   * Counted per API key, as the README and the 429 say, and as an operator hands out keys: two keys
+   * of one actor have a budget each. The key was checked before the body was read
+   * (early-authentication.ts), so every request that reaches this guard has a principal; this guard
+   * runs before the role check, so requests refused with a 403 are counted too.
    */
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    return `actor:${(req as unknown as AuthenticatedRequest).principal!.actor}`;
+    const principal = (req as unknown as AuthenticatedRequest).principal;
+    return principal ? `key:${principal.keyId}` : 'key:-';
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {

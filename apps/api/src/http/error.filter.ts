@@ -6,6 +6,9 @@ import { DomainError } from '@chronicle/domain';
 import { WrongExpectedRevisionError } from '@chronicle/event-store';
 import { ProjectionNotReadyError, ReadYourWritesTimeoutError } from '@chronicle/projector';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { clientAddress } from '../auth/address-limit';
+import { routeOf } from '../auth/early-authentication';
+import { SampledAccessLog } from './access-log';
 
 /** Statuses that deny access: logged to the `Access` log. */
 const DENIED = new Set([401, 403, 429]);
@@ -21,6 +24,9 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
   private readonly access = new Logger('Access');
 
+  /** 401 and 429 lines go through `sampled` (a flood must not become a flood of log lines); every 403 is logged. */
+  constructor(private readonly sampled: SampledAccessLog = new SampledAccessLog()) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -28,9 +34,11 @@ export class ErrorFilter implements ExceptionFilter {
     const send = (statusCode: number, body: Record<string, unknown>) => {
       // Every denied request is audited: who (never the key), what, and the correlation id.
       if (DENIED.has(statusCode)) {
-        const route = `${request.method} ${request.routeOptions?.url ?? request.url}`;
-        const who = request.principal ? `actor=${request.principal.actor} role=${request.principal.role}` : 'actor=-';
-        this.access.warn(`${statusCode} ${route} ${who} correlationId=${correlationId ?? '-'}`);
+        const principal = request.principal;
+        const who = principal ? `actor=${principal.actor} role=${principal.role}` : `actor=- ip=${clientAddress(request.ip)}`;
+        const line = `${statusCode} ${routeOf(request)} ${who} correlationId=${correlationId ?? '-'}`;
+        if (statusCode === 403) this.access.warn(line);
+        else this.sampled.warn(principal ? `key ${principal.keyId} (actor ${principal.actor})` : `ip=${clientAddress(request.ip)}`, line);
       }
       void reply.status(statusCode).send({ ...body, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', correlationId });
     };

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
+import { freeFormLimits, NESTED_VALUE_LIMITS, shapeProblem } from './body-shape';
 
 interface FieldProblem {
   field: string;
@@ -13,6 +14,8 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
+
+const MAX_LISTED_PROBLEMS = 20;
 
 const declared = new WeakMap<Function, Set<string>>();
 /** The properties a DTO class declares validation rules for (its whitelist). */
@@ -36,18 +39,30 @@ class DtoValidationPipe extends ValidationPipe {
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'body: must be a JSON object' });
     }
     if (metadata.type === 'body' && value !== undefined) {
+      // One linear pass before class-transformer and class-validator touch the body: they are
+      // given only declared fields, each a scalar or a bounded structure (body-shape.ts).
       const fields: FieldProblem[] = [];
+      let unlisted = 0;
       const dto = metadata.metatype;
       const known = dto && ![Object, String, Number, Boolean, Array].includes(dto as never) ? declaredProperties(dto) : undefined;
       for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
+        let problem: string | undefined;
         // class-transformer silently skips some keys ("constructor", "prototype", "toString", …), so the
         // whitelist would never see them: every key the DTO does not declare is refused here.
-        if (known && !known.has(field)) fields.push({ field, problems: [`property ${field} should not exist`] });
+        if (known && !known.has(field)) problem = `property ${field} should not exist`;
         // An optional field is either absent or valid; null is neither (it would skip the field's validators).
-        else if (v === null) fields.push({ field, problems: [`${field} must not be null`] });
+        else if (v === null) problem = `${field} must not be null`;
+        else if (typeof v === 'object' && known) {
+          const shape = shapeProblem(v, (dto && freeFormLimits(dto, field)) ?? NESTED_VALUE_LIMITS);
+          if (shape) problem = `${field} ${shape}`;
+        }
+        if (problem === undefined) continue;
+        // The message stays short whatever the body holds.
+        if (fields.length < MAX_LISTED_PROBLEMS) fields.push({ field, problems: [problem] });
+        else unlisted += 1;
       }
       if (fields.length > 0) {
-        const message = fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ');
+        const message = fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ') + (unlisted > 0 ? `; and ${unlisted} more fields` : '');
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message, fields });
       }
     }
