@@ -53,8 +53,12 @@ export interface Period {
   endMs: number;
 }
 
-/** The periods of [from, to); at most `max` of them. */
-export function periods(from: string | number, to: string | number, interval: Interval, max = 5000): Period[] {
+/**
+ * The periods of [from, to); at most `max` of them. Requests are held to far fewer where they come
+ * in (the API's MAX_PERIODS); the default only bounds internal callers, such as a goal's daily
+ * periods over up to ten years.
+ */
+export function periods(from: string | number, to: string | number, interval: Interval, max = 50_000): Period[] {
   const fromMs = typeof from === 'number' ? from : Date.parse(from);
   const toMs = typeof to === 'number' ? to : Date.parse(to);
   const list: Period[] = [];

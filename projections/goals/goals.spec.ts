@@ -106,6 +106,7 @@ describe('goal progress', () => {
       projected: 10000,
       status: 'on-track',
       elapsed: 0.5,
+      cancelled: null,
     });
   });
 
@@ -159,5 +160,49 @@ describe('goal progress', () => {
       ['g-revenue-u2', 0, 'off-track'],
       ['g-win', 0.6667, 'off-track'],
     ]);
+  });
+});
+
+describe('goals cancelled, and goals stored before deadlines were limited', () => {
+  let p: Projected;
+  const cancelled: ScenarioEvent = { streamId: 'goal-g-win', type: 'GoalCancelled', data: { goalId: 'g-win', reason: 'team reorganised' }, occurredAt: '2024-02-10T12:00:00.000Z' };
+  // Set before GOAL_MAX_DAYS existed: 17 years ahead. Every KPI's daily periods over it exceed what
+  // one report computes (5000 then), and the view answered a RangeError for every caller.
+  const far = (id: string, kpi: GoalKpi) => goal(id, kpi, 0.1, { deadline: '2041-02-01T00:00:00.000Z' });
+  beforeAll(async () => {
+    const events = [...history.filter((e) => e.type !== 'GoalSet' || e.streamId === 'goal-g-win'), cancelled, far('g-churn-2041', 'churnRate'), far('g-cac-2041', 'cac'), far('g-conversion-2041', 'conversionRate')];
+    p = await project(events, [ownerActivityProjection, salesCycleProjection, leadFunnelProjection, churnProjection, cacProjection, goalsProjection]);
+  });
+  afterAll(() => p.close());
+  const view = async (id: string, asOf: string) => goalView((await findGoal(p.context.readModels, id))!, Date.parse(asOf), p.context);
+
+  it('a cancelled goal is measured up to its cancellation and projects nothing; before it, as before', async () => {
+    const after = await view('g-win', '2024-02-16T00:00:00.000Z');
+    expect([after.status, after.projected, after.current.to, after.current.value, after.cancelled]).toEqual([
+      'cancelled',
+      null,
+      '2024-02-10T12:00:00.000Z',
+      1, // d3 won Feb 5, d4 won Feb 10 at 00:00; d5 lost Feb 12, after the cancellation
+      { at: '2024-02-10T12:00:00.000Z', by: 'tester', reason: 'team reorganised' },
+    ]);
+    const before = await view('g-win', '2024-02-08T00:00:00.000Z');
+    expect([before.status, before.cancelled]).toEqual(['on-track', null]);
+  });
+
+  it('a goal 17 years long is computed: daily periods over its windows, the baseline at most 3653 days', async () => {
+    const asOf = '2024-02-16T00:00:00.000Z';
+    const churn = await view('g-churn-2041', asOf);
+    expect([churn.baseline.from, churn.baseline.to, churn.baseline.value, churn.current.value, churn.status]).toEqual([
+      '2014-01-31T00:00:00.000Z', // 3653 days before Feb 1, 2024 (two leap days): nobody was active then, so no rate
+      '2024-02-01T00:00:00.000Z',
+      null,
+      0.25,
+      'off-track', // no baseline: the current value is the projection, and 0.25 > 0.1
+    ]);
+    expect((await view('g-cac-2041', asOf)).current.value).toBe(300);
+    expect((await view('g-conversion-2041', asOf)).current.value).toBe(0.5);
+    // Years on, the current window alone is over 5000 days long.
+    const late = await view('g-churn-2041', '2040-01-01T00:00:00.000Z');
+    expect([late.current.from, late.current.to, late.current.value]).toEqual(['2024-02-01T00:00:00.000Z', '2040-01-01T00:00:00.000Z', 0.25]);
   });
 });

@@ -1,4 +1,4 @@
-import type { GoalSet } from '@chronicle/domain';
+import type { GoalCancelled, GoalSet } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
 
@@ -9,6 +9,8 @@ export type GoalDocument = GoalSet['data'] & {
   _id: string;
   setAt: string;
   setBy: string;
+  /** Set by GoalCancelled. */
+  cancelled?: { at: string; by: string; reason: string | null };
   [key: string]: unknown;
 };
 
@@ -16,8 +18,14 @@ export const goalsProjection: Projection = {
   name: GOALS_PROJECTION,
   version: 1,
   collections: ['goals'],
-  eventTypes: ['GoalSet'],
+  eventTypes: ['GoalSet', 'GoalCancelled'],
   async apply(event: RecordedEvent, ctx: ProjectionContext) {
+    if (event.type === 'GoalCancelled') {
+      const d = (event as RecordedEvent<GoalCancelled['data']>).data;
+      const goal = await ctx.get<GoalDocument>('goals', d.goalId);
+      if (goal) ctx.put<GoalDocument>('goals', { ...goal, cancelled: { at: event.occurredAt, by: event.actor, reason: d.reason ?? null } });
+      return;
+    }
     const d = (event as RecordedEvent<GoalSet['data']>).data;
     ctx.put<GoalDocument>('goals', { ...d, _id: d.goalId, setAt: event.occurredAt, setBy: event.actor });
   },

@@ -1,4 +1,4 @@
-import { GoalKpi, goalProgress, GoalProgress, GoalSegment } from '@chronicle/domain';
+import { GOAL_MAX_DAYS, GoalKpi, goalProgress, GoalProgress, GoalSegment } from '@chronicle/domain';
 import { CAC_PROJECTION } from '../cac/projection';
 import { cacReport } from '../cac/query';
 import { CHURN_PROJECTION } from '../churn/projection';
@@ -29,11 +29,14 @@ export interface GoalView {
   current: { from: string; to: string; value: number | null };
   /** Linear projection at the deadline (see libs/domain goal/progress.ts). */
   projected: number | null;
-  status: GoalProgress['status'];
+  status: GoalProgress['status'] | 'cancelled';
   elapsed: number;
+  /** When, by whom and why the goal was cancelled (null: not cancelled as of asOf). */
+  cancelled: { at: string; by: string; reason: string | null } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const DAY_MS = 86_400_000;
 
 /**
  * The KPI over [fromMs, toMs), computed by the report that defines it (never a second formula):
@@ -86,17 +89,24 @@ export async function kpiValue(kpi: GoalKpi, segment: GoalSegment | undefined, f
   }
 }
 
-/** A goal with its baseline, current value, projection at the deadline and status, as of `asOfMs`. */
+/**
+ * A goal with its baseline, current value, projection at the deadline and status, as of `asOfMs`.
+ * A goal cancelled by then is measured up to its cancellation and projects nothing. The baseline
+ * window is as long as the goal's, at most GOAL_MAX_DAYS: goals stored before that limit existed
+ * (a deadline decades ahead) are still computed, never refused.
+ */
 export async function goalView(doc: GoalDocument, asOfMs: number, context: ReportContext): Promise<GoalView> {
   const start = truncate(Date.parse(doc.setAt), 'day');
   const deadline = Date.parse(doc.deadline);
-  const span = deadline - start;
-  const end = Math.min(Math.max(asOfMs, start), deadline);
+  const span = Math.min(deadline - start, GOAL_MAX_DAYS * DAY_MS);
+  const cancelledAt = doc.cancelled && Date.parse(doc.cancelled.at) <= asOfMs ? Date.parse(doc.cancelled.at) : undefined;
+  const end = Math.min(Math.max(asOfMs, start), deadline, cancelledAt ?? Infinity);
   const [baseline, current] = await Promise.all([
     kpiValue(doc.kpi, doc.segment, start - span, start, context),
     kpiValue(doc.kpi, doc.segment, start, end, context),
   ]);
-  const progress = goalProgress({ kpi: doc.kpi, target: doc.target, setAt: start, deadline, now: asOfMs, baseline, current });
+  const measured = goalProgress({ kpi: doc.kpi, target: doc.target, setAt: start, deadline, now: Math.min(asOfMs, cancelledAt ?? Infinity), baseline, current });
+  const progress = cancelledAt === undefined ? measured : { projected: null, status: 'cancelled' as const, elapsed: measured.elapsed };
   return {
     id: doc._id,
     name: doc.name ?? null,
@@ -109,6 +119,7 @@ export async function goalView(doc: GoalDocument, asOfMs: number, context: Repor
     baseline: { from: iso(start - span), to: iso(start), value: baseline },
     current: { from: iso(start), to: iso(end), value: current },
     ...progress,
+    cancelled: cancelledAt === undefined ? null : doc.cancelled!,
   };
 }
 

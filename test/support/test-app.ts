@@ -58,8 +58,19 @@ export async function startTestApp(
   const env = [made.env, ...[...extraKeys].map(([actor, { key, role }]) => `${key}:${actor}:${role}`)].join(',');
   const eventStore = await eventStoreEnv();
   // Sales automation appends to lead and customer streams on its own; suites that count events or
-  // revisions exactly run without it, the automation suites turn it on (AUTOMATION: 'on').
-  const config = loadConfig({ DATA_DIR: dataDir, API_KEYS: env, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', AUTOMATION: 'off', ...eventStore.env, ...options.env });
+  // revisions exactly run without it, the automation suites turn it on (AUTOMATION: 'on'). Suites
+  // send many requests without a key from one address: the per-address limit is off but in the
+  // abuse suites, which set UNAUTHENTICATED_LIMIT_PER_MINUTE.
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    API_KEYS: env,
+    LOG_LEVEL: 'silent',
+    SQLITE_SYNCHRONOUS: 'NORMAL',
+    AUTOMATION: 'off',
+    UNAUTHENTICATED_LIMIT_PER_MINUTE: '0',
+    ...eventStore.env,
+    ...options.env,
+  });
   const app = await createApp(config, { processManagers: options.processManagers ?? true, announce: () => undefined });
   await app.getHttpAdapter().getInstance().ready();
   const store = app.get<EventStore>(EVENT_STORE);

@@ -72,9 +72,10 @@ export class AppModule {
       ],
       providers: [
         { provide: ApiKeyRegistry, useValue: keys },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        // After the key guard: it counts per authenticated actor.
+        // The rate limit first (per API key: the key was checked before the body was read), so that
+        // requests the role check refuses count as well; then the role check.
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
         // Interceptors are given per route by RequiresAccess and PersonalData (see access.ts).
         IdempotencyInterceptor,
         MinPositionInterceptor,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { customerDecider, CustomerCommand, fold, InteractionTypes } from '@chronicle/domain';
+import { customerDecider, CustomerCommand, defaultPipeline, fold, InteractionTypes } from '@chronicle/domain';
 import type { EventStore, NewEvent } from '@chronicle/event-store';
 import { openEventStore } from '../../../test/support/event-store-under-test';
 import { SqliteSnapshotStore } from '@chronicle/shared';
@@ -79,7 +79,7 @@ beforeEach(async () => {
   store = personalData;
   executor = new CommandExecutor(store, { snapshots, snapshotEvery: EVERY });
   // The CommandBus only carries an erasure on to the lead, which these tests do not send.
-  handler = new CustomerHandler(executor, store, personalData, undefined as unknown as CommandBus);
+  handler = new CustomerHandler(executor, store, personalData, undefined as unknown as CommandBus, defaultPipeline);
 });
 afterEach(async () => {
   snapshots.close();

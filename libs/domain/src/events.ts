@@ -21,6 +21,7 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   PurchaseRecorded: 1,
   InteractionLogged: 1,
   CustomerPersonalDataErased: 1,
+  CustomerLeadLinked: 1,
   LeadCaptured: 1,
   LeadScored: 1,
   LeadAssigned: 1,
@@ -41,6 +42,7 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   TaskCreated: 1,
   TaskCompleted: 1,
   GoalSet: 1,
+  GoalCancelled: 1,
 };
 
 export const schemaVersionOf = (type: string): number => (schemaVersions as Record<string, number>)[type] ?? 1;

@@ -1,4 +1,5 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExtension } from '@nestjs/swagger';
 import type { Role } from '@chronicle/shared';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor';
@@ -58,5 +59,8 @@ export const RequiresAccess = (access: Access) =>
     ApiExtension('x-required-access', access),
     ...(COMMAND_ACCESSES.has(access) ? [UseInterceptors(IdempotencyInterceptor)] : [UseInterceptors(MinPositionInterceptor)]),
   );
-/** A route open without credentials (only /health). */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/** Fastify route config of the routes open without a key: the authentication hook reads it before the body (early-authentication.ts). */
+export const PUBLIC_ROUTE_CONFIG = { chroniclePublic: true } as const;
+
+/** A route open without credentials (only /health). On a handler: the Fastify route config is per route. */
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_KEY, true), RouteConfig(PUBLIC_ROUTE_CONFIG));

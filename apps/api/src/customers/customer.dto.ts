@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { InteractionDirections, InteractionTypes } from '@chronicle/domain';
+import { ATTRIBUTES_LIMITS, FreeFormObject } from '../http/body-shape';
 import { CreateCommandDto, IsEmailAddress, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
+import { IsId } from '../http/ids';
 
 const finite = { allowNaN: false, allowInfinity: false };
 
@@ -14,7 +16,7 @@ export class RegisterCustomerDto extends CreateCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) region?: string;
   @ApiPropertyOptional({ description: 'Acquisition channel (slug); default "direct"', example: 'web' }) @IsOptional() @IsSlug() @MaxLength(64) source?: string;
   @ApiPropertyOptional({ description: 'Owner (a user id); default the caller' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() attributes?: Record<string, unknown>;
+  @IsOptional() @FreeFormObject(ATTRIBUTES_LIMITS) attributes?: Record<string, unknown>;
 }
 
 export class UpdateCustomerDto extends RevisionedCommandDto {
@@ -25,7 +27,7 @@ export class UpdateCustomerDto extends RevisionedCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) industry?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) region?: string;
   @ApiPropertyOptional({ description: 'Reassigns the owner' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() attributes?: Record<string, unknown>;
+  @IsOptional() @FreeFormObject(ATTRIBUTES_LIMITS) attributes?: Record<string, unknown>;
 }
 
 /** A new owner (a user id): `POST /customers/:id/owner`, `POST /deals/:id/owner`. */
@@ -42,19 +44,19 @@ export class ReactivateCustomerDto extends RevisionedCommandDto {
 }
 
 export class RecordPurchaseDto extends RevisionedCommandDto {
-  @ApiPropertyOptional({ description: 'Purchase id (UUID); generated when absent' }) @IsOptional() @IsUUID() id?: string;
+  @ApiPropertyOptional({ description: 'Purchase id (UUID); generated when absent' }) @IsOptional() @IsId() id?: string;
   @ApiProperty({ example: 1200, description: 'Finite, ≥ 0, in the deployment currency' }) @IsNumber(finite) @Min(0) @Max(1e15) amount!: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(TEXT_MAX) description?: string;
 }
 
 export class LogInteractionDto extends RevisionedCommandDto {
-  @ApiPropertyOptional({ description: 'Interaction id (UUID); generated when absent' }) @IsOptional() @IsUUID() id?: string;
+  @ApiPropertyOptional({ description: 'Interaction id (UUID); generated when absent' }) @IsOptional() @IsId() id?: string;
   @ApiProperty({ enum: InteractionTypes }) @IsIn(InteractionTypes) type!: (typeof InteractionTypes)[number];
   @ApiProperty({ enum: InteractionDirections }) @IsIn(InteractionDirections) direction!: (typeof InteractionDirections)[number];
   @ApiProperty({ example: 'Discovery call' }) @IsString() @IsNotEmpty() @MaxLength(500) subject!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(TEXT_MAX) outcome?: string;
   @ApiPropertyOptional() @IsOptional() @IsNumber(finite) @Min(0) @Max(100000) durationMinutes?: number;
-  @ApiPropertyOptional() @IsOptional() @IsUUID() dealId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsId() dealId?: string;
 }
 
 export class AsOfQuery {

@@ -1,13 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
+import { DEFAULT_CUSTOMER_SORT } from '@chronicle/projections';
 import { ChronicleConfig, CONFIG } from '@chronicle/shared';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
-import { PersonalData, refuseSearchWhenMasked } from '../auth/personal-data';
+import { PersonalData, refuseSearchWhenMasked, sortWhenMasked } from '../auth/personal-data';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact } from '../http/command-sender';
@@ -24,8 +25,9 @@ import {
   RegisterCustomerDto,
   UpdateCustomerDto,
 } from './customer.dto';
+import { IdParam } from '../http/ids';
 
-const Id = () => Param('id', new ParseUUIDPipe());
+const Id = () => IdParam();
 
 @ApiTags('customers')
 @ApiBearerAuth()
@@ -95,9 +97,9 @@ export class CustomersController {
   }
 
   /**
-   * GDPR erasure by crypto-shredding: destroys the customer's personal-data key (and that of the
-   * lead it came from) and appends CustomerPersonalDataErased. Name, email, phone and attributes
-   * then read as erased everywhere, Kafka included; reports keep every count and sum.
+   * GDPR erasure by crypto-shredding: destroys the customer's personal-data key (and those of every
+   * lead that became them) and appends CustomerPersonalDataErased. Their personal fields and the
+   * free text about them then read as erased everywhere, Kafka included; reports keep every count and sum.
    */
   @Delete(':id/personal-data')
   @HttpCode(200)
@@ -124,7 +126,8 @@ export class CustomersController {
   @PersonalData('page')
   list(@Query() query: ListCustomersQuery, @Req() request: AuthenticatedRequest) {
     refuseSearchWhenMasked(request, query.q);
-    return this.queries.execute(new ReadModelQuery('customers', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));
+    const sort = sortWhenMasked(request, query.sort, DEFAULT_CUSTOMER_SORT, 'registeredAt');
+    return this.queries.execute(new ReadModelQuery('customers', { ...query, sort, ownerId: scopedOwnerFilter(request, query.ownerId) }));
   }
 
   /**
@@ -150,6 +153,7 @@ export class CustomersController {
   /** Interactions, deals, purchases and lifecycle events, newest first, by cursor. */
   @Get(':id/timeline')
   @RequiresAccess('read')
+  @PersonalData('timeline')
   async timeline(@Id() customerId: string, @Query() query: TimelineQuery, @Req() request: AuthenticatedRequest) {
     const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
     assertMayRead(request, `customer-${customerId}`, customer.ownerId);

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CreateCommandDto, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
+import { IsId } from '../http/ids';
 
 const finite = { allowNaN: false, allowInfinity: false };
 
 export class OpenDealDto extends CreateCommandDto {
-  @ApiProperty() @IsUUID() customerId!: string;
+  @ApiProperty() @IsId() customerId!: string;
   @ApiProperty({ example: 'Annual licence' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) title!: string;
   @ApiProperty({ example: 24000 }) @IsNumber(finite) @Min(0) @Max(1e15) amount!: number;
   @ApiPropertyOptional({ description: 'Default: the caller' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;

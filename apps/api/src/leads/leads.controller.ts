@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -13,8 +13,9 @@ import { CommandSender, compact } from '../http/command-sender';
 import { ListLeadsQuery } from '../read/list-queries.dto';
 import { found, ReadModelQuery } from '../read/read-queries';
 import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, LogLeadInteractionDto, QualifyLeadDto } from './lead.dto';
+import { IdParam } from '../http/ids';
 
-const Id = () => Param('id', new ParseUUIDPipe());
+const Id = () => IdParam();
 
 @ApiTags('leads')
 @ApiBearerAuth()

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
   CUSTOMER_SORTS,
@@ -13,6 +13,7 @@ import {
   TASK_SORTS,
   TASK_STATUSES,
 } from '@chronicle/projections';
+import { lowerCaseId } from '../http/ids';
 
 /** A filter value: an id, a source, a region… */
 const Filter = (description: string) => (target: object, key: string) => {
@@ -21,6 +22,12 @@ const Filter = (description: string) => (target: object, key: string) => {
   IsString()(target, key);
   MinLength(1)(target, key);
   MaxLength(200)(target, key);
+};
+
+/** A filter on a record id: lower-cased as every id that comes in (../http/ids.ts). */
+const IdFilter = (description: string) => (target: object, key: string) => {
+  Filter(description)(target, key);
+  Transform(({ value }) => lowerCaseId(value))(target, key);
 };
 
 const OneOf = (values: readonly string[], description?: string) => (target: object, key: string) => {
@@ -55,7 +62,7 @@ export class ListCustomersQuery extends PageQuery {
 }
 
 export class ListDealsQuery extends PageQuery {
-  @Filter('Customer id') customerId?: string;
+  @IdFilter('Customer id') customerId?: string;
   @Filter('Owner (actor id)') ownerId?: string;
   @Filter('A pipeline stage, or won / lost') stage?: string;
   @OneOf(DEAL_STATUSES) status?: string;
@@ -66,15 +73,15 @@ export class ListLeadsQuery extends PageQuery {
   @OneOf(LEAD_STATUSES) status?: string;
   @Filter('Lead source') source?: string;
   @Filter('Owner (actor id)') ownerId?: string;
-  @Filter('Campaign id') campaignId?: string;
+  @IdFilter('Campaign id') campaignId?: string;
   @OneOf(LEAD_SORTS, 'Default `-capturedAt` (newest first)') sort?: string;
 }
 
 export class ListTasksQuery extends PageQuery {
   @Filter('Owner (actor id)') ownerId?: string;
   @OneOf(TASK_STATUSES) status?: string;
-  @Filter('Customer id') customerId?: string;
-  @Filter('Deal id') dealId?: string;
+  @IdFilter('Customer id') customerId?: string;
+  @IdFilter('Deal id') dealId?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601: only tasks due strictly before this instant' })
   @IsOptional() @IsISO8601({ strict: true })

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -6,12 +6,14 @@ import { CommandContext, TaskMessage } from '@chronicle/commands';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { assertMayRead, scopedOwnerFilter } from '../auth/ownership';
+import { PersonalData } from '../auth/personal-data';
 import { Context } from '../http/command-context.decorator';
 import { CommandResponse } from '../http/command-response';
 import { CommandSender, compact, isoInstant } from '../http/command-sender';
 import { ListTasksQuery } from '../read/list-queries.dto';
 import { found, ReadModelQuery } from '../read/read-queries';
 import { CompleteTaskDto, CreateTaskDto } from './task.dto';
+import { IdParam } from '../http/ids';
 
 @ApiTags('tasks')
 @ApiBearerAuth()
@@ -25,13 +27,15 @@ export class TasksController {
   /** An owner's open or completed tasks, soonest due first by default (the tasks read model). */
   @Get()
   @RequiresAccess('read')
+  @PersonalData('taskPage')
   list(@Query() query: ListTasksQuery, @Req() request: AuthenticatedRequest) {
     return this.queries.execute(new ReadModelQuery('tasks', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));
   }
 
   @Get(':id')
   @RequiresAccess('read')
-  async get(@Param('id', new ParseUUIDPipe()) taskId: string, @Req() request: AuthenticatedRequest) {
+  @PersonalData('task')
+  async get(@IdParam() taskId: string, @Req() request: AuthenticatedRequest) {
     const task = found(await this.queries.execute(new ReadModelQuery('task', taskId)), `task-${taskId}`);
     assertMayRead(request, `task-${taskId}`, task.ownerId);
     return task;
@@ -50,7 +54,7 @@ export class TasksController {
   @HttpCode(200)
   @RequiresAccess('write')
   @ApiOkResponse({ type: CommandResponse })
-  complete(@Param('id', new ParseUUIDPipe()) taskId: string, @Body() dto: CompleteTaskDto, @Context() context: CommandContext) {
+  complete(@IdParam() taskId: string, @Body() dto: CompleteTaskDto, @Context() context: CommandContext) {
     const data = compact({ taskId, outcome: dto.outcome });
     return this.commands.send(new TaskMessage({ type: 'CompleteTask', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }

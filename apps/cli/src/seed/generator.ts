@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   campaignDecider,
   Command,
@@ -61,6 +62,18 @@ function prng(seed: number): () => number {
 }
 
 /**
+ * A record id of the seeded history: a UUID (version 4 layout, as the API generates and accepts),
+ * derived from the seed, the record's kind and its number, so the same seed gives the same ids
+ * and seeded people can be read and erased through the API like any other. One PRNG draw per id,
+ * as before, so the rest of a seeded history is unchanged.
+ */
+export function seedId(seed: number, kind: string, n: number, draw: number): string {
+  const h = createHash('sha256').update(`${seed}:${kind}:${n}:${draw}`).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
  * A realistic CRM history: leads from several sources (some from campaigns), qualified,
  * disqualified or converted into customers; customers with deals moving through the pipeline
  * to wins and losses, purchases, interactions, churn and reactivation; campaigns with monthly
@@ -75,7 +88,7 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
   const start = end - (options.years ?? 2) * 365 * DAY;
   const out: SeedEvent[] = [];
   let counter = 0;
-  const id = (prefix: string) => `${prefix}-${(++counter).toString(16).padStart(8, '0')}-${Math.floor(random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const id = (kind: string) => seedId(options.seed ?? 42, kind, ++counter, Math.floor(random() * 0xffff));
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const weighted = <T>(items: readonly T[], weights: number[]) => {
     let r = random() * weights.reduce((a, b) => a + b, 0);

@@ -1,5 +1,5 @@
 import type { Decider } from '../common/decider';
-import { AggregateAlreadyExists, InvalidInput } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { parseIsoDateTime } from '../common/time';
 import type { GoalCommand } from './commands';
 import { GoalEvent, GoalKpi, GoalKpis, GoalSegment } from './events';
@@ -14,6 +14,14 @@ export const segmentKeysByKpi: Record<GoalKpi, readonly (keyof GoalSegment)[]> =
   winRate: ['owner'],
 };
 
+/**
+ * The longest goal: its deadline at most this many days after it is set (10 years). A goal's
+ * figures are computed over daily periods of its window and of the baseline window before it;
+ * this keeps both within what a report computes at once, and no business goal runs longer.
+ */
+export const GOAL_MAX_DAYS = 3653;
+const DAY_MS = 86_400_000;
+
 export interface GoalState {
   exists: boolean;
   goalId: string;
@@ -23,21 +31,37 @@ export interface GoalState {
   segment?: GoalSegment;
   name?: string;
   setAt?: string;
+  cancelledAt?: string;
 }
 
 export const initialGoalState = (): GoalState => ({ exists: false, goalId: '' });
 
-/** A goal is set once (SMART: a fixed KPI, target and deadline); a new target is a new goal. */
+/**
+ * A goal is set once (SMART: a fixed KPI, target and deadline); a new target is a new goal. It can
+ * be cancelled until its deadline; after it the result (achieved or missed) is final.
+ */
 export const goalDecider: Decider<GoalState, GoalCommand, GoalEvent> = {
   initialState: initialGoalState,
   decide(command, state) {
+    const streamId = `goal-${command.data.goalId}`;
+    if (command.type === 'CancelGoal') {
+      if (!state.exists) throw new AggregateNotFound(streamId);
+      if (state.cancelledAt) throw new BusinessRuleViolation(`${streamId} was cancelled at ${state.cancelledAt}`, 'goal-cancelled');
+      if (Date.parse(command.occurredAt) >= Date.parse(state.deadline!)) {
+        throw new BusinessRuleViolation(`${streamId} ended at its deadline ${state.deadline}; its result is final`, 'goal-ended');
+      }
+      const data = command.data.reason === undefined ? { goalId: command.data.goalId } : { goalId: command.data.goalId, reason: command.data.reason };
+      return [{ type: 'GoalCancelled', data, occurredAt: command.occurredAt }];
+    }
     const d = command.data;
-    if (state.exists) throw new AggregateAlreadyExists(`goal-${d.goalId}`);
+    if (state.exists) throw new AggregateAlreadyExists(streamId);
     if (!GoalKpis.includes(d.kpi)) throw new InvalidInput('kpi', `must be one of ${GoalKpis.join(', ')}`);
     if (!Number.isFinite(d.target) || d.target < 0) throw new InvalidInput('target', 'must be a finite number ≥ 0');
     const deadline = parseIsoDateTime(d.deadline);
     if (Number.isNaN(deadline)) throw new InvalidInput('deadline', 'must be an ISO 8601 date-time');
-    if (!(deadline > Date.parse(command.occurredAt))) throw new InvalidInput('deadline', 'must be after the time the goal is set');
+    const setAt = Date.parse(command.occurredAt);
+    if (!(deadline > setAt)) throw new InvalidInput('deadline', 'must be after the time the goal is set');
+    if (deadline - setAt > GOAL_MAX_DAYS * DAY_MS) throw new InvalidInput('deadline', `must be at most ${GOAL_MAX_DAYS} days (10 years) after the time the goal is set`);
     const keys = Object.keys(d.segment ?? {}) as (keyof GoalSegment)[];
     if (keys.length > 1) throw new InvalidInput('segment', 'names at most one of owner, channel, source');
     for (const key of keys) {
@@ -47,7 +71,7 @@ export const goalDecider: Decider<GoalState, GoalCommand, GoalEvent> = {
     return [{ type: 'GoalSet', data, occurredAt: command.occurredAt }];
   },
   evolve(state, event) {
-    if (event.type !== 'GoalSet') return state;
+    if (event.type === 'GoalCancelled') return { ...state, cancelledAt: event.occurredAt };
     return { ...state, ...event.data, exists: true, setAt: event.occurredAt };
   },
 };

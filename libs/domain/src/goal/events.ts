@@ -23,4 +23,6 @@ export type GoalSet = DomainEvent<'GoalSet', {
   name?: string;
 }>;
 
-export type GoalEvent = GoalSet;
+export type GoalCancelled = DomainEvent<'GoalCancelled', { goalId: string; reason?: string }>;
+
+export type GoalEvent = GoalSet | GoalCancelled;

@@ -1,7 +1,7 @@
-import { InvalidInput, AggregateAlreadyExists } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { DeciderSpecification } from '../testing/decider-specification';
 import { goalDecider } from './decider';
-import type { GoalSet } from './events';
+import type { GoalCancelled, GoalSet } from './events';
 import { goalProgress } from './progress';
 
 const spec = DeciderSpecification.for(goalDecider);
@@ -18,6 +18,26 @@ describe('goal decider', () => {
     spec.given([]).when({ type: 'SetGoal', data: { ...set.data, deadline: '2023-12-31T00:00:00Z' }, occurredAt: setAt }).thenThrows(InvalidInput, (e) => e.field === 'deadline');
     spec.given([]).when({ type: 'SetGoal', data: { ...set.data, target: -1 }, occurredAt: setAt }).thenThrows(InvalidInput, (e) => e.field === 'target');
     spec.given([]).when({ type: 'SetGoal', data: { ...set.data, segment: { channel: 'web' } }, occurredAt: setAt }).thenThrows(InvalidInput, (e) => e.field === 'segment.channel');
+  });
+  it('accepts a deadline up to 3653 days (10 years) after it is set, and no later', () => {
+    const last = '2034-01-01T00:00:00.000Z'; // 2024-01-01 + 3653 days (three leap years)
+    spec.given([]).when({ type: 'SetGoal', data: { ...set.data, deadline: last }, occurredAt: setAt }).then([{ ...set, data: { ...set.data, deadline: last } }]);
+    spec
+      .given([])
+      .when({ type: 'SetGoal', data: { ...set.data, deadline: '2034-01-01T00:00:00.001Z' }, occurredAt: setAt })
+      .thenThrows(InvalidInput, (e) => e.field === 'deadline' && e.message.includes('3653 days'));
+    spec.given([]).when({ type: 'SetGoal', data: { ...set.data, deadline: '2041-06-30T00:00:00Z' }, occurredAt: setAt }).thenThrows(InvalidInput, (e) => e.field === 'deadline');
+  });
+  it('cancels a goal before its deadline, once; a finished goal stays as it ended', () => {
+    const cancelled: GoalCancelled = { type: 'GoalCancelled', data: { goalId: 'g1', reason: 'reorganised' }, occurredAt: '2024-02-01T00:00:00.000Z' };
+    spec.given([set]).when({ type: 'CancelGoal', data: { goalId: 'g1', reason: 'reorganised' }, occurredAt: cancelled.occurredAt }).then([cancelled]);
+    spec
+      .given([set])
+      .when({ type: 'CancelGoal', data: { goalId: 'g1' }, occurredAt: cancelled.occurredAt })
+      .then([{ type: 'GoalCancelled', data: { goalId: 'g1' }, occurredAt: cancelled.occurredAt }]);
+    spec.given([set, cancelled]).when({ type: 'CancelGoal', data: { goalId: 'g1' }, occurredAt: '2024-02-02T00:00:00Z' }).thenThrows(BusinessRuleViolation, (e) => e.code === 'goal-cancelled');
+    spec.given([set]).when({ type: 'CancelGoal', data: { goalId: 'g1' }, occurredAt: '2024-04-01T00:00:00Z' }).thenThrows(BusinessRuleViolation, (e) => e.code === 'goal-ended');
+    spec.given([]).when({ type: 'CancelGoal', data: { goalId: 'g1' }, occurredAt: setAt }).thenThrows(AggregateNotFound);
   });
 });
 
