@@ -13,7 +13,7 @@ import { MinPositionInterceptor } from '../read/min-position.interceptor';
  * - `read`: the records' read routes (views, lists, timelines, `?asOf=`)
  * - `report`: the reports
  * - `audit`: the raw audit trail and the operational status routes
- * - `operate`: rebuilding projections
+ * - `operate`: rebuilding projections, and retrying or skipping the event a projection or process manager stopped on
  * - `erase`: erasing a customer's or lead's personal data (crypto-shredding)
  * - `decrypt`: the personal-data keys that open sealed fields of Kafka messages
  */
