@@ -73,6 +73,7 @@ export const reports: ReportDefinition[] = [
   goalsReport,
 ];
 
+export * from './common/define-projection';
 export * from './common/numbers';
 export * from './common/periods';
 export * from './common/report';

@@ -1,10 +1,7 @@
 // The README's worked example of adding a report: meetings held per period, and their average
 // length. Copy this folder to projections/meetings/ and register both exports in
 // projections/index.ts; on the next start the projection is built from the whole history.
-import type { InteractionLogged } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection } from '@chronicle/projector';
-import { dayOf, money, periodIndex, periods, ratio, ReportDefinition } from '@chronicle/projections';
+import { dayOf, defineProjection, money, periodIndex, periods, ratio, ReportDefinition } from '@chronicle/projections';
 
 export const MEETINGS_PROJECTION = 'meetings';
 
@@ -16,21 +13,22 @@ interface MeetingDay {
   [key: string]: unknown;
 }
 
-export const meetingsProjection: Projection = {
+export const meetingsProjection = defineProjection({
   name: MEETINGS_PROJECTION,
   version: 1,
   collections: ['days'],
-  eventTypes: ['InteractionLogged'],
-  async apply(event: RecordedEvent, ctx) {
-    const data = (event as RecordedEvent<InteractionLogged['data']>).data;
-    if (data.type !== 'meeting') return;
-    const id = dayOf(event.occurredAt); // reports use business time
-    const day = (await ctx.get<MeetingDay>('days', id)) ?? { _id: id, meetings: 0, minutes: 0 };
-    day.meetings += 1;
-    day.minutes += data.durationMinutes ?? 0;
-    ctx.put('days', day); // committed with the checkpoint: exactly once
+  on: {
+    // The key is the event type the projection reads; `data` is typed by it (libs/domain).
+    async InteractionLogged({ data, occurredAt }, ctx) {
+      if (data.type !== 'meeting') return;
+      const id = dayOf(occurredAt); // reports use business time
+      const day = (await ctx.get<MeetingDay>('days', id)) ?? { _id: id, meetings: 0, minutes: 0 };
+      day.meetings += 1;
+      day.minutes += data.durationMinutes ?? 0;
+      ctx.put('days', day); // committed with the checkpoint: exactly once
+    },
   },
-};
+});
 
 export const meetingsReport = {
   name: 'meetings',

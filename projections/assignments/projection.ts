@@ -1,7 +1,6 @@
-import type { CustomerOwnerAssigned, LeadAssigned } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
 import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import { defineProjection, ProjectedEvent } from '../common/define-projection';
 import type { ReadModelAccess } from '../common/report';
 
 /**
@@ -22,25 +21,26 @@ export interface AssignmentCounters {
 }
 export type AssignmentMonth = MonthDocument<AssignmentCounters> & { ownerId: string };
 
-export const assignmentsProjection: Projection = {
+async function assigned(event: ProjectedEvent<'LeadAssigned' | 'CustomerOwnerAssigned'>, ctx: ProjectionContext): Promise<void> {
+  const d = event.data;
+  const init = (month: string, _id: string) => ({ _id, month, ownerId: d.ownerId, days: {} }) as AssignmentMonth;
+  const empty = (): AssignmentCounters => ({ assigned: 0, leads: 0, customers: 0, automatic: 0 });
+  await countDay<AssignmentCounters>(ctx, 'months', event.occurredAt, d.ownerId, init, empty, (c) => {
+    c.assigned += 1;
+    if (event.type === 'LeadAssigned') c.leads += 1;
+    else c.customers += 1;
+    if (AUTOMATIC_STRATEGIES.has(d.strategy ?? '')) c.automatic += 1;
+  });
+}
+
+export const assignmentsProjection = defineProjection({
   name: ASSIGNMENTS_PROJECTION,
   // 2: day counters per owner instead of one document per assignment.
   version: 2,
   collections: ['months'],
   indexes: { months: ['month'] },
-  eventTypes: ['LeadAssigned', 'CustomerOwnerAssigned'],
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const d = event.data as LeadAssigned['data'] & CustomerOwnerAssigned['data'];
-    const init = (month: string, _id: string) => ({ _id, month, ownerId: d.ownerId, days: {} }) as AssignmentMonth;
-    const empty = (): AssignmentCounters => ({ assigned: 0, leads: 0, customers: 0, automatic: 0 });
-    await countDay<AssignmentCounters>(ctx, 'months', event.occurredAt, d.ownerId, init, empty, (c) => {
-      c.assigned += 1;
-      if (event.type === 'LeadAssigned') c.leads += 1;
-      else c.customers += 1;
-      if (AUTOMATIC_STRATEGIES.has(d.strategy ?? '')) c.automatic += 1;
-    });
-  },
-};
+  on: { LeadAssigned: assigned, CustomerOwnerAssigned: assigned },
+});
 
 /** The month documents overlapping [startMs, endMs). */
 export async function readAssignments(access: ReadModelAccess, startMs: number, endMs: number): Promise<AssignmentMonth[]> {

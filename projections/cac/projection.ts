@@ -1,6 +1,5 @@
-import type { CustomerAcquired, SpendRecorded } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 import { dayOf } from '../common/periods';
 import { addRow, Row } from '../common/rows';
 
@@ -27,18 +26,12 @@ async function add(ctx: ProjectionContext, occurredAt: string, channel: string, 
   ctx.put('days', day);
 }
 
-export const cacProjection: Projection = {
+export const cacProjection = defineProjection({
   name: CAC_PROJECTION,
   version: 1,
   collections: ['days'],
-  eventTypes: ['SpendRecorded', 'CustomerAcquired'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    if (event.type === 'SpendRecorded') {
-      const d = (event as RecordedEvent<SpendRecorded['data']>).data;
-      return add(ctx, event.occurredAt, d.channel ?? UNATTRIBUTED, d.amount, 0);
-    }
-    const d = (event as RecordedEvent<CustomerAcquired['data']>).data;
-    return add(ctx, event.occurredAt, d.channel, 0, 1);
+  on: {
+    SpendRecorded: ({ occurredAt, data: d }, ctx) => add(ctx, occurredAt, d.channel ?? UNATTRIBUTED, d.amount, 0),
+    CustomerAcquired: ({ occurredAt, data: d }, ctx) => add(ctx, occurredAt, d.channel, 0, 1),
   },
-};
+});

@@ -1,6 +1,6 @@
-import type { CustomerAcquired, CustomerOwnerAssigned, CustomerProfileUpdated, CustomerRegistered } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 import { dayOf } from '../common/periods';
 import { addRow, Row } from '../common/rows';
 
@@ -80,37 +80,33 @@ async function regroup(ctx: ProjectionContext, doc: ChurnCustomerDocument, group
   ctx.put<ChurnCustomerDocument>('customers', { ...doc, [group]: to });
 }
 
-export const churnProjection: Projection = {
+export const churnProjection = defineProjection({
   name: CHURN_PROJECTION,
   version: 1,
   collections: ['customers', 'days'],
-  eventTypes: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerOwnerAssigned', 'CustomerAcquired', 'CustomerChurned', 'CustomerReactivated'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const { customerId } = event.data as { customerId: string };
-    const doc = await customer(ctx, customerId);
-    switch (event.type) {
-      case 'CustomerRegistered': {
-        const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
-        ctx.put<ChurnCustomerDocument>('customers', { ...doc, region: d.region ?? NO_REGION, owner: d.ownerId ?? NO_OWNER });
-        return;
-      }
-      case 'CustomerProfileUpdated': {
-        const { region } = (event as RecordedEvent<CustomerProfileUpdated['data']>).data;
-        if (region !== undefined) await regroup(ctx, doc, 'region', region ?? NO_REGION);
-        return;
-      }
-      case 'CustomerOwnerAssigned':
-        return regroup(ctx, doc, 'owner', (event as RecordedEvent<CustomerOwnerAssigned['data']>).data.ownerId ?? NO_OWNER);
-      case 'CustomerAcquired': {
-        const { channel } = (event as RecordedEvent<CustomerAcquired['data']>).data;
-        // As the customer decider folds it: an acquisition never revives a churned customer.
-        return lifecycle(ctx, event, { ...doc, channel: channel ?? NO_CHANNEL }, 0, doc.status === 'churned' ? 'churned' : 'active');
-      }
-      case 'CustomerReactivated':
-        return lifecycle(ctx, event, doc, 1, 'active');
-      case 'CustomerChurned':
-        return lifecycle(ctx, event, doc, 2, 'churned');
-    }
+  on: {
+    async CustomerRegistered({ data: d }, ctx) {
+      const doc = await customer(ctx, d.customerId);
+      ctx.put<ChurnCustomerDocument>('customers', { ...doc, region: d.region ?? NO_REGION, owner: d.ownerId ?? NO_OWNER });
+    },
+    async CustomerProfileUpdated({ data: { customerId, region } }, ctx) {
+      const doc = await customer(ctx, customerId);
+      if (region !== undefined) await regroup(ctx, doc, 'region', region ?? NO_REGION);
+    },
+    async CustomerOwnerAssigned({ data: d }, ctx) {
+      return regroup(ctx, await customer(ctx, d.customerId), 'owner', d.ownerId ?? NO_OWNER);
+    },
+    async CustomerAcquired(event, ctx) {
+      const { customerId, channel } = event.data;
+      const doc = await customer(ctx, customerId);
+      // As the customer decider folds it: an acquisition never revives a churned customer.
+      return lifecycle(ctx, event, { ...doc, channel: channel ?? NO_CHANNEL }, 0, doc.status === 'churned' ? 'churned' : 'active');
+    },
+    async CustomerReactivated(event, ctx) {
+      return lifecycle(ctx, event, await customer(ctx, event.data.customerId), 1, 'active');
+    },
+    async CustomerChurned(event, ctx) {
+      return lifecycle(ctx, event, await customer(ctx, event.data.customerId), 2, 'churned');
+    },
   },
-};
+});

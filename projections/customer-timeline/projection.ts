@@ -1,19 +1,7 @@
 import { erasedFields, PersonalFields } from '@chronicle/domain';
-import type {
-  CustomerAcquired,
-  CustomerChurned,
-  CustomerPersonalDataErased,
-  CustomerReactivated,
-  CustomerRegistered,
-  DealLost,
-  DealOpened,
-  DealStageChanged,
-  DealWon,
-  InteractionLogged,
-  PurchaseRecorded,
-} from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 import { compact } from '../common/listing';
 import { entryOf } from './keys';
 
@@ -54,6 +42,7 @@ export type TimelineSpanDocument = { _id: string; firstMonth: number; lastPerson
 
 export const kindOf = (type: string): TimelineKind => KIND[type];
 
+/** The kind of entry of each event type the projection writes an entry for (every handler below but the erasure's). */
 const KIND: Record<string, TimelineKind> = {
   CustomerRegistered: 'lifecycle',
   CustomerAcquired: 'lifecycle',
@@ -107,72 +96,67 @@ async function erase(ctx: ProjectionContext, customerId: string): Promise<void> 
 }
 
 
-export const customerTimelineProjection: Projection = {
+export const customerTimelineProjection = defineProjection({
   name: TIMELINE_PROJECTION,
   // 2: the registration entry no longer carries the name (personal data). 3: entries with personal text are chained for erasure.
   version: 3,
   collections: ['entries', 'spans', 'deals'],
-  eventTypes: [...Object.keys(KIND), 'CustomerPersonalDataErased'],
   scrubAfter: ['CustomerPersonalDataErased'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    switch (event.type) {
-      case 'CustomerRegistered': {
-        const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
-        // No personal fields in entries (the name is on the customer): erasure never has to find them.
-        return put(ctx, event, d.customerId, { source: d.source, leadId: d.leadId });
-      }
-      case 'CustomerAcquired': {
-        const d = (event as RecordedEvent<CustomerAcquired['data']>).data;
-        return put(ctx, event, d.customerId, { channel: d.channel, trigger: d.trigger });
-      }
-      case 'CustomerChurned': {
-        const d = (event as RecordedEvent<CustomerChurned['data']>).data;
-        return put(ctx, event, d.customerId, { reason: d.reason });
-      }
-      case 'CustomerReactivated': {
-        const d = (event as RecordedEvent<CustomerReactivated['data']>).data;
-        return put(ctx, event, d.customerId, { reason: d.reason });
-      }
-      case 'PurchaseRecorded': {
-        const d = (event as RecordedEvent<PurchaseRecorded['data']>).data;
-        return put(ctx, event, d.customerId, { purchaseId: d.purchaseId, amount: d.amount, description: d.description });
-      }
-      case 'InteractionLogged': {
-        const d = (event as RecordedEvent<InteractionLogged['data']>).data;
-        return put(ctx, event, d.customerId, {
-          interactionId: d.interactionId,
-          interactionType: d.type,
-          direction: d.direction,
-          subject: d.subject,
-          outcome: d.outcome,
-          durationMinutes: d.durationMinutes,
-          dealId: d.dealId,
-        });
-      }
-      case 'DealOpened': {
-        const d = (event as RecordedEvent<DealOpened['data']>).data;
-        ctx.put<DealLink>('deals', { _id: d.dealId, customerId: d.customerId, title: d.title });
-        return put(ctx, event, d.customerId, { dealId: d.dealId, title: d.title, amount: d.amount, stage: d.stage, ownerId: d.ownerId });
-      }
-      case 'DealStageChanged': {
-        const d = (event as RecordedEvent<DealStageChanged['data']>).data;
-        const deal = await ctx.get<DealLink>('deals', d.dealId);
-        if (!deal) return; // a stage change of a deal never opened: no customer to show it on
-        return put(ctx, event, deal.customerId, { dealId: d.dealId, title: deal.title, from: d.from, to: d.to });
-      }
-      case 'DealWon': {
-        const d = (event as RecordedEvent<DealWon['data']>).data;
-        const deal = await ctx.get<DealLink>('deals', d.dealId);
-        return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage });
-      }
-      case 'DealLost': {
-        const d = (event as RecordedEvent<DealLost['data']>).data;
-        const deal = await ctx.get<DealLink>('deals', d.dealId);
-        return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage, reason: d.reason });
-      }
-      case 'CustomerPersonalDataErased':
-        return erase(ctx, (event as RecordedEvent<CustomerPersonalDataErased['data']>).data.customerId);
-    }
+  on: {
+    CustomerRegistered(event, ctx) {
+      const d = event.data;
+      // No personal fields in entries (the name is on the customer): erasure never has to find them.
+      return put(ctx, event, d.customerId, { source: d.source, leadId: d.leadId });
+    },
+    CustomerAcquired(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, { channel: d.channel, trigger: d.trigger });
+    },
+    CustomerChurned(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, { reason: d.reason });
+    },
+    CustomerReactivated(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, { reason: d.reason });
+    },
+    PurchaseRecorded(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, { purchaseId: d.purchaseId, amount: d.amount, description: d.description });
+    },
+    InteractionLogged(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, {
+        interactionId: d.interactionId,
+        interactionType: d.type,
+        direction: d.direction,
+        subject: d.subject,
+        outcome: d.outcome,
+        durationMinutes: d.durationMinutes,
+        dealId: d.dealId,
+      });
+    },
+    DealOpened(event, ctx) {
+      const d = event.data;
+      ctx.put<DealLink>('deals', { _id: d.dealId, customerId: d.customerId, title: d.title });
+      return put(ctx, event, d.customerId, { dealId: d.dealId, title: d.title, amount: d.amount, stage: d.stage, ownerId: d.ownerId });
+    },
+    async DealStageChanged(event, ctx) {
+      const d = event.data;
+      const deal = await ctx.get<DealLink>('deals', d.dealId);
+      if (!deal) return; // a stage change of a deal never opened: no customer to show it on
+      return put(ctx, event, deal.customerId, { dealId: d.dealId, title: deal.title, from: d.from, to: d.to });
+    },
+    async DealWon(event, ctx) {
+      const d = event.data;
+      const deal = await ctx.get<DealLink>('deals', d.dealId);
+      return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage });
+    },
+    async DealLost(event, ctx) {
+      const d = event.data;
+      const deal = await ctx.get<DealLink>('deals', d.dealId);
+      return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage, reason: d.reason });
+    },
+    CustomerPersonalDataErased: (event, ctx) => erase(ctx, event.data.customerId),
   },
-};
+});

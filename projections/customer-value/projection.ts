@@ -1,7 +1,6 @@
 import { ERASED } from '@chronicle/domain';
-import type { CustomerPersonalDataErased, CustomerProfileUpdated, CustomerRegistered, DealWon, PurchaseRecorded } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 
 /**
  * Lifetime revenue per customer = amounts of its won deals + its purchases (`customers`), and the
@@ -45,44 +44,27 @@ async function earn(ctx: ProjectionContext, customerId: string, amount: number, 
   ctx.put('totals', totals);
 }
 
-export const customerValueProjection: Projection = {
+export const customerValueProjection = defineProjection({
   name: CUSTOMER_VALUE_PROJECTION,
   version: 1,
   collections: ['customers', 'totals'],
   indexes: { customers: ['rank'] },
-  eventTypes: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerPersonalDataErased', 'PurchaseRecorded', 'DealWon'],
-
   scrubAfter: ['CustomerPersonalDataErased'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    switch (event.type) {
-      case 'CustomerRegistered': {
-        const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
-        const doc = (await ctx.get<CustomerValueDocument>('customers', d.customerId)) ?? blank(d.customerId, null);
-        ctx.put('customers', { ...doc, name: d.name });
-        return;
-      }
-      case 'CustomerProfileUpdated': {
-        const d = (event as RecordedEvent<CustomerProfileUpdated['data']>).data;
-        if (d.name === undefined) return;
-        const doc = await ctx.get<CustomerValueDocument>('customers', d.customerId);
-        if (doc) ctx.put('customers', { ...doc, name: d.name });
-        return;
-      }
-      case 'CustomerPersonalDataErased': {
-        const d = (event as RecordedEvent<CustomerPersonalDataErased['data']>).data;
-        const doc = await ctx.get<CustomerValueDocument>('customers', d.customerId);
-        if (doc?.name) ctx.put('customers', { ...doc, name: ERASED });
-        return;
-      }
-      case 'PurchaseRecorded': {
-        const d = (event as RecordedEvent<PurchaseRecorded['data']>).data;
-        return earn(ctx, d.customerId, d.amount, 'purchase');
-      }
-      case 'DealWon': {
-        const d = (event as RecordedEvent<DealWon['data']>).data;
-        return earn(ctx, d.customerId, d.amount, 'deal');
-      }
-    }
+  on: {
+    async CustomerRegistered({ data: d }, ctx) {
+      const doc = (await ctx.get<CustomerValueDocument>('customers', d.customerId)) ?? blank(d.customerId, null);
+      ctx.put('customers', { ...doc, name: d.name });
+    },
+    async CustomerProfileUpdated({ data: d }, ctx) {
+      if (d.name === undefined) return;
+      const doc = await ctx.get<CustomerValueDocument>('customers', d.customerId);
+      if (doc) ctx.put('customers', { ...doc, name: d.name });
+    },
+    async CustomerPersonalDataErased({ data: d }, ctx) {
+      const doc = await ctx.get<CustomerValueDocument>('customers', d.customerId);
+      if (doc?.name) ctx.put('customers', { ...doc, name: ERASED });
+    },
+    PurchaseRecorded: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount, 'purchase'),
+    DealWon: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount, 'deal'),
   },
-};
+});

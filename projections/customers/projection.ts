@@ -1,21 +1,8 @@
 import { erasedFields } from '@chronicle/domain';
-import type {
-  CustomerAcquired,
-  CustomerChurned,
-  CustomerOwnerAssigned,
-  CustomerPersonalDataErased,
-  CustomerProfileUpdated,
-  CustomerReactivated,
-  CustomerRegistered,
-  CustomerStatus,
-  DealLost,
-  DealOpened,
-  DealWon,
-  InteractionLogged,
-  PurchaseRecorded,
-} from '@chronicle/domain';
+import type { CustomerStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 import { compositeKey, recount } from '../common/listing';
 
 /**
@@ -141,115 +128,86 @@ async function count(ctx: ProjectionContext, id: string, change: (counters: Cust
   ctx.put('counters', counters);
 }
 
-export const customersProjection: Projection = {
+export const customersProjection = defineProjection({
   name: CUSTOMERS_PROJECTION,
   version: 1,
   collections: ['customers', 'counters', 'stats'],
   indexes: {
     customers: ['status', 'ownerId', 'source', 'region', 'industry', 'sortName', 'registeredAt', 'revenue', ...Object.values(STATUS_SORT_FIELDS), 'searchSeq'],
   },
-  eventTypes: [
-    'CustomerRegistered',
-    'CustomerProfileUpdated',
-    'CustomerPersonalDataErased',
-    'CustomerOwnerAssigned',
-    'CustomerAcquired',
-    'CustomerChurned',
-    'CustomerReactivated',
-    'PurchaseRecorded',
-    'InteractionLogged',
-    'DealOpened',
-    'DealWon',
-    'DealLost',
-  ],
-
   scrubAfter: ['CustomerPersonalDataErased'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const at = event.occurredAt;
-    switch (event.type) {
-      case 'InteractionLogged': {
-        const { customerId } = (event as RecordedEvent<InteractionLogged['data']>).data;
-        return count(ctx, customerId, (c) => {
-          c.interactionCount += 1;
-          c.lastInteractionAt = later(c.lastInteractionAt, at);
-        });
-      }
-      case 'CustomerRegistered': {
-        const d = (event as RecordedEvent<CustomerRegistered['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          for (const field of PROFILE) doc[field] = (d[field] ?? null) as never;
-          doc.source = d.source;
-          doc.ownerId = d.ownerId ?? null;
-          doc.leadId = d.leadId ?? null;
-          doc.registeredAt = at;
-        });
-      }
-      case 'CustomerProfileUpdated': {
-        const d = (event as RecordedEvent<CustomerProfileUpdated['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          for (const field of PROFILE) if (d[field] !== undefined) doc[field] = d[field] as never;
-        });
-      }
-      case 'CustomerPersonalDataErased': {
-        const d = (event as RecordedEvent<CustomerPersonalDataErased['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          Object.assign(doc, erasedFields({ name: doc.name, email: doc.email, phone: doc.phone }));
-          doc.attributes = null;
-        });
-      }
-      case 'CustomerOwnerAssigned': {
-        const d = (event as RecordedEvent<CustomerOwnerAssigned['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => void (doc.ownerId = d.ownerId));
-      }
-      case 'CustomerAcquired': {
-        const d = (event as RecordedEvent<CustomerAcquired['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          if (doc.status !== 'churned') doc.status = 'active';
-          doc.acquiredAt = at;
-        });
-      }
-      case 'CustomerChurned': {
-        const d = (event as RecordedEvent<CustomerChurned['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          doc.status = 'churned';
-          doc.churnedAt = at;
-          doc.churnReason = d.reason;
-        });
-      }
-      case 'CustomerReactivated': {
-        const d = (event as RecordedEvent<CustomerReactivated['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          doc.status = 'active';
-          doc.churnedAt = null;
-          doc.churnReason = null;
-          doc.reactivatedAt = at;
-        });
-      }
-      case 'PurchaseRecorded': {
-        const d = (event as RecordedEvent<PurchaseRecorded['data']>).data;
-        return update(ctx, event, d.customerId, (doc) => {
-          doc.purchaseCount += 1;
-          doc.purchaseAmount += d.amount;
-        });
-      }
-      case 'DealOpened': {
-        const d = (event as RecordedEvent<DealOpened['data']>).data;
-        return count(ctx, d.customerId, (c) => void (c.openDealCount += 1));
-      }
-      case 'DealWon': {
-        // DealWon carries the customer and the amount at closing: no deal lookup needed.
-        const d = (event as RecordedEvent<DealWon['data']>).data;
-        await count(ctx, d.customerId, (c) => void (c.openDealCount -= 1));
-        return update(ctx, event, d.customerId, (doc) => {
-          doc.wonDealCount += 1;
-          doc.wonDealAmount += d.amount;
-        });
-      }
-      case 'DealLost': {
-        const d = (event as RecordedEvent<DealLost['data']>).data;
-        return count(ctx, d.customerId, (c) => void (c.openDealCount -= 1));
-      }
-    }
+  on: {
+    CustomerRegistered(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.customerId, (doc) => {
+        for (const field of PROFILE) doc[field] = (d[field] ?? null) as never;
+        doc.source = d.source;
+        doc.ownerId = d.ownerId ?? null;
+        doc.leadId = d.leadId ?? null;
+        doc.registeredAt = event.occurredAt;
+      });
+    },
+    CustomerProfileUpdated(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.customerId, (doc) => {
+        for (const field of PROFILE) if (d[field] !== undefined) doc[field] = d[field] as never;
+      });
+    },
+    CustomerPersonalDataErased(event, ctx) {
+      return update(ctx, event, event.data.customerId, (doc) => {
+        Object.assign(doc, erasedFields({ name: doc.name, email: doc.email, phone: doc.phone }));
+        doc.attributes = null;
+      });
+    },
+    CustomerOwnerAssigned(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.customerId, (doc) => void (doc.ownerId = d.ownerId));
+    },
+    CustomerAcquired(event, ctx) {
+      return update(ctx, event, event.data.customerId, (doc) => {
+        if (doc.status !== 'churned') doc.status = 'active';
+        doc.acquiredAt = event.occurredAt;
+      });
+    },
+    CustomerChurned(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.customerId, (doc) => {
+        doc.status = 'churned';
+        doc.churnedAt = event.occurredAt;
+        doc.churnReason = d.reason;
+      });
+    },
+    CustomerReactivated(event, ctx) {
+      return update(ctx, event, event.data.customerId, (doc) => {
+        doc.status = 'active';
+        doc.churnedAt = null;
+        doc.churnReason = null;
+        doc.reactivatedAt = event.occurredAt;
+      });
+    },
+    PurchaseRecorded(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.customerId, (doc) => {
+        doc.purchaseCount += 1;
+        doc.purchaseAmount += d.amount;
+      });
+    },
+    InteractionLogged(event, ctx) {
+      return count(ctx, event.data.customerId, (c) => {
+        c.interactionCount += 1;
+        c.lastInteractionAt = later(c.lastInteractionAt, event.occurredAt);
+      });
+    },
+    DealOpened: (event, ctx) => count(ctx, event.data.customerId, (c) => void (c.openDealCount += 1)),
+    async DealWon(event, ctx) {
+      // DealWon carries the customer and the amount at closing: no deal lookup needed.
+      const d = event.data;
+      await count(ctx, d.customerId, (c) => void (c.openDealCount -= 1));
+      return update(ctx, event, d.customerId, (doc) => {
+        doc.wonDealCount += 1;
+        doc.wonDealAmount += d.amount;
+      });
+    },
+    DealLost: (event, ctx) => count(ctx, event.data.customerId, (c) => void (c.openDealCount -= 1)),
   },
-};
+});

@@ -1,6 +1,7 @@
-import type { DealAmountChanged, DealExpectedCloseDateChanged, DealLost, DealOpened, DealOwnerAssigned, DealStageChanged, DealStatus, DealWon } from '@chronicle/domain';
+import type { DealStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 import { compositeKey, recount } from '../common/listing';
 
 /** Current state of every deal, one document each (`deals`), as the deal decider folds it. */
@@ -48,80 +49,75 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, dealId: stri
   await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
 }
 
-export const dealsProjection: Projection = {
+export const dealsProjection = defineProjection({
   name: DEALS_PROJECTION,
   version: 1,
   collections: ['deals', 'stats'],
   indexes: { deals: ['customerId', 'ownerId', 'stage', 'status', 'openedAt', 'amount', 'expectedCloseDate', ...Object.values(STATUS_SORT_FIELDS)] },
-  // DealOwnerAssigned came later; no stored history held it before, so version 1 needs no rebuild.
-  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost', 'DealOwnerAssigned'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const at = event.occurredAt;
-    switch (event.type) {
-      case 'DealOpened': {
-        const d = (event as RecordedEvent<DealOpened['data']>).data;
-        const doc = withStatusKeys({
-          _id: d.dealId,
-          customerId: d.customerId,
-          title: d.title,
-          amount: d.amount,
-          ownerId: d.ownerId,
-          source: d.source,
-          stage: d.stage,
-          status: 'open',
-          openedAt: at,
-          stageEnteredAt: at,
-          expectedCloseDate: d.expectedCloseDate ?? null,
-          closedAt: null,
-          closedFromStage: null,
-          lostReason: null,
-          updatedAt: at,
-          statusOpenedAt: '',
-        });
-        ctx.put<DealDocument>('deals', doc);
-        return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
-      }
-      case 'DealStageChanged': {
-        const d = (event as RecordedEvent<DealStageChanged['data']>).data;
-        return update(ctx, event, d.dealId, (doc) => {
-          doc.stage = d.to;
-          doc.stageEnteredAt = at;
-        });
-      }
-      case 'DealAmountChanged': {
-        const d = (event as RecordedEvent<DealAmountChanged['data']>).data;
-        return update(ctx, event, d.dealId, (doc) => void (doc.amount = d.to));
-      }
-      case 'DealExpectedCloseDateChanged': {
-        const d = (event as RecordedEvent<DealExpectedCloseDateChanged['data']>).data;
-        return update(ctx, event, d.dealId, (doc) => void (doc.expectedCloseDate = d.to));
-      }
-      case 'DealOwnerAssigned': {
-        const d = (event as RecordedEvent<DealOwnerAssigned['data']>).data;
-        return update(ctx, event, d.dealId, (doc) => void (doc.ownerId = d.ownerId));
-      }
-      case 'DealWon': {
-        const d = (event as RecordedEvent<DealWon['data']>).data;
-        return update(ctx, event, d.dealId, (doc) => {
-          doc.status = 'won';
-          doc.closedFromStage = doc.stage;
-          doc.stage = 'won';
-          doc.stageEnteredAt = at;
-          doc.closedAt = at;
-        });
-      }
-      case 'DealLost': {
-        const d = (event as RecordedEvent<DealLost['data']>).data;
-        return update(ctx, event, d.dealId, (doc) => {
-          doc.status = 'lost';
-          doc.closedFromStage = doc.stage;
-          doc.stage = 'lost';
-          doc.stageEnteredAt = at;
-          doc.closedAt = at;
-          doc.lostReason = d.reason;
-        });
-      }
-    }
+  on: {
+    DealOpened(event, ctx) {
+      const d = event.data;
+      const at = event.occurredAt;
+      const doc = withStatusKeys({
+        _id: d.dealId,
+        customerId: d.customerId,
+        title: d.title,
+        amount: d.amount,
+        ownerId: d.ownerId,
+        source: d.source,
+        stage: d.stage,
+        status: 'open',
+        openedAt: at,
+        stageEnteredAt: at,
+        expectedCloseDate: d.expectedCloseDate ?? null,
+        closedAt: null,
+        closedFromStage: null,
+        lostReason: null,
+        updatedAt: at,
+        statusOpenedAt: '',
+      });
+      ctx.put<DealDocument>('deals', doc);
+      return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+    },
+    DealStageChanged(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.dealId, (doc) => {
+        doc.stage = d.to;
+        doc.stageEnteredAt = event.occurredAt;
+      });
+    },
+    DealAmountChanged(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.dealId, (doc) => void (doc.amount = d.to));
+    },
+    DealExpectedCloseDateChanged(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.dealId, (doc) => void (doc.expectedCloseDate = d.to));
+    },
+    // DealOwnerAssigned came later; no stored history held it before, so version 1 needs no rebuild.
+    DealOwnerAssigned(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.dealId, (doc) => void (doc.ownerId = d.ownerId));
+    },
+    DealWon(event, ctx) {
+      return update(ctx, event, event.data.dealId, (doc) => {
+        doc.status = 'won';
+        doc.closedFromStage = doc.stage;
+        doc.stage = 'won';
+        doc.stageEnteredAt = event.occurredAt;
+        doc.closedAt = event.occurredAt;
+      });
+    },
+    DealLost(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.dealId, (doc) => {
+        doc.status = 'lost';
+        doc.closedFromStage = doc.stage;
+        doc.stage = 'lost';
+        doc.stageEnteredAt = event.occurredAt;
+        doc.closedAt = event.occurredAt;
+        doc.lostReason = d.reason;
+      });
+    },
   },
-};
+});

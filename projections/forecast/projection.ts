@@ -1,7 +1,6 @@
 import { parseIsoDateTime } from '@chronicle/domain';
-import type { DealAmountChanged, DealExpectedCloseDateChanged, DealOpened, DealStageChanged } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection, ProjectedEvent } from '../common/define-projection';
 
 /**
  * The open deals now, summed per expected-close month and stage (`buckets`, a few dozen
@@ -43,35 +42,28 @@ async function move(ctx: ProjectionContext, dealId: string, change: (deal: OpenD
   await add(ctx, moved, 1);
 }
 
-export const forecastProjection: Projection = {
+/** A closed deal leaves its bucket for good. */
+async function close({ data: { dealId } }: ProjectedEvent<'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
+  const deal = await ctx.get<OpenDeal>('deals', dealId);
+  if (!deal) return;
+  await add(ctx, deal, -1);
+  ctx.delete('deals', dealId);
+}
+
+export const forecastProjection = defineProjection({
   name: FORECAST_PROJECTION,
   version: 1,
   collections: ['deals', 'buckets'],
-  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const dealId = (event.data as { dealId: string }).dealId;
-    switch (event.type) {
-      case 'DealOpened': {
-        const d = (event as RecordedEvent<DealOpened['data']>).data;
-        const deal: OpenDeal = { _id: dealId, month: closeMonth(d.expectedCloseDate), stage: d.stage, amount: d.amount };
-        ctx.put('deals', deal);
-        return add(ctx, deal, 1);
-      }
-      case 'DealStageChanged':
-        return move(ctx, dealId, (deal) => void (deal.stage = (event.data as DealStageChanged['data']).to));
-      case 'DealAmountChanged':
-        return move(ctx, dealId, (deal) => void (deal.amount = (event.data as DealAmountChanged['data']).to));
-      case 'DealExpectedCloseDateChanged':
-        return move(ctx, dealId, (deal) => void (deal.month = closeMonth((event.data as DealExpectedCloseDateChanged['data']).to)));
-      case 'DealWon':
-      case 'DealLost': {
-        const deal = await ctx.get<OpenDeal>('deals', dealId);
-        if (!deal) return;
-        await add(ctx, deal, -1);
-        ctx.delete('deals', dealId);
-        return;
-      }
-    }
+  on: {
+    DealOpened({ data: d }, ctx) {
+      const deal: OpenDeal = { _id: d.dealId, month: closeMonth(d.expectedCloseDate), stage: d.stage, amount: d.amount };
+      ctx.put('deals', deal);
+      return add(ctx, deal, 1);
+    },
+    DealStageChanged: ({ data: d }, ctx) => move(ctx, d.dealId, (deal) => void (deal.stage = d.to)),
+    DealAmountChanged: ({ data: d }, ctx) => move(ctx, d.dealId, (deal) => void (deal.amount = d.to)),
+    DealExpectedCloseDateChanged: ({ data: d }, ctx) => move(ctx, d.dealId, (deal) => void (deal.month = closeMonth(d.to))),
+    DealWon: close,
+    DealLost: close,
   },
-};
+});

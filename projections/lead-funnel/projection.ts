@@ -1,7 +1,6 @@
-import type { LeadCaptured, LeadConverted, LeadDisqualified, LeadQualified, SpendRecorded } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
 import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import { defineProjection } from '../common/define-projection';
 import type { ReadModelAccess } from '../common/report';
 
 /**
@@ -39,54 +38,49 @@ function count(ctx: ProjectionContext, occurredAt: string, source: string, chang
   return countDay<LeadFunnelCounters>(ctx, 'months', occurredAt, source, (month, _id) => ({ _id, month, source, days: {} }) as LeadFunnelMonth, emptyDay, change);
 }
 
-export const leadFunnelProjection: Projection = {
+export const leadFunnelProjection = defineProjection({
   name: LEAD_FUNNEL_PROJECTION,
   version: 1,
   collections: ['leads', 'months'],
   indexes: { months: ['month'] },
-  eventTypes: ['LeadCaptured', 'LeadQualified', 'LeadDisqualified', 'LeadConverted', 'SpendRecorded'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    switch (event.type) {
-      case 'LeadCaptured': {
-        const d = (event as RecordedEvent<LeadCaptured['data']>).data;
-        ctx.put<LeadDoc>('leads', { _id: d.leadId, capturedAt: event.occurredAt, source: d.source });
-        const campaign = d.campaignId ? 1 : 0;
-        return count(ctx, event.occurredAt, d.source, (c) => {
-          c.captured += 1;
-          c.fromCampaign += campaign;
-        });
-      }
-      case 'LeadQualified': {
-        const lead = await ctx.get<LeadDoc>('leads', (event.data as LeadQualified['data']).leadId);
-        if (lead) await count(ctx, lead.capturedAt, lead.source, (c) => void (c.qualified += 1));
-        return;
-      }
-      case 'LeadDisqualified': {
-        const leadId = (event.data as LeadDisqualified['data']).leadId;
-        const lead = await ctx.get<LeadDoc>('leads', leadId);
-        if (!lead) return;
-        ctx.delete('leads', leadId);
-        return count(ctx, lead.capturedAt, lead.source, (c) => void (c.disqualified += 1));
-      }
-      case 'LeadConverted': {
-        const leadId = (event.data as LeadConverted['data']).leadId;
-        const lead = await ctx.get<LeadDoc>('leads', leadId);
-        if (!lead) return;
-        ctx.delete('leads', leadId);
-        const took = Date.parse(event.occurredAt) - Date.parse(lead.capturedAt);
-        return count(ctx, lead.capturedAt, lead.source, (c) => {
-          c.converted += 1;
-          c.convertMs += took;
-        });
-      }
-      case 'SpendRecorded': {
-        const d = (event as RecordedEvent<SpendRecorded['data']>).data;
-        return count(ctx, event.occurredAt, d.channel || UNATTRIBUTED, (c) => void (c.spend += d.amount));
-      }
-    }
+  on: {
+    LeadCaptured(event, ctx) {
+      const d = event.data;
+      ctx.put<LeadDoc>('leads', { _id: d.leadId, capturedAt: event.occurredAt, source: d.source });
+      const campaign = d.campaignId ? 1 : 0;
+      return count(ctx, event.occurredAt, d.source, (c) => {
+        c.captured += 1;
+        c.fromCampaign += campaign;
+      });
+    },
+    async LeadQualified(event, ctx) {
+      const lead = await ctx.get<LeadDoc>('leads', event.data.leadId);
+      if (lead) await count(ctx, lead.capturedAt, lead.source, (c) => void (c.qualified += 1));
+    },
+    async LeadDisqualified(event, ctx) {
+      const leadId = event.data.leadId;
+      const lead = await ctx.get<LeadDoc>('leads', leadId);
+      if (!lead) return;
+      ctx.delete('leads', leadId);
+      return count(ctx, lead.capturedAt, lead.source, (c) => void (c.disqualified += 1));
+    },
+    async LeadConverted(event, ctx) {
+      const leadId = event.data.leadId;
+      const lead = await ctx.get<LeadDoc>('leads', leadId);
+      if (!lead) return;
+      ctx.delete('leads', leadId);
+      const took = Date.parse(event.occurredAt) - Date.parse(lead.capturedAt);
+      return count(ctx, lead.capturedAt, lead.source, (c) => {
+        c.converted += 1;
+        c.convertMs += took;
+      });
+    },
+    SpendRecorded(event, ctx) {
+      const d = event.data;
+      return count(ctx, event.occurredAt, d.channel || UNATTRIBUTED, (c) => void (c.spend += d.amount));
+    },
   },
-};
+});
 
 /** The lead-funnel month documents overlapping [startMs, endMs). */
 export async function readLeadFunnel(access: ReadModelAccess, startMs: number, endMs: number): Promise<LeadFunnelMonth[]> {

@@ -1,7 +1,6 @@
-import type { LeadCaptured, LeadConverted, LeadScored } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
 import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import { defineProjection } from '../common/define-projection';
 import type { ReadModelAccess } from '../common/report';
 
 /**
@@ -30,41 +29,36 @@ function add(ctx: ProjectionContext, lead: LeadScoreDocument, by: { leads: numbe
   });
 }
 
-export const leadScoresProjection: Projection = {
+export const leadScoresProjection = defineProjection({
   name: LEAD_SCORES_PROJECTION,
   version: 1,
   collections: ['leads', 'months'],
   indexes: { months: ['month'] },
-  eventTypes: ['LeadCaptured', 'LeadScored', 'LeadConverted'],
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    switch (event.type) {
-      case 'LeadCaptured': {
-        const d = (event as RecordedEvent<LeadCaptured['data']>).data;
-        const lead: LeadScoreDocument = { _id: d.leadId, capturedAt: event.occurredAt, score: UNSCORED, converted: false };
-        ctx.put('leads', lead);
-        return add(ctx, lead, { leads: 1, converted: 0 });
-      }
-      case 'LeadScored': {
-        const d = (event as RecordedEvent<LeadScored['data']>).data;
-        const lead = await ctx.get<LeadScoreDocument>('leads', d.leadId);
-        const score = String(d.score);
-        if (!lead || lead.score === score) return;
-        const converted = lead.converted ? 1 : 0;
-        await add(ctx, lead, { leads: -1, converted: -converted });
-        const moved = { ...lead, score };
-        ctx.put('leads', moved);
-        return add(ctx, moved, { leads: 1, converted });
-      }
-      case 'LeadConverted': {
-        const d = (event as RecordedEvent<LeadConverted['data']>).data;
-        const lead = await ctx.get<LeadScoreDocument>('leads', d.leadId);
-        if (!lead || lead.converted) return;
-        ctx.put('leads', { ...lead, converted: true });
-        return add(ctx, lead, { leads: 0, converted: 1 });
-      }
-    }
+  on: {
+    LeadCaptured(event, ctx) {
+      const lead: LeadScoreDocument = { _id: event.data.leadId, capturedAt: event.occurredAt, score: UNSCORED, converted: false };
+      ctx.put('leads', lead);
+      return add(ctx, lead, { leads: 1, converted: 0 });
+    },
+    async LeadScored(event, ctx) {
+      const d = event.data;
+      const lead = await ctx.get<LeadScoreDocument>('leads', d.leadId);
+      const score = String(d.score);
+      if (!lead || lead.score === score) return;
+      const converted = lead.converted ? 1 : 0;
+      await add(ctx, lead, { leads: -1, converted: -converted });
+      const moved = { ...lead, score };
+      ctx.put('leads', moved);
+      return add(ctx, moved, { leads: 1, converted });
+    },
+    async LeadConverted(event, ctx) {
+      const lead = await ctx.get<LeadScoreDocument>('leads', event.data.leadId);
+      if (!lead || lead.converted) return;
+      ctx.put('leads', { ...lead, converted: true });
+      return add(ctx, lead, { leads: 0, converted: 1 });
+    },
   },
-};
+});
 
 /** The month documents overlapping [startMs, endMs). */
 export async function readLeadScores(access: ReadModelAccess, startMs: number, endMs: number): Promise<ScoreMonth[]> {

@@ -1,7 +1,8 @@
 import { erasedFields } from '@chronicle/domain';
-import type { LeadAssigned, LeadCaptured, LeadConverted, LeadDisqualified, LeadPersonalDataErased, LeadQualified, LeadScored, LeadStatus } from '@chronicle/domain';
+import type { LeadStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
 import { compositeKey, recount } from '../common/listing';
 
 /** Current state of every lead, one document each (`leads`). */
@@ -46,84 +47,77 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, leadId: stri
   await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
 }
 
-export const leadsProjection: Projection = {
+export const leadsProjection = defineProjection({
   name: LEADS_PROJECTION,
   version: 1,
   collections: ['leads', 'stats'],
   indexes: { leads: ['status', 'source', 'ownerId', 'campaignId', 'capturedAt', 'score', ...Object.values(STATUS_SORT_FIELDS)] },
-  eventTypes: ['LeadCaptured', 'LeadScored', 'LeadAssigned', 'LeadQualified', 'LeadDisqualified', 'LeadConverted', 'LeadPersonalDataErased'],
-
   scrubAfter: ['LeadPersonalDataErased'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const at = event.occurredAt;
-    switch (event.type) {
-      case 'LeadCaptured': {
-        const d = (event as RecordedEvent<LeadCaptured['data']>).data;
-        const doc: LeadDocument = {
-          _id: d.leadId,
-          name: d.name,
-          email: d.email ?? null,
-          source: d.source,
-          campaignId: d.campaignId ?? null,
-          attributes: d.attributes ?? null,
-          ownerId: null,
-          score: null,
-          scoreReasons: [],
-          status: 'new',
-          capturedAt: at,
-          qualifiedAt: null,
-          disqualifiedAt: null,
-          disqualifyReason: null,
-          convertedAt: null,
-          convertedCustomerId: null,
-          updatedAt: at,
-          statusCapturedAt: compositeKey('new', at),
-        };
-        ctx.put<LeadDocument>('leads', doc);
-        return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
-      }
-      case 'LeadScored': {
-        const d = (event as RecordedEvent<LeadScored['data']>).data;
-        return update(ctx, event, d.leadId, (doc) => {
-          doc.score = d.score;
-          doc.scoreReasons = d.reasons ?? [];
-        });
-      }
-      case 'LeadAssigned': {
-        const d = (event as RecordedEvent<LeadAssigned['data']>).data;
-        return update(ctx, event, d.leadId, (doc) => void (doc.ownerId = d.ownerId));
-      }
-      case 'LeadQualified': {
-        const d = (event as RecordedEvent<LeadQualified['data']>).data;
-        return update(ctx, event, d.leadId, (doc) => {
-          doc.status = 'qualified';
-          doc.qualifiedAt = at;
-        });
-      }
-      case 'LeadDisqualified': {
-        const d = (event as RecordedEvent<LeadDisqualified['data']>).data;
-        return update(ctx, event, d.leadId, (doc) => {
-          doc.status = 'disqualified';
-          doc.disqualifiedAt = at;
-          doc.disqualifyReason = d.reason;
-        });
-      }
-      case 'LeadConverted': {
-        const d = (event as RecordedEvent<LeadConverted['data']>).data;
-        return update(ctx, event, d.leadId, (doc) => {
-          doc.status = 'converted';
-          doc.convertedAt = at;
-          doc.convertedCustomerId = d.customerId;
-        });
-      }
-      case 'LeadPersonalDataErased': {
-        const d = (event as RecordedEvent<LeadPersonalDataErased['data']>).data;
-        return update(ctx, event, d.leadId, (doc) => {
-          Object.assign(doc, erasedFields({ name: doc.name, email: doc.email }));
-          doc.attributes = null;
-        });
-      }
-    }
+  on: {
+    LeadCaptured(event, ctx) {
+      const d = event.data;
+      const at = event.occurredAt;
+      const doc: LeadDocument = {
+        _id: d.leadId,
+        name: d.name,
+        email: d.email ?? null,
+        source: d.source,
+        campaignId: d.campaignId ?? null,
+        attributes: d.attributes ?? null,
+        ownerId: null,
+        score: null,
+        scoreReasons: [],
+        status: 'new',
+        capturedAt: at,
+        qualifiedAt: null,
+        disqualifiedAt: null,
+        disqualifyReason: null,
+        convertedAt: null,
+        convertedCustomerId: null,
+        updatedAt: at,
+        statusCapturedAt: compositeKey('new', at),
+      };
+      ctx.put<LeadDocument>('leads', doc);
+      return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+    },
+    LeadScored(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.leadId, (doc) => {
+        doc.score = d.score;
+        doc.scoreReasons = d.reasons ?? [];
+      });
+    },
+    LeadAssigned(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.leadId, (doc) => void (doc.ownerId = d.ownerId));
+    },
+    LeadQualified(event, ctx) {
+      return update(ctx, event, event.data.leadId, (doc) => {
+        doc.status = 'qualified';
+        doc.qualifiedAt = event.occurredAt;
+      });
+    },
+    LeadDisqualified(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.leadId, (doc) => {
+        doc.status = 'disqualified';
+        doc.disqualifiedAt = event.occurredAt;
+        doc.disqualifyReason = d.reason;
+      });
+    },
+    LeadConverted(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.leadId, (doc) => {
+        doc.status = 'converted';
+        doc.convertedAt = event.occurredAt;
+        doc.convertedCustomerId = d.customerId;
+      });
+    },
+    LeadPersonalDataErased(event, ctx) {
+      return update(ctx, event, event.data.leadId, (doc) => {
+        Object.assign(doc, erasedFields({ name: doc.name, email: doc.email }));
+        doc.attributes = null;
+      });
+    },
   },
-};
+});

@@ -1,7 +1,5 @@
-import type { DealLost } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
 import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import { defineProjection } from '../common/define-projection';
 import type { ReadModelAccess } from '../common/report';
 
 /**
@@ -17,30 +15,30 @@ export interface LostCounters {
 }
 export type LostDealsMonth = MonthDocument<LostCounters> & { stage: string; reason: string };
 
-export const lostDealsProjection: Projection = {
+export const lostDealsProjection = defineProjection({
   name: LOST_DEALS_PROJECTION,
   version: 1,
   collections: ['months'],
   indexes: { months: ['month'] },
-  eventTypes: ['DealLost'],
-
-  apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const d = (event as RecordedEvent<DealLost['data']>).data;
-    // Stages are slugs (no '|'), so `<month>|<stage>|<reason>` is unambiguous whatever the reason's text.
-    return countDay<LostCounters>(
-      ctx,
-      'months',
-      event.occurredAt,
-      `${d.stage}|${d.reason}`,
-      (month, _id) => ({ _id, month, stage: d.stage, reason: d.reason, days: {} }) as LostDealsMonth,
-      () => ({ deals: 0, value: 0 }),
-      (c) => {
-        c.deals += 1;
-        c.value += d.amount;
-      },
-    );
+  on: {
+    DealLost(event, ctx) {
+      const d = event.data;
+      // Stages are slugs (no '|'), so `<month>|<stage>|<reason>` is unambiguous whatever the reason's text.
+      return countDay<LostCounters>(
+        ctx,
+        'months',
+        event.occurredAt,
+        `${d.stage}|${d.reason}`,
+        (month, _id) => ({ _id, month, stage: d.stage, reason: d.reason, days: {} }) as LostDealsMonth,
+        () => ({ deals: 0, value: 0 }),
+        (c) => {
+          c.deals += 1;
+          c.value += d.amount;
+        },
+      );
+    },
   },
-};
+});
 
 /** The lost-deals month documents overlapping [startMs, endMs). */
 export async function readLostDeals(access: ReadModelAccess, startMs: number, endMs: number): Promise<LostDealsMonth[]> {

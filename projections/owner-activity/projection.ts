@@ -1,8 +1,7 @@
 import { InteractionTypes } from '@chronicle/domain';
-import type { DealOpened, DealWon, InteractionLogged, TaskCreated, TaskCompleted } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
 import { countDay, dayStart, daysWithin, monthDay, MonthDocument, monthKey, readMonths } from '../common/buckets';
+import { defineProjection, ProjectedEvent } from '../common/define-projection';
 import { next } from '../common/periods';
 import type { ReadModelAccess } from '../common/report';
 
@@ -65,62 +64,61 @@ async function count(ctx: ProjectionContext, occurredAt: string, ownerId: string
   ctx.put('totals', totals);
 }
 
-export const ownerActivityProjection: Projection = {
+/** A deal closed: counted for its owner (remembered from DealOpened), then forgotten. */
+async function closed(event: ProjectedEvent<'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
+  const d = event.data;
+  const deal = await ctx.get<Owned>('deals', d.dealId);
+  if (!deal) return;
+  ctx.delete('deals', d.dealId); // closed for good
+  if (event.type === 'DealLost') return count(ctx, event.occurredAt, deal.ownerId, (b) => inc(b, 'dealsLost'));
+  return count(ctx, event.occurredAt, deal.ownerId, (b) => {
+    inc(b, 'dealsWon');
+    inc(b, 'revenueWon', d.amount);
+  });
+}
+
+export const ownerActivityProjection = defineProjection({
   name: OWNER_ACTIVITY_PROJECTION,
   // 2: month totals (`totals`).
   version: 2,
   collections: ['deals', 'tasks', 'months', 'totals'],
   indexes: { months: ['month'], totals: ['month'] },
-  eventTypes: ['DealOpened', 'DealWon', 'DealLost', 'InteractionLogged', 'TaskCreated', 'TaskCompleted'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    switch (event.type) {
-      case 'InteractionLogged': {
-        const type = (event.data as InteractionLogged['data']).type;
-        const index = TYPE_INDEX.get(type);
-        return count(ctx, event.occurredAt, event.actor, (b) => {
-          if (index === undefined) {
-            const other = (b.otherInteractions ??= {});
-            other[type] = (other[type] ?? 0) + 1;
-            return;
-          }
-          const counts = (b.interactions ??= []);
-          while (counts.length <= index) counts.push(0);
-          counts[index] += 1;
-        });
-      }
-      case 'DealOpened': {
-        const d = (event as RecordedEvent<DealOpened['data']>).data;
-        ctx.put<Owned>('deals', { _id: d.dealId, ownerId: d.ownerId });
-        return count(ctx, event.occurredAt, d.ownerId, (b) => inc(b, 'dealsOpened'));
-      }
-      case 'DealWon':
-      case 'DealLost': {
-        const d = (event as RecordedEvent<DealWon['data']>).data;
-        const deal = await ctx.get<Owned>('deals', d.dealId);
-        if (!deal) return;
-        ctx.delete('deals', d.dealId); // closed for good
-        if (event.type === 'DealLost') return count(ctx, event.occurredAt, deal.ownerId, (b) => inc(b, 'dealsLost'));
-        return count(ctx, event.occurredAt, deal.ownerId, (b) => {
-          inc(b, 'dealsWon');
-          inc(b, 'revenueWon', d.amount);
-        });
-      }
-      case 'TaskCreated': {
-        const d = (event as RecordedEvent<TaskCreated['data']>).data;
-        ctx.put<Owned>('tasks', { _id: d.taskId, ownerId: d.ownerId });
-        return count(ctx, event.occurredAt, d.ownerId, (b) => inc(b, 'tasksCreated'));
-      }
-      case 'TaskCompleted': {
-        const taskId = (event.data as TaskCompleted['data']).taskId;
-        const task = await ctx.get<Owned>('tasks', taskId);
-        if (!task) return;
-        ctx.delete('tasks', taskId);
-        return count(ctx, event.occurredAt, task.ownerId, (b) => inc(b, 'tasksCompleted'));
-      }
-    }
+  on: {
+    InteractionLogged(event, ctx) {
+      const type = event.data.type;
+      const index = TYPE_INDEX.get(type);
+      return count(ctx, event.occurredAt, event.actor, (b) => {
+        if (index === undefined) {
+          const other = (b.otherInteractions ??= {});
+          other[type] = (other[type] ?? 0) + 1;
+          return;
+        }
+        const counts = (b.interactions ??= []);
+        while (counts.length <= index) counts.push(0);
+        counts[index] += 1;
+      });
+    },
+    DealOpened(event, ctx) {
+      const d = event.data;
+      ctx.put<Owned>('deals', { _id: d.dealId, ownerId: d.ownerId });
+      return count(ctx, event.occurredAt, d.ownerId, (b) => inc(b, 'dealsOpened'));
+    },
+    DealWon: closed,
+    DealLost: closed,
+    TaskCreated(event, ctx) {
+      const d = event.data;
+      ctx.put<Owned>('tasks', { _id: d.taskId, ownerId: d.ownerId });
+      return count(ctx, event.occurredAt, d.ownerId, (b) => inc(b, 'tasksCreated'));
+    },
+    async TaskCompleted(event, ctx) {
+      const taskId = event.data.taskId;
+      const task = await ctx.get<Owned>('tasks', taskId);
+      if (!task) return;
+      ctx.delete('tasks', taskId);
+      return count(ctx, event.occurredAt, task.ownerId, (b) => inc(b, 'tasksCompleted'));
+    },
   },
-};
+});
 
 /** The owner-activity month documents overlapping [startMs, endMs). */
 export async function readOwnerActivity(access: ReadModelAccess, startMs: number, endMs: number): Promise<OwnerActivityMonth[]> {

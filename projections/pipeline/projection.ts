@@ -1,6 +1,6 @@
-import type { DealAmountChanged, DealOpened, DealStageChanged } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection, ProjectedEvent } from '../common/define-projection';
 import { DAY_MS } from '../common/numbers';
 import { dayOf } from '../common/periods';
 import { addRow, Row } from '../common/rows';
@@ -97,52 +97,60 @@ async function leave(ctx: ProjectionContext, deal: PipelineDealDocument, at: num
   if (stint) ctx.put<PipelineStintDocument>('stints', { ...stint, left: at });
 }
 
-export const pipelineProjection: Projection = {
+/** Any deal event but DealOpened: it changes the deal while it is open (else it is ignored). */
+async function change(event: ProjectedEvent<'DealStageChanged' | 'DealAmountChanged' | 'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
+  const at = Date.parse(event.occurredAt);
+  const deltas = new Deltas();
+  const { dealId } = event.data;
+  const deal = await ctx.get<PipelineDealDocument>('deals', dealId);
+  if (!deal) return; // closed already (a closed deal accepts no change) or never opened
+  switch (event.type) {
+    case 'DealStageChanged': {
+      const { to } = event.data;
+      deltas.leave(deal.stage, deal.amount, deal.entered);
+      deltas.enter(to, deal.amount, at);
+      await leave(ctx, deal, at);
+      const stint = `${dealId}|${event.globalPosition}`;
+      ctx.put<PipelineDealDocument>('deals', { ...deal, stage: to, entered: at, stint });
+      ctx.put<PipelineStintDocument>('stints', { _id: stint, stage: to, entered: at, left: null });
+      break;
+    }
+    case 'DealAmountChanged': {
+      const { to } = event.data;
+      deltas.revalue(deal.stage, deal.amount, to);
+      ctx.put<PipelineDealDocument>('deals', { ...deal, amount: to });
+      break;
+    }
+    case 'DealWon':
+    case 'DealLost': {
+      deltas.leave(deal.stage, deal.amount, deal.entered);
+      await leave(ctx, deal, at);
+      ctx.delete('deals', dealId);
+      break;
+    }
+  }
+  return record(ctx, event, at, deltas);
+}
+
+export const pipelineProjection = defineProjection({
   name: PIPELINE_PROJECTION,
   version: 2,
   collections: ['deals', 'days', 'moments', 'stints'],
   indexes: { moments: ['t'], stints: ['stage', 'entered'] },
-  eventTypes: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const at = Date.parse(event.occurredAt);
-    const deltas = new Deltas();
-    if (event.type === 'DealOpened') {
-      const d = (event as RecordedEvent<DealOpened['data']>).data;
+  on: {
+    DealOpened(event, ctx) {
+      const at = Date.parse(event.occurredAt);
+      const deltas = new Deltas();
+      const d = event.data;
       const stint = `${d.dealId}|${event.globalPosition}`;
       ctx.put<PipelineDealDocument>('deals', { _id: d.dealId, stage: d.stage, amount: d.amount, entered: at, stint });
       ctx.put<PipelineStintDocument>('stints', { _id: stint, stage: d.stage, entered: at, left: null });
       deltas.enter(d.stage, d.amount, at);
       return record(ctx, event, at, deltas);
-    }
-    const { dealId } = event.data as { dealId: string };
-    const deal = await ctx.get<PipelineDealDocument>('deals', dealId);
-    if (!deal) return; // closed already (a closed deal accepts no change) or never opened
-    switch (event.type) {
-      case 'DealStageChanged': {
-        const { to } = (event as RecordedEvent<DealStageChanged['data']>).data;
-        deltas.leave(deal.stage, deal.amount, deal.entered);
-        deltas.enter(to, deal.amount, at);
-        await leave(ctx, deal, at);
-        const stint = `${dealId}|${event.globalPosition}`;
-        ctx.put<PipelineDealDocument>('deals', { ...deal, stage: to, entered: at, stint });
-        ctx.put<PipelineStintDocument>('stints', { _id: stint, stage: to, entered: at, left: null });
-        break;
-      }
-      case 'DealAmountChanged': {
-        const { to } = (event as RecordedEvent<DealAmountChanged['data']>).data;
-        deltas.revalue(deal.stage, deal.amount, to);
-        ctx.put<PipelineDealDocument>('deals', { ...deal, amount: to });
-        break;
-      }
-      case 'DealWon':
-      case 'DealLost': {
-        deltas.leave(deal.stage, deal.amount, deal.entered);
-        await leave(ctx, deal, at);
-        ctx.delete('deals', dealId);
-        break;
-      }
-    }
-    return record(ctx, event, at, deltas);
+    },
+    DealStageChanged: change,
+    DealAmountChanged: change,
+    DealWon: change,
+    DealLost: change,
   },
-};
+});

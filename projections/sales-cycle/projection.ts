@@ -1,6 +1,6 @@
-import type { DealOpened, DealStageChanged } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection, ProjectedEvent } from '../common/define-projection';
 import { dayOf } from '../common/periods';
 import { addRow, Row } from '../common/rows';
 
@@ -59,34 +59,39 @@ async function exit(ctx: ProjectionContext, event: RecordedEvent, deal: CycleDea
   ctx.put('days', doc);
 }
 
-export const salesCycleProjection: Projection = {
+/** A deal leaves its stage: to another one, or closed (won or lost), when it is gone. */
+async function leave(event: ProjectedEvent<'DealStageChanged' | 'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
+  const at = Date.parse(event.occurredAt);
+  const { dealId } = event.data;
+  const deal = await ctx.get<CycleDealDocument>('deals', dealId);
+  if (!deal) return; // closed already, or never opened
+  await exit(ctx, event, deal, at);
+  if (event.type === 'DealStageChanged') {
+    const { to } = event.data;
+    ctx.put<CycleDealDocument>('deals', { ...deal, stage: to, entered: at });
+    return;
+  }
+  if (event.type === 'DealWon') {
+    const doc = await day(ctx, at);
+    doc.w.push([at, at - deal.opened, deal.source, deal.owner]);
+    ctx.put('days', doc);
+  }
+  ctx.delete('deals', dealId);
+}
+
+export const salesCycleProjection = defineProjection({
   name: SALES_CYCLE_PROJECTION,
   version: 1,
   collections: ['deals', 'exits', 'days'],
   indexes: { exits: ['t'] },
-  eventTypes: ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost'],
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    const at = Date.parse(event.occurredAt);
-    if (event.type === 'DealOpened') {
-      const d = (event as RecordedEvent<DealOpened['data']>).data;
+  on: {
+    DealOpened(event, ctx) {
+      const at = Date.parse(event.occurredAt);
+      const d = event.data;
       ctx.put<CycleDealDocument>('deals', { _id: d.dealId, opened: at, stage: d.stage, entered: at, source: d.source, owner: d.ownerId });
-      return;
-    }
-    const { dealId } = event.data as { dealId: string };
-    const deal = await ctx.get<CycleDealDocument>('deals', dealId);
-    if (!deal) return; // closed already, or never opened
-    await exit(ctx, event, deal, at);
-    if (event.type === 'DealStageChanged') {
-      const { to } = (event as RecordedEvent<DealStageChanged['data']>).data;
-      ctx.put<CycleDealDocument>('deals', { ...deal, stage: to, entered: at });
-      return;
-    }
-    if (event.type === 'DealWon') {
-      const doc = await day(ctx, at);
-      doc.w.push([at, at - deal.opened, deal.source, deal.owner]);
-      ctx.put('days', doc);
-    }
-    ctx.delete('deals', dealId);
+    },
+    DealStageChanged: leave,
+    DealWon: leave,
+    DealLost: leave,
   },
-};
+});

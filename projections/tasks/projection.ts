@@ -1,7 +1,6 @@
 import { ERASURE_OF, erasedFields, personOfTask } from '@chronicle/domain';
-import type { TaskCompleted, TaskCreated } from '@chronicle/domain';
-import type { RecordedEvent } from '@chronicle/event-store';
-import type { Projection, ProjectionContext } from '@chronicle/projector';
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection, onEach, ProjectedEvent } from '../common/define-projection';
 import { compositeKey, recount } from '../common/listing';
 
 /** Every task, one document each (`tasks`). */
@@ -46,70 +45,68 @@ const normalise = (iso: string): string => {
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString();
 };
 
-export const tasksProjection: Projection = {
+/** An erasure (any type of ERASURE_OF): the person's tasks keep everything but their text (subject, outcome). */
+async function erase(event: ProjectedEvent, ctx: ProjectionContext): Promise<void> {
+  const erasureOf = ERASURE_OF[event.type];
+  if (!erasureOf) return;
+  const person = await ctx.get<PersonDocument>('people', erasureOf(event.data as Record<string, unknown>));
+  for (let id = person?.lastPersonal; id !== undefined; ) {
+    const task = await ctx.get<TaskDocument>('tasks', id);
+    if (!task) return;
+    ctx.put<TaskDocument>('tasks', { ...task, ...erasedFields({ subject: task.subject, outcome: task.outcome }) });
+    id = task.previousPersonal;
+  }
+}
+
+export const tasksProjection = defineProjection({
   name: TASKS_PROJECTION,
   // 3: tasks about a person are chained for erasure.
   version: 3,
   collections: ['tasks', 'stats', 'people'],
   indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
-  eventTypes: ['TaskCreated', 'TaskCompleted', ...Object.keys(ERASURE_OF)],
   scrubAfter: Object.keys(ERASURE_OF),
-
-  async apply(event: RecordedEvent, ctx: ProjectionContext) {
-    switch (event.type) {
-      case 'TaskCreated': {
-        const d = (event as RecordedEvent<TaskCreated['data']>).data;
-        const dueAt = normalise(d.dueAt);
-        const doc: TaskDocument = {
-          _id: d.taskId,
-          ownerId: d.ownerId,
-          subject: d.subject,
-          dueAt,
-          customerId: d.customerId ?? null,
-          dealId: d.dealId ?? null,
-          leadId: d.leadId ?? null,
-          status: 'open',
-          createdAt: event.occurredAt,
-          completedAt: null,
-          outcome: null,
-          reason: d.reason ?? null,
-          statusDueAt: compositeKey('open', dueAt),
-        };
-        const person = personOfTask(d);
-        if (person) {
-          const previous = await ctx.get<PersonDocument>('people', person);
-          if (previous) doc.previousPersonal = previous.lastPersonal;
-          ctx.put<PersonDocument>('people', { _id: person, lastPersonal: d.taskId });
-        }
-        ctx.put<TaskDocument>('tasks', doc);
-        return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+  on: {
+    async TaskCreated(event, ctx) {
+      const d = event.data;
+      const dueAt = normalise(d.dueAt);
+      const doc: TaskDocument = {
+        _id: d.taskId,
+        ownerId: d.ownerId,
+        subject: d.subject,
+        dueAt,
+        customerId: d.customerId ?? null,
+        dealId: d.dealId ?? null,
+        leadId: d.leadId ?? null,
+        status: 'open',
+        createdAt: event.occurredAt,
+        completedAt: null,
+        outcome: null,
+        reason: d.reason ?? null,
+        statusDueAt: compositeKey('open', dueAt),
+      };
+      const person = personOfTask(d);
+      if (person) {
+        const previous = await ctx.get<PersonDocument>('people', person);
+        if (previous) doc.previousPersonal = previous.lastPersonal;
+        ctx.put<PersonDocument>('people', { _id: person, lastPersonal: d.taskId });
       }
-      case 'TaskCompleted': {
-        const d = (event as RecordedEvent<TaskCompleted['data']>).data;
-        const current = await ctx.get<TaskDocument>('tasks', d.taskId);
-        if (!current) return; // every task stream starts with TaskCreated
-        const doc: TaskDocument = {
-          ...current,
-          status: 'completed',
-          completedAt: event.occurredAt,
-          outcome: d.outcome ?? null,
-          statusDueAt: compositeKey('completed', current.dueAt),
-        };
-        ctx.put<TaskDocument>('tasks', doc);
-        return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
-      }
-      default: {
-        // An erasure: the person's tasks keep everything but their text (subject, outcome).
-        const erasureOf = ERASURE_OF[event.type];
-        if (!erasureOf) return;
-        const person = await ctx.get<PersonDocument>('people', erasureOf(event.data as Record<string, unknown>));
-        for (let id = person?.lastPersonal; id !== undefined; ) {
-          const task = await ctx.get<TaskDocument>('tasks', id);
-          if (!task) return;
-          ctx.put<TaskDocument>('tasks', { ...task, ...erasedFields({ subject: task.subject, outcome: task.outcome }) });
-          id = task.previousPersonal;
-        }
-      }
-    }
+      ctx.put<TaskDocument>('tasks', doc);
+      return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+    },
+    async TaskCompleted(event, ctx) {
+      const d = event.data;
+      const current = await ctx.get<TaskDocument>('tasks', d.taskId);
+      if (!current) return; // every task stream starts with TaskCreated
+      const doc: TaskDocument = {
+        ...current,
+        status: 'completed',
+        completedAt: event.occurredAt,
+        outcome: d.outcome ?? null,
+        statusDueAt: compositeKey('completed', current.dueAt),
+      };
+      ctx.put<TaskDocument>('tasks', doc);
+      return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+    },
+    ...onEach(Object.keys(ERASURE_OF), erase),
   },
-};
+});
