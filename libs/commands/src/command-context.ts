@@ -1,4 +1,4 @@
-/** Who sent a command and why: becomes the metadata of every event it appends (SPEC §3). */
+/** Who sent a command and why: becomes the metadata of every event it appends (docs/domain.md). */
 export interface CommandContext {
   actor: string;
   correlationId: string;

@@ -9,7 +9,8 @@ import {
 } from '@chronicle/event-store';
 import { deterministicUuid } from '@chronicle/shared';
 import type { SnapshotStore } from '@chronicle/shared';
-import type { CommandContext } from './command-context';
+import type { CommandContext, CommandResult } from './command-context';
+import type { CommandEnvironment, CommandSpec, SentCommand } from './command-spec';
 
 export interface Execution<State> {
   streamId: string;
@@ -99,6 +100,48 @@ export class CommandExecutor {
     authorize?: (state: S) => void,
   ): Promise<Execution<S>> {
     return this.serialized(streamId, () => this.decideAndAppend(decider, streamId, command, context, authorize));
+  }
+
+  /**
+   * Runs a command's spec (command-spec.ts): permit, check, enrich, load, authorize, decide,
+   * append, then the follow-ups; or the spec's own flow (erasure).
+   */
+  async run<S, C extends Command, E extends DomainEvent, F>(spec: CommandSpec<S, C, E, F>, sent: SentCommand<C>, env: CommandEnvironment): Promise<CommandResult> {
+    const { context } = sent;
+    const streamId = spec.stream(sent.command);
+    if (spec.run) return spec.run(sent.command, context, env, streamId);
+    spec.permit?.(context, sent.command, streamId, sent);
+    const decider = spec.decider(env, sent);
+    const mode = typeof spec.load === 'function' ? spec.load(context, sent.command) : (spec.load ?? 'state');
+    let command = sent.command;
+    let facts = undefined as F;
+    let execution: Execution<S>;
+    if (mode === 'existence') {
+      // Only existence matters, so the stream is not read: the cost does not grow with history.
+      const revision = await this.store.streamRevision(streamId);
+      this.checkExpected(streamId, revision, context);
+      const events = spec.decideOnExistence!(command, revision >= 0);
+      if (spec.check) facts = await spec.check(command, context, env);
+      const appended = await this.append(streamId, events, context.expectedRevision ?? ExpectedRevision.StreamExists, context);
+      await this.refreshSnapshot(decider, streamId, appended.revision);
+      execution = { streamId, state: undefined as S, ...appended };
+    } else {
+      if (spec.check) facts = await spec.check(command, context, env);
+      if (spec.enrich) command = spec.enrich(command, facts, context, env);
+      if (mode === 'none') {
+        // No state needed: decided on the initial state and appended without reading the stream.
+        const state = decider.initialState();
+        const appended = await this.append(streamId, decider.decide(command, state), context.expectedRevision ?? ExpectedRevision.Any, context);
+        execution = { streamId, state, ...appended };
+      } else {
+        const authorize = spec.authorize;
+        const decided = command;
+        execution = await this.execute(decider, streamId, command, context, authorize && ((state: S) => authorize(context, streamId, state, decided)));
+      }
+    }
+    for (const followUp of spec.after?.(execution, command, context, facts, env) ?? []) await env.followUp(followUp);
+    const { id, ...extra } = spec.result(command, streamId);
+    return { id, streamId, revision: execution.revision, position: execution.position, ...extra };
   }
 
   /**

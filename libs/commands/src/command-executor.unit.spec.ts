@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { customerDecider, CustomerCommand, defaultPipeline, fold, InteractionTypes } from '@chronicle/domain';
 import type { EventStore, NewEvent } from '@chronicle/event-store';
 import { openEventStore } from '../../../test/support/event-store-under-test';
-import { SqliteSnapshotStore } from '@chronicle/shared';
+import { ChronicleConfig, SqliteSnapshotStore } from '@chronicle/shared';
 import { PersonalDataEventStore, SqliteKeyStore } from '@chronicle/personal-data';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { CommandContext } from './command-context';
 import { CommandExecutor, toDomainEvent } from './command-executor';
+import { CommandEnvironment } from './command-spec';
 import { CustomerHandler } from './handlers/customer.handler';
 import { CustomerMessage } from './messages';
 import { OwnershipViolation } from './ownership';
@@ -79,7 +80,8 @@ beforeEach(async () => {
   store = personalData;
   executor = new CommandExecutor(store, { snapshots, snapshotEvery: EVERY });
   // The CommandBus only carries an erasure on to the lead, which these tests do not send.
-  handler = new CustomerHandler(executor, store, personalData, undefined as unknown as CommandBus, defaultPipeline);
+  const config = { automation: false, assignment: { strategy: 'off' } } as unknown as ChronicleConfig;
+  handler = new CustomerHandler(new CommandEnvironment(executor, store, personalData, undefined as unknown as CommandBus, defaultPipeline, config));
 });
 afterEach(async () => {
   snapshots.close();

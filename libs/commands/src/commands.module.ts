@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { EventStore } from '@chronicle/event-store';
 import { ChronicleConfig, CONFIG, EVENT_STORE, SNAPSHOT_STORE, SnapshotStore, SqliteSnapshotStore } from '@chronicle/shared';
 import { CommandExecutor } from './command-executor';
+import { CommandEnvironment } from './command-spec';
 import { CampaignHandler } from './handlers/campaign.handler';
 import { CustomerHandler } from './handlers/customer.handler';
 import { DealHandler } from './handlers/deal.handler';
@@ -50,6 +51,8 @@ export class CommandsModule implements OnApplicationShutdown {
           inject: [EVENT_STORE, SNAPSHOT_STORE],
         },
         { provide: PROCESS_MANAGERS_ENABLED, useValue: options.processManagers },
+        // What the command specs use; the handlers below are thin CommandBus entry points that run them.
+        CommandEnvironment,
         CustomerHandler,
         LeadHandler,
         DealHandler,

@@ -1,5 +1,6 @@
 export * from './command-context';
 export * from './command-executor';
+export * from './command-spec';
 export * from './commands.module';
 export * from './messages';
 export * from './ownership';

@@ -14,7 +14,20 @@ abstract class AggregateMessage<C> extends Command<CommandResult> {
     super();
   }
 }
-export class CustomerMessage extends AggregateMessage<CustomerCommand> {}
+export class CustomerMessage extends AggregateMessage<CustomerCommand> {
+  constructor(
+    command: CustomerCommand,
+    context: CommandContext,
+    /**
+     * RegisterCustomer sent by a person (the API): an owner left unsaid is the caller's, unless
+     * customers are auto-assigned (then the assignment process manager picks one). Decided by the
+     * command's spec (handlers/customer.handler.ts); reactions leave it unset.
+     */
+    readonly ownerDefaultsToCaller?: boolean,
+  ) {
+    super(command, context);
+  }
+}
 export class LeadMessage extends AggregateMessage<LeadCommand> {
   constructor(
     command: LeadCommand,

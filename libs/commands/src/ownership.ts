@@ -34,10 +34,19 @@ export function assertCreatesOwn(context: CommandContext, streamId: string, owne
   throw new OwnershipViolation(`ownerId: role "rep" creates records it owns; ${streamId} may not be created for ${ownerId === undefined ? 'no one' : `"${ownerId}"`}`);
 }
 
-/** Reassigning an owner is for managers and admins. */
+/** Reassigning an owner is for managers and admins: the one rule behind `assertMayAssign` and `assertMayReassign`. */
+const reassignmentRefused = (streamId: string, field = '') =>
+  new OwnershipViolation(`${field}reassigning the owner of ${streamId} is for managers and admins, not role "rep"`);
+
+/** An assignment command (AssignCustomerOwner, AssignLead, AssignDealOwner): refused to a scoped caller, whatever the owner named. */
+export function assertMayAssign(context: CommandContext, streamId: string): void {
+  if (ownerScoped(context)) throw reassignmentRefused(streamId);
+}
+
+/** A change that names an owner (a profile update): a scoped caller may only name the current one. */
 export function assertMayReassign(context: CommandContext, streamId: string, ownerId: string | undefined, currentOwnerId: string | undefined): void {
   if (!ownerScoped(context) || ownerId === undefined || ownerId === currentOwnerId) return;
-  throw new OwnershipViolation(`ownerId: reassigning the owner of ${streamId} is for managers and admins, not role "rep"`);
+  throw reassignmentRefused(streamId, 'ownerId: ');
 }
 
 /** The authorization of a command on an existing record: absent records are left to the decider (404, or a create). */
@@ -46,3 +55,18 @@ export const ownedBy =
   (state: { exists: boolean; ownerId?: string | null }): void => {
     if (state.exists) assertOwns(context, streamId, state.ownerId);
   };
+
+/** `ownedBy` in the shape of a command spec's `authorize`. */
+export const authorizeOwner = (context: CommandContext, streamId: string, state: { exists: boolean; ownerId?: string | null }): void => ownedBy(context, streamId)(state);
+
+/**
+ * A goal's figures are its segment's: a caller limited to its own records (a rep) sets and cancels
+ * only goals segmented on its own owner id, so a goal never shows it another owner's or the
+ * company's figures (the read side applies the same rule: apps/api/src/goals).
+ */
+export function assertOwnGoal(context: CommandContext, streamId: string, owner: string | undefined): void {
+  if (!ownerScoped(context) || owner === context.ownerScope) return;
+  throw new OwnershipViolation(
+    `segment.owner: role "rep" sets and cancels only goals on its own figures (segment.owner = "${context.ownerScope}"); ${streamId} is ${owner === undefined ? 'not segmented by owner' : 'on someone else\'s figures'}`,
+  );
+}

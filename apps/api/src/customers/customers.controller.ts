@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
 import { DEFAULT_CUSTOMER_SORT } from '@chronicle/projections';
-import { ChronicleConfig, CONFIG } from '@chronicle/shared';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
@@ -37,7 +36,6 @@ export class CustomersController {
     private readonly commands: CommandSender,
     private readonly views: AggregateViews,
     private readonly queries: QueryBus,
-    @Inject(CONFIG) private readonly config: ChronicleConfig,
   ) {}
 
   @Post()
@@ -45,11 +43,9 @@ export class CustomersController {
   @ApiCreatedResponse({ type: CommandResponse })
   register(@Body() dto: RegisterCustomerDto, @Context() context: CommandContext): Promise<CommandResult> {
     const { id, occurredAt: _, source, ownerId, ...profile } = dto;
-    // With auto-assignment of customers on, one without an owner is left to the assignment process
-    // manager; what a rep creates is always its own.
-    const autoAssign = this.config.automation && this.config.assignment.strategy !== 'off' && this.config.assignment.customers && context.ownerScope === undefined;
-    const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId: ownerId ?? (autoAssign ? undefined : context.actor) });
-    return this.commands.send(new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+    // An owner left unsaid is decided by the command's spec (the caller's, or left to auto-assignment).
+    const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId });
+    return this.commands.send(new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context, true));
   }
 
   @Patch(':id')

@@ -1,39 +1,38 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Inject } from '@nestjs/common';
-import { BusinessRuleViolation, campaignDecider, idOf, spendStreamId } from '@chronicle/domain';
-import { ExpectedRevision } from '@chronicle/event-store';
-import type { EventStore } from '@chronicle/event-store';
-import { EVENT_STORE } from '@chronicle/shared';
+import { BusinessRuleViolation, CampaignCommand, CampaignEvent, CampaignState, idOf, spendStreamId } from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
-import { CommandExecutor } from '../command-executor';
+import { CommandEnvironment, CommandSpecs } from '../command-spec';
 import { CampaignMessage } from '../messages';
 
-@CommandHandler(CampaignMessage)
-export class CampaignHandler implements ICommandHandler<CampaignMessage, CommandResult> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-  ) {}
+const decider = (env: CommandEnvironment) => env.deciders.campaign;
 
-  async execute({ command, context }: CampaignMessage): Promise<CommandResult> {
-    if (command.type === 'LaunchCampaign') {
-      const streamId = `campaign-${command.data.campaignId}`;
-      const result = await this.executor.execute(campaignDecider, streamId, command, context);
-      return { id: idOf(streamId), streamId, revision: result.revision, position: result.position };
-    }
-    const streamId = spendStreamId(command.data);
-    if (command.data.campaignId) {
-      // Spend on a campaign needs the campaign (it must exist, and lends its channel). The campaign
-      // is named in the body, not the path: an unknown one is a broken rule (422), as for a deal's customer.
-      if ((await this.store.streamRevision(streamId)) < 0) {
+export const campaignCommands: CommandSpecs<CampaignState, CampaignCommand, CampaignEvent> = {
+  LaunchCampaign: { stream: (command) => `campaign-${command.data.campaignId}`, decider, result: (_, streamId) => ({ id: idOf(streamId) }) },
+  /**
+   * Spend on a campaign needs the campaign (it must exist, and lends its channel): its state. A
+   * channel's spend stream needs no state: decided on the initial state, appended without reading it.
+   */
+  RecordSpend: {
+    stream: (command) => spendStreamId(command.data),
+    load: (_, command) => (command.data.campaignId ? 'state' : 'none'),
+    decider,
+    // The campaign is named in the body, not the path: an unknown one is a broken rule (422), as for a deal's customer.
+    check: async (command, _, env) => {
+      const streamId = spendStreamId(command.data);
+      if (command.data.campaignId && (await env.store.streamRevision(streamId)) < 0) {
         throw new BusinessRuleViolation(`campaignId: ${streamId} does not exist`, 'unknown-campaign');
       }
-      const result = await this.executor.execute(campaignDecider, streamId, command, context);
-      return { id: command.data.spendId, streamId, revision: result.revision, position: result.position };
-    }
-    // A channel's spend stream needs no state: decide on the initial state and append without reading it.
-    const events = campaignDecider.decide(command, campaignDecider.initialState());
-    const appended = await this.executor.append(streamId, events, context.expectedRevision ?? ExpectedRevision.Any, context);
-    return { id: command.data.spendId, streamId, revision: appended.revision, position: appended.position };
+    },
+    result: (command) => ({ id: command.data.spendId }),
+  },
+};
+
+/** The CommandBus entry point: runs the command's spec. */
+@CommandHandler(CampaignMessage)
+export class CampaignHandler implements ICommandHandler<CampaignMessage, CommandResult> {
+  constructor(private readonly env: CommandEnvironment) {}
+
+  execute(message: CampaignMessage): Promise<CommandResult> {
+    return this.env.run(campaignCommands, message);
   }
 }
