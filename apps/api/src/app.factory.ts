@@ -1,13 +1,16 @@
 import helmet from '@fastify/helmet';
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { ChronicleConfig } from '@chronicle/shared';
+import type { IncomingMessage, Server } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import { ChronicleConfig, createLogger, LoggedAppModule } from '@chronicle/shared';
 import { AppModule, ApiOptions } from './app.module';
 import { AddressLimiter } from './auth/address-limit';
+import type { AuthenticatedRequest } from './auth/api-key.guard';
 import { ApiKeyRegistry, resolveApiKeys } from './auth/api-keys';
 import { authenticateBeforeBody } from './auth/early-authentication';
 import { SampledAccessLog } from './http/access-log';
@@ -16,13 +19,12 @@ import { ErrorFilter } from './http/error.filter';
 import { validationPipe } from './http/validation';
 
 const TRACE_ID = /^[\x21-\x7e]{1,128}$/;
-const logLevels: Record<ChronicleConfig['logLevel'], LogLevel[] | false> = {
-  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
-  info: ['log', 'warn', 'error', 'fatal'],
-  warn: ['warn', 'error', 'fatal'],
-  error: ['error', 'fatal'],
-  silent: false,
-};
+
+/** The request's correlation id: its valid `X-Correlation-Id`, else a new one (an invalid header is a 400 below). */
+function correlationIdOf(request: IncomingMessage): string {
+  const header = request.headers['x-correlation-id'];
+  return typeof header === 'string' && TRACE_ID.test(header) ? header : randomUUID();
+}
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 32;
@@ -45,12 +47,19 @@ export function nestingDepth(value: unknown, limit: number): number {
 /** Builds the HTTP app (used by main.ts, the e2e tests and the benchmark). */
 export async function createApp(
   config: ChronicleConfig,
-  options: Partial<ApiOptions> & { announce?: (message: string) => void } = {},
+  options: Partial<ApiOptions> & { announce?: (message: string) => void; logDestination?: DestinationStream } = {},
 ): Promise<NestFastifyApplication> {
   const announce = options.announce ?? ((message: string) => process.stdout.write(`${message}\n`));
   const keys = new ApiKeyRegistry(resolveApiKeys(config, announce));
   const limits = config.http;
+  const logger = createLogger(config, { app: 'api', destination: options.logDestination });
   const adapter = new FastifyAdapter({
+    // Fastify's request logger is a child of the process's logger bound to the correlation id:
+    // nestjs-pino (useExisting) makes it the logger of every line written during the request.
+    loggerInstance: logger,
+    genReqId: correlationIdOf,
+    // One line per request, written below once the response is sent (not Fastify's two).
+    logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Slow clients (headers or body trickling in, idle sockets) are cut off rather than holding a
     // connection: Node answers 408 and closes once the headers or the whole request are late.
@@ -65,14 +74,19 @@ export async function createApp(
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, keys, {
-      processManagers: options.processManagers ?? config.runProjector,
-      projector: options.projector ?? config.runProjector,
-    }),
+    LoggedAppModule.forRoot(
+      AppModule.forRoot(config, keys, {
+        processManagers: options.processManagers ?? config.runProjector,
+        projector: options.projector ?? config.runProjector,
+      }),
+      logger,
+    ),
     adapter,
     // No Nest body parsers: the one parser is JSON (http/content-type.ts); any other body type is a 415.
-    { logger: logLevels[config.logLevel], bodyParser: false },
+    // Nest's own lines wait for nestjs-pino (LOG_LEVEL filters them there).
+    { bufferLogs: true, bodyParser: false },
   );
+  app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   // Connections past the cap are closed as they arrive (a slow-socket flood cannot exhaust file descriptors).
   (app.getHttpServer() as Server).maxConnections = limits.maxConnections;
@@ -89,10 +103,33 @@ export async function createApp(
           return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${header}: must be 1–128 visible ASCII characters` });
         }
       }
-      r.correlationId = (request.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
+      r.correlationId = request.id;
       r.causationId = (request.headers['x-causation-id'] as string | undefined) ?? r.correlationId;
       reply.header('x-correlation-id', r.correlationId);
     });
+
+  // The request line (docs/operations.md, "Logs"): method, route pattern (never the URL: its query
+  // may hold anything), status, duration, actor (never the key); the correlation id is the logger's
+  // binding. No headers, no body. Skipped outright when LOG_LEVEL is above info.
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const level = status >= 500 ? 'error' : 'info';
+    const log = request.log as PinoLogger;
+    if (log.isLevelEnabled(level)) {
+      const principal = (request as AuthenticatedRequest).principal;
+      log[level](
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? '(unmatched)',
+          status,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+          actor: principal?.actor ?? '-',
+        },
+        'request',
+      );
+    }
+    done();
+  });
 
   // A JSON body nested deeper than any command needs is refused before anything walks it
   // recursively (the idempotency hash, class-transformer): such a body would overflow the stack.

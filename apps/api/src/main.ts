@@ -3,6 +3,7 @@ import { processManagerRoles } from '@chronicle/commands';
 import { projectionRole } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
 import { assertPinnedRoles, ConfigError, loadConfig } from '@chronicle/shared';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
 
 async function main(): Promise<void> {
@@ -20,10 +21,10 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
   const url = await app.getUrl();
-  process.stdout.write(
-    `Chronicle is listening on ${url} (event store: ${config.eventStore}, data: ${config.dataDir})\n` +
-      `  OpenAPI: ${url}/docs   health: ${url}/health\n`,
-  );
+  const banner = `Chronicle is listening on ${url} (event store: ${config.eventStore}, data: ${config.dataDir})`;
+  // JSON logs stay JSON lines (the banner is one, at info); readable output keeps the plain banner.
+  if (config.logFormat === 'json') app.get(Logger).log(`${banner}; OpenAPI: ${url}/docs, health: ${url}/health`, 'Chronicle');
+  else process.stdout.write(`${banner}\n  OpenAPI: ${url}/docs   health: ${url}/health\n`);
 }
 
 main().catch((error) => {

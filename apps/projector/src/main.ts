@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { processManagerRoles } from '@chronicle/commands';
 import { projectionRole } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import { assertPinnedRoles, ConfigError, COORDINATOR, loadConfig, startHealthServer } from '@chronicle/shared';
+import { assertPinnedRoles, ConfigError, COORDINATOR, createLogger, loadConfig, LoggedAppModule, startHealthServer } from '@chronicle/shared';
 import { ProjectorAppModule } from './projector-app.module';
 
 /**
@@ -23,16 +24,21 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.createApplicationContext(ProjectorAppModule.forRoot(config), {
-    logger: config.logLevel === 'silent' ? false : ['log', 'warn', 'error', 'fatal'],
-  });
+  const logger = createLogger(config, { app: 'projector' });
+  const app = await NestFactory.createApplicationContext(
+    LoggedAppModule.forRoot(ProjectorAppModule.forRoot(config), logger),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();
   if (config.healthPort) {
     const health = await startHealthServer(app.get<RoleCoordinator>(COORDINATOR), config.healthPort, config.host);
     health.unref();
   }
-  process.stdout.write(`Chronicle projector running (event store: ${config.eventStore}, read store: ${config.readStore})\n`);
+  const banner = `Chronicle projector running (event store: ${config.eventStore}, read store: ${config.readStore})`;
+  if (config.logFormat === 'json') logger.info(banner);
+  else process.stdout.write(`${banner}\n`);
 }
 
 main().catch((error) => {

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import { ConfigError, COORDINATOR, loadConfig, startHealthServer } from '@chronicle/shared';
+import { ConfigError, COORDINATOR, createLogger, loadConfig, LoggedAppModule, startHealthServer } from '@chronicle/shared';
 import { RelayAppModule } from './relay-app.module';
 
 /**
- * Forwards every event to Kafka apart from the API (SPEC §6). Any number may run: one holds the
+ * Forwards every event to Kafka apart from the API (docs/kafka.md). Any number may run: one holds the
  * relay role and relays, the others stand by to take it over (docs/operations.md). Start the API
  * with RUN_PROJECTOR=false (or without KAFKA_BROKERS) so that it does not take part.
  */
@@ -21,16 +22,21 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.createApplicationContext(RelayAppModule.forRoot(config), {
-    logger: config.logLevel === 'silent' ? false : config.logLevel === 'debug' ? ['debug', 'log', 'warn', 'error', 'fatal'] : ['log', 'warn', 'error', 'fatal'],
-  });
+  const logger = createLogger(config, { app: 'relay' });
+  const app = await NestFactory.createApplicationContext(
+    LoggedAppModule.forRoot(RelayAppModule.forRoot(config), logger),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();
   if (config.healthPort) {
     const health = await startHealthServer(app.get<RoleCoordinator>(COORDINATOR), config.healthPort, config.host);
     health.unref();
   }
-  process.stdout.write(`Chronicle relay running (event store: ${config.eventStore}, brokers: ${config.kafkaBrokers.join(',')}, topics: ${config.kafkaTopicPrefix}.<category>)\n`);
+  const banner = `Chronicle relay running (event store: ${config.eventStore}, brokers: ${config.kafkaBrokers.join(',')}, topics: ${config.kafkaTopicPrefix}.<category>)`;
+  if (config.logFormat === 'json') logger.info(banner);
+  else process.stdout.write(`${banner}\n`);
 }
 
 main().catch((error) => {

@@ -57,6 +57,8 @@ export interface ChronicleConfig {
   stallCheckSeconds: number;
   currency: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** LOG_FORMAT: JSON lines (default when NODE_ENV=production) or readable lines (pino-pretty, coloured only on a TTY). */
+  logFormat: 'json' | 'pretty';
   /** Run the projector and process managers inside the API process (the embedded default); false when apps/projector runs apart. */
   runProjector: boolean;
   /** Requests per minute per API key (0: no limit). */
@@ -268,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     stallCheckSeconds: positiveInteger(env, 'STALL_CHECK_SECONDS', 60, 86_400),
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, env.NODE_ENV?.trim() === 'production' ? 'json' : 'pretty'),
     runProjector: oneOf(env, 'RUN_PROJECTOR', ['true', 'false'] as const, 'true') === 'true',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 60_000, 10_000_000),
     http: httpLimits(env),

@@ -7,3 +7,4 @@ export * from './state-store.factory';
 export * from './tokens';
 export * from './uuid';
 export * from './health-server';
+export * from './logging';

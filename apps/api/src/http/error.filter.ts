@@ -66,7 +66,8 @@ export class ErrorFilter implements ExceptionFilter {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return send(status, { message: (exception as Error).message });
     }
-    this.logger.error(`${request.method} ${request.url} correlationId=${correlationId}: ${(exception as Error)?.stack ?? exception}`);
+    // The route pattern, not the URL (its query may hold anything); the correlation id is on the line.
+    this.logger.error(`${routeOf(request)} failed: ${(exception as Error)?.stack ?? exception}`);
     return send(500, { message: 'internal error; the correlation id identifies it in the logs' });
   }
 }
