@@ -22,6 +22,7 @@ const moduleNameMapper = {
   '^@chronicle/projector$': '<rootDir>/libs/projector/src',
   '^@chronicle/personal-data$': '<rootDir>/libs/personal-data/src',
   '^@chronicle/cluster$': '<rootDir>/libs/cluster/src',
+  '^@chronicle/sqlite$': '<rootDir>/libs/sqlite/src',
   '^@chronicle/projections$': '<rootDir>/projections',
 };
 const base = {

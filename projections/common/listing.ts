@@ -44,12 +44,8 @@ export function parseSort(sort: string): { field: string; direction: 1 | -1 } {
   return sort.startsWith('-') ? { field: sort.slice(1), direction: -1 } : { field: sort, direction: 1 };
 }
 
-/** Drops undefined values, so documents look the same whether they come from a cache or the store. */
-export function compact<T extends Record<string, unknown>>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
-  return out as T;
-}
+/** The one `compact` (libs/domain), re-exported for the projections that take it from here. */
+export { compact } from '@chronicle/domain';
 
 /**
  * Composite keys `<status>|<sort key>`. A status filter matches a large share of a collection;

@@ -1,5 +1,5 @@
 /**
- * Rounding in responses (SPEC §5): money 2 decimals, rates 4, days 2. Half away from zero,
+ * Rounding in responses (docs/reports.md): money 2 decimals, rates 4, days 2. Half away from zero,
  * after correcting binary floating-point error (1.005 → 1.01). A zero denominator gives null.
  */
 function round(value: number, decimals: number): number {
@@ -17,7 +17,6 @@ export const days = (value: number | null): number | null => (value === null ? n
 export const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
 
 export const DAY_MS = 86_400_000;
-export const daysBetween = (fromIso: string, toIso: string): number => (Date.parse(toIso) - Date.parse(fromIso)) / DAY_MS;
 
 export function mean(values: number[]): number | null {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;

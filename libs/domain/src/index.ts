@@ -1,6 +1,7 @@
 export * from './common/decider';
 export * from './common/errors';
 export * from './common/money';
+export * from './common/objects';
 export * from './common/streams';
 export * from './common/time';
 export * from './customer/commands';

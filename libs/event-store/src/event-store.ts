@@ -1,3 +1,5 @@
+import { categoryOf } from '@chronicle/domain';
+
 /**
  * The event-store port. Two adapters implement it: SQLite (embedded default) and EventStoreDB
  * (production); both run the same contract suite (contract/event-store.contract.ts).
@@ -136,15 +138,10 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export function categoryOfStream(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(0, dash);
-}
-
 export function matchesFilter(event: Pick<RecordedEvent, 'streamId' | 'type'>, filter?: EventFilter): boolean {
   if (event.streamId.startsWith('$') || event.type.startsWith('$')) return false;
   if (!filter) return true;
-  if (filter.categories && !filter.categories.includes(categoryOfStream(event.streamId))) return false;
+  if (filter.categories && !filter.categories.includes(categoryOf(event.streamId))) return false;
   if (filter.types && !filter.types.includes(event.type)) return false;
   return true;
 }

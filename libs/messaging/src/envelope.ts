@@ -1,7 +1,8 @@
-import { categoryOfStream, RecordedEvent } from '@chronicle/event-store';
+import { categoryOf } from '@chronicle/domain';
+import type { RecordedEvent } from '@chronicle/event-store';
 
 /**
- * The message contract with downstream services (SPEC §6). Changing a field's name, type or
+ * The message contract with downstream services (docs/kafka.md). Changing a field's name, type or
  * meaning is a new envelope version: bump ENVELOPE_VERSION, keep producing the old one until
  * consumers moved, and update the pinned test (envelope.unit.spec.ts). Adding a field to an
  * event's `data` is not an envelope change (that is the event's own `schemaVersion`).
@@ -52,7 +53,7 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
 /** `<prefix>.<category>`, category = the stream id before its first '-' (e.g. `crm.deal`). */
 export function topicForStream(streamId: string, prefix = DEFAULT_TOPIC_PREFIX): string {
-  return topicForCategory(categoryOfStream(streamId), prefix);
+  return topicForCategory(categoryOf(streamId), prefix);
 }
 
 export function topicForCategory(category: string, prefix = DEFAULT_TOPIC_PREFIX): string {

@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@chronicle/event-store';
 import { ENVELOPE_VERSION, EnvelopeError, envelopeHeaders, parseEnvelope, toEnvelope, toMessage, topicForStream } from './envelope';
 
 /**
- * PINS the Kafka contract with downstream services (SPEC §6). If a test here fails, you changed
+ * PINS the Kafka contract with downstream services (docs/kafka.md). If a test here fails, you changed
  * what consumers receive: that is a new envelope version (ENVELOPE_VERSION, the README's
  * "How services integrate", docs/kafka.md), never a silent edit of the expectations below.
  */

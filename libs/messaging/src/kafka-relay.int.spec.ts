@@ -29,7 +29,7 @@ import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay } from './kafka-relay';
 import { prng } from '../../../test/support/prng';
 
 /**
- * SPEC §6 against a real Apache Kafka broker (KAFKA_BROKERS, default 127.0.0.1:19092 from
+ * The relay (docs/kafka.md) against a real Apache Kafka broker (KAFKA_BROKERS, default 127.0.0.1:19092 from
  * test/support/servers/kafka.sh): every event arrives at least once, in revision order per key,
  * with the pinned envelope — also across a broker outage and a SIGKILLed relay. The suites run
  * in this one file so that the broker is only stopped while nothing else of ours uses it.

@@ -91,7 +91,7 @@ const RATE_WINDOW_MS = 10_000;
 const TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
 /**
- * Forwards the event store's global feed to Kafka (SPEC §6). The event store is the outbox:
+ * Forwards the event store's global feed to Kafka (docs/kafka.md). The event store is the outbox:
  * the relay reads pages from its stored checkpoint, publishes each page with an idempotent
  * producer (acks = all, one request in flight, so a partition never sees a later batch before
  * an earlier one), and stores the page's checkpoint only after the broker acknowledged it.

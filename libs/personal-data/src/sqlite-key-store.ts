@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '@chronicle/sqlite';
 import { newDataKey } from './cipher';
 import { KeyLookup, KeyStore, PersonalDataErasedError } from './key-store';
 
@@ -14,12 +13,7 @@ export class SqliteKeyStore implements KeyStore {
   private readonly stmt;
 
   constructor(filename: string) {
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-    this.db = new Database(filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('secure_delete = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(filename, { synchronous: 'FULL', secureDelete: true });
     this.db.exec(`CREATE TABLE IF NOT EXISTS data_keys (
       subject TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, erased_at TEXT
     )`);

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '@chronicle/sqlite';
 
 /**
  * A folded aggregate state at one revision of its stream. Only a cache: the command executor
@@ -40,13 +39,8 @@ export class SqliteSnapshotStore implements SnapshotStore {
   private readonly saveTx: (snapshot: Snapshot) => void;
 
   constructor(filename: string) {
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-    this.db = new Database(filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     // Snapshots hold personal fields in clear: a forgotten one is zeroed, not left in free pages.
-    this.db.pragma('secure_delete = ON');
+    this.db = openSqlite(filename, { synchronous: 'NORMAL', secureDelete: true });
     this.db.exec(`CREATE TABLE IF NOT EXISTS snapshots (
       stream_id TEXT NOT NULL, version TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL, state TEXT NOT NULL,
       PRIMARY KEY (stream_id, version)

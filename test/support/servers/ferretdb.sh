@@ -85,13 +85,7 @@ build() {
   log "built $BIN in $(( $(now_s) - t0 ))s"
 }
 
-running_pid() {
-  local pid; pid=$(read_pid "$PID_FILE")
-  if pid_alive "$pid" "$MATCH"; then echo "$pid"; return 0; fi
-  pid=$(pgrep -f -- "ferretdb .*$MATCH" | head -n1 || true)
-  if [[ -n "$pid" ]] && pid_alive "$pid" "$MATCH"; then echo "$pid"; return 0; fi
-  return 1
-}
+running_pid() { running_pid_by "ferretdb .*$MATCH"; }
 
 do_start() {
   local pid
@@ -103,11 +97,7 @@ do_start() {
   with_lock "$CHRONICLE_CACHE/.ferretdb-$FERRETDB_VERSION.lock" build
 
   local t0; t0=$(now_s)
-  mkdir -p "$RUN_DIR"
-  if [[ "$FERRETDB_KEEP_DATA" != 1 ]]; then
-    rm -rf "$DATA_DIR"
-    : >"$LOG_FILE"
-  fi
+  prepare_run_dir "$FERRETDB_KEEP_DATA"
   mkdir -p "$DATA_DIR"
   echo "=== $(date '+%F %T') starting FerretDB $FERRETDB_VERSION ===" >>"$LOG_FILE"
   ( close_lock_fds; exec setsid "$BIN" \
@@ -124,42 +114,12 @@ do_start() {
   echo "$pid" >"$PID_FILE"
   log "started pid $pid, waiting for $URL (timeout ${FERRETDB_START_TIMEOUT}s)"
 
-  local deadline=$(( t0 + FERRETDB_START_TIMEOUT )) probe=""
-  while :; do
-    if ! pid=$(running_pid); then
-      log_tail "$LOG_FILE" 40
-      rm -f "$PID_FILE"
-      die "FerretDB exited during startup (see $LOG_FILE)"
-    fi
-    echo "$pid" >"$PID_FILE"
-    if port_open "$FERRETDB_HOST" "$FERRETDB_PORT" &&
-       probe=$(cd "$SERVERS_DIR" && timeout 10 node mongo-ready.cjs "$URL" 5000 2>&1); then
-      break
-    fi
-    if (( $(now_s) >= deadline )); then
-      log "last probe: ${probe:-port closed}"
-      log_tail "$LOG_FILE" 40
-      stop_pid "$pid" "$MATCH" 5
-      rm -f "$PID_FILE"
-      die "FerretDB not ready within ${FERRETDB_START_TIMEOUT}s"
-    fi
-    sleep 0.2
-  done
+  wait_ready FerretDB "$t0" "$FERRETDB_START_TIMEOUT" 40 5 0.2 "$FERRETDB_HOST" "$FERRETDB_PORT" mongo-ready.cjs "$URL"
+  pid=$(read_pid "$PID_FILE")
   log "FerretDB $FERRETDB_VERSION ready at $URL (pid $pid) in $(( $(now_s) - t0 ))s; data: $DATA_DIR"
 }
 
-do_stop() {
-  local sig="${1:-TERM}" pid
-  if ! pid=$(running_pid); then
-    rm -f "$PID_FILE"
-    log "not running"
-    return 0
-  fi
-  log "stopping pid $pid (SIG$sig)"
-  stop_pid "$pid" "$MATCH" "$FERRETDB_STOP_TIMEOUT" "$sig"
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+do_stop() { stop_server "${1:-TERM}" "$FERRETDB_STOP_TIMEOUT"; }
 
 do_status() {
   local pid

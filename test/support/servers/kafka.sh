@@ -66,14 +66,8 @@ fetch() {
   log "fetched $(find "$LIBS" -name "*.jar" | wc -l) jars in $(( $(now_s) - t0 ))s"
 }
 
-running_pid() {
-  local pid; pid=$(read_pid "$PID_FILE")
-  if pid_alive "$pid" "$MATCH"; then echo "$pid"; return 0; fi
-  # pid file lost: look for a broker started with exactly our config file
-  pid=$(pgrep -f -- "kafka.Kafka $PROPS" | head -n1 || true)
-  if [[ -n "$pid" ]] && pid_alive "$pid" "$MATCH"; then echo "$pid"; return 0; fi
-  return 1
-}
+# pid file lost: look for a broker started with exactly our config file
+running_pid() { running_pid_by "kafka.Kafka $PROPS"; }
 
 write_props() {
   cat >"$PROPS" <<EOF
@@ -141,11 +135,7 @@ do_start() {
   with_lock "$CHRONICLE_CACHE/.kafka-$KAFKA_VERSION.lock" fetch
 
   local t0; t0=$(now_s)
-  mkdir -p "$RUN_DIR"
-  if [[ "$KAFKA_KEEP_DATA" != 1 ]]; then
-    rm -rf "$DATA_DIR"
-    : >"$LOG_FILE"
-  fi
+  prepare_run_dir "$KAFKA_KEEP_DATA"
   write_props
   if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
     mkdir -p "$DATA_DIR"
@@ -171,48 +161,21 @@ do_start() {
   echo "$KAFKA_VERSION" >"$RUN_DIR/version"
   log "started pid $pid, waiting for $KAFKA_HOST:$KAFKA_PORT (timeout ${KAFKA_START_TIMEOUT}s)"
 
-  local deadline=$(( t0 + KAFKA_START_TIMEOUT )) probe=""
-  while :; do
-    if ! pid=$(running_pid); then
-      log_tail "$LOG_FILE" 60
-      rm -f "$PID_FILE"
-      die "Kafka exited during startup (see $LOG_FILE)"
-    fi
-    echo "$pid" >"$PID_FILE"
-    if port_open "$KAFKA_HOST" "$KAFKA_PORT" &&
-       probe=$(cd "$SERVERS_DIR" && timeout 10 node kafka-ready.cjs "$KAFKA_HOST:$KAFKA_PORT" 5000 2>&1); then
-      break
-    fi
-    if (( $(now_s) >= deadline )); then
-      log "last probe: ${probe:-port closed}"
-      log_tail "$LOG_FILE" 60
-      stop_pid "$pid" "$MATCH" 10
-      rm -f "$PID_FILE"
-      die "Kafka not ready within ${KAFKA_START_TIMEOUT}s"
-    fi
-    sleep 0.5
-  done
+  wait_ready Kafka "$t0" "$KAFKA_START_TIMEOUT" 60 10 0.5 "$KAFKA_HOST" "$KAFKA_PORT" kafka-ready.cjs "$KAFKA_HOST:$KAFKA_PORT"
+  pid=$(read_pid "$PID_FILE")
   log "Kafka $KAFKA_VERSION ready on $KAFKA_HOST:$KAFKA_PORT (pid $pid) in $(( $(now_s) - t0 ))s; logs: $LOG_FILE"
 }
 
-do_stop() {
-  local sig="${1:-TERM}" pid
-  if ! pid=$(running_pid); then
-    rm -f "$PID_FILE"
-    log "not running"
-    return 0
-  fi
-  log "stopping pid $pid (SIG$sig)"
-  stop_pid "$pid" "$MATCH" "$KAFKA_STOP_TIMEOUT" "$sig"
-  # the listener must be gone before we return (a restart binds the same ports)
+# the listener must be gone before do_stop returns (a restart binds the same ports)
+wait_port_closed() {
   local deadline=$(( $(now_s) + 10 ))
   while port_open "$KAFKA_HOST" "$KAFKA_PORT"; do
     (( $(now_s) >= deadline )) && die "port $KAFKA_PORT still open after stop"
     sleep 0.2
   done
-  rm -f "$PID_FILE"
-  log "stopped"
 }
+
+do_stop() { stop_server "${1:-TERM}" "$KAFKA_STOP_TIMEOUT" wait_port_closed; }
 
 do_status() {
   local pid

@@ -94,3 +94,72 @@ close_lock_fds() {
     eval "exec $fd>&-"
   done
 }
+
+# --- Server lifecycle shared by kafka.sh and ferretdb.sh -------------------------------------
+# Each script sets, before calling these: PID_FILE, LOG_FILE, RUN_DIR, DATA_DIR and MATCH (a
+# string the server's command line contains, see pid_alive), and defines running_pid (usually
+# `running_pid_by PATTERN`).
+
+# running_pid_by PGREP_PATTERN -> prints the server's pid: from PID_FILE, or, when the pid file
+# is lost, the first process whose command line matches PGREP_PATTERN (and MATCH).
+running_pid_by() {
+  local pattern="$1" pid; pid=$(read_pid "$PID_FILE")
+  if pid_alive "$pid" "$MATCH"; then echo "$pid"; return 0; fi
+  pid=$(pgrep -f -- "$pattern" | head -n1 || true)
+  if [[ -n "$pid" ]] && pid_alive "$pid" "$MATCH"; then echo "$pid"; return 0; fi
+  return 1
+}
+
+# prepare_run_dir KEEP_DATA -> creates RUN_DIR; unless KEEP_DATA is 1, empties the data dir and the log.
+prepare_run_dir() {
+  mkdir -p "$RUN_DIR"
+  if [[ "$1" != 1 ]]; then
+    rm -rf "$DATA_DIR"
+    : >"$LOG_FILE"
+  fi
+}
+
+# wait_ready LABEL T0 TIMEOUT LOG_LINES STOP_GRACE POLL_SECONDS HOST PORT PROBE_SCRIPT PROBE_TARGET
+# -> waits until HOST:PORT accepts connections and `node PROBE_SCRIPT PROBE_TARGET 5000` (run in
+# SERVERS_DIR) succeeds, keeping PID_FILE up to date. Dies (stopping the server when it is still
+# up) if the server exits or is not ready TIMEOUT seconds after T0.
+wait_ready() {
+  local label="$1" t0="$2" timeout_s="$3" log_lines="$4" grace="$5" poll="$6" host="$7" port="$8" probe_script="$9" probe_target="${10}"
+  local deadline=$(( t0 + timeout_s )) probe="" pid
+  while :; do
+    if ! pid=$(running_pid); then
+      log_tail "$LOG_FILE" "$log_lines"
+      rm -f "$PID_FILE"
+      die "$label exited during startup (see $LOG_FILE)"
+    fi
+    echo "$pid" >"$PID_FILE"
+    if port_open "$host" "$port" &&
+       probe=$(cd "$SERVERS_DIR" && timeout 10 node "$probe_script" "$probe_target" 5000 2>&1); then
+      break
+    fi
+    if (( $(now_s) >= deadline )); then
+      log "last probe: ${probe:-port closed}"
+      log_tail "$LOG_FILE" "$log_lines"
+      stop_pid "$pid" "$MATCH" "$grace"
+      rm -f "$PID_FILE"
+      die "$label not ready within ${timeout_s}s"
+    fi
+    sleep "$poll"
+  done
+}
+
+# stop_server SIGNAL GRACE_SECONDS [AFTER_STOP_FN] -> stops the server (see stop_pid) when it
+# runs, then calls AFTER_STOP_FN (if given) before removing PID_FILE. Safe when not running.
+stop_server() {
+  local sig="$1" grace="$2" after="${3:-}" pid
+  if ! pid=$(running_pid); then
+    rm -f "$PID_FILE"
+    log "not running"
+    return 0
+  fi
+  log "stopping pid $pid (SIG$sig)"
+  stop_pid "$pid" "$MATCH" "$grace" "$sig"
+  if [[ -n "$after" ]]; then "$after"; fi
+  rm -f "$PID_FILE"
+  log "stopped"
+}

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKeyConfig, ChronicleConfig, parseApiKeys, Role } from '@chronicle/shared';
 
@@ -65,10 +65,4 @@ export function resolveApiKeys(config: ChronicleConfig, announce: (message: stri
       `  It is shown only this once; it stays valid on later starts (set API_KEYS or API_KEYS_FILE to manage keys).`,
   );
   return keys;
-}
-
-export function readGeneratedKey(dataDir: string): string | undefined {
-  const file = join(dataDir, GENERATED_KEYS_FILE);
-  if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, 'utf8')) as ApiKeyConfig[])[0]?.key;
 }

@@ -3,10 +3,8 @@ import { Command, CommandBus } from '@nestjs/cqrs';
 import { InvalidInput, resolveOccurredAt } from '@chronicle/domain';
 import type { CommandResult } from '@chronicle/commands';
 
-/** Drops undefined fields so stored event payloads hold only what was said. */
-export function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
+/** The one `compact` (libs/domain), re-exported for the controllers that take it from here. */
+export { compact } from '@chronicle/domain';
 
 /** An ISO 8601 value normalised to a UTC instant; one that no Date can hold is a 400 naming the field. */
 export function isoInstant(field: string, value: string): string {

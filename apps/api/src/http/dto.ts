@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { buildMessage, IsInt, isEmail, IsISO8601, IsOptional, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { buildMessage, IsInt, isEmail, IsISO8601, IsOptional, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { IsId } from './ids';
 
 /** Slugs name channels, sources and stages: lower-case, so "Web" and "web" are never two channels. */
@@ -54,4 +54,3 @@ export class CreateCommandDto extends CommandDto {
 
 export const NAME_MAX = 200;
 export const TEXT_MAX = 2000;
-export const ShortText = () => MaxLength(NAME_MAX);

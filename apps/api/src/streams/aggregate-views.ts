@@ -1,5 +1,5 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { customerDecider, CustomerState, dealDecider, DealState, DomainEvent, fold, parseIsoDateTime, Pipeline } from '@chronicle/domain';
+import { customerDecider, CustomerState, dealDecider, DealState, DomainEvent, fold, parseIsoDateTime, Pipeline, streamIdOf } from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { toDomainEvent } from '@chronicle/commands';
 import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
@@ -29,11 +29,11 @@ export class AggregateViews {
 
   /** `authorize` sees the record's current state (who owns it now), before anything of its past is folded. */
   customer(id: string, asOf?: string, authorize?: (current: CustomerState) => void) {
-    return this.view(`customer-${id}`, customerDecider, asOf, authorize);
+    return this.view(streamIdOf('customer', id), customerDecider, asOf, authorize);
   }
 
   dealView(id: string, asOf?: string, authorize?: (current: DealState) => void) {
-    return this.view(`deal-${id}`, this.deal, asOf, authorize);
+    return this.view(streamIdOf('deal', id), this.deal, asOf, authorize);
   }
 
   private async view<S extends { exists: boolean }, E extends DomainEvent>(

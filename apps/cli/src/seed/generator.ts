@@ -15,6 +15,7 @@ import {
   onDealWon,
   customerFromLead,
   Pipeline,
+  streamIdOf,
   taskDecider,
   TaskState,
 } from '@chronicle/domain';
@@ -124,16 +125,16 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
       const campaignId = id('camp');
       const channel = weighted(SOURCES, SOURCE_WEIGHTS);
       const launched = m + random() * 5 * DAY;
-      apply(campaignDecider, campaignStates as never, `campaign-${campaignId}`, { type: 'LaunchCampaign', data: { campaignId, name: `${channel} push ${new Date(launched).toISOString().slice(0, 7)}`, channel, budget: 5000 + Math.round(random() * 45000) }, occurredAt: at(launched) }, pick(OWNERS));
+      apply(campaignDecider, campaignStates as never, streamIdOf('campaign', campaignId), { type: 'LaunchCampaign', data: { campaignId, name: `${channel} push ${new Date(launched).toISOString().slice(0, 7)}`, channel, budget: 5000 + Math.round(random() * 45000) }, occurredAt: at(launched) }, pick(OWNERS));
       campaigns.push({ id: campaignId, channel, launched });
       for (let w = 1; w <= 4; w++) {
         const when = launched + w * 7 * DAY;
-        if (when < end) apply(campaignDecider, campaignStates as never, `campaign-${campaignId}`, { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(200 + random() * 3000), category: random() < 0.8 ? 'marketing' : 'sales', campaignId }, occurredAt: at(when) }, 'finance');
+        if (when < end) apply(campaignDecider, campaignStates as never, streamIdOf('campaign', campaignId), { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(200 + random() * 3000), category: random() < 0.8 ? 'marketing' : 'sales', campaignId }, occurredAt: at(when) }, 'finance');
       }
     }
     // Spend outside campaigns: tooling by channel, and some with no channel at all.
     const channel = weighted(SOURCES, SOURCE_WEIGHTS);
-    apply(campaignDecider, new Map(), `spend-${channel}`, { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(500 + random() * 2000), category: 'sales', channel }, occurredAt: at(m + random() * 28 * DAY) }, 'finance');
+    apply(campaignDecider, new Map(), streamIdOf('spend', channel), { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(500 + random() * 2000), category: 'sales', channel }, occurredAt: at(m + random() * 28 * DAY) }, 'finance');
     apply(campaignDecider, new Map(), 'spend-unattributed', { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(100 + random() * 1500), category: 'marketing' }, occurredAt: at(m + random() * 28 * DAY) }, 'finance');
   }
 
@@ -149,7 +150,7 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
     const campaign = random() < 0.4 && recentCampaigns.length ? pick(recentCampaigns) : undefined;
     const source = campaign?.channel ?? weighted(SOURCES, SOURCE_WEIGHTS);
     const leadId = id('lead');
-    const leadStream = `lead-${leadId}`;
+    const leadStream = streamIdOf('lead', leadId);
     apply(leadDecider, leads, leadStream, { type: 'CaptureLead', data: { leadId, name: `Lead ${n}`, email: `lead${n}@example.com`, source, ...(campaign ? { campaignId: campaign.id } : {}), attributes: { industry: pick(INDUSTRIES), employees: Math.round(exp(200)) } }, occurredAt: at(captured) }, owner);
     let t = captured + exp(2 * DAY);
     apply(leadDecider, leads, leadStream, { type: 'AssignLead', data: { leadId, ownerId: owner, strategy: 'round-robin' }, occurredAt: at(t) }, 'system');
@@ -166,7 +167,7 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
     t += exp(6 * DAY);
     if (t >= end) continue;
     const customerId = id('cust');
-    const customerStream = `customer-${customerId}`;
+    const customerStream = streamIdOf('customer', customerId);
     const [converted] = apply(leadDecider, leads, leadStream, { type: 'ConvertLead', data: { leadId, customerId }, occurredAt: at(t) }, owner);
     if (!converted) continue;
     const register = customerFromLead(leads.get(leadStream)!, customerId, at(t));
@@ -184,7 +185,7 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
       const opened = registered + exp(20 * DAY) + k * exp(90 * DAY);
       if (opened >= end) break;
       const dealId = id('deal');
-      const dealStream = `deal-${dealId}`;
+      const dealStream = streamIdOf('deal', dealId);
       const amount = Math.round(1000 + exp(15000));
       let t = opened;
       plan.push({ time: opened, run: () => apply(deal, deals, dealStream, { type: 'OpenDeal', data: { dealId, customerId, title: `Deal ${k + 1}`, amount, ownerId: owner, source, expectedCloseDate: at(opened + 30 * DAY + random() * 90 * DAY).slice(0, 10) }, occurredAt: at(opened) }, owner) });
@@ -217,9 +218,9 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
       if (random() < 0.5) {
         const taskId = id('task');
         const created = opened + exp(3 * DAY);
-        plan.push({ time: created, run: () => apply(taskDecider, tasks, `task-${taskId}`, { type: 'CreateTask', data: { taskId, ownerId: owner, subject: 'Follow up', dueAt: at(created + 2 * DAY), customerId, dealId }, occurredAt: at(created) }, owner) });
+        plan.push({ time: created, run: () => apply(taskDecider, tasks, streamIdOf('task', taskId), { type: 'CreateTask', data: { taskId, ownerId: owner, subject: 'Follow up', dueAt: at(created + 2 * DAY), customerId, dealId }, occurredAt: at(created) }, owner) });
         const completed = created + exp(2 * DAY);
-        if (random() < 0.8) plan.push({ time: completed, run: () => apply(taskDecider, tasks, `task-${taskId}`, { type: 'CompleteTask', data: { taskId }, occurredAt: at(completed) }, owner) });
+        if (random() < 0.8) plan.push({ time: completed, run: () => apply(taskDecider, tasks, streamIdOf('task', taskId), { type: 'CompleteTask', data: { taskId }, occurredAt: at(completed) }, owner) });
       }
     }
     // Purchases, interactions, churn and reactivation through the customer's life.

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '@chronicle/sqlite';
 import type { FailureRequest } from '../failure';
 import { Fence, FencedError } from '../fence';
 import { CheckpointDetails, CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
@@ -41,12 +40,8 @@ export class SqliteStateStore implements StateStore {
   private readonly acquireTx;
 
   constructor(filename: string) {
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-    this.db = new Database(filename);
-    // First, so that the switch to WAL and the migration below wait for another process opening the file at the same moment.
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    // openSqlite sets busy_timeout first: the switch to WAL and the migration below wait for another process opening the file at the same moment.
+    this.db = openSqlite(filename, { synchronous: 'FULL' });
     this.db.transaction(() => this.migrate()).immediate();
 
     this.stmt = {

@@ -1,4 +1,4 @@
-/** Streams are named `<category>-<id>` (SPEC §3). */
+/** Streams are named `<category>-<id>` (docs/domain.md). */
 export const Categories = ['customer', 'lead', 'deal', 'campaign', 'spend', 'task', 'goal'] as const;
 export type Category = (typeof Categories)[number];
 

@@ -58,7 +58,7 @@ describe('EventStoreDB adapter (test double server)', () => {
   /** Lets the test double's emulated projections write their `$>` link events. */
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-  it('stores SPEC §3 metadata as the event metadata, with the server time as recordedAt', async () => {
+  it('stores the event metadata of docs/domain.md as the event metadata, with the server time as recordedAt', async () => {
     const stream = `deal-${uid()}`;
     const event = newEvent('DealOpened', { amount: 3 }, { occurredAt: '2019-01-01T00:00:00.000Z', idempotencyKey: 'k-1' });
     await store.append(stream, [{ ...event, schemaVersion: 2 }]);

@@ -1,11 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { categoryOf } from '@chronicle/domain';
+import { openSqlite, SqliteSynchronous } from '@chronicle/sqlite';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   AppendOptions,
   AppendResult,
-  categoryOfStream,
   EventFilter,
   EventStore,
   EventStoreClosedError,
@@ -21,7 +20,7 @@ import {
 } from '../event-store';
 import { pollingSubscription } from '../polling-subscription';
 
-export type SqliteSynchronous = 'FULL' | 'NORMAL';
+export type { SqliteSynchronous } from '@chronicle/sqlite';
 export type Upcast = (type: string, schemaVersion: number, data: unknown) => { data: unknown; schemaVersion: number };
 
 export interface SqliteEventStoreOptions {
@@ -114,11 +113,7 @@ export class SqliteEventStore implements EventStore {
   private readonly appendGroup: (group: PendingAppend[]) => Array<AppendResult | Error>;
 
   constructor(options: SqliteEventStoreOptions) {
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
-    this.db = new Database(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(options.filename, { synchronous: options.synchronous ?? 'FULL' });
     this.db.exec(SCHEMA);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.maxGroupSize = options.maxGroupSize ?? 500;
@@ -197,7 +192,7 @@ export class SqliteEventStore implements EventStore {
       if (replayed) return replayed;
       throw new WrongExpectedRevisionError(streamId, expected, current);
     }
-    const category = categoryOfStream(streamId);
+    const category = categoryOf(streamId);
     let revision = current;
     let position = 0;
     for (const event of events) {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { OpenSqliteOptions, SqliteSynchronous } from '@chronicle/sqlite';
 import { FencedError } from '@chronicle/cluster';
 import { assertCollectionName, DocumentChange } from '../read-store';
 
@@ -41,21 +42,24 @@ export function kindsOfJsonTypes(types: (string | null)[]): number {
 
 export const table = (collection: string) => `"c_${collection}"`;
 
-export type Synchronous = 'FULL' | 'NORMAL';
+export type Synchronous = SqliteSynchronous;
 
-/** The pragmas every connection to a read-model file uses, the writer thread's included. */
-export function configure(db: Database.Database, synchronous: Synchronous): void {
-  // Before the switch to WAL: processes opening one new file at once wait for each other.
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  // A read model can always be rebuilt from the events, and its batches commit atomically, so
-  // NORMAL (durable across process crashes, not power loss) is the default trade-off.
-  db.pragma(`synchronous = ${synchronous}`);
-  // Read models hold personal data: deleted and overwritten content is zeroed (erasure, drops).
-  db.pragma('secure_delete = ON');
-  // 64 MiB of page cache instead of SQLite's 2 MiB: a replay's lookups and inserts touch the
-  // upper levels of every collection's b-tree on each page (measured: see bench/README.md).
-  db.pragma('cache_size = -65536');
+/**
+ * The pragmas every connection to a read-model file uses, the writer thread's included (for
+ * `openSqlite`, which also sets WAL and busy_timeout, the latter before the switch to WAL:
+ * processes opening one new file at once wait for each other).
+ */
+export function readModelSqlite(synchronous: Synchronous): OpenSqliteOptions {
+  return {
+    // A read model can always be rebuilt from the events, and its batches commit atomically, so
+    // NORMAL (durable across process crashes, not power loss) is the default trade-off.
+    synchronous,
+    // Read models hold personal data: deleted and overwritten content is zeroed (erasure, drops).
+    secureDelete: true,
+    // 64 MiB of page cache instead of SQLite's 2 MiB: a replay's lookups and inserts touch the
+    // upper levels of every collection's b-tree on each page (measured: see bench/README.md).
+    cacheSize: -65536,
+  };
 }
 
 /**

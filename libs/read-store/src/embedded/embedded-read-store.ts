@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '@chronicle/sqlite';
 import type { Fence } from '@chronicle/cluster';
 import { find as mingoFind, update as applyUpdate } from 'mingo';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   assertCollectionName,
   Document,
@@ -14,7 +13,7 @@ import {
   Update,
 } from '../read-store';
 import { assertChangeIds, assertFencesValid, assertIndexField, upsertId, upsertSeed } from '../semantics';
-import { configure, DocumentWriter, KIND, kindsOfJsonTypes, ORDER_UNSAFE, Synchronous, table } from './document-writer';
+import { DocumentWriter, KIND, kindsOfJsonTypes, ORDER_UNSAFE, readModelSqlite, Synchronous, table } from './document-writer';
 import { WriterThread } from './writer-thread';
 
 type Sql = { where: string; params: unknown[] };
@@ -51,12 +50,10 @@ export class EmbeddedReadStore implements ReadStore {
     private readonly filename: string,
     options: EmbeddedReadStoreOptions = {},
   ) {
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     this.synchronous = options.synchronous ?? 'NORMAL';
     // A second connection cannot see an in-memory database.
     this.threadedCommitAt = filename === ':memory:' ? Infinity : (options.threadedCommitAt ?? 1000);
-    this.db = new Database(filename);
-    configure(this.db, this.synchronous);
+    this.db = openSqlite(filename, readModelSqlite(this.synchronous));
     this.db.transaction(() => {
       this.db.exec('CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, kinds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, field))');
       const columns = this.db.prepare('PRAGMA table_info(_indexes)').all() as { name: string }[];

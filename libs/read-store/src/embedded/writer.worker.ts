@@ -3,17 +3,16 @@
  * projector applies the next page on the main thread while SQLite writes this one. Messages are
  * handled one at a time, in the order sent (see WriterThread).
  */
-import Database from 'better-sqlite3';
+import { openSqlite } from '@chronicle/sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FencedError } from '@chronicle/cluster';
-import { configure, DocumentWriter, EncodedBatch, Synchronous } from './document-writer';
+import { DocumentWriter, EncodedBatch, readModelSqlite, Synchronous } from './document-writer';
 
 export type WriterRequest = { type: 'commit'; id: number; batch: EncodedBatch } | { type: 'forget'; collection: string };
 export type WriterReply = { id: number; error?: string; fenced?: string[] };
 
 const { filename, synchronous } = workerData as { filename: string; synchronous: Synchronous };
-const db = new Database(filename);
-configure(db, synchronous);
+const db = openSqlite(filename, readModelSqlite(synchronous));
 // This connection makes nearly all of a replay's writes: checkpoint the WAL into the file every
 // ~40 MiB rather than every 4 MiB, so a page rewritten by consecutive batches is copied once.
 db.pragma('wal_autocheckpoint = 10000');
