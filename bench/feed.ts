@@ -190,7 +190,7 @@ export async function benchFeed(options: FeedOptions): Promise<{ rows: Row[]; de
         reference: { label: '50 callers, fresh store', value: stat(fresh) },
         ratio: stat(aged.map((v, i) => v / fresh[i])),
         bar: '(≥ 20,000 ev/s)',
-        note: 'info: §7 does not say how big the store is; measured in the feed item, after the reads',
+        note: 'info: docs/quality.md does not say how big the store is; measured in the feed item, after the reads',
       });
     }
     return {

@@ -190,7 +190,7 @@ export async function benchInteraction(options: InteractionOptions): Promise<{ r
           value: stat([fold.big]),
           reference: { label: 'fresh customer', value: stat([fold.fresh]) },
           ratio: stat([fold.big / fold.fresh]),
-          note: 'not a §7 bar: commands other than LogInteraction load and fold the whole stream',
+          note: 'not a docs/quality.md bar: commands other than LogInteraction load and fold the whole stream',
         });
       }
       return { rows, details: { history: options.history, seedSeconds: seeded.seconds, projectionCatchUpMs: catchUpMs, runs, fold, failures } };

@@ -1,5 +1,5 @@
 /**
- * Kafka relay throughput (SPEC §7: ≥ 20,000 events/s to a local broker). A generated CRM history
+ * Kafka relay throughput (docs/quality.md: ≥ 20,000 events/s to a local broker). A generated CRM history
  * (all categories, realistic payloads) is seeded into a temp SQLite store once; each run relays
  * it from position 0 to the head into fresh topics (a unique prefix) with a fresh checkpoint,
  * and the figure is events / seconds from `start()` (connect and topic creation included) until

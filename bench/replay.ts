@@ -1,5 +1,5 @@
 /**
- * (e) Projection replay and (f) report query latency, SPEC §7: a realistic two-year history of
+ * (e) Projection replay and (f) report query latency (docs/quality.md): a realistic two-year history of
  * N events (default 1,000,000, `chronicle seed`'s generator, appended through the store's port)
  * is replayed into every built-in projection on the embedded read store, in a child process per
  * run (bench/replay-run.ts) whose peak RSS is the replay's; then every report and entity query is

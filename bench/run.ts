@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only=appends,feed,http,interaction,health] [options]` — see bench/README.md.
  * Prints a table of medians (with min–max over the runs), each figure beside the reference it is
- * judged against, measured in the same runs, and the SPEC §7 verdict; writes
+ * judged against, measured in the same runs, and the verdict against docs/quality.md; writes
  * bench/results/latest.json.
  */
 import Database from 'better-sqlite3';
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   info.loadAverageAtEnd = +loadavg()[0].toFixed(2);
   const table = printTable(rows);
-  process.stdout.write(`\nChronicle benchmark — SPEC §7 (${fmt(seconds)} s; ${info.cores} × ${info.cpu}; node ${info.node}; SQLite ${info.sqlite}; load average ${info.loadAverageAtStart} → ${info.loadAverageAtEnd})\n\n${table}\n`);
+  process.stdout.write(`\nChronicle benchmark — docs/quality.md bars (${fmt(seconds)} s; ${info.cores} × ${info.cpu}; node ${info.node}; SQLite ${info.sqlite}; load average ${info.loadAverageAtStart} → ${info.loadAverageAtEnd})\n\n${table}\n`);
   const judged = rows.filter((r) => r.pass !== undefined);
   process.stdout.write(`\n${judged.filter((r) => r.pass).length}/${judged.length} bars met\n`);
 

@@ -3,7 +3,7 @@ import { money } from '../common/numbers';
 import { Interval, periods } from '../common/periods';
 import type { CacLine, CacReport } from './query';
 
-/** Reference fold for tests: the CAC report straight from the raw events, by the SPEC §5 definition. */
+/** Reference fold for tests: the CAC report straight from the raw events, by the definition in docs/reports.md. */
 export function referenceCac(events: RecordedEvent[], from: string, to: string, interval: Interval, groupBy?: string): CacReport {
   const list = periods(from, to, interval);
   const facts = events.flatMap((e) => {

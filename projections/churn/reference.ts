@@ -23,7 +23,7 @@ function activeAt(customer: Customer, t: number): boolean {
   return status === 'active';
 }
 
-/** Reference fold for tests: the churn report straight from the raw events, customer by customer, by the SPEC §5 definition. */
+/** Reference fold for tests: the churn report straight from the raw events, customer by customer, by the definition in docs/reports.md. */
 export function referenceChurn(events: RecordedEvent[], from: string, to: string, interval: Interval, groupBy?: 'channel' | 'region' | 'owner'): ChurnReport {
   const customers = new Map<string, Customer>();
   const of = (id: string) => {

@@ -63,7 +63,7 @@ export function* daysWithin<C>(doc: MonthDocument<C>, startMs: number, endMs: nu
 
 /**
  * Reports without periods count whole UTC days: [from, to) is widened to the days it touches,
- * which is §5's period rule with interval = day (exact whenever from and to are midnights).
+ * which is the period rule of docs/reports.md with interval = day (exact whenever from and to are midnights).
  */
 export function dayWindow(params: Pick<ReportParams, 'from' | 'to'>): { startMs: number; endMs: number; from: string; to: string } {
   const startMs = truncate(Date.parse(params.from), 'day');

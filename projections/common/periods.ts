@@ -1,7 +1,7 @@
 import { DAY_MS } from './numbers';
 
 /**
- * Report time (SPEC §5): UTC; a period list runs from `from` (inclusive, truncated to the start
+ * Report time (docs/reports.md): UTC; a period list runs from `from` (inclusive, truncated to the start
  * of its interval) to `to` (exclusive). Every period is a whole interval [start, next start): the
  * last one starts before `to` and may end after it. Weeks are ISO weeks (Monday).
  */

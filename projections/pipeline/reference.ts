@@ -5,7 +5,7 @@ import type { PipelineReport } from './query';
 
 /**
  * Reference fold for tests: the pipeline at asOf computed straight from the raw events, deal by
- * deal, by the SPEC §5 definition (no deltas, no day buckets).
+ * deal, by the definition in docs/reports.md (no deltas, no day buckets).
  */
 export function referencePipeline(events: RecordedEvent[], asOf: string, pipeline: Pipeline): PipelineReport {
   const asOfMs = Date.parse(asOf);

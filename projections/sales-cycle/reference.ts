@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@chronicle/event-store';
 import { DAY_MS, days, mean, median, nearestRank } from '../common/numbers';
 import type { SalesCycleReport } from './query';
 
-/** Reference fold for tests: the sales-cycle report straight from the raw events, by the SPEC §5 definition. */
+/** Reference fold for tests: the sales-cycle report straight from the raw events, by the definition in docs/reports.md. */
 export function referenceSalesCycle(events: RecordedEvent[], from: string, to: string, groupBy: 'source' | 'owner' | undefined, pipeline: Pipeline): SalesCycleReport {
   const fromMs = Date.parse(from);
   const toMs = Date.parse(to);

@@ -6,7 +6,7 @@ import { client, UUID } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
- * Property-based fuzzing of every write route (SPEC §4 "never a 500 for bad input"):
+ * Property-based fuzzing of every write route (docs/http-api.md: "never a 500 for bad input"):
  * bodies are arbitrary JSON values, or objects mixing valid and invalid fields, unknown keys,
  * prototype-pollution keys, raw number literals (-0, 1e400…), bogus dates and long strings;
  * path ids are existing aggregates in every state, unknown UUIDs or junk.

@@ -36,7 +36,7 @@ function startChild(eventsFile: string, readsFile: string, threaded: boolean): {
 }
 
 /**
- * SPEC §6: after a crash at any point (SIGKILL included), a restarted projector leaves every read
+ * docs/quality.md: after a crash at any point (SIGKILL included), a restarted projector leaves every read
  * model identical to a from-scratch rebuild. 20 runs, each killed at a random moment of a replay.
  */
 describe('projector crash safety (SIGKILL during replay)', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { client, expectNothingAppended } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-// The entity read routes of SPEC §4: GET /customers, /customers/:id, /customers/:id/timeline,
+// The entity read routes of docs/http-api.md: GET /customers, /customers/:id, /customers/:id/timeline,
 // /deals, /deals/:id, /leads, /leads/:id, /tasks, /tasks/:id — served by the projections.
 let t: TestApp;
 let api: ReturnType<typeof client>;

@@ -49,7 +49,7 @@ export const schemaVersionOf = (type: string): number => (schemaVersions as Reco
 
 /**
  * Upcasters turn a stored payload of an old schema version into the current one on read;
- * stored events are never rewritten (SPEC §6). Keyed by `<type>@<fromVersion>`.
+ * stored events are never rewritten (docs/domain.md). Keyed by `<type>@<fromVersion>`.
  */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 export const upcasters: Record<string, Upcaster> = {};

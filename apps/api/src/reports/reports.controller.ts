@@ -23,7 +23,7 @@ export class ReportsController {
     return { reports: this.reports.map((r) => ({ name: r.name, description: r.description, groupBy: r.groupBy ?? [] })) };
   }
 
-  /** Every report of SPEC §5; see docs/reports.md for each definition and response shape. */
+  /** Every report; see docs/reports.md for each definition and response shape. */
   @Get(':name')
   @RequiresAccess('report')
   @PersonalData('report')

@@ -30,7 +30,7 @@ export type AcquireCustomer = Command<'AcquireCustomer', { customerId: string; d
 /** Sent when a lead is converted into this existing customer (by the lead's handler, and again by the acquisition process manager). */
 export type LinkLead = Command<'LinkLead', { customerId: string; leadId: string }>;
 
-/** Crypto-shredding: the handler destroys the customer's key; this records it (SPEC §3, issue 6). */
+/** Crypto-shredding: the handler destroys the customer's key; this records it (docs/personal-data.md, issue 6). */
 export type EraseCustomerPersonalData = Command<'EraseCustomerPersonalData', { customerId: string }>;
 
 export type CustomerCommand =

@@ -82,7 +82,7 @@ function acquired(state: CustomerState, occurredAt: string, trigger: CustomerAcq
 
 /**
  * Logging an interaction needs only to know that the customer exists, so the handler can check
- * existence cheaply instead of folding a long history (SPEC §3: cost independent of history).
+ * existence cheaply instead of folding a long history (docs/quality.md: cost independent of history).
  */
 export function decideLogInteraction(command: LogInteraction, customerExists: boolean): InteractionLogged[] {
   const d = command.data;
