@@ -34,9 +34,22 @@ const base = {
 };
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,projections,examples}/**/*.{unit,contract}.spec.ts', '<rootDir>/projections/**/*.spec.ts', '<rootDir>/test/support/**/*.unit.spec.ts'], testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/{apps,libs,projections,examples}/**/*.{unit,contract}.spec.ts',
+        '<rootDir>/projections/**/*.spec.ts',
+        '<rootDir>/test/support/**/*.unit.spec.ts',
+      ],
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
+    },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'], testTimeout: 20_000 },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int.spec.ts', '<rootDir>/{apps,libs,projections}/**/*.int.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.int.spec.ts', '<rootDir>/{apps,libs,projections}/**/*.int.spec.ts'],
+    },
     { ...base, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster.spec.ts'] },
   ],
 };

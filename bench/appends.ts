@@ -27,7 +27,13 @@ const STREAMS = 100;
 const streamIds = Array.from({ length: STREAMS }, () => `customer-${randomUUID()}`);
 
 function newEvent(streamId: string, i: number): NewEvent {
-  return { eventId: randomUUID(), type: 'InteractionLogged', data: interactionData(streamId.slice(9), i), metadata: eventMetadata(), schemaVersion: 1 };
+  return {
+    eventId: randomUUID(),
+    type: 'InteractionLogged',
+    data: interactionData(streamId.slice(9), i),
+    metadata: eventMetadata(),
+    schemaVersion: 1,
+  };
 }
 
 /** A file with exactly the store's schema, then closed. */
@@ -58,7 +64,21 @@ async function raw(dir: string, synchronous: SqliteSynchronous, perTxn: number, 
     const s = n % STREAMS;
     const e = newEvent(streamIds[s], n);
     const m = e.metadata;
-    insert.run(e.eventId, streamIds[s], ++revisions[s], 'customer', e.type, 1, m.occurredAt, new Date().toISOString(), m.actor, m.correlationId, m.causationId, JSON.stringify(e.data), null);
+    insert.run(
+      e.eventId,
+      streamIds[s],
+      ++revisions[s],
+      'customer',
+      e.type,
+      1,
+      m.occurredAt,
+      new Date().toISOString(),
+      m.actor,
+      m.correlationId,
+      m.causationId,
+      JSON.stringify(e.data),
+      null,
+    );
     n++;
   };
   const txn = db.transaction(() => {

@@ -44,15 +44,26 @@ function parseArgs(argv: string[]): Map<string, string> {
   return args;
 }
 
-const emit = (ev: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ ev, at: Date.now(), ...fields }) + '\n');
+const emit = (ev: string, fields: Record<string, unknown> = {}) =>
+  process.stdout.write(JSON.stringify({ ev, at: Date.now(), ...fields }) + '\n');
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const need = (name: string) => args.get(name) ?? (() => { throw new Error(`--${name}=… is required`); })();
+  const need = (name: string) =>
+    args.get(name) ??
+    (() => {
+      throw new Error(`--${name}=… is required`);
+    })();
   const name = args.get('name') ?? `w${process.pid}`;
   const timeoutMs = Number(args.get('timeout-ms') ?? process.env.LEASE_TIMEOUT_MS ?? 10_000);
   const pinnedArg = args.get('pinned') ?? 'none';
-  const pinned = pinnedArg === 'none' || pinnedArg === '' ? undefined : pinnedArg.split(',').map((s) => s.trim()).filter(Boolean);
+  const pinned =
+    pinnedArg === 'none' || pinnedArg === ''
+      ? undefined
+      : pinnedArg
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const reap = (args.get('reap') ?? 'true') !== 'false';
   const profile = args.has('profile');
   const maxSeconds = Number(args.get('max-seconds') ?? 900);
@@ -88,7 +99,10 @@ async function main(): Promise<void> {
       }))
     : builtIn;
 
-  const events = new PersonalDataEventStore(new SqliteEventStore({ filename: need('events'), synchronous: 'NORMAL' }), new SqliteKeyStore(need('keys')));
+  const events = new PersonalDataEventStore(
+    new SqliteEventStore({ filename: need('events'), synchronous: 'NORMAL' }),
+    new SqliteKeyStore(need('keys')),
+  );
   const reads = new EmbeddedReadStore(need('reads'));
   const state = new SqliteStateStore(need('state'));
 
@@ -151,7 +165,12 @@ async function main(): Promise<void> {
       emit('stats', {
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         maxRssMiB: process.resourceUsage().maxRSS / 1024,
-        ...(profile && { applyMs: Object.fromEntries(applyMs), changes: Object.fromEntries(changes), bytes: Object.fromEntries(bytes), commitMs }),
+        ...(profile && {
+          applyMs: Object.fromEntries(applyMs),
+          changes: Object.fromEntries(changes),
+          bytes: Object.fromEntries(bytes),
+          commitMs,
+        }),
       });
       await Promise.allSettled([reads.close(), state.close(), events.close()]);
       clearTimeout(force);

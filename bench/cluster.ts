@@ -50,6 +50,8 @@ const ROLES = NAMES.map(projectionRole);
 // ---------------------------------------------------------------------------------------------
 // Workers (child processes), always killed
 
+// A JSON line a worker printed: its fields depend on `ev`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Line = { ev: string; at: number } & Record<string, any>;
 
 const workers = new Set<ChildProcess>();
@@ -161,9 +163,15 @@ class Worker {
       const check = () => {
         const line = this.first(ev, where);
         if (line) done(() => resolve(line));
-        else if (!this.alive) done(() => reject(new Error(`${this.name} exited (${this.process.exitCode ?? this.process.signalCode}) before "${ev}":\n${this.err}`)));
+        else if (!this.alive)
+          done(() =>
+            reject(new Error(`${this.name} exited (${this.process.exitCode ?? this.process.signalCode}) before "${ev}":\n${this.err}`)),
+          );
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`${this.name}: no "${ev}" within ${timeoutMs} ms:\n${this.err}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${this.name}: no "${ev}" within ${timeoutMs} ms:\n${this.err}`))),
+        timeoutMs,
+      );
       const done = (then: () => void) => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -223,10 +231,17 @@ function statusReader(file: string): { read(): Map<string, StatusRow>; progress(
   };
   return {
     read() {
-      return new Map(all().filter((r) => r.role === 'live').map((r) => [r.projection, r]));
+      return new Map(
+        all()
+          .filter((r) => r.role === 'live')
+          .map((r) => [r.projection, r]),
+      );
     },
     progress() {
-      return all().map((r) => `${r.projection}:${r.checkpoint}`).sort().join();
+      return all()
+        .map((r) => `${r.projection}:${r.checkpoint}`)
+        .sort()
+        .join();
     },
     close() {
       db?.close();
@@ -248,7 +263,15 @@ function leaseReader(file: string): { read(): LeaseRow[]; close(): void } {
     read() {
       try {
         db ??= new Database(file, { readonly: true, fileMustExist: true });
-        return (db.prepare('SELECT role, token, holder, renewed_at, released FROM leases').all() as Array<{ role: string; token: number; holder: string; renewed_at: string; released: number }>).map((r) => ({
+        return (
+          db.prepare('SELECT role, token, holder, renewed_at, released FROM leases').all() as Array<{
+            role: string;
+            token: number;
+            holder: string;
+            renewed_at: string;
+            released: number;
+          }>
+        ).map((r) => ({
           role: r.role,
           token: r.token,
           pid: (JSON.parse(r.holder) as { pid: number }).pid,
@@ -265,7 +288,13 @@ function leaseReader(file: string): { read(): LeaseRow[]; close(): void } {
   };
 }
 
-async function until<T>(what: string, timeoutMs: number, everyMs: number, probe: () => T | undefined | false, alive: Worker[] = []): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  everyMs: number,
+  probe: () => T | undefined | false,
+  alive: Worker[] = [],
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -285,7 +314,10 @@ async function seed(dir: string, events: number): Promise<{ events: string; keys
   const t0 = performance.now();
   const history = generateHistory({ events, seed: 42, years: 2 });
   // As the app stores it: personal fields sealed per person (keys beside the events file).
-  const store = new PersonalDataEventStore(new SqliteEventStore({ filename: files.events, synchronous: 'NORMAL' }), new SqliteKeyStore(files.keys));
+  const store = new PersonalDataEventStore(
+    new SqliteEventStore({ filename: files.events, synchronous: 'NORMAL' }),
+    new SqliteKeyStore(files.keys),
+  );
   await appendHistory(store, history);
   const head = await store.headPosition();
   await store.close();
@@ -341,7 +373,9 @@ const STALL_MS = 15_000;
 
 async function replayOnce({ files, dir, head, tag, halves, timeoutMs, budgetMs }: ReplaySetup): Promise<ReplayRun> {
   const run = { ...files, reads: join(dir, `reads-${tag}.db`), state: join(dir, `state-${tag}.db`) };
-  const specs = halves ? halves.map((half, i) => ({ name: `w${i + 1}`, pinned: half.map(projectionRole) })) : [{ name: 'w1', pinned: undefined }];
+  const specs = halves
+    ? halves.map((half, i) => ({ name: `w${i + 1}`, pinned: half.map(projectionRole) }))
+    : [{ name: 'w1', pinned: undefined }];
   const started: Worker[] = [];
   const statuses = statusReader(run.reads);
   try {
@@ -353,17 +387,30 @@ async function replayOnce({ files, dir, head, tag, halves, timeoutMs, budgetMs }
     const doneAt: Record<string, number> = {};
     let progress = '';
     let movedAt = Date.now();
-    const finishedAt = await until(`replay to ${head} (${tag})`, budget, 50, () => {
-      const now = Date.now();
-      const current = statuses.progress();
-      if (current !== progress) [progress, movedAt] = [current, now];
-      if (now - movedAt > STALL_MS) {
-        const failures = started.flatMap((w) => w.lines.filter((l) => l.ev === 'commitFailed').map((l) => `${w.name}: ${(l.projections as string[]).length} projections' commit failed (${l.error})`));
-        throw new Error(`stuck, no status moved for ${STALL_MS / 1000} s${failures.length ? `; the last of ${failures.length} failed commits: ${failures[failures.length - 1]}` : ''}`);
-      }
-      for (const [name, row] of statuses.read()) if (row.checkpoint >= head && doneAt[name] === undefined) doneAt[name] = (now - t0) / 1000;
-      return NAMES.every((n) => doneAt[n] !== undefined) && now;
-    }, started);
+    const finishedAt = await until(
+      `replay to ${head} (${tag})`,
+      budget,
+      50,
+      () => {
+        const now = Date.now();
+        const current = statuses.progress();
+        if (current !== progress) [progress, movedAt] = [current, now];
+        if (now - movedAt > STALL_MS) {
+          const failures = started.flatMap((w) =>
+            w.lines
+              .filter((l) => l.ev === 'commitFailed')
+              .map((l) => `${w.name}: ${(l.projections as string[]).length} projections' commit failed (${l.error})`),
+          );
+          throw new Error(
+            `stuck, no status moved for ${STALL_MS / 1000} s${failures.length ? `; the last of ${failures.length} failed commits: ${failures[failures.length - 1]}` : ''}`,
+          );
+        }
+        for (const [name, row] of statuses.read())
+          if (row.checkpoint >= head && doneAt[name] === undefined) doneAt[name] = (now - t0) / 1000;
+        return NAMES.every((n) => doneAt[n] !== undefined) && now;
+      },
+      started,
+    );
     const seconds = (finishedAt - t0) / 1000;
     const stats: Array<Line | undefined> = [];
     for (const w of started) stats.push(await w.stop());
@@ -390,7 +437,12 @@ async function replayOnce({ files, dir, head, tag, halves, timeoutMs, budgetMs }
           firstFailedCommits: w.lines
             .filter((l) => l.ev === 'commitFailed')
             .slice(0, 3)
-            .map((l) => ({ atSeconds: (l.at - t0) / 1000, error: l.error as string, changes: l.changes as number, projections: l.projections as string[] })),
+            .map((l) => ({
+              atSeconds: (l.at - t0) / 1000,
+              error: l.error as string,
+              changes: l.changes as number,
+              projections: l.projections as string[],
+            })),
           problems: w.problems.slice(0, 10).map((p) => p.message),
           profile: s?.applyMs ? { applyMs: s.applyMs, changes: s.changes, bytes: s.bytes, commitMs: s.commitMs } : undefined,
         };
@@ -460,7 +512,13 @@ interface FailoverRun {
   lockedBeforeKill: number;
 }
 
-async function failoverOnce(dir: string, seeded: { events: string; keys: string; head: number }, run: number, reap: boolean, timeoutMs: number): Promise<FailoverRun> {
+async function failoverOnce(
+  dir: string,
+  seeded: { events: string; keys: string; head: number },
+  run: number,
+  reap: boolean,
+  timeoutMs: number,
+): Promise<FailoverRun> {
   const files = { ...seeded, reads: join(dir, 'read-models.db'), state: join(dir, 'state.db') };
   const pair: Worker[] = [];
   const statuses = statusReader(files.reads);
@@ -490,10 +548,16 @@ async function failoverOnce(dir: string, seeded: { events: string; keys: string;
   /** Waits until every live checkpoint has reached the head as it was when called (appends go on). */
   const atHead = (what: string) => {
     const target = head;
-    return until(what, 30_000, 50, () => {
-      const rows = statuses.read();
-      return NAMES.every((n) => (rows.get(n)?.checkpoint ?? 0) >= target) && Date.now();
-    }, pair.filter((w) => w.alive));
+    return until(
+      what,
+      30_000,
+      50,
+      () => {
+        const rows = statuses.read();
+        return NAMES.every((n) => (rows.get(n)?.checkpoint ?? 0) >= target) && Date.now();
+      },
+      pair.filter((w) => w.alive),
+    );
   };
   try {
     // The first one takes every role; the second joins once it is up, and the roles split.
@@ -502,11 +566,17 @@ async function failoverOnce(dir: string, seeded: { events: string; keys: string;
     pair.push(new Worker('w2', files, { timeoutMs, reap }));
     await pair[1].waitFor('ready', 120_000);
     // The roles split (one moves per poll) and every projection live at the head.
-    await until('the roles split and every projection at the head', 90_000, 100, () => {
-      const held = leases.read().filter((l) => !l.released);
-      const counts = pair.map((w) => held.filter((l) => l.pid === w.pid).length);
-      return held.length === ROLES.length && Math.min(...counts) >= Math.floor(ROLES.length / 2);
-    }, pair);
+    await until(
+      'the roles split and every projection at the head',
+      90_000,
+      100,
+      () => {
+        const held = leases.read().filter((l) => !l.released);
+        const counts = pair.map((w) => held.filter((l) => l.pid === w.pid).length);
+        return held.length === ROLES.length && Math.min(...counts) >= Math.floor(ROLES.length / 2);
+      },
+      pair,
+    );
     await atHead('every projection at the head');
     // Kill at a random phase of the renewals (each lease is renewed every timeout / 3).
     await sleep(Math.random() * (timeoutMs / 3));
@@ -524,14 +594,26 @@ async function failoverOnce(dir: string, seeded: { events: string; keys: string;
     // for good: the dead worker's heartbeat counts for timeout + 2 polls (the fair share), after that
     // nothing is given back any more.
     const heartbeatGone = killedAt + timeoutMs + 2 * Math.min(1000, timeoutMs / 5) * 1.2 + 1500;
-    await until('the survivor taking every role over', 3 * timeoutMs + 20_000, 50, () => {
-      const now = Date.now();
-      for (const [name, row] of statuses.read()) if (tokens.has(name) && (row.token ?? 0) > tokens.get(name)! && seenMs[name] === undefined) seenMs[name] = now - killedAt;
-      const committed = new Set(survivor.lines.slice(linesBefore).filter((l) => l.ev === 'commit' && higher(l)).map((l) => l.projection));
-      if (committed.size < tokens.size || now < heartbeatGone) return false;
-      const held = leases.read().filter((l) => !l.released && l.pid === survivor.pid);
-      return held.length === ROLES.length;
-    }, [survivor]);
+    await until(
+      'the survivor taking every role over',
+      3 * timeoutMs + 20_000,
+      50,
+      () => {
+        const now = Date.now();
+        for (const [name, row] of statuses.read())
+          if (tokens.has(name) && (row.token ?? 0) > tokens.get(name)! && seenMs[name] === undefined) seenMs[name] = now - killedAt;
+        const committed = new Set(
+          survivor.lines
+            .slice(linesBefore)
+            .filter((l) => l.ev === 'commit' && higher(l))
+            .map((l) => l.projection),
+        );
+        if (committed.size < tokens.size || now < heartbeatGone) return false;
+        const held = leases.read().filter((l) => !l.released && l.pid === survivor.pid);
+        return held.length === ROLES.length;
+      },
+      [survivor],
+    );
     const watchedUntil = Date.now();
     const after = survivor.lines.slice(linesBefore).filter((l) => l.at >= killedAt);
     const firstCommitMs: Record<string, number> = {};
@@ -545,7 +627,12 @@ async function failoverOnce(dir: string, seeded: { events: string; keys: string;
       .filter((l) => l.ev === 'released' || l.ev === 'lost')
       .map((l) => {
         const again = after.find((m) => m.ev === 'acquired' && m.role === l.role && m.at >= l.at);
-        return { role: l.role as string, atMs: l.at - killedAt, reacquiredMs: again ? again.at - killedAt : undefined, reason: l.reason as string | undefined };
+        return {
+          role: l.role as string,
+          atMs: l.at - killedAt,
+          reacquiredMs: again ? again.at - killedAt : undefined,
+          reason: l.reason as string | undefined,
+        };
       });
     // When it held every role for the last time, and every projection then caught up.
     const lastAcquired = Math.max(killedAt, ...after.filter((l) => l.ev === 'acquired').map((l) => l.at));
@@ -566,7 +653,9 @@ async function failoverOnce(dir: string, seeded: { events: string; keys: string;
       watchedMs: watchedUntil - killedAt,
       survivorProblemsAfterKill: survivor.problems.filter((p) => p.at >= killedAt).slice(0, 20),
       survivorFailedCommitsAfterKill: after.filter((l) => l.ev === 'commitFailed').length,
-      lockedBeforeKill: pair.reduce((n, w) => n + w.locked, 0) - survivor.problems.filter((p) => p.at >= killedAt && /database is locked/.test(p.message)).length,
+      lockedBeforeKill:
+        pair.reduce((n, w) => n + w.locked, 0) -
+        survivor.problems.filter((p) => p.at >= killedAt && /database is locked/.test(p.message)).length,
     };
   } catch (error) {
     const why = error as Error;
@@ -621,7 +710,9 @@ export async function benchCluster(options: ClusterOptions): Promise<{ rows: Row
       const two = pair.two
         ? `${fmt(pair.two.eventsPerSecond)} events/s (${fmt(pair.two.seconds)} s, × ${(pair.two.eventsPerSecond / one.eventsPerSecond).toFixed(2)}; halves done at ${pair.two.workers.map((w) => fmt(w.doneAtSeconds)).join(' / ')} s${pair.two.workers.some((w) => w.rebuilt.length) ? `; rebuilt apart: ${pair.two.workers.flatMap((w) => w.rebuilt).join(',')}` : ''})`
         : `FAILED (${pair.error!.split('\n')[0]})`;
-      log(`cluster replay run ${run + 1}/${options.runs}: 1 process ${fmt(one.eventsPerSecond)} events/s (${fmt(one.seconds)} s); 2 processes ${two}`);
+      log(
+        `cluster replay run ${run + 1}/${options.runs}: 1 process ${fmt(one.eventsPerSecond)} events/s (${fmt(one.seconds)} s); 2 processes ${two}`,
+      );
     }
     rmSync(seeded.events, { force: true });
     rmSync(seeded.keys, { force: true });
@@ -634,7 +725,9 @@ export async function benchCluster(options: ClusterOptions): Promise<{ rows: Row
         `projections built by separate rebuilds per run: ${runs.map((r) => r.workers.flatMap((w) => w.rebuilt).length).join(', ')}; ` +
         `"database is locked" log lines per run: ${runs.map((r) => r.workers.reduce((n, w) => n + w.locked, 0)).join(', ')}; commits refused: ${runs.map((r) => r.workers.reduce((n, w) => n + w.failedCommits, 0)).join(', ')}; ` +
         `CPU s ${runs.map((r) => fmt(r.workers.reduce((n, w) => n + (w.cpuSeconds ?? NaN), 0))).join(', ')} (1 process: ${ok.map((p) => fmt(p.one.workers[0].cpuSeconds ?? NaN)).join(', ')})` +
-        (failures ? `; ${failures} of ${pairs.length} runs FAILED: ${[...new Set(pairs.filter((p) => p.error).map((p) => p.error!.split('\n')[0]))].join(' / ')}` : '')
+        (failures
+          ? `; ${failures} of ${pairs.length} runs FAILED: ${[...new Set(pairs.filter((p) => p.error).map((p) => p.error!.split('\n')[0]))].join(' / ')}`
+          : '')
       : `every run FAILED: ${[...new Set(pairs.map((p) => p.error!.split('\n')[0]))].join(' / ')}`;
     rows.push({
       item: 'cluster',
@@ -674,7 +767,9 @@ export async function benchCluster(options: ClusterOptions): Promise<{ rows: Row
             // A run that never got going (or never recovered) is reported, not fatal to the item.
             const message = (error as Error).message;
             failed.push({ variant: reap ? 'same host' : 'other host', run, error: message.slice(0, 4000) });
-            log(`cluster failover ${reap ? 'same host' : 'other host'} ${run + 1}/${options.failoverRuns} FAILED: ${message.split('\n')[0]}`);
+            log(
+              `cluster failover ${reap ? 'same host' : 'other host'} ${run + 1}/${options.failoverRuns} FAILED: ${message.split('\n')[0]}`,
+            );
             continue;
           }
           failover.push(r);
@@ -696,7 +791,17 @@ export async function benchCluster(options: ClusterOptions): Promise<{ rows: Row
       /** A row of kill → first commit, per run `ms` of it, against the lease timeout. */
       const timeRow = (metric: string, ms: (r: (typeof runs)[number]) => number, note?: string): Row => {
         const value = stat(runs.map((r) => ms(r) / 1000));
-        return { item: 'cluster', metric, unit: 's', value, reference: ref, ratio: stat(runs.map((r) => ms(r) / timeoutMs)), bar: '≤ lease timeout', pass: value.median <= timeoutMs / 1000, ...(note && { note }) };
+        return {
+          item: 'cluster',
+          metric,
+          unit: 's',
+          value,
+          reference: ref,
+          ratio: stat(runs.map((r) => ms(r) / timeoutMs)),
+          bar: '≤ lease timeout',
+          pass: value.median <= timeoutMs / 1000,
+          ...(note && { note }),
+        };
       };
       rows.push(
         timeRow(

@@ -43,7 +43,16 @@ export async function seedFeed(filename: string, count: number, streams = 10_000
       const s = i % streams;
       const at = new Date(t0 + i * 60_000).toISOString();
       const correlation = randomUUID();
-      insert.run(randomUUID(), `customer-${ids[s]}`, Math.floor(i / streams), at, at, correlation, correlation, JSON.stringify(interactionData(ids[s], i)));
+      insert.run(
+        randomUUID(),
+        `customer-${ids[s]}`,
+        Math.floor(i / streams),
+        at,
+        at,
+        correlation,
+        correlation,
+        JSON.stringify(interactionData(ids[s], i)),
+      );
     }
   });
   for (let i = 0; i < count; i += 20_000) batch(i, Math.min(count, i + 20_000));
@@ -179,7 +188,9 @@ export async function benchFeed(options: FeedOptions): Promise<{ rows: Row[]; de
       ];
       if (run % 2 === 1) steps.reverse();
       for (const step of steps) await step();
-      log(`feed run ${run + 1}/${options.runs}: 50 concurrent appenders, FULL: ${aged[run].toFixed(0)} events/s on the big store, ${fresh[run].toFixed(0)} on a fresh one`);
+      log(
+        `feed run ${run + 1}/${options.runs}: 50 concurrent appenders, FULL: ${aged[run].toFixed(0)} events/s on the big store, ${fresh[run].toFixed(0)} on a fresh one`,
+      );
     }
     if (aged.length > 0) {
       rows.push({
@@ -195,7 +206,16 @@ export async function benchFeed(options: FeedOptions): Promise<{ rows: Row[]; de
     }
     return {
       rows,
-      details: { events: options.events, bytesOnDisk: bytes, seedSeconds, rawIterate: raw, rawPaged: paged, store: Object.fromEntries(viaStore), appendsOnBigStore: aged, appendsOnFreshStore: fresh },
+      details: {
+        events: options.events,
+        bytesOnDisk: bytes,
+        seedSeconds,
+        rawIterate: raw,
+        rawPaged: paged,
+        store: Object.fromEntries(viaStore),
+        appendsOnBigStore: aged,
+        appendsOnFreshStore: fresh,
+      },
     };
   } finally {
     removeDir(dir);

@@ -15,7 +15,22 @@
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { API_KEYS, authHeaders, BENCH_RATE_LIMIT, DIST, fmt, freePort, log, percentile, removeDir, Row, sleep, startChild, stat, tempDir } from './lib';
+import {
+  API_KEYS,
+  authHeaders,
+  BENCH_RATE_LIMIT,
+  DIST,
+  fmt,
+  freePort,
+  log,
+  percentile,
+  removeDir,
+  Row,
+  sleep,
+  startChild,
+  stat,
+  tempDir,
+} from './lib';
 
 export interface HealthOptions {
   runs: number;
@@ -39,7 +54,10 @@ export const MAXIMAL_CUSTOMER_BODY = JSON.stringify({
 });
 
 /** The issue's body: 942 KB, `attributes` with 110,000 keys. */
-export const ISSUE_BODY = JSON.stringify({ name: 'Ada', attributes: Object.fromEntries(Array.from({ length: 110_000 }, (_, i) => [i.toString(36), i % 10])) });
+export const ISSUE_BODY = JSON.stringify({
+  name: 'Ada',
+  attributes: Object.fromEntries(Array.from({ length: 110_000 }, (_, i) => [i.toString(36), i % 10])),
+});
 
 interface Probe {
   p50: number;
@@ -103,7 +121,14 @@ async function probeUnderLoad(url: string, body: string, options: HealthOptions)
   let instance: autocannon.Instance;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
-      { url: `${url}/customers`, method: 'POST', headers: authHeaders, body, connections: options.connections, duration: options.seconds + 1 },
+      {
+        url: `${url}/customers`,
+        method: 'POST',
+        headers: authHeaders,
+        body,
+        connections: options.connections,
+        duration: options.seconds + 1,
+      },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
   });
@@ -131,7 +156,11 @@ export async function benchHealth(options: HealthOptions): Promise<{ rows: Row[]
   const single: Array<{ legal: Awaited<ReturnType<typeof oneAtATime>>; issue: Awaited<ReturnType<typeof oneAtATime>> }> = [];
   for (let run = 0; run < options.runs; run++) {
     const dataDir = tempDir('health');
-    const child = await startChild(join(DIST, 'apps', 'api', 'src', 'main.js'), { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT }, await freePort());
+    const child = await startChild(
+      join(DIST, 'apps', 'api', 'src', 'main.js'),
+      { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT },
+      await freePort(),
+    );
     try {
       await probe(child.url, 1); // warm-up
       await oneAtATime(child.url, MAXIMAL_CUSTOMER_BODY, 5);
@@ -169,7 +198,9 @@ export async function benchHealth(options: HealthOptions): Promise<{ rows: Row[]
       reference: { label: 'a maximal legal body (accepted)', value: stat(single.map((r) => r.legal.median)) },
       ratio: stat(single.map((r) => r.issue.median / r.legal.median)),
       bar: '< 100 ms (was 7 s)',
-      pass: stat(single.map((r) => r.issue.median)).median < 100 && single.every((r) => r.issue.statuses.join() === '400' && r.legal.statuses.join() === '201'),
+      pass:
+        stat(single.map((r) => r.issue.median)).median < 100 &&
+        single.every((r) => r.issue.statuses.join() === '400' && r.legal.statuses.join() === '201'),
       note: `20 requests per run; max ${fmt(stat(single.map((r) => r.issue.max)).median)} ms (maximal legal body: ${fmt(stat(single.map((r) => r.legal.max)).median)} ms); statuses ${single.map((r) => `${r.issue.statuses}/${r.legal.statuses}`).join(', ')}`,
     },
     {

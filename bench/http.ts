@@ -113,15 +113,27 @@ async function bare(options: HttpOptions, patches: string[] = []): Promise<LoadR
 
 let historyTemplate: string | undefined;
 
-async function app(options: HttpOptions, env: Record<string, string> = {}, patches: string[] = []): Promise<LoadResult & { projectionLagAfterMs: number }> {
+async function app(
+  options: HttpOptions,
+  env: Record<string, string> = {},
+  patches: string[] = [],
+): Promise<LoadResult & { projectionLagAfterMs: number }> {
   const dataDir = tempDir('http');
   if (historyTemplate) copyFileSync(historyTemplate, join(dataDir, 'events.db'));
   const run = entry(APP, patches);
-  const child = await startChild(run.script, { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT, ...env, ...run.env }, await freePort());
+  const child = await startChild(
+    run.script,
+    { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT, ...env, ...run.env },
+    await freePort(),
+  );
   try {
     const ids: string[] = [];
     for (let i = 0; i < options.customers; i += 10) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, options.customers - i) }, (_, k) => registerCustomer(child.url, `Bench Customer ${i + k}`)))));
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, options.customers - i) }, (_, k) => registerCustomer(child.url, `Bench Customer ${i + k}`)),
+        )),
+      );
     }
     await load(child.url, ids, options.connections, options.warmupSeconds);
     if (env.RUN_PROJECTOR !== 'false') await waitForProjections(child.url);
@@ -148,9 +160,15 @@ export async function benchHttp(options: HttpOptions): Promise<{ rows: Row[]; de
   const apps: Array<LoadResult & { projectionLagAfterMs: number }> = [];
   const variants = new Map<string, LoadResult[]>(options.variants.map((v) => [v.name, []]));
   for (let run = 0; run < options.runs; run++) {
-    const steps: Array<() => Promise<void>> = [async () => void bares.push(await bare(options)), async () => void apps.push(await app(options))];
+    const steps: Array<() => Promise<void>> = [
+      async () => void bares.push(await bare(options)),
+      async () => void apps.push(await app(options)),
+    ];
     for (const v of options.variants) {
-      steps.push(async () => void variants.get(v.name)!.push(v.target === 'bare' ? await bare(options, v.patches) : await app(options, v.env, v.patches)));
+      steps.push(
+        async () =>
+          void variants.get(v.name)!.push(v.target === 'bare' ? await bare(options, v.patches) : await app(options, v.env, v.patches)),
+      );
     }
     if (run % 2 === 1) steps.reverse();
     for (const step of steps) await step();
@@ -159,7 +177,9 @@ export async function benchHttp(options: HttpOptions): Promise<{ rows: Row[]; de
     log(
       `http run ${run + 1}/${options.runs}: app ${a.rps.toFixed(0)} req/s p50 ${a.p50} ms p99 ${a.p99} ms non-2xx ${a.non2xx} errors ${a.errors} ` +
         `(projector caught up ${a.projectionLagAfterMs} ms after the load); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms non-2xx ${b.non2xx}` +
-        options.variants.map((v) => `; ${v.name} ${variants.get(v.name)![run].rps.toFixed(0)} req/s p99 ${variants.get(v.name)![run].p99} ms`).join(''),
+        options.variants
+          .map((v) => `; ${v.name} ${variants.get(v.name)![run].rps.toFixed(0)} req/s p99 ${variants.get(v.name)![run].p99} ms`)
+          .join(''),
     );
   }
   const ratio = stat(apps.map((a, i) => a.rps / bares[i].rps));
@@ -195,7 +215,8 @@ export async function benchHttp(options: HttpOptions): Promise<{ rows: Row[]; de
     const results = variants.get(v.name)!;
     // An app variant with cheap-bind is compared with a bare variant with cheap-bind, if one ran.
     const cheap = v.patches?.includes('cheap-bind');
-    const bareTwin = v.target === 'app' && cheap ? options.variants.find((o) => o.target === 'bare' && o.patches?.includes('cheap-bind')) : undefined;
+    const bareTwin =
+      v.target === 'app' && cheap ? options.variants.find((o) => o.target === 'bare' && o.patches?.includes('cheap-bind')) : undefined;
     const reference = bareTwin ? variants.get(bareTwin.name)! : bares;
     rows.push({
       item: 'c http',

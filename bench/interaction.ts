@@ -94,7 +94,11 @@ export async function benchInteraction(options: InteractionOptions): Promise<{ r
     log(`interaction: seeding a customer with ${options.history.toLocaleString('en-US')} events…`);
     const seeded = await seedBigCustomer(join(dataDir, 'events.db'), options.history);
     const big = seeded.customerId;
-    const child = await startChild(join(DIST, 'apps', 'api', 'src', 'main.js'), { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT }, await freePort());
+    const child = await startChild(
+      join(DIST, 'apps', 'api', 'src', 'main.js'),
+      { DATA_DIR: dataDir, API_KEYS, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT },
+      await freePort(),
+    );
     try {
       const catchUpMs = await waitForProjections(child.url);
       log(`interaction: seeded in ${seeded.seconds.toFixed(1)} s; projections caught up ${catchUpMs} ms after the app answered`);
@@ -107,7 +111,8 @@ export async function benchInteraction(options: InteractionOptions): Promise<{ r
       }
       await waitForProjections(child.url);
 
-      const runs: Array<{ bigMedian: number; freshMedian: number; bigP95: number; freshP95: number; bigRate: number; freshRate: number }> = [];
+      const runs: Array<{ bigMedian: number; freshMedian: number; bigP95: number; freshP95: number; bigRate: number; freshRate: number }> =
+        [];
       let failures = 0;
       for (let run = 0; run < options.runs; run++) {
         const fresh = await registerCustomer(child.url, `Fresh ${run}`);
@@ -193,7 +198,10 @@ export async function benchInteraction(options: InteractionOptions): Promise<{ r
           note: 'not a docs/quality.md bar: commands other than LogInteraction load and fold the whole stream',
         });
       }
-      return { rows, details: { history: options.history, seedSeconds: seeded.seconds, projectionCatchUpMs: catchUpMs, runs, fold, failures } };
+      return {
+        rows,
+        details: { history: options.history, seedSeconds: seeded.seconds, projectionCatchUpMs: catchUpMs, runs, fold, failures },
+      };
     } catch (error) {
       process.stderr.write(child.output());
       throw error;

@@ -137,7 +137,13 @@ export interface Child {
  * Starts `node <script>` with `env` and waits until GET `readyPath` answers (any status < 500).
  * stdout/stderr are kept (last 20 kB) for error reports.
  */
-export async function startChild(script: string, env: Record<string, string>, port: number, readyPath = '/health', timeoutMs = 60_000): Promise<Child> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  port: number,
+  readyPath = '/health',
+  timeoutMs = 60_000,
+): Promise<Child> {
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -147,8 +153,8 @@ export async function startChild(script: string, env: Record<string, string>, po
   const keep = (chunk: Buffer) => {
     out = (out + chunk.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
@@ -228,6 +234,7 @@ export const authHeaders = {
   authorization: `Bearer ${API_KEY}`,
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answer's JSON, read by the caller
 export async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: authHeaders, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();

@@ -6,11 +6,13 @@
 import { benchRelay, ensureLocalKafka } from './relay';
 
 async function main(): Promise<void> {
-  const args = new Map(process.argv.slice(2).map((a) => {
-    const m = /^--([a-z-]+)=(.*)$/.exec(a);
-    if (!m) throw new Error(`unknown argument "${a}"`);
-    return [m[1], m[2]] as const;
-  }));
+  const args = new Map(
+    process.argv.slice(2).map((a) => {
+      const m = /^--([a-z-]+)=(.*)$/.exec(a);
+      if (!m) throw new Error(`unknown argument "${a}"`);
+      return [m[1], m[2]] as const;
+    }),
+  );
   const num = (name: string) => (args.has(name) ? Number(args.get(name)) : undefined);
   const stopBroker = process.env.KAFKA_BROKERS ? () => undefined : await ensureLocalKafka();
   try {

@@ -54,7 +54,10 @@ export function median(values: number[]): number {
 }
 
 export function defaultBrokers(): string[] {
-  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (process.env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   return brokers.length ? brokers : ['127.0.0.1:19092'];
 }
 
@@ -75,7 +78,9 @@ export async function benchRelay(options: RelayBenchOptions = {}): Promise<Relay
     const head = await seedStore.headPosition();
     await seedStore.close();
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    log(`seeded ${head.toLocaleString('en-US')} events in ${seedSeconds.toFixed(1)} s; relaying to ${brokers.join(',')}, page ${batchSize}`);
+    log(
+      `seeded ${head.toLocaleString('en-US')} events in ${seedSeconds.toFixed(1)} s; relaying to ${brokers.join(',')}, page ${batchSize}`,
+    );
 
     const requests = await prebuiltRequests(eventsFile, batchSize, options.maxRequestBytes ?? 1_000_000);
     const eventsPerSecond: number[] = [];
@@ -104,7 +109,9 @@ export async function benchRelay(options: RelayBenchOptions = {}): Promise<Relay
         const status = await relay.status();
         seconds.push(elapsed);
         eventsPerSecond.push(head / elapsed);
-        log(`run ${run + 1}/${runs}: ${head.toLocaleString('en-US')} events in ${elapsed.toFixed(2)} s = ${Math.round(head / elapsed).toLocaleString('en-US')} events/s (${status.publishedPages} pages, ${status.failedAttempts} failed attempts)`);
+        log(
+          `run ${run + 1}/${runs}: ${head.toLocaleString('en-US')} events in ${elapsed.toFixed(2)} s = ${Math.round(head / elapsed).toLocaleString('en-US')} events/s (${status.publishedPages} pages, ${status.failedAttempts} failed attempts)`,
+        );
       } finally {
         await relay.stop();
         await store.close();
@@ -178,7 +185,10 @@ async function rawProducerRun(brokers: string[], admin: Admin, requests: Request
     await producer.connect();
     const started = performance.now();
     for (const request of requests) {
-      await producer.sendBatch({ acks: -1, topicMessages: request.map((t) => ({ topic: t.topic.replace(/^RAW\./, `${prefix}.`), messages: t.messages })) });
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: request.map((t) => ({ topic: t.topic.replace(/^RAW\./, `${prefix}.`), messages: t.messages })),
+      });
     }
     return count / ((performance.now() - started) / 1000);
   } finally {

@@ -26,14 +26,22 @@ async function main(): Promise<void> {
   const [eventsFile, keysFile, readsFile, roundsText] = process.argv.slice(2);
   const rounds = Number(roundsText ?? 20);
   // Opening the sealed personal fields is part of the replay's cost, as in the app.
-  const events = new PersonalDataEventStore(new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' }), new SqliteKeyStore(keysFile));
+  const events = new PersonalDataEventStore(
+    new SqliteEventStore({ filename: eventsFile, synchronous: 'NORMAL' }),
+    new SqliteKeyStore(keysFile),
+  );
   const reads = new EmbeddedReadStore(readsFile);
   const head = await events.headPosition();
 
   const started = performance.now();
   const projector = new Projector(events, reads, projections);
   await projector.start();
-  const models = new ReadModels(reads, events, projections.map((p) => p.name), projector);
+  const models = new ReadModels(
+    reads,
+    events,
+    projections.map((p) => p.name),
+    projector,
+  );
   await models.waitFor(head, 600_000);
   const replaySeconds = (performance.now() - started) / 1000;
   const replayRss = process.resourceUsage().maxRSS * 1024;
@@ -59,11 +67,21 @@ async function main(): Promise<void> {
     for (const groupBy of [undefined, ...(report.groupBy ?? [])]) {
       const name = `report ${report.name}${groupBy ? ` groupBy=${groupBy}` : ''}`;
       // A year by month, and (alternating) two years by week with asOf half a year back.
-      queries.push({ name, run: (i) => report.run({ ...(i % 2 ? window(report.name, 'week', 2 * year, year / 2) : window(report.name, 'month', year)), groupBy }, context) });
+      queries.push({
+        name,
+        run: (i) =>
+          report.run(
+            { ...(i % 2 ? window(report.name, 'week', 2 * year, year / 2) : window(report.name, 'month', year)), groupBy },
+            context,
+          ),
+      });
     }
   }
   queries.push({ name: 'GET /customers (default)', run: () => listCustomers(models, {}) });
-  queries.push({ name: 'GET /customers?q=&status=', run: (i) => listCustomers(models, { q: ['ann', 'corp', 'smith', 'li'][i % 4], status: 'active' }) });
+  queries.push({
+    name: 'GET /customers?q=&status=',
+    run: (i) => listCustomers(models, { q: ['ann', 'corp', 'smith', 'li'][i % 4], status: 'active' }),
+  });
   queries.push({ name: 'GET /deals?status=open', run: () => listDeals(models, { status: 'open' }) });
   queries.push({ name: 'GET /leads?status=new', run: () => listLeads(models, { status: 'new' }) });
   queries.push({ name: 'GET /tasks?status=open', run: () => listTasks(models, { status: 'open' }) });
@@ -82,7 +100,14 @@ async function main(): Promise<void> {
   await events.close();
   await reads.close();
   process.stdout.write(
-    JSON.stringify({ head, replaySeconds, eventsPerSecond: head / replaySeconds, replayRss, peakRss: process.resourceUsage().maxRSS * 1024, latencies }) + '\n',
+    JSON.stringify({
+      head,
+      replaySeconds,
+      eventsPerSecond: head / replaySeconds,
+      replayRss,
+      peakRss: process.resourceUsage().maxRSS * 1024,
+      latencies,
+    }) + '\n',
   );
 }
 

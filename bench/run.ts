@@ -40,14 +40,18 @@ function num(args: Map<string, string>, name: string, fallback: number): number 
   return n;
 }
 
-function machine(): Record<string, unknown> {
+function machine() {
   const db = new Database(':memory:');
   const sqlite = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
   db.close();
   let commit: string | undefined;
   try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     if (dirty) commit += ' + uncommitted changes';
   } catch {
     /* not a git checkout */
@@ -66,13 +70,16 @@ function machine(): Record<string, unknown> {
     memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
     platform: `${platform()} ${release()} ${arch()}`,
     node: process.version,
-    betterSqlite3: require('better-sqlite3/package.json').version,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    betterSqlite3: require('better-sqlite3/package.json').version as string,
     sqlite,
-    autocannon: require('autocannon/package.json').version,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    autocannon: require('autocannon/package.json').version as string,
     commit,
     projections,
     /** 1-minute load average when the run started (other processes on the machine skew absolute figures). */
     loadAverageAtStart: +loadavg()[0].toFixed(2),
+    loadAverageAtEnd: undefined as number | undefined,
   };
 }
 
@@ -102,7 +109,10 @@ async function main(): Promise<void> {
     process.stdout.write('see bench/README.md\n');
     return;
   }
-  const only = (args.get('only') ?? ITEMS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (args.get('only') ?? ITEMS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of only) if (!ITEMS.includes(item as Item)) throw new Error(`--only: unknown item "${item}" (${ITEMS.join(', ')})`);
   const quick = args.has('quick');
   const runs = args.has('runs') ? num(args, 'runs', 1) : undefined;
@@ -155,7 +165,10 @@ async function main(): Promise<void> {
           .map((spec) => {
             const bare = spec.startsWith('bare:');
             // Items with "=" are environment variables for the app (e.g. RUN_PROJECTOR=false).
-            const items = (bare ? spec.slice(5) : spec).split(',').map((p) => p.trim()).filter(Boolean);
+            const items = (bare ? spec.slice(5) : spec)
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean);
             const patches = items.filter((p) => !p.includes('='));
             const env = Object.fromEntries(items.filter((p) => p.includes('=')).map((p) => p.split('=', 2) as [string, string]));
             return { name: (bare ? 'bare:' : '') + items.join('+'), target: bare ? ('bare' as const) : ('app' as const), patches, env };
@@ -227,7 +240,9 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   info.loadAverageAtEnd = +loadavg()[0].toFixed(2);
   const table = printTable(rows);
-  process.stdout.write(`\nChronicle benchmark — docs/quality.md bars (${fmt(seconds)} s; ${info.cores} × ${info.cpu}; node ${info.node}; SQLite ${info.sqlite}; load average ${info.loadAverageAtStart} → ${info.loadAverageAtEnd})\n\n${table}\n`);
+  process.stdout.write(
+    `\nChronicle benchmark — docs/quality.md bars (${fmt(seconds)} s; ${info.cores} × ${info.cpu}; node ${info.node}; SQLite ${info.sqlite}; load average ${info.loadAverageAtStart} → ${info.loadAverageAtEnd})\n\n${table}\n`,
+  );
   const judged = rows.filter((r) => r.pass !== undefined);
   process.stdout.write(`\n${judged.filter((r) => r.pass).length}/${judged.length} bars met\n`);
 
@@ -235,7 +250,11 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'latest.json'),
-    JSON.stringify({ finishedAt: new Date().toISOString(), seconds, machine: info, args: Object.fromEntries(args), rows, details }, null, 2) + '\n',
+    JSON.stringify(
+      { finishedAt: new Date().toISOString(), seconds, machine: info, args: Object.fromEntries(args), rows, details },
+      null,
+      2,
+    ) + '\n',
   );
   log(`wrote bench/results/latest.json`);
 }

@@ -40,21 +40,25 @@ jest.setTimeout(600_000);
 describe('built-in projections on MongoDB (FerretDB) equal the embedded store', () => {
   it('property: same read models, reports and list queries for random histories', async () => {
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 200 }), fc.array(reportParamsArbitrary(), { minLength: 2, maxLength: 2 }), async (history, params) => {
-        const database = freshDatabase('chronicle_proj');
-        const embedded = await project(history, projections);
-        const mongo = await project(history, projections, { readStore: () => MongoReadStore.connect(urlFor(database)) });
-        try {
-          const a = await dumpReadModels(embedded.readStore, embedded.eventStore, projections);
-          expect(Object.values(a).reduce((n, docs) => n + docs.length, 0)).toBeGreaterThan(10); // not an empty comparison
-          expect(await dumpReadModels(mongo.readStore, mongo.eventStore, projections)).toEqual(a);
-          expect(await everyQuery(mongo, params)).toEqual(await everyQuery(embedded, params));
-        } finally {
-          await embedded.close();
-          await mongo.close();
-          await dropDatabase(database);
-        }
-      }),
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 200 }),
+        fc.array(reportParamsArbitrary(), { minLength: 2, maxLength: 2 }),
+        async (history, params) => {
+          const database = freshDatabase('chronicle_proj');
+          const embedded = await project(history, projections);
+          const mongo = await project(history, projections, { readStore: () => MongoReadStore.connect(urlFor(database)) });
+          try {
+            const a = await dumpReadModels(embedded.readStore, embedded.eventStore, projections);
+            expect(Object.values(a).reduce((n, docs) => n + docs.length, 0)).toBeGreaterThan(10); // not an empty comparison
+            expect(await dumpReadModels(mongo.readStore, mongo.eventStore, projections)).toEqual(a);
+            expect(await everyQuery(mongo, params)).toEqual(await everyQuery(embedded, params));
+          } finally {
+            await embedded.close();
+            await mongo.close();
+            await dropDatabase(database);
+          }
+        },
+      ),
       { numRuns: 8, endOnFailure: true, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined },
     );
   });

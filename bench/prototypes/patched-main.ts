@@ -5,6 +5,11 @@
 import { join } from 'node:path';
 import { applyPatches } from './patches';
 
-applyPatches((process.env.BENCH_PATCHES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+applyPatches(
+  (process.env.BENCH_PATCHES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require(process.env.BENCH_TARGET ?? join(__dirname, '..', '..', 'apps', 'api', 'src', 'main.js'));

@@ -41,12 +41,20 @@ export function uuidv7(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export const PATCHES = ['async-fsync', 'coalesce-wakeups', 'no-preread', 'pm-checkpoint', 'lean-interceptors', 'uuidv7', 'cheap-bind'] as const;
-export type Patch = (typeof PATCHES)[number];
+export const PATCHES = [
+  'async-fsync',
+  'coalesce-wakeups',
+  'no-preread',
+  'pm-checkpoint',
+  'lean-interceptors',
+  'uuidv7',
+  'cheap-bind',
+] as const;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function applyPatches(names: string[]): void {
-  for (const name of names) if (!(PATCHES as readonly string[]).includes(name)) throw new Error(`unknown patch "${name}" (${PATCHES.join(', ')})`);
+  for (const name of names)
+    if (!(PATCHES as readonly string[]).includes(name)) throw new Error(`unknown patch "${name}" (${PATCHES.join(', ')})`);
   const on = new Set(names);
 
   if (on.has('uuidv7')) {
@@ -56,6 +64,7 @@ export function applyPatches(names: string[]): void {
 
   if (on.has('cheap-bind')) {
     (AsyncResource.prototype as any).bind = function (this: AsyncResource, fn: (...args: any[]) => any, thisArg?: unknown) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the returned function has a `this` of its own
       const resource = this;
       return thisArg === undefined
         ? function (this: unknown, ...args: any[]) {
@@ -74,7 +83,7 @@ export function applyPatches(names: string[]): void {
     if (asyncFsync) process.env.SQLITE_SYNCHRONOUS = 'NORMAL'; // the event store's commits; the fsync is issued below
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { SqliteEventStore } = require('../../libs/event-store/src');
-    const proto = SqliteEventStore.prototype as any;
+    const proto = SqliteEventStore.prototype;
     const originalClose = proto.close;
     const notify = (store: any) => {
       if (!coalesce) return void store.notifier.emit('append');
@@ -144,14 +153,15 @@ export function applyPatches(names: string[]): void {
 
   if (on.has('pm-checkpoint')) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { SqliteStateStore } = require('../../libs/shared/src/state-store');
-    const original = SqliteStateStore.prototype.saveCheckpoint;
+    const { SqliteStateStore } = require('../../libs/cluster/src/sqlite/sqlite-state-store');
+    const original = SqliteStateStore.prototype.save;
     const last = new Map<string, number>();
-    SqliteStateStore.prototype.saveCheckpoint = async function (this: unknown, name: string, position: number) {
+    SqliteStateStore.prototype.save = async function (this: unknown, name: string, position: number, fence: unknown, details?: unknown) {
       const now = Date.now();
-      if (now - (last.get(name) ?? 0) < 1000) return; // at-least-once: a stale checkpoint only means re-reading events
+      // at-least-once: a stale checkpoint only means re-reading events (one with failure details is always written)
+      if (details === undefined && now - (last.get(name) ?? 0) < 1000) return;
       last.set(name, now);
-      return original.call(this, name, position);
+      return original.call(this, name, position, fence, details);
     };
   }
 
@@ -162,7 +172,9 @@ export function applyPatches(names: string[]): void {
     InterceptorsConsumer.prototype.intercept = function (this: unknown, interceptors: unknown[], args: any[], ...rest: any[]) {
       const request = args[0];
       const passThrough =
-        request?.headers && request.headers['idempotency-key'] === undefined && !(request.query && typeof request.query === 'object' && 'minPosition' in request.query);
+        request?.headers &&
+        request.headers['idempotency-key'] === undefined &&
+        !(request.query && typeof request.query === 'object' && 'minPosition' in request.query);
       if (passThrough) return rest[2](); // next()
       return original.call(this, interceptors, args, ...rest);
     };

@@ -9,7 +9,10 @@
 import { WonDealsConsumer } from './won-deals';
 
 async function main(): Promise<void> {
-  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (process.env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.length === 0) throw new Error('set KAFKA_BROKERS=host:port');
   const consumer = new WonDealsConsumer({
     brokers,
@@ -23,8 +26,11 @@ async function main(): Promise<void> {
     const now = JSON.stringify(consumer.view.owners);
     if (now !== last) {
       last = now;
-      process.stdout.write(`${new Date().toISOString()} applied ${consumer.view.applied}, duplicates skipped ${consumer.view.duplicatesSkipped}\n`);
-      for (const [owner, t] of Object.entries(consumer.view.owners)) process.stdout.write(`  ${owner}: ${t.wonDeals} won, revenue ${t.revenue}\n`);
+      process.stdout.write(
+        `${new Date().toISOString()} applied ${consumer.view.applied}, duplicates skipped ${consumer.view.duplicatesSkipped}\n`,
+      );
+      for (const [owner, t] of Object.entries(consumer.view.owners))
+        process.stdout.write(`  ${owner}: ${t.wonDeals} won, revenue ${t.revenue}\n`);
     }
   }, 1000);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

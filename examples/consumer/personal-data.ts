@@ -28,7 +28,9 @@ export function httpKeyFetcher(baseUrl: string, apiKey: string, ttlMs = 60_000):
   return async (subject) => {
     const hit = cache.get(subject);
     if (hit && hit.until > Date.now()) return hit.key;
-    const res = await fetch(`${baseUrl}/personal-data/keys/${encodeURIComponent(subject)}`, { headers: { Authorization: `Bearer ${apiKey}` } });
+    const res = await fetch(`${baseUrl}/personal-data/keys/${encodeURIComponent(subject)}`, {
+      headers: { Authorization: `Bearer ${apiKey}` },
+    });
     let key: Buffer | 'erased';
     if (res.status === 410) key = 'erased';
     else if (res.ok) key = Buffer.from(((await res.json()) as { key: string }).key, 'base64url');

@@ -5,7 +5,14 @@ import { meetingsProjection, meetingsReport } from './meetings';
 const interaction = (type: string, occurredAt: string, durationMinutes?: number) => ({
   streamId: 'customer-c1',
   type: 'InteractionLogged',
-  data: { customerId: 'c1', interactionId: `i-${occurredAt}`, type, direction: 'outbound', subject: 's', ...(durationMinutes === undefined ? {} : { durationMinutes }) },
+  data: {
+    customerId: 'c1',
+    interactionId: `i-${occurredAt}`,
+    type,
+    direction: 'outbound',
+    subject: 's',
+    ...(durationMinutes === undefined ? {} : { durationMinutes }),
+  },
   occurredAt,
 });
 
@@ -15,7 +22,12 @@ afterEach(() => p?.close());
 it('the README example report: meetings per month, a month boundary, an empty month (null average)', async () => {
   p = await project(
     [
-      { streamId: 'customer-c1', type: 'CustomerRegistered', data: { customerId: 'c1', name: 'Ada', source: 'web' }, occurredAt: '2024-01-01T00:00:00.000Z' },
+      {
+        streamId: 'customer-c1',
+        type: 'CustomerRegistered',
+        data: { customerId: 'c1', name: 'Ada', source: 'web' },
+        occurredAt: '2024-01-01T00:00:00.000Z',
+      },
       interaction('meeting', '2024-01-10T09:00:00.000Z', 30),
       interaction('call', '2024-01-11T09:00:00.000Z', 99), // not a meeting
       interaction('meeting', '2024-01-31T23:59:59.999Z', 45),
@@ -23,7 +35,10 @@ it('the README example report: meetings per month, a month boundary, an empty mo
     ],
     [meetingsProjection],
   );
-  const report = await meetingsReport.run(reportParams({ from: '2024-01-01T00:00:00Z', to: '2024-04-01T00:00:00Z', interval: 'month' }), p.context);
+  const report = await meetingsReport.run(
+    reportParams({ from: '2024-01-01T00:00:00Z', to: '2024-04-01T00:00:00Z', interval: 'month' }),
+    p.context,
+  );
   expect(report.periods).toEqual([
     { start: '2024-01-01T00:00:00.000Z', end: '2024-02-01T00:00:00.000Z', meetings: 2, averageMinutes: 37.5 },
     { start: '2024-02-01T00:00:00.000Z', end: '2024-03-01T00:00:00.000Z', meetings: 1, averageMinutes: 0 },

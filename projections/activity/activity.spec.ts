@@ -20,7 +20,13 @@ const task = (id: string, ownerId: string, occurredAt: string): ScenarioEvent =>
   occurredAt,
   data: { taskId: id, ownerId, subject: 'Follow up', dueAt: occurredAt },
 });
-const done = (id: string, occurredAt: string, actor: string): ScenarioEvent => ({ streamId: `task-${id}`, type: 'TaskCompleted', occurredAt, actor, data: { taskId: id } });
+const done = (id: string, occurredAt: string, actor: string): ScenarioEvent => ({
+  streamId: `task-${id}`,
+  type: 'TaskCompleted',
+  occurredAt,
+  actor,
+  data: { taskId: id },
+});
 
 const scenario: ScenarioEvent[] = [
   interaction('u1', '2024-02-02T00:00:00.000Z'),
@@ -32,7 +38,12 @@ const scenario: ScenarioEvent[] = [
   task('T2', 'u2', '2024-01-28T00:00:00.000Z'), // the week before the report
   done('T2', '2024-02-06T00:00:00.000Z', 'u1'), // completed by u1, but it is u2's task
   task('T3', 'u3', '2024-02-19T00:00:00.000Z'), // the week after
-  { streamId: 'deal-D1', type: 'DealOpened', occurredAt: '2024-02-02T00:00:00.000Z', data: { dealId: 'D1', customerId: 'C1', title: 'D1', ownerId: 'u4', source: 'web', stage: 'qualification', amount: 10 } },
+  {
+    streamId: 'deal-D1',
+    type: 'DealOpened',
+    occurredAt: '2024-02-02T00:00:00.000Z',
+    data: { dealId: 'D1', customerId: 'C1', title: 'D1', ownerId: 'u4', source: 'web', stage: 'qualification', amount: 10 },
+  },
 ];
 
 const zero = { interactions: 0, tasksCreated: 0, tasksCompleted: 0 };
@@ -46,43 +57,62 @@ describe('activity report', () => {
 
   it('interactions and tasks per owner per ISO week; every owner of the report in every week', async () => {
     // from (a Thursday) is truncated to its Monday; interval does not apply.
-    expect(await activityReport.run(reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-02-13T00:00:00.000Z', interval: 'month' }), p.context)).toEqual({
+    expect(
+      await activityReport.run(
+        reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-02-13T00:00:00.000Z', interval: 'month' }),
+        p.context,
+      ),
+    ).toEqual({
       interval: 'week',
       periods: [
         {
           start: '2024-01-29T00:00:00.000Z',
           end: '2024-02-05T00:00:00.000Z',
-          owners: [{ ownerId: 'u1', interactions: 3, tasksCreated: 0, tasksCompleted: 0 }, { ownerId: 'u2', interactions: 0, tasksCreated: 1, tasksCompleted: 0 }],
+          owners: [
+            { ownerId: 'u1', interactions: 3, tasksCreated: 0, tasksCompleted: 0 },
+            { ownerId: 'u2', interactions: 0, tasksCreated: 1, tasksCompleted: 0 },
+          ],
           totals: { interactions: 3, tasksCreated: 1, tasksCompleted: 0 },
         },
         {
           start: '2024-02-05T00:00:00.000Z',
           end: '2024-02-12T00:00:00.000Z',
-          owners: [{ ownerId: 'u1', interactions: 1, tasksCreated: 0, tasksCompleted: 0 }, { ownerId: 'u2', interactions: 0, tasksCreated: 0, tasksCompleted: 1 }],
+          owners: [
+            { ownerId: 'u1', interactions: 1, tasksCreated: 0, tasksCompleted: 0 },
+            { ownerId: 'u2', interactions: 0, tasksCreated: 0, tasksCompleted: 1 },
+          ],
           totals: { interactions: 1, tasksCreated: 0, tasksCompleted: 1 },
         },
         {
           start: '2024-02-12T00:00:00.000Z',
           end: '2024-02-19T00:00:00.000Z',
-          owners: [{ ownerId: 'u1', ...zero }, { ownerId: 'u2', interactions: 0, tasksCreated: 0, tasksCompleted: 1 }],
+          owners: [
+            { ownerId: 'u1', ...zero },
+            { ownerId: 'u2', interactions: 0, tasksCreated: 0, tasksCompleted: 1 },
+          ],
           totals: { interactions: 0, tasksCreated: 0, tasksCompleted: 1 },
         },
       ],
-      owners: [{ ownerId: 'u1', interactions: 4, tasksCreated: 0, tasksCompleted: 0 }, { ownerId: 'u2', interactions: 0, tasksCreated: 1, tasksCompleted: 2 }],
+      owners: [
+        { ownerId: 'u1', interactions: 4, tasksCreated: 0, tasksCompleted: 0 },
+        { ownerId: 'u2', interactions: 0, tasksCreated: 1, tasksCompleted: 2 },
+      ],
       totals: { interactions: 4, tasksCreated: 1, tasksCompleted: 2 },
     });
   });
 
   it('lists weeks without activity with no owners', async () => {
-    expect(await activityReport.run(reportParams({ from: '2023-12-31T12:00:00.000Z', to: '2024-01-02T00:00:00.000Z' }), p.context)).toEqual({
-      interval: 'week',
-      periods: [
-        { start: '2023-12-25T00:00:00.000Z', end: '2024-01-01T00:00:00.000Z', owners: [], totals: zero },
-        { start: '2024-01-01T00:00:00.000Z', end: '2024-01-08T00:00:00.000Z', owners: [], totals: zero },
-      ],
-      owners: [],
-      totals: zero,
-    });
+    expect(await activityReport.run(reportParams({ from: '2023-12-31T12:00:00.000Z', to: '2024-01-02T00:00:00.000Z' }), p.context)).toEqual(
+      {
+        interval: 'week',
+        periods: [
+          { start: '2023-12-25T00:00:00.000Z', end: '2024-01-01T00:00:00.000Z', owners: [], totals: zero },
+          { start: '2024-01-01T00:00:00.000Z', end: '2024-01-08T00:00:00.000Z', owners: [], totals: zero },
+        ],
+        owners: [],
+        totals: zero,
+      },
+    );
   });
 });
 
@@ -90,18 +120,22 @@ describe('activity report = a fold of the raw events (property)', () => {
   it('matches for random histories and windows', async () => {
     let withActivity = 0;
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 300 }), fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }), async (history, paramsList) => {
-        const p = await project(history, [ownerActivityProjection]);
-        try {
-          for (const params of paramsList) {
-            const served = await activityReport.run(params, p.context);
-            expect(served).toEqual(activityReference(p.events, params));
-            if (served.totals.tasksCompleted > 0 && served.totals.interactions > 0) withActivity += 1;
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 300 }),
+        fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }),
+        async (history, paramsList) => {
+          const p = await project(history, [ownerActivityProjection]);
+          try {
+            for (const params of paramsList) {
+              const served = await activityReport.run(params, p.context);
+              expect(served).toEqual(activityReference(p.events, params));
+              if (served.totals.tasksCompleted > 0 && served.totals.interactions > 0) withActivity += 1;
+            }
+          } finally {
+            await p.close();
           }
-        } finally {
-          await p.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 25, seed: 59 },
     );
     expect(withActivity).toBeGreaterThan(10);

@@ -35,7 +35,12 @@ export function activityReference(events: RecordedEvent[], params: ReportParams)
     interval: 'week',
     periods: list.map((p) => {
       const week = inRange.filter((f) => f.at >= p.startMs && f.at < p.endMs);
-      return { start: p.start, end: p.end, owners: owners.map((ownerId) => ({ ownerId, ...figures(week.filter((f) => f.ownerId === ownerId)) })), totals: figures(week) };
+      return {
+        start: p.start,
+        end: p.end,
+        owners: owners.map((ownerId) => ({ ownerId, ...figures(week.filter((f) => f.ownerId === ownerId)) })),
+        totals: figures(week),
+      };
     }),
     owners: owners.map((ownerId) => ({ ownerId, ...figures(inRange.filter((f) => f.ownerId === ownerId)) })),
     totals: figures(inRange),

@@ -21,12 +21,15 @@ const zero = (ownerId: string): RepAssignments => ({ ownerId, assigned: 0, leads
  */
 export const assignmentsReport = {
   name: 'assignments',
-  description: 'Fairness of assignment: leads and customers assigned per rep per period (automatic and manual), with the spread between reps',
+  description:
+    'Fairness of assignment: leads and customers assigned per rep per period (automatic and manual), with the spread between reps',
   projections: [ASSIGNMENTS_PROJECTION],
   async run(params, { readModels }) {
     const list = periods(params.from, params.to, params.interval);
     const months = list.length === 0 ? [] : await readAssignments(readModels, list[0].startMs, list[list.length - 1].endMs);
-    const days = months.flatMap((m) => [...daysWithin(m, list[0].startMs, list[list.length - 1].endMs)].map(([dayMs, day]) => ({ ownerId: m.ownerId, dayMs, day })));
+    const days = months.flatMap((m) =>
+      [...daysWithin(m, list[0].startMs, list[list.length - 1].endMs)].map(([dayMs, day]) => ({ ownerId: m.ownerId, dayMs, day })),
+    );
     const owners = [...new Set(days.map((d) => d.ownerId))].sort();
     const counts = list.map(() => new Map(owners.map((o) => [o, zero(o)])));
     const total = new Map(owners.map((o) => [o, zero(o)]));
@@ -39,7 +42,8 @@ export const assignmentsReport = {
         row.automatic += day.automatic;
       }
     }
-    const spread = (rows: RepAssignments[]) => (rows.length ? Math.max(...rows.map((r) => r.assigned)) - Math.min(...rows.map((r) => r.assigned)) : 0);
+    const spread = (rows: RepAssignments[]) =>
+      rows.length ? Math.max(...rows.map((r) => r.assigned)) - Math.min(...rows.map((r) => r.assigned)) : 0;
     return {
       interval: params.interval,
       periods: list.map((p, i) => {

@@ -8,7 +8,14 @@ import { referenceCac } from './reference';
 
 const DAY = 86_400_000;
 let n = 0;
-const spend = (stream: string, occurredAt: string, amount: number, channel: string | null, category = 'marketing', campaignId?: string): ScenarioEvent => ({
+const spend = (
+  stream: string,
+  occurredAt: string,
+  amount: number,
+  channel: string | null,
+  category = 'marketing',
+  campaignId?: string,
+): ScenarioEvent => ({
   streamId: stream,
   type: 'SpendRecorded',
   data: { spendId: `s${++n}`, amount, category, channel, ...(campaignId ? { campaignId } : {}) },
@@ -31,7 +38,12 @@ describe('cac report', () => {
   it('hand-computed: spend, new customers and CAC per period and channel, with boundary events and unattributed spend', async () => {
     p = await project(
       [
-        { streamId: 'campaign-k1', type: 'CampaignLaunched', data: { campaignId: 'k1', name: 'Winter', channel: 'web' }, occurredAt: '2024-01-01T00:00:00.000Z' },
+        {
+          streamId: 'campaign-k1',
+          type: 'CampaignLaunched',
+          data: { campaignId: 'k1', name: 'Winter', channel: 'web' },
+          occurredAt: '2024-01-01T00:00:00.000Z',
+        },
         spend('spend-web', '2023-12-31T23:59:59.999Z', 77, 'web'), // before the first period
         spend('campaign-k1', '2024-01-05T10:00:00.000Z', 1000, 'web', 'marketing', 'k1'), // the campaign's channel
         spend('spend-ads', '2024-01-31T23:59:59.999Z', 500, 'ads', 'sales'), // last instant of January
@@ -46,7 +58,13 @@ describe('cac report', () => {
       ],
       [cacProjection],
     );
-    const params = { from: '2024-01-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z', interval: 'month' as const, asOf: '2024-03-01T00:00:00.000Z', limit: 10 };
+    const params = {
+      from: '2024-01-01T00:00:00.000Z',
+      to: '2024-03-01T00:00:00.000Z',
+      interval: 'month' as const,
+      asOf: '2024-03-01T00:00:00.000Z',
+      limit: 10,
+    };
     expect(await cacReportDefinition.run({ ...params, groupBy: 'channel' }, p.context)).toEqual({
       interval: 'month',
       periods: [
@@ -54,7 +72,9 @@ describe('cac report', () => {
           start: '2024-01-01T00:00:00.000Z',
           end: '2024-02-01T00:00:00.000Z',
           // 1000 (web) + 500 (ads) = 1500; c1 + c2 = 2; 1500 / 2 = 750
-          spend: 1500, newCustomers: 2, cac: 750,
+          spend: 1500,
+          newCustomers: 2,
+          cac: 750,
           byChannel: [
             { channel: 'ads', spend: 500, newCustomers: 0, cac: null }, // 500 / 0
             { channel: 'referral', spend: 0, newCustomers: 0, cac: null },
@@ -66,7 +86,9 @@ describe('cac report', () => {
           start: '2024-02-01T00:00:00.000Z',
           end: '2024-03-01T00:00:00.000Z',
           // 250.5 (unattributed) + 300 (web) = 550.5; c3 + c4 = 2; 550.5 / 2 = 275.25
-          spend: 550.5, newCustomers: 2, cac: 275.25,
+          spend: 550.5,
+          newCustomers: 2,
+          cac: 275.25,
           byChannel: [
             { channel: 'ads', spend: 0, newCustomers: 1, cac: 0 }, // 0 / 1
             { channel: 'referral', spend: 0, newCustomers: 1, cac: 0 },
@@ -84,7 +106,9 @@ describe('cac report', () => {
     expect(plain.total).toEqual({ spend: 2050.5, newCustomers: 4, cac: 512.63 });
 
     // Days around the month boundary: Jan 31 has 500 of spend and no customer (cac null); Feb 1: 250.5 / 1 (c3).
-    expect((await cacReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods).toEqual([
+    expect(
+      (await cacReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods,
+    ).toEqual([
       { start: '2024-01-31T00:00:00.000Z', end: '2024-02-01T00:00:00.000Z', spend: 500, newCustomers: 0, cac: null },
       { start: '2024-02-01T00:00:00.000Z', end: '2024-02-02T00:00:00.000Z', spend: 250.5, newCustomers: 1, cac: 250.5 },
     ]);
@@ -98,30 +122,42 @@ describe('cac report', () => {
 
   it('property: served through the projector, equals the reference fold over the raw events', async () => {
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 80, maxSteps: 160 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), async (history, x, y) => {
-        const projected = await project(history, [cacProjection]);
-        try {
-          const times = projected.events.map((e) => Date.parse(e.occurredAt));
-          const first = Math.min(...times);
-          const last = Math.max(...times);
-          const at = (r: number) => Math.round(first - 10 * DAY + r * (last - first + 20 * DAY));
-          const [a, b] = [at(x), at(y)].sort((u, v) => u - v);
-          for (const interval of Intervals) {
-            // Day and week periods over a bounded span keep the reference fold quick.
-            const short = interval === 'day' || interval === 'week';
-            const ranges = short ? [[a, Math.min(b, a + 100 * DAY) + 1]] : [[first, last + 1], [a, b + 1]];
-            for (const [from, to] of ranges) {
-              for (const groupBy of [undefined, 'channel']) {
-                const fromIso = new Date(from).toISOString();
-                const toIso = new Date(to).toISOString();
-                expect(await cacReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(referenceCac(projected.events, fromIso, toIso, interval, groupBy));
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 80, maxSteps: 160 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (history, x, y) => {
+          const projected = await project(history, [cacProjection]);
+          try {
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const first = Math.min(...times);
+            const last = Math.max(...times);
+            const at = (r: number) => Math.round(first - 10 * DAY + r * (last - first + 20 * DAY));
+            const [a, b] = [at(x), at(y)].sort((u, v) => u - v);
+            for (const interval of Intervals) {
+              // Day and week periods over a bounded span keep the reference fold quick.
+              const short = interval === 'day' || interval === 'week';
+              const ranges = short
+                ? [[a, Math.min(b, a + 100 * DAY) + 1]]
+                : [
+                    [first, last + 1],
+                    [a, b + 1],
+                  ];
+              for (const [from, to] of ranges) {
+                for (const groupBy of [undefined, 'channel']) {
+                  const fromIso = new Date(from).toISOString();
+                  const toIso = new Date(to).toISOString();
+                  expect(await cacReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(
+                    referenceCac(projected.events, fromIso, toIso, interval, groupBy),
+                  );
+                }
               }
             }
+          } finally {
+            await projected.close();
           }
-        } finally {
-          await projected.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 30 },
     );
   }, 60_000);

@@ -30,7 +30,10 @@ const line = (spend: number, newCustomers: number): CacLine => {
  * report's periods is listed in every period (zeros included), by name, `unattributed` last.
  * `total` is over all the periods (from the start of the first to the end of the last).
  */
-export async function cacReport(params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>, context: ReportContext): Promise<CacReport> {
+export async function cacReport(
+  params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>,
+  context: ReportContext,
+): Promise<CacReport> {
   const list = periods(params.from, params.to, params.interval);
   const byChannel = params.groupBy === 'channel';
   const sums = list.map(() => new Map<string, number[]>());
@@ -42,7 +45,10 @@ export async function cacReport(params: Pick<ReportParams, 'from' | 'to' | 'inte
       if (i >= 0) sumRows(sums[i], doc.c);
     }
   }
-  const channels = sortedKeys(sums.flatMap((s) => [...s.keys()]), UNATTRIBUTED);
+  const channels = sortedKeys(
+    sums.flatMap((s) => [...s.keys()]),
+    UNATTRIBUTED,
+  );
   const total = { spend: 0, newCustomers: 0 };
   const rows = list.map((period, i) => {
     let spend = 0;
@@ -57,7 +63,9 @@ export async function cacReport(params: Pick<ReportParams, 'from' | 'to' | 'inte
       start: period.start,
       end: period.end,
       ...line(spend, newCustomers),
-      ...(byChannel ? { byChannel: channels.map((channel) => ({ channel, ...line(sums[i].get(channel)?.[0] ?? 0, sums[i].get(channel)?.[1] ?? 0) })) } : {}),
+      ...(byChannel
+        ? { byChannel: channels.map((channel) => ({ channel, ...line(sums[i].get(channel)?.[0] ?? 0, sums[i].get(channel)?.[1] ?? 0) })) }
+        : {}),
     };
   });
   return { interval: params.interval, periods: rows, total: line(total.spend, total.newCustomers) };
@@ -65,7 +73,8 @@ export async function cacReport(params: Pick<ReportParams, 'from' | 'to' | 'inte
 
 export const cacReportDefinition: ReportDefinition = {
   name: 'cac',
-  description: 'Customer acquisition cost per period: spend (marketing + sales), new customers and spend per new customer; groupBy=channel splits both by channel',
+  description:
+    'Customer acquisition cost per period: spend (marketing + sales), new customers and spend per new customer; groupBy=channel splits both by channel',
   projections: [CAC_PROJECTION],
   groupBy: ['channel'],
   run: (params, context) => cacReport(params, context),

@@ -21,13 +21,17 @@ export function referenceCac(events: RecordedEvent[], from: string, to: string, 
     return { spend: money(spend), newCustomers: customers, cac: customers ? money(spend / customers) : null };
   };
   const inReport = facts.filter((f) => list.some((p) => f.at >= p.startMs && f.at < p.endMs));
-  const channels = [...new Set(inReport.map((f) => f.channel))].sort((a, b) => (a === 'unattributed' ? 1 : b === 'unattributed' ? -1 : a < b ? -1 : a > b ? 1 : 0));
+  const channels = [...new Set(inReport.map((f) => f.channel))].sort((a, b) =>
+    a === 'unattributed' ? 1 : b === 'unattributed' ? -1 : a < b ? -1 : a > b ? 1 : 0,
+  );
   return {
     interval,
     periods: list.map((p) => {
       const inPeriod = facts.filter((f) => f.at >= p.startMs && f.at < p.endMs);
       const row = { start: p.start, end: p.end, ...line(inPeriod) };
-      return groupBy === 'channel' ? { ...row, byChannel: channels.map((channel) => ({ channel, ...line(inPeriod.filter((f) => f.channel === channel)) })) } : row;
+      return groupBy === 'channel'
+        ? { ...row, byChannel: channels.map((channel) => ({ channel, ...line(inPeriod.filter((f) => f.channel === channel)) })) }
+        : row;
     }),
     total: line(inReport),
   };

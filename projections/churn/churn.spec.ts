@@ -14,8 +14,10 @@ const event = (customerId: string, type: string, occurredAt: string, data: Recor
   data: { customerId, ...data },
   occurredAt,
 });
-const registered = (id: string, at: string, source: string, region: string, ownerId: string) => event(id, 'CustomerRegistered', at, { name: id, source, region, ownerId });
-const acquired = (id: string, at: string, channel: string) => event(id, 'CustomerAcquired', at, { channel, trigger: { type: 'PurchaseRecorded', purchaseId: `p-${id}` } });
+const registered = (id: string, at: string, source: string, region: string, ownerId: string) =>
+  event(id, 'CustomerRegistered', at, { name: id, source, region, ownerId });
+const acquired = (id: string, at: string, channel: string) =>
+  event(id, 'CustomerAcquired', at, { channel, trigger: { type: 'PurchaseRecorded', purchaseId: `p-${id}` } });
 const churned = (id: string, at: string) => event(id, 'CustomerChurned', at, { reason: 'price' });
 const reactivated = (id: string, at: string) => event(id, 'CustomerReactivated', at);
 
@@ -25,7 +27,12 @@ const months = (rows: [number, number, number, number, number, number | null][])
   rows.map(([customersAtStart, newCustomers, reactivated, churned, customersAtEnd, churnRate], i) => ({
     start: `${MONTHS[i]}T00:00:00.000Z`,
     end: `${MONTHS[i + 1]}T00:00:00.000Z`,
-    customersAtStart, newCustomers, reactivated, churned, customersAtEnd, churnRate,
+    customersAtStart,
+    newCustomers,
+    reactivated,
+    churned,
+    customersAtEnd,
+    churnRate,
   }));
 
 describe('churn report', () => {
@@ -62,7 +69,13 @@ describe('churn report', () => {
       [churnProjection],
     );
     // `from` mid-November is truncated to November 1; `to` mid-March makes March the last (whole) period.
-    const params = { from: '2023-11-15T00:00:00.000Z', to: '2024-03-15T00:00:00.000Z', interval: 'month' as const, asOf: '2024-04-01T00:00:00.000Z', limit: 10 };
+    const params = {
+      from: '2023-11-15T00:00:00.000Z',
+      to: '2024-03-15T00:00:00.000Z',
+      interval: 'month' as const,
+      asOf: '2024-04-01T00:00:00.000Z',
+      limit: 10,
+    };
     // Overall — active: f, g since October.
     const overall = months([
       [2, 1, 0, 0, 3, 0], //      Nov: + e; 0 / 2
@@ -79,32 +92,131 @@ describe('churn report', () => {
       periods: overall,
       groupBy: 'channel',
       groups: [
-        { key: 'ads', periods: months([[1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0], [1, 1, 0, 1, 1, 1], [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0]]) }, // Jan: 1 / 1
-        { key: 'web', periods: months([[1, 1, 0, 0, 2, 0], [2, 1, 0, 1, 2, 0.5], [2, 0, 0, 0, 2, 0], [2, 1, 0, 1, 2, 0.5], [2, 0, 2, 0, 4, 0]]) }, // 1 / 2
+        {
+          key: 'ads',
+          periods: months([
+            [1, 0, 0, 0, 1, 0],
+            [1, 0, 0, 0, 1, 0],
+            [1, 1, 0, 1, 1, 1],
+            [1, 0, 0, 0, 1, 0],
+            [1, 0, 0, 0, 1, 0],
+          ]),
+        }, // Jan: 1 / 1
+        {
+          key: 'web',
+          periods: months([
+            [1, 1, 0, 0, 2, 0],
+            [2, 1, 0, 1, 2, 0.5],
+            [2, 0, 0, 0, 2, 0],
+            [2, 1, 0, 1, 2, 0.5],
+            [2, 0, 2, 0, 4, 0],
+          ]),
+        }, // 1 / 2
       ],
     });
     // By current owner: u1 = f, c (a moved to u2, d never acquired); u2 = g, e, a, b.
     expect((await churnReport({ ...params, groupBy: 'owner' }, p.context)).groups).toEqual([
-      { key: 'u1', periods: months([[1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0], [1, 1, 0, 0, 2, 0], [2, 0, 0, 0, 2, 0]]) },
-      { key: 'u2', periods: months([[1, 1, 0, 0, 2, 0], [2, 1, 0, 1, 2, 0.5], [2, 1, 0, 1, 2, 0.5], [2, 0, 0, 1, 1, 0.5], [1, 0, 2, 0, 3, 0]]) },
+      {
+        key: 'u1',
+        periods: months([
+          [1, 0, 0, 0, 1, 0],
+          [1, 0, 0, 0, 1, 0],
+          [1, 0, 0, 0, 1, 0],
+          [1, 1, 0, 0, 2, 0],
+          [2, 0, 0, 0, 2, 0],
+        ]),
+      },
+      {
+        key: 'u2',
+        periods: months([
+          [1, 1, 0, 0, 2, 0],
+          [2, 1, 0, 1, 2, 0.5],
+          [2, 1, 0, 1, 2, 0.5],
+          [2, 0, 0, 1, 1, 0.5],
+          [1, 0, 2, 0, 3, 0],
+        ]),
+      },
     ]);
     // By current region: amer = f, b; apac = e, c (moved from emea); emea = g, a.
     expect((await churnReport({ ...params, groupBy: 'region' }, p.context)).groups).toEqual([
-      { key: 'amer', periods: months([[1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0], [1, 1, 0, 1, 1, 1], [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0]]) },
+      {
+        key: 'amer',
+        periods: months([
+          [1, 0, 0, 0, 1, 0],
+          [1, 0, 0, 0, 1, 0],
+          [1, 1, 0, 1, 1, 1],
+          [1, 0, 0, 0, 1, 0],
+          [1, 0, 0, 0, 1, 0],
+        ]),
+      },
       // nobody active at the start of Nov, Jan and Feb: churnRate has a zero denominator → null
-      { key: 'apac', periods: months([[0, 1, 0, 0, 1, null], [1, 0, 0, 1, 0, 1], [0, 0, 0, 0, 0, null], [0, 1, 0, 0, 1, null], [1, 0, 1, 0, 2, 0]]) },
-      { key: 'emea', periods: months([[1, 0, 0, 0, 1, 0], [1, 1, 0, 0, 2, 0], [2, 0, 0, 0, 2, 0], [2, 0, 0, 1, 1, 0.5], [1, 0, 1, 0, 2, 0]]) },
+      {
+        key: 'apac',
+        periods: months([
+          [0, 1, 0, 0, 1, null],
+          [1, 0, 0, 1, 0, 1],
+          [0, 0, 0, 0, 0, null],
+          [0, 1, 0, 0, 1, null],
+          [1, 0, 1, 0, 2, 0],
+        ]),
+      },
+      {
+        key: 'emea',
+        periods: months([
+          [1, 0, 0, 0, 1, 0],
+          [1, 1, 0, 0, 2, 0],
+          [2, 0, 0, 0, 2, 0],
+          [2, 0, 0, 1, 1, 0.5],
+          [1, 0, 1, 0, 2, 0],
+        ]),
+      },
     ]);
 
     // Days around the February boundary: a churns and c is acquired at Feb 1 00:00.
-    expect((await churnReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods).toEqual([
-      { start: '2024-01-31T00:00:00.000Z', end: '2024-02-01T00:00:00.000Z', customersAtStart: 4, newCustomers: 0, reactivated: 0, churned: 1, customersAtEnd: 3, churnRate: 0.25 }, // f g a b; − b: 1 / 4
-      { start: '2024-02-01T00:00:00.000Z', end: '2024-02-02T00:00:00.000Z', customersAtStart: 3, newCustomers: 1, reactivated: 0, churned: 1, customersAtEnd: 3, churnRate: 0.3333 },
+    expect(
+      (await churnReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods,
+    ).toEqual([
+      {
+        start: '2024-01-31T00:00:00.000Z',
+        end: '2024-02-01T00:00:00.000Z',
+        customersAtStart: 4,
+        newCustomers: 0,
+        reactivated: 0,
+        churned: 1,
+        customersAtEnd: 3,
+        churnRate: 0.25,
+      }, // f g a b; − b: 1 / 4
+      {
+        start: '2024-02-01T00:00:00.000Z',
+        end: '2024-02-02T00:00:00.000Z',
+        customersAtStart: 3,
+        newCustomers: 1,
+        reactivated: 0,
+        churned: 1,
+        customersAtEnd: 3,
+        churnRate: 0.3333,
+      },
     ]);
     // Before anyone was acquired: zeros, and a null rate.
-    expect((await churnReport({ from: '2023-09-01T00:00:00.000Z', to: '2023-10-01T00:00:00.000Z', interval: 'month', groupBy: 'owner' }, p.context))).toEqual({
+    expect(
+      await churnReport(
+        { from: '2023-09-01T00:00:00.000Z', to: '2023-10-01T00:00:00.000Z', interval: 'month', groupBy: 'owner' },
+        p.context,
+      ),
+    ).toEqual({
       interval: 'month',
-      periods: [{ start: '2023-09-01T00:00:00.000Z', end: '2023-10-01T00:00:00.000Z', customersAtStart: 0, newCustomers: 0, reactivated: 0, churned: 0, customersAtEnd: 0, churnRate: null }],
+      periods: [
+        {
+          start: '2023-09-01T00:00:00.000Z',
+          end: '2023-10-01T00:00:00.000Z',
+          customersAtStart: 0,
+          newCustomers: 0,
+          reactivated: 0,
+          churned: 0,
+          customersAtEnd: 0,
+          churnRate: null,
+        },
+      ],
       groupBy: 'owner',
       groups: [],
     });
@@ -112,30 +224,42 @@ describe('churn report', () => {
 
   it('property: served through the projector, equals the reference fold over the raw events', async () => {
     await fc.assert(
-      fc.asyncProperty(withProfileChanges(historyArbitrary({ minSteps: 80, maxSteps: 160 })), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), async (history, x, y) => {
-        const projected = await project(history, [churnProjection]);
-        try {
-          const times = projected.events.map((e) => Date.parse(e.occurredAt));
-          const first = Math.min(...times);
-          const last = Math.max(...times);
-          const at = (r: number) => Math.round(first - 10 * DAY + r * (last - first + 20 * DAY));
-          const [a, b] = [at(x), at(y)].sort((u, v) => u - v);
-          for (const interval of Intervals) {
-            // Day and week periods over a bounded span keep the reference fold quick.
-            const short = interval === 'day' || interval === 'week';
-            const ranges = short ? [[a, Math.min(b, a + 100 * DAY) + 1]] : [[first, last + 1], [a, b + 1]];
-            for (const [from, to] of ranges) {
-              for (const groupBy of [undefined, 'channel', 'region', 'owner'] as const) {
-                const fromIso = new Date(from).toISOString();
-                const toIso = new Date(to).toISOString();
-                expect(await churnReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(referenceChurn(projected.events, fromIso, toIso, interval, groupBy));
+      fc.asyncProperty(
+        withProfileChanges(historyArbitrary({ minSteps: 80, maxSteps: 160 })),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (history, x, y) => {
+          const projected = await project(history, [churnProjection]);
+          try {
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const first = Math.min(...times);
+            const last = Math.max(...times);
+            const at = (r: number) => Math.round(first - 10 * DAY + r * (last - first + 20 * DAY));
+            const [a, b] = [at(x), at(y)].sort((u, v) => u - v);
+            for (const interval of Intervals) {
+              // Day and week periods over a bounded span keep the reference fold quick.
+              const short = interval === 'day' || interval === 'week';
+              const ranges = short
+                ? [[a, Math.min(b, a + 100 * DAY) + 1]]
+                : [
+                    [first, last + 1],
+                    [a, b + 1],
+                  ];
+              for (const [from, to] of ranges) {
+                for (const groupBy of [undefined, 'channel', 'region', 'owner'] as const) {
+                  const fromIso = new Date(from).toISOString();
+                  const toIso = new Date(to).toISOString();
+                  expect(await churnReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(
+                    referenceChurn(projected.events, fromIso, toIso, interval, groupBy),
+                  );
+                }
               }
             }
+          } finally {
+            await projected.close();
           }
-        } finally {
-          await projected.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 30 },
     );
   }, 60_000);

@@ -52,10 +52,25 @@ export interface ChurnDayDocument {
 const emptyDay = (id: string): ChurnDayDocument => ({ _id: id, all: [0, 0, 0, 0], channel: [], region: [], owner: [] });
 
 async function customer(ctx: ProjectionContext, customerId: string): Promise<ChurnCustomerDocument> {
-  return (await ctx.get<ChurnCustomerDocument>('customers', customerId)) ?? { _id: customerId, status: 'prospect', channel: NO_CHANNEL, region: NO_REGION, owner: NO_OWNER, life: [] };
+  return (
+    (await ctx.get<ChurnCustomerDocument>('customers', customerId)) ?? {
+      _id: customerId,
+      status: 'prospect',
+      channel: NO_CHANNEL,
+      region: NO_REGION,
+      owner: NO_OWNER,
+      life: [],
+    }
+  );
 }
 
-async function lifecycle(ctx: ProjectionContext, event: RecordedEvent, doc: ChurnCustomerDocument, kind: 0 | 1 | 2, status: Status): Promise<void> {
+async function lifecycle(
+  ctx: ProjectionContext,
+  event: RecordedEvent,
+  doc: ChurnCustomerDocument,
+  kind: 0 | 1 | 2,
+  status: Status,
+): Promise<void> {
   const counts = [0, 0, 0, (status === 'active' ? 1 : 0) - (doc.status === 'active' ? 1 : 0)];
   counts[kind] = 1;
   const dayId = dayOf(event.occurredAt);

@@ -39,7 +39,16 @@ class Series {
       const [newCustomers, reactivated, churned, delta] = this.counts[i];
       const customersAtStart = active;
       active += delta;
-      return { start: period.start, end: period.end, customersAtStart, newCustomers, reactivated, churned, customersAtEnd: active, churnRate: rate(ratio(churned, customersAtStart)) };
+      return {
+        start: period.start,
+        end: period.end,
+        customersAtStart,
+        newCustomers,
+        reactivated,
+        churned,
+        customersAtEnd: active,
+        churnRate: rate(ratio(churned, customersAtStart)),
+      };
     });
   }
 }
@@ -54,7 +63,10 @@ class Series {
  * current region or current owner with a lifecycle event before the end of the last period
  * (see the projection for why region and owner are the current ones).
  */
-export async function churnReport(params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>, context: ReportContext): Promise<ChurnReport> {
+export async function churnReport(
+  params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>,
+  context: ReportContext,
+): Promise<ChurnReport> {
   const list = periods(params.from, params.to, params.interval);
   const groupBy = params.groupBy as ChurnGroupBy | undefined;
   const fresh = () => new Series(list.map(() => [0, 0, 0, 0]));
@@ -85,7 +97,8 @@ export async function churnReport(params: Pick<ReportParams, 'from' | 'to' | 'in
 
 export const churnReportDefinition: ReportDefinition = {
   name: 'churn',
-  description: 'Active customers at the start and end of each period, new, reactivated and churned customers, and churn rate (churned / active at start); groupBy=channel (acquisition), region or owner (current)',
+  description:
+    'Active customers at the start and end of each period, new, reactivated and churned customers, and churn rate (churned / active at start); groupBy=channel (acquisition), region or owner (current)',
   projections: [CHURN_PROJECTION],
   groupBy: CHURN_GROUPS,
   run: (params, context) => churnReport(params, context),

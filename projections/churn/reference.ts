@@ -24,7 +24,13 @@ function activeAt(customer: Customer, t: number): boolean {
 }
 
 /** Reference fold for tests: the churn report straight from the raw events, customer by customer, by the definition in docs/reports.md. */
-export function referenceChurn(events: RecordedEvent[], from: string, to: string, interval: Interval, groupBy?: 'channel' | 'region' | 'owner'): ChurnReport {
+export function referenceChurn(
+  events: RecordedEvent[],
+  from: string,
+  to: string,
+  interval: Interval,
+  groupBy?: 'channel' | 'region' | 'owner',
+): ChurnReport {
   const customers = new Map<string, Customer>();
   const of = (id: string) => {
     let c = customers.get(id);
@@ -57,7 +63,8 @@ export function referenceChurn(events: RecordedEvent[], from: string, to: string
   const list = periods(from, to, interval);
   const series = (members: Customer[]): ChurnPeriod[] =>
     list.map((p) => {
-      const count = (type: string) => members.reduce((n, c) => n + c.events.filter((e) => e.type === type && e.at >= p.startMs && e.at < p.endMs).length, 0);
+      const count = (type: string) =>
+        members.reduce((n, c) => n + c.events.filter((e) => e.type === type && e.at >= p.startMs && e.at < p.endMs).length, 0);
       const customersAtStart = members.filter((c) => activeAt(c, p.startMs)).length;
       const churned = count('CustomerChurned');
       return {

@@ -17,7 +17,10 @@ export type MonthDocument<C> = Document & { month: string; days: Record<string, 
 /** The UTC month (`YYYY-MM`) and day of month (`DD`) of an ISO instant. */
 export function monthDay(occurredAt: string): { month: string; day: string } {
   // Stored business times are normalised (`toISOString`): slicing is enough, and cheap.
-  const iso = occurredAt.length === 24 && occurredAt[10] === 'T' && occurredAt[23] === 'Z' ? occurredAt : new Date(Date.parse(occurredAt)).toISOString();
+  const iso =
+    occurredAt.length === 24 && occurredAt[10] === 'T' && occurredAt[23] === 'Z'
+      ? occurredAt
+      : new Date(Date.parse(occurredAt)).toISOString();
   return { month: iso.slice(0, 7), day: iso.slice(8, 10) };
 }
 
@@ -47,7 +50,11 @@ export async function countDay<C>(
 }
 
 /** The month documents overlapping [startMs, endMs) (an index range on `month`). */
-export async function readMonths<D extends MonthDocument<unknown>>(collection: ReadCollection<D>, startMs: number, endMs: number): Promise<D[]> {
+export async function readMonths<D extends MonthDocument<unknown>>(
+  collection: ReadCollection<D>,
+  startMs: number,
+  endMs: number,
+): Promise<D[]> {
   if (endMs <= startMs) return [];
   return collection.find({ month: { $gte: monthKey(startMs), $lte: monthKey(endMs - 1) } });
 }

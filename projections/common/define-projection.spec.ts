@@ -35,18 +35,27 @@ describe('defineProjection', () => {
         DealLost: undefined,
       },
     });
-    expect(projection).toMatchObject({ name: 'p', version: 4, collections: ['c'], indexes: { c: ['x'] }, scrubAfter: ['CustomerPersonalDataErased'] });
+    expect(projection).toMatchObject({
+      name: 'p',
+      version: 4,
+      collections: ['c'],
+      indexes: { c: ['x'] },
+      scrubAfter: ['CustomerPersonalDataErased'],
+    });
     expect(projection.eventTypes).toEqual(['DealOpened', 'DealWon']);
     expect(projection.apply(event('DealOpened', { dealId: 'd1', amount: 5 }), ctx)).toBeUndefined(); // synchronous stays synchronous
     await projection.apply(event('DealWon', { customerId: 'c1' }), ctx);
     // Types it has no handler for (also inherited names) are ignored.
-    for (const type of ['DealLost', 'CustomerRegistered', 'toString', 'constructor']) expect(projection.apply(event(type), ctx)).toBeUndefined();
+    for (const type of ['DealLost', 'CustomerRegistered', 'toString', 'constructor'])
+      expect(projection.apply(event(type), ctx)).toBeUndefined();
     expect(seen).toEqual(['opened d1 5', 'won c1']);
   });
 
   it('rejects a name that is not an event type', () => {
     // @ts-expect-error not an event type: a typo is a compile error too
-    expect(() => defineProjection({ name: 'p', version: 1, collections: [], on: { DealOpend: () => undefined } })).toThrow('DealOpend is not an event type');
+    expect(() => defineProjection({ name: 'p', version: 1, collections: [], on: { DealOpend: () => undefined } })).toThrow(
+      'DealOpend is not an event type',
+    );
     expect(() => onEach(['LeadCaptured', 'Nope'], () => undefined)).toThrow('Nope is not an event type');
   });
 
@@ -57,13 +66,53 @@ describe('defineProjection', () => {
 
   it('keeps every built-in projection on the event types it read before handlers derived them', () => {
     const before: Record<string, string[]> = {
-      customers: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerPersonalDataErased', 'CustomerOwnerAssigned', 'CustomerAcquired', 'CustomerChurned', 'CustomerReactivated', 'PurchaseRecorded', 'InteractionLogged', 'DealOpened', 'DealWon', 'DealLost'],
-      'customer-timeline': ['CustomerRegistered', 'CustomerAcquired', 'CustomerChurned', 'CustomerReactivated', 'PurchaseRecorded', 'InteractionLogged', 'DealOpened', 'DealStageChanged', 'DealWon', 'DealLost', 'CustomerPersonalDataErased'],
-      deals: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealExpectedCloseDateChanged', 'DealWon', 'DealLost', 'DealOwnerAssigned'],
+      customers: [
+        'CustomerRegistered',
+        'CustomerProfileUpdated',
+        'CustomerPersonalDataErased',
+        'CustomerOwnerAssigned',
+        'CustomerAcquired',
+        'CustomerChurned',
+        'CustomerReactivated',
+        'PurchaseRecorded',
+        'InteractionLogged',
+        'DealOpened',
+        'DealWon',
+        'DealLost',
+      ],
+      'customer-timeline': [
+        'CustomerRegistered',
+        'CustomerAcquired',
+        'CustomerChurned',
+        'CustomerReactivated',
+        'PurchaseRecorded',
+        'InteractionLogged',
+        'DealOpened',
+        'DealStageChanged',
+        'DealWon',
+        'DealLost',
+        'CustomerPersonalDataErased',
+      ],
+      deals: [
+        'DealOpened',
+        'DealStageChanged',
+        'DealAmountChanged',
+        'DealExpectedCloseDateChanged',
+        'DealWon',
+        'DealLost',
+        'DealOwnerAssigned',
+      ],
       leads: ['LeadCaptured', 'LeadScored', 'LeadAssigned', 'LeadQualified', 'LeadDisqualified', 'LeadConverted', 'LeadPersonalDataErased'],
       tasks: ['TaskCreated', 'TaskCompleted', 'CustomerPersonalDataErased', 'LeadPersonalDataErased'],
       pipeline: ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost'],
-      churn: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerOwnerAssigned', 'CustomerAcquired', 'CustomerChurned', 'CustomerReactivated'],
+      churn: [
+        'CustomerRegistered',
+        'CustomerProfileUpdated',
+        'CustomerOwnerAssigned',
+        'CustomerAcquired',
+        'CustomerChurned',
+        'CustomerReactivated',
+      ],
       'sales-cycle': ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost'],
       cac: ['SpendRecorded', 'CustomerAcquired'],
       'lead-funnel': ['LeadCaptured', 'LeadQualified', 'LeadDisqualified', 'LeadConverted', 'SpendRecorded'],

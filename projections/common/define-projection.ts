@@ -56,7 +56,10 @@ export const isEventType = (type: string): type is ChronicleEventType => Object.
  * One handler for every type of a list known only at run time (e.g. the erasure types of
  * personal-data.ts), to spread into `on`. Throws on a name that is not an event type.
  */
-export function onEach(types: readonly string[], handler: (event: ProjectedEvent, ctx: ProjectionContext) => void | Promise<void>): EventHandlers {
+export function onEach(
+  types: readonly string[],
+  handler: (event: ProjectedEvent, ctx: ProjectionContext) => void | Promise<void>,
+): EventHandlers {
   const handlers: EventHandlers = {};
   for (const type of types) {
     if (!isEventType(type)) throw new Error(`${type} is not an event type`);

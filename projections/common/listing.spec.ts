@@ -7,7 +7,9 @@ describe('list helpers', () => {
     fc.assert(
       fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 2, maxLength: 30 }), (numbers) => {
         const byNumber = [...numbers].sort((a, b) => a - b).map((n) => (n === 0 ? 0 : n));
-        const byString = [...numbers].sort((a, b) => (sortableNumber(a) < sortableNumber(b) ? -1 : sortableNumber(a) > sortableNumber(b) ? 1 : 0)).map((n) => (n === 0 ? 0 : n));
+        const byString = [...numbers]
+          .sort((a, b) => (sortableNumber(a) < sortableNumber(b) ? -1 : sortableNumber(a) > sortableNumber(b) ? 1 : 0))
+          .map((n) => (n === 0 ? 0 : n));
         expect(byString).toEqual(byNumber);
       }),
       { numRuns: 200, seed: 1 },
@@ -17,10 +19,17 @@ describe('list helpers', () => {
   });
 
   it('composite keys of one status stay in its range and sort by the key (absent first)', () => {
-    const keys = [compositeKey('open', null), compositeKey('open', ''), compositeKey('open', 'a'), compositeKey('open', 'a|b'), compositeKey('open', '\uffff')];
+    const keys = [
+      compositeKey('open', null),
+      compositeKey('open', ''),
+      compositeKey('open', 'a'),
+      compositeKey('open', 'a|b'),
+      compositeKey('open', '\uffff'),
+    ];
     const range = compositeRange('open');
     for (const key of keys) expect(key >= range.$gte && key < range.$lt).toBe(true);
-    for (const other of [compositeKey('opened', 'a'), compositeKey('ope', 'z'), compositeKey('won', '')]) expect(other >= range.$gte && other < range.$lt).toBe(false);
+    for (const other of [compositeKey('opened', 'a'), compositeKey('ope', 'z'), compositeKey('won', '')])
+      expect(other >= range.$gte && other < range.$lt).toBe(false);
     expect([...keys].sort()).toEqual(keys);
   });
 

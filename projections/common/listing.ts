@@ -17,7 +17,8 @@ export const MAX_LIMIT = 200;
 export function pageWindow(params: { limit?: number; offset?: number }): { limit: number; offset: number } {
   const limit = params.limit ?? DEFAULT_LIMIT;
   const offset = params.offset ?? 0;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInput('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new InvalidInput('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
   if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInput('offset', 'must be an integer ≥ 0');
   return { limit, offset };
 }
@@ -32,7 +33,8 @@ export function oneOf<T extends string>(field: string, value: string | undefined
 /** A free-text filter value (an id, a source…): non-empty, at most 200 characters. */
 export function text(field: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw new InvalidInput(field, 'must be a non-empty string of at most 200 characters');
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200)
+    throw new InvalidInput(field, 'must be a non-empty string of at most 200 characters');
   return value;
 }
 
@@ -136,7 +138,11 @@ export async function recount<T extends Record<string, unknown>>(
 }
 
 /** The total for a filter on nothing or on exactly one counted field (equality), else undefined. */
-export async function countedTotal(counts: ReadCollection<CountsDocument>, filter: Filter, fields: readonly string[]): Promise<number | undefined> {
+export async function countedTotal(
+  counts: ReadCollection<CountsDocument>,
+  filter: Filter,
+  fields: readonly string[],
+): Promise<number | undefined> {
   const keys = Object.keys(filter);
   if (keys.length > 1 || (keys.length === 1 && (!fields.includes(keys[0]) || typeof filter[keys[0]] !== 'string'))) return undefined;
   const doc = await counts.findById('counts');

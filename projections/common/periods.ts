@@ -8,7 +8,6 @@ import { DAY_MS } from './numbers';
 export const Intervals = ['day', 'week', 'month', 'quarter', 'year'] as const;
 export type Interval = (typeof Intervals)[number];
 
-
 export function truncate(ms: number, interval: Interval): number {
   const d = new Date(ms);
   const y = d.getUTCFullYear();

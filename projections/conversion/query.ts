@@ -45,7 +45,11 @@ export function conversionFigures(c: ConversionCounts): ConversionFigures {
 }
 
 /** Builds the response from counters per period and source (shared with the reference fold). */
-export function conversionResponse(params: ReportParams, list: { start: string; end: string }[], counts: Map<string, ConversionCounts>[]): ConversionReport {
+export function conversionResponse(
+  params: ReportParams,
+  list: { start: string; end: string }[],
+  counts: Map<string, ConversionCounts>[],
+): ConversionReport {
   const grouped = params.groupBy === 'source';
   const sources = [...new Set(counts.flatMap((m) => [...m.keys()]))].sort();
   const sum = (maps: Map<string, ConversionCounts>[], source?: string): ConversionCounts => {
@@ -60,7 +64,8 @@ export function conversionResponse(params: ReportParams, list: { start: string; 
     }
     return total;
   };
-  const bySource = (maps: Map<string, ConversionCounts>[]) => sources.map((source) => ({ source, ...conversionFigures(sum(maps, source)) }));
+  const bySource = (maps: Map<string, ConversionCounts>[]) =>
+    sources.map((source) => ({ source, ...conversionFigures(sum(maps, source)) }));
   return {
     interval: params.interval,
     periods: list.map((p, i) => ({

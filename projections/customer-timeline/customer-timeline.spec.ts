@@ -51,18 +51,53 @@ describe('customer timeline', () => {
       [
         customer(C1, 'CustomerRegistered', '2024-01-01T09:00:00.000Z', { name: 'Ada', source: 'web' }),
         customer(C2, 'CustomerRegistered', '2024-01-01T09:30:00.000Z', { name: 'Bob', source: 'ads' }),
-        customer(C1, 'InteractionLogged', '2024-01-02T10:00:00.000Z', { interactionId: 'i1', type: 'call', direction: 'outbound', subject: 'intro', durationMinutes: 15 }),
-        customer(C1, 'InteractionLogged', '2024-01-02T10:00:00.000Z', { interactionId: 'i2', type: 'email', direction: 'inbound', subject: 'thanks' }),
-        deal(D1, 'DealOpened', '2024-01-03T00:00:00.000Z', { customerId: C1, title: 'Engine', amount: 1000, ownerId: 'u1', source: 'web', stage: 'qualification' }),
-        customer(C2, 'InteractionLogged', '2024-01-03T12:00:00.000Z', { interactionId: 'i9', type: 'sms', direction: 'outbound', subject: 'hi' }),
+        customer(C1, 'InteractionLogged', '2024-01-02T10:00:00.000Z', {
+          interactionId: 'i1',
+          type: 'call',
+          direction: 'outbound',
+          subject: 'intro',
+          durationMinutes: 15,
+        }),
+        customer(C1, 'InteractionLogged', '2024-01-02T10:00:00.000Z', {
+          interactionId: 'i2',
+          type: 'email',
+          direction: 'inbound',
+          subject: 'thanks',
+        }),
+        deal(D1, 'DealOpened', '2024-01-03T00:00:00.000Z', {
+          customerId: C1,
+          title: 'Engine',
+          amount: 1000,
+          ownerId: 'u1',
+          source: 'web',
+          stage: 'qualification',
+        }),
+        customer(C2, 'InteractionLogged', '2024-01-03T12:00:00.000Z', {
+          interactionId: 'i9',
+          type: 'sms',
+          direction: 'outbound',
+          subject: 'hi',
+        }),
         deal(D1, 'DealStageChanged', '2024-01-04T00:00:00.000Z', { from: 'qualification', to: 'proposal' }),
         deal(D1, 'DealAmountChanged', '2024-01-04T01:00:00.000Z', { from: 1000, to: 1200 }),
         deal(D1, 'DealWon', '2024-01-05T00:00:00.000Z', { customerId: C1, amount: 1200, stage: 'proposal' }),
         customer(C1, 'CustomerAcquired', '2024-01-05T00:00:00.000Z', { channel: 'web', trigger: { type: 'DealWon', dealId: D1 } }),
         customer(C1, 'PurchaseRecorded', '2024-01-06T00:00:00.000Z', { purchaseId: 'p1', amount: 50 }),
         // imported with an old business time: it sorts into its place, not on top
-        customer(C1, 'InteractionLogged', '2024-01-01T12:00:00.000Z', { interactionId: 'i3', type: 'note', direction: 'outbound', subject: 'met at fair' }),
-        deal(D2, 'DealOpened', '2024-01-07T00:00:00.000Z', { customerId: C1, title: 'Support', amount: 300, ownerId: 'u2', source: 'web', stage: 'proposal' }),
+        customer(C1, 'InteractionLogged', '2024-01-01T12:00:00.000Z', {
+          interactionId: 'i3',
+          type: 'note',
+          direction: 'outbound',
+          subject: 'met at fair',
+        }),
+        deal(D2, 'DealOpened', '2024-01-07T00:00:00.000Z', {
+          customerId: C1,
+          title: 'Support',
+          amount: 300,
+          ownerId: 'u2',
+          source: 'web',
+          stage: 'proposal',
+        }),
         deal(D2, 'DealLost', '2024-01-08T00:00:00.000Z', { customerId: C1, amount: 300, stage: 'proposal', reason: 'price' }),
         customer(C1, 'CustomerChurned', '2024-02-01T00:00:00.000Z', { reason: 'moved' }),
       ],
@@ -87,12 +122,20 @@ describe('customer timeline', () => {
     ]);
     const byPosition = new Map(full.items.map((e) => [e.position, e]));
     expect(byPosition.get(7)).toEqual<TimelineEntry>({
-      type: 'DealStageChanged', kind: 'deal', occurredAt: '2024-01-04T00:00:00.000Z', position: 7, streamId: `deal-${D1}`, actor: 'tester',
+      type: 'DealStageChanged',
+      kind: 'deal',
+      occurredAt: '2024-01-04T00:00:00.000Z',
+      position: 7,
+      streamId: `deal-${D1}`,
+      actor: 'tester',
       details: { dealId: D1, title: 'Engine', from: 'qualification', to: 'proposal' },
     });
     expect(byPosition.get(9)!.details).toEqual({ dealId: D1, title: 'Engine', amount: 1200, stage: 'proposal' });
     expect(byPosition.get(14)!.details).toEqual({ dealId: D2, title: 'Support', amount: 300, stage: 'proposal', reason: 'price' });
-    expect(byPosition.get(3)).toMatchObject({ kind: 'interaction', details: { interactionId: 'i1', interactionType: 'call', direction: 'outbound', subject: 'intro', durationMinutes: 15 } });
+    expect(byPosition.get(3)).toMatchObject({
+      kind: 'interaction',
+      details: { interactionId: 'i1', interactionType: 'call', direction: 'outbound', subject: 'intro', durationMinutes: 15 },
+    });
     expect(byPosition.get(11)).toMatchObject({ kind: 'purchase', details: { purchaseId: 'p1', amount: 50 } });
     expect(byPosition.get(10)).toMatchObject({ kind: 'lifecycle', details: { channel: 'web', trigger: { type: 'DealWon', dealId: D1 } } });
 
@@ -104,19 +147,38 @@ describe('customer timeline', () => {
 
     // a cursor keeps its place when newer entries arrive meanwhile
     const first = await customerTimeline(p.readModels, C1, { limit: 4 });
-    await appendAndProject(p, [customer(C1, 'InteractionLogged', '2024-03-01T00:00:00.000Z', { interactionId: 'i4', type: 'call', direction: 'inbound', subject: 'come back?' })]);
+    await appendAndProject(p, [
+      customer(C1, 'InteractionLogged', '2024-03-01T00:00:00.000Z', {
+        interactionId: 'i4',
+        type: 'call',
+        direction: 'inbound',
+        subject: 'come back?',
+      }),
+    ]);
     const second = await customerTimeline(p.readModels, C1, { limit: 4, before: first.nextCursor! });
     expect(second.items).toEqual(full.items.slice(4, 8));
     expect((await customerTimeline(p.readModels, C1, { limit: 1 })).items[0].details).toMatchObject({ interactionId: 'i4' });
 
     // an entry imported with a business time before any other (an older month) is found at the end
-    await appendAndProject(p, [customer(C1, 'InteractionLogged', '2023-11-15T00:00:00.000Z', { interactionId: 'i0', type: 'meeting', direction: 'inbound', subject: 'trade fair' })]);
+    await appendAndProject(p, [
+      customer(C1, 'InteractionLogged', '2023-11-15T00:00:00.000Z', {
+        interactionId: 'i0',
+        type: 'meeting',
+        direction: 'inbound',
+        subject: 'trade fair',
+      }),
+    ]);
     const all = await walk(p, C1, 5);
     expect(all.pages).toEqual([5, 5, 4]);
     expect(all.items.map((e) => e.position)).toEqual([16, ...full.items.map((e) => e.position), 17]);
 
     expect((await customerTimeline(p.readModels, C2)).items.map((e) => e.position)).toEqual([6, 2]);
-    expect(await customerTimeline(p.readModels, 'no-such-customer')).toEqual({ customerId: 'no-such-customer', items: [], limit: 50, nextCursor: null });
+    expect(await customerTimeline(p.readModels, 'no-such-customer')).toEqual({
+      customerId: 'no-such-customer',
+      items: [],
+      limit: 50,
+      nextCursor: null,
+    });
     for (const bad of [{ before: 'garbage!' }, { before: Buffer.from('2024-01-01').toString('base64url') }, { limit: 0 }, { limit: 201 }]) {
       await expect(customerTimeline(p.readModels, C1, bad)).rejects.toBeInstanceOf(InvalidInput);
     }
@@ -129,16 +191,34 @@ describe('customer timeline and erasure', () => {
 
   it("rewrites the erased customer's interaction subjects and outcomes and purchase descriptions, in every month; keeps the rest", async () => {
     const logged = (n: number, occurredAt: string, text: Record<string, unknown>) =>
-      customer(C1, 'InteractionLogged', occurredAt, { interactionId: `i${n}`, type: 'call', direction: 'outbound', durationMinutes: n, ...text });
+      customer(C1, 'InteractionLogged', occurredAt, {
+        interactionId: `i${n}`,
+        type: 'call',
+        direction: 'outbound',
+        durationMinutes: n,
+        ...text,
+      });
     p = await project(
       [
         customer(C1, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Ada', source: 'web' }),
         customer(C2, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Bob', source: 'web' }),
         logged(1, '2024-03-02T00:00:00.000Z', { subject: 'Call Ada Lovelace', outcome: 'ada@engines.example' }),
-        customer(C2, 'InteractionLogged', '2024-03-03T00:00:00.000Z', { interactionId: 'b1', type: 'sms', direction: 'inbound', subject: 'Bob says hi' }),
+        customer(C2, 'InteractionLogged', '2024-03-03T00:00:00.000Z', {
+          interactionId: 'b1',
+          type: 'sms',
+          direction: 'inbound',
+          subject: 'Bob says hi',
+        }),
         customer(C1, 'PurchaseRecorded', '2024-04-01T00:00:00.000Z', { purchaseId: 'p1', amount: 50, description: "Ada's order" }),
         customer(C1, 'PurchaseRecorded', '2024-04-02T00:00:00.000Z', { purchaseId: 'p2', amount: 7 }),
-        deal(D1, 'DealOpened', '2024-04-03T00:00:00.000Z', { customerId: C1, title: 'Engine', amount: 1000, ownerId: 'u1', source: 'web', stage: 'qualification' }),
+        deal(D1, 'DealOpened', '2024-04-03T00:00:00.000Z', {
+          customerId: C1,
+          title: 'Engine',
+          amount: 1000,
+          ownerId: 'u1',
+          source: 'web',
+          stage: 'qualification',
+        }),
         // imported with an older business time: another month, earlier than the rest
         logged(2, '2023-12-24T00:00:00.000Z', { subject: 'Christmas card to Ada' }),
       ],
@@ -152,7 +232,14 @@ describe('customer timeline and erasure', () => {
     const text = JSON.stringify(after);
     for (const gone of ['Lovelace', 'ada@engines', "Ada's order", 'Christmas']) expect(text).not.toContain(gone);
     const details = (type: string, key: string, value: string) => after.find((e) => e.type === type && e.details[key] === value)!.details;
-    expect(details('InteractionLogged', 'interactionId', 'i1')).toEqual({ interactionId: 'i1', interactionType: 'call', direction: 'outbound', durationMinutes: 1, subject: ERASED, outcome: ERASED });
+    expect(details('InteractionLogged', 'interactionId', 'i1')).toEqual({
+      interactionId: 'i1',
+      interactionType: 'call',
+      direction: 'outbound',
+      durationMinutes: 1,
+      subject: ERASED,
+      outcome: ERASED,
+    });
     expect(details('InteractionLogged', 'interactionId', 'i2')).toMatchObject({ subject: ERASED, durationMinutes: 2 });
     expect(details('PurchaseRecorded', 'purchaseId', 'p1')).toEqual({ purchaseId: 'p1', amount: 50, description: ERASED });
     expect(details('PurchaseRecorded', 'purchaseId', 'p2')).toEqual({ purchaseId: 'p2', amount: 7 });
@@ -165,14 +252,21 @@ describe('customer timeline and erasure', () => {
 describe('customer timeline keys', () => {
   it('keep two customers apart when their hashes collide (entries interleave in one key range)', async () => {
     const store = new EmbeddedReadStore(':memory:');
-    const access: ReadModelAccess = { collection: async <T extends Document>(_: string, collection: string) => store.collection<T>(collection) };
+    const access: ReadModelAccess = {
+      collection: async <T extends Document>(_: string, collection: string) => store.collection<T>(collection),
+    };
     // 30 days across a month boundary and a gap month
     const at = (i: number) => new Date(Date.UTC(2024, 0, 15 + i + (i >= 20 ? 31 : 0))).toISOString();
     // 'a' owns entries 1, 4, 7, …; 'b' (pretending to share the hash) owns all the others
     const docs = Array.from({ length: 30 }, (_, i) => ({
       _id: entryKey('a', at(i + 1), i + 1),
       customerId: i % 3 === 0 ? 'a' : 'b',
-      type: 'InteractionLogged', occurredAt: at(i + 1), position: i + 1, streamId: 'customer-x', actor: 't', details: {},
+      type: 'InteractionLogged',
+      occurredAt: at(i + 1),
+      position: i + 1,
+      streamId: 'customer-x',
+      actor: 't',
+      details: {},
     }));
     await store.commit([
       ...docs.map((doc) => ({ collection: 'entries', id: doc._id, doc })),
@@ -203,7 +297,18 @@ describe('customer timeline keys', () => {
   });
 });
 
-const TIMELINE_TYPES = new Set(['CustomerRegistered', 'CustomerAcquired', 'CustomerChurned', 'CustomerReactivated', 'PurchaseRecorded', 'InteractionLogged', 'DealOpened', 'DealStageChanged', 'DealWon', 'DealLost']);
+const TIMELINE_TYPES = new Set([
+  'CustomerRegistered',
+  'CustomerAcquired',
+  'CustomerChurned',
+  'CustomerReactivated',
+  'PurchaseRecorded',
+  'InteractionLogged',
+  'DealOpened',
+  'DealStageChanged',
+  'DealWon',
+  'DealLost',
+]);
 
 /** Each customer's timeline folded from the raw events, newest first. */
 function foldTimelines(events: RecordedEvent[]): Map<string, RecordedEvent[]> {
@@ -230,12 +335,16 @@ describe('customer timeline = a fold of the raw events (property)', () => {
         const p = await project(scenario, [customerTimelineProjection]);
         try {
           const expected = foldTimelines(p.events);
-          const customers = p.events.filter((e) => e.type === 'CustomerRegistered').map((e) => (e.data as { customerId: string }).customerId);
+          const customers = p.events
+            .filter((e) => e.type === 'CustomerRegistered')
+            .map((e) => (e.data as { customerId: string }).customerId);
           for (const customerId of customers) {
             const { items, pages } = await walk(p, customerId, limit);
             const want = expected.get(customerId) ?? [];
             expect(pages.length).toBe(Math.max(1, Math.ceil(want.length / limit)));
-            expect(items.map((e) => [e.type, e.occurredAt, e.position, e.streamId, e.actor])).toEqual(want.map((e) => [e.type, e.occurredAt, e.globalPosition, e.streamId, e.actor]));
+            expect(items.map((e) => [e.type, e.occurredAt, e.position, e.streamId, e.actor])).toEqual(
+              want.map((e) => [e.type, e.occurredAt, e.globalPosition, e.streamId, e.actor]),
+            );
           }
         } finally {
           await p.close();

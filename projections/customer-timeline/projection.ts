@@ -87,14 +87,13 @@ async function put(ctx: ProjectionContext, event: RecordedEvent, customerId: str
 /** Rewrites the customer's entries holding personal text as erased (CustomerPersonalDataErased). */
 async function erase(ctx: ProjectionContext, customerId: string): Promise<void> {
   const span = await ctx.get<TimelineSpanDocument>('spans', customerId);
-  for (let key = span?.lastPersonal; key !== undefined; ) {
+  for (let key = span?.lastPersonal; key !== undefined;) {
     const entry = await ctx.get<TimelineEntryDocument>('entries', key);
     if (!entry) return;
     ctx.put<TimelineEntryDocument>('entries', { ...entry, details: erasedFields(entry.details) });
     key = entry.previousPersonal;
   }
 }
-
 
 export const customerTimelineProjection = defineProjection({
   name: TIMELINE_PROJECTION,

@@ -37,7 +37,8 @@ const SUFFIX = new RegExp(`^[0-9a-z]{${SUFFIX_CHARS}}$`);
 const encodeCursor = (suffix: string) => Buffer.from(suffix, 'utf8').toString('base64url');
 
 function decodeCursor(cursor: string): string {
-  const suffix = typeof cursor === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const suffix =
+    typeof cursor === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   if (!SUFFIX.test(suffix)) throw new InvalidInput('before', 'is not a cursor returned by a previous page (nextCursor)');
   return suffix;
 }
@@ -46,7 +47,13 @@ function decodeCursor(cursor: string): string {
  * A customer's entries in one month, newest first, below `upper` (a full key) when given: at most
  * `need`. Loops only when another customer shares the hash and its entries fill a read.
  */
-async function probe(entries: ReadCollection<TimelineEntryDocument>, customerId: string, prefix: string, upper: string, need: number): Promise<TimelineEntryDocument[]> {
+async function probe(
+  entries: ReadCollection<TimelineEntryDocument>,
+  customerId: string,
+  prefix: string,
+  upper: string,
+  need: number,
+): Promise<TimelineEntryDocument[]> {
   const found: TimelineEntryDocument[] = [];
   for (;;) {
     const docs = await entries.find({ _id: { $gt: prefix, $lt: upper } }, { sort: { _id: -1 }, limit: need });
@@ -67,7 +74,8 @@ async function probe(entries: ReadCollection<TimelineEntryDocument>, customerId:
  */
 export async function customerTimeline(access: ReadModelAccess, customerId: string, params: TimelineParams = {}): Promise<TimelinePage> {
   const limit = params.limit ?? DEFAULT_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInput('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new InvalidInput('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
   const before = params.before === undefined ? undefined : decodeCursor(params.before);
   const [entries, spans] = await Promise.all([
     access.collection<TimelineEntryDocument>(TIMELINE_PROJECTION, 'entries'),
@@ -96,7 +104,15 @@ export async function customerTimeline(access: ReadModelAccess, customerId: stri
   const page = found.slice(0, limit);
   return {
     customerId,
-    items: page.map((d) => ({ type: d.type, kind: kindOf(d.type), occurredAt: d.occurredAt, position: d.position, streamId: d.streamId, actor: d.actor, details: d.details })),
+    items: page.map((d) => ({
+      type: d.type,
+      kind: kindOf(d.type),
+      occurredAt: d.occurredAt,
+      position: d.position,
+      streamId: d.streamId,
+      actor: d.actor,
+      details: d.details,
+    })),
     limit,
     nextCursor: found.length > limit ? encodeCursor(suffixOfKey(page[page.length - 1]._id)) : null,
   };

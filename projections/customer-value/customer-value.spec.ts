@@ -7,10 +7,16 @@ import { customerValueProjection } from './projection';
 import { customerValueReport } from './query';
 import { customerValueReference } from './reference';
 
-const customer = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({ streamId: `customer-${id}`, type, occurredAt, data: { customerId: id, ...data } });
+const customer = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `customer-${id}`,
+  type,
+  occurredAt,
+  data: { customerId: id, ...data },
+});
 const registered = (id: string, name: string) => customer(id, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name, source: 'web' });
 let n = 0;
-const purchase = (id: string, amount: number) => customer(id, 'PurchaseRecorded', '2024-02-01T00:00:00.000Z', { purchaseId: `p${++n}`, amount });
+const purchase = (id: string, amount: number) =>
+  customer(id, 'PurchaseRecorded', '2024-02-01T00:00:00.000Z', { purchaseId: `p${++n}`, amount });
 const won = (customerId: string, amount: number): ScenarioEvent => ({
   streamId: `deal-D${++n}`,
   type: 'DealWon',
@@ -51,12 +57,20 @@ describe('customer-value report', () => {
     });
     const all = await customerValueReport.run(reportParams({ limit: 100 }), p.context);
     expect(all.top.map((c) => c.customerId)).toEqual(['C5', 'C1', 'C2', 'C4']); // C3 was never acquired
-    await expect(customerValueReport.run(reportParams({ asOf: '2024-01-15T00:00:00.000Z' }), p.context)).rejects.toBeInstanceOf(InvalidInput);
+    await expect(customerValueReport.run(reportParams({ asOf: '2024-01-15T00:00:00.000Z' }), p.context)).rejects.toBeInstanceOf(
+      InvalidInput,
+    );
   });
 
   it('has no average before the first customer is acquired', async () => {
     p = await project([registered('C1', 'Acme')], [customerValueProjection]);
-    expect(await customerValueReport.run(reportParams(), p.context)).toEqual({ asOf: expect.any(String), customers: 0, revenue: 0, averageClv: null, top: [] });
+    expect(await customerValueReport.run(reportParams(), p.context)).toEqual({
+      asOf: expect.any(String),
+      customers: 0,
+      revenue: 0,
+      averageClv: null,
+      top: [],
+    });
   });
 });
 

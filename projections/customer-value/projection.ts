@@ -24,7 +24,15 @@ export type CustomerValueDocument = {
 };
 export type CustomerValueTotals = { _id: string; customers: number; revenue: number };
 
-const blank = (id: string, name: string | null): CustomerValueDocument => ({ _id: id, name, revenue: 0, wonDeals: 0, wonRevenue: 0, purchases: 0, purchaseRevenue: 0 });
+const blank = (id: string, name: string | null): CustomerValueDocument => ({
+  _id: id,
+  name,
+  revenue: 0,
+  wonDeals: 0,
+  wonRevenue: 0,
+  purchases: 0,
+  purchaseRevenue: 0,
+});
 
 async function earn(ctx: ProjectionContext, customerId: string, amount: number, kind: 'deal' | 'purchase'): Promise<void> {
   const doc = (await ctx.get<CustomerValueDocument>('customers', customerId)) ?? blank(customerId, null);

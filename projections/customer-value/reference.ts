@@ -15,7 +15,8 @@ export function customerValueReference(events: RecordedEvent[], limit: number, a
   let revenue = 0;
   for (const e of events) {
     const d = e.data as { customerId: string; name?: string; amount: number };
-    if (e.type === 'CustomerRegistered' || (e.type === 'CustomerProfileUpdated' && d.name !== undefined)) customer(d.customerId).name = d.name!;
+    if (e.type === 'CustomerRegistered' || (e.type === 'CustomerProfileUpdated' && d.name !== undefined))
+      customer(d.customerId).name = d.name!;
     if (e.type === 'DealWon' || e.type === 'PurchaseRecorded') {
       const c = customer(d.customerId);
       c.revenue += d.amount;
@@ -40,5 +41,11 @@ export function customerValueReference(events: RecordedEvent[], limit: number, a
     purchases: c.purchases,
     purchaseRevenue: money(c.purchaseRevenue),
   }));
-  return { asOf, customers: acquired.length, revenue: money(revenue), averageClv: acquired.length ? money(revenue / acquired.length) : null, top };
+  return {
+    asOf,
+    customers: acquired.length,
+    revenue: money(revenue),
+    averageClv: acquired.length ? money(revenue / acquired.length) : null,
+    top,
+  };
 }

@@ -32,12 +32,44 @@ describe('customers projection: profile, lifecycle and totals', () => {
   it('follows a customer acquired by a won deal, churned and reactivated, with exact totals at each step', async () => {
     p = await project(
       [
-        customer(C1, 'CustomerRegistered', '2024-01-01T09:00:00.000Z', { name: 'Ada Lovelace', email: 'ada@engines.io', company: 'Analytical Engines', region: 'emea', industry: 'tech', source: 'referral', ownerId: 'u1' }),
-        deal(D1, 'DealOpened', '2024-01-02T09:00:00.000Z', { customerId: C1, title: 'Engine', amount: 1000, ownerId: 'u1', source: 'referral', stage: 'qualification' }),
-        deal(D2, 'DealOpened', '2024-01-02T10:00:00.000Z', { customerId: C1, title: 'Support', amount: 300, ownerId: 'u1', source: 'referral', stage: 'qualification' }),
-        customer(C1, 'InteractionLogged', '2024-01-03T09:00:00.000Z', { interactionId: 'i1', type: 'call', direction: 'outbound', subject: 'intro' }),
+        customer(C1, 'CustomerRegistered', '2024-01-01T09:00:00.000Z', {
+          name: 'Ada Lovelace',
+          email: 'ada@engines.io',
+          company: 'Analytical Engines',
+          region: 'emea',
+          industry: 'tech',
+          source: 'referral',
+          ownerId: 'u1',
+        }),
+        deal(D1, 'DealOpened', '2024-01-02T09:00:00.000Z', {
+          customerId: C1,
+          title: 'Engine',
+          amount: 1000,
+          ownerId: 'u1',
+          source: 'referral',
+          stage: 'qualification',
+        }),
+        deal(D2, 'DealOpened', '2024-01-02T10:00:00.000Z', {
+          customerId: C1,
+          title: 'Support',
+          amount: 300,
+          ownerId: 'u1',
+          source: 'referral',
+          stage: 'qualification',
+        }),
+        customer(C1, 'InteractionLogged', '2024-01-03T09:00:00.000Z', {
+          interactionId: 'i1',
+          type: 'call',
+          direction: 'outbound',
+          subject: 'intro',
+        }),
         // imported with an older business time: lastInteractionAt keeps the latest
-        customer(C1, 'InteractionLogged', '2024-01-02T12:00:00.000Z', { interactionId: 'i2', type: 'email', direction: 'inbound', subject: 'question' }),
+        customer(C1, 'InteractionLogged', '2024-01-02T12:00:00.000Z', {
+          interactionId: 'i2',
+          type: 'email',
+          direction: 'inbound',
+          subject: 'question',
+        }),
       ],
       [customersProjection],
     );
@@ -62,7 +94,14 @@ describe('customers projection: profile, lifecycle and totals', () => {
       churnedAt: null,
       churnReason: null,
       reactivatedAt: null,
-      totals: { purchases: { count: 0, amount: 0 }, wonDeals: { count: 0, amount: 0 }, openDeals: 2, revenue: 0, interactions: 2, lastInteractionAt: '2024-01-03T09:00:00.000Z' },
+      totals: {
+        purchases: { count: 0, amount: 0 },
+        wonDeals: { count: 0, amount: 0 },
+        openDeals: 2,
+        revenue: 0,
+        interactions: 2,
+        lastInteractionAt: '2024-01-03T09:00:00.000Z',
+      },
     });
 
     await appendAndProject(p, [
@@ -76,7 +115,14 @@ describe('customers projection: profile, lifecycle and totals', () => {
       churnedAt: null,
       churnReason: null,
       reactivatedAt: null,
-      totals: { purchases: { count: 0, amount: 0 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 1, revenue: 1000, interactions: 2, lastInteractionAt: '2024-01-03T09:00:00.000Z' },
+      totals: {
+        purchases: { count: 0, amount: 0 },
+        wonDeals: { count: 1, amount: 1000 },
+        openDeals: 1,
+        revenue: 1000,
+        interactions: 2,
+        lastInteractionAt: '2024-01-03T09:00:00.000Z',
+      },
     });
 
     await appendAndProject(p, [
@@ -92,14 +138,26 @@ describe('customers projection: profile, lifecycle and totals', () => {
       churnedAt: '2024-03-01T00:00:00.000Z',
       churnReason: 'price',
       reactivatedAt: null,
-      totals: { purchases: { count: 2, amount: 250.3 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 0, revenue: 1250.3, interactions: 2, lastInteractionAt: '2024-01-03T09:00:00.000Z' },
+      totals: {
+        purchases: { count: 2, amount: 250.3 },
+        wonDeals: { count: 1, amount: 1000 },
+        openDeals: 0,
+        revenue: 1250.3,
+        interactions: 2,
+        lastInteractionAt: '2024-01-03T09:00:00.000Z',
+      },
     });
 
     await appendAndProject(p, [
       customer(C1, 'CustomerReactivated', '2024-04-01T00:00:00.000Z'),
       customer(C1, 'CustomerProfileUpdated', '2024-04-02T00:00:00.000Z', { name: 'Ada King', phone: '+44 20 1234' }),
       customer(C1, 'CustomerOwnerAssigned', '2024-04-03T00:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }),
-      customer(C1, 'InteractionLogged', '2024-04-04T00:00:00.000Z', { interactionId: 'i3', type: 'meeting', direction: 'outbound', subject: 'welcome back' }),
+      customer(C1, 'InteractionLogged', '2024-04-04T00:00:00.000Z', {
+        interactionId: 'i3',
+        type: 'meeting',
+        direction: 'outbound',
+        subject: 'welcome back',
+      }),
     ]);
     expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
       ...base,
@@ -111,7 +169,14 @@ describe('customers projection: profile, lifecycle and totals', () => {
       churnedAt: null,
       churnReason: null,
       reactivatedAt: '2024-04-01T00:00:00.000Z',
-      totals: { purchases: { count: 2, amount: 250.3 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 0, revenue: 1250.3, interactions: 3, lastInteractionAt: '2024-04-04T00:00:00.000Z' },
+      totals: {
+        purchases: { count: 2, amount: 250.3 },
+        wonDeals: { count: 1, amount: 1000 },
+        openDeals: 0,
+        revenue: 1250.3,
+        interactions: 3,
+        lastInteractionAt: '2024-04-04T00:00:00.000Z',
+      },
     });
     expect(await getCustomer(p.readModels, 'no-such-customer')).toBeNull();
   });
@@ -121,17 +186,47 @@ describe('customers projection: profile, lifecycle and totals', () => {
     const reg = (n: number, at: string, data: Record<string, unknown>) => customer(id(n), 'CustomerRegistered', at, data);
     p = await project(
       [
-        reg(1, '2024-01-01T00:00:00.000Z', { name: 'zeta Corp', email: 'hello@zeta.com', source: 'web', ownerId: 'u1', region: 'emea', industry: 'retail' }),
-        reg(2, '2024-01-02T00:00:00.000Z', { name: 'Alpha Ltd', company: 'Alpha Holdings', source: 'ads', ownerId: 'u2', region: 'amer', industry: 'tech' }),
-        reg(3, '2024-01-03T00:00:00.000Z', { name: 'beta GmbH', email: 'info@BETA.de', source: 'web', ownerId: 'u1', region: 'emea', industry: 'tech' }),
+        reg(1, '2024-01-01T00:00:00.000Z', {
+          name: 'zeta Corp',
+          email: 'hello@zeta.com',
+          source: 'web',
+          ownerId: 'u1',
+          region: 'emea',
+          industry: 'retail',
+        }),
+        reg(2, '2024-01-02T00:00:00.000Z', {
+          name: 'Alpha Ltd',
+          company: 'Alpha Holdings',
+          source: 'ads',
+          ownerId: 'u2',
+          region: 'amer',
+          industry: 'tech',
+        }),
+        reg(3, '2024-01-03T00:00:00.000Z', {
+          name: 'beta GmbH',
+          email: 'info@BETA.de',
+          source: 'web',
+          ownerId: 'u1',
+          region: 'emea',
+          industry: 'tech',
+        }),
         reg(4, '2024-01-04T00:00:00.000Z', { name: 'Gamma Inc', source: 'web', ownerId: 'u2', region: 'apac' }),
         reg(5, '2024-01-05T00:00:00.000Z', { name: 'delta plc', company: 'Zetaworks', source: 'referral', region: 'emea' }),
         customer(id(2), 'PurchaseRecorded', '2024-01-06T00:00:00.000Z', { purchaseId: 'p1', amount: 500 }),
-        customer(id(2), 'CustomerAcquired', '2024-01-06T00:00:00.000Z', { channel: 'ads', trigger: { type: 'PurchaseRecorded', purchaseId: 'p1' } }),
+        customer(id(2), 'CustomerAcquired', '2024-01-06T00:00:00.000Z', {
+          channel: 'ads',
+          trigger: { type: 'PurchaseRecorded', purchaseId: 'p1' },
+        }),
         customer(id(3), 'PurchaseRecorded', '2024-01-07T00:00:00.000Z', { purchaseId: 'p2', amount: 900 }),
-        customer(id(3), 'CustomerAcquired', '2024-01-07T00:00:00.000Z', { channel: 'web', trigger: { type: 'PurchaseRecorded', purchaseId: 'p2' } }),
+        customer(id(3), 'CustomerAcquired', '2024-01-07T00:00:00.000Z', {
+          channel: 'web',
+          trigger: { type: 'PurchaseRecorded', purchaseId: 'p2' },
+        }),
         customer(id(4), 'PurchaseRecorded', '2024-01-08T00:00:00.000Z', { purchaseId: 'p3', amount: 100 }),
-        customer(id(4), 'CustomerAcquired', '2024-01-08T00:00:00.000Z', { channel: 'web', trigger: { type: 'PurchaseRecorded', purchaseId: 'p3' } }),
+        customer(id(4), 'CustomerAcquired', '2024-01-08T00:00:00.000Z', {
+          channel: 'web',
+          trigger: { type: 'PurchaseRecorded', purchaseId: 'p3' },
+        }),
         customer(id(4), 'CustomerChurned', '2024-02-01T00:00:00.000Z', { reason: 'moved' }),
       ],
       [customersProjection],
@@ -170,13 +265,23 @@ describe('customers projection: profile, lifecycle and totals', () => {
     }
 
     // the search follows profile changes at once (its in-memory index syncs by searchSeq)
-    await appendAndProject(p, [customer(id(1), 'CustomerProfileUpdated', '2024-03-01T00:00:00.000Z', { name: 'Omega Corp', email: 'hi@omega.com' })]);
+    await appendAndProject(p, [
+      customer(id(1), 'CustomerProfileUpdated', '2024-03-01T00:00:00.000Z', { name: 'Omega Corp', email: 'hi@omega.com' }),
+    ]);
     expect(await list({ q: 'zeta' })).toEqual({ ids: [5], total: 1, limit: 50, offset: 0 });
     expect(await list({ q: 'omega' })).toEqual({ ids: [1], total: 1, limit: 50, offset: 0 });
     await appendAndProject(p, [customer(id(6), 'CustomerRegistered', '2024-03-02T00:00:00.000Z', { name: 'Omega Two', source: 'web' })]);
     expect(await list({ q: 'OMEGA', sort: 'registeredAt' })).toEqual({ ids: [1, 6], total: 2, limit: 50, offset: 0 });
 
-    for (const bad of [{ limit: 0 }, { limit: 201 }, { offset: -1 }, { sort: 'email' }, { status: 'lost' }, { q: 'a\u0000b' }, { ownerId: '' }]) {
+    for (const bad of [
+      { limit: 0 },
+      { limit: 201 },
+      { offset: -1 },
+      { sort: 'email' },
+      { status: 'lost' },
+      { q: 'a\u0000b' },
+      { ownerId: '' },
+    ]) {
       await expect(listCustomers(p.readModels, bad)).rejects.toBeInstanceOf(InvalidInput);
     }
   });
@@ -190,10 +295,34 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
     let r = rows.get(id);
     if (!r) {
       r = {
-        id, name: '', email: null, phone: null, company: null, industry: null, region: null, attributes: null, source: null, ownerId: null, leadId: null,
-        status: 'prospect', registeredAt: null, acquiredAt: null, churnedAt: null, churnReason: null, reactivatedAt: null,
-        totals: { purchases: { count: 0, amount: 0 }, wonDeals: { count: 0, amount: 0 }, openDeals: 0, revenue: 0, interactions: 0, lastInteractionAt: null },
-        revenueRaw: 0, purchaseRaw: 0, wonRaw: 0,
+        id,
+        name: '',
+        email: null,
+        phone: null,
+        company: null,
+        industry: null,
+        region: null,
+        attributes: null,
+        source: null,
+        ownerId: null,
+        leadId: null,
+        status: 'prospect',
+        registeredAt: null,
+        acquiredAt: null,
+        churnedAt: null,
+        churnReason: null,
+        reactivatedAt: null,
+        totals: {
+          purchases: { count: 0, amount: 0 },
+          wonDeals: { count: 0, amount: 0 },
+          openDeals: 0,
+          revenue: 0,
+          interactions: 0,
+          lastInteractionAt: null,
+        },
+        revenueRaw: 0,
+        purchaseRaw: 0,
+        wonRaw: 0,
       };
       rows.set(id, r);
     }
@@ -205,7 +334,19 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
     const r = row(d.customerId);
     switch (e.type) {
       case 'CustomerRegistered':
-        Object.assign(r, { name: d.name, email: d.email ?? null, phone: d.phone ?? null, company: d.company ?? null, industry: d.industry ?? null, region: d.region ?? null, attributes: d.attributes ?? null, source: d.source, ownerId: d.ownerId ?? null, leadId: d.leadId ?? null, registeredAt: e.occurredAt });
+        Object.assign(r, {
+          name: d.name,
+          email: d.email ?? null,
+          phone: d.phone ?? null,
+          company: d.company ?? null,
+          industry: d.industry ?? null,
+          region: d.region ?? null,
+          attributes: d.attributes ?? null,
+          source: d.source,
+          ownerId: d.ownerId ?? null,
+          leadId: d.leadId ?? null,
+          registeredAt: e.occurredAt,
+        });
         break;
       case 'CustomerAcquired':
         r.acquiredAt = e.occurredAt;
@@ -289,7 +430,9 @@ describe('customers list = a fold of the raw events (property)', () => {
             const offset = params.offset ?? 0;
             const page = await listCustomers(p.readModels, params);
             expect(page.total).toBe(matching.length);
-            expect(page.items).toEqual(matching.slice(offset, offset + limit).map(({ revenueRaw: _r, purchaseRaw: _p, wonRaw: _w, ...view }) => view));
+            expect(page.items).toEqual(
+              matching.slice(offset, offset + limit).map(({ revenueRaw: _r, purchaseRaw: _p, wonRaw: _w, ...view }) => view),
+            );
           }
         } finally {
           await p.close();

@@ -133,7 +133,18 @@ export const customersProjection = defineProjection({
   version: 1,
   collections: ['customers', 'counters', 'stats'],
   indexes: {
-    customers: ['status', 'ownerId', 'source', 'region', 'industry', 'sortName', 'registeredAt', 'revenue', ...Object.values(STATUS_SORT_FIELDS), 'searchSeq'],
+    customers: [
+      'status',
+      'ownerId',
+      'source',
+      'region',
+      'industry',
+      'sortName',
+      'registeredAt',
+      'revenue',
+      ...Object.values(STATUS_SORT_FIELDS),
+      'searchSeq',
+    ],
   },
   scrubAfter: ['CustomerPersonalDataErased'],
   on: {

@@ -14,7 +14,22 @@ export const DEFAULT_CUSTOMER_SORT: CustomerSort = 'name';
 /** The document's profile and lifecycle fields, as served. */
 type CustomerProfile = Pick<
   CustomerDocument,
-  'name' | 'email' | 'phone' | 'company' | 'industry' | 'region' | 'attributes' | 'source' | 'ownerId' | 'leadId' | 'status' | 'registeredAt' | 'acquiredAt' | 'churnedAt' | 'churnReason' | 'reactivatedAt'
+  | 'name'
+  | 'email'
+  | 'phone'
+  | 'company'
+  | 'industry'
+  | 'region'
+  | 'attributes'
+  | 'source'
+  | 'ownerId'
+  | 'leadId'
+  | 'status'
+  | 'registeredAt'
+  | 'acquiredAt'
+  | 'churnedAt'
+  | 'churnReason'
+  | 'reactivatedAt'
 >;
 
 /** What `GET /customers/:id` and the items of `GET /customers` return. */
@@ -133,7 +148,10 @@ export async function listCustomers(access: ReadModelAccess, params: ListCustome
   } else {
     if (matches) filter._id = { $in: padded(matches) };
     const find = statusSorted(filter, status, field, direction, STATUS_SORT_FIELDS);
-    [docs, total] = await Promise.all([collection.find(find.filter, { sort: find.sort, skip: offset, limit }), count(access, collection, filter)]);
+    [docs, total] = await Promise.all([
+      collection.find(find.filter, { sort: find.sort, skip: offset, limit }),
+      count(access, collection, filter),
+    ]);
   }
   const counts = await (await counters(access)).findByIds(docs.map((d) => d._id));
   return { items: docs.map((d) => toCustomerView(d, counts.get(d._id))), total, limit, offset };

@@ -24,7 +24,10 @@ describe('deals projection', () => {
   afterEach(() => p?.close());
 
   it('follows a deal through its stages until won: stage, status, stage entry and closing times', async () => {
-    p = await project([opened(1, '2024-01-01T00:00:00.000Z', { customerId: C1, amount: 1000, expectedCloseDate: '2024-03-31' })], [dealsProjection]);
+    p = await project(
+      [opened(1, '2024-01-01T00:00:00.000Z', { customerId: C1, amount: 1000, expectedCloseDate: '2024-03-31' })],
+      [dealsProjection],
+    );
     const base: DealView = {
       id: dealId(1),
       customerId: C1,
@@ -49,7 +52,14 @@ describe('deals projection', () => {
       deal(1, 'DealAmountChanged', '2024-01-11T00:00:00.000Z', { from: 1000, to: 1500 }),
       deal(1, 'DealExpectedCloseDateChanged', '2024-01-12T00:00:00.000Z', { from: '2024-03-31', to: '2024-04-30' }),
     ]);
-    const proposal = { ...base, stage: 'proposal', stageEnteredAt: '2024-01-10T00:00:00.000Z', amount: 1500, expectedCloseDate: '2024-04-30', updatedAt: '2024-01-12T00:00:00.000Z' };
+    const proposal = {
+      ...base,
+      stage: 'proposal',
+      stageEnteredAt: '2024-01-10T00:00:00.000Z',
+      amount: 1500,
+      expectedCloseDate: '2024-04-30',
+      updatedAt: '2024-01-12T00:00:00.000Z',
+    };
     expect(await getDeal(p.readModels, dealId(1))).toEqual(proposal);
 
     await appendAndProject(p, [
@@ -70,7 +80,14 @@ describe('deals projection', () => {
       opened(2, '2024-01-02T00:00:00.000Z', { customerId: C1, amount: 200 }),
       deal(2, 'DealLost', '2024-01-20T00:00:00.000Z', { customerId: C1, amount: 200, stage: 'qualification', reason: 'competitor' }),
     ]);
-    expect(await getDeal(p.readModels, dealId(2))).toMatchObject({ status: 'lost', stage: 'lost', closedAt: '2024-01-20T00:00:00.000Z', closedFromStage: 'qualification', lostReason: 'competitor', expectedCloseDate: null });
+    expect(await getDeal(p.readModels, dealId(2))).toMatchObject({
+      status: 'lost',
+      stage: 'lost',
+      closedAt: '2024-01-20T00:00:00.000Z',
+      closedFromStage: 'qualification',
+      lostReason: 'competitor',
+      expectedCloseDate: null,
+    });
     expect(await getDeal(p.readModels, 'no-such-deal')).toBeNull();
   });
 
@@ -118,8 +135,21 @@ function foldDeals(events: RecordedEvent[]): DealView[] {
     switch (e.type) {
       case 'DealOpened':
         deals.set(d.dealId, {
-          id: d.dealId, customerId: d.customerId, title: d.title, amount: d.amount, ownerId: d.ownerId, source: d.source, stage: d.stage, status: 'open',
-          openedAt: e.occurredAt, stageEnteredAt: e.occurredAt, expectedCloseDate: d.expectedCloseDate ?? null, closedAt: null, closedFromStage: null, lostReason: null, updatedAt: e.occurredAt,
+          id: d.dealId,
+          customerId: d.customerId,
+          title: d.title,
+          amount: d.amount,
+          ownerId: d.ownerId,
+          source: d.source,
+          stage: d.stage,
+          status: 'open',
+          openedAt: e.occurredAt,
+          stageEnteredAt: e.occurredAt,
+          expectedCloseDate: d.expectedCloseDate ?? null,
+          closedAt: null,
+          closedFromStage: null,
+          lostReason: null,
+          updatedAt: e.occurredAt,
         });
         break;
       case 'DealStageChanged':
@@ -134,7 +164,15 @@ function foldDeals(events: RecordedEvent[]): DealView[] {
       case 'DealWon':
       case 'DealLost': {
         const status = e.type === 'DealWon' ? 'won' : 'lost';
-        Object.assign(current!, { closedFromStage: current!.stage, stage: status, status, stageEnteredAt: e.occurredAt, closedAt: e.occurredAt, updatedAt: e.occurredAt, lostReason: d.reason ?? null });
+        Object.assign(current!, {
+          closedFromStage: current!.stage,
+          stage: status,
+          status,
+          stageEnteredAt: e.occurredAt,
+          closedAt: e.occurredAt,
+          updatedAt: e.occurredAt,
+          lostReason: d.reason ?? null,
+        });
         break;
       }
     }
@@ -172,7 +210,9 @@ describe('deals list = a fold of the raw events (property)', () => {
             };
             const matching = deals
               .filter((d) => (!params.status || d.status === params.status) && (!params.stage || d.stage === params.stage))
-              .filter((d) => (!params.ownerId || d.ownerId === params.ownerId) && (!params.customerId || d.customerId === params.customerId))
+              .filter(
+                (d) => (!params.ownerId || d.ownerId === params.ownerId) && (!params.customerId || d.customerId === params.customerId),
+              )
               .sort(cmp);
             const page = await listDeals(p.readModels, params);
             const offset = params.offset ?? 0;

@@ -53,7 +53,9 @@ export const dealsProjection = defineProjection({
   name: DEALS_PROJECTION,
   version: 1,
   collections: ['deals', 'stats'],
-  indexes: { deals: ['customerId', 'ownerId', 'stage', 'status', 'openedAt', 'amount', 'expectedCloseDate', ...Object.values(STATUS_SORT_FIELDS)] },
+  indexes: {
+    deals: ['customerId', 'ownerId', 'stage', 'status', 'openedAt', 'amount', 'expectedCloseDate', ...Object.values(STATUS_SORT_FIELDS)],
+  },
   on: {
     DealOpened(event, ctx) {
       const d = event.data;

@@ -8,9 +8,22 @@ import { forecastProjection } from './projection';
 import { forecastReport } from './query';
 import { forecastReference } from './reference';
 
-const deal = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({ streamId: `deal-${id}`, type, occurredAt, data: { dealId: id, ...data } });
+const deal = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `deal-${id}`,
+  type,
+  occurredAt,
+  data: { dealId: id, ...data },
+});
 const opened = (id: string, occurredAt: string, stage: string, amount: number, expectedCloseDate?: string) =>
-  deal(id, 'DealOpened', occurredAt, { customerId: 'C1', title: id, ownerId: 'u1', source: 'web', stage, amount, ...(expectedCloseDate ? { expectedCloseDate } : {}) });
+  deal(id, 'DealOpened', occurredAt, {
+    customerId: 'C1',
+    title: id,
+    ownerId: 'u1',
+    source: 'web',
+    stage,
+    amount,
+    ...(expectedCloseDate ? { expectedCloseDate } : {}),
+  });
 
 const scenario: ScenarioEvent[] = [
   opened('D1', '2024-01-01T00:00:00.000Z', 'qualification', 1000, '2024-03-15'),

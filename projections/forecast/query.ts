@@ -42,7 +42,11 @@ export const forecastReport = {
         f.weightedValue += weighted;
       }
     }
-    const round = (f: ForecastFigures): ForecastFigures => ({ deals: f.deals, value: money(f.value), weightedValue: money(f.weightedValue) });
+    const round = (f: ForecastFigures): ForecastFigures => ({
+      deals: f.deals,
+      value: money(f.value),
+      weightedValue: money(f.weightedValue),
+    });
     return {
       asOf,
       months: [...months].map(([month, f]) => ({ month, ...round(f) })).sort(byMonth),

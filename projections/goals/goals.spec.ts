@@ -8,18 +8,45 @@ import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { goalsProjection } from './projection';
 import { findGoal, goalsReport, goalView } from './query';
 
-const deal = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({ streamId: `deal-${id}`, type, data: { dealId: id, ...data }, occurredAt });
+const deal = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `deal-${id}`,
+  type,
+  data: { dealId: id, ...data },
+  occurredAt,
+});
 const opened = (id: string, at: string, amount: number, ownerId = 'u1') =>
   deal(id, 'DealOpened', at, { customerId: 'c1', title: id, amount, ownerId, source: 'web', stage: 'qualification' });
 const won = (id: string, at: string, amount: number) => deal(id, 'DealWon', at, { customerId: 'c1', amount, stage: 'qualification' });
-const lost = (id: string, at: string, amount: number) => deal(id, 'DealLost', at, { customerId: 'c1', amount, stage: 'qualification', reason: 'price' });
-const lead = (id: string, at: string) => ({ streamId: `lead-${id}`, type: 'LeadCaptured', data: { leadId: id, name: id, source: 'ads' }, occurredAt: at });
-const converted = (id: string, at: string) => ({ streamId: `lead-${id}`, type: 'LeadConverted', data: { leadId: id, customerId: `c-${id}`, source: 'ads' }, occurredAt: at });
-const customer = (id: string, type: string, at: string, data: Record<string, unknown> = {}): ScenarioEvent => ({ streamId: `customer-${id}`, type, data: { customerId: id, ...data }, occurredAt: at });
+const lost = (id: string, at: string, amount: number) =>
+  deal(id, 'DealLost', at, { customerId: 'c1', amount, stage: 'qualification', reason: 'price' });
+const lead = (id: string, at: string) => ({
+  streamId: `lead-${id}`,
+  type: 'LeadCaptured',
+  data: { leadId: id, name: id, source: 'ads' },
+  occurredAt: at,
+});
+const converted = (id: string, at: string) => ({
+  streamId: `lead-${id}`,
+  type: 'LeadConverted',
+  data: { leadId: id, customerId: `c-${id}`, source: 'ads' },
+  occurredAt: at,
+});
+const customer = (id: string, type: string, at: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `customer-${id}`,
+  type,
+  data: { customerId: id, ...data },
+  occurredAt: at,
+});
 const registered = (id: string, source: string) => customer(id, 'CustomerRegistered', '2023-12-01T00:00:00.000Z', { name: id, source });
-const acquired = (id: string, at: string, channel: string) => customer(id, 'CustomerAcquired', at, { channel, trigger: { type: 'PurchaseRecorded', purchaseId: `p-${id}` } });
+const acquired = (id: string, at: string, channel: string) =>
+  customer(id, 'CustomerAcquired', at, { channel, trigger: { type: 'PurchaseRecorded', purchaseId: `p-${id}` } });
 const churned = (id: string, at: string) => customer(id, 'CustomerChurned', at, { reason: 'price' });
-const spend = (id: string, at: string, amount: number, channel: string): ScenarioEvent => ({ streamId: `spend-${channel}`, type: 'SpendRecorded', data: { spendId: id, amount, category: 'marketing', channel }, occurredAt: at });
+const spend = (id: string, at: string, amount: number, channel: string): ScenarioEvent => ({
+  streamId: `spend-${channel}`,
+  type: 'SpendRecorded',
+  data: { spendId: id, amount, category: 'marketing', channel },
+  occurredAt: at,
+});
 const goal = (id: string, kpi: GoalKpi, target: number, extra: Record<string, unknown> = {}): ScenarioEvent => ({
   streamId: `goal-${id}`,
   type: 'GoalSet',
@@ -84,7 +111,14 @@ const history: ScenarioEvent[] = [
 describe('goal progress', () => {
   let p: Projected;
   beforeAll(async () => {
-    p = await project(history, [ownerActivityProjection, salesCycleProjection, leadFunnelProjection, churnProjection, cacProjection, goalsProjection]);
+    p = await project(history, [
+      ownerActivityProjection,
+      salesCycleProjection,
+      leadFunnelProjection,
+      churnProjection,
+      cacProjection,
+      goalsProjection,
+    ]);
   });
   afterAll(() => p.close());
 
@@ -143,7 +177,13 @@ describe('goal progress', () => {
     const mid = await view('g-revenue-u2', asOf);
     expect([mid.baseline.value, mid.current.value, mid.projected, mid.status]).toEqual([0, 0, 0, 'off-track']);
     const end = await view('g-revenue-u2', '2024-04-01T00:00:00.000Z');
-    expect([end.current.to, end.current.value, end.projected, end.status, end.elapsed]).toEqual(['2024-03-02T00:00:00.000Z', 500, 500, 'missed', 1]);
+    expect([end.current.to, end.current.value, end.projected, end.status, end.elapsed]).toEqual([
+      '2024-03-02T00:00:00.000Z',
+      500,
+      500,
+      'missed',
+      1,
+    ]);
     const revenue = await view('g-revenue', '2024-04-01T00:00:00.000Z');
     expect([revenue.current.value, revenue.status]).toEqual([5500, 'missed']); // the pace slowed after Feb 16
   });
@@ -165,13 +205,31 @@ describe('goal progress', () => {
 
 describe('goals cancelled, and goals stored before deadlines were limited', () => {
   let p: Projected;
-  const cancelled: ScenarioEvent = { streamId: 'goal-g-win', type: 'GoalCancelled', data: { goalId: 'g-win', reason: 'team reorganised' }, occurredAt: '2024-02-10T12:00:00.000Z' };
+  const cancelled: ScenarioEvent = {
+    streamId: 'goal-g-win',
+    type: 'GoalCancelled',
+    data: { goalId: 'g-win', reason: 'team reorganised' },
+    occurredAt: '2024-02-10T12:00:00.000Z',
+  };
   // Set before GOAL_MAX_DAYS existed: 17 years ahead. Every KPI's daily periods over it exceed what
   // one report computes (5000 then), and the view answered a RangeError for every caller.
   const far = (id: string, kpi: GoalKpi) => goal(id, kpi, 0.1, { deadline: '2041-02-01T00:00:00.000Z' });
   beforeAll(async () => {
-    const events = [...history.filter((e) => e.type !== 'GoalSet' || e.streamId === 'goal-g-win'), cancelled, far('g-churn-2041', 'churnRate'), far('g-cac-2041', 'cac'), far('g-conversion-2041', 'conversionRate')];
-    p = await project(events, [ownerActivityProjection, salesCycleProjection, leadFunnelProjection, churnProjection, cacProjection, goalsProjection]);
+    const events = [
+      ...history.filter((e) => e.type !== 'GoalSet' || e.streamId === 'goal-g-win'),
+      cancelled,
+      far('g-churn-2041', 'churnRate'),
+      far('g-cac-2041', 'cac'),
+      far('g-conversion-2041', 'conversionRate'),
+    ];
+    p = await project(events, [
+      ownerActivityProjection,
+      salesCycleProjection,
+      leadFunnelProjection,
+      churnProjection,
+      cacProjection,
+      goalsProjection,
+    ]);
   });
   afterAll(() => p.close());
   const view = async (id: string, asOf: string) => goalView((await findGoal(p.context.readModels, id))!, Date.parse(asOf), p.context);
@@ -203,6 +261,10 @@ describe('goals cancelled, and goals stored before deadlines were limited', () =
     expect((await view('g-conversion-2041', asOf)).current.value).toBe(0.5);
     // Years on, the current window alone is over 5000 days long.
     const late = await view('g-churn-2041', '2040-01-01T00:00:00.000Z');
-    expect([late.current.from, late.current.to, late.current.value]).toEqual(['2024-02-01T00:00:00.000Z', '2040-01-01T00:00:00.000Z', 0.25]);
+    expect([late.current.from, late.current.to, late.current.value]).toEqual([
+      '2024-02-01T00:00:00.000Z',
+      '2040-01-01T00:00:00.000Z',
+      0.25,
+    ]);
   });
 });

@@ -45,15 +45,26 @@ const DAY_MS = 86_400_000;
  * newRevenue = revenue won (sales-performance); conversionRate = converted / captured of the
  * leads captured in the window (conversion); winRate = won / (won + lost) (sales-performance).
  */
-export async function kpiValue(kpi: GoalKpi, segment: GoalSegment | undefined, fromMs: number, toMs: number, context: ReportContext): Promise<number | null> {
+export async function kpiValue(
+  kpi: GoalKpi,
+  segment: GoalSegment | undefined,
+  fromMs: number,
+  toMs: number,
+  context: ReportContext,
+): Promise<number | null> {
   if (!(fromMs < toMs)) return null;
   const params: ReportParams = { from: iso(fromMs), to: iso(toMs), interval: 'day', asOf: iso(toMs), limit: 10 };
   switch (kpi) {
     case 'churnRate': {
       const report = await churnReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
-      const periods = segment?.channel ? report.groups?.find((g) => g.key === segment.channel)?.periods ?? [] : report.periods;
+      const periods = segment?.channel ? (report.groups?.find((g) => g.key === segment.channel)?.periods ?? []) : report.periods;
       if (periods.length === 0) return null;
-      return rate(ratio(periods.reduce((n, p) => n + p.churned, 0), periods[0].customersAtStart));
+      return rate(
+        ratio(
+          periods.reduce((n, p) => n + p.churned, 0),
+          periods[0].customersAtStart,
+        ),
+      );
     }
     case 'cac': {
       const report = await cacReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
@@ -105,7 +116,15 @@ export async function goalView(doc: GoalDocument, asOfMs: number, context: Repor
     kpiValue(doc.kpi, doc.segment, start - span, start, context),
     kpiValue(doc.kpi, doc.segment, start, end, context),
   ]);
-  const measured = goalProgress({ kpi: doc.kpi, target: doc.target, setAt: start, deadline, now: Math.min(asOfMs, cancelledAt ?? Infinity), baseline, current });
+  const measured = goalProgress({
+    kpi: doc.kpi,
+    target: doc.target,
+    setAt: start,
+    deadline,
+    now: Math.min(asOfMs, cancelledAt ?? Infinity),
+    baseline,
+    current,
+  });
   const progress = cancelledAt === undefined ? measured : { projected: null, status: 'cancelled' as const, elapsed: measured.elapsed };
   return {
     id: doc._id,
@@ -132,7 +151,14 @@ export async function findGoal(readModels: ReadModelAccess, goalId: string): Pro
 export const goalsReport = {
   name: 'goals',
   description: 'Every SMART goal: KPI, target, deadline, baseline, current value, linear projection at the deadline, on-track/off-track',
-  projections: [GOALS_PROJECTION, CHURN_PROJECTION, CAC_PROJECTION, SALES_CYCLE_PROJECTION, LEAD_FUNNEL_PROJECTION, OWNER_ACTIVITY_PROJECTION],
+  projections: [
+    GOALS_PROJECTION,
+    CHURN_PROJECTION,
+    CAC_PROJECTION,
+    SALES_CYCLE_PROJECTION,
+    LEAD_FUNNEL_PROJECTION,
+    OWNER_ACTIVITY_PROJECTION,
+  ],
   async run(params, context): Promise<{ asOf: string; goals: GoalView[] }> {
     const goals = await context.readModels.collection<GoalDocument>(GOALS_PROJECTION, 'goals');
     const docs = await goals.find({}, { sort: { deadline: 1, _id: 1 } });
@@ -140,4 +166,3 @@ export const goalsReport = {
     return { asOf: iso(asOfMs), goals: await Promise.all(docs.map((d) => goalView(d, asOfMs, context))) };
   },
 } satisfies ReportDefinition;
-

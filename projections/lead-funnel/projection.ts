@@ -32,10 +32,26 @@ export type LeadFunnelMonth = MonthDocument<LeadFunnelCounters> & { source: stri
 /** An open lead: where it was counted. Deleted once it is converted or disqualified (both final). */
 type LeadDoc = { _id: string; capturedAt: string; source: string };
 
-const emptyDay = (): LeadFunnelCounters => ({ captured: 0, fromCampaign: 0, qualified: 0, disqualified: 0, converted: 0, convertMs: 0, spend: 0 });
+const emptyDay = (): LeadFunnelCounters => ({
+  captured: 0,
+  fromCampaign: 0,
+  qualified: 0,
+  disqualified: 0,
+  converted: 0,
+  convertMs: 0,
+  spend: 0,
+});
 
 function count(ctx: ProjectionContext, occurredAt: string, source: string, change: (c: LeadFunnelCounters) => void): Promise<void> {
-  return countDay<LeadFunnelCounters>(ctx, 'months', occurredAt, source, (month, _id) => ({ _id, month, source, days: {} }) as LeadFunnelMonth, emptyDay, change);
+  return countDay<LeadFunnelCounters>(
+    ctx,
+    'months',
+    occurredAt,
+    source,
+    (month, _id) => ({ _id, month, source, days: {} }),
+    emptyDay,
+    change,
+  );
 }
 
 export const leadFunnelProjection = defineProjection({

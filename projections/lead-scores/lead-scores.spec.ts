@@ -3,7 +3,12 @@ import { reportParams } from '../testing/report-params';
 import { leadScoresProjection } from './projection';
 import { leadScoresReport } from './query';
 
-const lead = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({ streamId: `lead-${id}`, type, occurredAt, data: { leadId: id, ...data } });
+const lead = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `lead-${id}`,
+  type,
+  occurredAt,
+  data: { leadId: id, ...data },
+});
 const captured = (id: string, at: string) => lead(id, 'LeadCaptured', at, { name: id, source: 'web' });
 const scored = (id: string, at: string, score: number) => lead(id, 'LeadScored', at, { score, reasons: [] });
 const converted = (id: string, at: string) => lead(id, 'LeadConverted', at, { customerId: `c-${id}`, source: 'web' });
@@ -32,7 +37,10 @@ describe('lead-scores report (month counters by exact score)', () => {
   afterAll(() => p.close());
 
   it('counts the leads captured in the window by the band of their latest score, conversions moving with a re-score', async () => {
-    const report = await leadScoresReport.run(reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' }), p.context);
+    const report = await leadScoresReport.run(
+      reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' }),
+      p.context,
+    );
     expect(report).toEqual({
       from: '2024-02-01T00:00:00.000Z',
       to: '2024-03-01T00:00:00.000Z',
@@ -47,7 +55,10 @@ describe('lead-scores report (month counters by exact score)', () => {
   });
 
   it('an empty window has zero leads and null rates', async () => {
-    const report = await leadScoresReport.run(reportParams({ from: '2023-01-01T00:00:00.000Z', to: '2023-02-01T00:00:00.000Z' }), p.context);
+    const report = await leadScoresReport.run(
+      reportParams({ from: '2023-01-01T00:00:00.000Z', to: '2023-02-01T00:00:00.000Z' }),
+      p.context,
+    );
     expect(report.total).toEqual({ leads: 0, converted: 0, conversionRate: null });
     expect(report.bands.every((b) => b.leads === 0 && b.conversionRate === null)).toBe(true);
   });

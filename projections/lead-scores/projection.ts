@@ -21,12 +21,20 @@ const init = (month: string, _id: string) => ({ _id, month, days: {} }) as Score
 
 /** Adds `by` to the lead's score line on its capture day. */
 function add(ctx: ProjectionContext, lead: LeadScoreDocument, by: { leads: number; converted: number }): Promise<void> {
-  return countDay<ScoreCounters>(ctx, 'months', lead.capturedAt, 'all', init, () => ({}), (day) => {
-    const line = (day[lead.score] ??= { leads: 0, converted: 0 });
-    line.leads += by.leads;
-    line.converted += by.converted;
-    if (line.leads === 0 && line.converted === 0) delete day[lead.score];
-  });
+  return countDay<ScoreCounters>(
+    ctx,
+    'months',
+    lead.capturedAt,
+    'all',
+    init,
+    () => ({}),
+    (day) => {
+      const line = (day[lead.score] ??= { leads: 0, converted: 0 });
+      line.leads += by.leads;
+      line.converted += by.converted;
+      if (line.leads === 0 && line.converted === 0) delete day[lead.score];
+    },
+  );
 }
 
 export const leadScoresProjection = defineProjection({

@@ -18,11 +18,11 @@ export interface LeadSourceCounts {
   spend: number;
 }
 export type LeadSourceRow = { source: string } & LeadSourceCounts & {
-  /** converted / captured (null when none captured). */
-  conversionRate: number | null;
-  /** spend / captured (null when none captured). */
-  costPerLead: number | null;
-};
+    /** converted / captured (null when none captured). */
+    conversionRate: number | null;
+    /** spend / captured (null when none captured). */
+    costPerLead: number | null;
+  };
 export interface LeadSourcesReport {
   from: string;
   to: string;
@@ -30,7 +30,15 @@ export interface LeadSourcesReport {
   totals: LeadSourceCounts & { conversionRate: number | null; costPerLead: number | null; unattributedSpend: number };
 }
 
-export const zeroLeadSourceCounts = (): LeadSourceCounts => ({ captured: 0, fromCampaign: 0, qualified: 0, disqualified: 0, converted: 0, open: 0, spend: 0 });
+export const zeroLeadSourceCounts = (): LeadSourceCounts => ({
+  captured: 0,
+  fromCampaign: 0,
+  qualified: 0,
+  disqualified: 0,
+  converted: 0,
+  open: 0,
+  spend: 0,
+});
 
 export function leadSourceFigures(c: LeadSourceCounts) {
   return {
@@ -43,7 +51,8 @@ export function leadSourceFigures(c: LeadSourceCounts) {
 }
 
 /** Most leads first, then by name. */
-export const bySourceRank = (a: LeadSourceRow, b: LeadSourceRow): number => b.captured - a.captured || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0);
+export const bySourceRank = (a: LeadSourceRow, b: LeadSourceRow): number =>
+  b.captured - a.captured || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0);
 
 /**
  * Per lead source, the leads captured in the window (whole UTC days) and what became of them so

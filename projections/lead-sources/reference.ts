@@ -23,7 +23,13 @@ export function leadSourcesReference(events: RecordedEvent[], params: ReportPara
     const d = e.data as { leadId: string; source: string; campaignId?: string; channel: string | null; amount: number };
     switch (e.type) {
       case 'LeadCaptured':
-        leads.set(d.leadId, { capturedMs: Date.parse(e.occurredAt), source: d.source, campaign: !!d.campaignId, status: 'new', qualified: false });
+        leads.set(d.leadId, {
+          capturedMs: Date.parse(e.occurredAt),
+          source: d.source,
+          campaign: !!d.campaignId,
+          status: 'new',
+          qualified: false,
+        });
         break;
       case 'LeadQualified':
         Object.assign(leads.get(d.leadId)!, { status: 'qualified', qualified: true });
@@ -47,7 +53,7 @@ export function leadSourcesReference(events: RecordedEvent[], params: ReportPara
     const captured = ls.length;
     const disqualified = ls.filter((l) => l.status === 'disqualified').length;
     const converted = ls.filter((l) => l.status === 'converted').length;
-    const spent = source === undefined ? [...spend.values()].reduce((a, b) => a + b, unattributed) : spend.get(source) ?? 0;
+    const spent = source === undefined ? [...spend.values()].reduce((a, b) => a + b, unattributed) : (spend.get(source) ?? 0);
     return {
       captured,
       fromCampaign: ls.filter((l) => l.campaign).length,

@@ -21,7 +21,18 @@ describe('leads projection', () => {
   afterEach(() => p?.close());
 
   it('follows a lead from capture through scoring and assignment to conversion', async () => {
-    p = await project([lead(1, 'LeadCaptured', '2024-01-01T00:00:00.000Z', { name: 'Grace', email: 'grace@navy.mil', source: 'events', campaignId: K1, attributes: { booth: 7 } })], [leadsProjection]);
+    p = await project(
+      [
+        lead(1, 'LeadCaptured', '2024-01-01T00:00:00.000Z', {
+          name: 'Grace',
+          email: 'grace@navy.mil',
+          source: 'events',
+          campaignId: K1,
+          attributes: { booth: 7 },
+        }),
+      ],
+      [leadsProjection],
+    );
     const captured: LeadView = {
       id: leadId(1),
       name: 'Grace',
@@ -48,16 +59,36 @@ describe('leads projection', () => {
       lead(1, 'LeadAssigned', '2024-01-03T01:00:00.000Z', { ownerId: 'u3', strategy: 'round-robin' }),
       lead(1, 'LeadQualified', '2024-01-04T00:00:00.000Z'),
     ]);
-    const qualified = { ...captured, score: 85, scoreReasons: ['title', 'visited pricing'], ownerId: 'u3', status: 'qualified' as const, qualifiedAt: '2024-01-04T00:00:00.000Z', updatedAt: '2024-01-04T00:00:00.000Z' };
+    const qualified = {
+      ...captured,
+      score: 85,
+      scoreReasons: ['title', 'visited pricing'],
+      ownerId: 'u3',
+      status: 'qualified' as const,
+      qualifiedAt: '2024-01-04T00:00:00.000Z',
+      updatedAt: '2024-01-04T00:00:00.000Z',
+    };
     expect(await getLead(p.readModels, leadId(1))).toEqual(qualified);
     await appendAndProject(p, [lead(1, 'LeadConverted', '2024-01-05T00:00:00.000Z', { customerId: 'c-77', source: 'events' })]);
-    expect(await getLead(p.readModels, leadId(1))).toEqual({ ...qualified, status: 'converted', convertedAt: '2024-01-05T00:00:00.000Z', convertedCustomerId: 'c-77', updatedAt: '2024-01-05T00:00:00.000Z' });
+    expect(await getLead(p.readModels, leadId(1))).toEqual({
+      ...qualified,
+      status: 'converted',
+      convertedAt: '2024-01-05T00:00:00.000Z',
+      convertedCustomerId: 'c-77',
+      updatedAt: '2024-01-05T00:00:00.000Z',
+    });
 
     await appendAndProject(p, [
       lead(2, 'LeadCaptured', '2024-01-06T00:00:00.000Z', { name: 'Linus', source: 'web' }),
       lead(2, 'LeadDisqualified', '2024-01-07T00:00:00.000Z', { reason: 'student' }),
     ]);
-    expect(await getLead(p.readModels, leadId(2))).toMatchObject({ status: 'disqualified', disqualifiedAt: '2024-01-07T00:00:00.000Z', disqualifyReason: 'student', email: null, campaignId: null });
+    expect(await getLead(p.readModels, leadId(2))).toMatchObject({
+      status: 'disqualified',
+      disqualifiedAt: '2024-01-07T00:00:00.000Z',
+      disqualifyReason: 'student',
+      email: null,
+      campaignId: null,
+    });
     expect(await getLead(p.readModels, 'no-such-lead')).toBeNull();
   });
 
@@ -118,9 +149,23 @@ function foldLeads(events: RecordedEvent[]): LeadView[] {
     switch (e.type) {
       case 'LeadCaptured':
         leads.set(d.leadId, {
-          id: d.leadId, name: d.name, email: d.email ?? null, source: d.source, campaignId: d.campaignId ?? null, attributes: d.attributes ?? null, ownerId: null,
-          score: null, scoreReasons: [], status: 'new', capturedAt: e.occurredAt, qualifiedAt: null, disqualifiedAt: null, disqualifyReason: null,
-          convertedAt: null, convertedCustomerId: null, updatedAt: e.occurredAt,
+          id: d.leadId,
+          name: d.name,
+          email: d.email ?? null,
+          source: d.source,
+          campaignId: d.campaignId ?? null,
+          attributes: d.attributes ?? null,
+          ownerId: null,
+          score: null,
+          scoreReasons: [],
+          status: 'new',
+          capturedAt: e.occurredAt,
+          qualifiedAt: null,
+          disqualifiedAt: null,
+          disqualifyReason: null,
+          convertedAt: null,
+          convertedCustomerId: null,
+          updatedAt: e.occurredAt,
         });
         break;
       case 'LeadScored':
@@ -172,7 +217,9 @@ describe('leads list = a fold of the raw events (property)', () => {
             };
             const matching = leads
               .filter((l) => (!params.status || l.status === params.status) && (!params.source || l.source === params.source))
-              .filter((l) => (!params.ownerId || l.ownerId === params.ownerId) && (!params.campaignId || l.campaignId === params.campaignId))
+              .filter(
+                (l) => (!params.ownerId || l.ownerId === params.ownerId) && (!params.campaignId || l.campaignId === params.campaignId),
+              )
               .sort(cmp);
             const page = await listLeads(p.readModels, params);
             const offset = params.offset ?? 0;

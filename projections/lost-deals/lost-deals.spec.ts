@@ -31,7 +31,9 @@ describe('lost-deals report', () => {
   afterAll(() => p.close());
 
   it('by reason (most first) and by the stage lost from (pipeline order, zeros included, then others)', async () => {
-    expect(await lostDealsReport.run(reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' }), p.context)).toEqual({
+    expect(
+      await lostDealsReport.run(reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' }), p.context),
+    ).toEqual({
       from: '2024-02-01T00:00:00.000Z',
       to: '2024-03-01T00:00:00.000Z',
       totals: { deals: 4, value: 650.5 },
@@ -51,7 +53,11 @@ describe('lost-deals report', () => {
 
   it('adds a whole month and edge days; an empty window lists the stages with zeros', async () => {
     const wide = await lostDealsReport.run(reportParams({ from: '2024-01-31T08:00:00.000Z', to: '2024-03-01T00:00:00.001Z' }), p.context);
-    expect([wide.from, wide.to, wide.totals]).toEqual(['2024-01-31T00:00:00.000Z', '2024-03-02T00:00:00.000Z', { deals: 6, value: 2350.5 }]);
+    expect([wide.from, wide.to, wide.totals]).toEqual([
+      '2024-01-31T00:00:00.000Z',
+      '2024-03-02T00:00:00.000Z',
+      { deals: 6, value: 2350.5 },
+    ]);
     expect(wide.byReason).toEqual([
       { reason: 'price', deals: 4, value: 1350.5 },
       { reason: 'competitor|cheaper', deals: 1, value: 300 },
@@ -72,18 +78,22 @@ describe('lost-deals report = a fold of the raw events (property)', () => {
   it('matches for random histories and windows', async () => {
     let withLosses = 0;
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 300 }), fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }), async (history, paramsList) => {
-        const p = await project(history, [lostDealsProjection]);
-        try {
-          for (const params of paramsList) {
-            const served = await lostDealsReport.run(params, p.context);
-            expect(served).toEqual(lostDealsReference(p.events, params, defaultPipeline));
-            if (served.byReason.length > 1) withLosses += 1;
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 300 }),
+        fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }),
+        async (history, paramsList) => {
+          const p = await project(history, [lostDealsProjection]);
+          try {
+            for (const params of paramsList) {
+              const served = await lostDealsReport.run(params, p.context);
+              expect(served).toEqual(lostDealsReference(p.events, params, defaultPipeline));
+              if (served.byReason.length > 1) withLosses += 1;
+            }
+          } finally {
+            await p.close();
           }
-        } finally {
-          await p.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 25, seed: 61 },
     );
     expect(withLosses).toBeGreaterThan(5);

@@ -29,7 +29,7 @@ export const lostDealsProjection = defineProjection({
         'months',
         event.occurredAt,
         `${d.stage}|${d.reason}`,
-        (month, _id) => ({ _id, month, stage: d.stage, reason: d.reason, days: {} }) as LostDealsMonth,
+        (month, _id) => ({ _id, month, stage: d.stage, reason: d.reason, days: {} }),
         () => ({ deals: 0, value: 0 }),
         (c) => {
           c.deals += 1;

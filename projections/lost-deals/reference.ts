@@ -12,7 +12,10 @@ export function lostDealsReference(events: RecordedEvent[], params: ReportParams
     .filter((e) => e.type === 'DealLost' && Date.parse(e.occurredAt) >= startMs && Date.parse(e.occurredAt) < endMs)
     .map((e) => e.data as { amount: number; stage: string; reason: string });
   const figures = (list: typeof lost) => ({ deals: list.length, value: money(list.reduce((sum, l) => sum + l.amount, 0)) });
-  const reasons = [...new Set(lost.map((l) => l.reason))].map((reason) => ({ reason, ...figures(lost.filter((l) => l.reason === reason)) }));
+  const reasons = [...new Set(lost.map((l) => l.reason))].map((reason) => ({
+    reason,
+    ...figures(lost.filter((l) => l.reason === reason)),
+  }));
   reasons.sort((a, b) => (a.deals !== b.deals ? b.deals - a.deals : a.reason < b.reason ? -1 : 1));
   const configured = stageNames(pipeline);
   const stages = [...configured, ...[...new Set(lost.map((l) => l.stage))].filter((s) => !configured.includes(s)).sort()];

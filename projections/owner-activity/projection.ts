@@ -55,8 +55,21 @@ type Owned = { _id: string; ownerId: string };
 
 const emptyDay = (): OwnerActivityCounters => ({});
 
-async function count(ctx: ProjectionContext, occurredAt: string, ownerId: string, change: (c: OwnerActivityCounters) => void): Promise<void> {
-  await countDay<OwnerActivityCounters>(ctx, 'months', occurredAt, ownerId, (month, _id) => ({ _id, month, ownerId, days: {} }) as OwnerActivityMonth, emptyDay, change);
+async function count(
+  ctx: ProjectionContext,
+  occurredAt: string,
+  ownerId: string,
+  change: (c: OwnerActivityCounters) => void,
+): Promise<void> {
+  await countDay<OwnerActivityCounters>(
+    ctx,
+    'months',
+    occurredAt,
+    ownerId,
+    (month, _id) => ({ _id, month, ownerId, days: {} }),
+    emptyDay,
+    change,
+  );
   const { month } = monthDay(occurredAt);
   const _id = `${month}|${ownerId}`;
   const totals = (await ctx.get<OwnerActivityTotal>('totals', _id)) ?? { _id, month, ownerId, total: {} };
@@ -129,7 +142,11 @@ export async function readOwnerActivity(access: ReadModelAccess, startMs: number
  * Each owner's counters in [startMs, endMs) (whole UTC days), as (ownerId, counters) pairs to be
  * summed: a month's total where the window covers the whole month, its days at the edges.
  */
-export async function ownerActivitySums(access: ReadModelAccess, startMs: number, endMs: number): Promise<Array<[string, OwnerActivityCounters]>> {
+export async function ownerActivitySums(
+  access: ReadModelAccess,
+  startMs: number,
+  endMs: number,
+): Promise<Array<[string, OwnerActivityCounters]>> {
   if (endMs <= startMs) return [];
   const whole: string[] = [];
   const edges: string[] = [];
@@ -151,4 +168,3 @@ export async function ownerActivitySums(access: ReadModelAccess, startMs: number
   }
   return sums;
 }
-

@@ -99,7 +99,10 @@ describe('pipeline report', () => {
   });
 
   it('lists a stage that is no longer configured after the configured ones, with probability 0', async () => {
-    p = await project([opened('d1', '2024-01-01T00:00:00.000Z', 'legacy', 100), opened('d2', '2024-01-01T00:00:00.000Z', 'qualification', 50)], [pipelineProjection]);
+    p = await project(
+      [opened('d1', '2024-01-01T00:00:00.000Z', 'legacy', 100), opened('d2', '2024-01-01T00:00:00.000Z', 'qualification', 50)],
+      [pipelineProjection],
+    );
     const report = await pipelineReport({ asOf: '2024-01-02T00:00:00.000Z' }, p.context);
     expect(report.stages.map((s) => s.stage)).toEqual([...defaultPipeline.stages.map((s) => s.name), 'legacy']);
     expect(report.stages[4]).toEqual({ stage: 'legacy', deals: 1, value: 100, weightedValue: 0, avgAgeDays: 1 });
@@ -108,26 +111,32 @@ describe('pipeline report', () => {
 
   it('property: served through the projector, equals the reference fold over the raw events', async () => {
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 80, maxSteps: 160 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }), async (history, picks) => {
-        const projected = await project(history, [pipelineProjection]);
-        try {
-          const times = projected.events.map((e) => Date.parse(e.occurredAt));
-          const first = Math.min(...times);
-          const last = Math.max(...times);
-          const instants = [
-            // exactly at an event, between events, and after the last one
-            times[Math.floor(picks[0] * (times.length - 1))],
-            Math.round(first + picks[1] * (last - first)),
-            last + Math.round(picks[2] * 10 * 86_400_000),
-          ];
-          for (const ms of instants) {
-            const iso = new Date(ms).toISOString();
-            expect(await pipelineReport({ asOf: iso }, projected.context)).toEqual(referencePipeline(projected.events, iso, defaultPipeline));
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 80, maxSteps: 160 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        async (history, picks) => {
+          const projected = await project(history, [pipelineProjection]);
+          try {
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const first = Math.min(...times);
+            const last = Math.max(...times);
+            const instants = [
+              // exactly at an event, between events, and after the last one
+              times[Math.floor(picks[0] * (times.length - 1))],
+              Math.round(first + picks[1] * (last - first)),
+              last + Math.round(picks[2] * 10 * 86_400_000),
+            ];
+            for (const ms of instants) {
+              const iso = new Date(ms).toISOString();
+              expect(await pipelineReport({ asOf: iso }, projected.context)).toEqual(
+                referencePipeline(projected.events, iso, defaultPipeline),
+              );
+            }
+          } finally {
+            await projected.close();
           }
-        } finally {
-          await projected.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 30 },
     );
   }, 60_000);
@@ -167,6 +176,8 @@ describe('pipeline report', () => {
     expect((await at('2024-03-08T00:00:00.000Z')).stages[0].stalled).toBe(1); // s5 (since Feb 1), not s1
     expect((await at('2024-03-08T00:00:00.001Z')).stages[0].stalled).toBe(2); // s1 and s5 (s3 moved to proposal on Mar 6)
     // The default pipeline has no limits: the response keeps its shape.
-    expect((await pipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, { ...p.context, pipeline: defaultPipeline })).stages[0]).not.toHaveProperty('stalled');
+    expect(
+      (await pipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, { ...p.context, pipeline: defaultPipeline })).stages[0],
+    ).not.toHaveProperty('stalled');
   });
 });

@@ -98,7 +98,10 @@ async function leave(ctx: ProjectionContext, deal: PipelineDealDocument, at: num
 }
 
 /** Any deal event but DealOpened: it changes the deal while it is open (else it is ignored). */
-async function change(event: ProjectedEvent<'DealStageChanged' | 'DealAmountChanged' | 'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
+async function change(
+  event: ProjectedEvent<'DealStageChanged' | 'DealAmountChanged' | 'DealWon' | 'DealLost'>,
+  ctx: ProjectionContext,
+): Promise<void> {
   const at = Date.parse(event.occurredAt);
   const deltas = new Deltas();
   const { dealId } = event.data;

@@ -36,7 +36,10 @@ interface OpenStage {
  */
 function pipelineResponse(asOf: string, pipeline: Pipeline, open: Map<string, OpenStage>): PipelineReport {
   const configured = pipeline.stages.map((s) => s.name);
-  const extra = [...open.entries()].filter(([stage, s]) => !configured.includes(stage) && s.deals > 0).map(([stage]) => stage).sort();
+  const extra = [...open.entries()]
+    .filter(([stage, s]) => !configured.includes(stage) && s.deals > 0)
+    .map(([stage]) => stage)
+    .sort();
   const totals = { deals: 0, value: 0, weightedValue: 0 };
   const stages = [...configured, ...extra].map((stage) => {
     const s = open.get(stage);
@@ -48,7 +51,13 @@ function pipelineResponse(asOf: string, pipeline: Pipeline, open: Map<string, Op
     totals.deals += deals;
     totals.value += value;
     totals.weightedValue += weighted;
-    return { stage, deals, value: money(value), weightedValue: money(weighted), avgAgeDays: deals > 0 ? days(s!.ageMs / deals / DAY_MS) : null };
+    return {
+      stage,
+      deals,
+      value: money(value),
+      weightedValue: money(weighted),
+      avgAgeDays: deals > 0 ? days(s!.ageMs / deals / DAY_MS) : null,
+    };
   });
   return { asOf, stages, totals: { deals: totals.deals, value: money(totals.value), weightedValue: money(totals.weightedValue) } };
 }
@@ -97,9 +106,14 @@ async function addStalled(response: PipelineReport, asOfMs: number, context: Rep
   let total = 0;
   for (const line of response.stages) {
     const days = context.pipeline.stages.find((s) => s.name === line.stage)?.stallAfterDays;
-    line.stalled = days === undefined
-      ? 0
-      : await stints.count({ stage: line.stage, entered: { $lt: asOfMs - days * DAY_MS }, $or: [{ left: null }, { left: { $gt: asOfMs } }] });
+    line.stalled =
+      days === undefined
+        ? 0
+        : await stints.count({
+            stage: line.stage,
+            entered: { $lt: asOfMs - days * DAY_MS },
+            $or: [{ left: null }, { left: { $gt: asOfMs } }],
+          });
     total += line.stalled;
   }
   response.totals.stalled = total;
@@ -107,7 +121,8 @@ async function addStalled(response: PipelineReport, asOfMs: number, context: Rep
 
 export const pipelineReportDefinition: ReportDefinition = {
   name: 'pipeline',
-  description: 'Open deals by stage as of an instant (asOf, default now): count, value, weighted value (amount × stage probability) and average days in the current stage',
+  description:
+    'Open deals by stage as of an instant (asOf, default now): count, value, weighted value (amount × stage probability) and average days in the current stage',
   projections: [PIPELINE_PROJECTION],
   run: (params, context) => pipelineReport(params, context),
 };

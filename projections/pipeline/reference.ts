@@ -52,5 +52,9 @@ export function referencePipeline(events: RecordedEvent[], asOf: string, pipelin
       avgAgeDays: inStage.length ? days(ageMs / inStage.length / DAY_MS) : null,
     };
   });
-  return { asOf: new Date(asOfMs).toISOString(), stages, totals: { deals: totals.deals, value: money(totals.value), weightedValue: money(totals.weightedValue) } };
+  return {
+    asOf: new Date(asOfMs).toISOString(),
+    stages,
+    totals: { deals: totals.deals, value: money(totals.value), weightedValue: money(totals.weightedValue) },
+  };
 }

@@ -40,7 +40,10 @@ function cycleStats(key: string, cycles: number[]): CycleStats {
 /** Stage lines: configured stages in pipeline order (zeros included), then any other stage with exits, by name. */
 function stageLines(pipeline: Pipeline, exits: Map<string, { exits: number; ms: number }>): SalesCycleReport['stages'] {
   const configured = pipeline.stages.map((s) => s.name);
-  const extra = [...exits.entries()].filter(([stage, e]) => !configured.includes(stage) && e.exits > 0).map(([stage]) => stage).sort();
+  const extra = [...exits.entries()]
+    .filter(([stage, e]) => !configured.includes(stage) && e.exits > 0)
+    .map(([stage]) => stage)
+    .sort();
   return [...configured, ...extra].map((stage) => {
     const e = exits.get(stage) ?? { exits: 0, ms: 0 };
     return { stage, exits: e.exits, avgDays: e.exits ? days(e.ms / e.exits / DAY_MS) : null };
@@ -55,7 +58,10 @@ function stageLines(pipeline: Pipeline, exits: Map<string, { exits: number; ms: 
  * rank, the ⌈0.9·n⌉-th smallest); null when there is no won deal. `stages`: every stage exit
  * (stage change, win or loss) with its time in [from, to) and the days spent in the stage left.
  */
-export async function salesCycleReport(params: Pick<ReportParams, 'from' | 'to' | 'groupBy'>, context: ReportContext): Promise<SalesCycleReport> {
+export async function salesCycleReport(
+  params: Pick<ReportParams, 'from' | 'to' | 'groupBy'>,
+  context: ReportContext,
+): Promise<SalesCycleReport> {
   const fromMs = Date.parse(params.from);
   const toMs = Date.parse(params.to);
   const groupBy = params.groupBy as SalesCycleGroupBy | undefined;
@@ -67,7 +73,13 @@ export async function salesCycleReport(params: Pick<ReportParams, 'from' | 'to' 
   // only for whole days inside the range, single exits for the partial days at the two ends.
   const firstWhole = truncate(fromMs, 'day') === fromMs ? fromMs : truncate(fromMs, 'day') + DAY_MS;
   const wholeEnd = truncate(toMs, 'day');
-  const partial: [number, number][] = firstWhole < wholeEnd ? [[fromMs, firstWhole], [wholeEnd, toMs]] : [[fromMs, toMs]];
+  const partial: [number, number][] =
+    firstWhole < wholeEnd
+      ? [
+          [fromMs, firstWhole],
+          [wholeEnd, toMs],
+        ]
+      : [[fromMs, toMs]];
   const [dayDocs, ...edges] = await Promise.all([
     days.find({ _id: { $gte: dayOf(fromMs), $lte: dayOf(toMs - 1) } }),
     ...partial.filter(([a, b]) => a < b).map(([a, b]) => exits.find({ t: { $gte: a, $lt: b } })),
@@ -94,7 +106,10 @@ export async function salesCycleReport(params: Pick<ReportParams, 'from' | 'to' 
   return {
     from: new Date(fromMs).toISOString(),
     to: new Date(toMs).toISOString(),
-    overall: cycleStats('all', won.map((entry) => entry[1])),
+    overall: cycleStats(
+      'all',
+      won.map((entry) => entry[1]),
+    ),
     groups: [...groups.keys()].sort().map((key) => cycleStats(key, groups.get(key)!)),
     stages: stageLines(context.pipeline, new Map([...exitSums].map(([stage, [n, ms]]) => [stage, { exits: n, ms }]))),
   };
@@ -102,7 +117,8 @@ export async function salesCycleReport(params: Pick<ReportParams, 'from' | 'to' 
 
 export const salesCycleReportDefinition: ReportDefinition = {
   name: 'sales-cycle',
-  description: 'Days from opening to winning for deals won in [from, to): overall and per source or owner (mean, median, p90), and average days spent in each stage per stage exit',
+  description:
+    'Days from opening to winning for deals won in [from, to): overall and per source or owner (mean, median, p90), and average days spent in each stage per stage exit',
   projections: [SALES_CYCLE_PROJECTION],
   groupBy: SALES_CYCLE_GROUPS,
   run: (params, context) => salesCycleReport(params, context),

@@ -4,7 +4,13 @@ import { DAY_MS, days, mean, median, nearestRank } from '../common/numbers';
 import type { SalesCycleReport } from './query';
 
 /** Reference fold for tests: the sales-cycle report straight from the raw events, by the definition in docs/reports.md. */
-export function referenceSalesCycle(events: RecordedEvent[], from: string, to: string, groupBy: 'source' | 'owner' | undefined, pipeline: Pipeline): SalesCycleReport {
+export function referenceSalesCycle(
+  events: RecordedEvent[],
+  from: string,
+  to: string,
+  groupBy: 'source' | 'owner' | undefined,
+  pipeline: Pipeline,
+): SalesCycleReport {
   const fromMs = Date.parse(from);
   const toMs = Date.parse(to);
   const inRange = (ms: number) => ms >= fromMs && ms < toMs;
@@ -45,7 +51,12 @@ export function referenceSalesCycle(events: RecordedEvent[], from: string, to: s
     from: new Date(fromMs).toISOString(),
     to: new Date(toMs).toISOString(),
     overall: stats('all', won),
-    groups: keys.map((key) => stats(key, won.filter((w) => w[groupBy!] === key))),
+    groups: keys.map((key) =>
+      stats(
+        key,
+        won.filter((w) => w[groupBy!] === key),
+      ),
+    ),
     stages: [...configured, ...extra].map((stage) => {
       const list = exits.filter((e) => e.stage === stage);
       const avg = mean(list.map((e) => e.ms));

@@ -16,7 +16,8 @@ const deal = (id: string, type: string, occurredAt: string, data: Record<string,
 });
 const opened = (id: string, occurredAt: string, stage: string, source: string, ownerId: string) =>
   deal(id, 'DealOpened', occurredAt, { customerId: 'c1', title: id, amount: 100, ownerId, source, stage });
-const won = (id: string, occurredAt: string, stage = 'negotiation') => deal(id, 'DealWon', occurredAt, { customerId: 'c1', amount: 100, stage });
+const won = (id: string, occurredAt: string, stage = 'negotiation') =>
+  deal(id, 'DealWon', occurredAt, { customerId: 'c1', amount: 100, stage });
 const moved = (id: string, occurredAt: string, from: string, to: string) => deal(id, 'DealStageChanged', occurredAt, { from, to });
 
 describe('sales-cycle report', () => {
@@ -49,7 +50,10 @@ describe('sales-cycle report', () => {
         moved('a1', '2024-02-05T00:00:00.000Z', 'proposal', 'negotiation'),
         won('a1', '2024-02-13T06:00:00.000Z'),
         // w2…w9: opened Feb 10 in negotiation, wk won k days later
-        ...[2, 3, 4, 5, 6, 7, 8, 9].flatMap((k) => [opened(`w${k}`, iso(feb10), 'negotiation', 'web', 'u1'), won(`w${k}`, iso(feb10 + k * DAY))]),
+        ...[2, 3, 4, 5, 6, 7, 8, 9].flatMap((k) => [
+          opened(`w${k}`, iso(feb10), 'negotiation', 'web', 'u1'),
+          won(`w${k}`, iso(feb10 + k * DAY)),
+        ]),
         // w10: 30 d, won a millisecond before `to` (included)
         opened('w10', '2024-03-01T11:59:59.999Z', 'negotiation', 'web', 'u1'),
         won('w10', '2024-03-31T11:59:59.999Z'),
@@ -59,7 +63,13 @@ describe('sales-cycle report', () => {
       ],
       [salesCycleProjection],
     );
-    const params = { from: '2024-01-01T12:00:00.000Z', to: '2024-03-31T12:00:00.000Z', interval: 'month' as const, asOf: '2024-04-01T00:00:00.000Z', limit: 10 };
+    const params = {
+      from: '2024-01-01T12:00:00.000Z',
+      to: '2024-03-31T12:00:00.000Z',
+      interval: 'month' as const,
+      asOf: '2024-04-01T00:00:00.000Z',
+      limit: 10,
+    };
     const stages = [
       { stage: 'qualification', exits: 1, avgDays: 4 }, // s1
       { stage: 'needs-analysis', exits: 1, avgDays: 1.5 }, // s1
@@ -78,7 +88,10 @@ describe('sales-cycle report', () => {
       from: params.from,
       to: params.to,
       overall,
-      groups: [{ key: 'ads', ...ads }, { key: 'web', ...web }],
+      groups: [
+        { key: 'ads', ...ads },
+        { key: 'web', ...web },
+      ],
       stages,
     });
     // By owner: u1 owns the web deals, u2 the ads one; u3's deals were never won (no line).
@@ -86,24 +99,32 @@ describe('sales-cycle report', () => {
       from: params.from,
       to: params.to,
       overall,
-      groups: [{ key: 'u1', ...web }, { key: 'u2', ...ads }],
+      groups: [
+        { key: 'u1', ...web },
+        { key: 'u2', ...ads },
+      ],
       stages,
     });
     expect((await salesCycleReport(params, p.context)).groups).toEqual([]);
 
     // One whole day (from day sums only): l1 left qualification at 06:00 after Dec 20 → Jan 1 06:00 = 12.25 d; w1 won at 12:00.
-    const jan1 = { overall: { key: 'all', wonDeals: 1, avgDays: 1, medianDays: 1, p90Days: 1 }, stages: [
-      { stage: 'qualification', exits: 1, avgDays: 12.25 },
-      { stage: 'needs-analysis', exits: 0, avgDays: null },
-      { stage: 'proposal', exits: 0, avgDays: null },
-      { stage: 'negotiation', exits: 1, avgDays: 1 },
-    ] };
+    const jan1 = {
+      overall: { key: 'all', wonDeals: 1, avgDays: 1, medianDays: 1, p90Days: 1 },
+      stages: [
+        { stage: 'qualification', exits: 1, avgDays: 12.25 },
+        { stage: 'needs-analysis', exits: 0, avgDays: null },
+        { stage: 'proposal', exits: 0, avgDays: null },
+        { stage: 'negotiation', exits: 1, avgDays: 1 },
+      ],
+    };
     expect(await salesCycleReport({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-02T00:00:00.000Z' }, p.context)).toMatchObject(jan1);
     // Part of one day (single exits only).
     expect(await salesCycleReport({ from: '2024-01-01T05:00:00.000Z', to: '2024-01-01T13:00:00.000Z' }, p.context)).toMatchObject(jan1);
 
     // Nothing won and no exit: zero denominators give null.
-    expect(await salesCycleReport({ from: '2025-01-01T00:00:00.000Z', to: '2025-02-01T00:00:00.000Z', groupBy: 'source' }, p.context)).toEqual({
+    expect(
+      await salesCycleReport({ from: '2025-01-01T00:00:00.000Z', to: '2025-02-01T00:00:00.000Z', groupBy: 'source' }, p.context),
+    ).toEqual({
       from: '2025-01-01T00:00:00.000Z',
       to: '2025-02-01T00:00:00.000Z',
       overall: { key: 'all', wonDeals: 0, avgDays: null, medianDays: null, p90Days: null },
@@ -114,32 +135,36 @@ describe('sales-cycle report', () => {
 
   it('property: served through the projector, equals the reference fold over the raw events', async () => {
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 80, maxSteps: 160 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), async (history, picks) => {
-        const projected = await project(history, [salesCycleProjection]);
-        try {
-          const times = projected.events.map((e) => Date.parse(e.occurredAt));
-          const first = Math.min(...times);
-          const last = Math.max(...times);
-          const at = (x: number) => Math.round(first + x * (last - first + DAY));
-          const [a, b] = [at(picks[0]), at(picks[1])].sort((x, y) => x - y);
-          const ranges: [number, number][] = [
-            [first, last + 1], // everything
-            [a, b + 1], // arbitrary instants
-            [Math.floor(a / DAY) * DAY, Math.floor(b / DAY) * DAY + DAY], // whole days
-            [times[Math.floor(picks[2] * (times.length - 1))], times[Math.floor(picks[3] * (times.length - 1))] + 1], // starting exactly at an event
-          ];
-          for (const [from, to] of ranges) {
-            if (!(from < to)) continue;
-            for (const groupBy of [undefined, 'source', 'owner'] as const) {
-              expect(await salesCycleReport({ from: iso(from), to: iso(to), groupBy }, projected.context)).toEqual(
-                referenceSalesCycle(projected.events, iso(from), iso(to), groupBy, defaultPipeline),
-              );
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 80, maxSteps: 160 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }),
+        async (history, picks) => {
+          const projected = await project(history, [salesCycleProjection]);
+          try {
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const first = Math.min(...times);
+            const last = Math.max(...times);
+            const at = (x: number) => Math.round(first + x * (last - first + DAY));
+            const [a, b] = [at(picks[0]), at(picks[1])].sort((x, y) => x - y);
+            const ranges: [number, number][] = [
+              [first, last + 1], // everything
+              [a, b + 1], // arbitrary instants
+              [Math.floor(a / DAY) * DAY, Math.floor(b / DAY) * DAY + DAY], // whole days
+              [times[Math.floor(picks[2] * (times.length - 1))], times[Math.floor(picks[3] * (times.length - 1))] + 1], // starting exactly at an event
+            ];
+            for (const [from, to] of ranges) {
+              if (!(from < to)) continue;
+              for (const groupBy of [undefined, 'source', 'owner'] as const) {
+                expect(await salesCycleReport({ from: iso(from), to: iso(to), groupBy }, projected.context)).toEqual(
+                  referenceSalesCycle(projected.events, iso(from), iso(to), groupBy, defaultPipeline),
+                );
+              }
             }
+          } finally {
+            await projected.close();
           }
-        } finally {
-          await projected.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 30 },
     );
   }, 60_000);

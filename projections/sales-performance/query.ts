@@ -34,7 +34,14 @@ export interface SalesCounts {
   otherInteractions: Record<string, number>;
 }
 
-export const zeroSalesCounts = (): SalesCounts => ({ dealsOpened: 0, dealsWon: 0, dealsLost: 0, revenueWon: 0, interactions: InteractionTypes.map(() => 0), otherInteractions: {} });
+export const zeroSalesCounts = (): SalesCounts => ({
+  dealsOpened: 0,
+  dealsWon: 0,
+  dealsLost: 0,
+  revenueWon: 0,
+  interactions: InteractionTypes.map(() => 0),
+  otherInteractions: {},
+});
 
 export function salesFigures(c: SalesCounts): SalesFigures {
   const byType = interactionsByType(c);
@@ -57,7 +64,8 @@ export function addSales(into: SalesCounts, from: OwnerActivityCounters): void {
   into.revenueWon += from.revenueWon ?? 0;
   const counts = from.interactions;
   if (counts) for (let i = 0; i < counts.length; i++) into.interactions[i] += counts[i];
-  for (const type in from.otherInteractions) into.otherInteractions[type] = (into.otherInteractions[type] ?? 0) + from.otherInteractions[type];
+  for (const type in from.otherInteractions)
+    into.otherInteractions[type] = (into.otherInteractions[type] ?? 0) + from.otherInteractions[type];
 }
 
 /**
@@ -79,7 +87,8 @@ export const salesPerformanceReport = {
       addSales(c, counters);
       addSales(totals, counters);
     }
-    const active = (c: SalesCounts) => c.dealsOpened + c.dealsWon + c.dealsLost > 0 || c.interactions.some((n) => n > 0) || Object.keys(c.otherInteractions).length > 0;
+    const active = (c: SalesCounts) =>
+      c.dealsOpened + c.dealsWon + c.dealsLost > 0 || c.interactions.some((n) => n > 0) || Object.keys(c.otherInteractions).length > 0;
     return {
       from: window.from,
       to: window.to,

@@ -44,5 +44,10 @@ export function salesPerformanceReference(events: RecordedEvent[], params: Repor
     };
   };
   const owners = [...new Set(facts.map((f) => f.ownerId))].sort();
-  return { from, to, owners: owners.map((ownerId) => ({ ownerId, ...figures(facts.filter((f) => f.ownerId === ownerId)) })), totals: figures(facts) };
+  return {
+    from,
+    to,
+    owners: owners.map((ownerId) => ({ ownerId, ...figures(facts.filter((f) => f.ownerId === ownerId)) })),
+    totals: figures(facts),
+  };
 }

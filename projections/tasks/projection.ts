@@ -50,7 +50,7 @@ async function erase(event: ProjectedEvent, ctx: ProjectionContext): Promise<voi
   const erasureOf = ERASURE_OF[event.type];
   if (!erasureOf) return;
   const person = await ctx.get<PersonDocument>('people', erasureOf(event.data as Record<string, unknown>));
-  for (let id = person?.lastPersonal; id !== undefined; ) {
+  for (let id = person?.lastPersonal; id !== undefined;) {
     const task = await ctx.get<TaskDocument>('tasks', id);
     if (!task) return;
     ctx.put<TaskDocument>('tasks', { ...task, ...erasedFields({ subject: task.subject, outcome: task.outcome }) });

@@ -1,6 +1,17 @@
 import { InvalidInput, parseIsoDateTime } from '@chronicle/domain';
 import type { Filter } from '@chronicle/read-store';
-import { compositeKey, compositeRange, CountsDocument, countedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
+import {
+  compositeKey,
+  compositeRange,
+  CountsDocument,
+  countedTotal,
+  oneOf,
+  Page,
+  pageWindow,
+  parseSort,
+  statusSorted,
+  text,
+} from '../common/listing';
 import type { ReadModelAccess } from '../common/report';
 import { COUNTED_FIELDS, STATUS_SORT_FIELDS, TaskDocument, TASKS_PROJECTION } from './projection';
 

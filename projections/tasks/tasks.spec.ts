@@ -16,14 +16,18 @@ const task = (n: number, type: string, occurredAt: string, data: Record<string, 
   data: { taskId: taskId(n), ...data },
   occurredAt,
 });
-const created = (n: number, occurredAt: string, data: Record<string, unknown>) => task(n, 'TaskCreated', occurredAt, { subject: `Task ${n}`, ownerId: 'u1', ...data });
+const created = (n: number, occurredAt: string, data: Record<string, unknown>) =>
+  task(n, 'TaskCreated', occurredAt, { subject: `Task ${n}`, ownerId: 'u1', ...data });
 
 describe('tasks projection', () => {
   let p: Projected;
   afterEach(() => p?.close());
 
   it('creates and completes tasks', async () => {
-    p = await project([created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1, dealId: D1 })], [tasksProjection]);
+    p = await project(
+      [created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1, dealId: D1 })],
+      [tasksProjection],
+    );
     const open: TaskView = {
       id: taskId(1),
       ownerId: 'u1',
@@ -40,7 +44,12 @@ describe('tasks projection', () => {
     };
     expect(await getTask(p.readModels, taskId(1))).toEqual(open);
     await appendAndProject(p, [task(1, 'TaskCompleted', '2024-01-04T00:00:00.000Z', { outcome: 'called back' })]);
-    expect(await getTask(p.readModels, taskId(1))).toEqual({ ...open, status: 'completed', completedAt: '2024-01-04T00:00:00.000Z', outcome: 'called back' });
+    expect(await getTask(p.readModels, taskId(1))).toEqual({
+      ...open,
+      status: 'completed',
+      completedAt: '2024-01-04T00:00:00.000Z',
+      outcome: 'called back',
+    });
     expect(await getTask(p.readModels, 'no-such-task')).toBeNull();
   });
 
@@ -70,7 +79,12 @@ describe('tasks projection', () => {
     expect(await list({ customerId: C1 })).toEqual({ ids: [3, 1], total: 2, limit: 50, offset: 0 });
     expect(await list({ dealId: D1, status: 'open' })).toEqual({ ids: [], total: 0, limit: 50, offset: 0 });
     expect(await list({ dueBefore: '2024-01-05T09:00:00Z' })).toEqual({ ids: [2, 5], total: 2, limit: 50, offset: 0 });
-    expect(await list({ dueBefore: '2024-01-05T12:00:00+02:00', status: 'open' })).toEqual({ ids: [2, 5, 4], total: 3, limit: 50, offset: 0 });
+    expect(await list({ dueBefore: '2024-01-05T12:00:00+02:00', status: 'open' })).toEqual({
+      ids: [2, 5, 4],
+      total: 3,
+      limit: 50,
+      offset: 0,
+    });
     for (const bad of [{ dueBefore: 'tomorrow' }, { status: 'done' }, { sort: 'subject' }]) {
       await expect(listTasks(p.readModels, bad)).rejects.toBeInstanceOf(InvalidInput);
     }
@@ -81,11 +95,16 @@ describe('tasks projection and erasure', () => {
   let p: Projected;
   afterEach(() => p?.close());
 
-  it("rewrites the subject and outcome of every task about the erased customer or lead; other tasks keep theirs", async () => {
+  it('rewrites the subject and outcome of every task about the erased customer or lead; other tasks keep theirs', async () => {
     const L1 = 'l1000000-0000-4000-8000-000000000001';
     p = await project(
       [
-        created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1, dealId: D1, subject: 'Call Ada Lovelace' }),
+        created(1, '2024-01-01T00:00:00.000Z', {
+          dueAt: '2024-01-05T09:00:00.000Z',
+          customerId: C1,
+          dealId: D1,
+          subject: 'Call Ada Lovelace',
+        }),
         created(2, '2024-01-02T00:00:00.000Z', { dueAt: '2024-01-06T09:00:00.000Z', dealId: D1, subject: 'Review the pricing' }),
         created(3, '2024-01-03T00:00:00.000Z', { dueAt: '2024-01-07T09:00:00.000Z', customerId: C1, subject: 'Send Ada the contract' }),
         created(4, '2024-01-04T00:00:00.000Z', { dueAt: '2024-01-08T09:00:00.000Z', leadId: L1, subject: 'Email Grace Hopper' }),
@@ -96,16 +115,25 @@ describe('tasks projection and erasure', () => {
       [tasksProjection],
     );
     const subjects = async () => (await listTasks(p.readModels, { sort: 'createdAt' })).items.map((t) => [t.subject, t.outcome]);
-    await appendAndProject(p, [{ streamId: `customer-${C1}`, type: 'CustomerPersonalDataErased', data: { customerId: C1 }, occurredAt: '2024-02-01T00:00:00.000Z' }]);
+    await appendAndProject(p, [
+      { streamId: `customer-${C1}`, type: 'CustomerPersonalDataErased', data: { customerId: C1 }, occurredAt: '2024-02-01T00:00:00.000Z' },
+    ]);
     expect(await subjects()).toEqual([
       [ERASED, ERASED],
       ['Review the pricing', null],
       [ERASED, ERASED],
       ['Email Grace Hopper', null],
     ]);
-    expect(await getTask(p.readModels, taskId(1))).toMatchObject({ customerId: C1, dealId: D1, status: 'completed', dueAt: '2024-01-05T09:00:00.000Z' });
+    expect(await getTask(p.readModels, taskId(1))).toMatchObject({
+      customerId: C1,
+      dealId: D1,
+      status: 'completed',
+      dueAt: '2024-01-05T09:00:00.000Z',
+    });
     expect(await getTask(p.readModels, taskId(1))).not.toHaveProperty('previousPersonal');
-    await appendAndProject(p, [{ streamId: `lead-${L1}`, type: 'LeadPersonalDataErased', data: { leadId: L1 }, occurredAt: '2024-02-02T00:00:00.000Z' }]);
+    await appendAndProject(p, [
+      { streamId: `lead-${L1}`, type: 'LeadPersonalDataErased', data: { leadId: L1 }, occurredAt: '2024-02-02T00:00:00.000Z' },
+    ]);
     expect((await getTask(p.readModels, taskId(4)))!.subject).toBe(ERASED);
     expect((await getTask(p.readModels, taskId(2)))!.subject).toBe('Review the pricing');
   });
@@ -117,8 +145,18 @@ function foldTasks(events: RecordedEvent[]): TaskView[] {
     const d = e.data as Record<string, any>;
     if (e.type === 'TaskCreated') {
       tasks.set(d.taskId, {
-        id: d.taskId, ownerId: d.ownerId, subject: d.subject, dueAt: new Date(d.dueAt).toISOString(), customerId: d.customerId ?? null, dealId: d.dealId ?? null,
-        leadId: d.leadId ?? null, status: 'open', createdAt: e.occurredAt, completedAt: null, outcome: null, reason: d.reason ?? null,
+        id: d.taskId,
+        ownerId: d.ownerId,
+        subject: d.subject,
+        dueAt: new Date(d.dueAt).toISOString(),
+        customerId: d.customerId ?? null,
+        dealId: d.dealId ?? null,
+        leadId: d.leadId ?? null,
+        status: 'open',
+        createdAt: e.occurredAt,
+        completedAt: null,
+        outcome: null,
+        reason: d.reason ?? null,
       });
     } else if (e.type === 'TaskCompleted') {
       Object.assign(tasks.get(d.taskId)!, { status: 'completed', completedAt: e.occurredAt, outcome: d.outcome ?? null });
@@ -152,7 +190,11 @@ describe('tasks list = a fold of the raw events (property)', () => {
             const cmp = (a: TaskView, b: TaskView) => (a[field] !== b[field] ? (a[field] < b[field] ? -dir : dir) : a.id < b.id ? -1 : 1);
             const matching = tasks
               .filter((t) => (!params.ownerId || t.ownerId === params.ownerId) && (!params.status || t.status === params.status))
-              .filter((t) => (!params.customerId || t.customerId === params.customerId) && (!params.dueBefore || Date.parse(t.dueAt) < Date.parse(params.dueBefore)))
+              .filter(
+                (t) =>
+                  (!params.customerId || t.customerId === params.customerId) &&
+                  (!params.dueBefore || Date.parse(t.dueAt) < Date.parse(params.dueBefore)),
+              )
               .sort(cmp);
             const page = await listTasks(p.readModels, params);
             const offset = params.offset ?? 0;

@@ -53,10 +53,15 @@ export async function project(
   }
   const projector = new Projector(eventStore, readStore, projections, { batchSize: 500 });
   await projector.start();
-  const readModels = new ReadModels(readStore, eventStore, projections.map((p) => p.name), projector);
+  const readModels = new ReadModels(
+    readStore,
+    eventStore,
+    projections.map((p) => p.name),
+    projector,
+  );
   await readModels.waitFor(await eventStore.headPosition(), 30_000);
   const events: RecordedEvent[] = [];
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const page = await eventStore.readAll({ fromPosition: from, maxCount: 5000 });
     events.push(...page.events);
     from = page.checkpoint;

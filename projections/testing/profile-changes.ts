@@ -29,13 +29,23 @@ export const withProfileChanges = (history: fc.Arbitrary<ScenarioEvent[]>): fc.A
             const region = REGIONS[change.choice % REGIONS.length];
             if (region === regions.get(customerId)) continue;
             regions.set(customerId, region);
-            out.push({ streamId: `customer-${customerId}`, type: 'CustomerProfileUpdated', data: { customerId, region }, occurredAt: event.occurredAt });
+            out.push({
+              streamId: `customer-${customerId}`,
+              type: 'CustomerProfileUpdated',
+              data: { customerId, region },
+              occurredAt: event.occurredAt,
+            });
           } else {
             const ownerId = OWNERS[change.choice % OWNERS.length];
             const previousOwnerId = owners.get(customerId);
             if (ownerId === previousOwnerId) continue;
             owners.set(customerId, ownerId);
-            out.push({ streamId: `customer-${customerId}`, type: 'CustomerOwnerAssigned', data: { customerId, ownerId, ...(previousOwnerId ? { previousOwnerId } : {}) }, occurredAt: event.occurredAt });
+            out.push({
+              streamId: `customer-${customerId}`,
+              type: 'CustomerOwnerAssigned',
+              data: { customerId, ownerId, ...(previousOwnerId ? { previousOwnerId } : {}) },
+              occurredAt: event.occurredAt,
+            });
           }
         }
       });

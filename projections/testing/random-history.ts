@@ -28,10 +28,25 @@ const DAY = 86_400_000;
 /** One step of a random script; `pick` and `choice` select targets and options. */
 export interface Step {
   kind:
-    | 'register' | 'purchase' | 'interaction' | 'churn' | 'reactivate'
-    | 'openDeal' | 'stage' | 'amount' | 'closeDate' | 'win' | 'lose'
-    | 'lead' | 'qualify' | 'disqualify' | 'convert'
-    | 'campaign' | 'spend' | 'task' | 'completeTask';
+    | 'register'
+    | 'purchase'
+    | 'interaction'
+    | 'churn'
+    | 'reactivate'
+    | 'openDeal'
+    | 'stage'
+    | 'amount'
+    | 'closeDate'
+    | 'win'
+    | 'lose'
+    | 'lead'
+    | 'qualify'
+    | 'disqualify'
+    | 'convert'
+    | 'campaign'
+    | 'spend'
+    | 'task'
+    | 'completeTask';
   pick: number;
   choice: number;
   amount: number;
@@ -41,20 +56,46 @@ export interface Step {
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom<Step['kind']>(
-    'register', 'register', 'purchase', 'interaction', 'churn', 'reactivate',
-    'openDeal', 'openDeal', 'stage', 'stage', 'amount', 'closeDate', 'win', 'lose',
-    'lead', 'qualify', 'disqualify', 'convert', 'campaign', 'spend', 'spend', 'task', 'completeTask',
+    'register',
+    'register',
+    'purchase',
+    'interaction',
+    'churn',
+    'reactivate',
+    'openDeal',
+    'openDeal',
+    'stage',
+    'stage',
+    'amount',
+    'closeDate',
+    'win',
+    'lose',
+    'lead',
+    'qualify',
+    'disqualify',
+    'convert',
+    'campaign',
+    'spend',
+    'spend',
+    'task',
+    'completeTask',
   ),
   pick: fc.nat(1000),
   choice: fc.nat(1000),
-  amount: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50_000 }), fc.double({ min: 0, max: 10_000, noNaN: true, noDefaultInfinity: true })),
+  amount: fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 1, max: 50_000 }),
+    fc.double({ min: 0, max: 10_000, noNaN: true, noDefaultInfinity: true }),
+  ),
   // Mostly hours to days; sometimes nothing (same instant) or a jump to the next UTC midnight.
   advance: fc.oneof(fc.constant(0), fc.constant(-1), fc.integer({ min: 60_000, max: 20 * DAY })),
 });
 
 /** Random but valid histories: commands decided by the real deciders, rejected ones dropped. */
 export const historyArbitrary = (options: { minSteps?: number; maxSteps?: number; start?: string } = {}) =>
-  fc.array(stepArbitrary, { minLength: options.minSteps ?? 10, maxLength: options.maxSteps ?? 120 }).map((steps) => runScript(steps, options.start));
+  fc
+    .array(stepArbitrary, { minLength: options.minSteps ?? 10, maxLength: options.maxSteps ?? 120 })
+    .map((steps) => runScript(steps, options.start));
 
 /** Plays a script through the deciders, as the command handlers and process managers would. */
 export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): ScenarioEvent[] {
@@ -70,7 +111,12 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
   const id = (prefix: string) => `${prefix}${String(++n).padStart(4, '0')}`;
 
   function run<S, C extends Command, E extends DomainEvent>(
-    decider: Decider<S, C, E>, states: Map<string, S>, category: string, key: string, command: C, actor: string,
+    decider: Decider<S, C, E>,
+    states: Map<string, S>,
+    category: string,
+    key: string,
+    command: C,
+    actor: string,
   ): E[] {
     const state = states.get(key) ?? decider.initialState();
     let events: E[];
@@ -80,7 +126,8 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
       return [];
     }
     states.set(key, events.reduce(decider.evolve, state));
-    for (const e of events) out.push({ streamId: `${category}-${key}`, type: e.type, data: e.data as Record<string, unknown>, occurredAt: e.occurredAt, actor });
+    for (const e of events)
+      out.push({ streamId: `${category}-${key}`, type: e.type, data: e.data as Record<string, unknown>, occurredAt: e.occurredAt, actor });
     return events;
   }
   const pickOf = <T>(map: Map<string, T>, pick: number, where: (v: T) => boolean = () => true): string | undefined => {
@@ -96,28 +143,82 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
     switch (step.kind) {
       case 'register': {
         const customerId = id('c');
-        run(customerDecider, customers, 'customer', customerId, { type: 'RegisterCustomer', data: { customerId, name: `Customer ${customerId}`, source, ownerId: owner, region: REGIONS[step.pick % REGIONS.length] }, occurredAt: at }, owner);
+        run(
+          customerDecider,
+          customers,
+          'customer',
+          customerId,
+          {
+            type: 'RegisterCustomer',
+            data: { customerId, name: `Customer ${customerId}`, source, ownerId: owner, region: REGIONS[step.pick % REGIONS.length] },
+            occurredAt: at,
+          },
+          owner,
+        );
         break;
       }
       case 'purchase': {
         const customerId = pickOf(customers, step.pick);
-        if (customerId) run(customerDecider, customers, 'customer', customerId, { type: 'RecordPurchase', data: { customerId, purchaseId: id('p'), amount: step.amount }, occurredAt: at }, owner);
+        if (customerId)
+          run(
+            customerDecider,
+            customers,
+            'customer',
+            customerId,
+            { type: 'RecordPurchase', data: { customerId, purchaseId: id('p'), amount: step.amount }, occurredAt: at },
+            owner,
+          );
         break;
       }
       case 'interaction': {
         const customerId = pickOf(customers, step.pick);
         const type = InteractionTypes[step.choice % InteractionTypes.length];
-        if (customerId) run(customerDecider, customers, 'customer', customerId, { type: 'LogInteraction', data: { customerId, interactionId: id('i'), type, direction: step.choice % 2 ? 'inbound' : 'outbound', subject: 'touch', durationMinutes: step.choice % 60 }, occurredAt: at }, owner);
+        if (customerId)
+          run(
+            customerDecider,
+            customers,
+            'customer',
+            customerId,
+            {
+              type: 'LogInteraction',
+              data: {
+                customerId,
+                interactionId: id('i'),
+                type,
+                direction: step.choice % 2 ? 'inbound' : 'outbound',
+                subject: 'touch',
+                durationMinutes: step.choice % 60,
+              },
+              occurredAt: at,
+            },
+            owner,
+          );
         break;
       }
       case 'churn': {
         const customerId = pickOf(customers, step.pick, (c) => c.status === 'active');
-        if (customerId) run(customerDecider, customers, 'customer', customerId, { type: 'ChurnCustomer', data: { customerId, reason: ['price', 'service', 'moved'][step.choice % 3] }, occurredAt: at }, owner);
+        if (customerId)
+          run(
+            customerDecider,
+            customers,
+            'customer',
+            customerId,
+            { type: 'ChurnCustomer', data: { customerId, reason: ['price', 'service', 'moved'][step.choice % 3] }, occurredAt: at },
+            owner,
+          );
         break;
       }
       case 'reactivate': {
         const customerId = pickOf(customers, step.pick, (c) => c.status === 'churned');
-        if (customerId) run(customerDecider, customers, 'customer', customerId, { type: 'ReactivateCustomer', data: { customerId }, occurredAt: at }, owner);
+        if (customerId)
+          run(
+            customerDecider,
+            customers,
+            'customer',
+            customerId,
+            { type: 'ReactivateCustomer', data: { customerId }, occurredAt: at },
+            owner,
+          );
         break;
       }
       case 'openDeal': {
@@ -126,7 +227,27 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
         const dealId = id('d');
         const stage = defaultPipeline.stages[step.choice % defaultPipeline.stages.length].name;
         const expectedCloseDate = new Date(now + (step.choice % 120) * DAY).toISOString().slice(0, 10);
-        run(deal, deals, 'deal', dealId, { type: 'OpenDeal', data: { dealId, customerId, title: 'Deal', amount: step.amount, ownerId: owner, source: customers.get(customerId)!.source, stage, expectedCloseDate }, occurredAt: at }, owner);
+        run(
+          deal,
+          deals,
+          'deal',
+          dealId,
+          {
+            type: 'OpenDeal',
+            data: {
+              dealId,
+              customerId,
+              title: 'Deal',
+              amount: step.amount,
+              ownerId: owner,
+              source: customers.get(customerId)!.source,
+              stage,
+              expectedCloseDate,
+            },
+            occurredAt: at,
+          },
+          owner,
+        );
         break;
       }
       case 'stage': {
@@ -158,13 +279,28 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
       }
       case 'lose': {
         const dealId = pickOf(deals, step.pick, (d) => d.status === 'open');
-        if (dealId) run(deal, deals, 'deal', dealId, { type: 'LoseDeal', data: { dealId, reason: ['price', 'competitor', 'timing'][step.choice % 3] }, occurredAt: at }, owner);
+        if (dealId)
+          run(
+            deal,
+            deals,
+            'deal',
+            dealId,
+            { type: 'LoseDeal', data: { dealId, reason: ['price', 'competitor', 'timing'][step.choice % 3] }, occurredAt: at },
+            owner,
+          );
         break;
       }
       case 'lead': {
         const leadId = id('l');
         const campaignId = step.choice % 3 === 0 ? pickOf(campaigns, step.pick) : undefined;
-        run(leadDecider, leads, 'lead', leadId, { type: 'CaptureLead', data: { leadId, name: `Lead ${leadId}`, source, ...(campaignId ? { campaignId } : {}) }, occurredAt: at }, owner);
+        run(
+          leadDecider,
+          leads,
+          'lead',
+          leadId,
+          { type: 'CaptureLead', data: { leadId, name: `Lead ${leadId}`, source, ...(campaignId ? { campaignId } : {}) }, occurredAt: at },
+          owner,
+        );
         break;
       }
       case 'qualify': {
@@ -174,27 +310,59 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
       }
       case 'disqualify': {
         const leadId = pickOf(leads, step.pick, (l) => l.status === 'new' || l.status === 'qualified');
-        if (leadId) run(leadDecider, leads, 'lead', leadId, { type: 'DisqualifyLead', data: { leadId, reason: 'no budget' }, occurredAt: at }, owner);
+        if (leadId)
+          run(leadDecider, leads, 'lead', leadId, { type: 'DisqualifyLead', data: { leadId, reason: 'no budget' }, occurredAt: at }, owner);
         break;
       }
       case 'convert': {
         const leadId = pickOf(leads, step.pick, (l) => l.status === 'new' || l.status === 'qualified');
         if (!leadId) break;
         const customerId = id('c');
-        const [converted] = run(leadDecider, leads, 'lead', leadId, { type: 'ConvertLead', data: { leadId, customerId }, occurredAt: at }, owner);
-        if (converted) run(customerDecider, customers, 'customer', customerId, customerFromLead(leads.get(leadId)!, customerId, at), 'system:process-manager');
+        const [converted] = run(
+          leadDecider,
+          leads,
+          'lead',
+          leadId,
+          { type: 'ConvertLead', data: { leadId, customerId }, occurredAt: at },
+          owner,
+        );
+        if (converted)
+          run(
+            customerDecider,
+            customers,
+            'customer',
+            customerId,
+            customerFromLead(leads.get(leadId)!, customerId, at),
+            'system:process-manager',
+          );
         break;
       }
       case 'campaign': {
         const campaignId = id('k');
-        run(campaignDecider, campaigns, 'campaign', campaignId, { type: 'LaunchCampaign', data: { campaignId, name: `Campaign ${campaignId}`, channel: source }, occurredAt: at }, owner);
+        run(
+          campaignDecider,
+          campaigns,
+          'campaign',
+          campaignId,
+          { type: 'LaunchCampaign', data: { campaignId, name: `Campaign ${campaignId}`, channel: source }, occurredAt: at },
+          owner,
+        );
         break;
       }
       case 'spend': {
         const mode = step.choice % 3; // campaign, channel, unattributed
         const campaignId = mode === 0 ? pickOf(campaigns, step.pick) : undefined;
-        const category = step.pick % 2 ? 'marketing' : 'sales';
-        const command = { type: 'RecordSpend' as const, data: { spendId: id('s'), amount: step.amount, category: category as 'marketing' | 'sales', ...(campaignId ? { campaignId } : mode === 1 ? { channel: source } : {}) }, occurredAt: at };
+        const category: 'marketing' | 'sales' = step.pick % 2 ? 'marketing' : 'sales';
+        const command = {
+          type: 'RecordSpend' as const,
+          data: {
+            spendId: id('s'),
+            amount: step.amount,
+            category,
+            ...(campaignId ? { campaignId } : mode === 1 ? { channel: source } : {}),
+          },
+          occurredAt: at,
+        };
         const key = campaignId ?? (mode === 1 ? source : 'unattributed');
         if (campaignId) run(campaignDecider, campaigns, 'campaign', key, command, owner);
         else run(campaignDecider, new Map(), 'spend', key, command, owner);
@@ -203,7 +371,24 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
       case 'task': {
         const taskId = id('t');
         const customerId = pickOf(customers, step.pick);
-        run(taskDecider, tasks, 'task', taskId, { type: 'CreateTask', data: { taskId, ownerId: owner, subject: 'Follow up', dueAt: new Date(now + 2 * DAY).toISOString(), ...(customerId ? { customerId } : {}) }, occurredAt: at }, owner);
+        run(
+          taskDecider,
+          tasks,
+          'task',
+          taskId,
+          {
+            type: 'CreateTask',
+            data: {
+              taskId,
+              ownerId: owner,
+              subject: 'Follow up',
+              dueAt: new Date(now + 2 * DAY).toISOString(),
+              ...(customerId ? { customerId } : {}),
+            },
+            occurredAt: at,
+          },
+          owner,
+        );
         break;
       }
       case 'completeTask': {

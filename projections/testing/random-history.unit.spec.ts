@@ -6,12 +6,25 @@ describe('random histories (test support)', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(historyArbitrary({ minSteps: 80, maxSteps: 120 }), (events) => {
-        for (let i = 1; i < events.length; i++) expect(Date.parse(events[i].occurredAt)).toBeGreaterThanOrEqual(Date.parse(events[i - 1].occurredAt));
+        for (let i = 1; i < events.length; i++)
+          expect(Date.parse(events[i].occurredAt)).toBeGreaterThanOrEqual(Date.parse(events[i - 1].occurredAt));
         events.forEach((e) => seen.add(e.type));
       }),
       { numRuns: 30, seed: 7 },
     );
-    for (const type of ['CustomerRegistered', 'CustomerAcquired', 'DealOpened', 'DealStageChanged', 'DealWon', 'DealLost', 'LeadCaptured', 'LeadConverted', 'SpendRecorded', 'TaskCreated', 'CustomerChurned']) {
+    for (const type of [
+      'CustomerRegistered',
+      'CustomerAcquired',
+      'DealOpened',
+      'DealStageChanged',
+      'DealWon',
+      'DealLost',
+      'LeadCaptured',
+      'LeadConverted',
+      'SpendRecorded',
+      'TaskCreated',
+      'CustomerChurned',
+    ]) {
       expect(seen).toContain(type);
     }
   });

@@ -33,5 +33,10 @@ export const reportParamsArbitrary = (groupBy: readonly (string | undefined)[] =
     .map(({ start, length, fromMs, toMs, interval, groupBy: g }) => {
       const from = Date.parse('2024-01-01T00:00:00.000Z') + start * DAY + fromMs;
       const to = from - fromMs + length * DAY + toMs;
-      return reportParams({ from: new Date(from).toISOString(), to: new Date(Math.max(to, from + 1)).toISOString(), interval, ...(g ? { groupBy: g } : {}) });
+      return reportParams({
+        from: new Date(from).toISOString(),
+        to: new Date(Math.max(to, from + 1)).toISOString(),
+        interval,
+        ...(g ? { groupBy: g } : {}),
+      });
     });

@@ -70,17 +70,29 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
   const heldBy = async (p: AppProcess) => (await roles(cluster)).filter((r) => r.holder?.pid === p.pid && !r.holder.released);
 
   /** Waits until every one of `before` is held by another process with a higher token; the time each took from `since`. */
-  async function takeover(before: Awaited<ReturnType<typeof heldBy>>, formerPid: number, since: number, timeoutMs = 8 * LEASE_MS): Promise<number[]> {
+  async function takeover(
+    before: Awaited<ReturnType<typeof heldBy>>,
+    formerPid: number,
+    since: number,
+    timeoutMs = 8 * LEASE_MS,
+  ): Promise<number[]> {
     const taken = new Map<string, number>();
     for (;;) {
       const now = await roles(cluster).catch(() => []);
       for (const role of before) {
         if (taken.has(role.role)) continue;
         const current = now.find((r) => r.role === role.role);
-        if (current?.holder && current.holder.pid !== formerPid && !current.holder.released && current.holder.token > role.holder!.token) taken.set(role.role, Date.now() - since);
+        if (current?.holder && current.holder.pid !== formerPid && !current.holder.released && current.holder.token > role.holder!.token)
+          taken.set(role.role, Date.now() - since);
       }
       if (taken.size === before.length) return [...taken.values()];
-      if (Date.now() - since > timeoutMs) throw new Error(`not taken over within ${timeoutMs} ms: ${before.filter((r) => !taken.has(r.role)).map((r) => r.role).join(', ')}`);
+      if (Date.now() - since > timeoutMs)
+        throw new Error(
+          `not taken over within ${timeoutMs} ms: ${before
+            .filter((r) => !taken.has(r.role))
+            .map((r) => r.role)
+            .join(', ')}`,
+        );
       await sleep(100);
     }
   }
@@ -89,7 +101,9 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
   async function allHeld(timeoutMs = 60_000): Promise<void> {
     const started = Date.now();
     for (;;) {
-      const unheld = (await roles(cluster).catch(() => [{ role: '(no answer)', holder: null }])).filter((r) => !r.holder || r.holder.released);
+      const unheld = (await roles(cluster).catch(() => [{ role: '(no answer)', holder: null }])).filter(
+        (r) => !r.holder || r.holder.released,
+      );
       if (unheld.length === 0) return;
       if (Date.now() - started > timeoutMs) throw new Error(`roles without a holder: ${unheld.map((r) => r.role).join(', ')}`);
       await sleep(200);
@@ -98,7 +112,12 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
 
   /** The process of a kind that holds the most roles (the relay: the active one). */
   async function busiest(kind: 'projector' | 'relay'): Promise<AppProcess> {
-    const counts = await Promise.all(cluster.running(kind).filter((p) => !p.paused).map(async (p) => [p, (await heldBy(p)).length] as const));
+    const counts = await Promise.all(
+      cluster
+        .running(kind)
+        .filter((p) => !p.paused)
+        .map(async (p) => [p, (await heldBy(p)).length] as const),
+    );
     const [p, n] = counts.sort((a, b) => b[1] - a[1])[0];
     if (!n) throw new Error(`no ${kind} holds a role`);
     return p;
@@ -108,7 +127,12 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
     const started = Date.now();
     const timings: Record<string, string> = {};
     const failovers: Failover[] = [];
-    const load = new Load({ commands: generateCommands({ count: COMMANDS, seed: SEED }), apis: () => cluster.apiUrls(), keys: cluster.keys, concurrency: 8 });
+    const load = new Load({
+      commands: generateCommands({ count: COMMANDS, seed: SEED }),
+      apis: () => cluster.apiUrls(),
+      keys: cluster.keys,
+      concurrency: 8,
+    });
     try {
       await allHeld();
       timings.startup = seconds(Date.now() - started);
@@ -144,7 +168,12 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
         const takeoverMs = await takeover(before, victim.pid, t);
         await sleep(LEASE_MS / 2);
         victim.resume();
-        failovers.push({ fault: `${victim.name} SIGSTOPped until its roles moved, then SIGCONT (${at()})`, kind, roles: before.length, takeoverMs });
+        failovers.push({
+          fault: `${victim.name} SIGSTOPped until its roles moved, then SIGCONT (${at()})`,
+          kind,
+          roles: before.length,
+          takeoverMs,
+        });
       };
       /** An API SIGKILLed with requests in flight; the load retries them on the other API with the same Idempotency-Key. */
       const killApi = async () => {
@@ -169,7 +198,12 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
           process.kill(pid, 'SIGCONT');
         }
         await allHeld();
-        failovers.push({ fault: `FerretDB SIGSTOPped for ${seconds(2 * LEASE_MS)}, then SIGCONT (${at()})`, kind: 'store', roles: 0, takeoverMs: [] });
+        failovers.push({
+          fault: `FerretDB SIGSTOPped for ${seconds(2 * LEASE_MS)}, then SIGCONT (${at()})`,
+          kind: 'store',
+          roles: 0,
+          takeoverMs: [],
+        });
       };
 
       const done = load.run();
@@ -224,7 +258,10 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       log(
         [
           `cluster run (seed ${SEED}, lease timeout ${LEASE_MS} ms):`,
-          ...failovers.map((f) => `  ${f.fault}: ${f.roles} role(s)${f.roles ? `, taken over in median ${seconds(median(f.takeoverMs))}, all in ${seconds(Math.max(...f.takeoverMs))}` : ''}`),
+          ...failovers.map(
+            (f) =>
+              `  ${f.fault}: ${f.roles} role(s)${f.roles ? `, taken over in median ${seconds(median(f.takeoverMs))}, all in ${seconds(Math.max(...f.takeoverMs))}` : ''}`,
+          ),
           `  failovers: ${failovers.length} (${failovers.filter((f) => f.roles).length} that moved roles, ${takeovers.length} role takeovers: median ${seconds(median(takeovers))}, max ${seconds(Math.max(...takeovers))})`,
           `  load: ${stats.completed}/${stats.commands} commands, ${stats.attempts} attempts, ${stats.retries} retries (${stats.networkErrors} network errors, ${stats.serverErrors} 5xx), ` +
             `statuses ${JSON.stringify(stats.statuses)}, ${stats.conflictsAfterRetry} 409/422 after a retry, latency p50 ${stats.latency.p50} ms p99 ${stats.latency.p99} ms`,
@@ -238,29 +275,74 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
           ...kafka.missing.slice(0, 3).map((e) => `    missing ${e}`),
           ...kafka.orderViolations.slice(0, 3).map((e) => `    order ${e}`),
           `  read models: ${readModels.documents} documents in the rebuild, ${readModels.differing} differing` +
-            (readModels.differing ? ` (${Object.entries(readModels.projections).filter(([, n]) => n).map(([p, n]) => `${p} ${n}`).join(', ')})` : ''),
+            (readModels.differing
+              ? ` (${Object.entries(readModels.projections)
+                  .filter(([, n]) => n)
+                  .map(([p, n]) => `${p} ${n}`)
+                  .join(', ')})`
+              : ''),
           ...Object.entries(readModels.collections)
             .filter(([, d]) => d.differing)
             .slice(0, 5)
-            .map(([name, d]) => `    ${name}: ${d.differing} of ${d.rebuild} (cluster has ${d.cluster}); e.g. ${JSON.stringify(d.examples[0])}`),
+            .map(
+              ([name, d]) =>
+                `    ${name}: ${d.differing} of ${d.rebuild} (cluster has ${d.cluster}); e.g. ${JSON.stringify(d.examples[0])}`,
+            ),
           `  reports: ${readModels.reports.compared} compared (every report, each grouping), ${readModels.reports.differing.length} differing`,
           ...readModels.reports.differing.slice(0, 3).map((d) => `    ${d.report}: cluster ${d.cluster} / rebuild ${d.rebuild}`),
-          `  durations: ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+          `  durations: ${Object.entries(timings)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
         ].join('\n'),
       );
 
       // Every check, then one assertion listing all that failed (not just the first).
       const failures: string[] = [];
       const check = (name: string, ok: boolean, detail: string) => ok || failures.push(`${name}: ${detail}`);
-      check('no process crashed', cluster.unexpectedExits().length === 0, cluster.unexpectedExits().map((p) => `${p.name} ${JSON.stringify(p.exit)}`).join(', '));
-      check('read models identical to a clean rebuild', readModels.differing === 0, `${readModels.differing} documents differ: ${JSON.stringify(readModels.projections)}`);
-      check('reports identical to those of a clean rebuild', readModels.reports.differing.length === 0, readModels.reports.differing.map((d) => d.report).join(', '));
-      check('every event on Kafka', kafka.missing.length === 0, `${kafka.missing.length} missing, e.g. ${kafka.missing.slice(0, 3).join(', ')}`);
+      check(
+        'no process crashed',
+        cluster.unexpectedExits().length === 0,
+        cluster
+          .unexpectedExits()
+          .map((p) => `${p.name} ${JSON.stringify(p.exit)}`)
+          .join(', '),
+      );
+      check(
+        'read models identical to a clean rebuild',
+        readModels.differing === 0,
+        `${readModels.differing} documents differ: ${JSON.stringify(readModels.projections)}`,
+      );
+      check(
+        'reports identical to those of a clean rebuild',
+        readModels.reports.differing.length === 0,
+        readModels.reports.differing.map((d) => d.report).join(', '),
+      );
+      check(
+        'every event on Kafka',
+        kafka.missing.length === 0,
+        `${kafka.missing.length} missing, e.g. ${kafka.missing.slice(0, 3).join(', ')}`,
+      );
       check('nothing on Kafka that is not in the store', kafka.unexpected.length === 0, kafka.unexpected.slice(0, 3).join(', '));
-      check('first deliveries in revision order per stream', kafka.orderViolations.length === 0, kafka.orderViolations.slice(0, 3).join('; '));
-      check(`at most one relay page (${RELAY_PAGE}) of duplicates per relay failover`, kafka.duplicates <= RELAY_PAGE * relayFailovers, `${kafka.duplicates} duplicates after ${relayFailovers} relay failover(s)`);
-      check('a command retried on another API answered as the first (shared Idempotency-Key results)', stats.conflictsAfterRetry === 0, `${stats.conflictsAfterRetry} retries answered 409/422: ${stats.conflictExamples.slice(0, 3).join('; ')}`);
-      check('no reaction appended twice', reactions.duplicated === 0 && reactions.repeatedEventIds === 0, `${reactions.duplicated} causes with a repeated reaction (${reactions.extraEvents} extra events), ${reactions.repeatedEventIds} event ids stored twice`);
+      check(
+        'first deliveries in revision order per stream',
+        kafka.orderViolations.length === 0,
+        kafka.orderViolations.slice(0, 3).join('; '),
+      );
+      check(
+        `at most one relay page (${RELAY_PAGE}) of duplicates per relay failover`,
+        kafka.duplicates <= RELAY_PAGE * relayFailovers,
+        `${kafka.duplicates} duplicates after ${relayFailovers} relay failover(s)`,
+      );
+      check(
+        'a command retried on another API answered as the first (shared Idempotency-Key results)',
+        stats.conflictsAfterRetry === 0,
+        `${stats.conflictsAfterRetry} retries answered 409/422: ${stats.conflictExamples.slice(0, 3).join('; ')}`,
+      );
+      check(
+        'no reaction appended twice',
+        reactions.duplicated === 0 && reactions.repeatedEventIds === 0,
+        `${reactions.duplicated} causes with a repeated reaction (${reactions.extraEvents} extra events), ${reactions.repeatedEventIds} event ids stored twice`,
+      );
       expect(failures).toEqual([]);
     } catch (error) {
       failed = true;

@@ -63,7 +63,9 @@ describe('authentication before the body', () => {
   it('waits for the body of a request with a valid key (the 401 above did not)', async () => {
     const body = JSON.stringify({ name: 'Slow but authenticated' });
     const client = await open();
-    await client.write(head('POST', '/customers', { ...t.as('admin'), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }));
+    await client.write(
+      head('POST', '/customers', { ...t.as('admin'), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
+    );
     await client.write(body.slice(0, 10));
     await new Promise((r) => setTimeout(r, 300));
     expect(client.received()).toBe('');
@@ -146,7 +148,10 @@ describe('requests without a valid key, per address', () => {
       const badKey = 'not-a-known-key-but-secret-looking';
       const statuses: number[] = [];
       for (let i = 0; i < LIMIT + 3; i++) {
-        const res = await request(limited.http).get('/reports').set('Authorization', `Bearer ${badKey}`).set('X-Correlation-Id', `flood-${i}`);
+        const res = await request(limited.http)
+          .get('/reports')
+          .set('Authorization', `Bearer ${badKey}`)
+          .set('X-Correlation-Id', `flood-${i}`);
         statuses.push(res.status);
         if (res.status === 429) {
           expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

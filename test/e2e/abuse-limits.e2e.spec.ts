@@ -52,7 +52,9 @@ it('limits each API key to RATE_LIMIT_PER_MINUTE requests, with 429 and Retry-Af
     for (let i = 0; i < 5; i++) statuses.push((await rep.get('/customers')).status); // reps have no reports
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
 
-    const limited = await expectNothingAppended(t, () => rep.post('/customers', { name: 'Over the limit' }, { 'X-Correlation-Id': 'audit-429' }));
+    const limited = await expectNothingAppended(t, () =>
+      rep.post('/customers', { name: 'Over the limit' }, { 'X-Correlation-Id': 'audit-429' }),
+    );
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.body).toMatchObject({ statusCode: 429, message: expect.stringContaining('5 requests per minute per API key') });
@@ -159,9 +161,15 @@ describe('bounded bodies', () => {
         ['patch', `/customers/${customer}`, {}],
         ['post', '/leads', { name: 'Lead', source: 'web' }],
       ] as const) {
-        const res = await expectNothingAppended(u, () => (method === 'post' ? api.post(url, { ...extra, attributes }) : api.patch(url, { ...extra, attributes })));
+        const res = await expectNothingAppended(u, () =>
+          method === 'post' ? api.post(url, { ...extra, attributes }) : api.patch(url, { ...extra, attributes }),
+        );
         expect([label, url, res.status]).toEqual([label, url, 400]);
-        expect([label, url, res.body.message]).toEqual([label, url, expect.stringMatching(new RegExp(`^attributes: attributes .*${problem.source}`))]);
+        expect([label, url, res.body.message]).toEqual([
+          label,
+          url,
+          expect.stringMatching(new RegExp(`^attributes: attributes .*${problem.source}`)),
+        ]);
       }
     }
   });
@@ -179,8 +187,13 @@ describe('bounded bodies', () => {
     const tooMany = await expectNothingAppended(u, () => api.post('/customers', { name: 'Ada', ...unknown, one: 1, two: 2 }));
     expect([tooMany.status, tooMany.body.message]).toEqual([400, 'body: must have at most 100 fields']);
     // A 400-element array nested in an otherwise valid structure is refused from the text as well.
-    const nested = await expectNothingAppended(u, () => api.post('/goals', { kpi: 'winRate', target: 0.3, deadline: '2030-01-01T00:00:00Z', segment: { owner: Array(400).fill('x') } }));
-    expect([nested.status, nested.body.message]).toEqual([400, expect.stringMatching(/^segment: segment must have at most 100 keys and array items/)]);
+    const nested = await expectNothingAppended(u, () =>
+      api.post('/goals', { kpi: 'winRate', target: 0.3, deadline: '2030-01-01T00:00:00Z', segment: { owner: Array(400).fill('x') } }),
+    );
+    expect([nested.status, nested.body.message]).toEqual([
+      400,
+      expect.stringMatching(/^segment: segment must have at most 100 keys and array items/),
+    ]);
   });
 });
 

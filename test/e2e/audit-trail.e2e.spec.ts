@@ -25,13 +25,19 @@ describe('audit trail', () => {
   it('pages forwards and backwards with limit, fromRevision and nextRevision', async () => {
     const customerId = await registerCustomer();
     for (let i = 0; i < 6; i++) {
-      expect((await api.post(`/customers/${customerId}/interactions`, { type: 'note', direction: 'outbound', subject: `note ${i}` })).status).toBe(201);
+      expect(
+        (await api.post(`/customers/${customerId}/interactions`, { type: 'note', direction: 'outbound', subject: `note ${i}` })).status,
+      ).toBe(201);
     }
     const streamId = `customer-${customerId}`;
     const page = async (query: string) => {
       const res = await client(t, 'service').get(`/streams/${streamId}/events?${query}`);
       expect(res.status).toBe(200);
-      return { revisions: res.body.events.map((e: RecordedEvent) => e.streamRevision), next: res.body.nextRevision, direction: res.body.direction };
+      return {
+        revisions: res.body.events.map((e: RecordedEvent) => e.streamRevision),
+        next: res.body.nextRevision,
+        direction: res.body.direction,
+      };
     };
     expect(await page('limit=3')).toEqual({ revisions: [0, 1, 2], next: 3, direction: 'forwards' });
     expect(await page('limit=3&fromRevision=3')).toEqual({ revisions: [3, 4, 5], next: 6, direction: 'forwards' });

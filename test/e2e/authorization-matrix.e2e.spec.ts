@@ -145,7 +145,14 @@ describe('ownership', () => {
         return created(post('/tasks', { subject: 'Matrix', dueAt: '2030-01-01', ownerId }));
       case 'goals':
         // A goal is its segment owner's: it shows (and a rep may touch) only that owner's figures.
-        return created(post('/goals', { kpi: 'newRevenue', target: 100, deadline: new Date(Date.now() + 365 * 86_400_000).toISOString(), segment: { owner: ownerId } }));
+        return created(
+          post('/goals', {
+            kpi: 'newRevenue',
+            target: 100,
+            deadline: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+            segment: { owner: ownerId },
+          }),
+        );
     }
   }
 
@@ -170,14 +177,25 @@ describe('ownership', () => {
         const send = async (id: string) => {
           const url = path.replace('{id}', id);
           const head = await o.store.headPosition();
-          const r = (request(o.http) as unknown as Record<string, (url: string) => request.Test>)[method](method === 'get' ? `${url}?minPosition=${head}` : url).set(as(role));
-          return method === 'get' ? r : r.send(body!);
+          const client = request(o.http) as unknown as Record<string, (url: string) => request.Test>;
+          const r = client[method](method === 'get' ? `${url}?minPosition=${head}` : url).set(as(role));
+          return method === 'get' ? r : r.send(body);
         };
         const onTheirs = recordScopeByRole[role] === 'own' ? await expectNothingAppended(o, () => send(theirs)) : await send(theirs);
         const expected = recordScopeByRole[role] === 'own' ? 403 : 'not 403';
-        expect([role, key, 'theirs', onTheirs.status === 403 ? 403 : onTheirs.status >= 500 ? onTheirs.status : 'not 403']).toEqual([role, key, 'theirs', expected]);
+        expect([role, key, 'theirs', onTheirs.status === 403 ? 403 : onTheirs.status >= 500 ? onTheirs.status : 'not 403']).toEqual([
+          role,
+          key,
+          'theirs',
+          expected,
+        ]);
         const onMine = await send(mine);
-        expect([role, key, 'mine', onMine.status === 403 || onMine.status >= 500 ? onMine.status : 'ok']).toEqual([role, key, 'mine', 'ok']);
+        expect([role, key, 'mine', onMine.status === 403 || onMine.status >= 500 ? onMine.status : 'ok']).toEqual([
+          role,
+          key,
+          'mine',
+          'ok',
+        ]);
         checked.push(`${role} ${key}`);
       }
     }
@@ -187,7 +205,9 @@ describe('ownership', () => {
   }, 90_000); // ~250 requests and fixtures: slow on a busy machine
 
   it('reassignment routes are denied to a rep even on its own record, and work for managers and admins', async () => {
-    const routes = (await recordRoutes()).filter((r) => ['post /customers/{id}/owner', 'post /leads/{id}/assign', 'post /deals/{id}/owner'].includes(`${r.method} ${r.path}`));
+    const routes = (await recordRoutes()).filter((r) =>
+      ['post /customers/{id}/owner', 'post /leads/{id}/assign', 'post /deals/{id}/owner'].includes(`${r.method} ${r.path}`),
+    );
     expect(routes).toHaveLength(3);
     for (const { path, kind, method } of routes) {
       for (const role of Roles) {

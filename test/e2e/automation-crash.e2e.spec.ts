@@ -22,15 +22,19 @@ const LEADS = 60;
 const DEALS = 20;
 
 function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null>; started: Promise<void> } {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/support/automation-child.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/support/automation-child.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const started = new Promise<void>((done) => {
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       output += chunk;
       if (output.includes('started')) done();
     });
   });
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(`automation child failed: ${output}\n`);
@@ -42,18 +46,38 @@ describe('automation process managers after SIGKILL', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-automation-crash-'));
   const assignmentFile = join(dataDir, 'assignment.json');
   writeFileSync(assignmentFile, JSON.stringify({ strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }));
-  const env = { DATA_DIR: dataDir, ASSIGNMENT_FILE: assignmentFile, EVENT_STORE: 'sqlite', READ_STORE: 'embedded', SQLITE_SYNCHRONOUS: 'NORMAL', LOG_LEVEL: 'silent', API_KEYS: '' };
+  const env = {
+    DATA_DIR: dataDir,
+    ASSIGNMENT_FILE: assignmentFile,
+    EVENT_STORE: 'sqlite',
+    READ_STORE: 'embedded',
+    SQLITE_SYNCHRONOUS: 'NORMAL',
+    LOG_LEVEL: 'silent',
+    API_KEYS: '',
+  };
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('killed mid-run 4 times, restarted: every reaction exactly once', async () => {
     // The history, written with the process managers off.
     const t = await startTestApp({ dataDir, processManagers: false, env: { EVENT_STORE: 'sqlite', ASSIGNMENT_FILE: assignmentFile } });
     const api = client(t, 'manager');
-    const leads = await Promise.all(Array.from({ length: LEADS }, (_, i) => api.post('/leads', { name: `L${i}`, source: 'web', attributes: { industry: i % 2 ? 'software' : 'retail' } })));
-    for (const lead of leads.slice(0, 20)) expect((await api.post(`/leads/${lead.body.id}/interactions`, { type: 'web-visit' })).status).toBe(201);
-    const customers = await Promise.all(Array.from({ length: 5 }, (_, i) => api.post('/customers', { name: `C${i}`, source: 'web', ownerId: 'rep-a' })));
+    const leads = await Promise.all(
+      Array.from({ length: LEADS }, (_, i) =>
+        api.post('/leads', { name: `L${i}`, source: 'web', attributes: { industry: i % 2 ? 'software' : 'retail' } }),
+      ),
+    );
+    for (const lead of leads.slice(0, 20))
+      expect((await api.post(`/leads/${lead.body.id}/interactions`, { type: 'web-visit' })).status).toBe(201);
+    const customers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => api.post('/customers', { name: `C${i}`, source: 'web', ownerId: 'rep-a' })),
+    );
     for (let i = 0; i < DEALS; i++) {
-      const r = await api.post('/deals', { customerId: customers[i % 5].body.id, title: `D${i}`, amount: i % 2 ? 700 : 300, ownerId: 'rep-a' });
+      const r = await api.post('/deals', {
+        customerId: customers[i % 5].body.id,
+        title: `D${i}`,
+        amount: i % 2 ? 700 : 300,
+        ownerId: 'rep-a',
+      });
       expect(r.status).toBe(201);
     }
     const initialHead = await t.store.headPosition();
@@ -92,7 +116,7 @@ describe('automation process managers after SIGKILL', () => {
 
     const store = new SqliteEventStore({ filename: join(dataDir, 'events.db') });
     const events: RecordedEvent[] = [];
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const page = await store.readAll({ fromPosition: from, maxCount: 1000 });
       events.push(...page.events);
       if (page.isEnd) break;
@@ -107,10 +131,12 @@ describe('automation process managers after SIGKILL', () => {
       const causes = events.filter((e) => e.type === type).map((e) => e.causationId);
       expect(new Set(causes).size).toBe(causes.length);
     }
-    const owners = events.filter((e) => e.type === 'LeadAssigned').reduce<Record<string, number>>((m, e) => {
-      const o = (e.data as { ownerId: string }).ownerId;
-      return { ...m, [o]: (m[o] ?? 0) + 1 };
-    }, {});
+    const owners = events
+      .filter((e) => e.type === 'LeadAssigned')
+      .reduce<Record<string, number>>((m, e) => {
+        const o = (e.data as { ownerId: string }).ownerId;
+        return { ...m, [o]: (m[o] ?? 0) + 1 };
+      }, {});
     expect(owners).toEqual({ 'rep-a': 20, 'rep-b': 20, 'rep-c': 20 });
   });
 });

@@ -42,7 +42,7 @@ async function settle(t: TestApp): Promise<void> {
 
 async function allEvents(t: TestApp): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const page = await t.store.readAll({ fromPosition: from, maxCount: 1000 });
     events.push(...page.events);
     if (page.isEnd || page.checkpoint <= from) return events;
@@ -82,7 +82,11 @@ describe('automation', () => {
   });
 
   describe('round-robin assignment', () => {
-    const env = () => ({ EVENT_STORE: 'sqlite', AUTOMATION: 'on', ASSIGNMENT_FILE: file('rr.json', { strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }) });
+    const env = () => ({
+      EVENT_STORE: 'sqlite',
+      AUTOMATION: 'on',
+      ASSIGNMENT_FILE: file('rr.json', { strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }),
+    });
     let t: TestApp;
     beforeAll(async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-e2e-rr-'));
@@ -99,21 +103,35 @@ describe('automation', () => {
       let events = await allEvents(t);
       const assigned = ofType(events, 'LeadAssigned');
       expect(assigned).toHaveLength(100);
-      const perRep = (list: RecordedEvent[]) => list.reduce<Record<string, number>>((m, e) => {
-        const owner = (e.data as { ownerId: string }).ownerId;
-        return { ...m, [owner]: (m[owner] ?? 0) + 1 };
-      }, {});
+      const perRep = (list: RecordedEvent[]) =>
+        list.reduce<Record<string, number>>((m, e) => {
+          const owner = (e.data as { ownerId: string }).ownerId;
+          return { ...m, [owner]: (m[owner] ?? 0) + 1 };
+        }, {});
       expect(perRep(assigned)).toEqual({ 'rep-a': 34, 'rep-b': 33, 'rep-c': 33 });
       // In feed order of capture: a, b, c, a, …
       const captured = ofType(events, 'LeadCaptured').map((e) => (e.data as { leadId: string }).leadId);
-      const ownerOf = new Map(assigned.map((e) => [(e.data as { leadId: string }).leadId, e.data as { ownerId: string; strategy: string; reason: string }]));
+      const ownerOf = new Map(
+        assigned.map((e) => [(e.data as { leadId: string }).leadId, e.data as { ownerId: string; strategy: string; reason: string }]),
+      );
       expect(captured.slice(0, 6).map((id) => ownerOf.get(id)!.ownerId)).toEqual(['rep-a', 'rep-b', 'rep-c', 'rep-a', 'rep-b', 'rep-c']);
       expect(ownerOf.get(captured[4])).toMatchObject({ strategy: 'round-robin', reason: 'round-robin turn 2 of 3' });
-      expect(assigned.every((e) => e.actor === 'system:process-manager' && e.causationId === events.find((c) => c.type === 'LeadCaptured' && (c.data as { leadId: string }).leadId === (e.data as { leadId: string }).leadId)!.eventId)).toBe(true);
+      expect(
+        assigned.every(
+          (e) =>
+            e.actor === 'system:process-manager' &&
+            e.causationId ===
+              events.find(
+                (c) => c.type === 'LeadCaptured' && (c.data as { leadId: string }).leadId === (e.data as { leadId: string }).leadId,
+              )!.eventId,
+        ),
+      ).toBe(true);
 
       // The fairness report and the leads list agree.
       const now = new Date();
-      const fairness = await client(t, 'analyst').latest(`/reports/assignments?interval=day&from=${new Date(now.getTime() - DAY).toISOString()}&to=${new Date(now.getTime() + DAY).toISOString()}`);
+      const fairness = await client(t, 'analyst').latest(
+        `/reports/assignments?interval=day&from=${new Date(now.getTime() - DAY).toISOString()}&to=${new Date(now.getTime() + DAY).toISOString()}`,
+      );
       expect(fairness.status).toBe(200);
       expect(fairness.body.total).toEqual({
         reps: [
@@ -141,7 +159,10 @@ describe('automation', () => {
       expect(after.length).toBe(events.length);
       expect(after.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
       const lead0 = await t.events(`lead-${captured[0]}`);
-      expect(lead0.filter((e) => e.type === 'LeadAssigned').map((e) => (e.data as { ownerId: string }).ownerId)).toEqual(['rep-a', 'rep-z']);
+      expect(lead0.filter((e) => e.type === 'LeadAssigned').map((e) => (e.data as { ownerId: string }).ownerId)).toEqual([
+        'rep-a',
+        'rep-z',
+      ]);
     });
   });
 
@@ -151,23 +172,39 @@ describe('automation', () => {
       const assignment = {
         strategy: 'territory',
         reps: [{ id: 'eu1' }, { id: 'eu2' }, { id: 'fin' }, { id: 'us' }, { id: 'away', available: false }],
-        territories: [{ region: ['emea'], reps: ['eu1', 'eu2'] }, { industry: ['finance'], reps: ['fin', 'away'] }],
+        territories: [
+          { region: ['emea'], reps: ['eu1', 'eu2'] },
+          { industry: ['finance'], reps: ['fin', 'away'] },
+        ],
         within: 'least-busy',
       };
-      t = await startTestApp({ env: { AUTOMATION: 'on', ASSIGNMENT_FILE: file('territory.json', assignment), RULES_FILE: file('no-rules.json', { rules: [] }) } });
+      t = await startTestApp({
+        env: { AUTOMATION: 'on', ASSIGNMENT_FILE: file('territory.json', assignment), RULES_FILE: file('no-rules.json', { rules: [] }) },
+      });
     });
     afterAll(() => t.close());
 
     it('the first matching territory, its least busy rep (open leads and deals), all reps as the fallback', async () => {
       const api = client(t, 'manager');
       const customer = (await api.post('/customers', { name: 'Acme', source: 'web', ownerId: 'eu1' })).body.id as string;
-      for (const title of ['One', 'Two']) expect((await api.post('/deals', { customerId: customer, title, amount: 100, ownerId: 'eu1' })).status).toBe(201);
+      for (const title of ['One', 'Two'])
+        expect((await api.post('/deals', { customerId: customer, title, amount: 100, ownerId: 'eu1' })).status).toBe(201);
       const owners: string[] = [];
       const reasons: string[] = [];
-      for (const attributes of [{ region: 'emea' }, { region: 'EMEA', industry: 'finance' }, { region: 'emea' }, { region: 'na', industry: 'finance' }, { region: 'apac' }]) {
+      for (const attributes of [
+        { region: 'emea' },
+        { region: 'EMEA', industry: 'finance' },
+        { region: 'emea' },
+        { region: 'na', industry: 'finance' },
+        { region: 'apac' },
+      ]) {
         const lead = await api.post('/leads', { name: 'Lead', source: 'web', attributes });
         await settle(t); // one at a time: each choice sees the previous one
-        const assigned = (await t.events(`lead-${lead.body.id}`)).find((e) => e.type === 'LeadAssigned')!.data as { ownerId: string; strategy: string; reason: string };
+        const assigned = (await t.events(`lead-${lead.body.id}`)).find((e) => e.type === 'LeadAssigned')!.data as {
+          ownerId: string;
+          strategy: string;
+          reason: string;
+        };
         owners.push(assigned.ownerId);
         reasons.push(assigned.reason);
         expect(assigned.strategy).toBe('territory');
@@ -184,7 +221,12 @@ describe('automation', () => {
     const env = () => ({
       EVENT_STORE: 'sqlite',
       AUTOMATION: 'on',
-      PIPELINE_FILE: file('pipeline.json', { stages: [{ name: 'qualification', probability: 0.1, stallAfterDays: 7 }, { name: 'proposal', probability: 0.5 }] }),
+      PIPELINE_FILE: file('pipeline.json', {
+        stages: [
+          { name: 'qualification', probability: 0.1, stallAfterDays: 7 },
+          { name: 'proposal', probability: 0.5 },
+        ],
+      }),
       STALL_CHECK_SECONDS: '3600',
     });
     let t: TestApp;
@@ -212,17 +254,24 @@ describe('automation', () => {
 
       const events = await allEvents(t);
       const tasks = ofType(events, 'TaskCreated').map((e) => e.data as Record<string, unknown>);
-      expect(tasks.map(({ taskId: _, reason: __, ...task }) => task).sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)))).toEqual([
+      expect(
+        tasks.map(({ taskId: _, reason: __, ...task }) => task).sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt))),
+      ).toEqual([
         { ownerId: 'rep-1', subject: 'Call the lead', dueAt: '2024-03-04T10:00:00.000Z', customerId: c1, dealId: big },
         { ownerId: 'rep-2', subject: 'Call the lead', dueAt: '2024-03-07T15:00:00.000Z', customerId: c2, dealId: grows },
       ]);
       expect(tasks.every((task) => String(task.reason).startsWith('rule "call-the-lead" on Deal'))).toBe(true);
       // Below 500: the customer is enrolled in the nurture campaign (once per customer), never a task.
       const enrolled = ofType(events, 'CustomerEnrolled').map((e) => e.data as Record<string, unknown>);
-      expect(enrolled.map((e) => [e.customerId, e.campaign])).toEqual([[c1, 'nurture'], [c2, 'nurture']]);
+      expect(enrolled.map((e) => [e.customerId, e.campaign])).toEqual([
+        [c1, 'nurture'],
+        [c2, 'nurture'],
+      ]);
       expect(tasks.some((task) => task.dealId === small || task.dealId === tiny)).toBe(false);
       const listed = await client(t, 'manager').latest('/tasks?ownerId=rep-1');
-      expect(listed.body.items.map((task: { subject: string; dealId: string }) => [task.subject, task.dealId])).toEqual([['Call the lead', big]]);
+      expect(listed.body.items.map((task: { subject: string; dealId: string }) => [task.subject, task.dealId])).toEqual([
+        ['Call the lead', big],
+      ]);
       expect(listed.body.items[0].reason).toMatch(/^rule "call-the-lead" on DealOpened /);
 
       // Stalled: opened 10 days ago in qualification (limit 7 days) → one task for its owner; the next check adds none.
@@ -231,9 +280,14 @@ describe('automation', () => {
       const stall = t.app.get(StallProcessManager);
       expect(await stall.sweep()).toBe(5); // the deals above were opened in March 2024: all stalled in qualification
       expect(await stall.sweep()).toBe(0);
-      const stallTasks = ofType(await allEvents(t), 'TaskCreated').filter((e) => String((e.data as { reason: string }).reason).startsWith('stalled'));
+      const stallTasks = ofType(await allEvents(t), 'TaskCreated').filter((e) =>
+        String((e.data as { reason: string }).reason).startsWith('stalled'),
+      );
       expect(stallTasks.map((e) => (e.data as { dealId: string }).dealId).sort()).toEqual([big, small, grows, tiny, stale].sort());
-      expect(stallTasks.find((e) => (e.data as { dealId: string }).dealId === stale)!.data).toMatchObject({ ownerId: 'rep-1', subject: 'Deal stalled in qualification for more than 7 days' });
+      expect(stallTasks.find((e) => (e.data as { dealId: string }).dealId === stale)!.data).toMatchObject({
+        ownerId: 'rep-1',
+        subject: 'Deal stalled in qualification for more than 7 days',
+      });
       const pipeline = await client(t, 'analyst').latest('/reports/pipeline');
       expect(pipeline.body.stages.map((s: { stage: string; deals: number; stalled: number }) => [s.stage, s.deals, s.stalled])).toEqual([
         ['qualification', 5, 5],
@@ -250,34 +304,53 @@ describe('automation', () => {
 
     it('lead scoring: re-scored on every interaction with reasons, sorted by score, judged by band against conversions', async () => {
       const api = client(t, 'manager');
-      const capture = async (name: string, attributes: Record<string, unknown>) => (await api.post('/leads', { name, source: 'web', attributes })).body.id as string;
+      const capture = async (name: string, attributes: Record<string, unknown>) =>
+        (await api.post('/leads', { name, source: 'web', attributes })).body.id as string;
       const hot = await capture('Hot', { industry: 'software', jobTitle: 'Chief Revenue Officer', companySize: 500 }); // 15 + 15 + 10 = 40
       const cold = await capture('Cold', { industry: 'retail' }); // 0
       const warm = await capture('Warm', { region: 'emea' }); // 5
       const now = Date.now();
       // Two form submissions: one just now (10), one 30 days ago (half-life 30 days: 5).
-      expect((await api.post(`/leads/${hot}/interactions`, { type: 'form-submission', occurredAt: new Date(now - 30 * DAY).toISOString() })).status).toBe(201);
-      expect((await api.post(`/leads/${hot}/interactions`, { type: 'form-submission', occurredAt: new Date(now).toISOString() })).status).toBe(201);
+      expect(
+        (await api.post(`/leads/${hot}/interactions`, { type: 'form-submission', occurredAt: new Date(now - 30 * DAY).toISOString() }))
+          .status,
+      ).toBe(201);
+      expect(
+        (await api.post(`/leads/${hot}/interactions`, { type: 'form-submission', occurredAt: new Date(now).toISOString() })).status,
+      ).toBe(201);
       expect((await api.post(`/leads/${warm}/interactions`, { type: 'email-replied' })).status).toBe(201);
       expect((await api.post(`/leads/${warm}/interactions`, { type: 'fax' })).status).toBe(400);
       await settle(t);
-      const scored = (await t.events(`lead-${hot}`)).filter((e) => e.type === 'LeadScored').map((e) => e.data as { score: number; reasons: string[] });
+      const scored = (await t.events(`lead-${hot}`))
+        .filter((e) => e.type === 'LeadScored')
+        .map((e) => e.data as { score: number; reasons: string[] });
       expect(scored.map((s) => s.score)).toEqual([40, 50, 55]);
-      expect(scored[2].reasons).toEqual(['industry in [software, saas, fintech]: +15', 'jobTitle contains "chief": +15', 'companySize ≥ 200: +10', 'form-submission ×2: +15']);
+      expect(scored[2].reasons).toEqual([
+        'industry in [software, saas, fintech]: +15',
+        'jobTitle contains "chief": +15',
+        'companySize ≥ 200: +10',
+        'form-submission ×2: +15',
+      ]);
       const list = await api.latest('/leads?sort=-score&limit=3');
-      expect(list.body.items.map((l: { id: string; score: number }) => [l.id, l.score])).toEqual([[hot, 55], [warm, 13], [cold, 0]]);
+      expect(list.body.items.map((l: { id: string; score: number }) => [l.id, l.score])).toEqual([
+        [hot, 55],
+        [warm, 13],
+        [cold, 0],
+      ]);
 
       await api.post(`/leads/${hot}/convert`, {});
       const from = new Date(now - DAY).toISOString();
       const to = new Date(now + DAY).toISOString();
       const bands = await client(t, 'analyst').latest(`/reports/lead-scores?from=${from}&to=${to}`);
       expect(bands.status).toBe(200);
-      expect(bands.body.bands).toEqual([
-        { band: 'cold', min: 0, leads: 2, converted: 0, conversionRate: 0 },
-        { band: 'warm', min: 30, leads: 0, converted: 0, conversionRate: null },
-        { band: 'hot', min: 60, leads: 0, converted: 0, conversionRate: null },
-        { band: 'unscored', min: null, leads: 0, converted: 0, conversionRate: null },
-      ].map((b) => (b.band === 'warm' ? { ...b, leads: 1, converted: 1, conversionRate: 1 } : b)));
+      expect(bands.body.bands).toEqual(
+        [
+          { band: 'cold', min: 0, leads: 2, converted: 0, conversionRate: 0 },
+          { band: 'warm', min: 30, leads: 0, converted: 0, conversionRate: null },
+          { band: 'hot', min: 60, leads: 0, converted: 0, conversionRate: null },
+          { band: 'unscored', min: null, leads: 0, converted: 0, conversionRate: null },
+        ].map((b) => (b.band === 'warm' ? { ...b, leads: 1, converted: 1, conversionRate: 1 } : b)),
+      );
     });
 
     it('goals: POST /goals validates (400 naming the field), GET /goals/:id shows the progress, GET /reports/goals lists them', async () => {
@@ -291,7 +364,13 @@ describe('automation', () => {
       expect((await client(t, 'analyst').post('/goals', { kpi: 'cac', target: 10, deadline: '2030-01-01T00:00:00Z' })).status).toBe(403);
 
       // Set on Mar 1 2024 for March (31 days; baseline: the 31 days before); the deals above were opened in March, none won: revenue 0.
-      const created = await api.post('/goals', { kpi: 'newRevenue', target: 1000, deadline: '2024-04-01T00:00:00Z', name: 'March revenue', occurredAt: '2024-03-01T08:00:00Z' });
+      const created = await api.post('/goals', {
+        kpi: 'newRevenue',
+        target: 1000,
+        deadline: '2024-04-01T00:00:00Z',
+        name: 'March revenue',
+        occurredAt: '2024-03-01T08:00:00Z',
+      });
       expect(created.status).toBe(201);
       expect(created.body.streamId).toBe(`goal-${created.body.id}`);
       const view = await api.get(`/goals/${created.body.id}?asOf=2024-03-16T12:00:00Z&minPosition=${created.body.position}`);
@@ -315,16 +394,21 @@ describe('automation', () => {
   });
 
   it('a bad rules file stops start-up with a message naming the variable and the line', async () => {
-    const rules = file('bad-rules.json', '{\n  "rules": [\n    { "name": "typo", "on": ["DealOpenned"], "then": [{ "action": "tag", "tag": "x" }] }\n  ]\n}\n');
+    const rules = file(
+      'bad-rules.json',
+      '{\n  "rules": [\n    { "name": "typo", "on": ["DealOpenned"], "then": [{ "action": "tag", "tag": "x" }] }\n  ]\n}\n',
+    );
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
       cwd: resolve(__dirname, '../..'),
       env: { ...process.env, RULES_FILE: rules, DATA_DIR: configDir, PORT: '0', LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
     const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
     expect(code).toBe(2);
-    expect(stderr).toContain(`Invalid configuration: RULES_FILE="${rules}": line 3: rules[0]: "typo": on: "DealOpenned" is not an event type`);
+    expect(stderr).toContain(
+      `Invalid configuration: RULES_FILE="${rules}": line 3: rules[0]: "typo": on: "DealOpenned" is not an event type`,
+    );
   });
 });

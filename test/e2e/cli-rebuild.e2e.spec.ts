@@ -16,22 +16,36 @@ jest.setTimeout(180_000);
 const key = `cli-test-${randomBytes(12).toString('hex')}`;
 let dir: string;
 let port: number;
-const env = () => ({ ...process.env, DATA_DIR: join(dir, 'data'), API_KEYS: `${key}:cli-admin:admin`, LOG_LEVEL: 'warn', PORT: String(port), AUTOMATION: 'off' });
+const env = () => ({
+  ...process.env,
+  DATA_DIR: join(dir, 'data'),
+  API_KEYS: `${key}:cli-admin:admin`,
+  LOG_LEVEL: 'warn',
+  PORT: String(port),
+  AUTOMATION: 'off',
+});
 
 const startApi = () => startApiProcess({ env: env() });
 
 const api = async (path: string, init: RequestInit = {}) => {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...init.headers } });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...init.headers },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], {
+    cwd: root,
+    env: env(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr, ms: Date.now() - started })));
 }
 
@@ -45,7 +59,8 @@ it('rebuilds in its own process at once after a clean stop, and no later start r
   let server = await startApi();
   const created = await api('/customers', { method: 'POST', body: JSON.stringify({ name: 'Ada Lovelace', source: 'web' }) });
   expect(created.status).toBe(201);
-  const generation = async () => (await api('/projections')).body.projections.find((p: { name: string }) => p.name === 'customers').generation as number;
+  const generation = async () =>
+    (await api('/projections')).body.projections.find((p: { name: string }) => p.name === 'customers').generation as number;
   expect(await generation()).toBe(1);
   await stop(server);
 

@@ -37,7 +37,11 @@ describe('customer acquisition', () => {
     events = await t.events(`customer-${customerId}`);
     expect(types(events)).toEqual(['CustomerRegistered', 'CustomerAcquired', 'PurchaseRecorded']);
     const view = await api.latest(`/customers/${customerId}`);
-    expect(view.body).toMatchObject({ status: 'active', acquiredAt: '2024-05-01T10:00:00.000Z', totals: { purchases: { count: 1, amount: 99.5 } } });
+    expect(view.body).toMatchObject({
+      status: 'active',
+      acquiredAt: '2024-05-01T10:00:00.000Z',
+      totals: { purchases: { count: 1, amount: 99.5 } },
+    });
   });
 
   it('acquires by a first purchase, then not again by a won deal', async () => {
@@ -62,7 +66,13 @@ describe('leads', () => {
     expect((await api.post(`/leads/${leadId}/qualify`)).status).toBe(200);
     const convert = await api.post(`/leads/${leadId}/convert`, {});
     expect(convert.status).toBe(200);
-    expect(convert.body).toEqual({ id: leadId, streamId: `lead-${leadId}`, revision: 3, position: expect.any(Number), customerId: expect.stringMatching(UUID) });
+    expect(convert.body).toEqual({
+      id: leadId,
+      streamId: `lead-${leadId}`,
+      revision: 3,
+      position: expect.any(Number),
+      customerId: expect.stringMatching(UUID),
+    });
     const leadEvents = await t.events(`lead-${leadId}`);
     expect(types(leadEvents)).toEqual(['LeadCaptured', 'LeadAssigned', 'LeadQualified', 'LeadConverted']);
     const { customerId } = leadEvents[3].data as { customerId: string };
@@ -105,7 +115,12 @@ describe('spend', () => {
   it('lands in spend-<channel> without a campaign, in spend-unattributed without a channel, and in the campaign otherwise', async () => {
     const byChannel = await api.post('/spend', { amount: 1500, category: 'marketing', channel: 'paid-search' });
     expect(byChannel.status).toBe(201);
-    expect(byChannel.body).toEqual({ id: expect.stringMatching(UUID), streamId: 'spend-paid-search', revision: expect.any(Number), position: expect.any(Number) });
+    expect(byChannel.body).toEqual({
+      id: expect.stringMatching(UUID),
+      streamId: 'spend-paid-search',
+      revision: expect.any(Number),
+      position: expect.any(Number),
+    });
     const [channelEvent] = await t.store.readStream('spend-paid-search', { fromRevision: byChannel.body.revision });
     expect(channelEvent).toMatchObject({ type: 'SpendRecorded', globalPosition: byChannel.body.position });
     expect(channelEvent.data).toEqual({ spendId: byChannel.body.id, amount: 1500, category: 'marketing', channel: 'paid-search' });
@@ -123,6 +138,12 @@ describe('spend', () => {
     expect(onCampaign.body).toMatchObject({ streamId: `campaign-${campaign.body.id}`, revision: 1 });
     const campaignEvents = await t.events(`campaign-${campaign.body.id}`);
     expect(types(campaignEvents)).toEqual(['CampaignLaunched', 'SpendRecorded']);
-    expect(campaignEvents[1].data).toEqual({ spendId: onCampaign.body.id, amount: 300, category: 'marketing', campaignId: campaign.body.id, channel: 'webinar' });
+    expect(campaignEvents[1].data).toEqual({
+      spendId: onCampaign.body.id,
+      amount: 300,
+      category: 'marketing',
+      campaignId: campaign.body.id,
+      channel: 'webinar',
+    });
   });
 });

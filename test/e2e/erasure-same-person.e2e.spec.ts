@@ -28,13 +28,21 @@ const ok = async (response: PromiseLike<{ status: number; body: any }>, status =
   return r.body;
 };
 const tag = () => randomUUID().slice(0, 8);
-const captureLead = async (name: string, email: string) => (await ok(manager.post('/leads', { name, email, source: 'ads' }), 201)).id as string;
-const registerCustomer = async (email: string) => (await ok(manager.post('/customers', { name: 'Ada Lovelace', email, source: 'web' }), 201)).id as string;
+const captureLead = async (name: string, email: string) =>
+  (await ok(manager.post('/leads', { name, email, source: 'ads' }), 201)).id as string;
+const registerCustomer = async (email: string) =>
+  (await ok(manager.post('/customers', { name: 'Ada Lovelace', email, source: 'web' }), 201)).id as string;
 const types = async (streamId: string) => (await t.events(streamId)).map((e) => e.type);
 /** Appends an event as a handler would have, before a crash (or as an older version did). */
 const appendDirectly = (streamId: string, type: string, data: Record<string, unknown>) =>
   t.store.append(streamId, [
-    { eventId: randomUUID(), type, data, schemaVersion: schemaVersionOf(type), metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: randomUUID(), causationId: randomUUID() } },
+    {
+      eventId: randomUUID(),
+      type,
+      data,
+      schemaVersion: schemaVersionOf(type),
+      metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: randomUUID(), causationId: randomUUID() },
+    },
   ]);
 const acquisitionCaughtUp = () => t.app.get(AcquisitionProcessManager).caughtUp();
 
@@ -126,7 +134,15 @@ describe('automation after an erasure', () => {
   const configDir = mkdtempSync(join(tmpdir(), 'chronicle-erasure-stall-'));
   beforeAll(async () => {
     const pipeline = join(configDir, 'pipeline.json');
-    writeFileSync(pipeline, JSON.stringify({ stages: [{ name: 'qualification', probability: 0.1, stallAfterDays: 7 }, { name: 'proposal', probability: 0.5 }] }));
+    writeFileSync(
+      pipeline,
+      JSON.stringify({
+        stages: [
+          { name: 'qualification', probability: 0.1, stallAfterDays: 7 },
+          { name: 'proposal', probability: 0.5 },
+        ],
+      }),
+    );
     auto = await startTestApp({ env: { AUTOMATION: 'on', PIPELINE_FILE: pipeline, STALL_CHECK_SECONDS: '3600' } });
   });
   afterAll(async () => {
@@ -137,7 +153,12 @@ describe('automation after an erasure', () => {
   it("a stalled deal of an erased customer still gets its reminder, about the deal alone (the customer's key is gone)", async () => {
     const api = client(auto, 'manager');
     const customerId = (await ok(api.post('/customers', { name: 'Ada Lovelace', source: 'web' }), 201)).id;
-    const dealId = (await ok(api.post('/deals', { customerId, title: 'Engine', amount: 20, occurredAt: new Date(Date.now() - 10 * 86_400_000).toISOString() }), 201)).id;
+    const dealId = (
+      await ok(
+        api.post('/deals', { customerId, title: 'Engine', amount: 20, occurredAt: new Date(Date.now() - 10 * 86_400_000).toISOString() }),
+        201,
+      )
+    ).id;
     await ok(api.delete(`/customers/${customerId}/personal-data`));
     const stall = auto.app.get(StallProcessManager);
     await stall.caughtUp();

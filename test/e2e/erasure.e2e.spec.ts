@@ -40,14 +40,17 @@ describe('before erasure', () => {
     const eventFiles = Buffer.concat(files.filter((f) => f.startsWith('events.db')).map((f) => readFileSync(join(t.dataDir, f))));
     expect(eventFiles.includes(Buffer.from(s.customerId))).toBe(true);
     expect(holds(eventFiles, s.keptTaskSubject)).toBe(true); // a task about no one: in clear
-    for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Lovelace', '+44 20 7946', ...s.freeText]) expect(holds(eventFiles, text)).toBe(false);
+    for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Lovelace', '+44 20 7946', ...s.freeText])
+      expect(holds(eventFiles, text)).toBe(false);
   });
 
   it('free text about the person is readable, and the customer stream names every lead converted into them', async () => {
     const timeline = JSON.stringify((await manager.latest(`/customers/${s.customerId}/timeline`)).body);
     expect(timeline).toContain('Follow-up 2: call Ada Lovelace');
     expect((await manager.latest(`/tasks/${s.personTaskIds[0]}`)).body).toMatchObject({ subject: 'Call Ada Lovelace on +44 20 7946 0001' });
-    const linked = (await t.events(`customer-${s.customerId}`)).filter((e) => e.type === 'CustomerLeadLinked').map((e) => (e.data as { leadId: string }).leadId);
+    const linked = (await t.events(`customer-${s.customerId}`))
+      .filter((e) => e.type === 'CustomerLeadLinked')
+      .map((e) => (e.data as { leadId: string }).leadId);
     expect(linked).toEqual(s.linkedLeadIds);
   });
 
@@ -71,9 +74,17 @@ describe('DELETE /customers/:id/personal-data', () => {
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ id: s.customerId, streamId: `customer-${s.customerId}` });
     const customerEvents = await t.events(`customer-${s.customerId}`);
-    expect(customerEvents.at(-1)).toMatchObject({ type: 'CustomerPersonalDataErased', actor: 'manager-user', data: { customerId: s.customerId } });
+    expect(customerEvents.at(-1)).toMatchObject({
+      type: 'CustomerPersonalDataErased',
+      actor: 'manager-user',
+      data: { customerId: s.customerId },
+    });
     for (const leadId of [s.leadId, ...s.linkedLeadIds]) {
-      expect((await t.events(`lead-${leadId}`)).at(-1)).toMatchObject({ type: 'LeadPersonalDataErased', actor: 'manager-user', data: { leadId } });
+      expect((await t.events(`lead-${leadId}`)).at(-1)).toMatchObject({
+        type: 'LeadPersonalDataErased',
+        actor: 'manager-user',
+        data: { leadId },
+      });
       expect((await client(t, 'service').get(`/personal-data/keys/lead-${leadId}`)).status).toBe(410);
     }
     // The key endpoint of downstream consumers answers 410 for good.
@@ -84,7 +95,16 @@ describe('DELETE /customers/:id/personal-data', () => {
   it('leaves no byte of the email, name, phone or free text about them in any file of DATA_DIR', async () => {
     await manager.latest(`/customers/${s.customerId}`); // the projector has applied the erasure
     const { bytes } = dataDirBytes();
-    for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Ada Lovelace', 'Augusta Ada Byron', '+44 20 7946 0001', ...s.freeText]) expect([text, holds(bytes, text)]).toEqual([text, false]);
+    for (const text of [
+      s.email,
+      s.leadEmail,
+      ...s.linkedLeadEmails,
+      'Ada Lovelace',
+      'Augusta Ada Byron',
+      '+44 20 7946 0001',
+      ...s.freeText,
+    ])
+      expect([text, holds(bytes, text)]).toEqual([text, false]);
     expect(holds(bytes, s.keptEmail)).toBe(true);
     expect(holds(bytes, s.keptTaskSubject)).toBe(true);
   });
@@ -98,12 +118,24 @@ describe('DELETE /customers/:id/personal-data', () => {
     expect((await manager.latest(`/customers?q=lovelace`)).body.items).toEqual([]);
     const asOf = (await manager.get(`/customers/${s.customerId}?asOf=2024-06-01T00:00:00Z`)).body;
     expect(asOf.state).toMatchObject({ name: ERASED, email: ERASED, phone: ERASED });
-    for (const leadId of s.linkedLeadIds) expect((await manager.latest(`/leads/${leadId}`)).body).toMatchObject({ name: ERASED, email: ERASED, source: 'ads', status: 'converted' });
-    const trails = [`customer-${s.customerId}`, `lead-${s.leadId}`, ...s.linkedLeadIds.map((id) => `lead-${id}`), ...s.personTaskIds.map((id) => `task-${id}`)];
+    for (const leadId of s.linkedLeadIds)
+      expect((await manager.latest(`/leads/${leadId}`)).body).toMatchObject({
+        name: ERASED,
+        email: ERASED,
+        source: 'ads',
+        status: 'converted',
+      });
+    const trails = [
+      `customer-${s.customerId}`,
+      `lead-${s.leadId}`,
+      ...s.linkedLeadIds.map((id) => `lead-${id}`),
+      ...s.personTaskIds.map((id) => `task-${id}`),
+    ];
     for (const streamId of trails) {
       const trail = JSON.stringify((await manager.get(`/streams/${streamId}/events`)).body);
       expect(trail).toContain(ERASED);
-      for (const text of [s.email, ...s.linkedLeadEmails, 'Lovelace', 'Augusta', '+44 20', 'call ada', ...s.freeText]) expect([streamId, trail.toLowerCase().includes(text.toLowerCase())]).toEqual([streamId, false]);
+      for (const text of [s.email, ...s.linkedLeadEmails, 'Lovelace', 'Augusta', '+44 20', 'call ada', ...s.freeText])
+        expect([streamId, trail.toLowerCase().includes(text.toLowerCase())]).toEqual([streamId, false]);
     }
     // The export (`chronicle export`) reads the same opened feed.
     const feed = JSON.stringify((await t.store.readAll({ maxCount: 10_000 })).events);
@@ -111,8 +143,13 @@ describe('DELETE /customers/:id/personal-data', () => {
     expect(feed).toContain(s.keptTaskSubject);
     const timeline = (await manager.latest(`/customers/${s.customerId}/timeline`)).body;
     const interactions = timeline.items.filter((e: { type: string }) => e.type === 'InteractionLogged');
-    expect(interactions.map((e: { details: object }) => e.details)).toEqual([2, 1, 0].map((i) => expect.objectContaining({ subject: ERASED, outcome: ERASED, interactionType: ['call', 'email', 'meeting'][i] })));
-    expect(timeline.items.find((e: { type: string }) => e.type === 'PurchaseRecorded').details).toMatchObject({ amount: 300, description: ERASED });
+    expect(interactions.map((e: { details: object }) => e.details)).toEqual(
+      [2, 1, 0].map((i) => expect.objectContaining({ subject: ERASED, outcome: ERASED, interactionType: ['call', 'email', 'meeting'][i] })),
+    );
+    expect(timeline.items.find((e: { type: string }) => e.type === 'PurchaseRecorded').details).toMatchObject({
+      amount: 300,
+      description: ERASED,
+    });
     expect(JSON.stringify(timeline)).not.toContain('Lovelace');
     for (const taskId of s.personTaskIds) expect((await manager.latest(`/tasks/${taskId}`)).body).toMatchObject({ subject: ERASED });
     expect((await manager.latest(`/tasks/${s.personTaskIds[0]}`)).body).toMatchObject({ outcome: ERASED, status: 'completed' });
@@ -153,9 +190,17 @@ describe('DELETE /customers/:id/personal-data', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    expect((await manager.latest(`/customers/${s.customerId}`)).body).toMatchObject({ name: ERASED, email: ERASED, totals: { purchases: { count: 1, amount: 300 }, wonDeals: { count: 1, amount: 1200 } } });
+    expect((await manager.latest(`/customers/${s.customerId}`)).body).toMatchObject({
+      name: ERASED,
+      email: ERASED,
+      totals: { purchases: { count: 1, amount: 300 }, wonDeals: { count: 1, amount: 1200 } },
+    });
     const timeline = (await manager.latest(`/customers/${s.customerId}/timeline`)).body;
-    expect(timeline.items.filter((e: { type: string }) => e.type === 'InteractionLogged').map((e: { details: { subject: string } }) => e.details.subject)).toEqual([ERASED, ERASED, ERASED]);
+    expect(
+      timeline.items
+        .filter((e: { type: string }) => e.type === 'InteractionLogged')
+        .map((e: { details: { subject: string } }) => e.details.subject),
+    ).toEqual([ERASED, ERASED, ERASED]);
     expect((await manager.latest(`/tasks/${s.personTaskIds[0]}`)).body).toMatchObject({ subject: ERASED, outcome: ERASED });
     expect(await reportFigures(t)).toEqual(before);
   });

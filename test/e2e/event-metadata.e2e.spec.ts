@@ -99,7 +99,9 @@ describe('event metadata', () => {
       ['post', `/tasks/${taskId}/complete`, {}, 200],
     ];
     for (const [method, url, body, status] of writes) {
-      const res = await (method === 'post' ? api.post(url, { ...body, occurredAt: past }, headers) : api.patch(url, { ...body, occurredAt: past }, headers));
+      const res = await (method === 'post'
+        ? api.post(url, { ...body, occurredAt: past }, headers)
+        : api.patch(url, { ...body, occurredAt: past }, headers));
       expect([method, url, res.status]).toEqual([method, url, status]);
       const [last] = await t.store.readStream(res.body.streamId, { direction: 'backwards', maxCount: 1 });
       expect(last).toMatchObject({

@@ -38,12 +38,25 @@ describe('the README example session, over supertest', () => {
 
     const deal = await api.post('/deals', { customerId, title: 'Annual licence', amount: 24000 });
     expect(deal.status).toBe(201);
-    expect(deal.body).toEqual({ id: expect.stringMatching(UUID), streamId: `deal-${deal.body.id}`, revision: 0, position: expect.any(Number) });
+    expect(deal.body).toEqual({
+      id: expect.stringMatching(UUID),
+      streamId: `deal-${deal.body.id}`,
+      revision: 0,
+      position: expect.any(Number),
+    });
     expect(deal.body.position).toBeGreaterThan(customer.body.position);
     const dealId = deal.body.id as string;
     const [opened] = await t.events(`deal-${dealId}`);
     // The deal's source defaults to the customer's; the owner to the caller; the stage to the pipeline's first.
-    expect(opened.data).toEqual({ dealId, customerId, title: 'Annual licence', amount: 24000, ownerId: t.actors.admin, source: 'web', stage: 'qualification' });
+    expect(opened.data).toEqual({
+      dealId,
+      customerId,
+      title: 'Annual licence',
+      amount: 24000,
+      ownerId: t.actors.admin,
+      source: 'web',
+      stage: 'qualification',
+    });
 
     const proposal = await api.post(`/deals/${dealId}/stage`, { stage: 'proposal' }, { 'If-Match': '0' });
     expect(proposal.status).toBe(200);
@@ -83,7 +96,12 @@ describe('the README example session, over supertest', () => {
       occurredAt: '2024-03-01T09:30:00Z',
     });
     expect(call.status).toBe(201);
-    expect(call.body).toEqual({ id: expect.stringMatching(UUID), streamId: `customer-${customerId}`, revision: 2, position: expect.any(Number) });
+    expect(call.body).toEqual({
+      id: expect.stringMatching(UUID),
+      streamId: `customer-${customerId}`,
+      revision: 2,
+      position: expect.any(Number),
+    });
     const [interaction] = await t.store.readStream(`customer-${customerId}`, { fromRevision: 2 });
     expect(interaction.occurredAt).toBe('2024-03-01T09:30:00.000Z');
     expect(interaction.data).toEqual({ customerId, interactionId: call.body.id, type: 'call', direction: 'outbound', subject: 'Kick-off' });
@@ -103,7 +121,12 @@ describe('the README example session, over supertest', () => {
     expect(trail.body.events[3].data).toEqual({ dealId, customerId, amount: 26000, stage: 'proposal' });
     expect(trail.body.events[3].globalPosition).toBe(win.body.position);
     for (const event of trail.body.events) {
-      expect(event).toMatchObject({ actor: t.actors.admin, schemaVersion: 1, streamId: `deal-${dealId}`, eventId: expect.stringMatching(UUID) });
+      expect(event).toMatchObject({
+        actor: t.actors.admin,
+        schemaVersion: 1,
+        streamId: `deal-${dealId}`,
+        eventId: expect.stringMatching(UUID),
+      });
     }
     // The idempotency key is kept with the event it produced.
     expect(trail.body.events[3].metadata).toEqual({ idempotencyKey: 'win-1' });
@@ -113,7 +136,12 @@ describe('the README example session, over supertest', () => {
     expect(view.body).toMatchObject({ id: dealId, customerId, stage: 'won', status: 'won', amount: 26000, closedFromStage: 'proposal' });
     // Folded from the stream (with the revision for If-Match) when asked for an instant.
     const folded = await api.get(`/deals/${dealId}?asOf=${new Date().toISOString()}`);
-    expect(folded.body).toMatchObject({ id: dealId, streamId: `deal-${dealId}`, revision: 3, state: { stage: 'won', status: 'won', amount: 26000 } });
+    expect(folded.body).toMatchObject({
+      id: dealId,
+      streamId: `deal-${dealId}`,
+      revision: 3,
+      state: { stage: 'won', status: 'won', amount: 26000 },
+    });
 
     const customerView = await api.latest(`/customers/${customerId}`);
     expect(customerView.status).toBe(200);

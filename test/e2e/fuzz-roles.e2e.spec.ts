@@ -71,8 +71,12 @@ async function ok(res: request.Test): Promise<request.Response> {
 
 async function createFixtures(): Promise<void> {
   const post = (path: string, body: object = {}) => ok(request(t.http).post(path).set(t.as('admin')).send(body));
-  for (const [owner, pool] of [[t.actors.rep, 'own'], [OTHER_REP, 'others']] as const) {
-    const prospect = (await post('/customers', { name: `Prospect of ${owner}`, company: 'Fuzz Co', source: 'web', ownerId: owner })).body.id;
+  for (const [owner, pool] of [
+    [t.actors.rep, 'own'],
+    [OTHER_REP, 'others'],
+  ] as const) {
+    const prospect = (await post('/customers', { name: `Prospect of ${owner}`, company: 'Fuzz Co', source: 'web', ownerId: owner })).body
+      .id;
     const active = (await post('/customers', { name: `Active of ${owner}`, source: 'referral', ownerId: owner })).body.id;
     await post(`/customers/${active}/purchases`, { amount: 10 });
     const churned = (await post('/customers', { name: `Churned of ${owner}`, ownerId: owner })).body.id;
@@ -103,7 +107,10 @@ async function createFixtures(): Promise<void> {
 }
 
 async function loadRoutes(): Promise<void> {
-  const doc = (await request(t.http).get('/docs-json')).body as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+  const doc = (await request(t.http).get('/docs-json')).body as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Schema> };
+  };
   const resolve = (schema?: Schema): Schema | undefined => (schema?.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!] : schema);
   routes = Object.entries(doc.paths).flatMap(([path, operations]) =>
     Object.entries(operations)
@@ -120,7 +127,26 @@ async function loadRoutes(): Promise<void> {
 
 // ---------- arbitraries ----------
 
-const junk = fc.constantFrom<unknown>(null, '', ' ', true, 0, -1, 1.5, 1e308, 'NaN', [], {}, [1], { a: 1 }, '2024-02-30', '__proto__', '\u0000', 'x'.repeat(600), '😀');
+const junk = fc.constantFrom<unknown>(
+  null,
+  '',
+  ' ',
+  true,
+  0,
+  -1,
+  1.5,
+  1e308,
+  'NaN',
+  [],
+  {},
+  [1],
+  { a: 1 },
+  '2024-02-30',
+  '__proto__',
+  '\u0000',
+  'x'.repeat(600),
+  '😀',
+);
 const anyId = (kind?: Kind) =>
   kind
     ? fc.oneof(
@@ -153,7 +179,8 @@ function valueFor(name: string, schema: Schema = {}): fc.Arbitrary<unknown> {
   else if (name === 'source' || name === 'channel') valid = fc.constantFrom('web', 'referral', 'webinar', 'UPPER');
   else if (name === 'interval') valid = fc.constantFrom('day', 'week', 'month', 'quarter', 'year', 'decade');
   else if (name === 'groupBy') valid = fc.constantFrom('channel', 'owner', 'region', 'source', 'nope');
-  else if (schema.type === 'number' || schema.type === 'integer') valid = fc.oneof(fc.integer({ min: 0, max: 5000 }), fc.double({ min: 0, max: 1e6, noNaN: true }));
+  else if (schema.type === 'number' || schema.type === 'integer')
+    valid = fc.oneof(fc.integer({ min: 0, max: 5000 }), fc.double({ min: 0, max: 1e6, noNaN: true }));
   else if (schema.type === 'object') valid = fc.constantFrom({}, { tier: 'gold' });
   else if (schema.example !== undefined) valid = fc.oneof(fc.constant(schema.example), fc.string({ minLength: 1, maxLength: 12 }));
   else valid = fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.constantFrom('fuzz', 'Zeta', 'price'));
@@ -184,7 +211,10 @@ function entries(fields: Record<string, Schema>, required: string[]): fc.Arbitra
     .tuple(
       ...names.map((name) =>
         fc
-          .oneof({ weight: required.includes(name) ? 12 : 3, arbitrary: valueFor(name, fields[name]) }, { weight: required.includes(name) ? 1 : 4, arbitrary: fc.constant<unknown>(OMIT) })
+          .oneof(
+            { weight: required.includes(name) ? 12 : 3, arbitrary: valueFor(name, fields[name]) },
+            { weight: required.includes(name) ? 1 : 4, arbitrary: fc.constant<unknown>(OMIT) },
+          )
           .map((v) => [name, v] as [string, unknown]),
       ),
     )
@@ -196,18 +226,34 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
   const queryParams = route.params.filter((p) => p.in === 'query');
   const pathValue = (p: Parameter): fc.Arbitrary<string> => {
     if (p.name === 'id') return fc.oneof({ weight: 8, arbitrary: anyId(route.kind) }, { weight: 1, arbitrary: malformed });
-    if (p.name === 'streamId') return fc.oneof(anyId('customers').map((id) => `customer-${id}`), anyId('deals').map((id) => `deal-${id}`), malformed);
+    if (p.name === 'streamId')
+      return fc.oneof(
+        anyId('customers').map((id) => `customer-${id}`),
+        anyId('deals').map((id) => `deal-${id}`),
+        malformed,
+      );
     if (p.name === 'name') return fc.constantFrom('pipeline', 'churn', 'cac', 'customer-value', 'sales-performance', 'nope');
-    if (p.name === 'subject') return fc.oneof(anyId('customers').map((id) => `customer-${id}`), anyId('leads').map((id) => `lead-${id}`), malformed);
+    if (p.name === 'subject')
+      return fc.oneof(
+        anyId('customers').map((id) => `customer-${id}`),
+        anyId('leads').map((id) => `lead-${id}`),
+        malformed,
+      );
     // Never empty: a path with an empty segment is another route (a 404 before any guard).
     return fc.string({ minLength: 1, maxLength: 10 });
   };
-  const pathValues = pathParams.length === 0 ? fc.constant({}) : fc.record(Object.fromEntries(pathParams.map((p) => [p.name, pathValue(p)])));
+  const pathValues =
+    pathParams.length === 0 ? fc.constant({}) : fc.record(Object.fromEntries(pathParams.map((p) => [p.name, pathValue(p)])));
   const query = entries(Object.fromEntries(queryParams.map((p) => [p.name, p.schema ?? {}])), []);
   const body = route.body
     ? fc.oneof(
         { weight: 8, arbitrary: entries(route.body.properties ?? {}, route.body.required ?? []) },
-        { weight: 1, arbitrary: fc.tuple(fc.constantFrom('isAdmin', 'ownerScope', '__proto__', 'role'), junk).map((e) => [e] as Array<[string, unknown]>) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(fc.constantFrom('isAdmin', 'ownerScope', '__proto__', 'role'), junk)
+            .map((e) => [e] as Array<[string, unknown]>),
+        },
       )
     : fc.constant(undefined);
   return fc.record({ credentials, pathValues, query, body }).map((c) => ({ route, ...c }));
@@ -230,7 +276,9 @@ function authorization(c: Credentials): string | undefined {
 
 function send(c: Case): request.Test {
   const path = c.route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(c.pathValues[name]));
-  const qs = c.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`).join('&');
+  const qs = c.query
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`)
+    .join('&');
   let r = (request(t.http) as unknown as Record<string, (url: string) => request.Test>)[c.route.method](qs ? `${path}?${qs}` : path);
   const auth = authorization(c.credentials);
   if (auth) r = r.set('Authorization', auth);
@@ -242,7 +290,14 @@ function send(c: Case): request.Test {
 const repActor = (c: Credentials): string | undefined =>
   c.kind === 'other-rep' ? OTHER_REP : c.kind === 'role' && recordScopeByRole[c.role] === 'own' ? t.actors[c.role] : undefined;
 
-const OWNER_EVENTS = new Set(['CustomerRegistered', 'CustomerOwnerAssigned', 'LeadAssigned', 'DealOpened', 'DealOwnerAssigned', 'TaskCreated']);
+const OWNER_EVENTS = new Set([
+  'CustomerRegistered',
+  'CustomerOwnerAssigned',
+  'LeadAssigned',
+  'DealOpened',
+  'DealOwnerAssigned',
+  'TaskCreated',
+]);
 
 /**
  * Whether the path's record exists and is not owned by that rep, from the event store as it stands
@@ -293,7 +348,13 @@ it('random routes × random roles and keys × random ids and bodies: never a 5xx
         expect([label, res.status === 401 || parserRefused]).toEqual([label, true]);
       }
       if (foreign) expect([label, [400, 403].includes(res.status)]).toEqual([label, true]);
-      if (rep !== undefined && res.status === 200 && c.route.method === 'get' && Array.isArray(res.body?.items) && KINDS.some((k) => c.route.path === `/${k}`)) {
+      if (
+        rep !== undefined &&
+        res.status === 200 &&
+        c.route.method === 'get' &&
+        Array.isArray(res.body?.items) &&
+        KINDS.some((k) => c.route.path === `/${k}`)
+      ) {
         expect([label, res.body.items.filter((i: { ownerId?: string }) => i.ownerId !== rep)]).toEqual([label, []]);
       }
     }),

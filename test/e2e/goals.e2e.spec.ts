@@ -44,7 +44,10 @@ describe('goals', () => {
     expect((await rep.get(`/goals/${own.id}?${head}`)).status).toBe(200);
     const refused = await rep.get(`/goals/${company.id}?${head}`);
     expect([refused.status, refused.body.message]).toEqual([403, expect.stringContaining("the whole company's figures")]);
-    expect((await rep.get(`/goals/${other.id}?${head}`)).body).toMatchObject({ statusCode: 403, message: expect.stringContaining("someone else's figures") });
+    expect((await rep.get(`/goals/${other.id}?${head}`)).body).toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining("someone else's figures"),
+    });
     // Managers and analysts see every goal; a missing goal is still a 404 for a rep.
     expect((await manager.get(`/goals/${other.id}?${head}`)).status).toBe(200);
     expect((await client(t, 'analyst').get(`/goals/${company.id}?${head}`)).status).toBe(200);
@@ -52,7 +55,9 @@ describe('goals', () => {
   });
 
   it('a deadline more than 3653 days after the goal is set is a 400 naming the field', async () => {
-    const far = await expectNothingAppended(t, () => manager.post('/goals', { kpi: 'churnRate', target: 0.05, deadline: '2041-01-01T00:00:00Z' }));
+    const far = await expectNothingAppended(t, () =>
+      manager.post('/goals', { kpi: 'churnRate', target: 0.05, deadline: '2041-01-01T00:00:00Z' }),
+    );
     expect([far.status, far.body.message]).toEqual([400, expect.stringMatching(/^deadline: .*3653 days/)]);
   });
 
@@ -90,7 +95,11 @@ describe('goals', () => {
       ['GoalCancelled', { goalId: goal.id, reason: 'territories redrawn' }],
     ]);
     const view = await manager.get(`/goals/${goal.id}?minPosition=${cancelled.body.position}`);
-    expect(view.body).toMatchObject({ status: 'cancelled', projected: null, cancelled: { by: t.actors.manager, reason: 'territories redrawn', at: expect.any(String) } });
+    expect(view.body).toMatchObject({
+      status: 'cancelled',
+      projected: null,
+      cancelled: { by: t.actors.manager, reason: 'territories redrawn', at: expect.any(String) },
+    });
     const report = await client(t, 'analyst').latest('/reports/goals');
     expect(report.body.goals.find((g: { id: string }) => g.id === goal.id)).toMatchObject({ status: 'cancelled' });
 

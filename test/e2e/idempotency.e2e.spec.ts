@@ -39,11 +39,17 @@ describe('Idempotency-Key', () => {
   it('refuses the same key on a different request with 422, appending nothing', async () => {
     const first = await api.post('/customers', { name: 'Key Owner' }, { 'Idempotency-Key': 'reused-key' });
     expect(first.status).toBe(201);
-    const otherBody = await expectNothingAppended(t, () => api.post('/customers', { name: 'Someone Else' }, { 'Idempotency-Key': 'reused-key' }));
+    const otherBody = await expectNothingAppended(t, () =>
+      api.post('/customers', { name: 'Someone Else' }, { 'Idempotency-Key': 'reused-key' }),
+    );
     expect(otherBody.status).toBe(422);
     expect(otherBody.body.message).toContain('reused-key');
     const otherRoute = await expectNothingAppended(t, () =>
-      api.post(`/customers/${first.body.id}/interactions`, { type: 'note', direction: 'inbound', subject: 'x' }, { 'Idempotency-Key': 'reused-key' }),
+      api.post(
+        `/customers/${first.body.id}/interactions`,
+        { type: 'note', direction: 'inbound', subject: 'x' },
+        { 'Idempotency-Key': 'reused-key' },
+      ),
     );
     expect(otherRoute.status).toBe(422);
   });

@@ -26,7 +26,9 @@ describe('ids are case-insensitive', () => {
     expect([created.status, created.body.id, created.body.streamId]).toEqual([201, id, `customer-${id}`]);
     const again = await expectNothingAppended(t, () => manager.post('/customers', { id, name: 'Ada Lovelace', source: 'web' }));
     expect(again.status).toBe(409);
-    const upper = await expectNothingAppended(t, () => manager.post('/customers', { id: id.toUpperCase(), name: 'Ada Lovelace', source: 'web' }));
+    const upper = await expectNothingAppended(t, () =>
+      manager.post('/customers', { id: id.toUpperCase(), name: 'Ada Lovelace', source: 'web' }),
+    );
     expect(upper.status).toBe(409);
   });
 
@@ -52,9 +54,12 @@ describe('ids a command refers to', () => {
     const customer = (await manager.post('/customers', { name: 'Ada', source: 'web', ownerId: t.actors.rep })).body.id as string;
     const other = (await manager.post('/customers', { name: 'Bob', source: 'web', ownerId: t.actors.rep })).body.id as string;
     const own = (await manager.post('/deals', { customerId: customer, title: 'Mine', amount: 5, ownerId: t.actors.rep })).body.id as string;
-    const theirs = (await manager.post('/deals', { customerId: customer, title: 'Theirs', amount: 5, ownerId: 'rep-other' })).body.id as string;
-    const elsewhere = (await manager.post('/deals', { customerId: other, title: 'Elsewhere', amount: 5, ownerId: t.actors.rep })).body.id as string;
-    const log = (who: ReturnType<typeof client>, dealId: string) => who.post(`/customers/${customer}/interactions`, { type: 'call', direction: 'outbound', subject: 'Check-in', dealId });
+    const theirs = (await manager.post('/deals', { customerId: customer, title: 'Theirs', amount: 5, ownerId: 'rep-other' })).body
+      .id as string;
+    const elsewhere = (await manager.post('/deals', { customerId: other, title: 'Elsewhere', amount: 5, ownerId: t.actors.rep })).body
+      .id as string;
+    const log = (who: ReturnType<typeof client>, dealId: string) =>
+      who.post(`/customers/${customer}/interactions`, { type: 'call', direction: 'outbound', subject: 'Check-in', dealId });
 
     expect((await log(rep, own)).status).toBe(201);
     expect((await log(rep, own.toUpperCase())).status).toBe(201);
@@ -62,7 +67,10 @@ describe('ids a command refers to', () => {
     expect([ofAnother.status, ofAnother.body.message]).toEqual([403, expect.stringContaining(`deal-${theirs} is owned by someone else`)]);
     for (const who of [rep, manager]) {
       const wrongCustomer = await expectNothingAppended(t, () => log(who, elsewhere));
-      expect([wrongCustomer.status, wrongCustomer.body.message]).toEqual([422, `dealId: deal-${elsewhere} is a deal of another customer, not of customer-${customer}`]);
+      expect([wrongCustomer.status, wrongCustomer.body.message]).toEqual([
+        422,
+        `dealId: deal-${elsewhere} is a deal of another customer, not of customer-${customer}`,
+      ]);
       const missing = randomUUID();
       const unknown = await expectNothingAppended(t, () => log(who, missing));
       expect([unknown.status, unknown.body.message]).toEqual([422, `dealId: deal-${missing} does not exist`]);

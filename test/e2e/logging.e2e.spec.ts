@@ -22,7 +22,15 @@ describe('logs', () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     child = await startApiProcess({
-      env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, API_KEYS: `${adminKey}:ada-admin:admin`, LOG_LEVEL: 'debug', NODE_ENV: 'production', LOG_FORMAT: '' },
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        API_KEYS: `${adminKey}:ada-admin:admin`,
+        LOG_LEVEL: 'debug',
+        NODE_ENV: 'production',
+        LOG_FORMAT: '',
+      },
       onOutput: (text) => (output += text),
     });
   }, 120_000);
@@ -40,7 +48,13 @@ describe('logs', () => {
     });
 
   it('writes JSON request lines without keys or personal data', async () => {
-    const created = await send('POST', '/customers', adminKey, { name: 'Ada Lovelace', email, source: 'web' }, { 'x-correlation-id': 'corr-logs-1' });
+    const created = await send(
+      'POST',
+      '/customers',
+      adminKey,
+      { name: 'Ada Lovelace', email, source: 'web' },
+      { 'x-correlation-id': 'corr-logs-1' },
+    );
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     expect((await send('GET', `/customers/${id}?minPosition=0`, adminKey)).status).toBe(200);
@@ -58,6 +72,7 @@ describe('logs', () => {
     const lines = output.split('\n').filter((line) => line.trim() !== '');
     // Every line is JSON (no ANSI colours, no banner in another format).
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    // eslint-disable-next-line no-control-regex
     expect(output).not.toMatch(/\x1b\[/);
     const requests = parsed.filter((line) => line.msg === 'request');
     expect(requests.find((line) => line.correlationId === 'corr-logs-1')).toMatchObject({
@@ -69,7 +84,11 @@ describe('logs', () => {
       actor: 'ada-admin',
       durationMs: expect.any(Number),
     });
-    expect(requests.find((line) => line.status === 401 && line.route === '/customers/:id')).toMatchObject({ method: 'GET', actor: '-', correlationId: expect.any(String) });
+    expect(requests.find((line) => line.status === 401 && line.route === '/customers/:id')).toMatchObject({
+      method: 'GET',
+      actor: '-',
+      correlationId: expect.any(String),
+    });
     expect(requests.find((line) => line.status === 404)).toMatchObject({ route: '(unmatched)', actor: 'ada-admin' });
     // The 401's Access line is bound to the request's correlation id too.
     const denied = requests.find((line) => line.status === 401)!;

@@ -21,7 +21,16 @@ const other = {
 };
 
 const ids = {} as Record<
-  'myCustomer' | 'theirCustomer' | 'unownedCustomer' | 'myDeal' | 'theirDeal' | 'myLead' | 'theirLead' | 'unassignedLead' | 'myTask' | 'theirTask',
+  | 'myCustomer'
+  | 'theirCustomer'
+  | 'unownedCustomer'
+  | 'myDeal'
+  | 'theirDeal'
+  | 'myLead'
+  | 'theirLead'
+  | 'unassignedLead'
+  | 'myTask'
+  | 'theirTask',
   string
 >;
 
@@ -37,8 +46,12 @@ beforeAll(async () => {
   manager = client(t, 'manager');
   rep = client(t, 'rep');
   const me = t.actors.rep;
-  ids.myCustomer = (await ok(admin.post('/customers', { name: 'Mine Customer', company: 'Zeta Works', source: 'web', ownerId: me }))).body.id;
-  ids.theirCustomer = (await ok(admin.post('/customers', { name: 'Theirs Customer', company: 'Zeta Works', source: 'web', ownerId: OTHER }))).body.id;
+  ids.myCustomer = (
+    await ok(admin.post('/customers', { name: 'Mine Customer', company: 'Zeta Works', source: 'web', ownerId: me }))
+  ).body.id;
+  ids.theirCustomer = (
+    await ok(admin.post('/customers', { name: 'Theirs Customer', company: 'Zeta Works', source: 'web', ownerId: OTHER }))
+  ).body.id;
   // A customer converted from an unassigned lead has no owner.
   const unassigned = (await ok(admin.post('/leads', { name: 'Nobody Lead', source: 'web' }))).body.id;
   ids.unownedCustomer = (await ok(admin.post(`/leads/${unassigned}/convert`, {}))).body.customerId;
@@ -121,7 +134,13 @@ describe("writes: every command on another's record is a 403 and appends nothing
   const commands: Array<[string, 'post' | 'patch', (id: string) => string, object, 'Customer' | 'Deal' | 'Lead' | 'Task']> = [
     ['PATCH /customers/:id', 'patch', (id) => `/customers/${id}`, { company: 'New Co' }, 'Customer'],
     ['POST /customers/:id/purchases', 'post', (id) => `/customers/${id}/purchases`, { amount: 5 }, 'Customer'],
-    ['POST /customers/:id/interactions', 'post', (id) => `/customers/${id}/interactions`, { type: 'call', direction: 'outbound', subject: 'Hi' }, 'Customer'],
+    [
+      'POST /customers/:id/interactions',
+      'post',
+      (id) => `/customers/${id}/interactions`,
+      { type: 'call', direction: 'outbound', subject: 'Hi' },
+      'Customer',
+    ],
     ['POST /customers/:id/churn', 'post', (id) => `/customers/${id}/churn`, { reason: 'price' }, 'Customer'],
     ['POST /customers/:id/reactivate', 'post', (id) => `/customers/${id}/reactivate`, {}, 'Customer'],
     ['POST /deals/:id/stage', 'post', (id) => `/deals/${id}/stage`, { stage: 'proposal' }, 'Deal'],
@@ -134,7 +153,11 @@ describe("writes: every command on another's record is a 403 and appends nothing
     ['POST /tasks/:id/complete', 'post', (id) => `/tasks/${id}/complete`, {}, 'Task'],
   ];
   it.each(commands)('%s', async (name, method, url, body, kind) => {
-    for (const theirs of kind === 'Customer' ? [ids.theirCustomer, ids.unownedCustomer] : kind === 'Lead' ? [ids.theirLead, ids.unassignedLead] : [ids[`their${kind}`]]) {
+    for (const theirs of kind === 'Customer'
+      ? [ids.theirCustomer, ids.unownedCustomer]
+      : kind === 'Lead'
+        ? [ids.theirLead, ids.unassignedLead]
+        : [ids[`their${kind}`]]) {
       const res = await expectNothingAppended(t, () => rep[method](url(theirs), body));
       expect([name, res.status]).toEqual([name, 403]);
       expect(res.body).toMatchObject({ code: 'not-owner', message: expect.stringMatching(/owned by someone else|not assigned to anyone/) });
@@ -173,7 +196,13 @@ describe('creation: what a rep creates is its own', () => {
     const deal = await rep.post('/deals', { customerId: customer.body.id, title: 'Rep Deal', amount: 5 });
     expect(deal.status).toBe(201);
     expect((await t.events(deal.body.streamId))[0].data).toMatchObject({ ownerId: t.actors.rep, source: 'web' });
-    const task = await rep.post('/tasks', { subject: 'Rep Task', dueAt: '2030-01-01', customerId: customer.body.id, dealId: deal.body.id, leadId: lead.body.id });
+    const task = await rep.post('/tasks', {
+      subject: 'Rep Task',
+      dueAt: '2030-01-01',
+      customerId: customer.body.id,
+      dealId: deal.body.id,
+      leadId: lead.body.id,
+    });
     expect(task.status).toBe(201);
     expect((await t.events(task.body.streamId))[0].data).toMatchObject({ ownerId: t.actors.rep });
 
@@ -218,7 +247,13 @@ describe('creation: what a rep creates is its own', () => {
 
 describe('reassigning an owner: managers and admins only', () => {
   it.each([
-    ['POST /customers/:id/owner', (id: string) => `/customers/${id}/owner`, 'customer', 'CustomerOwnerAssigned', (id: string) => `/customers/${id}`],
+    [
+      'POST /customers/:id/owner',
+      (id: string) => `/customers/${id}/owner`,
+      'customer',
+      'CustomerOwnerAssigned',
+      (id: string) => `/customers/${id}`,
+    ],
     ['POST /leads/:id/assign', (id: string) => `/leads/${id}/assign`, 'lead', 'LeadAssigned', (id: string) => `/leads/${id}`],
     ['POST /deals/:id/owner', (id: string) => `/deals/${id}/owner`, 'deal', 'DealOwnerAssigned', (id: string) => `/deals/${id}`],
   ] as const)('%s', async (_name, url, category, eventType, view) => {
@@ -236,7 +271,11 @@ describe('reassigning an owner: managers and admins only', () => {
     const moved = await manager.post(url(id), { ownerId: OTHER });
     expect(moved.status).toBe(200);
     const events = await t.events(`${category}-${id}`);
-    expect(events[events.length - 1]).toMatchObject({ type: eventType, data: expect.objectContaining({ ownerId: OTHER }), actor: t.actors.manager });
+    expect(events[events.length - 1]).toMatchObject({
+      type: eventType,
+      data: expect.objectContaining({ ownerId: OTHER }),
+      actor: t.actors.manager,
+    });
     // The old owner loses it, the new one has it: reads and writes.
     expect((await rep.latest(view(id))).status).toBe(403);
     expect((await other.get(`${view(id)}?minPosition=${moved.body.position}`)).status).toBe(200);
@@ -253,7 +292,11 @@ describe('reassigning an owner: managers and admins only', () => {
     // Naming oneself changes nothing and is allowed.
     expect((await rep.patch(`/customers/${id}`, { company: 'Co', ownerId: t.actors.rep })).status).toBe(200);
     expect((await manager.patch(`/customers/${id}`, { ownerId: OTHER })).status).toBe(200);
-    expect((await t.events(`customer-${id}`)).map((e) => e.type)).toEqual(['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerOwnerAssigned']);
+    expect((await t.events(`customer-${id}`)).map((e) => e.type)).toEqual([
+      'CustomerRegistered',
+      'CustomerProfileUpdated',
+      'CustomerOwnerAssigned',
+    ]);
     expect((await rep.post(`/customers/${id}/interactions`, { type: 'note', direction: 'inbound', subject: 'x' })).status).toBe(403);
   });
 

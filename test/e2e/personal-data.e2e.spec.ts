@@ -20,13 +20,46 @@ beforeAll(async () => {
   t = await startTestApp();
   manager = client(t, 'manager');
   analyst = client(t, 'analyst');
-  const customer = await manager.post('/customers', { name: 'Ada Lovelace', email, phone, company: 'Analytical Engines', source: 'web', attributes: { notes: 'Lovelace family, Ockham Park' }, occurredAt: '2024-01-01T00:00:00Z' });
+  const customer = await manager.post('/customers', {
+    name: 'Ada Lovelace',
+    email,
+    phone,
+    company: 'Analytical Engines',
+    source: 'web',
+    attributes: { notes: 'Lovelace family, Ockham Park' },
+    occurredAt: '2024-01-01T00:00:00Z',
+  });
   customerId = customer.body.id;
   const deal = await manager.post('/deals', { customerId, title: 'Licence', amount: 1200, occurredAt: '2024-02-01T00:00:00Z' });
   expect((await manager.post(`/deals/${deal.body.id}/win`, { occurredAt: '2024-03-01T00:00:00Z' })).status).toBe(200);
-  expect((await manager.post(`/customers/${customerId}/interactions`, { type: 'call', direction: 'outbound', subject: 'Kick-off', outcome: 'Ada Lovelace agreed', occurredAt: '2024-03-02T00:00:00Z' })).status).toBe(201);
-  expect((await manager.post(`/customers/${customerId}/purchases`, { amount: 10, description: `Cards for ${email}`, occurredAt: '2024-03-03T00:00:00Z' })).status).toBe(201);
-  leadId = (await manager.post('/leads', { name: 'Grace Hopper', email: `grace.${email}`, source: 'webinar', attributes: { employer: 'Grace Hopper & Co' } })).body.id;
+  expect(
+    (
+      await manager.post(`/customers/${customerId}/interactions`, {
+        type: 'call',
+        direction: 'outbound',
+        subject: 'Kick-off',
+        outcome: 'Ada Lovelace agreed',
+        occurredAt: '2024-03-02T00:00:00Z',
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (
+      await manager.post(`/customers/${customerId}/purchases`, {
+        amount: 10,
+        description: `Cards for ${email}`,
+        occurredAt: '2024-03-03T00:00:00Z',
+      })
+    ).status,
+  ).toBe(201);
+  leadId = (
+    await manager.post('/leads', {
+      name: 'Grace Hopper',
+      email: `grace.${email}`,
+      source: 'webinar',
+      attributes: { employer: 'Grace Hopper & Co' },
+    })
+  ).body.id;
   personTaskId = (await manager.post('/tasks', { subject: 'Call Ada Lovelace', dueAt: '2030-01-01T00:00:00Z', customerId })).body.id;
   leadTaskId = (await manager.post('/tasks', { subject: 'Email Grace Hopper', dueAt: '2030-01-02T00:00:00Z', leadId })).body.id;
   keptTaskId = (await manager.post('/tasks', { subject: 'Quarterly pipeline review', dueAt: '2030-01-03T00:00:00Z' })).body.id;
@@ -36,7 +69,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const leaks = (body: unknown) => /Ada Lovelace|Grace Hopper|\+44 20|Lovelace family|Kick-off|Cards for/.test(JSON.stringify(body)) || JSON.stringify(body).includes(email);
+const leaks = (body: unknown) =>
+  /Ada Lovelace|Grace Hopper|\+44 20|Lovelace family|Kick-off|Cards for/.test(JSON.stringify(body)) || JSON.stringify(body).includes(email);
 
 it.each([
   ['GET /customers/:id', () => `/customers/${customerId}`],
@@ -60,7 +94,14 @@ it.each([
 
 it('masks to the first character, keeping everything else (ids, company, totals)', async () => {
   const view = (await analyst.latest(`/customers/${customerId}`)).body;
-  expect(view).toMatchObject({ id: customerId, name: 'A***', email: 'a***', phone: '+***', company: 'Analytical Engines', totals: { revenue: 1210, interactions: 1 } });
+  expect(view).toMatchObject({
+    id: customerId,
+    name: 'A***',
+    email: 'a***',
+    phone: '+***',
+    company: 'Analytical Engines',
+    totals: { revenue: 1210, interactions: 1 },
+  });
   const folded = (await analyst.get(`/customers/${customerId}?asOf=2025-01-01T00:00:00Z`)).body;
   expect(folded.state).toMatchObject({ name: 'A***', email: 'a***' });
 });
@@ -69,9 +110,18 @@ it('masks attributes whole, and the free text on the timeline and on tasks about
   expect((await analyst.latest(`/customers/${customerId}`)).body.attributes).toBe('***');
   expect((await analyst.latest(`/leads/${leadId}`)).body).toMatchObject({ name: 'G***', attributes: '***' });
   const timeline = (await analyst.latest(`/customers/${customerId}/timeline`)).body.items;
-  expect(timeline.find((e: { type: string }) => e.type === 'InteractionLogged').details).toMatchObject({ subject: 'K***', outcome: 'A***', interactionType: 'call' });
+  expect(timeline.find((e: { type: string }) => e.type === 'InteractionLogged').details).toMatchObject({
+    subject: 'K***',
+    outcome: 'A***',
+    interactionType: 'call',
+  });
   expect(timeline.find((e: { type: string }) => e.type === 'PurchaseRecorded').details).toMatchObject({ description: 'C***', amount: 10 });
-  expect((await analyst.latest(`/tasks/${personTaskId}`)).body).toMatchObject({ subject: 'C***', outcome: 'W***', customerId, status: 'completed' });
+  expect((await analyst.latest(`/tasks/${personTaskId}`)).body).toMatchObject({
+    subject: 'C***',
+    outcome: 'W***',
+    customerId,
+    status: 'completed',
+  });
   expect((await analyst.latest(`/tasks/${keptTaskId}`)).body).toMatchObject({ subject: 'Quarterly pipeline review' });
   const page = (await analyst.latest('/tasks?ownerId=manager-user&limit=200')).body.items;
   expect(page.find((task: { id: string }) => task.id === keptTaskId).subject).toBe('Quarterly pipeline review');
@@ -87,7 +137,8 @@ it('an analyst may not sort by a masked field (403 naming it); the default list 
   expect((await analyst.get('/customers?sort=-revenue')).status).toBe(200);
   // Registered first, named last: by name it comes after Ada, by registration before her.
   const zed = (await manager.post('/customers', { name: 'Zed Zuse', source: 'web', occurredAt: '2023-01-01T00:00:00Z' })).body.id;
-  const ids = (res: { body: { items: Array<{ id: string }> } }) => res.body.items.map((c) => c.id).filter((id) => id === zed || id === customerId);
+  const ids = (res: { body: { items: Array<{ id: string }> } }) =>
+    res.body.items.map((c) => c.id).filter((id) => id === zed || id === customerId);
   expect(ids(await manager.latest('/customers?limit=200'))).toEqual([customerId, zed]);
   const byDefault = await analyst.latest('/customers?limit=200');
   expect(byDefault.status).toBe(200);

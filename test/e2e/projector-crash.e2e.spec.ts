@@ -14,7 +14,11 @@ const ROOT = join(__dirname, '..', '..');
 const RUNS = 20;
 
 /** `threaded`: every commit goes through the embedded store's writer thread, one page in flight while the next applies. */
-function startChild(eventsFile: string, readsFile: string, threaded: boolean): { child: ChildProcess; exited: Promise<number | null>; started: Promise<void> } {
+function startChild(
+  eventsFile: string,
+  readsFile: string,
+  threaded: boolean,
+): { child: ChildProcess; exited: Promise<number | null>; started: Promise<void> } {
   const args = ['-r', '@swc-node/register', 'test/support/projector-child.ts', eventsFile, readsFile, '300', threaded ? '0' : 'Infinity'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -22,12 +26,12 @@ function startChild(eventsFile: string, readsFile: string, threaded: boolean): {
   });
   let output = '';
   const started = new Promise<void>((resolve) => {
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       output += chunk;
       if (output.includes('started')) resolve();
     });
   });
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(`projector child failed: ${output}\n`);
@@ -53,7 +57,12 @@ describe('projector crash safety (SIGKILL during replay)', () => {
     const reads = new EmbeddedReadStore(join(dir, 'clean.db'));
     const projector = new Projector(store, reads, projections);
     await projector.start();
-    await new ReadModels(reads, store, projections.map((p) => p.name), projector).waitFor(await store.headPosition(), 120_000);
+    await new ReadModels(
+      reads,
+      store,
+      projections.map((p) => p.name),
+      projector,
+    ).waitFor(await store.headPosition(), 120_000);
     expected = await dumpReadModels(reads, store, projections);
     await projector.stop();
     await reads.close();

@@ -18,26 +18,65 @@ async function created(res: { status: number; body: { id: string } }): Promise<s
 beforeAll(async () => {
   t = await startTestApp();
   api = client(t, 'admin');
-  ids.ada = await created(await api.post('/customers', { name: 'Ada Lovelace', email: 'ada@engines.example', company: 'Analytical Engines', source: 'web', region, occurredAt: '2024-01-01T00:00:00Z' }));
-  ids.bob = await created(await api.post('/customers', { name: 'Bob Babbage', company: 'Difference Ltd', source: 'referral', region, ownerId: 'rep-2', occurredAt: '2024-01-02T00:00:00Z' }));
-  ids.cyd = await created(await api.post('/customers', { name: 'Cyd Charisse', source: 'web', region, occurredAt: '2024-01-03T00:00:00Z' }));
+  ids.ada = await created(
+    await api.post('/customers', {
+      name: 'Ada Lovelace',
+      email: 'ada@engines.example',
+      company: 'Analytical Engines',
+      source: 'web',
+      region,
+      occurredAt: '2024-01-01T00:00:00Z',
+    }),
+  );
+  ids.bob = await created(
+    await api.post('/customers', {
+      name: 'Bob Babbage',
+      company: 'Difference Ltd',
+      source: 'referral',
+      region,
+      ownerId: 'rep-2',
+      occurredAt: '2024-01-02T00:00:00Z',
+    }),
+  );
+  ids.cyd = await created(
+    await api.post('/customers', { name: 'Cyd Charisse', source: 'web', region, occurredAt: '2024-01-03T00:00:00Z' }),
+  );
 
-  ids.deal1 = await created(await api.post('/deals', { customerId: ids.ada, title: 'Licence', amount: 1000, ownerId: 'rep-1', occurredAt: '2024-02-01T00:00:00Z' }));
-  ids.deal2 = await created(await api.post('/deals', { customerId: ids.ada, title: 'Support', amount: 300, ownerId: 'rep-1', occurredAt: '2024-02-02T00:00:00Z' }));
+  ids.deal1 = await created(
+    await api.post('/deals', { customerId: ids.ada, title: 'Licence', amount: 1000, ownerId: 'rep-1', occurredAt: '2024-02-01T00:00:00Z' }),
+  );
+  ids.deal2 = await created(
+    await api.post('/deals', { customerId: ids.ada, title: 'Support', amount: 300, ownerId: 'rep-1', occurredAt: '2024-02-02T00:00:00Z' }),
+  );
   expect((await api.post(`/deals/${ids.deal1}/stage`, { stage: 'proposal', occurredAt: '2024-02-10T00:00:00Z' })).status).toBe(200);
   expect((await api.post(`/deals/${ids.deal1}/win`, { occurredAt: '2024-03-01T00:00:00Z' })).status).toBe(200);
-  expect((await api.post(`/customers/${ids.ada}/interactions`, { type: 'call', direction: 'outbound', subject: 'Kick-off', occurredAt: '2024-03-02T00:00:00Z' })).status).toBe(201);
+  expect(
+    (
+      await api.post(`/customers/${ids.ada}/interactions`, {
+        type: 'call',
+        direction: 'outbound',
+        subject: 'Kick-off',
+        occurredAt: '2024-03-02T00:00:00Z',
+      })
+    ).status,
+  ).toBe(201);
   expect((await api.post(`/customers/${ids.ada}/purchases`, { amount: 50, occurredAt: '2024-03-03T00:00:00Z' })).status).toBe(201);
   expect((await api.post(`/customers/${ids.bob}/purchases`, { amount: 20, occurredAt: '2024-03-04T00:00:00Z' })).status).toBe(201);
   expect((await api.post(`/customers/${ids.bob}/churn`, { reason: 'price', occurredAt: '2024-04-01T00:00:00Z' })).status).toBe(200);
 
-  ids.lead = await created(await api.post('/leads', { name: 'Grace Hopper', source: `webinar-${region}`, occurredAt: '2024-01-05T00:00:00Z' }));
-  ids.lead2 = await created(await api.post('/leads', { name: 'Hedy Lamarr', source: `webinar-${region}`, occurredAt: '2024-01-06T00:00:00Z' }));
+  ids.lead = await created(
+    await api.post('/leads', { name: 'Grace Hopper', source: `webinar-${region}`, occurredAt: '2024-01-05T00:00:00Z' }),
+  );
+  ids.lead2 = await created(
+    await api.post('/leads', { name: 'Hedy Lamarr', source: `webinar-${region}`, occurredAt: '2024-01-06T00:00:00Z' }),
+  );
   expect((await api.post(`/leads/${ids.lead}/qualify`, {})).status).toBe(200);
 
   const owner = `owner-${region}`;
   ids.owner = owner;
-  ids.task1 = await created(await api.post('/tasks', { ownerId: owner, subject: 'Later', dueAt: '2030-02-01T00:00:00Z', customerId: ids.ada }));
+  ids.task1 = await created(
+    await api.post('/tasks', { ownerId: owner, subject: 'Later', dueAt: '2030-02-01T00:00:00Z', customerId: ids.ada }),
+  );
   ids.task2 = await created(await api.post('/tasks', { ownerId: owner, subject: 'Sooner', dueAt: '2030-01-01T00:00:00Z' }));
   ids.task3 = await created(await api.post('/tasks', { ownerId: owner, subject: 'Done', dueAt: '2029-01-01T00:00:00Z' }));
   expect((await api.post(`/tasks/${ids.task3}/complete`, {})).status).toBe(200);
@@ -56,7 +95,14 @@ describe('customers', () => {
       company: 'Analytical Engines',
       status: 'active',
       acquiredAt: '2024-03-01T00:00:00.000Z',
-      totals: { purchases: { count: 1, amount: 50 }, wonDeals: { count: 1, amount: 1000 }, openDeals: 1, revenue: 1050, interactions: 1, lastInteractionAt: '2024-03-02T00:00:00.000Z' },
+      totals: {
+        purchases: { count: 1, amount: 50 },
+        wonDeals: { count: 1, amount: 1000 },
+        openDeals: 1,
+        revenue: 1050,
+        interactions: 1,
+        lastInteractionAt: '2024-03-02T00:00:00.000Z',
+      },
     });
   });
 
@@ -98,7 +144,15 @@ describe('customers', () => {
 describe('deals', () => {
   it('GET /deals/:id and GET /deals by customer and status', async () => {
     const deal = await api.latest(`/deals/${ids.deal1}`);
-    expect(deal.body).toMatchObject({ id: ids.deal1, customerId: ids.ada, status: 'won', stage: 'won', closedFromStage: 'proposal', amount: 1000, source: 'web' });
+    expect(deal.body).toMatchObject({
+      id: ids.deal1,
+      customerId: ids.ada,
+      status: 'won',
+      stage: 'won',
+      closedFromStage: 'proposal',
+      amount: 1000,
+      source: 'web',
+    });
     const open = await api.get(`/deals?customerId=${ids.ada}&status=open`);
     expect(open.body).toMatchObject({ total: 1, items: [{ id: ids.deal2, stage: 'qualification' }] });
     const newestFirst = await api.get(`/deals?customerId=${ids.ada}`);
@@ -124,7 +178,11 @@ describe('tasks', () => {
     expect(open.body.items.map((x: { subject: string }) => x.subject)).toEqual(['Sooner', 'Later']);
     const done = await api.get(`/tasks?ownerId=${ids.owner}&status=completed`);
     expect(done.body).toMatchObject({ total: 1, items: [{ id: ids.task3, status: 'completed' }] });
-    expect((await api.get(`/tasks/${ids.task1}`)).body).toMatchObject({ id: ids.task1, customerId: ids.ada, dueAt: '2030-02-01T00:00:00.000Z' });
+    expect((await api.get(`/tasks/${ids.task1}`)).body).toMatchObject({
+      id: ids.task1,
+      customerId: ids.ada,
+      dueAt: '2030-02-01T00:00:00.000Z',
+    });
     const dueBefore = await api.get(`/tasks?ownerId=${ids.owner}&dueBefore=2030-01-15T00:00:00Z`);
     expect(dueBefore.body.items.map((x: { id: string }) => x.id)).toEqual([ids.task3, ids.task2]);
   });

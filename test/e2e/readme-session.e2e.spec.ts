@@ -46,10 +46,16 @@ it("runs the README's example session as written, and every step answers as its 
   });
   expect([run.status, run.error, run.status === 0 ? '' : `${run.stdout}\n${run.stderr}`]).toEqual([0, undefined, '']);
   // What `created` shows: the customer's and the deal's creation.
-  const [customer, deal] = run.stderr.trim().split('\n').map((line) => JSON.parse(line));
+  const [customer, deal] = run.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   expect(customer).toEqual({ id: expect.any(String), streamId: `customer-${customer.id}`, revision: 0, position: 1 });
   expect(deal).toMatchObject({ streamId: `deal-${deal.id}`, revision: 0 });
-  const [proposal, stale, amount, win, retry, interaction, trail, before] = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const [proposal, stale, amount, win, retry, interaction, trail, before] = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   expect(proposal).toMatchObject({ streamId: `deal-${deal.id}`, revision: 1 });
   expect(stale).toMatchObject({ statusCode: 409 });
   expect(amount).toMatchObject({ revision: 2 });

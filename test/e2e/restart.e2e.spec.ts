@@ -55,9 +55,11 @@ async function startServer(dataDir: string): Promise<Server> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (!output.includes('Chronicle is listening on')) {
@@ -133,7 +135,11 @@ async function expectAllAcknowledged(server: Server, acks: Array<Ack & { check: 
     for (const ack of streamAcks) {
       const event = events[ack.revision];
       expect(event).toBeDefined();
-      expect({ streamId, revision: event.streamRevision, position: event.globalPosition }).toEqual({ streamId, revision: ack.revision, position: ack.position });
+      expect({ streamId, revision: event.streamRevision, position: event.globalPosition }).toEqual({
+        streamId,
+        revision: ack.revision,
+        position: ack.position,
+      });
       ack.check(event);
     }
   }
@@ -165,17 +171,32 @@ describe('durability across restarts', () => {
         try {
           if (kind === 'interaction') {
             const customerId = customers[(w * 7 + i) % customers.length];
-            const res = await call(server, 'POST', `/customers/${customerId}/interactions`, { type: 'call', direction: 'outbound', subject: marker });
+            const res = await call(server, 'POST', `/customers/${customerId}/interactions`, {
+              type: 'call',
+              direction: 'outbound',
+              subject: marker,
+            });
             if (res.status !== 201) throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
-            acks.push({ ...res.body, check: (e) => expect(e).toMatchObject({ type: 'InteractionLogged', data: { interactionId: res.body.id, subject: marker } }) });
+            acks.push({
+              ...res.body,
+              check: (e) => expect(e).toMatchObject({ type: 'InteractionLogged', data: { interactionId: res.body.id, subject: marker } }),
+            });
           } else if (kind === 'customer') {
             const res = await call(server, 'POST', '/customers', { name: marker, source: 'referral' });
             if (res.status !== 201) throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
             acks.push({ ...res.body, check: (e) => expect(e).toMatchObject({ type: 'CustomerRegistered', data: { name: marker } }) });
           } else {
-            const res = await call(server, 'POST', '/spend', { amount: 1, category: 'marketing', channel: 'durability', description: marker });
+            const res = await call(server, 'POST', '/spend', {
+              amount: 1,
+              category: 'marketing',
+              channel: 'durability',
+              description: marker,
+            });
             if (res.status !== 201) throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
-            acks.push({ ...res.body, check: (e) => expect(e).toMatchObject({ type: 'SpendRecorded', data: { spendId: res.body.id, description: marker } }) });
+            acks.push({
+              ...res.body,
+              check: (e) => expect(e).toMatchObject({ type: 'SpendRecorded', data: { spendId: res.body.id, description: marker } }),
+            });
           }
         } catch (error) {
           if (!killed) failure ??= error;
@@ -187,7 +208,8 @@ describe('durability across restarts', () => {
     const workers = Array.from({ length: 32 }, (_, w) => worker(w));
     const acknowledgedBefore = acks.length;
     const deadline = Date.now() + 20_000;
-    while (acks.length < acknowledgedBefore + 300 && failure === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (acks.length < acknowledgedBefore + 300 && failure === undefined && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     killed = true;
     server.child.kill('SIGKILL');
     await Promise.all(workers);
@@ -202,7 +224,11 @@ describe('durability across restarts', () => {
     const maxAcked = Math.max(...acks.map((a) => a.position));
     const health = (await fetch(`${restarted.base}/health`).then((r) => r.json())) as { info: { eventStore: { headPosition: number } } };
     expect(health.info.eventStore.headPosition).toBeGreaterThanOrEqual(maxAcked);
-    const after = await call(restarted, 'POST', `/customers/${customers[0]}/interactions`, { type: 'note', direction: 'inbound', subject: 'after the crash' });
+    const after = await call(restarted, 'POST', `/customers/${customers[0]}/interactions`, {
+      type: 'note',
+      direction: 'inbound',
+      subject: 'after the crash',
+    });
     expect(after.status).toBe(201);
     expect(after.body.position).toBeGreaterThan(maxAcked);
     restarted.child.kill('SIGKILL');
@@ -223,7 +249,9 @@ describe('durability across restarts', () => {
     // Folded from the streams (at an instant after every write) and the read models (once they
     // have reached the head): both must come back identical after the restart.
     const asOf = new Date(Date.now() + 60_000).toISOString();
-    const head = async (s: Server) => ((await fetch(`${s.base}/health`).then((r) => r.json())) as { info: { eventStore: { headPosition: number } } }).info.eventStore.headPosition;
+    const head = async (s: Server) =>
+      ((await fetch(`${s.base}/health`).then((r) => r.json())) as { info: { eventStore: { headPosition: number } } }).info.eventStore
+        .headPosition;
     const views = async (s: Server) => ({
       customer: await call(s, 'GET', `/customers/${customerId}?asOf=${asOf}`),
       deal: await call(s, 'GET', `/deals/${deal.body.id}?asOf=${asOf}`),
@@ -237,7 +265,11 @@ describe('durability across restarts', () => {
     };
     expect(before.customer.body.state).toMatchObject({ status: 'active', company: 'Stable Inc' });
     expect(before.deal.body.state).toMatchObject({ status: 'won', amount: 5000 });
-    expect(before.customerModel.body).toMatchObject({ status: 'active', company: 'Stable Inc', totals: { wonDeals: { count: 1, amount: 5000 } } });
+    expect(before.customerModel.body).toMatchObject({
+      status: 'active',
+      company: 'Stable Inc',
+      totals: { wonDeals: { count: 1, amount: 5000 } },
+    });
     expect(before.dealModel.body).toMatchObject({ status: 'won', amount: 5000 });
 
     server.child.kill('SIGTERM');
@@ -245,14 +277,22 @@ describe('durability across restarts', () => {
 
     const restarted = await launch(dataDir);
     const after = await views(restarted);
-    expect(after).toEqual({ customer: before.customer, deal: before.deal, customerModel: before.customerModel, dealModel: before.dealModel });
+    expect(after).toEqual({
+      customer: before.customer,
+      deal: before.deal,
+      customerModel: before.customerModel,
+      dealModel: before.dealModel,
+    });
     expect(await streamEvents(restarted, `customer-${customerId}`)).toEqual(before.customerTrail);
     expect(await streamEvents(restarted, `deal-${deal.body.id}`)).toEqual(before.dealTrail);
     // Still exactly one acquisition after the process manager replayed the feed on start.
     await new Promise((r) => setTimeout(r, 300));
     expect((await streamEvents(restarted, `customer-${customerId}`)).filter((e) => e.type === 'CustomerAcquired')).toHaveLength(1);
     // Writes carry on with the revision the client last saw.
-    const next = await call(restarted, 'PATCH', `/customers/${customerId}`, { company: 'Still Stable', expectedRevision: before.customer.body.revision });
+    const next = await call(restarted, 'PATCH', `/customers/${customerId}`, {
+      company: 'Still Stable',
+      expectedRevision: before.customer.body.revision,
+    });
     expect(next.status).toBe(200);
     expect(next.body.revision).toBe(before.customer.body.revision + 1);
     restarted.child.kill('SIGTERM');

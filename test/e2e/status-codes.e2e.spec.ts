@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { client, expectNothingAppended, UUID } from '../support/http';
+import { client, expectNothingAppended } from '../support/http';
 import { iso, rawRequest, sessionHelpers } from '../support/session';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -39,7 +39,6 @@ describe('status codes', () => {
         expect([body, onExisting.status]).toEqual([body, 400]);
       }
     });
-
 
     it('refuses an unknown field, naming it', async () => {
       const res = await expectNothingAppended(t, () => api.post('/customers', { name: 'Ada', favouriteColour: 'green' }));
@@ -97,7 +96,9 @@ describe('status codes', () => {
       // An ETag-style quoted revision is fine.
       expect((await api.patch(`/customers/${customerId}`, { company: 'X' }, { 'If-Match': '"0"' })).status).toBe(200);
       // If-Match and expectedRevision must agree.
-      const disagree = await expectNothingAppended(t, () => api.patch(`/customers/${customerId}`, { company: 'Y', expectedRevision: 0 }, { 'If-Match': '1' }));
+      const disagree = await expectNothingAppended(t, () =>
+        api.patch(`/customers/${customerId}`, { company: 'Y', expectedRevision: 0 }, { 'If-Match': '1' }),
+      );
       expect(disagree.status).toBe(400);
     });
 
@@ -126,7 +127,9 @@ describe('status codes', () => {
         ['get', '/customers/123'],
         ['get', '/deals/xyz'],
       ] as const) {
-        const res = await expectNothingAppended(t, () => (method === 'get' ? api.get(url) : method === 'post' ? api.post(url, { reason: 'x' }) : api.patch(url, {})));
+        const res = await expectNothingAppended(t, () =>
+          method === 'get' ? api.get(url) : method === 'post' ? api.post(url, { reason: 'x' }) : api.patch(url, {}),
+        );
         expect([url, res.status]).toEqual([url, 400]);
       }
       const clientId = await expectNothingAppended(t, () => api.post('/customers', { id: 'my-id', name: 'x' }));
@@ -159,10 +162,17 @@ describe('status codes', () => {
           return body === undefined ? r : r.send(body);
         });
         expect([method, url, headers, res.status]).toEqual([method, url, headers, 415]);
-        expect(res.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringMatching(/application\/json/), correlationId: expect.any(String) });
+        expect(res.body).toMatchObject({
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          message: expect.stringMatching(/application\/json/),
+          correlationId: expect.any(String),
+        });
       }
       // A body without a Content-Type is no JSON either.
-      const untyped = await expectNothingAppended(t, () => rawRequest(t, 'POST', '/customers', { 'Content-Length': '14' }, '{"name":"Ada"}'));
+      const untyped = await expectNothingAppended(t, () =>
+        rawRequest(t, 'POST', '/customers', { 'Content-Length': '14' }, '{"name":"Ada"}'),
+      );
       expect(untyped.status).toBe(415);
       // The customer is still there: the DELETEs above erased nothing.
       expect((await api.latest(`/customers/${customerId}`)).body).toMatchObject({ name: 'Ada Lovelace' });
@@ -186,20 +196,28 @@ describe('status codes', () => {
       expect(retry.headers['idempotent-replayed']).toBe('true');
       // Content-Length: 0 is no body as well.
       const other = await openDeal(await registerCustomer());
-      expect((await rawRequest(t, 'POST', `/deals/${other}/win`, { 'Content-Type': 'application/json', 'Content-Length': '0' })).status).toBe(200);
+      expect(
+        (await rawRequest(t, 'POST', `/deals/${other}/win`, { 'Content-Type': 'application/json', 'Content-Length': '0' })).status,
+      ).toBe(200);
       const lead = await captureLead();
-      expect((await rawRequest(t, 'POST', `/leads/${lead}/qualify`, { 'Content-Type': 'application/json', 'Content-Length': '0' })).status).toBe(200);
+      expect(
+        (await rawRequest(t, 'POST', `/leads/${lead}/qualify`, { 'Content-Type': 'application/json', 'Content-Length': '0' })).status,
+      ).toBe(200);
     });
 
     it('treats an empty JSON body as no body: a body-less DELETE works, a route that needs a body names the missing fields', async () => {
       const customerId = await registerCustomer();
       const erased = await rawRequest(t, 'DELETE', `/customers/${customerId}/personal-data`, { 'Content-Type': 'application/json' });
       expect(erased.status).toBe(200);
-      const empty = await expectNothingAppended(t, () => rawRequest(t, 'POST', '/customers', { 'Content-Type': 'application/json', 'Content-Length': '0' }));
+      const empty = await expectNothingAppended(t, () =>
+        rawRequest(t, 'POST', '/customers', { 'Content-Type': 'application/json', 'Content-Length': '0' }),
+      );
       expect(empty.status).toBe(400);
       expect(empty.body.message).toMatch(/^name: /);
       const dealId = await openDeal(await registerCustomer());
-      const lose = await expectNothingAppended(t, () => rawRequest(t, 'POST', `/deals/${dealId}/lose`, { 'Content-Type': 'application/json' }));
+      const lose = await expectNothingAppended(t, () =>
+        rawRequest(t, 'POST', `/deals/${dealId}/lose`, { 'Content-Type': 'application/json' }),
+      );
       expect(lose.status).toBe(400);
       expect(lose.body.message).toMatch(/^reason: /);
     });
@@ -210,7 +228,9 @@ describe('status codes', () => {
       const customerId = await registerCustomer();
       const noKey = await expectNothingAppended(t, () => request(t.http).post('/customers').send({ name: 'x' }));
       expect(noKey.status).toBe(401);
-      const unknown = await expectNothingAppended(t, () => request(t.http).post('/customers').set('Authorization', 'Bearer not-a-known-key-at-all').send({ name: 'x' }));
+      const unknown = await expectNothingAppended(t, () =>
+        request(t.http).post('/customers').set('Authorization', 'Bearer not-a-known-key-at-all').send({ name: 'x' }),
+      );
       expect(unknown.status).toBe(401);
       const basic = await request(t.http).get(`/customers/${customerId}`).set('Authorization', `Basic ${t.keys.admin}`);
       expect(basic.status).toBe(401);
@@ -241,7 +261,10 @@ describe('status codes', () => {
       expect(read.body.name).toBe('A***'); // analysts see personal fields masked (personal-data.e2e.spec.ts)
       expect((await client(t, 'service').get(`/streams/customer-${customerId}/events`)).status).toBe(200);
       expect((await client(t, 'rep').post('/customers', { name: 'By a rep' })).status).toBe(201);
-      expect((await client(t, 'manager').post(`/customers/${customerId}/interactions`, { type: 'note', direction: 'inbound', subject: 'x' })).status).toBe(201);
+      expect(
+        (await client(t, 'manager').post(`/customers/${customerId}/interactions`, { type: 'note', direction: 'inbound', subject: 'x' }))
+          .status,
+      ).toBe(201);
     });
   });
 
@@ -274,7 +297,9 @@ describe('status codes', () => {
         ['get', `/streams/task-${unknown}/events`, undefined],
       ];
       for (const [method, url, body] of cases) {
-        const res = await expectNothingAppended(t, () => (method === 'get' ? api.get(url) : method === 'post' ? api.post(url, body) : api.patch(url, body)));
+        const res = await expectNothingAppended(t, () =>
+          method === 'get' ? api.get(url) : method === 'post' ? api.post(url, body) : api.patch(url, body),
+        );
         expect([method, url, res.status]).toEqual([method, url, 404]);
         expect(res.body).toMatchObject({ statusCode: 404, message: expect.stringContaining(unknown) });
       }
@@ -287,12 +312,18 @@ describe('status codes', () => {
     it('refuses a stale If-Match and a stale expectedRevision', async () => {
       const customerId = await registerCustomer();
       expect((await api.patch(`/customers/${customerId}`, { company: 'First' }, { 'If-Match': '0' })).status).toBe(200);
-      const staleHeader = await expectNothingAppended(t, () => api.patch(`/customers/${customerId}`, { company: 'Second' }, { 'If-Match': '0' }));
+      const staleHeader = await expectNothingAppended(t, () =>
+        api.patch(`/customers/${customerId}`, { company: 'Second' }, { 'If-Match': '0' }),
+      );
       expect(staleHeader.status).toBe(409);
       expect(staleHeader.body).toMatchObject({ currentRevision: 1 });
-      const staleBody = await expectNothingAppended(t, () => api.patch(`/customers/${customerId}`, { company: 'Second', expectedRevision: 0 }));
+      const staleBody = await expectNothingAppended(t, () =>
+        api.patch(`/customers/${customerId}`, { company: 'Second', expectedRevision: 0 }),
+      );
       expect(staleBody.status).toBe(409);
-      const ahead = await expectNothingAppended(t, () => api.post(`/customers/${customerId}/interactions`, { type: 'call', direction: 'inbound', subject: 'x', expectedRevision: 5 }));
+      const ahead = await expectNothingAppended(t, () =>
+        api.post(`/customers/${customerId}/interactions`, { type: 'call', direction: 'inbound', subject: 'x', expectedRevision: 5 }),
+      );
       expect(ahead.status).toBe(409);
       const current = await api.patch(`/customers/${customerId}`, { company: 'Second', expectedRevision: 1 });
       expect(current.status).toBe(200);
@@ -340,13 +371,28 @@ describe('status codes', () => {
         ['spend on an unknown campaign', 'post', '/spend', { amount: 5, category: 'marketing', campaignId: randomUUID() }],
         ['a deal for an unknown customer', 'post', '/deals', { customerId: randomUUID(), title: 'x', amount: 1 }],
         ['a task on an unknown deal', 'post', '/tasks', { subject: 'x', dueAt: '2030-01-01', dealId: randomUUID() }],
-        ["a deal change before the deal's last one in business time", 'patch', `/deals/${openDealId}`, { amount: 9, occurredAt: '2001-01-01T00:00:00Z' }],
-        ['churn before the acquisition in business time', 'post', `/customers/${active}/churn`, { reason: 'x', occurredAt: '2001-01-01T00:00:00Z' }],
+        [
+          "a deal change before the deal's last one in business time",
+          'patch',
+          `/deals/${openDealId}`,
+          { amount: 9, occurredAt: '2001-01-01T00:00:00Z' },
+        ],
+        [
+          'churn before the acquisition in business time',
+          'post',
+          `/customers/${active}/churn`,
+          { reason: 'x', occurredAt: '2001-01-01T00:00:00Z' },
+        ],
       ];
       for (const [rule, method, url, body] of cases) {
         const res = await expectNothingAppended(t, () => (method === 'post' ? api.post(url, body) : api.patch(url, body)));
         expect([rule, res.status]).toEqual([rule, 422]);
-        expect(res.body).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', code: expect.any(String), message: expect.any(String) });
+        expect(res.body).toMatchObject({
+          statusCode: 422,
+          error: 'Unprocessable Entity',
+          code: expect.any(String),
+          message: expect.any(String),
+        });
       }
     });
   });

@@ -49,7 +49,9 @@ async function readStoreDump(): Promise<string> {
 
 beforeAll(async () => {
   await assertBrokerReachable(brokers);
-  t = await startTestApp({ env: { READ_STORE: 'mongodb', MONGO_URL: urlFor(database), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix } });
+  t = await startTestApp({
+    env: { READ_STORE: 'mongodb', MONGO_URL: urlFor(database), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix },
+  });
   await t.app.listen(0, '127.0.0.1');
   baseUrl = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
   s = await seedErasureScenario(t);
@@ -64,11 +66,17 @@ it('before erasure: Kafka carries the personal fields sealed, and a consumer wit
   const records = await kafkaRecords();
   const wire = JSON.stringify(records.map((r) => r.envelope));
   expect(wire).toContain(s.customerId);
-  for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Lovelace', s.keptEmail, ...s.freeText]) expect(wire).not.toContain(text);
+  for (const text of [s.email, s.leadEmail, ...s.linkedLeadEmails, 'Lovelace', s.keptEmail, ...s.freeText])
+    expect(wire).not.toContain(text);
 
   const fetchKey = httpKeyFetcher(baseUrl, t.keys.service, 0);
   const registered = records.find((r) => r.envelope.type === 'CustomerRegistered' && r.key === `customer-${s.customerId}`)!;
-  expect(await openPersonalData(registered.envelope.data, fetchKey)).toMatchObject({ customerId: s.customerId, name: 'Ada Lovelace', email: s.leadEmail, source: 'webinar' });
+  expect(await openPersonalData(registered.envelope.data, fetchKey)).toMatchObject({
+    customerId: s.customerId,
+    name: 'Ada Lovelace',
+    email: s.leadEmail,
+    source: 'webinar',
+  });
   expect((await readStoreDump()).includes(s.email)).toBe(true); // the search after erasure is meaningful
 });
 
@@ -83,9 +91,14 @@ it('after erasure: no email in the read store (FerretDB) nor on Kafka, old messa
   expect(dump).toContain(s.keptTaskSubject); // a task about no one
 
   const records = await kafkaRecords();
-  expect(records.map((r) => r.envelope.type)).toEqual(expect.arrayContaining(['CustomerPersonalDataErased', 'LeadPersonalDataErased', 'CustomerLeadLinked']));
+  expect(records.map((r) => r.envelope.type)).toEqual(
+    expect.arrayContaining(['CustomerPersonalDataErased', 'LeadPersonalDataErased', 'CustomerLeadLinked']),
+  );
   const interaction = records.find((r) => r.envelope.type === 'InteractionLogged' && r.key === `customer-${s.customerId}`)!;
-  expect(await openPersonalData(interaction.envelope.data, httpKeyFetcher(baseUrl, t.keys.service, 0))).toMatchObject({ subject: ERASED, outcome: ERASED });
+  expect(await openPersonalData(interaction.envelope.data, httpKeyFetcher(baseUrl, t.keys.service, 0))).toMatchObject({
+    subject: ERASED,
+    outcome: ERASED,
+  });
   expect(JSON.stringify(records.map((r) => r.envelope))).not.toContain(s.email);
   const fetchKey = httpKeyFetcher(baseUrl, t.keys.service, 0);
   const registered = records.find((r) => r.envelope.type === 'CustomerRegistered' && r.key === `customer-${s.customerId}`)!;

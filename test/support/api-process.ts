@@ -16,7 +16,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts apps/api/src/main.ts with `env` (PORT among it) in `cwd`, and waits until /health answers 200. */
-export async function startApiProcess(options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onOutput?: (text: string) => void }): Promise<ChildProcess> {
+export async function startApiProcess(options: {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  onOutput?: (text: string) => void;
+}): Promise<ChildProcess> {
   const env = { ...process.env, ...options.env };
   // The register hook resolved from here: `cwd` may be any folder (the README session runs in its own).
   const child = spawn(process.execPath, ['-r', require.resolve('@swc-node/register'), join(repositoryRoot, 'apps/api/src/main.ts')], {
@@ -26,11 +31,11 @@ export async function startApiProcess(options: { env: NodeJS.ProcessEnv; cwd?: s
   });
   let output = '';
   const keep = (chunk: Buffer) => {
-    output += chunk;
+    output += chunk.toString();
     options.onOutput?.(chunk.toString());
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}): ${output}`);

@@ -4,8 +4,17 @@ import type { TestApp } from './test-app';
 
 /** Reports and the parameters they are compared with, before and after an erasure. */
 export const REPORT_URLS = [
-  'activity', 'cac', 'churn', 'conversion', 'customer-value', 'lead-sources', 'lost-deals', 'sales-cycle', 'sales-performance',
-].map((name) => `/reports/${name}?from=2024-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&interval=quarter`)
+  'activity',
+  'cac',
+  'churn',
+  'conversion',
+  'customer-value',
+  'lead-sources',
+  'lost-deals',
+  'sales-cycle',
+  'sales-performance',
+]
+  .map((name) => `/reports/${name}?from=2024-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&interval=quarter`)
   .concat(['/reports/pipeline?asOf=2024-12-31T00:00:00Z', '/reports/forecast']);
 
 export interface ErasureScenario {
@@ -57,32 +66,104 @@ export async function seedErasureScenario(t: TestApp): Promise<ErasureScenario> 
     customerTaskOutcome: `Ada Lovelace will mail ${email}`,
     leadTask: `Email ${leadEmail} the brochure`,
   };
-  const lead = await ok(manager.post('/leads', { name: 'Ada Lovelace', email: leadEmail, source: 'webinar', attributes: { notes: `call ${email}` }, occurredAt: '2024-01-02T00:00:00Z' }), 201);
-  await ok(manager.post(`/leads/${lead.id}/interactions`, { type: 'form-submission', subject: freeText.leadInteraction, occurredAt: '2024-01-02T01:00:00Z' }), 201);
-  const leadTask = await ok(manager.post('/tasks', { subject: freeText.leadTask, dueAt: '2024-01-09T00:00:00Z', leadId: lead.id, occurredAt: '2024-01-02T02:00:00Z' }), 201);
+  const lead = await ok(
+    manager.post('/leads', {
+      name: 'Ada Lovelace',
+      email: leadEmail,
+      source: 'webinar',
+      attributes: { notes: `call ${email}` },
+      occurredAt: '2024-01-02T00:00:00Z',
+    }),
+    201,
+  );
+  await ok(
+    manager.post(`/leads/${lead.id}/interactions`, {
+      type: 'form-submission',
+      subject: freeText.leadInteraction,
+      occurredAt: '2024-01-02T01:00:00Z',
+    }),
+    201,
+  );
+  const leadTask = await ok(
+    manager.post('/tasks', {
+      subject: freeText.leadTask,
+      dueAt: '2024-01-09T00:00:00Z',
+      leadId: lead.id,
+      occurredAt: '2024-01-02T02:00:00Z',
+    }),
+    201,
+  );
   const converted = await ok(manager.post(`/leads/${lead.id}/convert`, { occurredAt: '2024-01-03T00:00:00Z' }), 200);
   const customerId = converted.customerId as string;
-  await ok(manager.patch(`/customers/${customerId}`, { email, phone: '+44 20 7946 0001', region: 'EU', occurredAt: '2024-01-04T00:00:00Z' }), 200);
+  await ok(
+    manager.patch(`/customers/${customerId}`, { email, phone: '+44 20 7946 0001', region: 'EU', occurredAt: '2024-01-04T00:00:00Z' }),
+    200,
+  );
   for (const [i, type] of ['call', 'email', 'meeting'].entries()) {
-    await ok(manager.post(`/customers/${customerId}/interactions`, { type, direction: 'outbound', ...freeText.interactions[i], occurredAt: `2024-02-0${i + 1}T00:00:00Z` }), 201);
+    await ok(
+      manager.post(`/customers/${customerId}/interactions`, {
+        type,
+        direction: 'outbound',
+        ...freeText.interactions[i],
+        occurredAt: `2024-02-0${i + 1}T00:00:00Z`,
+      }),
+      201,
+    );
   }
-  const deal = await ok(manager.post('/deals', { customerId, title: 'Difference engine', amount: 1200, occurredAt: '2024-03-01T00:00:00Z' }), 201);
+  const deal = await ok(
+    manager.post('/deals', { customerId, title: 'Difference engine', amount: 1200, occurredAt: '2024-03-01T00:00:00Z' }),
+    201,
+  );
   await ok(manager.post(`/deals/${deal.id}/win`, { occurredAt: '2024-04-01T00:00:00Z' }), 200);
-  await ok(manager.post(`/customers/${customerId}/purchases`, { amount: 300, description: freeText.purchase, occurredAt: '2024-05-01T00:00:00Z' }), 201);
-  const customerTask = await ok(manager.post('/tasks', { subject: freeText.customerTask, dueAt: '2024-05-10T00:00:00Z', customerId, dealId: deal.id, occurredAt: '2024-05-02T00:00:00Z' }), 201);
-  await ok(manager.post(`/tasks/${customerTask.id}/complete`, { outcome: freeText.customerTaskOutcome, occurredAt: '2024-05-03T00:00:00Z' }), 200);
+  await ok(
+    manager.post(`/customers/${customerId}/purchases`, { amount: 300, description: freeText.purchase, occurredAt: '2024-05-01T00:00:00Z' }),
+    201,
+  );
+  const customerTask = await ok(
+    manager.post('/tasks', {
+      subject: freeText.customerTask,
+      dueAt: '2024-05-10T00:00:00Z',
+      customerId,
+      dealId: deal.id,
+      occurredAt: '2024-05-02T00:00:00Z',
+    }),
+    201,
+  );
+  await ok(
+    manager.post(`/tasks/${customerTask.id}/complete`, { outcome: freeText.customerTaskOutcome, occurredAt: '2024-05-03T00:00:00Z' }),
+    200,
+  );
   const keptTaskSubject = 'Review the difference engine pricing';
-  const keptTask = await ok(manager.post('/tasks', { subject: keptTaskSubject, dueAt: '2024-05-10T00:00:00Z', dealId: deal.id, occurredAt: '2024-05-02T00:00:00Z' }), 201);
+  const keptTask = await ok(
+    manager.post('/tasks', {
+      subject: keptTaskSubject,
+      dueAt: '2024-05-10T00:00:00Z',
+      dealId: deal.id,
+      occurredAt: '2024-05-02T00:00:00Z',
+    }),
+    201,
+  );
   // The same person again, as two more leads converted into the customer once it existed.
   const linkedLeadEmails = [`augusta.ada.${tag}@byron.example`, `a.king.${tag}@lovelace.example`];
   const linkedLeadIds: string[] = [];
   for (const [i, leadMail] of linkedLeadEmails.entries()) {
-    const again = await ok(manager.post('/leads', { name: i === 0 ? 'Augusta Ada Byron' : 'Ada King', email: leadMail, source: 'ads', occurredAt: `2024-06-0${i + 1}T00:00:00Z` }), 201);
+    const again = await ok(
+      manager.post('/leads', {
+        name: i === 0 ? 'Augusta Ada Byron' : 'Ada King',
+        email: leadMail,
+        source: 'ads',
+        occurredAt: `2024-06-0${i + 1}T00:00:00Z`,
+      }),
+      201,
+    );
     await ok(manager.post(`/leads/${again.id}/convert`, { customerId, occurredAt: `2024-06-0${i + 1}T01:00:00Z` }), 200);
     linkedLeadIds.push(again.id);
   }
 
-  const kept = await ok(manager.post('/customers', { name: 'Grace Hopper', email: keptEmail, source: 'ads', occurredAt: '2024-01-05T00:00:00Z' }), 201);
+  const kept = await ok(
+    manager.post('/customers', { name: 'Grace Hopper', email: keptEmail, source: 'ads', occurredAt: '2024-01-05T00:00:00Z' }),
+    201,
+  );
   await ok(manager.post(`/customers/${kept.id}/purchases`, { amount: 50, occurredAt: '2024-06-01T00:00:00Z' }), 201);
   await ok(manager.post(`/customers/${kept.id}/churn`, { reason: 'price', occurredAt: '2024-07-01T00:00:00Z' }), 200);
   await ok(manager.post('/spend', { amount: 400, category: 'marketing', channel: 'webinar', occurredAt: '2024-01-10T00:00:00Z' }), 201);
@@ -93,7 +174,14 @@ export async function seedErasureScenario(t: TestApp): Promise<ErasureScenario> 
     leadId: lead.id,
     linkedLeadIds,
     linkedLeadEmails,
-    freeText: [freeText.leadInteraction, ...freeText.interactions.flatMap((t) => [t.subject, t.outcome]), freeText.purchase, freeText.customerTask, freeText.customerTaskOutcome, freeText.leadTask],
+    freeText: [
+      freeText.leadInteraction,
+      ...freeText.interactions.flatMap((t) => [t.subject, t.outcome]),
+      freeText.purchase,
+      freeText.customerTask,
+      freeText.customerTaskOutcome,
+      freeText.leadTask,
+    ],
     leadInteractionSubject: freeText.leadInteraction,
     personTaskIds: [customerTask.id, leadTask.id],
     keptTaskId: keptTask.id,

@@ -18,7 +18,10 @@ export async function eventStoreEnv(): Promise<{ env: NodeJS.ProcessEnv; stop():
 }
 
 /** A fresh event store of the kind under test (files under `dir` for SQLite). */
-export async function openEventStore(dir: string, options: { pollIntervalMs?: number } = {}): Promise<{ store: EventStore; close(): Promise<void> }> {
+export async function openEventStore(
+  dir: string,
+  options: { pollIntervalMs?: number } = {},
+): Promise<{ store: EventStore; close(): Promise<void> }> {
   if (eventStoreUnderTest() === 'sqlite') {
     const store = new SqliteEventStore({ filename: join(dir, 'events.db'), pollIntervalMs: options.pollIntervalMs });
     return { store, close: () => store.close() };

@@ -14,7 +14,10 @@ export function client(t: TestApp, role: Role = 'admin') {
     /** A read-model query once the projections have reached the store's head (`?minPosition=`). */
     latest: async (url: string, headers: Headers = {}) => {
       const head = await t.store.headPosition();
-      return request(t.http).get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${head}`).set(auth()).set(headers);
+      return request(t.http)
+        .get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${head}`)
+        .set(auth())
+        .set(headers);
     },
     post: (url: string, body?: unknown, headers: Headers = {}) => {
       const r = request(t.http).post(url).set(auth()).set(headers);

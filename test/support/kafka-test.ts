@@ -13,7 +13,10 @@ import { parseEnvelope, toEnvelope, topicForStream, EventEnvelope } from '@chron
 export const KAFKA_SCRIPT = join(__dirname, 'servers', 'kafka.sh');
 
 export function brokersFromEnv(): string[] {
-  const list = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const list = (process.env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   return list.length ? list : ['127.0.0.1:19092'];
 }
 
@@ -23,13 +26,22 @@ export function uniquePrefix(label: string): string {
 }
 
 /** Runs test/support/servers/kafka.sh <command> (bounded), for the port of the first broker. */
-export function kafkaScript(command: 'start' | 'stop' | 'kill' | 'restart' | 'status', env: NodeJS.ProcessEnv = {}, timeoutMs = 150_000): Promise<{ code: number; output: string }> {
+export function kafkaScript(
+  command: 'start' | 'stop' | 'kill' | 'restart' | 'status',
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 150_000,
+): Promise<{ code: number; output: string }> {
   const port = brokersFromEnv()[0].split(':')[1];
   return new Promise((resolve) => {
-    execFile('bash', [KAFKA_SCRIPT, command], { env: { ...process.env, KAFKA_PORT: port, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      'bash',
+      [KAFKA_SCRIPT, command],
+      { env: { ...process.env, KAFKA_PORT: port, ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -41,19 +53,33 @@ export async function brokerIsLocalTestServer(): Promise<boolean> {
 }
 
 export async function assertBrokerReachable(brokers: string[]): Promise<void> {
-  const admin = new Kafka({ clientId: 'chronicle-test', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 2 } }).admin();
+  const admin = new Kafka({
+    clientId: 'chronicle-test',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    retry: { retries: 2 },
+  }).admin();
   try {
     await admin.connect();
     await admin.listTopics();
   } catch (error) {
-    throw new Error(`no Kafka broker at ${brokers.join(',')} (${(error as Error).message}); start one with test/support/servers/kafka.sh start, or run npm run test:integration`);
+    throw new Error(
+      `no Kafka broker at ${brokers.join(',')} (${(error as Error).message}); start one with test/support/servers/kafka.sh start, or run npm run test:integration`,
+    );
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
 }
 
 export async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'chronicle-test', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 3 } }).admin();
+  const admin = new Kafka({
+    clientId: 'chronicle-test',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    retry: { retries: 3 },
+  }).admin();
   try {
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
@@ -91,7 +117,8 @@ export async function waitForTopics(brokers: string[], topics: string[], timeout
     for (;;) {
       const existing = new Set(await admin.listTopics());
       if (topics.every((t) => existing.has(t))) return;
-      if (Date.now() > deadline) throw new Error(`topics ${topics.filter((t) => !existing.has(t)).join(', ')} not created within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`topics ${topics.filter((t) => !existing.has(t)).join(', ')} not created within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -103,7 +130,13 @@ export async function waitForTopics(brokers: string[], topics: string[], timeout
 export async function collect(brokers: string[], topics: string[], groupId: string): Promise<Collector> {
   await waitForTopics(brokers, topics, 30_000);
   const kafka = new Kafka({ clientId: 'chronicle-test-consumer', brokers, logLevel: logLevel.NOTHING });
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000, retry: { retries: 10 } });
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+    retry: { retries: 10 },
+  });
   const records: ReceivedRecord[] = [];
   const ids = new Set<string>();
   await consumer.connect();
@@ -112,7 +145,14 @@ export async function collect(brokers: string[], topics: string[], groupId: stri
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const envelope = parseEnvelope(m.value);
-        records.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key!.toString(), headers: headerStrings(m.headers), envelope });
+        records.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key!.toString(),
+          headers: headerStrings(m.headers),
+          envelope,
+        });
         ids.add(envelope.eventId);
       }
     },
@@ -160,7 +200,16 @@ export function checkDelivery(stored: RecordedEvent[], records: ReceivedRecord[]
   const seen = new Set<string>();
   const next = new Map<string, number>();
   const partitionOf = new Map<string, number>();
-  const report: DeliveryReport = { expected: stored.length, received: records.length, missing: [], duplicates: [], orderViolations: [], splitKeys: [], malformed: [], unexpected: [] };
+  const report: DeliveryReport = {
+    expected: stored.length,
+    received: records.length,
+    missing: [],
+    duplicates: [],
+    orderViolations: [],
+    splitKeys: [],
+    malformed: [],
+    unexpected: [],
+  };
   for (const r of records) {
     const event = byId.get(r.envelope.eventId);
     if (!event) {
@@ -171,18 +220,31 @@ export function checkDelivery(stored: RecordedEvent[], records: ReceivedRecord[]
     if (p === undefined) partitionOf.set(r.key, r.partition);
     else if (p !== r.partition && !report.splitKeys.includes(r.key)) report.splitKeys.push(r.key);
     if (seen.has(event.eventId)) {
-      report.duplicates.push({ eventId: event.eventId, key: r.key, revision: event.streamRevision, partition: r.partition, offset: r.offset });
+      report.duplicates.push({
+        eventId: event.eventId,
+        key: r.key,
+        revision: event.streamRevision,
+        partition: r.partition,
+        offset: r.offset,
+      });
       continue;
     }
     seen.add(event.eventId);
     const expectedRevision = next.get(r.key) ?? 0;
-    if (event.streamRevision !== expectedRevision) report.orderViolations.push(`${r.key}: revision ${event.streamRevision} arrived when ${expectedRevision} was expected`);
+    if (event.streamRevision !== expectedRevision)
+      report.orderViolations.push(`${r.key}: revision ${event.streamRevision} arrived when ${expectedRevision} was expected`);
     next.set(r.key, Math.max(expectedRevision, event.streamRevision + 1));
     const problems: string[] = [];
     if (r.key !== event.streamId) problems.push(`key ${r.key}`);
     if (r.topic !== topicForStream(event.streamId, prefix)) problems.push(`topic ${r.topic}`);
     if (JSON.stringify(r.envelope) !== JSON.stringify(toEnvelope(event))) problems.push('envelope differs from the stored event');
-    const headers = { eventId: event.eventId, type: event.type, schemaVersion: String(event.schemaVersion), correlationId: event.correlationId, envelopeVersion: '1' };
+    const headers = {
+      eventId: event.eventId,
+      type: event.type,
+      schemaVersion: String(event.schemaVersion),
+      correlationId: event.correlationId,
+      envelopeVersion: '1',
+    };
     if (JSON.stringify(r.headers) !== JSON.stringify(headers)) problems.push(`headers ${JSON.stringify(r.headers)}`);
     if (problems.length) report.malformed.push(`${event.eventId}: ${problems.join('; ')}`);
   }
@@ -196,7 +258,8 @@ export function describeDelivery(label: string, report: DeliveryReport, limit = 
     `${label}: ${report.expected} events stored, ${report.received} records received, ${report.missing.length} missing, ` +
       `${report.duplicates.length} duplicates, ${report.orderViolations.length} order violations, ${report.malformed.length} malformed`,
   ];
-  for (const d of report.duplicates.slice(0, limit)) lines.push(`  duplicate ${d.key}@${d.revision} ${d.eventId} (partition ${d.partition}, offset ${d.offset})`);
+  for (const d of report.duplicates.slice(0, limit))
+    lines.push(`  duplicate ${d.key}@${d.revision} ${d.eventId} (partition ${d.partition}, offset ${d.offset})`);
   if (report.duplicates.length > limit) lines.push(`  … and ${report.duplicates.length - limit} more duplicates`);
   return lines.join('\n');
 }

@@ -4,8 +4,18 @@ import type { EventStore } from '@chronicle/event-store';
 import type { ReadStore } from '@chronicle/read-store';
 
 /** Every document of every projection's serving generation, by logical name: what "identical read models" compares. */
-export async function dumpReadModels(readStore: ReadStore, eventStore: EventStore, projections: Projection[]): Promise<Record<string, unknown[]>> {
-  const models = new ReadModels(readStore, eventStore, projections.map((p) => p.name), undefined, 0);
+export async function dumpReadModels(
+  readStore: ReadStore,
+  eventStore: EventStore,
+  projections: Projection[],
+): Promise<Record<string, unknown[]>> {
+  const models = new ReadModels(
+    readStore,
+    eventStore,
+    projections.map((p) => p.name),
+    undefined,
+    0,
+  );
   const dump: Record<string, unknown[]> = {};
   for (const projection of projections) {
     for (const collection of projection.collections) {

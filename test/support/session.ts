@@ -67,7 +67,7 @@ export function sessionHelpers(app: () => TestApp) {
     // The last event the process manager reacts to: a filtered feed (EventStoreDB) need not report
     // checkpoints beyond it, so "caught up" means "past the last DealWon / LeadConverted".
     let last = 0;
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const page = await t.store.readAll({ fromPosition: from, maxCount: 1000, filter: { types: ['DealWon', 'LeadConverted'] } });
       if (page.events.length) last = page.events[page.events.length - 1].globalPosition;
       from = page.checkpoint;

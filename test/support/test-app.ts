@@ -54,7 +54,9 @@ export async function startTestApp(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chronicle-e2e-'));
   const made = makeKeys();
   const { keys, actors } = made;
-  const extraKeys = new Map((options.extraActors ?? []).map(({ actor, role }) => [actor, { key: `test-${actor}-${randomBytes(12).toString('hex')}`, role }]));
+  const extraKeys = new Map(
+    (options.extraActors ?? []).map(({ actor, role }) => [actor, { key: `test-${actor}-${randomBytes(12).toString('hex')}`, role }]),
+  );
   const env = [made.env, ...[...extraKeys].map(([actor, { key, role }]) => `${key}:${actor}:${role}`)].join(',');
   const eventStore = await eventStoreEnv();
   // Sales automation appends to lead and customer streams on its own; suites that count events or
@@ -77,7 +79,7 @@ export async function startTestApp(
   let closed = false;
   return {
     app,
-    http: app.getHttpServer() as Server,
+    http: app.getHttpServer(),
     keys,
     actors,
     as: (role) => ({ Authorization: `Bearer ${keys[role]}` }),

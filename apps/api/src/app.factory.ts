@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { ChronicleConfig, createLogger, LoggedAppModule } from '@chronicle/shared';
@@ -39,7 +39,7 @@ export function nestingDepth(value: unknown, limit: number): number {
     const level = depth + 1;
     if (level > max) max = level;
     if (max > limit) return max;
-    for (const child of Object.values(current as object)) stack.push([child, level]);
+    for (const child of Object.values(current)) stack.push([child, level]);
   }
   return max;
 }
@@ -89,7 +89,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   // Connections past the cap are closed as they arrive (a slow-socket flood cannot exhaust file descriptors).
-  (app.getHttpServer() as Server).maxConnections = limits.maxConnections;
+  app.getHttpServer().maxConnections = limits.maxConnections;
 
   // Correlation and causation ids travel into every event's metadata and every error body.
   app
@@ -100,7 +100,9 @@ export async function createApp(
       for (const header of ['x-correlation-id', 'x-causation-id'] as const) {
         const value = request.headers[header];
         if (value !== undefined && (typeof value !== 'string' || !TRACE_ID.test(value))) {
-          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${header}: must be 1–128 visible ASCII characters` });
+          return reply
+            .code(400)
+            .send({ statusCode: 400, error: 'Bad Request', message: `${header}: must be 1–128 visible ASCII characters` });
         }
       }
       r.correlationId = request.id;
@@ -139,9 +141,12 @@ export async function createApp(
     .addHook('preValidation', async (request, reply) => {
       if (nestingDepth(request.body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
         const r = request as typeof request & { correlationId?: string };
-        return reply
-          .code(400)
-          .send({ statusCode: 400, error: 'Bad Request', message: `body: must not be nested more than ${MAX_BODY_DEPTH} levels deep`, correlationId: r.correlationId });
+        return reply.code(400).send({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `body: must not be nested more than ${MAX_BODY_DEPTH} levels deep`,
+          correlationId: r.correlationId,
+        });
       }
     });
 

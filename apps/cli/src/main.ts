@@ -36,7 +36,9 @@ function rebuildStopped(name: string, failure: EventFailure): never {
   process.exit(1);
 }
 
-const program = new Command('chronicle').description('Chronicle command line: seed demo data, rebuild projections, export events').showHelpAfterError();
+const program = new Command('chronicle')
+  .description('Chronicle command line: seed demo data, rebuild projections, export events')
+  .showHelpAfterError();
 
 program
   .command('seed')
@@ -54,28 +56,57 @@ program
     await appendHistory(store, history, (done) => bar.update(done, { rate: Math.round(done / ((Date.now() - started) / 1000)) }));
     bar.stop();
     await store.close();
-    process.stdout.write(`appended ${history.length} events in ${((Date.now() - started) / 1000).toFixed(1)} s to ${cfg.eventStore === 'sqlite' ? cfg.dataDir : cfg.eventStoreUrl}\n`);
+    process.stdout.write(
+      `appended ${history.length} events in ${((Date.now() - started) / 1000).toFixed(1)} s to ${cfg.eventStore === 'sqlite' ? cfg.dataDir : cfg.eventStoreUrl}\n`,
+    );
   });
 
 const projectionsCommand = program.command('projections').description('projection status and rebuilds');
 
 projectionsCommand
   .command('status')
-  .description("each projection's checkpoint, lag, status and holder (the process working its role); the process managers' and the relay's; the event each failed one is stopped on")
+  .description(
+    "each projection's checkpoint, lag, status and holder (the process working its role); the process managers' and the relay's; the event each failed one is stopped on",
+  )
   .action(async () => {
     const cfg = config();
     const events = createEventStore(cfg);
     const reads = await createReadStore(cfg);
     const state = await createStateStore(cfg);
-    const models = new ReadModels(reads, events, projections.map((p) => p.name));
-    const [info, leases, checkpoints, head] = await Promise.all([models.info(), state.leases(), state.checkpoints(), events.headPosition()]);
+    const models = new ReadModels(
+      reads,
+      events,
+      projections.map((p) => p.name),
+    );
+    const [info, leases, checkpoints, head] = await Promise.all([
+      models.info(),
+      state.leases(),
+      state.checkpoints(),
+      events.headPosition(),
+    ]);
     const holders = new Map(leases.map((l) => [l.role, l.released ? 'released' : `${l.holder.host}:${l.holder.pid} (token ${l.token})`]));
     console.table(
-      info.map((p) => ({ name: p.name, version: p.version, generation: p.generation, checkpoint: p.checkpoint, lag: p.lag, status: p.status, holder: holders.get(projectionRole(p.name)) ?? '-' })),
+      info.map((p) => ({
+        name: p.name,
+        version: p.version,
+        generation: p.generation,
+        checkpoint: p.checkpoint,
+        lag: p.lag,
+        status: p.status,
+        holder: holders.get(projectionRole(p.name)) ?? '-',
+      })),
     );
     const consumers = checkpoints.filter((c) => !c.name.startsWith('projection:'));
     if (consumers.length) {
-      console.table(consumers.map((c) => ({ role: c.name, checkpoint: c.position, lag: Math.max(0, head - c.position), status: c.failure ? 'failed' : 'live', holder: holders.get(c.name) ?? '-' })));
+      console.table(
+        consumers.map((c) => ({
+          role: c.name,
+          checkpoint: c.position,
+          lag: Math.max(0, head - c.position),
+          status: c.failure ? 'failed' : 'live',
+          holder: holders.get(c.name) ?? '-',
+        })),
+      );
     }
     // Roles stopped on an event: what, since when, how often tried, and how to go on.
     const failures = [
@@ -86,7 +117,9 @@ projectionsCommand
       ...consumers.flatMap((c) => (c.failure ? [{ role: c.name, generation: undefined, ...c.failure }] : [])),
     ];
     if (failures.length) {
-      process.stdout.write(`\n${failures.length} stopped on an event (POST /projections/<name>/retry, or /skip with { "eventId", "reason" }):\n`);
+      process.stdout.write(
+        `\n${failures.length} stopped on an event (POST /projections/<name>/retry, or /skip with { "eventId", "reason" }):\n`,
+      );
       console.table(
         failures.map((f) => ({
           role: f.role,
@@ -117,7 +150,11 @@ projectionsCommand
     }
     const events = createEventStore(cfg);
     const reads = await createReadStore(cfg);
-    const models = new ReadModels(reads, events, projections.map((p) => p.name));
+    const models = new ReadModels(
+      reads,
+      events,
+      projections.map((p) => p.name),
+    );
     const bar = new SingleBar({ format: `${name} |{bar}| {value}/{total} | {eps} events/s | ETA {eta}s` }, Presets.shades_classic);
     let projector: Projector | undefined;
     /** Asks the running projector and follows its progress: false when it is gone before starting (the request is withdrawn then). */
@@ -208,7 +245,11 @@ program
     const out = options.out ? createWriteStream(options.out) : process.stdout;
     let from = options.from;
     for (;;) {
-      const page = await store.readAll({ fromPosition: from, maxCount: 5000, filter: options.category ? { categories: [options.category] } : undefined });
+      const page = await store.readAll({
+        fromPosition: from,
+        maxCount: 5000,
+        filter: options.category ? { categories: [options.category] } : undefined,
+      });
       for (const event of page.events) out.write(`${JSON.stringify(event)}\n`);
       from = page.checkpoint;
       if (page.isEnd) break;

@@ -5,7 +5,15 @@ import { processManagerRoles } from '@chronicle/commands';
 import { projectionRole } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import { assertPinnedRoles, ConfigError, COORDINATOR, createLogger, loadConfig, LoggedAppModule, startHealthServer } from '@chronicle/shared';
+import {
+  assertPinnedRoles,
+  ConfigError,
+  COORDINATOR,
+  createLogger,
+  loadConfig,
+  LoggedAppModule,
+  startHealthServer,
+} from '@chronicle/shared';
 import { ProjectorAppModule } from './projector-app.module';
 
 /**
@@ -25,10 +33,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config, { app: 'projector' });
-  const app = await NestFactory.createApplicationContext(
-    LoggedAppModule.forRoot(ProjectorAppModule.forRoot(config), logger),
-    { bufferLogs: true },
-  );
+  const app = await NestFactory.createApplicationContext(LoggedAppModule.forRoot(ProjectorAppModule.forRoot(config), logger), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();

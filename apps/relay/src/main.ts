@@ -23,10 +23,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config, { app: 'relay' });
-  const app = await NestFactory.createApplicationContext(
-    LoggedAppModule.forRoot(RelayAppModule.forRoot(config), logger),
-    { bufferLogs: true },
-  );
+  const app = await NestFactory.createApplicationContext(LoggedAppModule.forRoot(RelayAppModule.forRoot(config), logger), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();

@@ -2,7 +2,15 @@ import { DynamicModule, Global, Inject, Module, OnApplicationBootstrap, OnApplic
 import type { RoleCoordinator, StateStore } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
 import { RelayModule } from '@chronicle/messaging';
-import { ChronicleConfig, clusterProviders, CONFIG, COORDINATOR, createSealedEventStore, SEALED_EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import {
+  ChronicleConfig,
+  clusterProviders,
+  CONFIG,
+  COORDINATOR,
+  createSealedEventStore,
+  SEALED_EVENT_STORE,
+  STATE_STORE,
+} from '@chronicle/shared';
 
 /**
  * Only the ports the relay needs — the event store, the state store (checkpoint, lease) and the

@@ -110,7 +110,8 @@ export class RoleCoordinator extends EventEmitter {
     // just before to reach the store (the redo journal's apply phase checks the lease only when
     // it sends a write). Renewals every quarter of the timeout leave a quarter for their replies.
     this.marginMs = Math.floor(options.timeoutMs / 2);
-    if (this.renewMs * 3 > this.timeoutMs) throw new Error(`lease renewal every ${this.renewMs} ms must be at most a third of the lease timeout (${this.timeoutMs} ms)`);
+    if (this.renewMs * 3 > this.timeoutMs)
+      throw new Error(`lease renewal every ${this.renewMs} ms must be at most a third of the lease timeout (${this.timeoutMs} ms)`);
     this.worker = options.worker ?? newWorkerInfo();
     this.log = options.log ?? (() => undefined);
   }
@@ -171,7 +172,13 @@ export class RoleCoordinator extends EventEmitter {
   }
 
   views(): RoleView[] {
-    return [...this.roles.values()].map((e) => ({ role: e.role, group: e.group, held: !!e.lease && !e.lease.isEnded, state: e.state, token: e.lease?.token }));
+    return [...this.roles.values()].map((e) => ({
+      role: e.role,
+      group: e.group,
+      held: !!e.lease && !e.lease.isEnded,
+      state: e.state,
+      token: e.lease?.token,
+    }));
   }
 
   /**
@@ -209,15 +216,18 @@ export class RoleCoordinator extends EventEmitter {
    */
   private scheduleRenewals(): void {
     if (this.stopped) return;
-    this.renewTimer = setTimeout(() => {
-      this.renewing = this.renewDue()
-        .then(() => this.suspendLapsed())
-        .catch((error) => this.log('warn', `renewing leases: ${(error as Error).message}`))
-        .finally(() => {
-          this.renewing = undefined;
-          this.scheduleRenewals();
-        });
-    }, Math.max(50, this.renewMs / 4));
+    this.renewTimer = setTimeout(
+      () => {
+        this.renewing = this.renewDue()
+          .then(() => this.suspendLapsed())
+          .catch((error) => this.log('warn', `renewing leases: ${(error as Error).message}`))
+          .finally(() => {
+            this.renewing = undefined;
+            this.scheduleRenewals();
+          });
+      },
+      Math.max(50, this.renewMs / 4),
+    );
     this.renewTimer.unref();
   }
 
@@ -254,11 +264,14 @@ export class RoleCoordinator extends EventEmitter {
       const lease = byRole.get(entry.role);
       if (!this.isFree(entry, lease, now)) continue;
       free.add(entry);
-      if (lease && !lease.released && lease.holder.id !== this.worker.id && !this.gone.has(lease.holder.id)) this.gone.set(lease.holder.id, beats.get(lease.holder.id) ?? '');
+      if (lease && !lease.released && lease.holder.id !== this.worker.id && !this.gone.has(lease.holder.id))
+        this.gone.set(lease.holder.id, beats.get(lease.holder.id) ?? '');
     }
     for (const [id, beatAt] of this.gone) if (beats.get(id) !== beatAt) this.gone.delete(id);
     // Workers silent for long (killed: they never said goodbye) are forgotten.
-    for (const w of workers) if (w.id !== this.worker.id && Date.now() - Date.parse(w.beatAt) > 20 * this.timeoutMs) void this.store.removeWorker(w.id).catch(() => undefined);
+    for (const w of workers)
+      if (w.id !== this.worker.id && Date.now() - Date.parse(w.beatAt) > 20 * this.timeoutMs)
+        void this.store.removeWorker(w.id).catch(() => undefined);
     const live = this.liveWorkers(workers);
     // Roles a live pinned worker (PROJECTIONS) reserves: left to it.
     const reserved = new Set(live.flatMap((w) => w.groups.filter((g) => g.startsWith(PIN)).map((g) => g.slice(PIN.length))));
@@ -282,10 +295,16 @@ export class RoleCoordinator extends EventEmitter {
       if (giveBack.length === 0 && !pinned && count > share && workersOfGroup > 1) giveBack.push(...held);
       const surplus = shuffle(giveBack)[0];
       // Not awaited: the role finishes its page meanwhile, and the poll goes on.
-      if (surplus) void this.giveUp(surplus, 'released', reserved.has(surplus.role) ? 'pinned to another process (PROJECTIONS)' : `rebalancing (fair share ${share})`);
+      if (surplus)
+        void this.giveUp(
+          surplus,
+          'released',
+          reserved.has(surplus.role) ? 'pinned to another process (PROJECTIONS)' : `rebalancing (fair share ${share})`,
+        );
     }
     // The heartbeat names the roles held: say at once what this poll changed.
-    if ([...this.held().keys()].join() !== heldBefore) await this.store.heartbeat(this.worker, this.announcedGroups(), [...this.held().keys()]).catch(() => undefined);
+    if ([...this.held().keys()].join() !== heldBefore)
+      await this.store.heartbeat(this.worker, this.announcedGroups(), [...this.held().keys()]).catch(() => undefined);
   }
 
   /** What the heartbeat announces: the groups whose fair share it takes part in, and `pin:<role>` for pinned roles. */
@@ -314,7 +333,9 @@ export class RoleCoordinator extends EventEmitter {
   private liveWorkers(workers: WorkerRecord[]): WorkerRecord[] {
     const wall = Date.now();
     // Wall clocks of different machines only decide the fair share here, never a lease.
-    const others = workers.filter((w) => w.id !== this.worker.id && !this.gone.has(w.id) && wall - Date.parse(w.beatAt) < this.timeoutMs + 2 * this.pollMs);
+    const others = workers.filter(
+      (w) => w.id !== this.worker.id && !this.gone.has(w.id) && wall - Date.parse(w.beatAt) < this.timeoutMs + 2 * this.pollMs,
+    );
     return [...others, { ...this.worker, groups: this.announcedGroups(), roles: [], beatAt: new Date(wall).toISOString() }];
   }
 
@@ -475,4 +496,3 @@ function shuffle<T>(items: T[]): T[] {
   }
   return copy;
 }
-

@@ -163,7 +163,7 @@ describe('RoleCoordinator', () => {
   });
 
   it('when a worker goes silent, the survivor takes all of its roles within about one lease timeout (the silent one stops counting in the fair share)', async () => {
-    const { a, b, partitioned } = await twoWorkers();
+    const { b, partitioned } = await twoWorkers();
     partitioned.cut = true;
     const cutAt = Date.now();
     await until(() => b.working().length === 4, 3 * TIMEOUT);

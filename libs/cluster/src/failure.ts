@@ -73,7 +73,7 @@ export function nextFailure(
   now = Date.now(),
 ): EventFailure {
   const same = previous?.eventId === event.eventId;
-  const attempts = same ? previous!.attempts + 1 : 1;
+  const attempts = same ? previous.attempts + 1 : 1;
   const delay = Math.min(policy.initialMs * 2 ** Math.min(attempts - 1, 40), policy.maxMs);
   const message = error instanceof Error ? error.message : String(error);
   const at = new Date(now).toISOString();
@@ -83,7 +83,7 @@ export function nextFailure(
     position: event.globalPosition,
     error: message.length > ERROR_MAX ? `${message.slice(0, ERROR_MAX)}…` : message,
     attempts,
-    firstFailedAt: same ? previous!.firstFailedAt : at,
+    firstFailedAt: same ? previous.firstFailedAt : at,
     lastFailedAt: at,
     nextRetryAt: new Date(now + delay).toISOString(),
   };
@@ -120,11 +120,20 @@ export class FailureRequestRefused extends Error {
 }
 
 /** Checks a request against the role's failure; throws FailureRequestRefused when it does not apply. */
-export function checkFailureRequest(role: string, failures: Array<EventFailure | undefined>, action: FailureRequestAction, eventId?: string): void {
+export function checkFailureRequest(
+  role: string,
+  failures: Array<EventFailure | undefined>,
+  action: FailureRequestAction,
+  eventId?: string,
+): void {
   const current = failures.filter((f): f is EventFailure => f !== undefined);
-  if (current.length === 0) throw new FailureRequestRefused('not-stopped', `${role} is not stopped on any event: there is nothing to ${action}`);
+  if (current.length === 0)
+    throw new FailureRequestRefused('not-stopped', `${role} is not stopped on any event: there is nothing to ${action}`);
   if (action === 'skip' && !current.some((f) => f.eventId === eventId)) {
     const on = current.map((f) => `${f.eventId} (${f.eventType} at position ${f.position})`).join(' and ');
-    throw new FailureRequestRefused('other-event', `${role} is stopped on event ${on}, not on ${eventId}: only the event it is stopped on may be skipped`);
+    throw new FailureRequestRefused(
+      'other-event',
+      `${role} is stopped on event ${on}, not on ${eventId}: only the event it is stopped on may be skipped`,
+    );
   }
 }

@@ -27,7 +27,8 @@ export class FencedError extends Error {
   }
 }
 
-export const isFencedError = (error: unknown): error is FencedError => error instanceof FencedError || (error as Error | undefined)?.name === 'FencedError';
+export const isFencedError = (error: unknown): error is FencedError =>
+  error instanceof FencedError || (error as Error | undefined)?.name === 'FencedError';
 
 /**
  * A fence for code that runs alone, outside any cluster (tests, a one-off CLI rebuild with no

@@ -68,7 +68,13 @@ export function currentPidNamespace(): string | undefined {
 /** A fresh identity for a worker of this process. */
 export function newWorkerInfo(): WorkerInfo {
   const host = hostname();
-  return { id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`, host, pid: process.pid, pidNamespace: currentPidNamespace(), startedAt: new Date().toISOString() };
+  return {
+    id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    host,
+    pid: process.pid,
+    pidNamespace: currentPidNamespace(),
+    startedAt: new Date().toISOString(),
+  };
 }
 
 /**

@@ -1,12 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Command, Decider, DomainEvent, schemaVersionOf } from '@chronicle/domain';
-import {
-  EventStore,
-  ExpectedRevision,
-  NewEvent,
-  RecordedEvent,
-  WrongExpectedRevisionError,
-} from '@chronicle/event-store';
+import { EventStore, ExpectedRevision, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@chronicle/event-store';
 import { deterministicUuid } from '@chronicle/shared';
 import type { SnapshotStore } from '@chronicle/shared';
 import type { CommandContext, CommandResult } from './command-context';
@@ -106,7 +100,11 @@ export class CommandExecutor {
    * Runs a command's spec (command-spec.ts): permit, check, enrich, load, authorize, decide,
    * append, then the follow-ups; or the spec's own flow (erasure).
    */
-  async run<S, C extends Command, E extends DomainEvent, F>(spec: CommandSpec<S, C, E, F>, sent: SentCommand<C>, env: CommandEnvironment): Promise<CommandResult> {
+  async run<S, C extends Command, E extends DomainEvent, F>(
+    spec: CommandSpec<S, C, E, F>,
+    sent: SentCommand<C>,
+    env: CommandEnvironment,
+  ): Promise<CommandResult> {
     const { context } = sent;
     const streamId = spec.stream(sent.command);
     if (spec.run) return spec.run(sent.command, context, env, streamId);
@@ -131,12 +129,23 @@ export class CommandExecutor {
       if (mode === 'none') {
         // No state needed: decided on the initial state and appended without reading the stream.
         const state = decider.initialState();
-        const appended = await this.append(streamId, decider.decide(command, state), context.expectedRevision ?? ExpectedRevision.Any, context);
+        const appended = await this.append(
+          streamId,
+          decider.decide(command, state),
+          context.expectedRevision ?? ExpectedRevision.Any,
+          context,
+        );
         execution = { streamId, state, ...appended };
       } else {
         const authorize = spec.authorize;
         const decided = command;
-        execution = await this.execute(decider, streamId, command, context, authorize && ((state: S) => authorize(context, streamId, state, decided)));
+        execution = await this.execute(
+          decider,
+          streamId,
+          command,
+          context,
+          authorize && ((state: S) => authorize(context, streamId, state, decided)),
+        );
       }
     }
     for (const followUp of spec.after?.(execution, command, context, facts, env) ?? []) await env.followUp(followUp);
@@ -247,7 +256,8 @@ export class CommandExecutor {
         const appended = await this.appendNew(streamId, events, expected, context);
         return { streamId, state, ...appended };
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || context.expectedRevision !== undefined || attempt >= this.maxRetries) throw error;
+        if (!(error instanceof WrongExpectedRevisionError) || context.expectedRevision !== undefined || attempt >= this.maxRetries)
+          throw error;
       }
     }
   }
@@ -290,7 +300,10 @@ export class CommandExecutor {
    * deciding, so a create run again answers as the first run did instead of "exists". A re-run
    * comes within seconds of the first attempt: the stream's recent events are where to look.
    */
-  private async alreadyAppended(streamId: string, idSeed: string): Promise<{ events: RecordedEventRef[]; revision: number; position: number } | undefined> {
+  private async alreadyAppended(
+    streamId: string,
+    idSeed: string,
+  ): Promise<{ events: RecordedEventRef[]; revision: number; position: number } | undefined> {
     const recent = (await this.store.readStream(streamId, { direction: 'backwards', maxCount: REPLAY_WINDOW })).reverse();
     const first = recent.findIndex((e) => e.eventId === derivedEventId(idSeed, streamId, 0));
     if (first < 0) return undefined;
@@ -298,7 +311,11 @@ export class CommandExecutor {
     while (end < recent.length && recent[end].eventId === derivedEventId(idSeed, streamId, end - first)) end++;
     const block = recent.slice(first, end);
     const last = block[block.length - 1];
-    return { events: block.map((e) => ({ eventId: e.eventId, type: e.type, data: e.data, occurredAt: e.occurredAt })), revision: last.streamRevision, position: last.globalPosition };
+    return {
+      events: block.map((e) => ({ eventId: e.eventId, type: e.type, data: e.data, occurredAt: e.occurredAt })),
+      revision: last.streamRevision,
+      position: last.globalPosition,
+    };
   }
 
   checkExpected(streamId: string, revision: number, context: CommandContext): void {

@@ -60,7 +60,13 @@ const register = async (ownerId: string) => {
 };
 const interaction = (customerId: string, i = 0): CustomerCommand => ({
   type: 'LogInteraction',
-  data: { customerId, interactionId: randomUUID(), type: InteractionTypes[i % InteractionTypes.length], direction: 'inbound', subject: `#${i}` },
+  data: {
+    customerId,
+    interactionId: randomUUID(),
+    type: InteractionTypes[i % InteractionTypes.length],
+    direction: 'inbound',
+    subject: `#${i}`,
+  },
   occurredAt: now(),
 });
 /** Events read by one command. */
@@ -81,7 +87,9 @@ beforeEach(async () => {
   executor = new CommandExecutor(store, { snapshots, snapshotEvery: EVERY });
   // The CommandBus only carries an erasure on to the lead, which these tests do not send.
   const config = { automation: false, assignment: { strategy: 'off' } } as unknown as ChronicleConfig;
-  handler = new CustomerHandler(new CommandEnvironment(executor, store, personalData, undefined as unknown as CommandBus, defaultPipeline, config));
+  handler = new CustomerHandler(
+    new CommandEnvironment(executor, store, personalData, undefined as unknown as CommandBus, defaultPipeline, config),
+  );
 });
 afterEach(async () => {
   snapshots.close();
@@ -101,14 +109,19 @@ describe('CommandExecutor with snapshots', () => {
     const onLong = await cost(() => send(interaction(long), rep()));
     expect(onShort).toBeLessThanOrEqual(EVERY + 1);
     expect(onLong).toBeLessThanOrEqual(EVERY + 1);
-    const patchLong = await cost(() => send({ type: 'UpdateCustomerProfile', data: { customerId: long, company: 'Engines' }, occurredAt: now() }, rep()));
+    const patchLong = await cost(() =>
+      send({ type: 'UpdateCustomerProfile', data: { customerId: long, company: 'Engines' }, occurredAt: now() }, rep()),
+    );
     expect(patchLong).toBeLessThanOrEqual(EVERY + 2);
     // …and the admin's interaction still reads nothing at all.
     expect(await cost(() => send(interaction(long), admin))).toBe(0);
 
     // The state decided on equals the fold of the whole stream.
     const loaded = await executor.load(customerDecider, `customer-${long}`);
-    const full = fold(customerDecider, (await store.readStream(`customer-${long}`)).map((e) => toDomainEvent(e)));
+    const full = fold(
+      customerDecider,
+      (await store.readStream(`customer-${long}`)).map((e) => toDomainEvent(e)),
+    );
     expect(loaded.state).toEqual(JSON.parse(JSON.stringify(full)));
     expect(loaded.state).toMatchObject({ interactions: 602, company: 'Engines', ownerId: 'rep-ada' });
   }, 30_000);
@@ -117,10 +130,20 @@ describe('CommandExecutor with snapshots', () => {
     const customerId = randomUUID();
     const streamId = `customer-${customerId}`;
     const events: NewEvent[] = [
-      { eventId: randomUUID(), type: 'CustomerRegistered', data: { customerId, name: 'Legacy', source: 'web', ownerId: 'rep-ada' }, metadata: { occurredAt: now(), actor: 'x', correlationId: 'c', causationId: 'c' } },
+      {
+        eventId: randomUUID(),
+        type: 'CustomerRegistered',
+        data: { customerId, name: 'Legacy', source: 'web', ownerId: 'rep-ada' },
+        metadata: { occurredAt: now(), actor: 'x', correlationId: 'c', causationId: 'c' },
+      },
     ];
     for (let i = 0; i < 400; i++) {
-      events.push({ eventId: randomUUID(), type: 'InteractionLogged', data: { customerId, interactionId: randomUUID(), type: 'call', direction: 'inbound', subject: 's' }, metadata: { occurredAt: now(), actor: 'x', correlationId: 'c', causationId: 'c' } });
+      events.push({
+        eventId: randomUUID(),
+        type: 'InteractionLogged',
+        data: { customerId, interactionId: randomUUID(), type: 'call', direction: 'inbound', subject: 's' },
+        metadata: { occurredAt: now(), actor: 'x', correlationId: 'c', causationId: 'c' },
+      });
     }
     await sqlite.append(streamId, events);
     // An admin's interaction does not pay the fold of a history it does not need to read…
@@ -151,7 +174,11 @@ describe('CommandExecutor with snapshots', () => {
   it('a change to the fold’s code is another snapshot version: older snapshots are not used', async () => {
     const customerId = await register('rep-ada');
     for (let i = 0; i < EVERY + 2; i++) await send(interaction(customerId, i), admin);
-    const changed = { ...customerDecider, evolve: (s: ReturnType<typeof customerDecider.initialState>, e: Parameters<typeof customerDecider.evolve>[1]) => customerDecider.evolve(s, e) };
+    const changed = {
+      ...customerDecider,
+      evolve: (s: ReturnType<typeof customerDecider.initialState>, e: Parameters<typeof customerDecider.evolve>[1]) =>
+        customerDecider.evolve(s, e),
+    };
     const loaded = await executor.load(changed, `customer-${customerId}`);
     expect(loaded.eventsRead).toBe(EVERY + 3); // the whole stream: the snapshot was not this fold's
     expect(snapshots.revision(`customer-${customerId}`, executor.snapshotVersion(customerDecider))).toBe(-1); // replaced by the new version's
@@ -164,7 +191,9 @@ describe('CommandExecutor with snapshots', () => {
     await send({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-bob' }, occurredAt: now() }, admin);
     const before = await sqlite.streamRevision(streamId);
     await expect(send(interaction(customerId), rep('rep-ada'))).rejects.toThrow(/owned by someone else/);
-    await expect(send({ type: 'ChurnCustomer', data: { customerId, reason: 'x' }, occurredAt: now() }, rep('rep-ada'))).rejects.toBeInstanceOf(OwnershipViolation);
+    await expect(
+      send({ type: 'ChurnCustomer', data: { customerId, reason: 'x' }, occurredAt: now() }, rep('rep-ada')),
+    ).rejects.toBeInstanceOf(OwnershipViolation);
     expect(await sqlite.streamRevision(streamId)).toBe(before);
     await expect(send(interaction(customerId), rep('rep-bob'))).resolves.toMatchObject({ revision: before + 1 });
   });

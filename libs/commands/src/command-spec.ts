@@ -83,6 +83,7 @@ export interface CommandSpec<S, C extends Command, E extends DomainEvent, F = un
 /** One spec per command type of an aggregate's command union. */
 export type CommandSpecs<S, C extends Command, E extends DomainEvent> = {
   // `any`: each command type has facts of its own (what its `check` found).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [T in C['type']]: CommandSpec<S, Extract<C, { type: T }>, E, any>;
 };
 
@@ -102,7 +103,14 @@ export class CommandEnvironment {
     @Inject(PIPELINE) pipeline: Pipeline,
     @Inject(CONFIG) config: Pick<ChronicleConfig, 'automation' | 'assignment'>,
   ) {
-    this.deciders = { customer: customerDecider, lead: leadDecider, deal: dealDecider(pipeline), task: taskDecider, goal: goalDecider, campaign: campaignDecider } as const;
+    this.deciders = {
+      customer: customerDecider,
+      lead: leadDecider,
+      deal: dealDecider(pipeline),
+      task: taskDecider,
+      goal: goalDecider,
+      campaign: campaignDecider,
+    } as const;
     this.autoAssignCustomers = config.automation && config.assignment.strategy !== 'off' && config.assignment.customers;
   }
 

@@ -12,8 +12,12 @@ const at = '2026-01-01T00:00:00.000Z';
 
 describe('command specs', () => {
   it('OpenDeal: an empty source becomes the customer’s in a new command; the one sent is left as it was', () => {
-    const sent = Object.freeze({ type: 'OpenDeal' as const, data: Object.freeze({ dealId: 'd1', customerId: 'c1', title: 't', amount: 1, ownerId: 'rep-ada', source: '' }), occurredAt: at });
-    const enriched = dealCommands.OpenDeal.enrich!(sent as never, { source: 'web' }, admin, env(false));
+    const sent = Object.freeze({
+      type: 'OpenDeal' as const,
+      data: Object.freeze({ dealId: 'd1', customerId: 'c1', title: 't', amount: 1, ownerId: 'rep-ada', source: '' }),
+      occurredAt: at,
+    });
+    const enriched = dealCommands.OpenDeal.enrich!(sent, { source: 'web' }, admin, env(false));
     expect(enriched.data.source).toBe('web');
     expect(sent.data.source).toBe('');
     const named = { ...sent, data: { ...sent.data, source: 'event' } };
@@ -21,14 +25,20 @@ describe('command specs', () => {
   });
 
   it('RegisterCustomer from the API: an unsaid owner is the caller’s, unless customers are auto-assigned (never for a rep)', () => {
-    const sent = Object.freeze({ type: 'RegisterCustomer' as const, data: Object.freeze({ customerId: 'c1', name: 'Ada', source: 'web' }), occurredAt: at });
+    const sent = Object.freeze({
+      type: 'RegisterCustomer' as const,
+      data: Object.freeze({ customerId: 'c1', name: 'Ada', source: 'web' }),
+      occurredAt: at,
+    });
     const spec = customerCommands.RegisterCustomer;
     expect(spec.enrich!(sent, undefined, admin, env(false)).data.ownerId).toBe('admin-user');
     expect(spec.enrich!(sent, undefined, admin, env(true)).data.ownerId).toBeUndefined();
     expect(spec.enrich!(sent, undefined, rep, env(true)).data.ownerId).toBe('rep-ada');
     expect(sent.data).not.toHaveProperty('ownerId');
     expect(() => spec.permit!(rep, sent, 'customer-c1', { command: sent, context: rep, ownerDefaultsToCaller: true })).not.toThrow();
-    expect(() => spec.permit!(rep, { ...sent, data: { ...sent.data, ownerId: 'rep-bob' } }, 'customer-c1', { command: sent, context: rep })).toThrow(OwnershipViolation);
+    expect(() =>
+      spec.permit!(rep, { ...sent, data: { ...sent.data, ownerId: 'rep-bob' } }, 'customer-c1', { command: sent, context: rep }),
+    ).toThrow(OwnershipViolation);
   });
 
   it('the assignment commands are refused to a rep before anything is read, with one rule', () => {

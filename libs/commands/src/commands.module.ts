@@ -44,7 +44,11 @@ export class CommandsModule implements OnApplicationShutdown {
       imports: [CqrsModule.forRoot()],
       providers: [
         // Aggregate snapshots: a cache beside the state store (DATA_DIR/snapshots.db), never the truth.
-        { provide: SNAPSHOT_STORE, useFactory: (config: ChronicleConfig) => new SqliteSnapshotStore(join(config.dataDir, 'snapshots.db')), inject: [CONFIG] },
+        {
+          provide: SNAPSHOT_STORE,
+          useFactory: (config: ChronicleConfig) => new SqliteSnapshotStore(join(config.dataDir, 'snapshots.db')),
+          inject: [CONFIG],
+        },
         {
           provide: CommandExecutor,
           useFactory: (store: EventStore, snapshots: SnapshotStore) => new CommandExecutor(store, { snapshots }),
@@ -61,7 +65,11 @@ export class CommandsModule implements OnApplicationShutdown {
         GoalHandler,
         AcquisitionProcessManager,
         ...automationProcessManagers,
-        { provide: PROCESS_MANAGERS, useFactory: (...managers: FeedProcessManager[]) => managers, inject: [AcquisitionProcessManager, ...automationProcessManagers] },
+        {
+          provide: PROCESS_MANAGERS,
+          useFactory: (...managers: FeedProcessManager[]) => managers,
+          inject: [AcquisitionProcessManager, ...automationProcessManagers],
+        },
       ],
       exports: [CqrsModule, CommandExecutor, AcquisitionProcessManager, ...automationProcessManagers, PROCESS_MANAGERS],
     };

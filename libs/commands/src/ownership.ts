@@ -15,7 +15,8 @@ export class OwnershipViolation extends Error {
 }
 
 /** Whether the caller is limited to its own records. */
-export const ownerScoped = (context: CommandContext): context is CommandContext & { ownerScope: string } => context.ownerScope !== undefined;
+export const ownerScoped = (context: CommandContext): context is CommandContext & { ownerScope: string } =>
+  context.ownerScope !== undefined;
 
 /**
  * The record (`streamId`, existing, owned by `ownerId`) must be the caller's. Unowned records are
@@ -31,7 +32,9 @@ export function assertOwns(context: CommandContext, streamId: string, ownerId: s
 /** A record a scoped caller creates is its own: naming another owner is refused. */
 export function assertCreatesOwn(context: CommandContext, streamId: string, ownerId: string | undefined): void {
   if (!ownerScoped(context) || ownerId === context.ownerScope) return;
-  throw new OwnershipViolation(`ownerId: role "rep" creates records it owns; ${streamId} may not be created for ${ownerId === undefined ? 'no one' : `"${ownerId}"`}`);
+  throw new OwnershipViolation(
+    `ownerId: role "rep" creates records it owns; ${streamId} may not be created for ${ownerId === undefined ? 'no one' : `"${ownerId}"`}`,
+  );
 }
 
 /** Reassigning an owner is for managers and admins: the one rule behind `assertMayAssign` and `assertMayReassign`. */
@@ -44,7 +47,12 @@ export function assertMayAssign(context: CommandContext, streamId: string): void
 }
 
 /** A change that names an owner (a profile update): a scoped caller may only name the current one. */
-export function assertMayReassign(context: CommandContext, streamId: string, ownerId: string | undefined, currentOwnerId: string | undefined): void {
+export function assertMayReassign(
+  context: CommandContext,
+  streamId: string,
+  ownerId: string | undefined,
+  currentOwnerId: string | undefined,
+): void {
   if (!ownerScoped(context) || ownerId === undefined || ownerId === currentOwnerId) return;
   throw reassignmentRefused(streamId, 'ownerId: ');
 }
@@ -57,7 +65,8 @@ export const ownedBy =
   };
 
 /** `ownedBy` in the shape of a command spec's `authorize`. */
-export const authorizeOwner = (context: CommandContext, streamId: string, state: { exists: boolean; ownerId?: string | null }): void => ownedBy(context, streamId)(state);
+export const authorizeOwner = (context: CommandContext, streamId: string, state: { exists: boolean; ownerId?: string | null }): void =>
+  ownedBy(context, streamId)(state);
 
 /**
  * A goal's figures are its segment's: a caller limited to its own records (a rep) sets and cancels
@@ -67,6 +76,6 @@ export const authorizeOwner = (context: CommandContext, streamId: string, state:
 export function assertOwnGoal(context: CommandContext, streamId: string, owner: string | undefined): void {
   if (!ownerScoped(context) || owner === context.ownerScope) return;
   throw new OwnershipViolation(
-    `segment.owner: role "rep" sets and cancels only goals on its own figures (segment.owner = "${context.ownerScope}"); ${streamId} is ${owner === undefined ? 'not segmented by owner' : 'on someone else\'s figures'}`,
+    `segment.owner: role "rep" sets and cancels only goals on its own figures (segment.owner = "${context.ownerScope}"); ${streamId} is ${owner === undefined ? 'not segmented by owner' : "on someone else's figures"}`,
   );
 }

@@ -18,7 +18,12 @@ const counter: Decider<number, Command<'Bump', { by: string }>, Bumped> = {
 };
 const bump = (by: string) => ({ type: 'Bump' as const, data: { by }, occurredAt: '2026-01-01T00:00:00.000Z' });
 const plain: CommandContext = { actor: 'someone', correlationId: 'c', causationId: 'c' };
-const reaction: CommandContext = { actor: 'system:process-manager', correlationId: 'c', causationId: 'cause-1', idSeed: 'reaction|score|cause-1' };
+const reaction: CommandContext = {
+  actor: 'system:process-manager',
+  correlationId: 'c',
+  causationId: 'cause-1',
+  idSeed: 'reaction|score|cause-1',
+};
 
 describe.each(['sqlite', 'eventstoredb'] as const)('a reaction sent again (%s)', (kind) => {
   let store: EventStore;
@@ -64,7 +69,11 @@ describe.each(['sqlite', 'eventstoredb'] as const)('a reaction sent again (%s)',
     const create = { type: 'Create' as const, data: null, occurredAt: '2026-01-01T00:00:00.000Z' };
     const first = await new CommandExecutor(store).execute(creates, 'customer-9', create, retry);
     const again = await new CommandExecutor(store).execute(creates, 'customer-9', create, retry);
-    expect([again.revision, again.position, again.events.map((e) => e.eventId)]).toEqual([first.revision, first.position, first.events.map((e) => e.eventId)]);
+    expect([again.revision, again.position, again.events.map((e) => e.eventId)]).toEqual([
+      first.revision,
+      first.position,
+      first.events.map((e) => e.eventId),
+    ]);
     await expect(new CommandExecutor(store).execute(creates, 'customer-9', create, plain)).rejects.toThrow('exists');
   });
 

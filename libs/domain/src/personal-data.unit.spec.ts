@@ -9,10 +9,22 @@ describe('personal data (the one list of what is personal, and whose)', () => {
   });
 
   it('seals free text written about a customer or lead under their key', () => {
-    expect(personalDataSubject('InteractionLogged', { customerId: 'c1', interactionId: 'i', type: 'call', direction: 'inbound', subject: 'Call Ada' })).toBe('customer-c1');
-    expect(personalDataSubject('PurchaseRecorded', { customerId: 'c1', purchaseId: 'p', amount: 5, description: "Ada's order" })).toBe('customer-c1');
+    expect(
+      personalDataSubject('InteractionLogged', {
+        customerId: 'c1',
+        interactionId: 'i',
+        type: 'call',
+        direction: 'inbound',
+        subject: 'Call Ada',
+      }),
+    ).toBe('customer-c1');
+    expect(personalDataSubject('PurchaseRecorded', { customerId: 'c1', purchaseId: 'p', amount: 5, description: "Ada's order" })).toBe(
+      'customer-c1',
+    );
     expect(personalDataSubject('PurchaseRecorded', { customerId: 'c1', purchaseId: 'p', amount: 5 })).toBeUndefined();
-    expect(personalDataSubject('LeadInteractionLogged', { leadId: 'l1', interactionId: 'i', type: 'call', subject: 'Grace called' })).toBe('lead-l1');
+    expect(personalDataSubject('LeadInteractionLogged', { leadId: 'l1', interactionId: 'i', type: 'call', subject: 'Grace called' })).toBe(
+      'lead-l1',
+    );
     expect(personalDataSubject('LeadInteractionLogged', { leadId: 'l1', interactionId: 'i', type: 'web-visit' })).toBeUndefined();
   });
 
@@ -40,7 +52,7 @@ describe('personal data (the one list of what is personal, and whose)', () => {
   });
 
   it('erased, text reads as [erased] and attributes disappear; other fields are kept', () => {
-    expect(erasedFields({ subject: 'Call Ada', outcome: 'ada@example.org', description: undefined, durationMinutes: 5 } as Record<string, unknown>)).toEqual({
+    expect(erasedFields({ subject: 'Call Ada', outcome: 'ada@example.org', description: undefined, durationMinutes: 5 })).toEqual({
       subject: ERASED,
       outcome: ERASED,
       description: undefined,

@@ -165,7 +165,10 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
     if (head <= this.reached || Date.now() - this.lastProgress < afterMs || this.stopping) return;
     const seconds = Math.round((Date.now() - this.lastProgress) / 1000);
     const phaseSeconds = Math.round((Date.now() - this.phaseSince) / 1000);
-    this.options.log?.('warn', `${this.options.name}: no page handled for ${seconds} s while the feed's head (${head}) is past position ${this.reached}; ${this.phase} for ${phaseSeconds} s; reading the feed again from the checkpoint`);
+    this.options.log?.(
+      'warn',
+      `${this.options.name}: no page handled for ${seconds} s while the feed's head (${head}) is past position ${this.reached}; ${this.phase} for ${phaseSeconds} s; reading the feed again from the checkpoint`,
+    );
     this.lastProgress = Date.now(); // once per period, not at every tick
     this.restart();
   }
@@ -185,10 +188,15 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
         const from = await this.options.checkpoint();
         this.reached = from;
         if (this.stopping) break;
-        this.subscription = this.options.store.subscribeToAll({ fromPosition: from, filter: this.options.filter, maxBatch: this.options.batchSize ?? 1000 });
+        this.subscription = this.options.store.subscribeToAll({
+          fromPosition: from,
+          filter: this.options.filter,
+          maxBatch: this.options.batchSize ?? 1000,
+        });
         if (this.restarting) await this.closeSubscription(); // asked for while subscribing
         this.current = 'running';
-        if (this.failuresInARow > 0) this.options.log?.('info', `${this.options.name}: resumed from position ${from} after ${this.failuresInARow} failed attempt(s)`);
+        if (this.failuresInARow > 0)
+          this.options.log?.('info', `${this.options.name}: resumed from position ${from} after ${this.failuresInARow} failed attempt(s)`);
         await this.consume(this.subscription);
         if (this.stopping) break;
         if (this.restarting) continue;
@@ -267,7 +275,8 @@ export class CatchUpConsumer<Unit = FeedPage> extends EventEmitter {
       () => true,
     );
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS).unref()));
-    if (!(await Promise.race([closed, late]))) this.options.log?.('warn', `${this.options.name}: the feed subscription did not close within ${CLOSE_TIMEOUT_MS} ms; left behind`);
+    if (!(await Promise.race([closed, late])))
+      this.options.log?.('warn', `${this.options.name}: the feed subscription did not close within ${CLOSE_TIMEOUT_MS} ms; left behind`);
     clearTimeout(timer);
   }
 

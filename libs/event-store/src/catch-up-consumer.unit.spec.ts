@@ -41,7 +41,8 @@ describe('CatchUpConsumer', () => {
     // The first subscription is deaf; the next ones are the store's.
     feed = new Proxy(store, {
       get: (target, key) => {
-        if (key === 'subscribeToAll') return (...args: Parameters<EventStore['subscribeToAll']>) => (++subscriptions === 1 ? first() : target.subscribeToAll(...args));
+        if (key === 'subscribeToAll')
+          return (...args: Parameters<EventStore['subscribeToAll']>) => (++subscriptions === 1 ? first() : target.subscribeToAll(...args));
         const value: unknown = Reflect.get(target, key);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -74,7 +75,9 @@ describe('CatchUpConsumer', () => {
     expect(handled).toEqual(['A', 'B', 'C']);
     expect(subscriptions).toBe(2);
     expect(logs.filter((l) => l.startsWith('warn'))).toEqual([
-      expect.stringMatching(/^warn: test: no page handled for \d+ s while the feed's head \(3\) is past position 0; waiting for a page for \d+ s; reading the feed again from the checkpoint$/),
+      expect.stringMatching(
+        /^warn: test: no page handled for \d+ s while the feed's head \(3\) is past position 0; waiting for a page for \d+ s; reading the feed again from the checkpoint$/,
+      ),
     ]);
   });
 

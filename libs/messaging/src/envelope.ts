@@ -60,7 +60,8 @@ export function topicForCategory(category: string, prefix = DEFAULT_TOPIC_PREFIX
   const topic = `${prefix}.${category}`;
   // Kafka refuses other characters; a stream id outside the `<category>-<id>` scheme must not
   // produce a topic the broker rejects forever (the relay would stall on it).
-  if (!TOPIC_NAME.test(topic) || topic.length > 249) throw new Error(`stream category "${category}" does not make a valid Kafka topic name ("${topic}")`);
+  if (!TOPIC_NAME.test(topic) || topic.length > 249)
+    throw new Error(`stream category "${category}" does not make a valid Kafka topic name ("${topic}")`);
   return topic;
 }
 
@@ -127,10 +128,12 @@ export function parseEnvelope(value: Buffer | string | null): EventEnvelopeV1 {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new EnvelopeError('record value is not a JSON object');
   const e = parsed as Record<string, unknown>;
-  if (e.envelopeVersion !== ENVELOPE_VERSION) throw new EnvelopeError(`unsupported envelopeVersion ${JSON.stringify(e.envelopeVersion)} (this consumer reads ${ENVELOPE_VERSION})`);
+  if (e.envelopeVersion !== ENVELOPE_VERSION)
+    throw new EnvelopeError(`unsupported envelopeVersion ${JSON.stringify(e.envelopeVersion)} (this consumer reads ${ENVELOPE_VERSION})`);
   for (const field of STRING_FIELDS) if (typeof e[field] !== 'string') throw new EnvelopeError(`${field} must be a string`);
   for (const field of INTEGER_FIELDS) if (!Number.isInteger(e[field])) throw new EnvelopeError(`${field} must be an integer`);
-  if (typeof e.metadata !== 'object' || e.metadata === null || Array.isArray(e.metadata)) throw new EnvelopeError('metadata must be an object');
+  if (typeof e.metadata !== 'object' || e.metadata === null || Array.isArray(e.metadata))
+    throw new EnvelopeError('metadata must be an object');
   if (!('data' in e)) throw new EnvelopeError('data is missing');
   return e as unknown as EventEnvelopeV1;
 }

@@ -29,7 +29,9 @@ describe('envelope v1 (pinned)', () => {
 
   it('has exactly these fields, in this order, with these types', () => {
     const envelope = toEnvelope(event);
-    expect(Object.entries(envelope).map(([name, value]) => [name, Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value])).toEqual([
+    expect(
+      Object.entries(envelope).map(([name, value]) => [name, Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value]),
+    ).toEqual([
       ['envelopeVersion', 'number'],
       ['eventId', 'string'],
       ['type', 'string'],

@@ -39,7 +39,6 @@ const CATEGORIES = ['customer', 'lead', 'deal', 'campaign', 'task'];
 const brokers = brokersFromEnv();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 function makeStreams(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${CATEGORIES[i % CATEGORIES.length]}-${randomUUID()}`);
 }
@@ -57,7 +56,13 @@ async function appendRandom(store: SqliteEventStore, streams: string[], count: n
           type: i % 3 === 0 ? 'TestNoteAdded' : 'TestAmountChanged',
           schemaVersion: 1 + (i % 2),
           data: { i, amount: Math.round(random() * 1e6) / 100, note: `note ${i} ✓ "quoted"` },
-          metadata: { occurredAt: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), actor: `rep-${i % 7}`, correlationId, causationId: correlationId, ...(i % 5 === 0 ? { idempotencyKey: `k-${i}` } : {}) },
+          metadata: {
+            occurredAt: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(),
+            actor: `rep-${i % 7}`,
+            correlationId,
+            causationId: correlationId,
+            ...(i % 5 === 0 ? { idempotencyKey: `k-${i}` } : {}),
+          },
         },
       ]),
     );
@@ -85,8 +90,16 @@ function expectDelivered(report: DeliveryReport): void {
 }
 
 /** Consumes the prefix's topics from the beginning with a fresh group until every stored event arrived. */
-async function consumeAll(prefix: string, stored: RecordedEvent[], timeoutMs: number): Promise<DeliveryReport & { records: ReceivedRecord[] }> {
-  const collector = await collect(brokers, CATEGORIES.map((c) => topicForCategory(c, prefix)), `${prefix}-check`);
+async function consumeAll(
+  prefix: string,
+  stored: RecordedEvent[],
+  timeoutMs: number,
+): Promise<DeliveryReport & { records: ReceivedRecord[] }> {
+  const collector = await collect(
+    brokers,
+    CATEGORIES.map((c) => topicForCategory(c, prefix)),
+    `${prefix}-check`,
+  );
   try {
     await collector.waitForUnique(stored.length, timeoutMs);
     await sleep(300); // late duplicates of the last page, if any
@@ -131,9 +144,18 @@ describe('Kafka relay: 10,000 events across 200 streams (catch-up, then live)', 
     const streams = makeStreams(200);
     await appendRandom(store, streams, 5_000, random);
 
-    relay = new KafkaRelay(store, state, { brokers, topicPrefix: prefix, batchSize: 500, log: (level, m) => level !== 'debug' && log(`[relay ${level}] ${m}`) });
+    relay = new KafkaRelay(store, state, {
+      brokers,
+      topicPrefix: prefix,
+      batchSize: 500,
+      log: (level, m) => level !== 'debug' && log(`[relay ${level}] ${m}`),
+    });
     await relay.start();
-    collector = await collect(brokers, CATEGORIES.map((c) => topicForCategory(c, prefix)), `${prefix}-group`);
+    collector = await collect(
+      brokers,
+      CATEGORIES.map((c) => topicForCategory(c, prefix)),
+      `${prefix}-group`,
+    );
 
     // Live: the other half arrives while the relay and the consumer run.
     for (let i = 0; i < 20; i++) {
@@ -176,16 +198,29 @@ describe('Kafka relay in the embedded API process (KAFKA_BROKERS set)', () => {
   it('publishes what the API appends, and reports it on GET /relay and /metrics', async () => {
     t = await startTestApp({ env: { KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '2' } });
     const api = request(t.http);
-    const customer = await api.post('/customers').set(t.as('rep')).set('x-correlation-id', 'corr-relay-1').send({ name: 'Ada', source: 'web' }).expect(201);
-    const deal = await api.post('/deals').set(t.as('rep')).send({ customerId: customer.body.id, title: 'Licence', amount: 1200 }).expect(201);
+    const customer = await api
+      .post('/customers')
+      .set(t.as('rep'))
+      .set('x-correlation-id', 'corr-relay-1')
+      .send({ name: 'Ada', source: 'web' })
+      .expect(201);
+    const deal = await api
+      .post('/deals')
+      .set(t.as('rep'))
+      .send({ customerId: customer.body.id, title: 'Licence', amount: 1200 })
+      .expect(201);
     await api.post(`/deals/${deal.body.id}/win`).set(t.as('rep')).send({}).expect(200);
     const head = await t.store.headPosition();
 
     let relay: Record<string, unknown> = {};
-    await waitUntilAsync(async () => {
-      relay = (await api.get('/relay').set(t!.as('service')).expect(200)).body;
-      return relay.checkpoint === head;
-    }, 30_000, 'GET /relay to reach the head');
+    await waitUntilAsync(
+      async () => {
+        relay = (await api.get('/relay').set(t!.as('service')).expect(200)).body;
+        return relay.checkpoint === head;
+      },
+      30_000,
+      'GET /relay to reach the head',
+    );
     expect(relay).toMatchObject({ running: true, state: 'running', connected: true, lag: 0, head, topicPrefix: prefix });
     const metrics = (await api.get('/metrics').set(t.as('service')).expect(200)).text;
     expect(metrics).toMatch(/^chronicle_relay_lag_events 0$/m);
@@ -200,7 +235,13 @@ describe('Kafka relay in the embedded API process (KAFKA_BROKERS set)', () => {
     const report = await consumeAll(prefix, stored, 30_000);
     expectDelivered(report);
     const registered = report.records.find((r) => r.envelope.type === 'CustomerRegistered')?.envelope;
-    expect(registered).toMatchObject({ actor: t.actors.rep, correlationId: 'corr-relay-1', streamId: `customer-${customer.body.id}`, streamRevision: 0, data: { source: 'web', sealed: { subject: `customer-${customer.body.id}`, fields: ['name'] } } });
+    expect(registered).toMatchObject({
+      actor: t.actors.rep,
+      correlationId: 'corr-relay-1',
+      streamId: `customer-${customer.body.id}`,
+      streamRevision: 0,
+      data: { source: 'web', sealed: { subject: `customer-${customer.body.id}`, fields: ['name'] } },
+    });
     expect(JSON.stringify(registered)).not.toContain('Ada');
 
     // The README's example consumer: its view, and its dedupe when everything is delivered again.
@@ -210,12 +251,20 @@ describe('Kafka relay in the embedded API process (KAFKA_BROKERS set)', () => {
     await first.start();
     await waitUntil(() => first.view.applied === dealEvents, 30_000, 'the example consumer');
     await first.stop();
-    expect(loadView(stateFile)).toMatchObject({ owners: { [t.actors.rep]: { wonDeals: 1, revenue: 1200 } }, applied: dealEvents, duplicatesSkipped: 0 });
+    expect(loadView(stateFile)).toMatchObject({
+      owners: { [t.actors.rep]: { wonDeals: 1, revenue: 1200 } },
+      applied: dealEvents,
+      duplicatesSkipped: 0,
+    });
     const again = new WonDealsConsumer({ brokers, topicPrefix: prefix, groupId: `${prefix}-won-2`, stateFile });
     await again.start();
     await waitUntil(() => again.view.duplicatesSkipped === dealEvents, 30_000, 'the redelivery');
     await again.stop();
-    expect(loadView(stateFile)).toMatchObject({ owners: { [t.actors.rep]: { wonDeals: 1, revenue: 1200 } }, applied: dealEvents, duplicatesSkipped: dealEvents });
+    expect(loadView(stateFile)).toMatchObject({
+      owners: { [t.actors.rep]: { wonDeals: 1, revenue: 1200 } },
+      applied: dealEvents,
+      duplicatesSkipped: dealEvents,
+    });
   }, 120_000);
 });
 
@@ -290,7 +339,9 @@ describe('Kafka relay: broker stopped and killed mid-stream, then restarted on t
       const headAtRestart = await store.headPosition();
       expect(headAtRestart).toBeGreaterThan(headAtStop); // events kept coming during the outage
       await relay.waitFor(headAtRestart, 60_000);
-      log(`broker back after ${command}; relay caught up to ${headAtRestart} (${(await relay.status()).failedAttempts} failed attempts so far)`);
+      log(
+        `broker back after ${command}; relay caught up to ${headAtRestart} (${(await relay.status()).failedAttempts} failed attempts so far)`,
+      );
     }
     appending = false;
     await appender;
@@ -302,7 +353,12 @@ describe('Kafka relay: broker stopped and killed mid-stream, then restarted on t
 
     const stored = await allEvents(store);
     const report = await consumeAll(prefix, stored, 60_000);
-    log(describeDelivery(`relay across broker stop + kill (${((Date.now() - started) / 1000).toFixed(1)} s, ${status.failedAttempts} failed attempts)`, report));
+    log(
+      describeDelivery(
+        `relay across broker stop + kill (${((Date.now() - started) / 1000).toFixed(1)} s, ${status.failedAttempts} failed attempts)`,
+        report,
+      ),
+    );
     expectDelivered(report);
   }, 240_000);
 });
@@ -329,7 +385,13 @@ describe('Kafka relay: the relay process SIGKILLed mid-stream and restarted', ()
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  function startRelay(): { child: ChildProcess; checkpoints: number[]; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; output: () => string; reached(position: number, timeoutMs: number): Promise<void> } {
+  function startRelay(): {
+    child: ChildProcess;
+    checkpoints: number[];
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    output: () => string;
+    reached(position: number, timeoutMs: number): Promise<void>;
+  } {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/support/relay-child.ts', eventsFile, stateFile, '500'], {
       cwd: ROOT,
       env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix },
@@ -340,9 +402,9 @@ describe('Kafka relay: the relay process SIGKILLed mid-stream and restarted', ()
     let output = '';
     const listeners = new Set<() => void>();
     let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      buffered += chunk;
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      buffered += chunk.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
@@ -351,7 +413,7 @@ describe('Kafka relay: the relay process SIGKILLed mid-stream and restarted', ()
       }
       for (const listener of listeners) listener();
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('exit', (code, signal) => {
         children.delete(child);
@@ -365,7 +427,10 @@ describe('Kafka relay: the relay process SIGKILLed mid-stream and restarted', ()
       output: () => output,
       reached: (position, timeoutMs) =>
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`relay child did not reach ${position} in ${timeoutMs} ms:\n${output.slice(-3000)}`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`relay child did not reach ${position} in ${timeoutMs} ms:\n${output.slice(-3000)}`)),
+            timeoutMs,
+          );
           const check = () => {
             if ((checkpoints.at(-1) ?? 0) >= position) {
               clearTimeout(timer);
@@ -425,7 +490,12 @@ describe('Kafka relay: the relay process SIGKILLed mid-stream and restarted', ()
     const stored = await allEvents(store);
     expect(stored).toHaveLength(43_000);
     const report = await consumeAll(prefix, stored, 90_000);
-    log(describeDelivery(`relay across 3 SIGKILLs at checkpoints ${kills.map((k) => `${k.at}/${k.head}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`, report));
+    log(
+      describeDelivery(
+        `relay across 3 SIGKILLs at checkpoints ${kills.map((k) => `${k.at}/${k.head}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        report,
+      ),
+    );
     expectDelivered(report);
   }, 240_000);
 });

@@ -158,20 +158,22 @@ export class KafkaRelay extends EventEmitter {
       brokers: rest.brokers,
     };
     this.log = log ?? (() => undefined);
-    this.kafka = client ?? new Kafka({
-      clientId: this.options.clientId,
-      brokers: this.options.brokers,
-      connectionTimeout: this.options.connectionTimeoutMs,
-      requestTimeout: this.options.requestTimeoutMs,
-      retry: { retries: this.options.sendRetries, initialRetryTime: 100, maxRetryTime: 1_000 },
-      // kafkajs is chatty during an outage; the relay reports failures itself, once per attempt.
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        // Bounded retries are deliberate: the relay resends from its checkpoint with a new producer.
-        if (entry.log.message.startsWith('Limiting retries for the idempotent producer')) return;
-        this.log('debug', `kafkajs ${entry.namespace}: ${entry.log.message}`);
-      },
-    });
+    this.kafka =
+      client ??
+      new Kafka({
+        clientId: this.options.clientId,
+        brokers: this.options.brokers,
+        connectionTimeout: this.options.connectionTimeoutMs,
+        requestTimeout: this.options.requestTimeoutMs,
+        retry: { retries: this.options.sendRetries, initialRetryTime: 100, maxRetryTime: 1_000 },
+        // kafkajs is chatty during an outage; the relay reports failures itself, once per attempt.
+        logLevel: logLevel.WARN,
+        logCreator: () => (entry) => {
+          // Bounded retries are deliberate: the relay resends from its checkpoint with a new producer.
+          if (entry.log.message.startsWith('Limiting retries for the idempotent producer')) return;
+          this.log('debug', `kafkajs ${entry.namespace}: ${entry.log.message}`);
+        },
+      });
   }
 
   /**
@@ -184,7 +186,10 @@ export class KafkaRelay extends EventEmitter {
     this.position = await this.checkpoints.claim(this.options.checkpointName, fence);
     this.startedAt = Date.now();
     this.state = 'connecting';
-    this.log('info', `relaying to ${this.options.brokers.join(',')} (topics ${this.options.topicPrefix}.<category>) from position ${this.position}${fence.token ? ` (lease token ${fence.token})` : ''}`);
+    this.log(
+      'info',
+      `relaying to ${this.options.brokers.join(',')} (topics ${this.options.topicPrefix}.<category>) from position ${this.position}${fence.token ? ` (lease token ${fence.token})` : ''}`,
+    );
     const consumer = new CatchUpConsumer<PreparedPage>({
       name: 'relay',
       store: this.eventStore,
@@ -192,7 +197,8 @@ export class KafkaRelay extends EventEmitter {
       checkpoint: async () => {
         this.position = await this.checkpoints.claim(this.options.checkpointName, fence);
         await this.connect();
-        if (this.failedInARow > 0) this.log('info', `broker reachable again after ${this.failedInARow} failed attempt(s); resending from position ${this.position}`);
+        if (this.failedInARow > 0)
+          this.log('info', `broker reachable again after ${this.failedInARow} failed attempt(s); resending from position ${this.position}`);
         this.failedInARow = 0;
         this.state = 'running';
         return this.position;
@@ -267,7 +273,11 @@ export class KafkaRelay extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('published', check);
-        reject(new Error(`relay checkpoint ${this.position} did not reach ${position} within ${timeoutMs} ms (last error: ${this.lastError?.message ?? 'none'})`));
+        reject(
+          new Error(
+            `relay checkpoint ${this.position} did not reach ${position} within ${timeoutMs} ms (last error: ${this.lastError?.message ?? 'none'})`,
+          ),
+        );
       }, timeoutMs);
       const check = () => {
         if (this.position < position) return;
@@ -293,7 +303,10 @@ export class KafkaRelay extends EventEmitter {
     this.lastError = { message: (error as Error).message, at: new Date().toISOString() };
     const message = `publishing from position ${this.position} failed (${(error as Error).message}); retrying`;
     // The first failure, then about once a minute while it lasts (the status has every one).
-    this.log(this.failedInARow % 12 === 1 ? 'warn' : 'debug', this.failedInARow > 1 ? `${message} (attempt ${this.failedInARow})` : message);
+    this.log(
+      this.failedInARow % 12 === 1 ? 'warn' : 'debug',
+      this.failedInARow > 1 ? `${message} (attempt ${this.failedInARow})` : message,
+    );
     this.emit('failed', error);
     // A fresh producer (new producer id) for the resend: the old one's sequence numbers may
     // disagree with what the broker stored if the failed request was in fact written.
@@ -342,7 +355,10 @@ export class KafkaRelay extends EventEmitter {
           configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
         })),
       });
-      this.log('info', `created topic(s) ${missing.join(', ')} (${this.options.topicPartitions} partitions, replication factor ${this.options.replicationFactor})`);
+      this.log(
+        'info',
+        `created topic(s) ${missing.join(', ')} (${this.options.topicPartitions} partitions, replication factor ${this.options.replicationFactor})`,
+      );
     }
     for (const t of unknown) this.knownTopics.add(t);
   }
@@ -375,7 +391,10 @@ export class KafkaRelay extends EventEmitter {
     this.trimRecent();
     if (page.isEnd && !this.caughtUp) {
       this.caughtUp = true;
-      this.log('info', `caught up with the event store at position ${page.checkpoint} (${this.publishedEvents} events published since start)`);
+      this.log(
+        'info',
+        `caught up with the event store at position ${page.checkpoint} (${this.publishedEvents} events published since start)`,
+      );
     }
     this.emit('published', { events: page.events.length, checkpoint: page.checkpoint, seconds, requests } satisfies PublishedPage);
   }
@@ -413,7 +432,6 @@ export class KafkaRelay extends EventEmitter {
     const cutoff = Date.now() - RATE_WINDOW_MS;
     while (this.recent.length > 0 && this.recent[0].at < cutoff) this.recent.shift();
   }
-
 }
 
 /** Bytes of one record in a batch: key, value, headers and the varint/attribute overhead (generously). */

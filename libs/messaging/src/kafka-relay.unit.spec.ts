@@ -49,7 +49,7 @@ class FakeKafka implements KafkaClient {
         for (const { topic, messages } of batch.topicMessages ?? []) {
           if (!this.topics.has(topic)) throw new Error(`unknown topic ${topic}`);
           for (const m of messages) {
-            const envelope = parseEnvelope(m.value as string);
+            const envelope = parseEnvelope(m.value);
             this.sent.push({ producer: id, topic, key: m.key as string, eventId: envelope.eventId, revision: envelope.streamRevision });
             events += 1;
           }
@@ -108,7 +108,12 @@ async function seed(store: SqliteEventStore, streams: string[], perStream: numbe
     for (const streamId of streams) {
       appends.push(
         store.append(streamId, [
-          { eventId: randomUUID(), type: 'Happened', data: { r }, metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: 'c', causationId: 'c' } },
+          {
+            eventId: randomUUID(),
+            type: 'Happened',
+            data: { r },
+            metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: 'c', causationId: 'c' },
+          },
         ]),
       );
     }
@@ -155,7 +160,14 @@ describe('KafkaRelay (fake broker)', () => {
   });
 
   const makeRelay = (checkpoints: CheckpointStore, options: Partial<ConstructorParameters<typeof KafkaRelay>[2]> = {}) =>
-    (relay = new KafkaRelay(store, checkpoints, { brokers: ['fake:9092'], client: kafka, batchSize: 7, retryInitialMs: 5, retryMaxMs: 20, ...options }));
+    (relay = new KafkaRelay(store, checkpoints, {
+      brokers: ['fake:9092'],
+      client: kafka,
+      batchSize: 7,
+      retryInitialMs: 5,
+      retryMaxMs: 20,
+      ...options,
+    }));
 
   it('publishes every event to crm.<category>, keyed by stream, in order per stream, checkpointing after each acknowledged page', async () => {
     await seed(store, streams, 10);
@@ -191,25 +203,28 @@ describe('KafkaRelay (fake broker)', () => {
     expect(ids(kafka.sent)).toEqual(ids((await store.readAll({ fromPosition: 12 })).events));
   });
 
-  it.each(['lost-ack', 'refused'] as const)('after a failed send (%s) resends the same page from the checkpoint with a new producer', async (failure) => {
-    await seed(store, streams, 6);
-    const checkpoints = new MemoryCheckpoints();
-    kafka.failOn.set(3, failure);
-    const r = makeRelay(checkpoints);
-    const failed = jest.fn();
-    r.on('failed', failed);
-    await r.start();
-    await r.waitFor(30, 5000);
-    expect(failed).toHaveBeenCalledTimes(1);
-    expect(kafka.producers).toBe(2);
-    // The third page (positions 15–21) never moved the checkpoint; it was sent again by producer 2.
-    expect(checkpoints.saved).toEqual([7, 14, 21, 28, 30]);
-    const { duplicates, violations } = checkOrder(kafka.sent);
-    expect(violations).toEqual([]);
-    expect(duplicates).toBe(failure === 'lost-ack' ? 7 : 0);
-    expect(new Set(kafka.sent.map((s) => s.eventId)).size).toBe(30);
-    expect((await r.status()).failedAttempts).toBe(1);
-  });
+  it.each(['lost-ack', 'refused'] as const)(
+    'after a failed send (%s) resends the same page from the checkpoint with a new producer',
+    async (failure) => {
+      await seed(store, streams, 6);
+      const checkpoints = new MemoryCheckpoints();
+      kafka.failOn.set(3, failure);
+      const r = makeRelay(checkpoints);
+      const failed = jest.fn();
+      r.on('failed', failed);
+      await r.start();
+      await r.waitFor(30, 5000);
+      expect(failed).toHaveBeenCalledTimes(1);
+      expect(kafka.producers).toBe(2);
+      // The third page (positions 15–21) never moved the checkpoint; it was sent again by producer 2.
+      expect(checkpoints.saved).toEqual([7, 14, 21, 28, 30]);
+      const { duplicates, violations } = checkOrder(kafka.sent);
+      expect(violations).toEqual([]);
+      expect(duplicates).toBe(failure === 'lost-ack' ? 7 : 0);
+      expect(new Set(kafka.sent.map((s) => s.eventId)).size).toBe(30);
+      expect((await r.status()).failedAttempts).toBe(1);
+    },
+  );
 
   it('keeps retrying while the broker is down, skipping nothing, and reports it', async () => {
     await seed(store, streams, 2);
@@ -273,7 +288,13 @@ describe('KafkaRelay (fake broker)', () => {
     await arrived;
     // … its lease lapses and another relay takes the role over with token 2, from the stored checkpoint.
     firstLease.isValid = false;
-    const second = new KafkaRelay(store, checkpoints, { brokers: ['fake:9092'], client: kafka, batchSize: 7, retryInitialMs: 5, retryMaxMs: 20 });
+    const second = new KafkaRelay(store, checkpoints, {
+      brokers: ['fake:9092'],
+      client: kafka,
+      batchSize: 7,
+      retryInitialMs: 5,
+      retryMaxMs: 20,
+    });
     await second.start(lease(2));
     await second.waitFor(40, 5000);
     // The first one wakes up: its page in hand goes out (a duplicate), its save is refused, it stops.

@@ -5,12 +5,28 @@ describe('Kafka relay configuration', () => {
   const base = { DATA_DIR: '/tmp/chronicle-config-test' };
 
   it('is off by default, with topics crm.<category>, 3 partitions, replication factor 1', () => {
-    expect(loadConfig(base)).toMatchObject({ kafkaBrokers: [], kafkaTopicPrefix: 'crm', kafkaTopicPartitions: 3, kafkaReplicationFactor: 1 });
+    expect(loadConfig(base)).toMatchObject({
+      kafkaBrokers: [],
+      kafkaTopicPrefix: 'crm',
+      kafkaTopicPartitions: 3,
+      kafkaReplicationFactor: 1,
+    });
   });
 
   it('reads brokers, prefix, partitions and replication factor', () => {
-    const config = loadConfig({ ...base, KAFKA_BROKERS: 'k1:9092, k2:9092', KAFKA_TOPIC_PREFIX: 'crm-eu.prod', KAFKA_TOPIC_PARTITIONS: '12', KAFKA_REPLICATION_FACTOR: '3' });
-    expect(config).toMatchObject({ kafkaBrokers: ['k1:9092', 'k2:9092'], kafkaTopicPrefix: 'crm-eu.prod', kafkaTopicPartitions: 12, kafkaReplicationFactor: 3 });
+    const config = loadConfig({
+      ...base,
+      KAFKA_BROKERS: 'k1:9092, k2:9092',
+      KAFKA_TOPIC_PREFIX: 'crm-eu.prod',
+      KAFKA_TOPIC_PARTITIONS: '12',
+      KAFKA_REPLICATION_FACTOR: '3',
+    });
+    expect(config).toMatchObject({
+      kafkaBrokers: ['k1:9092', 'k2:9092'],
+      kafkaTopicPrefix: 'crm-eu.prod',
+      kafkaTopicPartitions: 12,
+      kafkaReplicationFactor: 3,
+    });
   });
 
   it.each([

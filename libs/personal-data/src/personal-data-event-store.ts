@@ -96,7 +96,6 @@ export class PersonalDataEventStore implements EventStore {
     return this.sealWithCachedKeys(events) ?? this.sealAll(events);
   }
 
-
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.openAll(await this.sealed.readStream(streamId, options));
   }

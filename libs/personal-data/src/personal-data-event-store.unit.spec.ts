@@ -21,8 +21,17 @@ const event = (type: string, data: Record<string, unknown>): NewEvent => ({
 describe('PersonalDataEventStore', () => {
   let dir: string;
   let store: PersonalDataEventStore;
-  const open = () => new PersonalDataEventStore(new SqliteEventStore({ filename: join(dir, 'events.db') }), new SqliteKeyStore(join(dir, 'keys.db')));
-  const registered = { customerId: 'c1', name: 'Ada Lovelace', email: EMAIL, phone: '+44 20 7946 0000', company: 'Analytical', source: 'web', attributes: { note: 'met at the engine' } };
+  const open = () =>
+    new PersonalDataEventStore(new SqliteEventStore({ filename: join(dir, 'events.db') }), new SqliteKeyStore(join(dir, 'keys.db')));
+  const registered = {
+    customerId: 'c1',
+    name: 'Ada Lovelace',
+    email: EMAIL,
+    phone: '+44 20 7946 0000',
+    company: 'Analytical',
+    source: 'web',
+    attributes: { note: 'met at the engine' },
+  };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'chronicle-pd-'));
@@ -34,12 +43,20 @@ describe('PersonalDataEventStore', () => {
   });
 
   it('stores personal fields sealed and gives them back exactly on every read path', async () => {
-    await store.append('customer-c1', [event('CustomerRegistered', registered), event('PurchaseRecorded', { customerId: 'c1', purchaseId: 'p', amount: 5 })]);
+    await store.append('customer-c1', [
+      event('CustomerRegistered', registered),
+      event('PurchaseRecorded', { customerId: 'c1', purchaseId: 'p', amount: 5 }),
+    ]);
 
     const [stored, purchase] = await store.sealed.readStream('customer-c1');
     expect(isSealed(stored.data)).toBe(true);
     expect(JSON.stringify(stored.data)).not.toContain('Ada');
-    expect(stored.data).toMatchObject({ customerId: 'c1', company: 'Analytical', source: 'web', sealed: { subject: 'customer-c1', fields: ['name', 'email', 'phone', 'attributes'] } });
+    expect(stored.data).toMatchObject({
+      customerId: 'c1',
+      company: 'Analytical',
+      source: 'web',
+      sealed: { subject: 'customer-c1', fields: ['name', 'email', 'phone', 'attributes'] },
+    });
     expect(purchase.data).toEqual({ customerId: 'c1', purchaseId: 'p', amount: 5 });
 
     expect((await store.readStream('customer-c1'))[0].data).toEqual(registered);
@@ -53,7 +70,10 @@ describe('PersonalDataEventStore', () => {
   });
 
   it('after erasure reads the fields as erased (attributes dropped) and refuses new personal data', async () => {
-    await store.append('customer-c1', [event('CustomerRegistered', registered), event('CustomerProfileUpdated', { customerId: 'c1', email: 'new@example.org', region: 'EU' })]);
+    await store.append('customer-c1', [
+      event('CustomerRegistered', registered),
+      event('CustomerProfileUpdated', { customerId: 'c1', email: 'new@example.org', region: 'EU' }),
+    ]);
     await store.erase('customer-c1');
     await store.append('customer-c1', [event('CustomerPersonalDataErased', { customerId: 'c1' })]);
 
@@ -62,7 +82,9 @@ describe('PersonalDataEventStore', () => {
     expect(update.data).toEqual({ customerId: 'c1', email: ERASED, region: 'EU' });
     // Non-personal updates are still fine; personal ones are refused.
     await store.append('customer-c1', [event('CustomerProfileUpdated', { customerId: 'c1', region: 'US' })]);
-    await expect(store.append('customer-c1', [event('CustomerProfileUpdated', { customerId: 'c1', name: 'Ada' })])).rejects.toBeInstanceOf(PersonalDataErasedError);
+    await expect(store.append('customer-c1', [event('CustomerProfileUpdated', { customerId: 'c1', name: 'Ada' })])).rejects.toBeInstanceOf(
+      PersonalDataErasedError,
+    );
     expect(await store.streamRevision('customer-c1')).toBe(3);
   });
 
@@ -96,7 +118,15 @@ describe('PersonalDataEventStore', () => {
 describe('PersonalDataEventStore: free text about a person', () => {
   let dir: string;
   let store: PersonalDataEventStore;
-  const interaction = { customerId: 'c1', interactionId: 'i1', type: 'call', direction: 'outbound', subject: 'Call Ada Lovelace', outcome: `wrote to ${EMAIL}`, durationMinutes: 5 };
+  const interaction = {
+    customerId: 'c1',
+    interactionId: 'i1',
+    type: 'call',
+    direction: 'outbound',
+    subject: 'Call Ada Lovelace',
+    outcome: `wrote to ${EMAIL}`,
+    durationMinutes: 5,
+  };
   const purchase = { customerId: 'c1', purchaseId: 'p1', amount: 40, description: `gift for ${EMAIL}` };
   const personTask = { taskId: 't1', ownerId: 'u', subject: 'Call Ada Lovelace', dueAt: '2024-02-01', customerId: 'c1' };
   const leadTask = { taskId: 't2', ownerId: 'u', subject: 'Email Grace Hopper', dueAt: '2024-02-01', leadId: 'l1' };
@@ -105,10 +135,16 @@ describe('PersonalDataEventStore: free text about a person', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chronicle-pd-text-'));
-    store = new PersonalDataEventStore(new SqliteEventStore({ filename: join(dir, 'events.db') }), new SqliteKeyStore(join(dir, 'keys.db')));
+    store = new PersonalDataEventStore(
+      new SqliteEventStore({ filename: join(dir, 'events.db') }),
+      new SqliteKeyStore(join(dir, 'keys.db')),
+    );
     await store.append('customer-c1', [event('InteractionLogged', interaction), event('PurchaseRecorded', purchase)]);
     await store.append('lead-l1', [event('LeadInteractionLogged', leadInteraction)]);
-    await store.append('task-t1', [event('TaskCreated', personTask), event('TaskCompleted', { taskId: 't1', outcome: `left a message for ${EMAIL}`, customerId: 'c1' })]);
+    await store.append('task-t1', [
+      event('TaskCreated', personTask),
+      event('TaskCompleted', { taskId: 't1', outcome: `left a message for ${EMAIL}`, customerId: 'c1' }),
+    ]);
     await store.append('task-t2', [event('TaskCreated', leadTask)]);
     await store.append('task-t3', [event('TaskCreated', dealTask)]);
   });
@@ -119,7 +155,9 @@ describe('PersonalDataEventStore: free text about a person', () => {
 
   it("is sealed under the customer's or lead's key; a task about no one stays in clear", async () => {
     const stored = (await store.sealed.readAll()).events;
-    const sealedAs = stored.map((e) => (isSealed(e.data) ? `${e.type}:${e.data.sealed.subject}:${e.data.sealed.fields.join('+')}` : `${e.type}:clear`));
+    const sealedAs = stored.map((e) =>
+      isSealed(e.data) ? `${e.type}:${e.data.sealed.subject}:${e.data.sealed.fields.join('+')}` : `${e.type}:clear`,
+    );
     expect(sealedAs).toEqual([
       'InteractionLogged:customer-c1:subject+outcome',
       'PurchaseRecorded:customer-c1:description',
@@ -129,7 +167,11 @@ describe('PersonalDataEventStore: free text about a person', () => {
       'TaskCreated:lead-l1:subject',
       'TaskCreated:clear',
     ]);
-    const bytes = Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('events.db')).map((f) => readFileSync(join(dir, f))));
+    const bytes = Buffer.concat(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('events.db'))
+        .map((f) => readFileSync(join(dir, f))),
+    );
     for (const text of ['Lovelace', 'Grace Hopper', EMAIL]) expect(bytes.includes(Buffer.from(text))).toBe(false);
     expect(bytes.includes(Buffer.from('Review the pricing'))).toBe(true);
     // Opened on read, exactly as written; what is not personal is outside the seal (durations, amounts).
@@ -151,7 +193,9 @@ describe('PersonalDataEventStore: free text about a person', () => {
     // The lead is someone else: untouched; so is the task about no one.
     expect((await store.readStream('lead-l1'))[0].data).toEqual(leadInteraction);
     expect((await store.readStream('task-t3'))[0].data).toEqual(dealTask);
-    await expect(store.append('customer-c1', [event('InteractionLogged', { ...interaction, interactionId: 'i9' })])).rejects.toBeInstanceOf(PersonalDataErasedError);
+    await expect(store.append('customer-c1', [event('InteractionLogged', { ...interaction, interactionId: 'i9' })])).rejects.toBeInstanceOf(
+      PersonalDataErasedError,
+    );
     await store.append('customer-c1', [event('PurchaseRecorded', { customerId: 'c1', purchaseId: 'p2', amount: 1 })]); // no text: fine
   });
 
@@ -170,7 +214,10 @@ describe('PersonalDataEventStore: free text about a person', () => {
     expect(opened[4]).toEqual({ taskId: 't1', outcome: `left a message for ${EMAIL}`, customerId: 'c1' });
     await store.erase('customer-c1');
     const after = await Promise.all((await messages()).map((m) => openPersonalData(m.data, fetchKey)));
-    expect(after.slice(0, 2)).toEqual([{ ...interaction, subject: ERASED, outcome: ERASED }, { ...purchase, description: ERASED }]);
+    expect(after.slice(0, 2)).toEqual([
+      { ...interaction, subject: ERASED, outcome: ERASED },
+      { ...purchase, description: ERASED },
+    ]);
     expect(after[2]).toEqual(leadInteraction); // the lead's key is another
   });
 
@@ -187,7 +234,10 @@ describe('PersonalDataEventStore: free text about a person', () => {
 describe('PersonalDataEventStore append order', () => {
   it('hands appends to the store in call order, even when some wait for a new key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chronicle-pd-order-'));
-    const store = new PersonalDataEventStore(new SqliteEventStore({ filename: join(dir, 'events.db') }), new SqliteKeyStore(join(dir, 'keys.db')));
+    const store = new PersonalDataEventStore(
+      new SqliteEventStore({ filename: join(dir, 'events.db') }),
+      new SqliteKeyStore(join(dir, 'keys.db')),
+    );
     try {
       // Registration (needs a new key) and purchases of the same streams, all in flight at once.
       const calls: Promise<unknown>[] = [];
@@ -200,7 +250,9 @@ describe('PersonalDataEventStore append order', () => {
       expect(feed.map((e) => `${e.streamId}:${e.type}`)).toEqual(
         Array.from({ length: 50 }, (_, i) => [`customer-o${i}:CustomerRegistered`, `customer-o${i}:PurchaseRecorded`]).flat(),
       );
-      expect(feed.filter((e) => e.type === 'CustomerRegistered').every((e) => (e.data as { name: string }).name.startsWith('N'))).toBe(true);
+      expect(feed.filter((e) => e.type === 'CustomerRegistered').every((e) => (e.data as { name: string }).name.startsWith('N'))).toBe(
+        true,
+      );
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -95,7 +95,8 @@ describe('a projection that throws on one event', () => {
   /** ReadModels as another process sees them (no projector of its own: everything from the store). */
   const elsewhere = (names: string[]) => new ReadModels(reads, events, names, undefined, 0);
   const info = async (models: ReadModels, name: string) => (await models.info()).find((p) => p.name === name)!;
-  const countOf = async (models: ReadModels, projection: string, stream: string) => (await (await models.collection<Count>(projection, 'counts')).findById(stream))?.n;
+  const countOf = async (models: ReadModels, projection: string, stream: string) =>
+    (await (await models.collection<Count>(projection, 'counts')).findById(stream))?.n;
 
   /** 10 events over streams s-0..s-2, the 4th poisoned; returns the poisoned event as stored. */
   async function history(): Promise<RecordedEvent> {
@@ -106,7 +107,12 @@ describe('a projection that throws on one event', () => {
 
   it('stops alone: the others go past the event; it shows the event, the error and the attempts, tried again 1×, 2×, 4× … the first delay, up to the cap', async () => {
     const poison = await history();
-    const projector = await started(new Projector(events, reads, [counter('counter'), fragile(() => true), counter('other')], { batchSize: 4, failureRetry: { initialMs: 40, maxMs: 160 } }));
+    const projector = await started(
+      new Projector(events, reads, [counter('counter'), fragile(() => true), counter('other')], {
+        batchSize: 4,
+        failureRetry: { initialMs: 40, maxMs: 160 },
+      }),
+    );
     const failures: ProjectionFailureEvent[] = [];
     projector.on('failed', (f: ProjectionFailureEvent) => failures.push(f));
     const models = elsewhere(['counter', 'fragile', 'other']);
@@ -133,21 +139,29 @@ describe('a projection that throws on one event', () => {
     });
     // Its checkpoint stops before the event, and nothing of the failed page is in its collection.
     expect(failed.checkpoint).toBeLessThan(poison.globalPosition);
-    const before = (await events.readAll({ fromPosition: 0, maxCount: 100 })).events.filter((e) => e.streamId === poison.streamId && e.globalPosition <= failed.checkpoint);
+    const before = (await events.readAll({ fromPosition: 0, maxCount: 100 })).events.filter(
+      (e) => e.streamId === poison.streamId && e.globalPosition <= failed.checkpoint,
+    );
     expect(await countOf(models, 'fragile', poison.streamId)).toBe(before.length || undefined);
 
     // Each attempt was made once its time had come, and the delays double up to the cap.
     const delays = failures.slice(0, 5).map(({ failure }) => Date.parse(failure.nextRetryAt) - Date.parse(failure.lastFailedAt));
     expect(delays).toEqual([40, 80, 160, 160, 160]);
     expect(failures.slice(0, 5).map(({ failure }) => failure.attempts)).toEqual([1, 2, 3, 4, 5]);
-    for (let i = 1; i < 5; i++) expect(Date.parse(failures[i].failure.lastFailedAt)).toBeGreaterThanOrEqual(Date.parse(failures[i - 1].failure.nextRetryAt) - 5);
+    for (let i = 1; i < 5; i++)
+      expect(Date.parse(failures[i].failure.lastFailedAt)).toBeGreaterThanOrEqual(Date.parse(failures[i - 1].failure.nextRetryAt) - 5);
     expect(new Set(failures.map(({ failure }) => failure.firstFailedAt)).size).toBe(1);
     expect(failures.every((f) => f.projection === 'fragile' && f.role === 'live' && f.failure.eventId === poison.eventId)).toBe(true);
   });
 
   it('a passing error recovers by itself: the event is applied once, and the failure is gone', async () => {
     const poison = await history();
-    const projector = await started(new Projector(events, reads, [counter('counter'), fragile((_, attempt) => attempt <= 2)], { batchSize: 4, failureRetry: { initialMs: 20, maxMs: 100 } }));
+    const projector = await started(
+      new Projector(events, reads, [counter('counter'), fragile((_, attempt) => attempt <= 2)], {
+        batchSize: 4,
+        failureRetry: { initialMs: 20, maxMs: 100 },
+      }),
+    );
     const recovered = new Promise<ProjectionFailureEvent>((resolve) => projector.on('recovered', resolve));
     const models = elsewhere(['counter', 'fragile']);
     expect((await recovered).failure).toMatchObject({ eventId: poison.eventId, attempts: 2 });
@@ -156,7 +170,8 @@ describe('a projection that throws on one event', () => {
     const live = await info(models, 'fragile');
     expect(live.status).toBe('live');
     expect(live.failure).toBeUndefined();
-    for (const stream of ['s-0', 's-1', 's-2']) expect(await countOf(models, 'fragile', stream)).toBe(await countOf(models, 'counter', stream));
+    for (const stream of ['s-0', 's-1', 's-2'])
+      expect(await countOf(models, 'fragile', stream)).toBe(await countOf(models, 'counter', stream));
   });
 
   it('a lookup the store fails is no projection’s failure: the page is read again for all of them', async () => {
@@ -185,12 +200,20 @@ describe('a projection that throws on one event', () => {
 
   it('a document put without an id fails its projection alone, not the commit of every projection', async () => {
     for (let i = 0; i < 4; i++) await events.append(`s-${i}`, [event()]);
-    const careless: Projection = { name: 'careless', version: 1, collections: ['docs'], apply: (e, ctx) => ctx.put('docs', { _id: (e.data as { id?: string }).id as string }) };
+    const careless: Projection = {
+      name: 'careless',
+      version: 1,
+      collections: ['docs'],
+      apply: (e, ctx) => ctx.put('docs', { _id: (e.data as { id?: string }).id as string }),
+    };
     await started(new Projector(events, reads, [counter('counter'), careless], { failureRetry: NO_RETRY_BY_ITSELF }));
     const models = elsewhere(['counter', 'careless']);
     const failed = await until('careless failed', async () => (await info(models, 'careless')).failure);
     const [first] = (await events.readAll({ fromPosition: 0, maxCount: 1 })).events;
-    expect(failed).toMatchObject({ position: first.globalPosition, error: 'docs: a document id must be a non-empty string, not undefined' });
+    expect(failed).toMatchObject({
+      position: first.globalPosition,
+      error: 'docs: a document id must be a non-empty string, not undefined',
+    });
     const head = await events.headPosition();
     await models.waitFor(head, 10_000);
     expect(await info(models, 'counter')).toMatchObject({ status: 'live', checkpoint: head });
@@ -198,17 +221,26 @@ describe('a projection that throws on one event', () => {
 
   it('an operator’s skip, asked through another process, passes over that event only, with who and why; one naming another event is refused', async () => {
     const poison = await history();
-    const projector = await started(new Projector(events, reads, [counter('counter'), fragile(() => true)], { batchSize: 4, failureRetry: NO_RETRY_BY_ITSELF }));
+    const projector = await started(
+      new Projector(events, reads, [counter('counter'), fragile(() => true)], { batchSize: 4, failureRetry: NO_RETRY_BY_ITSELF }),
+    );
     const models = elsewhere(['counter', 'fragile']);
     await until('fragile failed', async () => (await info(models, 'fragile')).failure);
 
-    await expect(models.requestFailureAction('fragile', 'skip', 'ops-1', { eventId: randomUUID(), reason: 'typo' })).rejects.toThrow(FailureRequestRefused);
+    await expect(models.requestFailureAction('fragile', 'skip', 'ops-1', { eventId: randomUUID(), reason: 'typo' })).rejects.toThrow(
+      FailureRequestRefused,
+    );
     await expect(models.requestFailureAction('fragile', 'skip', 'ops-1', { eventId: 'other', reason: 'typo' })).rejects.toThrow(
       `projection:fragile is stopped on event ${poison.eventId} (Happened at position ${poison.globalPosition}), not on other: only the event it is stopped on may be skipped`,
     );
-    await expect(models.requestFailureAction('counter', 'retry', 'ops-1')).rejects.toThrow('projection:counter is not stopped on any event: there is nothing to retry');
+    await expect(models.requestFailureAction('counter', 'retry', 'ops-1')).rejects.toThrow(
+      'projection:counter is not stopped on any event: there is nothing to retry',
+    );
 
-    await models.requestFailureAction('fragile', 'skip', 'ops-1', { eventId: poison.eventId, reason: 'amount missing at the source; corrected by a later event' });
+    await models.requestFailureAction('fragile', 'skip', 'ops-1', {
+      eventId: poison.eventId,
+      reason: 'amount missing at the source; corrected by a later event',
+    });
     const head = await events.headPosition();
     const skippedInfo = await until('fragile live at the head', async () => {
       const i = await info(models, 'fragile');
@@ -238,7 +270,9 @@ describe('a projection that throws on one event', () => {
 
     // A new projector on the same stores (a restart) keeps the skip and the failure.
     await projector.stop();
-    await started(new Projector(events, reads, [counter('counter'), fragile(() => true)], { batchSize: 4, failureRetry: NO_RETRY_BY_ITSELF }));
+    await started(
+      new Projector(events, reads, [counter('counter'), fragile(() => true)], { batchSize: 4, failureRetry: NO_RETRY_BY_ITSELF }),
+    );
     const restarted = await info(models, 'fragile');
     expect(restarted).toMatchObject({ status: 'failed', failure: { position, attempts: 1 }, skipped: [{ eventId: poison.eventId }] });
   });
@@ -246,7 +280,9 @@ describe('a projection that throws on one event', () => {
   it('an operator’s retry attempts the event at once, without waiting for the backoff (after a fix, say)', async () => {
     const poison = await history();
     let fixed = false;
-    const projector = await started(new Projector(events, reads, [counter('counter'), fragile(() => !fixed)], { batchSize: 4, failureRetry: NO_RETRY_BY_ITSELF }));
+    const projector = await started(
+      new Projector(events, reads, [counter('counter'), fragile(() => !fixed)], { batchSize: 4, failureRetry: NO_RETRY_BY_ITSELF }),
+    );
     const models = new ReadModels(reads, events, ['counter', 'fragile'], projector, 0);
     await until('fragile failed', async () => (await info(models, 'fragile')).failure);
     fixed = true;
@@ -305,13 +341,22 @@ describe('a projection that throws on one event', () => {
       return i.rebuild?.failure && i;
     });
     // Generation 1 serves meanwhile and is still live itself.
-    expect(building).toMatchObject({ status: 'failed', generation: 1, rebuild: { generation: 2, version: 2, failure: { eventId: poison.eventId, attempts: 1 } } });
+    expect(building).toMatchObject({
+      status: 'failed',
+      generation: 1,
+      rebuild: { generation: 2, version: 2, failure: { eventId: poison.eventId, attempts: 1 } },
+    });
     expect(building.failure).toBeUndefined();
     const swapped = new Promise<void>((resolve) => v2.on('rebuild', (p) => p.done && resolve()));
     await models.requestFailureAction('fragile', 'skip', 'ops-4', { eventId: poison.eventId, reason: 'v2 cannot read v1 imports' });
     await swapped;
     const live = await info(models, 'fragile');
-    expect(live).toMatchObject({ status: 'live', generation: 2, version: 2, skipped: [{ eventId: poison.eventId, version: 2, skippedBy: 'ops-4' }] });
+    expect(live).toMatchObject({
+      status: 'live',
+      generation: 2,
+      version: 2,
+      skipped: [{ eventId: poison.eventId, version: 2, skippedBy: 'ops-4' }],
+    });
     expect(live.rebuild).toBeUndefined();
   });
 });

@@ -8,7 +8,17 @@ import { Lock } from './lock';
 import { physicalName, Projection } from './projection';
 import { PageApplier } from './runner';
 import { Slot } from './slot';
-import { FailureRequestDocument, HEARTBEAT_ID, ProjectorHeartbeat, liveId, RebuildRequest, rebuildId, requestId, SlotStatus, STATUS_COLLECTION } from './status';
+import {
+  FailureRequestDocument,
+  HEARTBEAT_ID,
+  ProjectorHeartbeat,
+  liveId,
+  RebuildRequest,
+  rebuildId,
+  requestId,
+  SlotStatus,
+  STATUS_COLLECTION,
+} from './status';
 
 export interface ProjectorOptions {
   batchSize?: number;
@@ -74,7 +84,8 @@ class LeaseLapsedError extends Error {
 
 /** The role (lease) of a projection in a cluster. */
 export const projectionRole = (name: string): string => `projection:${name}`;
-export const projectionOfRole = (role: string): string | undefined => (role.startsWith('projection:') ? role.slice('projection:'.length) : undefined);
+export const projectionOfRole = (role: string): string | undefined =>
+  role.startsWith('projection:') ? role.slice('projection:'.length) : undefined;
 
 /**
  * Runs projections over the event store's global feed. The projections this process works ("joined":
@@ -187,7 +198,12 @@ export class Projector extends EventEmitter {
   }
 
   private get deps() {
-    return { eventStore: this.eventStore, readStore: this.readStore, batchSize: this.options.batchSize, failureRetry: this.options.failureRetry };
+    return {
+      eventStore: this.eventStore,
+      readStore: this.readStore,
+      batchSize: this.options.batchSize,
+      failureRetry: this.options.failureRetry,
+    };
   }
 
   /**
@@ -270,7 +286,9 @@ export class Projector extends EventEmitter {
     if (!projection) return Promise.reject(new Error(`unknown projection "${name}"`));
     if (!this.joined.has(name)) return Promise.reject(new Error(`projection "${name}" is worked by another process`));
     const job = { stopped: false } as RebuildJob;
-    job.done = this.runRebuild(projection, requestedBy, options.resume ?? false, job, this.joined.get(name)).finally(() => this.rebuilds.delete(name));
+    job.done = this.runRebuild(projection, requestedBy, options.resume ?? false, job, this.joined.get(name)).finally(() =>
+      this.rebuilds.delete(name),
+    );
     this.rebuilds.set(name, job);
     return job.done;
   }
@@ -282,7 +300,12 @@ export class Projector extends EventEmitter {
   private async startShared(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.timers.push(setInterval(() => void this.takeRequests().catch((e) => this.options.log('warn', `projection requests: ${e.message}`)), this.options.requestPollMs));
+    this.timers.push(
+      setInterval(
+        () => void this.takeRequests().catch((e) => this.options.log('warn', `projection requests: ${e.message}`)),
+        this.options.requestPollMs,
+      ),
+    );
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => undefined), this.options.heartbeatMs));
     await this.heartbeat();
   }
@@ -303,7 +326,9 @@ export class Projector extends EventEmitter {
     const live = statuses.get(liveId(name));
     const previous = statuses.get(rebuildId(name));
     if (live && live.version > projection.version) {
-      throw new Error(`${name}: version ${live.version} is live and this process runs version ${projection.version}; left to processes running the newer version`);
+      throw new Error(
+        `${name}: version ${live.version} is live and this process runs version ${projection.version}; left to processes running the newer version`,
+      );
     }
     if (fence) await this.collectGarbage(name, [live?.generation, previous?.generation]);
     let slot: Slot | undefined;
@@ -404,7 +429,13 @@ export class Projector extends EventEmitter {
     return this.onLost ? 'restart' : 'retry';
   }
 
-  private async runRebuild(projection: Projection, requestedBy: string, resume: boolean, job: RebuildJob, fence: Fence | undefined): Promise<void> {
+  private async runRebuild(
+    projection: Projection,
+    requestedBy: string,
+    resume: boolean,
+    job: RebuildJob,
+    fence: Fence | undefined,
+  ): Promise<void> {
     const statuses = await this.statuses();
     const live = statuses.get(liveId(projection.name));
     const previous = statuses.get(rebuildId(projection.name));
@@ -433,21 +464,35 @@ export class Projector extends EventEmitter {
       recovered: (s, failure) => this.reportRecovery(s, 'rebuild', failure),
     });
     await job.applier.markFresh(slot);
-    this.options.log('info', `rebuilding ${projection.name} v${projection.version} into generation ${slot.generation} (requested by ${requestedBy})`);
+    this.options.log(
+      'info',
+      `rebuilding ${projection.name} v${projection.version} into generation ${slot.generation} (requested by ${requestedBy})`,
+    );
     const report = async (done: boolean) => {
       const head = await this.eventStore.headPosition();
       const seconds = (Date.now() - started) / 1000;
       eventsPerSecond = seconds > 0 ? Math.round((slot.checkpoint - startCheckpoint) / seconds) : 0;
-      this.emit('rebuild', { projection: projection.name, generation: slot.generation, checkpoint: slot.checkpoint, head, eventsPerSecond, done } satisfies RebuildProgress);
+      this.emit('rebuild', {
+        projection: projection.name,
+        generation: slot.generation,
+        checkpoint: slot.checkpoint,
+        head,
+        eventsPerSecond,
+        done,
+      } satisfies RebuildProgress);
     };
     const stopped = () => job.stopped || this.stopped;
     try {
       for (;;) {
         // Stopped on an event (here, or by the process that worked the rebuild before): wait for the
         // next attempt, an operator's retry or skip, or the end of the job.
-        if (slot.failure && Date.parse(slot.failure.nextRetryAt) > Date.now() && !stopped()) await this.waitForAttempt(slot, () => rebuildStatus(slot, slot.checkpoint));
+        if (slot.failure && Date.parse(slot.failure.nextRetryAt) > Date.now() && !stopped())
+          await this.waitForAttempt(slot, () => rebuildStatus(slot, slot.checkpoint));
         if (stopped()) {
-          this.options.log('info', `rebuild of ${projection.name} stopped at ${slot.checkpoint}; it resumes there when the projection is worked again`);
+          this.options.log(
+            'info',
+            `rebuild of ${projection.name} stopped at ${slot.checkpoint}; it resumes there when the projection is worked again`,
+          );
           return;
         }
         slot.applied = slot.checkpoint;
@@ -462,7 +507,10 @@ export class Projector extends EventEmitter {
           await job.applier.drain();
           if (job.applier.slots.length === 0) return false; // failed on one of the last events
           const parkedLive = [...this.parked].find((p) => p.role === 'live' && p.slot.name === projection.name);
-          const old = this.live.slots.find((s) => s.name === projection.name) ?? this.joining.find((s) => s.name === projection.name) ?? parkedLive?.slot;
+          const old =
+            this.live.slots.find((s) => s.name === projection.name) ??
+            this.joining.find((s) => s.name === projection.name) ??
+            parkedLive?.slot;
           this.joining = this.joining.filter((s) => s !== old);
           await this.readStore.commit([
             { ...this.statusChange(slot, 'live', slot.checkpoint), fence },
@@ -488,7 +536,11 @@ export class Projector extends EventEmitter {
       this.options.log('error', `rebuild of ${projection.name} failed at ${slot.checkpoint}: ${(error as Error).message}`);
       // The role is given up and taken anew (here or elsewhere), so the rebuild goes on from its
       // checkpoint rather than stay dead while its lease is renewed.
-      if (fence && !stopped()) this.onLost?.(fence.role, isFencedError(error) ? 'a rebuild commit was refused by its fence' : `its rebuild failed: ${(error as Error).message}`);
+      if (fence && !stopped())
+        this.onLost?.(
+          fence.role,
+          isFencedError(error) ? 'a rebuild commit was refused by its fence' : `its rebuild failed: ${(error as Error).message}`,
+        );
       throw error;
     }
   }
@@ -502,9 +554,9 @@ export class Projector extends EventEmitter {
   }
 
   private async pollRequests(): Promise<void> {
-    const requests = (await this.readStore.collection<RebuildRequest | FailureRequestDocument>(STATUS_COLLECTION).find({ _id: { $regex: '~(request|retry|skip)$' } })) as Array<
-      RebuildRequest | FailureRequestDocument
-    >;
+    const requests = await this.readStore
+      .collection<RebuildRequest | FailureRequestDocument>(STATUS_COLLECTION)
+      .find({ _id: { $regex: '~(request|retry|skip)$' } });
     for (const request of requests) {
       // Only the process that works the projection takes its request.
       if (!this.joined.has(request.projection)) continue;
@@ -526,18 +578,28 @@ export class Projector extends EventEmitter {
   private async takeFailureRequest(request: FailureRequestDocument): Promise<void> {
     const name = request.projection;
     const parked = [...this.parked].filter((p) => p.slot.name === name);
-    const failing = [...this.live.slots, ...this.joining, ...parked.map((p) => p.slot), this.rebuilds.get(name)?.slot].filter((s): s is Slot => s?.name === name && s.failure !== undefined);
+    const failing = [...this.live.slots, ...this.joining, ...parked.map((p) => p.slot), this.rebuilds.get(name)?.slot].filter(
+      (s): s is Slot => s?.name === name && s.failure !== undefined,
+    );
     const done = () => this.readStore.commit([{ collection: STATUS_COLLECTION, id: request._id, doc: null }]);
     if (request.action === 'retry') {
-      if (parked.length > 0) this.options.log('info', `${name}: retry of ${parked.map((p) => p.slot.failure?.eventId).join(', ')} requested by ${request.requestedBy}`);
-      else if (failing.length === 0) this.options.log('warn', `${name}: retry requested by ${request.requestedBy} dropped: not stopped on any event`);
+      if (parked.length > 0)
+        this.options.log(
+          'info',
+          `${name}: retry of ${parked.map((p) => p.slot.failure?.eventId).join(', ')} requested by ${request.requestedBy}`,
+        );
+      else if (failing.length === 0)
+        this.options.log('warn', `${name}: retry requested by ${request.requestedBy} dropped: not stopped on any event`);
       for (const p of parked) p.resume();
       return done();
     }
     const targets = parked.filter((p) => p.slot.failure?.eventId === request.eventId);
     if (targets.length === 0) {
       if (failing.some((s) => s.failure!.eventId === request.eventId)) return; // an attempt is under way
-      this.options.log('warn', `${name}: skip of ${request.eventId} requested by ${request.requestedBy} dropped: it is not stopped on that event`);
+      this.options.log(
+        'warn',
+        `${name}: skip of ${request.eventId} requested by ${request.requestedBy} dropped: it is not stopped on that event`,
+      );
       return done();
     }
     for (const p of targets) {
@@ -555,7 +617,10 @@ export class Projector extends EventEmitter {
         slot.setSkipped(before);
         throw error;
       }
-      this.options.log('warn', `${name}: skipping ${failure.eventType} ${failure.eventId} at position ${failure.position} (${p.role} generation ${slot.generation}), as ${request.requestedBy} asked: ${request.reason}`);
+      this.options.log(
+        'warn',
+        `${name}: skipping ${failure.eventType} ${failure.eventId} at position ${failure.position} (${p.role} generation ${slot.generation}), as ${request.requestedBy} asked: ${request.reason}`,
+      );
       p.resume();
     }
     return done();
@@ -573,7 +638,10 @@ export class Projector extends EventEmitter {
   }
 
   private reportRecovery(slot: Slot, role: 'live' | 'rebuild', failure: EventFailure): void {
-    this.options.log('info', `${slot.name} (${role} generation ${slot.generation}) got past ${failure.eventType} ${failure.eventId} after ${failure.attempts} failed attempt(s)`);
+    this.options.log(
+      'info',
+      `${slot.name} (${role} generation ${slot.generation}) got past ${failure.eventType} ${failure.eventId} after ${failure.attempts} failed attempt(s)`,
+    );
     this.emit('recovered', { projection: slot.name, role, generation: slot.generation, failure } satisfies ProjectionFailureEvent);
   }
 
@@ -583,7 +651,10 @@ export class Projector extends EventEmitter {
       slot,
       role: 'live',
       status: () => this.statusChange(slot, 'live', slot.checkpoint),
-      resume: () => void this.resumeLive(parked).catch((e) => this.options.log('warn', `${slot.name}: resuming after a failure: ${(e as Error).message}`)),
+      resume: () =>
+        void this.resumeLive(parked).catch((e) =>
+          this.options.log('warn', `${slot.name}: resuming after a failure: ${(e as Error).message}`),
+        ),
       cancel: () => this.unpark(parked),
     };
     this.park(parked);
@@ -636,11 +707,13 @@ export class Projector extends EventEmitter {
   }
 
   private async heartbeat(): Promise<void> {
-    await this.readStore.collection(STATUS_COLLECTION).upsert({ _id: HEARTBEAT_ID, pid: process.pid, host: hostname(), updatedAt: new Date().toISOString() });
+    await this.readStore
+      .collection(STATUS_COLLECTION)
+      .upsert({ _id: HEARTBEAT_ID, pid: process.pid, host: hostname(), updatedAt: new Date().toISOString() });
   }
 
   private async statuses(): Promise<Map<string, SlotStatus>> {
-    const docs = (await this.readStore.collection<SlotStatus>(STATUS_COLLECTION).find({ role: { $in: ['live', 'rebuild'] } })) as SlotStatus[];
+    const docs = await this.readStore.collection<SlotStatus>(STATUS_COLLECTION).find({ role: { $in: ['live', 'rebuild'] } });
     return new Map(docs.map((d) => [d._id, d]));
   }
 
@@ -682,7 +755,8 @@ export class Projector extends EventEmitter {
     for (const collection of await this.readStore.listCollections()) {
       const match = /\.g(\d+)$/.exec(collection);
       if (!match || !collection.startsWith(prefix) || keep.includes(Number(match[1]))) continue;
-      if (this.byName.get(name)?.collections.some((c) => collection === physicalName(name, c, Number(match[1])))) await this.readStore.dropCollection(collection);
+      if (this.byName.get(name)?.collections.some((c) => collection === physicalName(name, c, Number(match[1]))))
+        await this.readStore.dropCollection(collection);
     }
   }
 

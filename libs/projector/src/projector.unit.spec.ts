@@ -74,7 +74,13 @@ describe('Projector', () => {
     const again = new ReadModels(reads, events, ['counter'], projector);
     await again.waitFor(await events.headPosition());
     expect(await count(again, 'a-1')).toBe(7); // not 7 + the 6 already counted
-    expect((await again.info())[0]).toMatchObject({ name: 'counter', checkpoint: await events.headPosition(), lag: 0, status: 'live', generation: 1 });
+    expect((await again.info())[0]).toMatchObject({
+      name: 'counter',
+      checkpoint: await events.headPosition(),
+      lag: 0,
+      status: 'live',
+      generation: 1,
+    });
     await projector.stop();
   });
 
@@ -196,7 +202,10 @@ describe('Projector', () => {
     expect(seen.map((d) => d._id)).toEqual(['a-0', 'a-1', 'a-2', 'a-3']);
     expect(seen.find((d) => d._id === 'a-3')?.last).toBe(await events.headPosition());
     expect(await count(models, 'a-0')).toBe(10); // counter was not replayed
-    expect((await models.info()).map((p) => [p.name, p.status, p.generation])).toEqual([['counter', 'live', 1], ['streams', 'live', 1]]);
+    expect((await models.info()).map((p) => [p.name, p.status, p.generation])).toEqual([
+      ['counter', 'live', 1],
+      ['streams', 'live', 1],
+    ]);
     await second.stop();
   });
 });

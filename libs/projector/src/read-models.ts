@@ -5,7 +5,17 @@ import type { Document, ReadCollection, ReadStore } from '@chronicle/read-store'
 import { physicalName } from './projection';
 import { projectionRole } from './projector';
 import type { Projector } from './projector';
-import { failureRequestId, FailureRequestDocument, HEARTBEAT_ID, liveId, ProjectorHeartbeat, rebuildId, requestId, SlotStatus, STATUS_COLLECTION } from './status';
+import {
+  failureRequestId,
+  FailureRequestDocument,
+  HEARTBEAT_ID,
+  liveId,
+  ProjectorHeartbeat,
+  rebuildId,
+  requestId,
+  SlotStatus,
+  STATUS_COLLECTION,
+} from './status';
 
 export class ProjectionNotReadyError extends Error {
   constructor(readonly projection: string) {
@@ -37,7 +47,15 @@ export interface ProjectionInfo {
   failure?: EventFailure;
   /** Events operators told it to pass over, with who and why. */
   skipped?: SkippedEvent[];
-  rebuild?: { generation: number; version: number; checkpoint: number; lag: number; startedAt?: string; eventsPerSecond?: number; failure?: EventFailure };
+  rebuild?: {
+    generation: number;
+    version: number;
+    checkpoint: number;
+    lag: number;
+    startedAt?: string;
+    eventsPerSecond?: number;
+    failure?: EventFailure;
+  };
 }
 
 /**
@@ -126,7 +144,9 @@ export class ReadModels {
       void this.projector.rebuild(projection, requestedBy).catch(() => undefined);
       return;
     }
-    await this.readStore.collection(STATUS_COLLECTION).upsert({ _id: requestId(projection), projection, requestedAt: new Date().toISOString(), requestedBy });
+    await this.readStore
+      .collection(STATUS_COLLECTION)
+      .upsert({ _id: requestId(projection), projection, requestedAt: new Date().toISOString(), requestedBy });
   }
 
   /** The failures of the projections (live generation or rebuild), by projection: for /health and /metrics without the lag's reads. */
@@ -134,7 +154,9 @@ export class ReadModels {
     const statuses = await this.statuses(true);
     const failed = new Map<string, EventFailure[]>();
     for (const name of this.projectionNames) {
-      const found = [statuses.get(liveId(name))?.failure, statuses.get(rebuildId(name))?.failure].filter((f): f is EventFailure => f !== undefined);
+      const found = [statuses.get(liveId(name))?.failure, statuses.get(rebuildId(name))?.failure].filter(
+        (f): f is EventFailure => f !== undefined,
+      );
       if (found.length > 0) failed.set(name, found);
     }
     return failed;
@@ -145,9 +167,19 @@ export class ReadModels {
    * pass over the event it is stopped on (`skip`, recorded with who and why). Throws
    * FailureRequestRefused when the projection is not stopped on any event, or on another one.
    */
-  async requestFailureAction(projection: string, action: FailureRequestAction, requestedBy: string, skip?: { eventId: string; reason: string }): Promise<void> {
+  async requestFailureAction(
+    projection: string,
+    action: FailureRequestAction,
+    requestedBy: string,
+    skip?: { eventId: string; reason: string },
+  ): Promise<void> {
     const statuses = await this.statuses(true);
-    checkFailureRequest(projectionRole(projection), [statuses.get(liveId(projection))?.failure, statuses.get(rebuildId(projection))?.failure], action, skip?.eventId);
+    checkFailureRequest(
+      projectionRole(projection),
+      [statuses.get(liveId(projection))?.failure, statuses.get(rebuildId(projection))?.failure],
+      action,
+      skip?.eventId,
+    );
     const request: FailureRequestDocument = {
       _id: failureRequestId(projection, action),
       id: randomUUID(),
@@ -196,7 +228,7 @@ export class ReadModels {
 
   private async statuses(fresh = false): Promise<Map<string, SlotStatus>> {
     if (!fresh && this.cache && Date.now() - this.cache.at < this.cacheMs) return this.cache.statuses;
-    const docs = (await this.readStore.collection<SlotStatus>(STATUS_COLLECTION).find({ role: { $in: ['live', 'rebuild'] } })) as SlotStatus[];
+    const docs = await this.readStore.collection<SlotStatus>(STATUS_COLLECTION).find({ role: { $in: ['live', 'rebuild'] } });
     const statuses = new Map(docs.map((d) => [d._id, d]));
     this.cache = { at: Date.now(), statuses };
     return statuses;

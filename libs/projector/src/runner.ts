@@ -104,12 +104,17 @@ export class PageApplier {
     }
     const advanced = slots.filter((s) => s.applied < page.checkpoint);
     for (const slot of advanced) slot.applied = page.checkpoint;
-    const recovered = advanced.filter((s) => s.failure !== undefined && page.checkpoint >= s.failure.position).map((slot) => [slot, slot.failure!] as const);
+    const recovered = advanced
+      .filter((s) => s.failure !== undefined && page.checkpoint >= s.failure.position)
+      .map((slot) => [slot, slot.failure!] as const);
     for (const [slot] of recovered) slot.failure = undefined;
     const changes = this.uow.takeChanges();
     if (changes.length === 0 && advanced.length === 0 && failed.length === 0) return applied;
     // A failed slot's status keeps its checkpoint (the end of its last page) and gains the failure.
-    const status = [...advanced.map((slot) => ({ ...this.statusChange(slot, page.checkpoint), fence: slot.fence })), ...failed.map((slot) => ({ ...this.statusChange(slot, slot.applied), fence: slot.fence }))];
+    const status = [
+      ...advanced.map((slot) => ({ ...this.statusChange(slot, page.checkpoint), fence: slot.fence })),
+      ...failed.map((slot) => ({ ...this.statusChange(slot, slot.applied), fence: slot.fence })),
+    ];
     if (slots.some((s) => s.fence)) {
       const fenceOf = new Map(slots.flatMap((s) => s.collections.map((c) => [c, s.fence] as const)));
       for (const change of changes) change.fence = fenceOf.get(change.collection);
@@ -119,7 +124,8 @@ export class PageApplier {
         await this.deps.readStore.commit([...changes, ...status]);
       } catch (error) {
         // The redo journal commits each role on its own: those committed have moved on.
-        if (error instanceof PartialCommitError) for (const slot of advanced) if (slot.fence && error.committed.includes(slot.fence.role)) slot.checkpoint = page.checkpoint;
+        if (error instanceof PartialCommitError)
+          for (const slot of advanced) if (slot.fence && error.committed.includes(slot.fence.role)) slot.checkpoint = page.checkpoint;
         throw error;
       }
       this.uow.committed();

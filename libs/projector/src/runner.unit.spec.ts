@@ -24,7 +24,11 @@ const event = (position: number, streamId: string): RecordedEvent => ({
   data: {},
   metadata: {},
 });
-const page = (from: number, streams: string[]): FeedPage => ({ events: streams.map((s, i) => event(from + i, s)), checkpoint: from + streams.length - 1, isEnd: false });
+const page = (from: number, streams: string[]): FeedPage => ({
+  events: streams.map((s, i) => event(from + i, s)),
+  checkpoint: from + streams.length - 1,
+  isEnd: false,
+});
 
 /** Counts per stream: a read (get) and a write per event, like most projections. */
 const counter: Projection = {
@@ -94,12 +98,26 @@ describe('PageApplier', () => {
   });
 
   it('a projection that throws leaves the slots alone: its changes of the page are dropped, its failure is committed in its status at its last checkpoint, the others go on', async () => {
-    const failing: Projection = { ...counter, apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)) };
+    const failing: Projection = {
+      ...counter,
+      apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)),
+    };
     slot = new Slot(failing, 1, 0);
     const other = new Slot({ ...counter, name: 'other' }, 1, 0);
     const failed: Slot[] = [];
-    const statusOf = (s: Slot, checkpoint: number) => ({ collection: '_status', id: s.name, doc: { _id: s.name, checkpoint, failure: s.failure ?? null } });
-    applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot, other], statusOf, (c) => committed.push(c), undefined, { failed: (s) => failed.push(s) });
+    const statusOf = (s: Slot, checkpoint: number) => ({
+      collection: '_status',
+      id: s.name,
+      doc: { _id: s.name, checkpoint, failure: s.failure ?? null },
+    });
+    applier = new PageApplier(
+      { eventStore: {} as EventStore, readStore: store, batchSize: 100 },
+      [slot, other],
+      statusOf,
+      (c) => committed.push(c),
+      undefined,
+      { failed: (s) => failed.push(s) },
+    );
     store.hold();
     await applier.apply(page(1, ['a']));
     const second = applier.apply(page(2, ['a', 'boom', 'a'])); // waits for page 1's commit, under way
@@ -117,7 +135,10 @@ describe('PageApplier', () => {
   });
 
   it('a page that fails as a whole (the previous commit failed) leaves no failure behind and counts no attempt', async () => {
-    const failing: Projection = { ...counter, apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)) };
+    const failing: Projection = {
+      ...counter,
+      apply: (e, ctx) => (e.streamId === 'boom' ? Promise.reject(new Error('bad event')) : counter.apply(e, ctx)),
+    };
     slot = new Slot(failing, 1, 0);
     applier = new PageApplier({ eventStore: {} as EventStore, readStore: store, batchSize: 100 }, [slot], status, (c) => committed.push(c));
     store.failNext = true;

@@ -55,7 +55,11 @@ export class Slot {
   }
 
   wants(event: RecordedEvent): boolean {
-    return event.globalPosition > this.applied && (!this.types || this.types.has(event.type)) && (this.skips === undefined || !this.skips.has(event.eventId));
+    return (
+      event.globalPosition > this.applied &&
+      (!this.types || this.types.has(event.type)) &&
+      (this.skips === undefined || !this.skips.has(event.eventId))
+    );
   }
 
   /** Not async: a replay makes millions of these calls, and each extra await costs. */

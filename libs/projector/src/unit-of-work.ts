@@ -21,7 +21,8 @@ export class StoreReadError extends Error {
 
 /** Ids are checked before they reach the store: a bad one is its projection's failure, not the store's (nor a failed commit for every projection). */
 function checkedId(collection: string, id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw new TypeError(`${collection}: a document id must be a non-empty string, not ${JSON.stringify(id) ?? String(id)}`);
+  if (typeof id !== 'string' || id === '')
+    throw new TypeError(`${collection}: a document id must be a non-empty string, not ${JSON.stringify(id) ?? String(id)}`);
   return id;
 }
 
@@ -67,7 +68,8 @@ export class UnitOfWork {
       return p;
     };
     return {
-      get: <T extends Document>(collection: string, id: string) => this.get(name(collection), checkedId(collection, id)) as Promise<T | undefined>,
+      get: <T extends Document>(collection: string, id: string) =>
+        this.get(name(collection), checkedId(collection, id)) as Promise<T | undefined>,
       put: (collection, doc) => this.set(name(collection), checkedId(collection, doc._id), doc),
       delete: (collection, id) => this.set(name(collection), checkedId(collection, id), null),
     };

@@ -46,7 +46,9 @@ export class PartialCommitError extends Error {
     readonly fenced: string[],
     override readonly cause: unknown,
   ) {
-    super(`commit partly failed: ${committed.length} role(s) committed, ${fenced.length ? `fenced: ${fenced.join(', ')}, ` : ''}first error: ${(cause as Error)?.message ?? cause}`);
+    super(
+      `commit partly failed: ${committed.length} role(s) committed, ${fenced.length ? `fenced: ${fenced.join(', ')}, ` : ''}first error: ${(cause as Error)?.message ?? cause}`,
+    );
     this.name = 'PartialCommitError';
   }
 }

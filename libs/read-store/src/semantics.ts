@@ -82,7 +82,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 /** The _id an upsert would insert; our documents need a string one (MongoDB would invent an ObjectId). */
 export function upsertId(filter: Filter, update: Update): string {
-  const fromOperator = (op: string) => (isPlainObject(update[op]) ? (update[op] as Record<string, unknown>)._id : undefined);
+  const fromOperator = (op: string) => (isPlainObject(update[op]) ? update[op]._id : undefined);
   const id = upsertSeed(filter)._id ?? fromOperator('$setOnInsert') ?? fromOperator('$set');
   if (typeof id !== 'string') throw new Error('an upsert needs a string _id in the filter or the update');
   return id;

@@ -114,7 +114,8 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
 
 function parseApiKey(entry: unknown, where: string): ApiKeyConfig {
   const e = entry as Partial<ApiKeyConfig>;
-  if (!e || typeof e.key !== 'string' || e.key.length < 16) throw new ConfigError(`${where}.key must be a string of at least 16 characters`);
+  if (!e || typeof e.key !== 'string' || e.key.length < 16)
+    throw new ConfigError(`${where}.key must be a string of at least 16 characters`);
   if (typeof e.actor !== 'string' || !e.actor.trim()) throw new ConfigError(`${where}.actor must be a non-empty string`);
   if (!Roles.includes(e.role as Role)) throw new ConfigError(`${where}.role must be one of ${Roles.join(', ')}`);
   return { key: e.key, actor: e.actor, role: e.role as Role };
@@ -180,9 +181,11 @@ const defaultRules = parseRules(defaultRulesText, eventTypes);
 
 function leaseSettings(env: NodeJS.ProcessEnv): ChronicleConfig['lease'] {
   const timeoutMs = positiveInteger(env, 'LEASE_TIMEOUT_MS', 10_000, 600_000);
-  if (timeoutMs < 1000) throw new ConfigError(`LEASE_TIMEOUT_MS="${timeoutMs}" must be at least 1000 (a lease shorter than a second is lost to every pause)`);
+  if (timeoutMs < 1000)
+    throw new ConfigError(`LEASE_TIMEOUT_MS="${timeoutMs}" must be at least 1000 (a lease shorter than a second is lost to every pause)`);
   const renewMs = positiveInteger(env, 'LEASE_RENEW_MS', Math.floor(timeoutMs / 4), 200_000);
-  if (renewMs * 3 > timeoutMs || renewMs < 100) throw new ConfigError(`LEASE_RENEW_MS="${renewMs}" must be between 100 and a third of LEASE_TIMEOUT_MS (${timeoutMs})`);
+  if (renewMs * 3 > timeoutMs || renewMs < 100)
+    throw new ConfigError(`LEASE_RENEW_MS="${renewMs}" must be between 100 and a third of LEASE_TIMEOUT_MS (${timeoutMs})`);
   return { timeoutMs, renewMs };
 }
 
@@ -190,14 +193,16 @@ function httpLimits(env: NodeJS.ProcessEnv): HttpLimits {
   const headersTimeoutMs = positiveInteger(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 600_000);
   const requestTimeoutMs = positiveInteger(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 3_600_000);
   // Node refuses a headers timeout longer than the request timeout (the headers are part of the request).
-  if (requestTimeoutMs < headersTimeoutMs) throw new ConfigError(`HTTP_REQUEST_TIMEOUT_MS="${requestTimeoutMs}" must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+  if (requestTimeoutMs < headersTimeoutMs)
+    throw new ConfigError(`HTTP_REQUEST_TIMEOUT_MS="${requestTimeoutMs}" must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
   return {
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs: positiveInteger(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 3_600_000),
     idleTimeoutMs: positiveInteger(env, 'HTTP_IDLE_TIMEOUT_MS', 120_000, 3_600_000),
     maxConnections: positiveInteger(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1_000_000),
-    unauthenticatedPerMinute: env.UNAUTHENTICATED_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'UNAUTHENTICATED_LIMIT_PER_MINUTE', 60, 10_000_000),
+    unauthenticatedPerMinute:
+      env.UNAUTHENTICATED_LIMIT_PER_MINUTE?.trim() === '0' ? 0 : positiveInteger(env, 'UNAUTHENTICATED_LIMIT_PER_MINUTE', 60, 10_000_000),
   };
 }
 
@@ -205,8 +210,12 @@ function httpLimits(env: NodeJS.ProcessEnv): HttpLimits {
 function pinnedRoles(env: NodeJS.ProcessEnv): string[] | undefined {
   const text = env.PROJECTIONS?.trim();
   if (!text) return undefined;
-  const roles = text.split(',').map((n) => n.trim()).filter(Boolean);
-  for (const role of roles) if (!/^[a-z0-9][a-z0-9:-]*$/.test(role)) throw new ConfigError(`PROJECTIONS entry "${role}" is not a projection or role name`);
+  const roles = text
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const role of roles)
+    if (!/^[a-z0-9][a-z0-9:-]*$/.test(role)) throw new ConfigError(`PROJECTIONS entry "${role}" is not a projection or role name`);
   return roles.map((r) => (r.includes(':') ? r : `projection:${r}`));
 }
 
@@ -215,7 +224,9 @@ export function assertPinnedRoles(config: ChronicleConfig, known: readonly strin
   const unknown = (config.pinnedRoles ?? []).filter((r) => !known.includes(r));
   if (unknown.length > 0) {
     const names = known.map((r) => r.replace(/^projection:/, ''));
-    throw new ConfigError(`PROJECTIONS names unknown role(s) ${unknown.map((r) => r.replace(/^projection:/, '')).join(', ')}; known: ${names.join(', ')}`);
+    throw new ConfigError(
+      `PROJECTIONS names unknown role(s) ${unknown.map((r) => r.replace(/^projection:/, '')).join(', ')}; known: ${names.join(', ')}`,
+    );
   }
 }
 
@@ -225,24 +236,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
   const readStore = oneOf(env, 'READ_STORE', ['embedded', 'mongodb'] as const, 'embedded');
   const eventStoreUrl = env.EVENTSTORE_URL?.trim() || undefined;
   const mongoUrl = env.MONGO_URL?.trim() || undefined;
-  if (eventStore === 'eventstoredb' && !eventStoreUrl) throw new ConfigError('EVENT_STORE=eventstoredb needs EVENTSTORE_URL (e.g. esdb://localhost:2113?tls=false)');
-  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreUrl)) throw new ConfigError(`EVENTSTORE_URL="${eventStoreUrl}" must start with esdb:// or esdb+discover://`);
+  if (eventStore === 'eventstoredb' && !eventStoreUrl)
+    throw new ConfigError('EVENT_STORE=eventstoredb needs EVENTSTORE_URL (e.g. esdb://localhost:2113?tls=false)');
+  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreUrl))
+    throw new ConfigError(`EVENTSTORE_URL="${eventStoreUrl}" must start with esdb:// or esdb+discover://`);
   const keyStore = oneOf(env, 'KEY_STORE', ['sqlite', 'mongodb'] as const, readStore === 'mongodb' ? 'mongodb' : 'sqlite');
-  if (keyStore === 'mongodb' && !mongoUrl) throw new ConfigError('KEY_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
-  if (readStore === 'mongodb' && !mongoUrl) throw new ConfigError('READ_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
+  if (keyStore === 'mongodb' && !mongoUrl)
+    throw new ConfigError('KEY_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
+  if (readStore === 'mongodb' && !mongoUrl)
+    throw new ConfigError('READ_STORE=mongodb needs MONGO_URL (e.g. mongodb://localhost:27017/chronicle)');
   if (mongoUrl && !/^mongodb(\+srv)?:\/\//.test(mongoUrl)) throw new ConfigError(`MONGO_URL="${mongoUrl}" must start with mongodb://`);
 
-  const kafkaBrokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const kafkaBrokers = (env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const broker of kafkaBrokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS entry "${broker}" must be host:port`);
   }
   const kafkaTopicPrefix = env.KAFKA_TOPIC_PREFIX?.trim() || 'crm';
   // Kafka topic names: [a-zA-Z0-9._-], at most 249 characters (room left for `.<category>`).
-  if (!/^[a-zA-Z0-9._-]{1,200}$/.test(kafkaTopicPrefix)) throw new ConfigError(`KAFKA_TOPIC_PREFIX="${kafkaTopicPrefix}" may only contain letters, digits, '.', '_' and '-' (at most 200)`);
+  if (!/^[a-zA-Z0-9._-]{1,200}$/.test(kafkaTopicPrefix))
+    throw new ConfigError(`KAFKA_TOPIC_PREFIX="${kafkaTopicPrefix}" may only contain letters, digits, '.', '_' and '-' (at most 200)`);
 
   const portText = env.PORT?.trim() || '3000';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT="${portText}" must be an integer between 0 and 65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`PORT="${portText}" must be an integer between 0 and 65535`);
 
   const currency = env.CURRENCY?.trim() || 'USD';
   if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError(`CURRENCY="${currency}" must be a 3-letter ISO 4217 code`);

@@ -15,9 +15,30 @@ describe('RATE_LIMIT_PER_MINUTE', () => {
 
 describe('HTTP limits', () => {
   it('defaults, and each variable taken', () => {
-    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, idleTimeoutMs: 120_000, maxConnections: 1_000, unauthenticatedPerMinute: 60 });
-    const env = { HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1500', HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000', HTTP_IDLE_TIMEOUT_MS: '9000', HTTP_MAX_CONNECTIONS: '12', UNAUTHENTICATED_LIMIT_PER_MINUTE: '0' };
-    expect(loadConfig(env).http).toEqual({ headersTimeoutMs: 500, requestTimeoutMs: 1500, keepAliveTimeoutMs: 5000, idleTimeoutMs: 9000, maxConnections: 12, unauthenticatedPerMinute: 0 });
+    expect(loadConfig({}).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+      idleTimeoutMs: 120_000,
+      maxConnections: 1_000,
+      unauthenticatedPerMinute: 60,
+    });
+    const env = {
+      HTTP_HEADERS_TIMEOUT_MS: '500',
+      HTTP_REQUEST_TIMEOUT_MS: '1500',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+      HTTP_IDLE_TIMEOUT_MS: '9000',
+      HTTP_MAX_CONNECTIONS: '12',
+      UNAUTHENTICATED_LIMIT_PER_MINUTE: '0',
+    };
+    expect(loadConfig(env).http).toEqual({
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 1500,
+      keepAliveTimeoutMs: 5000,
+      idleTimeoutMs: 9000,
+      maxConnections: 12,
+      unauthenticatedPerMinute: 0,
+    });
   });
 
   it.each([
@@ -49,22 +70,41 @@ describe('automation configuration files', () => {
   });
 
   it('a bad rule file stops start-up naming the variable and the line of the rule', () => {
-    const path = file('rules.json', '{\n  "rules": [\n    { "name": "a", "on": ["DealOpened"], "then": [{ "action": "tag", "tag": "x" }] },\n    { "name": "b", "on": ["DealOpened"], "then": [] }\n  ]\n}\n');
+    const path = file(
+      'rules.json',
+      '{\n  "rules": [\n    { "name": "a", "on": ["DealOpened"], "then": [{ "action": "tag", "tag": "x" }] },\n    { "name": "b", "on": ["DealOpened"], "then": [] }\n  ]\n}\n',
+    );
     expect(() => loadConfig({ RULES_FILE: path })).toThrow(ConfigError);
-    expect(() => loadConfig({ RULES_FILE: path })).toThrow(`RULES_FILE="${path}": line 4: rules[1]: "b": then must be a non-empty array of actions`);
+    expect(() => loadConfig({ RULES_FILE: path })).toThrow(
+      `RULES_FILE="${path}": line 4: rules[1]: "b": then must be a non-empty array of actions`,
+    );
     expect(() => loadConfig({ RULES_FILE: join(dir, 'missing.json') })).toThrow(/RULES_FILE=.*cannot be read/);
   });
 
   it('scoring and assignment files are validated, the message naming the variable', () => {
-    expect(() => loadConfig({ SCORING_FILE: file('s.json', '{"halfLifeDays": -1}') })).toThrow(/SCORING_FILE=.*halfLifeDays must be a positive number/);
-    expect(() => loadConfig({ ASSIGNMENT_FILE: file('a.json', '{"strategy": "round-robin", "reps": []}') })).toThrow(/ASSIGNMENT_FILE=.*needs at least one rep/);
+    expect(() => loadConfig({ SCORING_FILE: file('s.json', '{"halfLifeDays": -1}') })).toThrow(
+      /SCORING_FILE=.*halfLifeDays must be a positive number/,
+    );
+    expect(() => loadConfig({ ASSIGNMENT_FILE: file('a.json', '{"strategy": "round-robin", "reps": []}') })).toThrow(
+      /ASSIGNMENT_FILE=.*needs at least one rep/,
+    );
     expect(() => loadConfig({ ASSIGNMENT_FILE: file('b.json', '{"strategy": ') })).toThrow(/ASSIGNMENT_FILE=.*not valid JSON/);
     const ok = loadConfig({ ASSIGNMENT_FILE: file('c.json', '{"strategy": "least-busy", "reps": [{"id": "u-1", "capacity": 5}]}') });
-    expect(ok.assignment).toEqual({ strategy: 'least-busy', reps: [{ id: 'u-1', capacity: 5 }], territories: [], within: 'round-robin', customers: true });
+    expect(ok.assignment).toEqual({
+      strategy: 'least-busy',
+      reps: [{ id: 'u-1', capacity: 5 }],
+      territories: [],
+      within: 'round-robin',
+      customers: true,
+    });
   });
 
   it('the shipped example files are valid', () => {
-    for (const [name, variable] of [['scoring.json', 'SCORING_FILE'], ['assignment.json', 'ASSIGNMENT_FILE'], ['rules.json', 'RULES_FILE']]) {
+    for (const [name, variable] of [
+      ['scoring.json', 'SCORING_FILE'],
+      ['assignment.json', 'ASSIGNMENT_FILE'],
+      ['rules.json', 'RULES_FILE'],
+    ]) {
       expect(() => loadConfig({ [variable]: join(__dirname, '../../../examples/automation', name) })).not.toThrow();
     }
   });
@@ -92,7 +132,10 @@ describe('cluster settings: LEASE_TIMEOUT_MS, LEASE_RENEW_MS, PROJECTIONS, HEALT
   it.each([
     [{ LEASE_TIMEOUT_MS: 'soon' }, /LEASE_TIMEOUT_MS="soon"/],
     [{ LEASE_TIMEOUT_MS: '500' }, /LEASE_TIMEOUT_MS="500" must be at least 1000/],
-    [{ LEASE_TIMEOUT_MS: '3000', LEASE_RENEW_MS: '1001' }, /LEASE_RENEW_MS="1001" must be between 100 and a third of LEASE_TIMEOUT_MS \(3000\)/],
+    [
+      { LEASE_TIMEOUT_MS: '3000', LEASE_RENEW_MS: '1001' },
+      /LEASE_RENEW_MS="1001" must be between 100 and a third of LEASE_TIMEOUT_MS \(3000\)/,
+    ],
     [{ LEASE_RENEW_MS: '50' }, /LEASE_RENEW_MS="50"/],
     [{ PROJECTIONS: 'customers,Bad Name' }, /PROJECTIONS entry "Bad Name"/],
     [{ HEALTH_PORT: '70000' }, /HEALTH_PORT="70000"/],
@@ -107,6 +150,8 @@ describe('cluster settings: LEASE_TIMEOUT_MS, LEASE_RENEW_MS, PROJECTIONS, HEALT
     expect(loadConfig({}).pinnedRoles).toBeUndefined();
     const known = ['projection:customers', 'projection:deals', 'process-manager:rules'];
     expect(() => assertPinnedRoles(config, known)).not.toThrow();
-    expect(() => assertPinnedRoles(loadConfig({ PROJECTIONS: 'customer' }), known)).toThrow('PROJECTIONS names unknown role(s) customer; known: customers, deals, process-manager:rules');
+    expect(() => assertPinnedRoles(loadConfig({ PROJECTIONS: 'customer' }), known)).toThrow(
+      'PROJECTIONS names unknown role(s) customer; known: customers, deals, process-manager:rules',
+    );
   });
 });

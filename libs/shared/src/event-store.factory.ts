@@ -18,7 +18,9 @@ export function createSealedEventStore(config: ChronicleConfig): EventStore {
 /** Personal-data keys, by KEY_STORE. */
 export function createKeyStore(config: ChronicleConfig): KeyStore {
   // The read store's database (the URL's, else "chronicle").
-  return config.keyStore === 'mongodb' ? new MongoKeyStore(config.mongoUrl!, { database: databaseFromUrl(config.mongoUrl!) || 'chronicle' }) : new SqliteKeyStore(join(config.dataDir, 'keys.db'));
+  return config.keyStore === 'mongodb'
+    ? new MongoKeyStore(config.mongoUrl!, { database: databaseFromUrl(config.mongoUrl!) || 'chronicle' })
+    : new SqliteKeyStore(join(config.dataDir, 'keys.db'));
 }
 
 /** The event store as the application uses it: personal fields sealed on append, opened on read. */

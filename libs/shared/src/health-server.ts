@@ -9,7 +9,9 @@ import type { RoleCoordinator } from '@chronicle/cluster';
 export function startHealthServer(coordinator: RoleCoordinator, port: number, host: string): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/health') {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: 404, message: 'only GET /health is served here' }));
+      response
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ statusCode: 404, message: 'only GET /health is served here' }));
       return;
     }
     const ok = coordinator.storeReachable;

@@ -49,7 +49,9 @@ export class SqliteSnapshotStore implements SnapshotStore {
       load: this.db.prepare<[string, string], { revision: number; event_id: string; state: string }>(
         'SELECT revision, event_id, state FROM snapshots WHERE stream_id = ? AND version = ?',
       ),
-      revision: this.db.prepare<[string, string], { revision: number }>('SELECT revision FROM snapshots WHERE stream_id = ? AND version = ?'),
+      revision: this.db.prepare<[string, string], { revision: number }>(
+        'SELECT revision FROM snapshots WHERE stream_id = ? AND version = ?',
+      ),
       save: this.db.prepare(
         `INSERT INTO snapshots (stream_id, version, revision, event_id, state) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (stream_id, version) DO UPDATE SET revision = excluded.revision, event_id = excluded.event_id, state = excluded.state
@@ -64,7 +66,6 @@ export class SqliteSnapshotStore implements SnapshotStore {
       this.stmt.save.run(snapshot.streamId, snapshot.version, snapshot.revision, snapshot.eventId, JSON.stringify(snapshot.state));
     });
   }
-
 
   load(streamId: string, version: string): Snapshot | undefined {
     const row = this.stmt.load.get(streamId, version);

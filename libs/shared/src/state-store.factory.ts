@@ -37,7 +37,14 @@ export function clusterProviders(config: ChronicleConfig): Provider[] {
           timeoutMs: cfg.lease.timeoutMs,
           renewMs: cfg.lease.renewMs,
           pinned: cfg.pinnedRoles,
-          log: (level, message) => (level === 'info' ? logger.log(message) : level === 'warn' ? logger.warn(message) : level === 'error' ? logger.error(message) : logger.debug(message)),
+          log: (level, message) =>
+            level === 'info'
+              ? logger.log(message)
+              : level === 'warn'
+                ? logger.warn(message)
+                : level === 'error'
+                  ? logger.error(message)
+                  : logger.debug(message),
         }),
     },
   ];

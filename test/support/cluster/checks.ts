@@ -2,7 +2,7 @@
  * What the cluster tier checks once the load and the faults are over, each against the event
  * store (the truth), read the way the apps read it (the app's own factories and configuration):
  *
- * - readModelsVsRebuild: every projection's serving generation in the cluster's database equals a
+ * - startRebuild, then compare: every projection's serving generation in the cluster's database equals a
  *   clean rebuild of every projection from the same store into a fresh database, and so does every
  *   report (each grouping) computed from either;
  * - checkKafka: every stored event is on Kafka, the first delivery of each in revision order per
@@ -38,7 +38,7 @@ export function openSealedStore(cluster: Cluster): EventStore {
 /** Every event of the global feed, in order. */
 export async function readAllEvents(store: EventStore): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
     events.push(...page.events);
     if (page.isEnd || page.checkpoint <= from) return events;
@@ -76,7 +76,10 @@ async function apiGet<T>(cluster: Cluster, path: string): Promise<T> {
   const [api] = cluster.apiUrls();
   if (!api) throw new Error(`no API running to ask GET ${path}`);
   const started = Date.now();
-  const response = await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${cluster.keys.manager}` }, signal: AbortSignal.timeout(90_000) });
+  const response = await fetch(`${api}${path}`, {
+    headers: { Authorization: `Bearer ${cluster.keys.manager}` },
+    signal: AbortSignal.timeout(90_000),
+  });
   if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as T;
   if (Date.now() - started > 5000) process.stdout.write(`  (GET ${path} on ${api} took ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
@@ -124,7 +127,10 @@ export async function waitForQuiescence(
       }
       // Every role: projections live, and projections, process managers and the relay at the head.
       const status = await roles(cluster).catch((error: Error) => ({ error: error.message }) as const);
-      const behind = 'error' in status ? [status.error] : status.filter((r) => !r.live || r.lag !== 0).map((r) => `${r.role} ${r.live ? '' : 'building '}lag ${r.lag}`);
+      const behind =
+        'error' in status
+          ? [status.error]
+          : status.filter((r) => !r.live || r.lag !== 0).map((r) => `${r.role} ${r.live ? '' : 'building '}lag ${r.lag}`);
       if (behind.length === 0 && Date.now() - since >= quietMs) return { head, waitedMs: Date.now() - started };
       last = behind.length ? behind.join(', ') : `head ${head} moved ${Date.now() - since} ms ago`;
       if (Date.now() - started > timeoutMs) throw new Error(`not quiet within ${timeoutMs} ms: ${last}`);
@@ -168,9 +174,18 @@ export interface ReadModelReport {
  * Runs every report (ungrouped and by each grouping) over two read stores, with the same
  * parameters: monthly over the last two years, as of now, the apps' pipeline and scoring.
  */
-export async function compareReports(cluster: ReadStore, rebuild: ReadStore, events: EventStore, config: ReturnType<typeof clusterConfig>): Promise<ReadModelReport['reports']> {
+export async function compareReports(
+  cluster: ReadStore,
+  rebuild: ReadStore,
+  events: EventStore,
+  config: ReturnType<typeof clusterConfig>,
+): Promise<ReadModelReport['reports']> {
   const names = projections.map((p) => p.name);
-  const sides = [cluster, rebuild].map((store) => ({ readModels: new ReadModels(store, events, names, undefined, 0), pipeline: config.pipeline, scoring: config.scoring }));
+  const sides = [cluster, rebuild].map((store) => ({
+    readModels: new ReadModels(store, events, names, undefined, 0),
+    pipeline: config.pipeline,
+    scoring: config.scoring,
+  }));
   const now = new Date();
   const to = new Date(now.getTime() + 86_400_000);
   const from = new Date(Date.UTC(now.getUTCFullYear() - 2, now.getUTCMonth(), 1));
@@ -178,12 +193,24 @@ export async function compareReports(cluster: ReadStore, rebuild: ReadStore, eve
   for (const report of reports) {
     for (const groupBy of [undefined, ...(report.groupBy ?? [])]) {
       // Some reports show the current state only: asOf is now (the same instant for both sides).
-      const params: ReportParams = { from: from.toISOString(), to: to.toISOString(), interval: 'month', asOf: now.toISOString(), limit: 10, ...(groupBy && { groupBy }) };
+      const params: ReportParams = {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        interval: 'month',
+        asOf: now.toISOString(),
+        limit: 10,
+        ...(groupBy && { groupBy }),
+      };
       // `asOf` in a current-state report is the instant it ran, not a figure.
       const figures = (result: unknown) => canonical({ ...(result as object), asOf: undefined });
       const [a, b] = await Promise.all(sides.map((context) => report.run(params, context).then(figures)));
       result.compared++;
-      if (a !== b) result.differing.push({ report: groupBy ? `${report.name} by ${groupBy}` : report.name, cluster: a.slice(0, 600), rebuild: b.slice(0, 600) });
+      if (a !== b)
+        result.differing.push({
+          report: groupBy ? `${report.name} by ${groupBy}` : report.name,
+          cluster: a.slice(0, 600),
+          rebuild: b.slice(0, 600),
+        });
     }
   }
   return result;
@@ -192,7 +219,9 @@ export async function compareReports(cluster: ReadStore, rebuild: ReadStore, eve
 /** JSON with sorted keys: the incremental path and a rebuild may write a document's fields in another order. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
@@ -204,7 +233,8 @@ function diff(clusterDocs: unknown[], rebuildDocs: unknown[], examples: number):
   for (const id of new Set([...a.keys(), ...b.keys()])) {
     if (a.get(id) === b.get(id)) continue;
     result.differing++;
-    if (result.examples.length < examples) result.examples.push({ _id: JSON.parse(id), cluster: a.get(id)?.slice(0, 600), rebuild: b.get(id)?.slice(0, 600) });
+    if (result.examples.length < examples)
+      result.examples.push({ _id: JSON.parse(id), cluster: a.get(id)?.slice(0, 600), rebuild: b.get(id)?.slice(0, 600) });
   }
   return result;
 }
@@ -251,14 +281,24 @@ export async function startRebuild(cluster: Cluster): Promise<Rebuild> {
         const head = await events.headPosition();
         const deadline = Date.now() + timeoutMs;
         while (!Object.values(projector.checkpoints()).every((c) => c >= head)) {
-          if (Date.now() > deadline) throw new Error(`rebuild not at the head ${head} within ${timeoutMs} ms: ${JSON.stringify(projector.checkpoints())}`);
+          if (Date.now() > deadline)
+            throw new Error(`rebuild not at the head ${head} within ${timeoutMs} ms: ${JSON.stringify(projector.checkpoints())}`);
           await sleep(100);
         }
         const rebuildMs = Date.now() - started;
         const actual = await dumpReadModels(clusterReads, events, projections);
         const expected = await dumpReadModels(reads, events, projections);
-        if ((await events.headPosition()) !== head) throw new Error('the event store moved during the read-model check: wait for quiescence first');
-        const report: ReadModelReport = { collections: {}, projections: {}, differing: 0, documents: 0, head, rebuildMs, reports: await compareReports(clusterReads, reads, events, clusterConfig(cluster)) };
+        if ((await events.headPosition()) !== head)
+          throw new Error('the event store moved during the read-model check: wait for quiescence first');
+        const report: ReadModelReport = {
+          collections: {},
+          projections: {},
+          differing: 0,
+          documents: 0,
+          head,
+          rebuildMs,
+          reports: await compareReports(clusterReads, reads, events, clusterConfig(cluster)),
+        };
         for (const name of Object.keys(expected)) {
           const d = diff(actual[name] ?? [], expected[name], options.examples ?? 3);
           report.collections[name] = d;
@@ -274,11 +314,6 @@ export async function startRebuild(cluster: Cluster): Promise<Rebuild> {
       }
     },
   };
-}
-
-/** startRebuild + compare in one call, for a cluster that is quiet already. */
-export async function readModelsVsRebuild(cluster: Cluster, options: { timeoutMs?: number; examples?: number } = {}): Promise<ReadModelReport> {
-  return (await startRebuild(cluster)).compare(options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +341,11 @@ export interface KafkaReport {
  * stream and revision (with the event id checked), so that two stored events with one id — a
  * reaction appended twice — are two events here too.
  */
-export async function checkKafka(cluster: Cluster, events: RecordedEvent[], options: { timeoutMs?: number; settleMs?: number } = {}): Promise<KafkaReport> {
+export async function checkKafka(
+  cluster: Cluster,
+  events: RecordedEvent[],
+  options: { timeoutMs?: number; settleMs?: number } = {},
+): Promise<KafkaReport> {
   const timeoutMs = options.timeoutMs ?? 90_000;
   const started = Date.now();
   const key = (streamId: string, revision: number) => `${streamId}@${revision}`;
@@ -327,7 +366,17 @@ export async function checkKafka(cluster: Cluster, events: RecordedEvent[], opti
   } finally {
     await collector.stop();
   }
-  const report: KafkaReport = { eventsInStore: events.length, records: collector.records.length, uniqueEventIds: 0, missing: [], duplicates: 0, duplicateExamples: [], orderViolations: [], unexpected: [], waitedMs: Date.now() - started };
+  const report: KafkaReport = {
+    eventsInStore: events.length,
+    records: collector.records.length,
+    uniqueEventIds: 0,
+    missing: [],
+    duplicates: 0,
+    duplicateExamples: [],
+    orderViolations: [],
+    unexpected: [],
+    waitedMs: Date.now() - started,
+  };
   const seen = new Set<string>();
   const ids = new Set<string>();
   const next = new Map<string, number>();
@@ -347,11 +396,14 @@ export async function checkKafka(cluster: Cluster, events: RecordedEvent[], opti
     }
     seen.add(k);
     const expected = next.get(e.streamId) ?? 0;
-    if (e.streamRevision !== expected) report.orderViolations.push(`${e.streamId}: revision ${e.streamRevision} first arrived when ${expected} was expected`);
+    if (e.streamRevision !== expected)
+      report.orderViolations.push(`${e.streamId}: revision ${e.streamRevision} first arrived when ${expected} was expected`);
     next.set(e.streamId, Math.max(expected, e.streamRevision + 1));
   }
   report.uniqueEventIds = ids.size;
-  report.missing = events.filter((e) => !seen.has(key(e.streamId, e.streamRevision))).map((e) => `${key(e.streamId, e.streamRevision)} (${e.eventId})`);
+  report.missing = events
+    .filter((e) => !seen.has(key(e.streamId, e.streamRevision)))
+    .map((e) => `${key(e.streamId, e.streamRevision)} (${e.eventId})`);
   return report;
 }
 
@@ -397,7 +449,9 @@ export function checkReactions(events: RecordedEvent[], examples = 10): Reaction
     report.duplicated++;
     report.extraEvents += group.length - 1;
     if (report.examples.length < examples) {
-      report.examples.push(`${group[0].type} caused by ${group[0].causationId}: ${group.map((e) => `${e.streamId}@${e.streamRevision} (${e.eventId}, recorded ${e.recordedAt})`).join(', ')}`);
+      report.examples.push(
+        `${group[0].type} caused by ${group[0].causationId}: ${group.map((e) => `${e.streamId}@${e.streamRevision} (${e.eventId}, recorded ${e.recordedAt})`).join(', ')}`,
+      );
     }
   }
   const ids = new Set<string>();

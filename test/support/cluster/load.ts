@@ -79,7 +79,9 @@ export class UnexpectedStatusError extends Error {
     readonly status: number | 'network',
     readonly body: string,
   ) {
-    super(`load: ${command.method} ${command.path} (#${command.seq} ${command.kind}) ended with ${status}: ${body.slice(0, 2000)}\nbody sent: ${JSON.stringify(command.body)}`);
+    super(
+      `load: ${command.method} ${command.path} (#${command.seq} ${command.kind}) ended with ${status}: ${body.slice(0, 2000)}\nbody sent: ${JSON.stringify(command.body)}`,
+    );
     this.name = 'UnexpectedStatusError';
   }
 }
@@ -143,7 +145,10 @@ export class Load {
         if (error) reject(error);
         else resolve();
       };
-      const timer = setTimeout(() => finish(new Error(`load: ${this.counters.completed} of ${count} commands complete after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`load: ${this.counters.completed} of ${count} commands complete after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.add(check);
       check();
     });
@@ -173,7 +178,9 @@ export class Load {
       while (this.paused) await new Promise<void>((r) => (this.resumed = r));
       while (this.inFlight.size >= this.options.concurrency) await Promise.race(this.inFlight);
       if (this.failure) break;
-      const before = [...command.keys.map((k) => last.get(k)), ...command.needs.map((k) => created.get(k))].filter((p): p is Promise<void> => p !== undefined);
+      const before = [...command.keys.map((k) => last.get(k)), ...command.needs.map((k) => created.get(k))].filter(
+        (p): p is Promise<void> => p !== undefined,
+      );
       const done: Promise<void> = Promise.all(before)
         // After a failure nothing new is sent: the run is over, only its figures are kept.
         .then(() => (this.failure ? undefined : this.send(command)))
@@ -253,7 +260,8 @@ export class Load {
       if (!ok && !afterRetry) throw new UnexpectedStatusError(command, status, text);
       if (afterRetry) {
         this.counters.conflictsAfterRetry++;
-        if (this.conflictExamples.length < 10) this.conflictExamples.push(`#${command.seq} ${command.kind} ${command.method} ${command.path} → ${status} ${text.slice(0, 300)}`);
+        if (this.conflictExamples.length < 10)
+          this.conflictExamples.push(`#${command.seq} ${command.kind} ${command.method} ${command.path} → ${status} ${text.slice(0, 300)}`);
       }
       this.statuses[status] = (this.statuses[status] ?? 0) + 1;
       this.kinds[command.kind] = (this.kinds[command.kind] ?? 0) + 1;
@@ -263,15 +271,13 @@ export class Load {
       return;
     }
     if (this.failure) return;
-    throw new UnexpectedStatusError(command, 'network', `no answer within ${this.options.retryForMs} ms (${sent} attempts); last: ${lastProblem}`);
+    throw new UnexpectedStatusError(
+      command,
+      'network',
+      `no answer within ${this.options.retryForMs} ms (${sent} attempts); last: ${lastProblem}`,
+    );
   }
 }
-
-/** Runs every command to the end (no fault injection in between). */
-export function run(options: LoadOptions): Promise<LoadStats> {
-  return new Load(options).run();
-}
-
 
 const STAGES = ['qualification', 'needs-analysis', 'proposal', 'negotiation'];
 const SOURCES = ['web', 'referral', 'paid-search', 'webinar', 'events', 'partner', 'direct'];
@@ -311,190 +317,358 @@ export function generateCommands(options: { count: number; seed: number }): Load
   const amount = () => Math.round(50 * 1000 ** random() * 100) / 100;
   const model: Model = { campaigns: [], customers: [], leads: [], deals: [], tasks: [] };
   const commands: LoadCommand[] = [];
-  const add = (kind: string, method: 'POST' | 'PATCH', path: string, body: Record<string, unknown>, keys: string[], needs: string[] = [], role: 'manager' | 'admin' = 'manager') => {
+  const add = (
+    kind: string,
+    method: 'POST' | 'PATCH',
+    path: string,
+    body: Record<string, unknown>,
+    keys: string[],
+    needs: string[] = [],
+    role: 'manager' | 'admin' = 'manager',
+  ) => {
     const seq = commands.length;
-    commands.push({ seq, kind, method, path, body, role: seq % 5 === 0 ? 'admin' : role, keys, needs, idempotencyKey: `load-${options.seed}-${seq}` });
+    commands.push({
+      seq,
+      kind,
+      method,
+      path,
+      body,
+      role: seq % 5 === 0 ? 'admin' : role,
+      keys,
+      needs,
+      idempotencyKey: `load-${options.seed}-${seq}`,
+    });
   };
   const openDeals = () => model.deals.filter((d) => d.open);
   const where = <T>(items: T[], test: (item: T) => boolean) => items.filter(test);
 
   // What can happen next, with weights; an action whose precondition has no candidate is skipped.
   const actions: Array<[number, () => boolean]> = [
-    [1, () => {
-      if (model.campaigns.length >= 12) return false;
-      const id = uuid();
-      const channel = pick(['webinar', 'paid-search', 'events', 'partner']);
-      add('launch-campaign', 'POST', '/campaigns', { id, name: `Campaign ${model.campaigns.length + 1}`, channel, budget: Math.round(random() * 50_000) }, [`campaign-${id}`]);
-      model.campaigns.push({ id, channel });
-      return true;
-    }],
-    [3, () => {
-      if (!model.campaigns.length) return false;
-      const campaign = pick(model.campaigns);
-      add('record-spend', 'POST', '/spend', { id: uuid(), amount: amount(), category: pick(['marketing', 'sales']), campaignId: campaign.id }, [`campaign-${campaign.id}`]);
-      return true;
-    }],
-    [12, () => {
-      const id = uuid();
-      const n = model.customers.length + 1;
-      add('register-customer', 'POST', '/customers', {
-        id, name: `Customer ${n}`, email: `customer${n}@example.com`, company: `Company ${n}`, industry: pick(INDUSTRIES), region: pick(REGIONS), source: pick(SOURCES), ownerId: pick(REPS),
-      }, [`customer-${id}`]);
-      model.customers.push({ id, status: 'prospect' });
-      return true;
-    }],
-    [2, () => {
-      if (!model.customers.length) return false;
-      const c = pick(model.customers);
-      add('update-customer', 'PATCH', `/customers/${c.id}`, { region: pick(REGIONS), phone: `+1-555-${Math.floor(random() * 9000 + 1000)}` }, [`customer-${c.id}`]);
-      return true;
-    }],
-    [14, () => {
-      const id = uuid();
-      const n = model.leads.length + 1;
-      const campaign = model.campaigns.length && random() < 0.4 ? pick(model.campaigns) : undefined;
-      add('capture-lead', 'POST', '/leads', {
-        id, name: `Lead ${n}`, email: `lead${n}@example.com`, source: campaign ? campaign.channel : pick(SOURCES), ...(campaign ? { campaignId: campaign.id } : {}),
-        attributes: { industry: pick(INDUSTRIES), jobTitle: pick(TITLES), companySize: Math.floor(10 * 100 ** random()), region: pick(REGIONS), pastPurchases: Math.floor(random() * 3) },
-      }, [`lead-${id}`], campaign ? [`campaign-${campaign.id}`] : []);
-      model.leads.push({ id, status: 'new' });
-      return true;
-    }],
-    [10, () => {
-      const open = where(model.leads, (l) => l.status !== 'closed');
-      if (!open.length) return false;
-      const lead = pick(open);
-      add('lead-interaction', 'POST', `/leads/${lead.id}/interactions`, { id: uuid(), type: pick(LEAD_SIGNALS), subject: 'Pricing page' }, [`lead-${lead.id}`]);
-      return true;
-    }],
-    [5, () => {
-      const fresh = where(model.leads, (l) => l.status === 'new');
-      if (!fresh.length) return false;
-      const lead = pick(fresh);
-      add('qualify-lead', 'POST', `/leads/${lead.id}/qualify`, {}, [`lead-${lead.id}`]);
-      lead.status = 'qualified';
-      return true;
-    }],
-    [1.5, () => {
-      const open = where(model.leads, (l) => l.status !== 'closed');
-      if (!open.length) return false;
-      const lead = pick(open);
-      add('disqualify-lead', 'POST', `/leads/${lead.id}/disqualify`, { reason: pick(['no budget', 'no fit', 'unreachable']) }, [`lead-${lead.id}`]);
-      lead.status = 'closed';
-      return true;
-    }],
-    [0.5, () => {
-      const open = where(model.leads, (l) => l.status !== 'closed');
-      if (!open.length) return false;
-      const lead = pick(open);
-      add('assign-lead', 'POST', `/leads/${lead.id}/assign`, { ownerId: pick(REPS) }, [`lead-${lead.id}`]);
-      return true;
-    }],
-    [3.5, () => {
-      const qualified = where(model.leads, (l) => l.status === 'qualified');
-      if (!qualified.length) return false;
-      const lead = pick(qualified);
-      const customerId = uuid(); // a new customer, registered by the conversion
-      add('convert-lead', 'POST', `/leads/${lead.id}/convert`, { customerId }, [`lead-${lead.id}`, `customer-${customerId}`]);
-      lead.status = 'closed';
-      model.customers.push({ id: customerId, status: 'prospect' });
-      return true;
-    }],
-    [11, () => {
-      if (!model.customers.length) return false;
-      const c = pick(model.customers);
-      const id = uuid();
-      add('open-deal', 'POST', '/deals', { id, customerId: c.id, title: `Deal ${model.deals.length + 1}`, amount: amount(), ownerId: pick(REPS) }, [`deal-${id}`], [`customer-${c.id}`]);
-      model.deals.push({ id, customer: c.id, stage: 0, open: true });
-      return true;
-    }],
-    [12, () => {
-      const movable = where(openDeals(), (d) => d.stage < STAGES.length - 1);
-      if (!movable.length) return false;
-      const deal = pick(movable);
-      deal.stage += 1;
-      add('move-stage', 'POST', `/deals/${deal.id}/stage`, { stage: STAGES[deal.stage] }, [`deal-${deal.id}`]);
-      return true;
-    }],
-    [3, () => {
-      if (!openDeals().length) return false;
-      const deal = pick(openDeals());
-      add('update-deal', 'PATCH', `/deals/${deal.id}`, { amount: amount() }, [`deal-${deal.id}`]);
-      return true;
-    }],
-    [0.5, () => {
-      if (!openDeals().length) return false;
-      const deal = pick(openDeals());
-      add('reassign-deal', 'POST', `/deals/${deal.id}/owner`, { ownerId: pick(REPS) }, [`deal-${deal.id}`]);
-      return true;
-    }],
-    [4, () => {
-      const late = where(openDeals(), (d) => d.stage >= 2);
-      if (!late.length) return false;
-      const deal = pick(late);
-      // Winning also acquires the customer (CustomerAcquired on its stream): ordered with its commands.
-      add('win-deal', 'POST', `/deals/${deal.id}/win`, {}, [`deal-${deal.id}`, `customer-${deal.customer}`]);
-      deal.open = false;
-      const customer = model.customers.find((c) => c.id === deal.customer)!;
-      if (customer.status === 'prospect') customer.status = 'active';
-      return true;
-    }],
-    [3, () => {
-      if (!openDeals().length) return false;
-      const deal = pick(openDeals());
-      add('lose-deal', 'POST', `/deals/${deal.id}/lose`, { reason: pick(['price', 'timing', 'competitor']) }, [`deal-${deal.id}`]);
-      deal.open = false;
-      return true;
-    }],
-    [9, () => {
-      if (!model.customers.length) return false;
-      const c = pick(model.customers);
-      add('customer-interaction', 'POST', `/customers/${c.id}/interactions`, {
-        id: uuid(), type: pick(INTERACTIONS), direction: pick(['inbound', 'outbound']), subject: 'Follow-up', durationMinutes: Math.floor(random() * 60),
-      }, [`customer-${c.id}`]);
-      return true;
-    }],
-    [4, () => {
-      if (!model.customers.length) return false;
-      const c = pick(model.customers);
-      add('record-purchase', 'POST', `/customers/${c.id}/purchases`, { id: uuid(), amount: amount(), description: 'Licence' }, [`customer-${c.id}`]);
-      if (c.status === 'prospect') c.status = 'active';
-      return true;
-    }],
-    [1.5, () => {
-      const active = where(model.customers, (c) => c.status === 'active');
-      if (!active.length) return false;
-      const c = pick(active);
-      add('churn-customer', 'POST', `/customers/${c.id}/churn`, { reason: pick(['price', 'moved to a competitor', 'closed down']) }, [`customer-${c.id}`]);
-      c.status = 'churned';
-      return true;
-    }],
-    [1, () => {
-      const churned = where(model.customers, (c) => c.status === 'churned');
-      if (!churned.length) return false;
-      const c = pick(churned);
-      add('reactivate-customer', 'POST', `/customers/${c.id}/reactivate`, { reason: 'came back' }, [`customer-${c.id}`]);
-      c.status = 'active';
-      return true;
-    }],
-    [4, () => {
-      if (!model.customers.length) return false;
-      const id = uuid();
-      const deal = openDeals().length && random() < 0.5 ? pick(openDeals()) : undefined;
-      const customer = deal ? deal.customer : pick(model.customers).id;
-      const dueAt = new Date(Date.UTC(2030, 0, 1) + Math.floor(random() * 365) * 86_400_000).toISOString();
-      add('create-task', 'POST', '/tasks', { id, subject: 'Send the proposal', dueAt, ownerId: pick(REPS), customerId: customer, ...(deal ? { dealId: deal.id } : {}) }, [`task-${id}`], [`customer-${customer}`, ...(deal ? [`deal-${deal.id}`] : [])]);
-      model.tasks.push({ id, open: true });
-      return true;
-    }],
-    [3, () => {
-      const open = where(model.tasks, (t) => t.open);
-      if (!open.length) return false;
-      const task = pick(open);
-      add('complete-task', 'POST', `/tasks/${task.id}/complete`, { outcome: 'done' }, [`task-${task.id}`]);
-      task.open = false;
-      return true;
-    }],
+    [
+      1,
+      () => {
+        if (model.campaigns.length >= 12) return false;
+        const id = uuid();
+        const channel = pick(['webinar', 'paid-search', 'events', 'partner']);
+        add(
+          'launch-campaign',
+          'POST',
+          '/campaigns',
+          { id, name: `Campaign ${model.campaigns.length + 1}`, channel, budget: Math.round(random() * 50_000) },
+          [`campaign-${id}`],
+        );
+        model.campaigns.push({ id, channel });
+        return true;
+      },
+    ],
+    [
+      3,
+      () => {
+        if (!model.campaigns.length) return false;
+        const campaign = pick(model.campaigns);
+        add(
+          'record-spend',
+          'POST',
+          '/spend',
+          { id: uuid(), amount: amount(), category: pick(['marketing', 'sales']), campaignId: campaign.id },
+          [`campaign-${campaign.id}`],
+        );
+        return true;
+      },
+    ],
+    [
+      12,
+      () => {
+        const id = uuid();
+        const n = model.customers.length + 1;
+        add(
+          'register-customer',
+          'POST',
+          '/customers',
+          {
+            id,
+            name: `Customer ${n}`,
+            email: `customer${n}@example.com`,
+            company: `Company ${n}`,
+            industry: pick(INDUSTRIES),
+            region: pick(REGIONS),
+            source: pick(SOURCES),
+            ownerId: pick(REPS),
+          },
+          [`customer-${id}`],
+        );
+        model.customers.push({ id, status: 'prospect' });
+        return true;
+      },
+    ],
+    [
+      2,
+      () => {
+        if (!model.customers.length) return false;
+        const c = pick(model.customers);
+        add(
+          'update-customer',
+          'PATCH',
+          `/customers/${c.id}`,
+          { region: pick(REGIONS), phone: `+1-555-${Math.floor(random() * 9000 + 1000)}` },
+          [`customer-${c.id}`],
+        );
+        return true;
+      },
+    ],
+    [
+      14,
+      () => {
+        const id = uuid();
+        const n = model.leads.length + 1;
+        const campaign = model.campaigns.length && random() < 0.4 ? pick(model.campaigns) : undefined;
+        add(
+          'capture-lead',
+          'POST',
+          '/leads',
+          {
+            id,
+            name: `Lead ${n}`,
+            email: `lead${n}@example.com`,
+            source: campaign ? campaign.channel : pick(SOURCES),
+            ...(campaign ? { campaignId: campaign.id } : {}),
+            attributes: {
+              industry: pick(INDUSTRIES),
+              jobTitle: pick(TITLES),
+              companySize: Math.floor(10 * 100 ** random()),
+              region: pick(REGIONS),
+              pastPurchases: Math.floor(random() * 3),
+            },
+          },
+          [`lead-${id}`],
+          campaign ? [`campaign-${campaign.id}`] : [],
+        );
+        model.leads.push({ id, status: 'new' });
+        return true;
+      },
+    ],
+    [
+      10,
+      () => {
+        const open = where(model.leads, (l) => l.status !== 'closed');
+        if (!open.length) return false;
+        const lead = pick(open);
+        add(
+          'lead-interaction',
+          'POST',
+          `/leads/${lead.id}/interactions`,
+          { id: uuid(), type: pick(LEAD_SIGNALS), subject: 'Pricing page' },
+          [`lead-${lead.id}`],
+        );
+        return true;
+      },
+    ],
+    [
+      5,
+      () => {
+        const fresh = where(model.leads, (l) => l.status === 'new');
+        if (!fresh.length) return false;
+        const lead = pick(fresh);
+        add('qualify-lead', 'POST', `/leads/${lead.id}/qualify`, {}, [`lead-${lead.id}`]);
+        lead.status = 'qualified';
+        return true;
+      },
+    ],
+    [
+      1.5,
+      () => {
+        const open = where(model.leads, (l) => l.status !== 'closed');
+        if (!open.length) return false;
+        const lead = pick(open);
+        add('disqualify-lead', 'POST', `/leads/${lead.id}/disqualify`, { reason: pick(['no budget', 'no fit', 'unreachable']) }, [
+          `lead-${lead.id}`,
+        ]);
+        lead.status = 'closed';
+        return true;
+      },
+    ],
+    [
+      0.5,
+      () => {
+        const open = where(model.leads, (l) => l.status !== 'closed');
+        if (!open.length) return false;
+        const lead = pick(open);
+        add('assign-lead', 'POST', `/leads/${lead.id}/assign`, { ownerId: pick(REPS) }, [`lead-${lead.id}`]);
+        return true;
+      },
+    ],
+    [
+      3.5,
+      () => {
+        const qualified = where(model.leads, (l) => l.status === 'qualified');
+        if (!qualified.length) return false;
+        const lead = pick(qualified);
+        const customerId = uuid(); // a new customer, registered by the conversion
+        add('convert-lead', 'POST', `/leads/${lead.id}/convert`, { customerId }, [`lead-${lead.id}`, `customer-${customerId}`]);
+        lead.status = 'closed';
+        model.customers.push({ id: customerId, status: 'prospect' });
+        return true;
+      },
+    ],
+    [
+      11,
+      () => {
+        if (!model.customers.length) return false;
+        const c = pick(model.customers);
+        const id = uuid();
+        add(
+          'open-deal',
+          'POST',
+          '/deals',
+          { id, customerId: c.id, title: `Deal ${model.deals.length + 1}`, amount: amount(), ownerId: pick(REPS) },
+          [`deal-${id}`],
+          [`customer-${c.id}`],
+        );
+        model.deals.push({ id, customer: c.id, stage: 0, open: true });
+        return true;
+      },
+    ],
+    [
+      12,
+      () => {
+        const movable = where(openDeals(), (d) => d.stage < STAGES.length - 1);
+        if (!movable.length) return false;
+        const deal = pick(movable);
+        deal.stage += 1;
+        add('move-stage', 'POST', `/deals/${deal.id}/stage`, { stage: STAGES[deal.stage] }, [`deal-${deal.id}`]);
+        return true;
+      },
+    ],
+    [
+      3,
+      () => {
+        if (!openDeals().length) return false;
+        const deal = pick(openDeals());
+        add('update-deal', 'PATCH', `/deals/${deal.id}`, { amount: amount() }, [`deal-${deal.id}`]);
+        return true;
+      },
+    ],
+    [
+      0.5,
+      () => {
+        if (!openDeals().length) return false;
+        const deal = pick(openDeals());
+        add('reassign-deal', 'POST', `/deals/${deal.id}/owner`, { ownerId: pick(REPS) }, [`deal-${deal.id}`]);
+        return true;
+      },
+    ],
+    [
+      4,
+      () => {
+        const late = where(openDeals(), (d) => d.stage >= 2);
+        if (!late.length) return false;
+        const deal = pick(late);
+        // Winning also acquires the customer (CustomerAcquired on its stream): ordered with its commands.
+        add('win-deal', 'POST', `/deals/${deal.id}/win`, {}, [`deal-${deal.id}`, `customer-${deal.customer}`]);
+        deal.open = false;
+        const customer = model.customers.find((c) => c.id === deal.customer)!;
+        if (customer.status === 'prospect') customer.status = 'active';
+        return true;
+      },
+    ],
+    [
+      3,
+      () => {
+        if (!openDeals().length) return false;
+        const deal = pick(openDeals());
+        add('lose-deal', 'POST', `/deals/${deal.id}/lose`, { reason: pick(['price', 'timing', 'competitor']) }, [`deal-${deal.id}`]);
+        deal.open = false;
+        return true;
+      },
+    ],
+    [
+      9,
+      () => {
+        if (!model.customers.length) return false;
+        const c = pick(model.customers);
+        add(
+          'customer-interaction',
+          'POST',
+          `/customers/${c.id}/interactions`,
+          {
+            id: uuid(),
+            type: pick(INTERACTIONS),
+            direction: pick(['inbound', 'outbound']),
+            subject: 'Follow-up',
+            durationMinutes: Math.floor(random() * 60),
+          },
+          [`customer-${c.id}`],
+        );
+        return true;
+      },
+    ],
+    [
+      4,
+      () => {
+        if (!model.customers.length) return false;
+        const c = pick(model.customers);
+        add('record-purchase', 'POST', `/customers/${c.id}/purchases`, { id: uuid(), amount: amount(), description: 'Licence' }, [
+          `customer-${c.id}`,
+        ]);
+        if (c.status === 'prospect') c.status = 'active';
+        return true;
+      },
+    ],
+    [
+      1.5,
+      () => {
+        const active = where(model.customers, (c) => c.status === 'active');
+        if (!active.length) return false;
+        const c = pick(active);
+        add('churn-customer', 'POST', `/customers/${c.id}/churn`, { reason: pick(['price', 'moved to a competitor', 'closed down']) }, [
+          `customer-${c.id}`,
+        ]);
+        c.status = 'churned';
+        return true;
+      },
+    ],
+    [
+      1,
+      () => {
+        const churned = where(model.customers, (c) => c.status === 'churned');
+        if (!churned.length) return false;
+        const c = pick(churned);
+        add('reactivate-customer', 'POST', `/customers/${c.id}/reactivate`, { reason: 'came back' }, [`customer-${c.id}`]);
+        c.status = 'active';
+        return true;
+      },
+    ],
+    [
+      4,
+      () => {
+        if (!model.customers.length) return false;
+        const id = uuid();
+        const deal = openDeals().length && random() < 0.5 ? pick(openDeals()) : undefined;
+        const customer = deal ? deal.customer : pick(model.customers).id;
+        const dueAt = new Date(Date.UTC(2030, 0, 1) + Math.floor(random() * 365) * 86_400_000).toISOString();
+        add(
+          'create-task',
+          'POST',
+          '/tasks',
+          { id, subject: 'Send the proposal', dueAt, ownerId: pick(REPS), customerId: customer, ...(deal ? { dealId: deal.id } : {}) },
+          [`task-${id}`],
+          [`customer-${customer}`, ...(deal ? [`deal-${deal.id}`] : [])],
+        );
+        model.tasks.push({ id, open: true });
+        return true;
+      },
+    ],
+    [
+      3,
+      () => {
+        const open = where(model.tasks, (t) => t.open);
+        if (!open.length) return false;
+        const task = pick(open);
+        add('complete-task', 'POST', `/tasks/${task.id}/complete`, { outcome: 'done' }, [`task-${task.id}`]);
+        task.open = false;
+        return true;
+      },
+    ],
   ];
   const total = actions.reduce((sum, [w]) => sum + w, 0);
   while (commands.length < options.count) {

@@ -128,9 +128,17 @@ export class ManagedProcess {
           const match = pattern.exec(line.text);
           if (match) return finish(undefined, match);
         }
-        if (this.exit) finish(new Error(`${this.name} exited (code ${this.exit.code}, signal ${this.exit.signal}) before printing ${pattern}:\n${this.tail(40)}`));
+        if (this.exit)
+          finish(
+            new Error(
+              `${this.name} exited (code ${this.exit.code}, signal ${this.exit.signal}) before printing ${pattern}:\n${this.tail(40)}`,
+            ),
+          );
       };
-      const timer = setTimeout(() => finish(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail(40)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail(40)}`)),
+        timeoutMs,
+      );
       this.listeners.add(check);
       check();
     });
@@ -284,7 +292,10 @@ export class Cluster {
     }
     const runDir = mkdtempSync(join(process.env.CLUSTER_RUN_DIR ?? tmpdir(), `chronicle-${label}-`));
     const cluster = new Cluster(runDir, freshDatabase(`chronicle_${label.replace(/\W/g, '_')}`), uniquePrefix(label), options);
-    writeFileSync(join(runDir, 'assignment.json'), JSON.stringify({ strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }));
+    writeFileSync(
+      join(runDir, 'assignment.json'),
+      JSON.stringify({ strategy: 'round-robin', reps: [{ id: 'rep-a' }, { id: 'rep-b' }, { id: 'rep-c' }] }),
+    );
     process.on('exit', cluster.exitHandler);
     cluster.startReaper();
     cluster.esdb = cluster.spawn('eventstoredb', 'eventstoredb', undefined, [SCRIPTS.eventstoredb, '0'], {});
@@ -417,16 +428,38 @@ export class Cluster {
   private spawn(name: string, kind: ProcessKind, dataDir: string | undefined, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
     // Only what the apps need from the runner's environment: NODE_ENV, JEST_* and the runner's own
     // MONGO_URL/KAFKA_BROKERS must not leak into them.
-    const base = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: process.env.LANG, TZ: process.env.TZ, NO_COLOR: '1' };
+    const base = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      LANG: process.env.LANG,
+      TZ: process.env.TZ,
+      NO_COLOR: '1',
+    };
     const full = Object.fromEntries(Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined));
-    const p = new ManagedProcess(name, kind, dataDir, join(this.runDir, `${name}.log`), [process.execPath, ...args, this.marker], full, () => this.writePids());
+    const p = new ManagedProcess(
+      name,
+      kind,
+      dataDir,
+      join(this.runDir, `${name}.log`),
+      [process.execPath, ...args, this.marker],
+      full,
+      () => this.writePids(),
+    );
     this.processes.push(p);
     this.writePids();
     return p;
   }
 
   private writePids(): void {
-    if (existsSync(this.runDir)) writeFileSync(this.pidFile, this.running().map((p) => p.pid).concat(this.esdb?.running ? [this.esdb.pid] : []).join('\n') + '\n');
+    if (existsSync(this.runDir))
+      writeFileSync(
+        this.pidFile,
+        this.running()
+          .map((p) => p.pid)
+          .concat(this.esdb?.running ? [this.esdb.pid] : [])
+          .join('\n') + '\n',
+      );
   }
 
   /**
@@ -442,7 +475,10 @@ export class Cluster {
       '  if tr "\\0" " " <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$3"; then kill -9 "$pid" 2>/dev/null; fi',
       'done <"$2"',
     ].join('\n');
-    this.reaper = spawn('bash', ['-c', script, 'chronicle-cluster-reaper', String(process.pid), this.pidFile, this.marker], { detached: true, stdio: 'ignore' });
+    this.reaper = spawn('bash', ['-c', script, 'chronicle-cluster-reaper', String(process.pid), this.pidFile, this.marker], {
+      detached: true,
+      stdio: 'ignore',
+    });
     this.reaper.unref();
   }
 }

@@ -162,12 +162,7 @@ export class InMemoryLog {
     return { kind: 'success', currentRevision: last.revision, position: positionOf(last) };
   }
 
-  private checkCommit(
-    streamId: string,
-    expected: Expected,
-    current: number,
-    proposed: ProposedEvent[],
-  ): { kind: 'ok' } | AppendOutcome {
+  private checkCommit(streamId: string, expected: Expected, current: number, proposed: ProposedEvent[]): { kind: 'ok' } | AppendOutcome {
     const wrong = { kind: 'wrong-expected-version' as const, currentRevision: current };
     const idempotent = (last: LogEvent): AppendOutcome => ({ kind: 'success', currentRevision: last.revision, position: positionOf(last) });
 

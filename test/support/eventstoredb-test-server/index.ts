@@ -90,7 +90,7 @@ export async function startEventStoreDbTestServer(options: EventStoreDbTestServe
   const grpcServer = new grpc.Server();
   const streams = streamsImplementation(log, { legacyPreparePositions: options.legacyPreparePositions });
   grpcServer.addService(StreamsService, streams as unknown as grpc.UntypedServiceImplementation);
-  grpcServer.addService(ServerFeaturesService, serverFeaturesImplementation() as unknown as grpc.UntypedServiceImplementation);
+  grpcServer.addService(ServerFeaturesService, serverFeaturesImplementation());
   const innerPort = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
   );

@@ -3,16 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Empty, StreamIdentifier, UUID } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
-import {
-  comparePos,
-  Expected,
-  InMemoryLog,
-  InvalidPositionError,
-  LogEvent,
-  positionOf,
-  ProposedEvent,
-  TfPos,
-} from './in-memory-log';
+import { comparePos, Expected, InMemoryLog, InvalidPositionError, LogEvent, positionOf, ProposedEvent, TfPos } from './in-memory-log';
 
 /**
  * gRPC handlers of the EventStoreDB TEST DOUBLE, written against the service definitions shipped in
@@ -82,11 +73,7 @@ function readEvent(event: LogEvent, style: ResponseStyle): ReadResp {
     .setPreparePosition(String(style.legacyPreparePositions ? event.transactionPosition : event.logPosition))
     .setData(event.data)
     .setCustomMetadata(event.metadata);
-  recorded
-    .getMetadataMap()
-    .set('type', event.type)
-    .set('content-type', event.contentType)
-    .set('created', event.createdTicks.toString());
+  recorded.getMetadataMap().set('type', event.type).set('content-type', event.contentType).set('created', event.createdTicks.toString());
   const read = new ReadResp.ReadEvent().setEvent(recorded).setCommitPosition(String(event.logPosition));
   return new ReadResp().setEvent(read);
 }
@@ -137,7 +124,12 @@ export function serverFeaturesImplementation() {
       ] as const;
       const reply = new SupportedMethods().setEventStoreServerVersion(SERVER_VERSION);
       for (const [service, method, features] of methods) {
-        reply.addMethods(new SupportedMethod().setServiceName(service).setMethodName(method).setFeaturesList([...features]));
+        reply.addMethods(
+          new SupportedMethod()
+            .setServiceName(service)
+            .setMethodName(method)
+            .setFeaturesList([...features]),
+        );
       }
       callback(null, reply);
     },
@@ -169,9 +161,18 @@ export function streamsImplementation(log: InMemoryLog, settings: { legacyPrepar
           const metadata = message.getMetadataMap();
           const type = metadata.get('type');
           const contentType = metadata.get('content-type');
-          if (!type) throw rpcError(grpc.status.INVALID_ARGUMENT, 'Required metadata property type is missing', 'missing-required-metadata-property');
+          if (!type)
+            throw rpcError(
+              grpc.status.INVALID_ARGUMENT,
+              'Required metadata property type is missing',
+              'missing-required-metadata-property',
+            );
           if (!contentType) {
-            throw rpcError(grpc.status.INVALID_ARGUMENT, 'Required metadata property content-type is missing', 'missing-required-metadata-property');
+            throw rpcError(
+              grpc.status.INVALID_ARGUMENT,
+              'Required metadata property content-type is missing',
+              'missing-required-metadata-property',
+            );
           }
           proposed.push({
             eventId: parseUuid(message.getId()),

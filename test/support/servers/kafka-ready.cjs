@@ -44,7 +44,11 @@ const timer = setTimeout(() => {
     process.exit(0);
   } catch (err) {
     console.error(`kafka-ready: ${err && err.message ? err.message : err}`);
-    try { await admin.disconnect(); } catch { /* ignore */ }
+    try {
+      await admin.disconnect();
+    } catch {
+      /* ignore */
+    }
     process.exit(1);
   }
 })();

@@ -28,7 +28,11 @@ const timer = setTimeout(() => {
     process.exit(0);
   } catch (err) {
     console.error(`mongo-ready: ${err && err.message ? err.message : err}`);
-    try { await client.close(); } catch { /* ignore */ }
+    try {
+      await client.close();
+    } catch {
+      /* ignore */
+    }
     process.exit(1);
   }
 })();

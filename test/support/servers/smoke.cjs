@@ -31,7 +31,10 @@ async function kafka(broker) {
   }));
   // first send may race topic auto-creation: retry a few times
   for (let attempt = 1; ; attempt++) {
-    try { await producer.send({ topic, acks: -1, messages }); break; } catch (e) {
+    try {
+      await producer.send({ topic, acks: -1, messages });
+      break;
+    } catch (e) {
       if (attempt >= 10) throw e;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -44,13 +47,15 @@ async function kafka(broker) {
   await consumer.subscribe({ topic, fromBeginning: true });
   const got = [];
   await new Promise((resolve, reject) => {
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.headers.type.toString() !== 'SmokeTested') reject(new Error('bad header'));
-        got.push(JSON.parse(message.value.toString()).seq);
-        if (got.length === n) resolve();
-      },
-    }).catch(reject);
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          if (message.headers.type.toString() !== 'SmokeTested') reject(new Error('bad header'));
+          got.push(JSON.parse(message.value.toString()).seq);
+          if (got.length === n) resolve();
+        },
+      })
+      .catch(reject);
   });
   await consumer.commitOffsets([]).catch(() => {});
   await consumer.disconnect(); // commits resolved offsets
@@ -63,7 +68,9 @@ async function kafka(broker) {
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
   if (committed !== n) throw new Error(`committed offset ${committed}, expected ${n}`);
-  console.log(`kafka smoke OK: produced ${n} (${tProduced - t0}ms), consumed ${got.length} in group ${groupId} (${Date.now() - tProduced}ms), committed ${committed}`);
+  console.log(
+    `kafka smoke OK: produced ${n} (${tProduced - t0}ms), consumed ${got.length} in group ${groupId} (${Date.now() - tProduced}ms), committed ${committed}`,
+  );
 }
 
 async function mongo(url) {
@@ -86,7 +93,9 @@ async function mongo(url) {
   await client.close();
   if (found.length !== 2 || found[0]._id !== 'd1') throw new Error(`find: ${JSON.stringify(found)}`);
   if (agg[0].total !== 155) throw new Error(`aggregate: ${JSON.stringify(agg)}`);
-  console.log(`mongo smoke OK: insert/find/update/aggregate against ${info.version}${info.ferretdb ? ` (FerretDB ${info.ferretdb.version})` : ''}`);
+  console.log(
+    `mongo smoke OK: insert/find/update/aggregate against ${info.version}${info.ferretdb ? ` (FerretDB ${info.ferretdb.version})` : ''}`,
+  );
 }
 
 (async () => {

@@ -59,6 +59,8 @@ export function authenticateBeforeBody(
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
     // Closing the connection discards the body (if any) as it arrives, unbuffered.
     reply.header('Connection', 'close');
-    return reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Too Many Requests', message, correlationId: r.correlationId });
+    return reply
+      .code(status)
+      .send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Too Many Requests', message, correlationId: r.correlationId });
   });
 }

@@ -1,4 +1,13 @@
-import { applyDecorators, CallHandler, ExecutionContext, ForbiddenException, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
+import {
+  applyDecorators,
+  CallHandler,
+  ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  NestInterceptor,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { map, Observable } from 'rxjs';
 import { PersonalFields, personOfTask } from '@chronicle/domain';
@@ -28,11 +37,13 @@ export function maskFields<T>(record: T): T {
   return copy as T;
 }
 
-const pageOf = (item: (value: unknown) => unknown) => (body: unknown) => (isObject(body) && Array.isArray(body.items) ? { ...body, items: body.items.map(item) } : body);
+const pageOf = (item: (value: unknown) => unknown) => (body: unknown) =>
+  isObject(body) && Array.isArray(body.items) ? { ...body, items: body.items.map(item) } : body;
 /** A task holds personal text only when it is about a customer or lead. */
 const maskTask = (task: unknown) => (isObject(task) && personOfTask(task) !== undefined ? maskFields(task) : task);
 /** Every timeline entry is about the customer: its details' personal text (subject, outcome, description) is masked. */
-const maskEntry = (entry: unknown) => (isObject(entry) && isObject(entry.details) ? { ...entry, details: maskFields(entry.details) } : entry);
+const maskEntry = (entry: unknown) =>
+  isObject(entry) && isObject(entry.details) ? { ...entry, details: maskFields(entry.details) } : entry;
 
 /** How each read route's body is masked, by shape. */
 export const maskers = {
@@ -49,13 +60,15 @@ export const maskers = {
 const MASK_KEY = 'chronicle:personal-data';
 
 /** Declares that a read route's response holds personal fields, and how to mask them. */
-export const PersonalData = (masker: keyof typeof maskers) => applyDecorators(SetMetadata(MASK_KEY, masker), UseInterceptors(PersonalDataInterceptor));
+export const PersonalData = (masker: keyof typeof maskers) =>
+  applyDecorators(SetMetadata(MASK_KEY, masker), UseInterceptors(PersonalDataInterceptor));
 
 export const seesMasked = (request: AuthenticatedRequest): boolean => !!request.principal && MASKED_ROLES.includes(request.principal.role);
 
 /** Refuses what would reveal masked fields another way (a name search by an analyst). */
 export function refuseSearchWhenMasked(request: AuthenticatedRequest, q: string | undefined): void {
-  if (q !== undefined && seesMasked(request)) throw new ForbiddenException(`role "${request.principal!.role}" sees personal fields masked and may not search them (q)`);
+  if (q !== undefined && seesMasked(request))
+    throw new ForbiddenException(`role "${request.principal!.role}" sees personal fields masked and may not search them (q)`);
 }
 
 /**
@@ -63,12 +76,19 @@ export function refuseSearchWhenMasked(request: AuthenticatedRequest, q: string 
  * order of the names), so it is refused, and a list whose default sort is one (`defaultSort`)
  * falls back to `maskedDefault` for a role that sees masked fields.
  */
-export function sortWhenMasked(request: AuthenticatedRequest, sort: string | undefined, defaultSort: string, maskedDefault: string): string | undefined {
+export function sortWhenMasked(
+  request: AuthenticatedRequest,
+  sort: string | undefined,
+  defaultSort: string,
+  maskedDefault: string,
+): string | undefined {
   if (!seesMasked(request)) return sort;
   const field = (sort ?? defaultSort).replace(/^-/, '');
   if (!(PersonalFields as readonly string[]).includes(field)) return sort;
   if (sort === undefined) return maskedDefault;
-  throw new ForbiddenException(`role "${request.principal!.role}" sees personal fields masked and may not sort by one (sort=${sort}: "${field}" is masked)`);
+  throw new ForbiddenException(
+    `role "${request.principal!.role}" sees personal fields masked and may not sort by one (sort=${sort}: "${field}" is masked)`,
+  );
 }
 
 @Injectable()

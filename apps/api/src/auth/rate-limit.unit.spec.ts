@@ -13,7 +13,8 @@ describe('FixedWindowStorage', () => {
   });
 
   it('counts hits per key in a window, blocks past the limit until the window ends, then starts afresh', async () => {
-    for (let i = 1; i <= 3; i++) expect(await storage.increment('k', 60_000, 3, 60_000)).toMatchObject({ totalHits: i, isBlocked: false, timeToExpire: 60 });
+    for (let i = 1; i <= 3; i++)
+      expect(await storage.increment('k', 60_000, 3, 60_000)).toMatchObject({ totalHits: i, isBlocked: false, timeToExpire: 60 });
     expect(await storage.increment('other', 60_000, 3, 60_000)).toMatchObject({ totalHits: 1, isBlocked: false });
     now += 20_000;
     expect(await storage.increment('k', 60_000, 3, 60_000)).toMatchObject({ totalHits: 4, isBlocked: true, timeToBlockExpire: 60 });

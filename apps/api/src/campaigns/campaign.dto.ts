@@ -15,7 +15,11 @@ export class LaunchCampaignDto extends CreateCommandDto {
 export class RecordSpendDto extends CreateCommandDto {
   @ApiProperty({ example: 5000 }) @IsNumber(finite) @Min(0) @Max(1e15) amount!: number;
   @ApiProperty({ enum: SpendCategories }) @IsIn(SpendCategories) category!: (typeof SpendCategories)[number];
-  @ApiPropertyOptional({ description: "Default: the campaign's channel; none = unattributed" }) @IsOptional() @IsSlug() @MaxLength(64) channel?: string;
+  @ApiPropertyOptional({ description: "Default: the campaign's channel; none = unattributed" })
+  @IsOptional()
+  @IsSlug()
+  @MaxLength(64)
+  channel?: string;
   @ApiPropertyOptional() @IsOptional() @IsId() campaignId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(TEXT_MAX) description?: string;
 }

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { checkFailureRequest, EventFailure, FailureRequestAction, LeaseRecord, SkippedEvent, StateStore, WorkerRecord } from '@chronicle/cluster';
+import {
+  checkFailureRequest,
+  EventFailure,
+  FailureRequestAction,
+  LeaseRecord,
+  SkippedEvent,
+  StateStore,
+  WorkerRecord,
+} from '@chronicle/cluster';
 import { FeedProcessManager, PROCESS_MANAGERS } from '@chronicle/commands';
 import type { EventStore } from '@chronicle/event-store';
 import { DEFAULT_RELAY_CHECKPOINT } from '@chronicle/messaging';
@@ -89,7 +97,15 @@ export class ClusterStatus {
     const horizon = Date.now() - 2 * this.config.lease.timeoutMs;
     return (await this.state.workers())
       .filter((w) => Date.parse(w.beatAt) >= horizon)
-      .map((w: WorkerRecord) => ({ worker: w.id, host: w.host, pid: w.pid, groups: w.groups, roles: w.roles, startedAt: w.startedAt, lastHeartbeat: w.beatAt }))
+      .map((w: WorkerRecord) => ({
+        worker: w.id,
+        host: w.host,
+        pid: w.pid,
+        groups: w.groups,
+        roles: w.roles,
+        startedAt: w.startedAt,
+        lastHeartbeat: w.beatAt,
+      }))
       .sort((a, b) => a.worker.localeCompare(b.worker));
   }
 
@@ -125,7 +141,9 @@ export class ClusterStatus {
   }
 
   async processManagers(): Promise<ProcessManagerStatus[]> {
-    return (await this.consumers()).filter((c) => c.role.startsWith('process-manager:')).map((c) => ({ ...c, status: c.failure ? 'failed' : 'live' }));
+    return (await this.consumers())
+      .filter((c) => c.role.startsWith('process-manager:'))
+      .map((c) => ({ ...c, status: c.failure ? 'failed' : 'live' }));
   }
 
   /** Every role stopped on an event, from the status documents and checkpoints alone (no lag to count): /health and /metrics. */
@@ -142,10 +160,22 @@ export class ClusterStatus {
    * looks for requests while it is stopped on an event). Throws FailureRequestRefused when the
    * process manager is not stopped on any event, or on another one than the skip names.
    */
-  async requestProcessManagerAction(role: string, action: FailureRequestAction, requestedBy: string, skip?: { eventId: string; reason: string }): Promise<void> {
+  async requestProcessManagerAction(
+    role: string,
+    action: FailureRequestAction,
+    requestedBy: string,
+    skip?: { eventId: string; reason: string },
+  ): Promise<void> {
     const record = (await this.state.checkpoints()).find((c) => c.name === role);
     checkFailureRequest(role, [record?.failure], action, skip?.eventId);
-    await this.state.leaveRequest({ id: randomUUID(), role, action, requestedBy, requestedAt: new Date().toISOString(), ...(skip && { eventId: skip.eventId, reason: skip.reason }) });
+    await this.state.leaveRequest({
+      id: randomUUID(),
+      role,
+      action,
+      requestedBy,
+      requestedAt: new Date().toISOString(),
+      ...(skip && { eventId: skip.eventId, reason: skip.reason }),
+    });
   }
 
   async relay(): Promise<ConsumerRoleStatus> {
@@ -155,5 +185,13 @@ export class ClusterStatus {
 }
 
 function holderOf(lease: LeaseRecord): RoleHolder {
-  return { token: lease.token, worker: lease.holder.id, host: lease.holder.host, pid: lease.holder.pid, since: lease.since, renewedAt: lease.renewedAt, released: lease.released };
+  return {
+    token: lease.token,
+    worker: lease.holder.id,
+    host: lease.holder.host,
+    pid: lease.holder.pid,
+    since: lease.since,
+    renewedAt: lease.renewedAt,
+    released: lease.released,
+  };
 }

@@ -14,8 +14,17 @@ export class RegisterCustomerDto extends CreateCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(NAME_MAX) company?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) industry?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) region?: string;
-  @ApiPropertyOptional({ description: 'Acquisition channel (slug); default "direct"', example: 'web' }) @IsOptional() @IsSlug() @MaxLength(64) source?: string;
-  @ApiPropertyOptional({ description: 'Owner (a user id); default the caller' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;
+  @ApiPropertyOptional({ description: 'Acquisition channel (slug); default "direct"', example: 'web' })
+  @IsOptional()
+  @IsSlug()
+  @MaxLength(64)
+  source?: string;
+  @ApiPropertyOptional({ description: 'Owner (a user id); default the caller' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
+  ownerId?: string;
   @IsOptional() @FreeFormObject(ATTRIBUTES_LIMITS) attributes?: Record<string, unknown>;
 }
 
@@ -26,7 +35,12 @@ export class UpdateCustomerDto extends RevisionedCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(NAME_MAX) company?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) industry?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) region?: string;
-  @ApiPropertyOptional({ description: 'Reassigns the owner' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;
+  @ApiPropertyOptional({ description: 'Reassigns the owner' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
+  ownerId?: string;
   @IsOptional() @FreeFormObject(ATTRIBUTES_LIMITS) attributes?: Record<string, unknown>;
 }
 
@@ -45,7 +59,11 @@ export class ReactivateCustomerDto extends RevisionedCommandDto {
 
 export class RecordPurchaseDto extends RevisionedCommandDto {
   @ApiPropertyOptional({ description: 'Purchase id (UUID); generated when absent' }) @IsOptional() @IsId() id?: string;
-  @ApiProperty({ example: 1200, description: 'Finite, ≥ 0, in the deployment currency' }) @IsNumber(finite) @Min(0) @Max(1e15) amount!: number;
+  @ApiProperty({ example: 1200, description: 'Finite, ≥ 0, in the deployment currency' })
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1e15)
+  amount!: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(TEXT_MAX) description?: string;
 }
 
@@ -65,4 +83,3 @@ export class AsOfQuery {
   @IsISO8601({ strict: true })
   asOf?: string;
 }
-

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -45,7 +45,9 @@ export class CustomersController {
     const { id, occurredAt: _, source, ownerId, ...profile } = dto;
     // An owner left unsaid is decided by the command's spec (the caller's, or left to auto-assignment).
     const data = compact({ customerId: id ?? randomUUID(), ...profile, source: source ?? 'direct', ownerId });
-    return this.commands.send(new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context, true));
+    return this.commands.send(
+      new CustomerMessage({ type: 'RegisterCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context, true),
+    );
   }
 
   @Patch(':id')
@@ -54,7 +56,9 @@ export class CustomersController {
   update(@Id() customerId: string, @Body() dto: UpdateCustomerDto, @Context() context: CommandContext) {
     const { occurredAt: _, expectedRevision: __, ...changes } = dto;
     const data = compact({ customerId, ...changes });
-    return this.commands.send(new CustomerMessage({ type: 'UpdateCustomerProfile', data, occurredAt: this.commands.occurredAt(dto) }, context));
+    return this.commands.send(
+      new CustomerMessage({ type: 'UpdateCustomerProfile', data, occurredAt: this.commands.occurredAt(dto) }, context),
+    );
   }
 
   @Post(':id/churn')
@@ -72,7 +76,9 @@ export class CustomersController {
   @ApiOkResponse({ type: CommandResponse })
   reactivate(@Id() customerId: string, @Body() dto: ReactivateCustomerDto, @Context() context: CommandContext) {
     const data = compact({ customerId, reason: dto.reason });
-    return this.commands.send(new CustomerMessage({ type: 'ReactivateCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+    return this.commands.send(
+      new CustomerMessage({ type: 'ReactivateCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context),
+    );
   }
 
   @Post(':id/purchases')
@@ -113,7 +119,9 @@ export class CustomersController {
   @ApiOkResponse({ type: CommandResponse })
   assignOwner(@Id() customerId: string, @Body() dto: AssignOwnerDto, @Context() context: CommandContext) {
     const data = { customerId, ownerId: dto.ownerId };
-    return this.commands.send(new CustomerMessage({ type: 'AssignCustomerOwner', data, occurredAt: this.commands.occurredAt(dto) }, context));
+    return this.commands.send(
+      new CustomerMessage({ type: 'AssignCustomerOwner', data, occurredAt: this.commands.occurredAt(dto) }, context),
+    );
   }
 
   /** Search, filter and paginate (the customers read model); a rep's list holds only its own customers. */
@@ -141,7 +149,10 @@ export class CustomersController {
       return customer;
     }
     // Who may see a past state is decided by the current owner (a former owner no longer may).
-    const authorize = ownerScopeOf(request.principal) === undefined ? undefined : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
+    const authorize =
+      ownerScopeOf(request.principal) === undefined
+        ? undefined
+        : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
     const view = await this.views.customer(customerId, query.asOf, authorize);
     return { id: customerId, ...view };
   }

@@ -9,9 +9,18 @@ export class OpenDealDto extends CreateCommandDto {
   @ApiProperty() @IsId() customerId!: string;
   @ApiProperty({ example: 'Annual licence' }) @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) title!: string;
   @ApiProperty({ example: 24000 }) @IsNumber(finite) @Min(0) @Max(1e15) amount!: number;
-  @ApiPropertyOptional({ description: 'Default: the caller' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;
+  @ApiPropertyOptional({ description: 'Default: the caller' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
+  ownerId?: string;
   @ApiPropertyOptional({ example: '2024-06-30' }) @IsOptional() @IsISO8601({ strict: true }) expectedCloseDate?: string;
-  @ApiPropertyOptional({ description: "Acquisition channel; default the customer's source" }) @IsOptional() @IsSlug() @MaxLength(64) source?: string;
+  @ApiPropertyOptional({ description: "Acquisition channel; default the customer's source" })
+  @IsOptional()
+  @IsSlug()
+  @MaxLength(64)
+  source?: string;
   @ApiPropertyOptional({ description: 'A pipeline stage; default the first' }) @IsOptional() @IsSlug() @MaxLength(64) stage?: string;
 }
 

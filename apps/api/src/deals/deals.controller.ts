@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -99,7 +99,10 @@ export class DealsController {
       assertMayRead(request, streamId, deal.ownerId);
       return deal;
     }
-    const authorize = ownerScopeOf(request.principal) === undefined ? undefined : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
+    const authorize =
+      ownerScopeOf(request.principal) === undefined
+        ? undefined
+        : (current: { ownerId?: string }) => assertMayRead(request, streamId, current.ownerId);
     const view = await this.views.dealView(dealId, query.asOf, authorize);
     return { id: dealId, ...view };
   }

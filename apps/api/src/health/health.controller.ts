@@ -56,7 +56,9 @@ export class HealthController {
 
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ROLES_TIMEOUT_MS} ms`)), ROLES_TIMEOUT_MS)));
+    const late = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ROLES_TIMEOUT_MS} ms`)), ROLES_TIMEOUT_MS)),
+    );
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
 }

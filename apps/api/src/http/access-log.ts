@@ -52,7 +52,9 @@ export class SampledAccessLog {
       this.windows.delete(source);
     }
     if (this.overflow > 0) {
-      this.logger.warn(`${this.overflow} more denied requests not logged (over ${this.maxSources} sources within ${this.windowMs / 1000} s)`);
+      this.logger.warn(
+        `${this.overflow} more denied requests not logged (over ${this.maxSources} sources within ${this.windowMs / 1000} s)`,
+      );
       this.overflow = 0;
     }
   }
@@ -62,6 +64,9 @@ export class SampledAccessLog {
   }
 
   private report(source: string, window: Window): void {
-    if (window.suppressed > 0) this.logger.warn(`${window.suppressed} more denied requests from ${source} not logged (at most one line per ${this.windowMs / 1000} s)`);
+    if (window.suppressed > 0)
+      this.logger.warn(
+        `${window.suppressed} more denied requests from ${source} not logged (at most one line per ${this.windowMs / 1000} s)`,
+      );
   }
 }

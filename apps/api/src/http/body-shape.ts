@@ -29,7 +29,12 @@ export const ATTRIBUTES_LIMITS: ShapeLimits = { maxEntries: MAX_FIELD_ENTRIES, m
  * scalar belongs (refused by class-validator anyway). Only its size is bounded here, so that
  * class-transformer never copies a large one; depth is bounded for the whole body (app.factory.ts).
  */
-export const NESTED_VALUE_LIMITS: ShapeLimits = { maxEntries: MAX_FIELD_ENTRIES, maxDepth: Infinity, maxKeyLength: Infinity, maxStringLength: Infinity };
+export const NESTED_VALUE_LIMITS: ShapeLimits = {
+  maxEntries: MAX_FIELD_ENTRIES,
+  maxDepth: Infinity,
+  maxKeyLength: Infinity,
+  maxStringLength: Infinity,
+};
 
 /** The problem with `value`'s shape, as the end of a sentence starting with the field's name; undefined if none. */
 export function shapeProblem(value: unknown, limits: ShapeLimits): string | undefined {
@@ -48,12 +53,14 @@ export function shapeProblem(value: unknown, limits: ShapeLimits): string | unde
     if (entries > limits.maxEntries) return tooMany(entries);
     if (keys) {
       for (const key of keys) {
-        if (key.length > limits.maxKeyLength) return `keys must be at most ${limits.maxKeyLength} characters ("${key.slice(0, 20)}…" has ${key.length})`;
+        if (key.length > limits.maxKeyLength)
+          return `keys must be at most ${limits.maxKeyLength} characters ("${key.slice(0, 20)}…" has ${key.length})`;
         values.push((node as Record<string, unknown>)[key]);
       }
     }
     for (const child of values) {
-      if (typeof child === 'string' && child.length > limits.maxStringLength) return `string values must be at most ${limits.maxStringLength} characters (one has ${child.length})`;
+      if (typeof child === 'string' && child.length > limits.maxStringLength)
+        return `string values must be at most ${limits.maxStringLength} characters (one has ${child.length})`;
       if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
     }
   }
@@ -67,7 +74,12 @@ export function shapeProblem(value: unknown, limits: ShapeLimits): string | unde
  * 942 KB body of 110,000 keys costs the scan of its first kilobyte, not the ~150 ms that
  * parsing it and walking its values took. Malformed JSON is left to the parser.
  */
-export function jsonTextProblem(text: string, maxFields = MAX_BODY_FIELDS, maxFieldEntries = MAX_FIELD_ENTRIES, maxDepth = 32): string | undefined {
+export function jsonTextProblem(
+  text: string,
+  maxFields = MAX_BODY_FIELDS,
+  maxFieldEntries = MAX_FIELD_ENTRIES,
+  maxDepth = 32,
+): string | undefined {
   let depth = 0;
   let lastString = [-1, -1];
   /** Per open container: whether it is an array. */
@@ -132,10 +144,13 @@ export function jsonTextProblem(text: string, maxFields = MAX_BODY_FIELDS, maxFi
   return undefined;
 }
 
+/** A DTO class. */
+export type DtoClass = abstract new (...args: never[]) => unknown;
+
 const freeFormFields = new WeakMap<object, Map<string, ShapeLimits>>();
 
 /** The shape limits a DTO class (or a parent class) declares for `field`. */
-export function freeFormLimits(dto: Function, field: string): ShapeLimits | undefined {
+export function freeFormLimits(dto: DtoClass, field: string): ShapeLimits | undefined {
   for (let proto: object | null = dto.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     const limits = freeFormFields.get(proto)?.get(field);
     if (limits) return limits;
@@ -155,6 +170,11 @@ export const FreeFormObject = (limits: ShapeLimits = ATTRIBUTES_LIMITS) =>
       fields.set(String(field), limits);
       freeFormFields.set(target, fields);
     },
-    ApiPropertyOptional({ type: 'object', additionalProperties: true, maxProperties: limits.maxEntries, description: describeLimits(limits) }),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      maxProperties: limits.maxEntries,
+      description: describeLimits(limits),
+    }),
     IsObject(),
   );

@@ -11,12 +11,16 @@ describe('shapeProblem', () => {
   });
 
   it('names the limit that is passed', () => {
-    expect(shapeProblem(keys(110_000), ATTRIBUTES_LIMITS)).toBe('must have at most 100 keys and array items in all, at every level (it has at least 110,000)');
+    expect(shapeProblem(keys(110_000), ATTRIBUTES_LIMITS)).toBe(
+      'must have at most 100 keys and array items in all, at every level (it has at least 110,000)',
+    );
     expect(shapeProblem({ a: keys(60), b: keys(60) }, ATTRIBUTES_LIMITS)).toMatch(/^must have at most 100 keys and array items/);
     expect(shapeProblem({ list: Array(100).fill(1) }, ATTRIBUTES_LIMITS)).toMatch(/at least 101/);
     expect(shapeProblem({ a: { b: { c: {} } } }, ATTRIBUTES_LIMITS)).toBe('must not be nested more than 3 levels deep');
     expect(shapeProblem({ a: [[[1]]] }, ATTRIBUTES_LIMITS)).toBe('must not be nested more than 3 levels deep');
-    expect(shapeProblem({ ['k'.repeat(65)]: 1 }, ATTRIBUTES_LIMITS)).toBe(`keys must be at most 64 characters ("${'k'.repeat(20)}…" has 65)`);
+    expect(shapeProblem({ ['k'.repeat(65)]: 1 }, ATTRIBUTES_LIMITS)).toBe(
+      `keys must be at most 64 characters ("${'k'.repeat(20)}…" has 65)`,
+    );
     expect(shapeProblem({ a: ['x'.repeat(1001)] }, ATTRIBUTES_LIMITS)).toBe('string values must be at most 1000 characters (one has 1001)');
   });
 
@@ -50,12 +54,19 @@ describe('jsonTextProblem (before parsing)', () => {
 
   it('stops at the first bound passed, naming the field', () => {
     const attributes = Object.fromEntries(Array.from({ length: 110_000 }, (_, i) => [i.toString(36), i % 10]));
-    expect(jsonTextProblem(text({ name: 'Ada', attributes }))).toBe('attributes: attributes must have at most 100 keys and array items in all, at every level');
-    expect(jsonTextProblem(text({ name: Array(101).fill('x') }))).toBe('name: name must have at most 100 keys and array items in all, at every level');
+    expect(jsonTextProblem(text({ name: 'Ada', attributes }))).toBe(
+      'attributes: attributes must have at most 100 keys and array items in all, at every level',
+    );
+    expect(jsonTextProblem(text({ name: Array(101).fill('x') }))).toBe(
+      'name: name must have at most 100 keys and array items in all, at every level',
+    );
     expect(jsonTextProblem(text({ a: { b: Array(60).fill(1), c: Array(60).fill(1) } }))).toMatch(/^a: a must have at most 100/);
-    expect(jsonTextProblem(text(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, 1]))))).toBe('body: must have at most 100 fields');
+    expect(jsonTextProblem(text(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, 1]))))).toBe(
+      'body: must have at most 100 fields',
+    );
     expect(jsonTextProblem('{"a":' + '['.repeat(40) + ']'.repeat(40) + '}')).toBe('body: must not be nested more than 32 levels deep');
-    for (const notAnObject of ['[1,2]', '"Ada"', '42', 'null', 'true']) expect(jsonTextProblem(notAnObject)).toBe('body: must be a JSON object');
+    for (const notAnObject of ['[1,2]', '"Ada"', '42', 'null', 'true'])
+      expect(jsonTextProblem(notAnObject)).toBe('body: must be a JSON object');
   });
 
   it('counts structure, not characters inside strings', () => {

@@ -6,7 +6,10 @@ import { ownerScopeOf } from '../auth/ownership';
 /** Parses `If-Match: <revision>` (a plain or quoted integer, as an ETag). */
 export function parseIfMatch(header: string | string[] | undefined): number | undefined {
   if (header === undefined) return undefined;
-  const value = (Array.isArray(header) ? header[0] : header).trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const value = (Array.isArray(header) ? header[0] : header)
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
   if (!/^\d{1,15}$/.test(value)) throw new BadRequestException('If-Match: must be a stream revision (a non-negative integer)');
   return Number(value);
 }

@@ -10,11 +10,21 @@ describe('contentTypeProblem', () => {
   });
 
   it('refuses any other type, other parameters, and a body without a type', () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/merge-patch+json', 'application/problem+json', 'application/json; charset=latin1', 'application/json; boundary=x', '']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/merge-patch+json',
+      'application/problem+json',
+      'application/json; charset=latin1',
+      'application/json; boundary=x',
+      '',
+    ]) {
       expect([type, contentTypeProblem({ 'content-type': type })]).toEqual([type, expect.any(String)]);
     }
     expect(contentTypeProblem({ 'content-length': '5' })).toBe('a body needs Content-Type: application/json');
     expect(contentTypeProblem({ 'transfer-encoding': 'chunked' })).toBe('a body needs Content-Type: application/json');
-    expect(contentTypeProblem({ 'content-type': 'text/plain' })).toBe('Content-Type "text/plain" is not supported: bodies are application/json');
+    expect(contentTypeProblem({ 'content-type': 'text/plain' })).toBe(
+      'Content-Type "text/plain" is not supported: bodies are application/json',
+    );
   });
 });

@@ -28,7 +28,10 @@ export const IsEmailAddress = () =>
 
 /** Fields every command body may carry. */
 export class CommandDto {
-  @ApiPropertyOptional({ description: 'Business time (ISO 8601); default now; at most 5 minutes in the future', example: '2024-03-01T09:30:00Z' })
+  @ApiPropertyOptional({
+    description: 'Business time (ISO 8601); default now; at most 5 minutes in the future',
+    example: '2024-03-01T09:30:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   occurredAt?: string;

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { inspect } from 'node:util';
 import { OwnershipViolation } from '@chronicle/commands';
 import { DomainError } from '@chronicle/domain';
 import { WrongExpectedRevisionError } from '@chronicle/event-store';
@@ -67,7 +68,7 @@ export class ErrorFilter implements ExceptionFilter {
       return send(status, { message: (exception as Error).message });
     }
     // The route pattern, not the URL (its query may hold anything); the correlation id is on the line.
-    this.logger.error(`${routeOf(request)} failed: ${(exception as Error)?.stack ?? exception}`);
+    this.logger.error(`${routeOf(request)} failed: ${(exception as Error)?.stack ?? inspect(exception)}`);
     return send(500, { message: 'internal error; the correlation id identifies it in the logs' });
   }
 }

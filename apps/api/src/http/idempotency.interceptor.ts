@@ -47,7 +47,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
       .digest('hex');
     const statusCode =
-      this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+      this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ??
+      (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
 
     const run = async (): Promise<unknown> => {

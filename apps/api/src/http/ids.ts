@@ -10,7 +10,11 @@ import { IsUUID } from 'class-validator';
 export const lowerCaseId = (value: unknown): unknown => (typeof value === 'string' ? value.toLowerCase() : value);
 
 /** A body or query field holding a record id (validated as a UUID, lower-cased). */
-export const IsId = () => applyDecorators(Transform(({ value }) => lowerCaseId(value)), IsUUID());
+export const IsId = () =>
+  applyDecorators(
+    Transform(({ value }) => lowerCaseId(value)),
+    IsUUID(),
+  );
 
 class ParseIdPipe extends ParseUUIDPipe {
   override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
-import { freeFormLimits, NESTED_VALUE_LIMITS, shapeProblem } from './body-shape';
+import { DtoClass, freeFormLimits, NESTED_VALUE_LIMITS, shapeProblem } from './body-shape';
 
 interface FieldProblem {
   field: string;
@@ -17,12 +17,16 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
 
 const MAX_LISTED_PROBLEMS = 20;
 
-const declared = new WeakMap<Function, Set<string>>();
+const declared = new WeakMap<DtoClass, Set<string>>();
 /** The properties a DTO class declares validation rules for (its whitelist). */
-function declaredProperties(metatype: Function): Set<string> {
+function declaredProperties(metatype: DtoClass): Set<string> {
   let names = declared.get(metatype);
   if (!names) {
-    names = new Set(getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false).map((m) => m.propertyName));
+    names = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(metatype, '', true, false)
+        .map((m) => m.propertyName),
+    );
     declared.set(metatype, names);
   }
   return names;
@@ -62,7 +66,8 @@ class DtoValidationPipe extends ValidationPipe {
         else unlisted += 1;
       }
       if (fields.length > 0) {
-        const message = fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ') + (unlisted > 0 ? `; and ${unlisted} more fields` : '');
+        const message =
+          fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ') + (unlisted > 0 ? `; and ${unlisted} more fields` : '');
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message, fields });
       }
     }

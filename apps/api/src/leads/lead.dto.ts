@@ -12,7 +12,10 @@ export class CaptureLeadDto extends CreateCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsId() campaignId?: string;
   @IsOptional() @FreeFormObject(ATTRIBUTES_LIMITS) attributes?: Record<string, unknown>;
   @ApiPropertyOptional({ description: 'Owner (a user id), assigned on capture; default: the caller when a rep, else unassigned' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
   ownerId?: string;
 }
 

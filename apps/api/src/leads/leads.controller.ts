@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -59,7 +59,9 @@ export class LeadsController {
   @RequiresAccess('write')
   @ApiOkResponse({ type: CommandResponse })
   qualify(@Id() leadId: string, @Body() dto: QualifyLeadDto, @Context() context: CommandContext) {
-    return this.commands.send(new LeadMessage({ type: 'QualifyLead', data: { leadId }, occurredAt: this.commands.occurredAt(dto) }, context));
+    return this.commands.send(
+      new LeadMessage({ type: 'QualifyLead', data: { leadId }, occurredAt: this.commands.occurredAt(dto) }, context),
+    );
   }
 
   @Post(':id/disqualify')

@@ -75,9 +75,14 @@ export class ProjectionsController {
     const projections = (await this.readModels.info()).map((p) => p.name);
     const processManagers: readonly string[] = processManagerRoles;
     try {
-      if (projections.includes(name)) await this.readModels.requestFailureAction(name, action, actor, skip && { eventId: skip.eventId, reason: skip.reason });
-      else if (processManagers.includes(name)) await this.cluster.requestProcessManagerAction(name, action, actor, skip && { eventId: skip.eventId, reason: skip.reason });
-      else throw new NotFoundException(`no projection or process manager "${name}"; projections: ${projections.join(', ')}; process managers: ${processManagers.join(', ')}`);
+      if (projections.includes(name))
+        await this.readModels.requestFailureAction(name, action, actor, skip && { eventId: skip.eventId, reason: skip.reason });
+      else if (processManagers.includes(name))
+        await this.cluster.requestProcessManagerAction(name, action, actor, skip && { eventId: skip.eventId, reason: skip.reason });
+      else
+        throw new NotFoundException(
+          `no projection or process manager "${name}"; projections: ${projections.join(', ')}; process managers: ${processManagers.join(', ')}`,
+        );
     } catch (error) {
       if (error instanceof FailureRequestRefused) throw new ConflictException({ message: error.message, code: error.code });
       throw error;

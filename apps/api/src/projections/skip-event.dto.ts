@@ -10,7 +10,10 @@ export class SkipEventDto {
   @MaxLength(NAME_MAX)
   eventId!: string;
 
-  @ApiProperty({ description: 'Why the event may be passed over; kept with the skip, with who asked', example: 'imported with a malformed amount; corrected by a later event' })
+  @ApiProperty({
+    description: 'Why the event may be passed over; kept with the skip, with who asked',
+    example: 'imported with a malformed amount; corrected by a later event',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(TEXT_MAX)

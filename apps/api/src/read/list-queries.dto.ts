@@ -38,19 +38,28 @@ const OneOf = (values: readonly string[], description?: string) => (target: obje
 
 export class LimitQuery {
   @ApiPropertyOptional({ default: DEFAULT_LIMIT, minimum: 1, maximum: MAX_LIMIT })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_LIMIT)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LIMIT)
   limit?: number;
 }
 
 export class PageQuery extends LimitQuery {
   @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   offset?: number;
 }
 
 export class ListCustomersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the name, email or company' })
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   q?: string;
 
   @OneOf(CUSTOMER_STATUSES) status?: string;
@@ -84,7 +93,8 @@ export class ListTasksQuery extends PageQuery {
   @IdFilter('Deal id') dealId?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601: only tasks due strictly before this instant' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   dueBefore?: string;
 
   @OneOf(TASK_SORTS, 'Default `dueAt` (soonest first)') sort?: string;
@@ -92,6 +102,8 @@ export class ListTasksQuery extends PageQuery {
 
 export class TimelineQuery extends LimitQuery {
   @ApiPropertyOptional({ description: "The previous page's `nextCursor` (older entries)" })
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   before?: string;
 }

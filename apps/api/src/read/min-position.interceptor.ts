@@ -20,7 +20,8 @@ export class MinPositionInterceptor implements NestInterceptor {
     if (request.method !== 'GET' || !query || !('minPosition' in query)) return next.handle();
     const raw = query.minPosition;
     delete query.minPosition;
-    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new BadRequestException('minPosition: must be a non-negative integer (a position returned by a command)');
+    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw))
+      throw new BadRequestException('minPosition: must be a non-negative integer (a position returned by a command)');
     return from(this.readModels.waitFor(Number(raw), READ_YOUR_WRITES_TIMEOUT_MS)).pipe(switchMap(() => next.handle()));
   }
 }

@@ -58,6 +58,7 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery> {
 
 /** A single record's query result, or a 404 naming the stream. */
 export function found<T>(value: T | null, streamId: string): T {
-  if (value === null) throw new NotFoundException(`${streamId} does not exist (or is not projected yet: pass ?minPosition= from the command's response)`);
+  if (value === null)
+    throw new NotFoundException(`${streamId} does not exist (or is not projected yet: pass ?minPosition= from the command's response)`);
   return value;
 }

@@ -30,6 +30,10 @@ export class RelayController {
       if (here.state !== 'stopped') return { running: true, ...here, lease };
       return { running: false, reason: 'this process stands by: another relay process holds the relay role', lease };
     }
-    return { running: false, reason: 'the relay runs in its own process (apps/relay), not in this API process (RUN_PROJECTOR=false)', lease };
+    return {
+      running: false,
+      reason: 'the relay runs in its own process (apps/relay), not in this API process (RUN_PROJECTOR=false)',
+      lease,
+    };
   }
 }

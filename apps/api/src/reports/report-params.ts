@@ -6,28 +6,40 @@ import { parseIsoDateTime } from '@chronicle/domain';
 import { Interval, Intervals, next, periods, ReportDefinition, ReportParams, truncate } from '@chronicle/projections';
 
 export class ReportQuery {
-  @ApiPropertyOptional({ description: 'Start (inclusive, truncated to the start of its interval); default: 11 intervals before the one containing `to`' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({
+    description: 'Start (inclusive, truncated to the start of its interval); default: 11 intervals before the one containing `to`',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   from?: string;
 
   @ApiPropertyOptional({ description: 'End (exclusive); default now' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   to?: string;
 
   @ApiPropertyOptional({ enum: Intervals, default: 'month' })
-  @IsOptional() @IsIn(Intervals)
+  @IsOptional()
+  @IsIn(Intervals)
   interval?: Interval;
 
   @ApiPropertyOptional({ description: 'Report-specific grouping (see the report)' })
-  @IsOptional() @IsString() @MaxLength(32)
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
   groupBy?: string;
 
   @ApiPropertyOptional({ description: 'Instant the report is computed at (pipeline, forecast); default now' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'Top N (customer value)', default: 10 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 }
 

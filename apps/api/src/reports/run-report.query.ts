@@ -33,6 +33,10 @@ export class RunReportHandler implements IQueryHandler<RunReport> {
   async execute({ name, query }: RunReport): Promise<unknown> {
     const report = this.byName.get(name);
     if (!report) throw new NotFoundException(`no report "${name}"; reports: ${[...this.byName.keys()].sort().join(', ')}`);
-    return report.run(resolveReportParams(report, query), { readModels: this.readModels, pipeline: this.pipeline, scoring: this.config.scoring });
+    return report.run(resolveReportParams(report, query), {
+      readModels: this.readModels,
+      pipeline: this.pipeline,
+      scoring: this.config.scoring,
+    });
   }
 }

@@ -1,5 +1,15 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { customerDecider, CustomerState, dealDecider, DealState, DomainEvent, fold, parseIsoDateTime, Pipeline, streamIdOf } from '@chronicle/domain';
+import {
+  customerDecider,
+  CustomerState,
+  dealDecider,
+  DealState,
+  DomainEvent,
+  fold,
+  parseIsoDateTime,
+  Pipeline,
+  streamIdOf,
+} from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { toDomainEvent } from '@chronicle/commands';
 import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
@@ -47,12 +57,18 @@ export class AggregateViews {
     if (Number.isNaN(limit)) throw new BadRequestException('asOf: must be an ISO 8601 date or date-time');
     const all = await this.store.readStream(streamId);
     if (authorize) {
-      const current = fold(decider, all.map((e) => toDomainEvent<E>(e)));
+      const current = fold(
+        decider,
+        all.map((e) => toDomainEvent<E>(e)),
+      );
       if (!current.exists) throw new NotFoundException(`${streamId} does not exist`);
       authorize(current);
     }
     const events = all.filter((e: RecordedEvent) => limit === undefined || Date.parse(e.occurredAt) <= limit);
-    const { exists, ...state } = fold(decider, events.map((e) => toDomainEvent<E>(e)));
+    const { exists, ...state } = fold(
+      decider,
+      events.map((e) => toDomainEvent<E>(e)),
+    );
     if (!exists) {
       throw new NotFoundException(asOf === undefined ? `${streamId} does not exist` : `${streamId} did not exist at ${asOf}`);
     }

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BadRequestException } from '@nestjs/common';
 import type { EventStore } from '@chronicle/event-store';
 import { EVENT_STORE } from '@chronicle/shared';
@@ -10,15 +10,24 @@ import { RequiresAccess } from '../auth/access';
 export class AuditTrailQuery {
   @ApiPropertyOptional({ description: 'First revision to return (inclusive); default the first (forwards) or last (backwards)' })
   // Revisions are safe integers; a larger "integer" (1e308) would overflow EventStoreDB's uint64.
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   fromRevision?: number;
 
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 
   @ApiPropertyOptional({ enum: ['forwards', 'backwards'], default: 'forwards' })
-  @IsOptional() @IsIn(['forwards', 'backwards'])
+  @IsOptional()
+  @IsIn(['forwards', 'backwards'])
   direction?: 'forwards' | 'backwards';
 }
 

@@ -4,7 +4,12 @@ import { CreateCommandDto, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../h
 import { IsId } from '../http/ids';
 
 export class CreateTaskDto extends CreateCommandDto {
-  @ApiPropertyOptional({ description: 'Default: the caller' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) ownerId?: string;
+  @ApiPropertyOptional({ description: 'Default: the caller' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
+  ownerId?: string;
   @ApiProperty({ example: 'Call back about the proposal' }) @IsString() @IsNotEmpty() @MaxLength(500) subject!: string;
   @ApiProperty({ example: '2024-03-04T09:00:00Z' }) @IsISO8601({ strict: true }) dueAt!: string;
   @ApiPropertyOptional() @IsOptional() @IsId() customerId?: string;

@@ -101,7 +101,11 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
 
   /** Decides a command on an aggregate's state, appends its events, and keeps the state. */
   function apply<S, C extends Command, E extends DomainEvent>(
-    decider: Decider<S, C, E>, states: Map<string, S>, streamId: string, command: C, actor: string,
+    decider: Decider<S, C, E>,
+    states: Map<string, S>,
+    streamId: string,
+    command: C,
+    actor: string,
   ): E[] {
     const state = states.get(streamId) ?? decider.initialState();
     let events: E[];
@@ -125,17 +129,68 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
       const campaignId = id('camp');
       const channel = weighted(SOURCES, SOURCE_WEIGHTS);
       const launched = m + random() * 5 * DAY;
-      apply(campaignDecider, campaignStates as never, streamIdOf('campaign', campaignId), { type: 'LaunchCampaign', data: { campaignId, name: `${channel} push ${new Date(launched).toISOString().slice(0, 7)}`, channel, budget: 5000 + Math.round(random() * 45000) }, occurredAt: at(launched) }, pick(OWNERS));
+      apply(
+        campaignDecider,
+        campaignStates as never,
+        streamIdOf('campaign', campaignId),
+        {
+          type: 'LaunchCampaign',
+          data: {
+            campaignId,
+            name: `${channel} push ${new Date(launched).toISOString().slice(0, 7)}`,
+            channel,
+            budget: 5000 + Math.round(random() * 45000),
+          },
+          occurredAt: at(launched),
+        },
+        pick(OWNERS),
+      );
       campaigns.push({ id: campaignId, channel, launched });
       for (let w = 1; w <= 4; w++) {
         const when = launched + w * 7 * DAY;
-        if (when < end) apply(campaignDecider, campaignStates as never, streamIdOf('campaign', campaignId), { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(200 + random() * 3000), category: random() < 0.8 ? 'marketing' : 'sales', campaignId }, occurredAt: at(when) }, 'finance');
+        if (when < end)
+          apply(
+            campaignDecider,
+            campaignStates as never,
+            streamIdOf('campaign', campaignId),
+            {
+              type: 'RecordSpend',
+              data: {
+                spendId: id('spend'),
+                amount: Math.round(200 + random() * 3000),
+                category: random() < 0.8 ? 'marketing' : 'sales',
+                campaignId,
+              },
+              occurredAt: at(when),
+            },
+            'finance',
+          );
       }
     }
     // Spend outside campaigns: tooling by channel, and some with no channel at all.
     const channel = weighted(SOURCES, SOURCE_WEIGHTS);
-    apply(campaignDecider, new Map(), streamIdOf('spend', channel), { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(500 + random() * 2000), category: 'sales', channel }, occurredAt: at(m + random() * 28 * DAY) }, 'finance');
-    apply(campaignDecider, new Map(), 'spend-unattributed', { type: 'RecordSpend', data: { spendId: id('spend'), amount: Math.round(100 + random() * 1500), category: 'marketing' }, occurredAt: at(m + random() * 28 * DAY) }, 'finance');
+    apply(
+      campaignDecider,
+      new Map(),
+      streamIdOf('spend', channel),
+      {
+        type: 'RecordSpend',
+        data: { spendId: id('spend'), amount: Math.round(500 + random() * 2000), category: 'sales', channel },
+        occurredAt: at(m + random() * 28 * DAY),
+      },
+      'finance',
+    );
+    apply(
+      campaignDecider,
+      new Map(),
+      'spend-unattributed',
+      {
+        type: 'RecordSpend',
+        data: { spendId: id('spend'), amount: Math.round(100 + random() * 1500), category: 'marketing' },
+        occurredAt: at(m + random() * 28 * DAY),
+      },
+      'finance',
+    );
   }
 
   const leads = new Map<string, LeadState>();
@@ -151,14 +206,53 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
     const source = campaign?.channel ?? weighted(SOURCES, SOURCE_WEIGHTS);
     const leadId = id('lead');
     const leadStream = streamIdOf('lead', leadId);
-    apply(leadDecider, leads, leadStream, { type: 'CaptureLead', data: { leadId, name: `Lead ${n}`, email: `lead${n}@example.com`, source, ...(campaign ? { campaignId: campaign.id } : {}), attributes: { industry: pick(INDUSTRIES), employees: Math.round(exp(200)) } }, occurredAt: at(captured) }, owner);
+    apply(
+      leadDecider,
+      leads,
+      leadStream,
+      {
+        type: 'CaptureLead',
+        data: {
+          leadId,
+          name: `Lead ${n}`,
+          email: `lead${n}@example.com`,
+          source,
+          ...(campaign ? { campaignId: campaign.id } : {}),
+          attributes: { industry: pick(INDUSTRIES), employees: Math.round(exp(200)) },
+        },
+        occurredAt: at(captured),
+      },
+      owner,
+    );
     let t = captured + exp(2 * DAY);
-    apply(leadDecider, leads, leadStream, { type: 'AssignLead', data: { leadId, ownerId: owner, strategy: 'round-robin' }, occurredAt: at(t) }, 'system');
-    apply(leadDecider, leads, leadStream, { type: 'ScoreLead', data: { leadId, score: Math.round(random() * 100), reasons: ['profile', 'engagement'] }, occurredAt: at(t) }, 'system');
+    apply(
+      leadDecider,
+      leads,
+      leadStream,
+      { type: 'AssignLead', data: { leadId, ownerId: owner, strategy: 'round-robin' }, occurredAt: at(t) },
+      'system',
+    );
+    apply(
+      leadDecider,
+      leads,
+      leadStream,
+      { type: 'ScoreLead', data: { leadId, score: Math.round(random() * 100), reasons: ['profile', 'engagement'] }, occurredAt: at(t) },
+      'system',
+    );
     if (t >= end) continue;
     const fate = random();
     if (fate < 0.25) {
-      apply(leadDecider, leads, leadStream, { type: 'DisqualifyLead', data: { leadId, reason: pick(['no budget', 'not a fit', 'unresponsive']) }, occurredAt: at(t + exp(5 * DAY)) }, owner);
+      apply(
+        leadDecider,
+        leads,
+        leadStream,
+        {
+          type: 'DisqualifyLead',
+          data: { leadId, reason: pick(['no budget', 'not a fit', 'unresponsive']) },
+          occurredAt: at(t + exp(5 * DAY)),
+        },
+        owner,
+      );
       continue;
     }
     t += exp(4 * DAY);
@@ -168,7 +262,13 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
     if (t >= end) continue;
     const customerId = id('cust');
     const customerStream = streamIdOf('customer', customerId);
-    const [converted] = apply(leadDecider, leads, leadStream, { type: 'ConvertLead', data: { leadId, customerId }, occurredAt: at(t) }, owner);
+    const [converted] = apply(
+      leadDecider,
+      leads,
+      leadStream,
+      { type: 'ConvertLead', data: { leadId, customerId }, occurredAt: at(t) },
+      owner,
+    );
     if (!converted) continue;
     const register = customerFromLead(leads.get(leadStream)!, customerId, at(t));
     register.data = { ...register.data, region: pick(REGIONS), industry: pick(INDUSTRIES), company: `Company ${n}` };
@@ -188,17 +288,46 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
       const dealStream = streamIdOf('deal', dealId);
       const amount = Math.round(1000 + exp(15000));
       let t = opened;
-      plan.push({ time: opened, run: () => apply(deal, deals, dealStream, { type: 'OpenDeal', data: { dealId, customerId, title: `Deal ${k + 1}`, amount, ownerId: owner, source, expectedCloseDate: at(opened + 30 * DAY + random() * 90 * DAY).slice(0, 10) }, occurredAt: at(opened) }, owner) });
+      plan.push({
+        time: opened,
+        run: () =>
+          apply(
+            deal,
+            deals,
+            dealStream,
+            {
+              type: 'OpenDeal',
+              data: {
+                dealId,
+                customerId,
+                title: `Deal ${k + 1}`,
+                amount,
+                ownerId: owner,
+                source,
+                expectedCloseDate: at(opened + 30 * DAY + random() * 90 * DAY).slice(0, 10),
+              },
+              occurredAt: at(opened),
+            },
+            owner,
+          ),
+      });
       const outcome = random();
       const reach = outcome < 0.35 ? pipeline.stages.length : 1 + Math.floor(random() * pipeline.stages.length);
       for (let s = 1; s < reach; s++) {
         t += exp(9 * DAY);
         const stage = pipeline.stages[s].name;
         const when = t;
-        plan.push({ time: when, run: () => apply(deal, deals, dealStream, { type: 'ChangeDealStage', data: { dealId, stage }, occurredAt: at(when) }, owner) });
+        plan.push({
+          time: when,
+          run: () => apply(deal, deals, dealStream, { type: 'ChangeDealStage', data: { dealId, stage }, occurredAt: at(when) }, owner),
+        });
         if (random() < 0.25) {
           const newAmount = Math.round(amount * (0.8 + random() * 0.4));
-          plan.push({ time: when, run: () => apply(deal, deals, dealStream, { type: 'UpdateDeal', data: { dealId, amount: newAmount }, occurredAt: at(when) }, owner) });
+          plan.push({
+            time: when,
+            run: () =>
+              apply(deal, deals, dealStream, { type: 'UpdateDeal', data: { dealId, amount: newAmount }, occurredAt: at(when) }, owner),
+          });
         }
         for (let i = 0; i < 2; i++) plan.push(interaction(when - random() * 3 * DAY, owner, dealId));
       }
@@ -213,14 +342,49 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
           },
         });
       } else if (close < end && outcome < 0.75) {
-        plan.push({ time: close, run: () => apply(deal, deals, dealStream, { type: 'LoseDeal', data: { dealId, reason: pick(LOSS_REASONS) }, occurredAt: at(close) }, owner) });
+        plan.push({
+          time: close,
+          run: () =>
+            apply(
+              deal,
+              deals,
+              dealStream,
+              { type: 'LoseDeal', data: { dealId, reason: pick(LOSS_REASONS) }, occurredAt: at(close) },
+              owner,
+            ),
+        });
       }
       if (random() < 0.5) {
         const taskId = id('task');
         const created = opened + exp(3 * DAY);
-        plan.push({ time: created, run: () => apply(taskDecider, tasks, streamIdOf('task', taskId), { type: 'CreateTask', data: { taskId, ownerId: owner, subject: 'Follow up', dueAt: at(created + 2 * DAY), customerId, dealId }, occurredAt: at(created) }, owner) });
+        plan.push({
+          time: created,
+          run: () =>
+            apply(
+              taskDecider,
+              tasks,
+              streamIdOf('task', taskId),
+              {
+                type: 'CreateTask',
+                data: { taskId, ownerId: owner, subject: 'Follow up', dueAt: at(created + 2 * DAY), customerId, dealId },
+                occurredAt: at(created),
+              },
+              owner,
+            ),
+        });
         const completed = created + exp(2 * DAY);
-        if (random() < 0.8) plan.push({ time: completed, run: () => apply(taskDecider, tasks, streamIdOf('task', taskId), { type: 'CompleteTask', data: { taskId }, occurredAt: at(completed) }, owner) });
+        if (random() < 0.8)
+          plan.push({
+            time: completed,
+            run: () =>
+              apply(
+                taskDecider,
+                tasks,
+                streamIdOf('task', taskId),
+                { type: 'CompleteTask', data: { taskId }, occurredAt: at(completed) },
+                owner,
+              ),
+          });
       }
     }
     // Purchases, interactions, churn and reactivation through the customer's life.
@@ -228,16 +392,50 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
     while (t < end) {
       if (random() < 0.35) {
         const when = t;
-        plan.push({ time: when, run: () => apply(customerDecider, customers, stream, { type: 'RecordPurchase', data: { customerId, purchaseId: id('purchase'), amount: Math.round(50 + exp(800)) }, occurredAt: at(when) }, owner) });
+        plan.push({
+          time: when,
+          run: () =>
+            apply(
+              customerDecider,
+              customers,
+              stream,
+              {
+                type: 'RecordPurchase',
+                data: { customerId, purchaseId: id('purchase'), amount: Math.round(50 + exp(800)) },
+                occurredAt: at(when),
+              },
+              owner,
+            ),
+        });
       }
       for (let i = 0; i < 8; i++) plan.push(interaction(t + random() * 30 * DAY, owner));
       const r = random();
       if (r < 0.06) {
         const when = t + random() * 30 * DAY;
-        plan.push({ time: when, run: () => apply(customerDecider, customers, stream, { type: 'ChurnCustomer', data: { customerId, reason: pick(CHURN_REASONS) }, occurredAt: at(when) }, owner) });
+        plan.push({
+          time: when,
+          run: () =>
+            apply(
+              customerDecider,
+              customers,
+              stream,
+              { type: 'ChurnCustomer', data: { customerId, reason: pick(CHURN_REASONS) }, occurredAt: at(when) },
+              owner,
+            ),
+        });
       } else if (r < 0.08) {
         const when = t + random() * 30 * DAY;
-        plan.push({ time: when, run: () => apply(customerDecider, customers, stream, { type: 'ReactivateCustomer', data: { customerId, reason: 'won back' }, occurredAt: at(when) }, owner) });
+        plan.push({
+          time: when,
+          run: () =>
+            apply(
+              customerDecider,
+              customers,
+              stream,
+              { type: 'ReactivateCustomer', data: { customerId, reason: 'won back' }, occurredAt: at(when) },
+              owner,
+            ),
+        });
       }
       t += 30 * DAY + exp(20 * DAY);
     }
@@ -245,16 +443,36 @@ export function generateHistory(options: SeedOptions): SeedEvent[] {
       return {
         time,
         run: () =>
-          apply(customerDecider, customers, stream, {
-            type: 'LogInteraction',
-            data: { customerId, interactionId: id('int'), type: pick(InteractionTypes), direction: random() < 0.6 ? 'outbound' : 'inbound', subject: 'Touchpoint', durationMinutes: Math.round(exp(20)), ...(dealId ? { dealId } : {}) },
-            occurredAt: at(time),
-          }, actor),
+          apply(
+            customerDecider,
+            customers,
+            stream,
+            {
+              type: 'LogInteraction',
+              data: {
+                customerId,
+                interactionId: id('int'),
+                type: pick(InteractionTypes),
+                direction: random() < 0.6 ? 'outbound' : 'inbound',
+                subject: 'Touchpoint',
+                durationMinutes: Math.round(exp(20)),
+                ...(dealId ? { dealId } : {}),
+              },
+              occurredAt: at(time),
+            },
+            actor,
+          ),
       };
     }
-    plan.filter((p) => p.time < end && p.time >= registered).sort((a, b) => a.time - b.time).forEach((p) => p.run());
+    plan
+      .filter((p) => p.time < end && p.time >= registered)
+      .sort((a, b) => a.time - b.time)
+      .forEach((p) => p.run());
   }
 
   // Stable sort keeps each stream's own order for events at the same instant.
-  return out.map((e, i) => ({ e, i })).sort((a, b) => (a.e.occurredAt < b.e.occurredAt ? -1 : a.e.occurredAt > b.e.occurredAt ? 1 : a.i - b.i)).map(({ e }) => e);
+  return out
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => (a.e.occurredAt < b.e.occurredAt ? -1 : a.e.occurredAt > b.e.occurredAt ? 1 : a.i - b.i))
+    .map(({ e }) => e);
 }

@@ -26,9 +26,11 @@ export async function appendHistory(store: EventStore, events: SeedEvent[], onPr
     } else {
       const byStream = new Map<string, SeedEvent[]>();
       for (const event of slice) byStream.set(event.streamId, [...(byStream.get(event.streamId) ?? []), event]);
-      await Promise.all([...byStream.entries()].map(async ([streamId, list]) => {
-        for (const event of list) await store.append(streamId, [toNew(event)]);
-      }));
+      await Promise.all(
+        [...byStream.entries()].map(async ([streamId, list]) => {
+          for (const event of list) await store.append(streamId, [toNew(event)]);
+        }),
+      );
     }
     onProgress?.(Math.min(events.length, i + window));
   }

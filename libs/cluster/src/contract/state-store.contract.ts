@@ -29,7 +29,11 @@ async function fencedErrorOf(promise: Promise<unknown>): Promise<FencedError> {
   throw new Error('expected a FencedError');
 }
 
-const shuffled = <T>(items: T[]): T[] => items.map((item) => [Math.random(), item] as const).sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+const shuffled = <T>(items: T[]): T[] =>
+  items
+    .map((item) => [Math.random(), item] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, item]) => item);
 
 export function describeStateStoreContract(label: string, open: () => Promise<StateStoreTarget>): void {
   describe(`state store contract: ${label}`, () => {
@@ -187,7 +191,15 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
         lastFailedAt: '2024-01-01T00:00:01.000Z',
         nextRetryAt: '2024-01-01T00:00:03.000Z',
       };
-      const skip: SkippedEvent = { eventId: 'e-1', eventType: 'DealWon', position: 41, error: 'boom', reason: 'bad data', skippedBy: 'ops', skippedAt: '2024-01-01T00:01:00.000Z' };
+      const skip: SkippedEvent = {
+        eventId: 'e-1',
+        eventType: 'DealWon',
+        position: 41,
+        error: 'boom',
+        reason: 'bad data',
+        skippedBy: 'ops',
+        skippedAt: '2024-01-01T00:01:00.000Z',
+      };
       const detailsOf = async (name: string) => {
         const c = (await store.checkpoints()).find((r) => r.name === name)!;
         return { position: c.position, failure: c.failure, skipped: c.skipped };
@@ -250,7 +262,7 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
         expect(granted).toHaveLength(1);
         expect(granted[0]).toMatchObject({ role, token: 1, beat: 0, released: false });
         const lease = (await store.leases()).find((l) => l.role === role);
-        expect(lease).toMatchObject({ token: 1, holder: granted[0]!.holder });
+        expect(lease).toMatchObject({ token: 1, holder: granted[0].holder });
       });
 
       it('20 processes taking a role over from the same token at once: exactly one gets the next token', async () => {
@@ -259,8 +271,8 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
         const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquire(role, worker(i), 1)));
         const granted = results.filter((r) => r !== undefined);
         expect(granted).toHaveLength(1);
-        expect(granted[0]!.token).toBe(2);
-        expect((await store.leases()).find((l) => l.role === role)).toMatchObject({ token: 2, holder: granted[0]!.holder });
+        expect(granted[0].token).toBe(2);
+        expect((await store.leases()).find((l) => l.role === role)).toMatchObject({ token: 2, holder: granted[0].holder });
         // The next round starts from the winner's token, and nothing else.
         expect(await store.acquire(role, worker(1), 1)).toBeUndefined();
         expect(await store.acquire(role, worker(1), 2)).toMatchObject({ token: 3 });
@@ -307,7 +319,12 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
         expect(await store.renew(role, 2)).toBe(true);
         // The old holder's release does not touch the new lease.
         await store.release(role, 1);
-        expect((await store.leases()).find((l) => l.role === role)).toMatchObject({ token: 2, beat: 1, released: false, holder: { host: 'host-2' } });
+        expect((await store.leases()).find((l) => l.role === role)).toMatchObject({
+          token: 2,
+          beat: 1,
+          released: false,
+          holder: { host: 'host-2' },
+        });
         expect(await store.renew(role, 2)).toBe(true);
       });
 
@@ -341,7 +358,12 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
     });
 
     describe('idempotency results', () => {
-      const record = (body: unknown, statusCode = 201): IdempotencyRecord => ({ requestHash: `h-${uid()}`, statusCode, body, createdAt: '2024-05-06T07:08:09.000Z' });
+      const record = (body: unknown, statusCode = 201): IdempotencyRecord => ({
+        requestHash: `h-${uid()}`,
+        statusCode,
+        body,
+        createdAt: '2024-05-06T07:08:09.000Z',
+      });
 
       it('stores a result and finds it again, its body intact', async () => {
         const key = uid();

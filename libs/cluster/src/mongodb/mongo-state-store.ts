@@ -2,13 +2,47 @@ import { createHash } from 'node:crypto';
 import type { Collection, Db, WriteConcernSettings } from 'mongodb';
 import type { EventFailure, FailureRequest, SkippedEvent } from '../failure';
 import { Fence, FencedError } from '../fence';
-import { CheckpointDetails, CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
+import {
+  CheckpointDetails,
+  CheckpointRecord,
+  IdempotencyRecord,
+  LeaseRecord,
+  StateStore,
+  WorkerInfo,
+  workerInfoOf,
+  WorkerRecord,
+} from '../state-store';
 
-type LeaseDocument = { _id: string; role: string; token: number; beat: number; holder: WorkerInfo; since: string; renewedAt: string; released: boolean };
+type LeaseDocument = {
+  _id: string;
+  role: string;
+  token: number;
+  beat: number;
+  holder: WorkerInfo;
+  since: string;
+  renewedAt: string;
+  released: boolean;
+};
 /** `failure` is null rather than absent once cleared: a `$set` replaces it, whatever the server's `$unset` support. */
-type CheckpointDocument = { _id: string; name: string; token: number; position: number; updatedAt: string; failure?: EventFailure | null; skipped?: SkippedEvent[] };
+type CheckpointDocument = {
+  _id: string;
+  name: string;
+  token: number;
+  position: number;
+  updatedAt: string;
+  failure?: EventFailure | null;
+  skipped?: SkippedEvent[];
+};
 type RequestDocument = FailureRequest & { _id: string };
-type IdempotencyDocument = { _id: string; actor: string; key: string; requestHash: string; statusCode: number; body: string; createdAt: string };
+type IdempotencyDocument = {
+  _id: string;
+  actor: string;
+  key: string;
+  requestHash: string;
+  statusCode: number;
+  body: string;
+  createdAt: string;
+};
 type WorkerDocument = Omit<WorkerRecord, 'id'> & { _id: string };
 
 export interface MongoStateStoreOptions {
@@ -131,7 +165,10 @@ export class MongoStateStore implements StateStore {
       // The same goes for its failure and skipped events, when it saved after our read.
       if (previous && (previous.position > position || previous.updatedAt !== top?.updatedAt)) {
         position = Math.max(position, previous.position);
-        await this.checkpointDocs.updateOne({ _id }, { $set: { position, ...storedDetails({ failure: previous.failure ?? undefined, skipped: previous.skipped }) } });
+        await this.checkpointDocs.updateOne(
+          { _id },
+          { $set: { position, ...storedDetails({ failure: previous.failure ?? undefined, skipped: previous.skipped }) } },
+        );
       }
       // Garbage now; deleting it also makes the previous holder's next save fail at once.
       await this.checkpointDocs.deleteMany({ name, token: { $lt: token } });
@@ -146,7 +183,8 @@ export class MongoStateStore implements StateStore {
     // No document: a higher claim has deleted it, or it was never claimed with this token.
     if (matchedCount === 0) throw new FencedError([name], `checkpoint ${name} is not claimed with token ${fence.token} (any more)`);
     // A higher claim that has not deleted ours yet: this save went to a dead document.
-    if (await this.checkpointClaimedAbove(name, fence.token)) throw new FencedError([name], `checkpoint ${name} was claimed with a token above ${fence.token}`);
+    if (await this.checkpointClaimedAbove(name, fence.token))
+      throw new FencedError([name], `checkpoint ${name} was claimed with a token above ${fence.token}`);
   }
 
   async checkpoints(): Promise<CheckpointRecord[]> {
@@ -180,12 +218,16 @@ export class MongoStateStore implements StateStore {
 
   /** One fixed-length, unambiguous `_id` per (actor, key), whatever characters they hold. */
   private resultId(actor: string, key: string): string {
-    return createHash('sha256').update(JSON.stringify([actor, key])).digest('hex');
+    return createHash('sha256')
+      .update(JSON.stringify([actor, key]))
+      .digest('hex');
   }
 
   async findResult(actor: string, key: string): Promise<IdempotencyRecord | undefined> {
     const doc = await this.results.findOne({ _id: this.resultId(actor, key) });
-    return doc ? { requestHash: doc.requestHash, statusCode: doc.statusCode, body: JSON.parse(doc.body), createdAt: doc.createdAt } : undefined;
+    return doc
+      ? { requestHash: doc.requestHash, statusCode: doc.statusCode, body: JSON.parse(doc.body), createdAt: doc.createdAt }
+      : undefined;
   }
 
   async saveResult(actor: string, key: string, record: IdempotencyRecord): Promise<void> {
@@ -244,7 +286,10 @@ export class MongoStateStore implements StateStore {
   async renew(role: string, token: number): Promise<boolean> {
     await this.ready();
     // Not atomic on FerretDB, but only the holder of a token updates its document.
-    const { matchedCount } = await this.leaseDocs.updateOne({ _id: docId(role, token), released: false }, { $inc: { beat: 1 }, $set: { renewedAt: new Date().toISOString() } });
+    const { matchedCount } = await this.leaseDocs.updateOne(
+      { _id: docId(role, token), released: false },
+      { $inc: { beat: 1 }, $set: { renewedAt: new Date().toISOString() } },
+    );
     if (matchedCount === 0) return false;
     // A newer grant that has not deleted ours yet.
     return !(await this.leaseGrantedAbove(role, token));

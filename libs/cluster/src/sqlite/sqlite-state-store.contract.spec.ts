@@ -45,7 +45,12 @@ describe('SQLite state store files', () => {
       { name: 'pm:follow-up', position: 77, token: 0, updatedAt: '' },
       { name: 'relay', position: 1234, token: 0, updatedAt: '' },
     ]);
-    expect(await store.findResult('user-1', 'k-1')).toEqual({ requestHash: 'hash-1', statusCode: 201, body: { id: 'c-9' }, createdAt: '2024-01-01T00:00:00.000Z' });
+    expect(await store.findResult('user-1', 'k-1')).toEqual({
+      requestHash: 'hash-1',
+      statusCode: 201,
+      body: { id: 'c-9' },
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
     // Code without a lease (token 0) can go on as before until a lease claims the checkpoint.
     await store.save('pm:follow-up', 80, soloFence('pm:follow-up'));
     const lease = { role: 'relay', token: 1, valid: () => true };
@@ -92,7 +97,10 @@ describe('SQLite state store files', () => {
         process.stdout.write(JSON.stringify(tokens) + '\\n');
       }, 2);`;
     const children = Array.from({ length: 4 }, () => {
-      const proc = spawn(process.execPath, ['-r', '@swc-node/register', '-e', child], { cwd: resolve(__dirname, '../../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['-r', '@swc-node/register', '-e', child], {
+        cwd: resolve(__dirname, '../../../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       const ready = new Promise<void>((done) => proc.stdout.on('data', (d) => (out += d).startsWith('ready\n') && done()));

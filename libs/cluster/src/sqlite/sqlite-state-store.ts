@@ -2,7 +2,16 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from '@chronicle/sqlite';
 import type { FailureRequest } from '../failure';
 import { Fence, FencedError } from '../fence';
-import { CheckpointDetails, CheckpointRecord, IdempotencyRecord, LeaseRecord, StateStore, WorkerInfo, workerInfoOf, WorkerRecord } from '../state-store';
+import {
+  CheckpointDetails,
+  CheckpointRecord,
+  IdempotencyRecord,
+  LeaseRecord,
+  StateStore,
+  WorkerInfo,
+  workerInfoOf,
+  WorkerRecord,
+} from '../state-store';
 
 type CheckpointRow = { name: string; position: number; token: number; updated_at: string | null; details: string | null };
 type LeaseRow = { role: string; token: number; beat: number; holder: string; since: string; renewed_at: string; released: number };
@@ -45,22 +54,32 @@ export class SqliteStateStore implements StateStore {
     this.db.transaction(() => this.migrate()).immediate();
 
     this.stmt = {
-      checkpoint: this.db.prepare<[string], CheckpointRow>('SELECT name, position, token, updated_at, details FROM checkpoints WHERE name = ?'),
+      checkpoint: this.db.prepare<[string], CheckpointRow>(
+        'SELECT name, position, token, updated_at, details FROM checkpoints WHERE name = ?',
+      ),
       checkpoints: this.db.prepare<[], CheckpointRow>('SELECT name, position, token, updated_at, details FROM checkpoints ORDER BY name'),
       insertCheckpoint: this.db.prepare('INSERT INTO checkpoints (name, position, token, updated_at) VALUES (?, 0, ?, ?)'),
       fenceCheckpoint: this.db.prepare('UPDATE checkpoints SET token = ? WHERE name = ?'),
       // The token in the WHERE clause is the fence: a save after a higher claim changes no row.
       saveCheckpoint: this.db.prepare('UPDATE checkpoints SET position = ?, updated_at = ? WHERE name = ? AND token = ?'),
-      saveCheckpointDetails: this.db.prepare('UPDATE checkpoints SET position = ?, updated_at = ?, details = ? WHERE name = ? AND token = ?'),
-      leaveRequest: this.db.prepare('INSERT INTO requests (role, action, id, request) VALUES (?, ?, ?, ?) ON CONFLICT(role, action) DO UPDATE SET id = excluded.id, request = excluded.request'),
+      saveCheckpointDetails: this.db.prepare(
+        'UPDATE checkpoints SET position = ?, updated_at = ?, details = ? WHERE name = ? AND token = ?',
+      ),
+      leaveRequest: this.db.prepare(
+        'INSERT INTO requests (role, action, id, request) VALUES (?, ?, ?, ?) ON CONFLICT(role, action) DO UPDATE SET id = excluded.id, request = excluded.request',
+      ),
       requests: this.db.prepare<[string], { request: string }>('SELECT request FROM requests WHERE role = ? ORDER BY action'),
       removeRequest: this.db.prepare('DELETE FROM requests WHERE role = ? AND action = ? AND id = ?'),
       find: this.db.prepare<[string, string], { request_hash: string; status_code: number; body: string; created_at: string }>(
         'SELECT request_hash, status_code, body, created_at FROM idempotency WHERE actor = ? AND key = ?',
       ),
       // The first result wins: a concurrent retry that finished second does not overwrite it.
-      save: this.db.prepare('INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status_code, body, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      lease: this.db.prepare<[string], LeaseRow>('SELECT role, token, beat, holder, since, renewed_at, released FROM leases WHERE role = ?'),
+      save: this.db.prepare(
+        'INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status_code, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      lease: this.db.prepare<[string], LeaseRow>(
+        'SELECT role, token, beat, holder, since, renewed_at, released FROM leases WHERE role = ?',
+      ),
       leases: this.db.prepare<[], LeaseRow>('SELECT role, token, beat, holder, since, renewed_at, released FROM leases ORDER BY role'),
       grant: this.db.prepare(
         `INSERT INTO leases (role, token, beat, holder, since, renewed_at, released) VALUES (@role, @token, 0, @holder, @at, @at, 0)
@@ -91,7 +110,15 @@ export class SqliteStateStore implements StateStore {
     this.acquireTx = this.db.transaction((role: string, holder: WorkerInfo, current: number): LeaseRecord | undefined => {
       if ((this.stmt.lease.get(role)?.token ?? 0) !== current) return undefined;
       const at = new Date().toISOString();
-      const lease: LeaseRecord = { role, token: current + 1, beat: 0, holder: workerInfoOf(holder), since: at, renewedAt: at, released: false };
+      const lease: LeaseRecord = {
+        role,
+        token: current + 1,
+        beat: 0,
+        holder: workerInfoOf(holder),
+        since: at,
+        renewedAt: at,
+        released: false,
+      };
       this.stmt.grant.run({ role, token: lease.token, holder: JSON.stringify(lease.holder), at });
       return lease;
     });
@@ -118,7 +145,12 @@ export class SqliteStateStore implements StateStore {
       CREATE TABLE IF NOT EXISTS requests (
         role TEXT NOT NULL, action TEXT NOT NULL, id TEXT NOT NULL, request TEXT NOT NULL, PRIMARY KEY (role, action)
       );`);
-    const columns = new Set(this.db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'checkpoints\')').all().map((c) => c.name));
+    const columns = new Set(
+      this.db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('checkpoints')")
+        .all()
+        .map((c) => c.name),
+    );
     // Checkpoints of the earlier store get token 0: solo code (soloFence) can go on saving them until a lease claims them.
     if (!columns.has('token')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN token INTEGER NOT NULL DEFAULT 0');
     if (!columns.has('updated_at')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN updated_at TEXT');
@@ -140,7 +172,9 @@ export class SqliteStateStore implements StateStore {
 
   async checkpoints(): Promise<CheckpointRecord[]> {
     // Checkpoints of the earlier store were never updated since: no updated_at.
-    return this.stmt.checkpoints.all().map((r) => ({ name: r.name, position: r.position, token: r.token, updatedAt: r.updated_at ?? '', ...detailsOf(r.details) }));
+    return this.stmt.checkpoints
+      .all()
+      .map((r) => ({ name: r.name, position: r.position, token: r.token, updatedAt: r.updated_at ?? '', ...detailsOf(r.details) }));
   }
 
   async leaveRequest(request: FailureRequest): Promise<void> {
@@ -182,11 +216,19 @@ export class SqliteStateStore implements StateStore {
   }
 
   async heartbeat(worker: WorkerInfo, groups: string[], roles: string[]): Promise<void> {
-    this.stmt.heartbeat.run(worker.id, JSON.stringify(workerInfoOf(worker)), JSON.stringify(groups), JSON.stringify(roles), new Date().toISOString());
+    this.stmt.heartbeat.run(
+      worker.id,
+      JSON.stringify(workerInfoOf(worker)),
+      JSON.stringify(groups),
+      JSON.stringify(roles),
+      new Date().toISOString(),
+    );
   }
 
   async workers(): Promise<WorkerRecord[]> {
-    return this.stmt.workers.all().map((r) => ({ ...JSON.parse(r.info), id: r.id, groups: JSON.parse(r.groups), roles: JSON.parse(r.roles), beatAt: r.beat_at }));
+    return this.stmt.workers
+      .all()
+      .map((r) => ({ ...JSON.parse(r.info), id: r.id, groups: JSON.parse(r.groups), roles: JSON.parse(r.roles), beatAt: r.beat_at }));
   }
 
   async removeWorker(id: string): Promise<void> {

@@ -7,7 +7,11 @@ import { CampaignMessage } from '../messages';
 const decider = (env: CommandEnvironment) => env.deciders.campaign;
 
 export const campaignCommands: CommandSpecs<CampaignState, CampaignCommand, CampaignEvent> = {
-  LaunchCampaign: { stream: (command) => `campaign-${command.data.campaignId}`, decider, result: (_, streamId) => ({ id: idOf(streamId) }) },
+  LaunchCampaign: {
+    stream: (command) => `campaign-${command.data.campaignId}`,
+    decider,
+    result: (_, streamId) => ({ id: idOf(streamId) }),
+  },
   /**
    * Spend on a campaign needs the campaign (it must exist, and lends its channel): its state. A
    * channel's spend stream needs no state: decided on the initial state, appended without reading it.

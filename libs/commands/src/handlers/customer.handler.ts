@@ -25,11 +25,18 @@ const decider = (env: CommandEnvironment) => env.deciders.customer;
 const customerId = (_: unknown, streamId: string) => ({ id: idOf(streamId) });
 
 /** A command on an existing customer: the caller must own it (for a rep). */
-const onCustomer = <C extends CustomerCommand>(extra: Partial<Spec<C>> = {}): Spec<C> => ({ stream, decider, authorize: authorizeOwner, result: customerId, ...extra });
+const onCustomer = <C extends CustomerCommand>(extra: Partial<Spec<C>> = {}): Spec<C> => ({
+  stream,
+  decider,
+  authorize: authorizeOwner,
+  result: customerId,
+  ...extra,
+});
 
 export const customerCommands: CommandSpecs<CustomerState, CustomerCommand, CustomerEvent> = {
   RegisterCustomer: onCustomer({
-    permit: (context, command, streamId, sent) => assertCreatesOwn(context, streamId, ownerOf(command, context, sent.ownerDefaultsToCaller, false)),
+    permit: (context, command, streamId, sent) =>
+      assertCreatesOwn(context, streamId, ownerOf(command, context, sent.ownerDefaultsToCaller, false)),
     // With auto-assignment of customers on, one the API registers without an owner is left to the
     // assignment process manager; otherwise it is the caller's. What a rep creates is always its own.
     enrich: (command, _, context, env) => {
@@ -76,14 +83,26 @@ export const customerCommands: CommandSpecs<CustomerState, CustomerCommand, Cust
     stream,
     decider,
     after: (execution, command, context) =>
-      execution.state.personalDataErased ? [{ message: erasureOf(streamIdOf('lead', command.data.leadId), stream(command), command.occurredAt, context) }] : [],
+      execution.state.personalDataErased
+        ? [{ message: erasureOf(streamIdOf('lead', command.data.leadId), stream(command), command.occurredAt, context) }]
+        : [],
     result: (command) => ({ id: command.data.customerId }),
   },
-  EraseCustomerPersonalData: { stream, decider, run: (command, context, env, streamId) => erase(env, streamId, command, context), result: customerId },
+  EraseCustomerPersonalData: {
+    stream,
+    decider,
+    run: (command, context, env, streamId) => erase(env, streamId, command, context),
+    result: customerId,
+  },
 };
 
 /** The owner a RegisterCustomer names; one the API left unsaid is the caller's, unless customers are auto-assigned. */
-function ownerOf(command: Extract<CustomerCommand, { type: 'RegisterCustomer' }>, context: CommandContext, defaultsToCaller: boolean | undefined, autoAssign: boolean): string | undefined {
+function ownerOf(
+  command: Extract<CustomerCommand, { type: 'RegisterCustomer' }>,
+  context: CommandContext,
+  defaultsToCaller: boolean | undefined,
+  autoAssign: boolean,
+): string | undefined {
   if (command.data.ownerId !== undefined || !defaultsToCaller) return command.data.ownerId;
   return autoAssign && !ownerScoped(context) ? undefined : context.actor;
 }
@@ -104,7 +123,11 @@ async function assertDealOf(env: CommandEnvironment, context: CommandContext, cu
     deal = opened?.data as { customerId?: string } | undefined;
   }
   if (!deal) throw new BusinessRuleViolation(`dealId: ${dealStream} does not exist`, 'unknown-deal');
-  if (deal.customerId !== customerId) throw new BusinessRuleViolation(`dealId: ${dealStream} is a deal of another customer, not of customer-${customerId}`, 'deal-of-another-customer');
+  if (deal.customerId !== customerId)
+    throw new BusinessRuleViolation(
+      `dealId: ${dealStream} is a deal of another customer, not of customer-${customerId}`,
+      'deal-of-another-customer',
+    );
   assertOwns(context, dealStream, deal.ownerId);
 }
 
@@ -115,7 +138,12 @@ async function assertDealOf(env: CommandEnvironment, context: CommandContext, cu
  * the customer's event, so a recorded CustomerPersonalDataErased means they are all gone, and a
  * retry after a crash anywhere finishes the job: each step is a no-op once done.
  */
-async function erase(env: CommandEnvironment, streamId: string, command: EraseCustomerPersonalData, context: CommandContext): Promise<CommandResult> {
+async function erase(
+  env: CommandEnvironment,
+  streamId: string,
+  command: EraseCustomerPersonalData,
+  context: CommandContext,
+): Promise<CommandResult> {
   const { customerId } = command.data;
   if ((await env.store.streamRevision(streamId)) < 0) throw new AggregateNotFound(streamId);
   await env.personalData.erase(streamId);
@@ -139,7 +167,14 @@ function erasureOf(subject: string, streamId: string, occurredAt: string, contex
 }
 
 /** Erases `subjects`, the same person as the customer `streamId`, except those in `erased` (which it extends). */
-async function eraseSubjects(env: CommandEnvironment, subjects: string[], streamId: string, occurredAt: string, context: CommandContext, erased: Set<string>): Promise<void> {
+async function eraseSubjects(
+  env: CommandEnvironment,
+  subjects: string[],
+  streamId: string,
+  occurredAt: string,
+  context: CommandContext,
+  erased: Set<string>,
+): Promise<void> {
   for (const subject of subjects) {
     if (erased.has(subject)) continue;
     await env.send(erasureOf(subject, streamId, occurredAt, context));

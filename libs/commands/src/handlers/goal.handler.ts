@@ -10,8 +10,18 @@ const decider = (env: CommandEnvironment) => env.deciders.goal;
 const result = (command: GoalCommand) => ({ id: command.data.goalId });
 
 export const goalCommands: CommandSpecs<GoalState, GoalCommand, GoalEvent> = {
-  SetGoal: { stream, decider, result, permit: (context, command, streamId) => assertOwnGoal(context, streamId, command.data.segment?.owner) },
-  CancelGoal: { stream, decider, result, authorize: (context, streamId, state) => state.exists && assertOwnGoal(context, streamId, state.segment?.owner) },
+  SetGoal: {
+    stream,
+    decider,
+    result,
+    permit: (context, command, streamId) => assertOwnGoal(context, streamId, command.data.segment?.owner),
+  },
+  CancelGoal: {
+    stream,
+    decider,
+    result,
+    authorize: (context, streamId, state) => state.exists && assertOwnGoal(context, streamId, state.segment?.owner),
+  },
 };
 
 /** The CommandBus entry point: runs the command's spec. */

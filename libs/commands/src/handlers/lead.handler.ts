@@ -1,5 +1,17 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { AggregateNotFound, BusinessRuleViolation, CaptureLead, customerDecider, customerFromLead, Decider, leadDecider, LeadCommand, LeadEvent, LeadState, rule } from '@chronicle/domain';
+import {
+  AggregateNotFound,
+  BusinessRuleViolation,
+  CaptureLead,
+  customerDecider,
+  customerFromLead,
+  Decider,
+  leadDecider,
+  LeadCommand,
+  LeadEvent,
+  LeadState,
+  rule,
+} from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs, FollowUp } from '../command-spec';
 import { CustomerMessage, LeadMessage } from '../messages';
@@ -18,7 +30,11 @@ const captureWithOwner = (ownerId: string): Decider<LeadState, CaptureLead, Lead
   decide(command, state) {
     const captured = leadDecider.decide(command, state);
     const after = captured.reduce(leadDecider.evolve, state);
-    const assign: LeadCommand = { type: 'AssignLead', data: { leadId: command.data.leadId, ownerId, strategy: 'capture' }, occurredAt: command.occurredAt };
+    const assign: LeadCommand = {
+      type: 'AssignLead',
+      data: { leadId: command.data.leadId, ownerId, strategy: 'capture' },
+      occurredAt: command.occurredAt,
+    };
     return [...captured, ...leadDecider.decide(assign, after)];
   },
 });
@@ -56,7 +72,11 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
       const customer = await env.executor.load(customerDecider, customerStream);
       // Converting into an existing customer attaches the lead to it: a rep's own customers only.
       if (customer.state.exists && ownerScoped(context)) assertOwns(context, customerStream, customer.state.ownerId);
-      rule(!customer.state.personalDataErased, `the personal data of ${customerStream} was erased; a lead cannot be converted into it`, 'personal-data-erased');
+      rule(
+        !customer.state.personalDataErased,
+        `the personal data of ${customerStream} was erased; a lead cannot be converted into it`,
+        'personal-data-erased',
+      );
       return { customerIsNew: !customer.state.exists };
     },
     after: (execution, _, context, { customerIsNew }) => {
@@ -65,11 +85,20 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
       const { customerId, leadId } = converted.data as { customerId: string; leadId: string };
       const followUp: FollowUp = customerIsNew
         ? // Conversion registers the customer with the lead's source (and owner); the process manager repeats it after a crash.
-          { message: new CustomerMessage(customerFromLead(execution.state, customerId, converted.occurredAt), reactionContext(converted.eventId, context.correlationId)), deferredAs: 'registration' }
+          {
+            message: new CustomerMessage(
+              customerFromLead(execution.state, customerId, converted.occurredAt),
+              reactionContext(converted.eventId, context.correlationId),
+            ),
+            deferredAs: 'registration',
+          }
         : // Conversion into an existing customer records the lead on the customer's stream too, so
           // that erasing the customer finds it; the acquisition process manager repeats it after a crash.
           {
-            message: new CustomerMessage({ type: 'LinkLead', data: { customerId, leadId }, occurredAt: converted.occurredAt }, reactionContext(converted.eventId, context.correlationId, LINK_LEAD)),
+            message: new CustomerMessage(
+              { type: 'LinkLead', data: { customerId, leadId }, occurredAt: converted.occurredAt },
+              reactionContext(converted.eventId, context.correlationId, LINK_LEAD),
+            ),
             deferredAs: 'linking',
           };
       return [followUp];
@@ -82,7 +111,9 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
     run: async (command, context, env, streamId) => {
       if ((await env.store.streamRevision(streamId)) < 0) throw new AggregateNotFound(streamId);
       await env.personalData.erase(streamId);
-      const result = await env.executor.execute(leadDecider, streamId, command, context, (state) => authorizeOwner(context, streamId, state));
+      const result = await env.executor.execute(leadDecider, streamId, command, context, (state) =>
+        authorizeOwner(context, streamId, state),
+      );
       env.executor.forgetSnapshots(streamId);
       return { id: command.data.leadId, streamId, revision: result.revision, position: result.position };
     },

@@ -49,7 +49,10 @@ export class AcquisitionProcessManager extends FeedProcessManager {
         return;
       }
       const history = await this.store.readStream(event.streamId, { maxCount: event.streamRevision + 1 });
-      const lead = fold(leadDecider, history.map((e) => toDomainEvent<LeadEvent>(e)));
+      const lead = fold(
+        leadDecider,
+        history.map((e) => toDomainEvent<LeadEvent>(e)),
+      );
       const command = customerFromLead(lead, customerId, event.occurredAt);
       await this.commandBus.execute(new CustomerMessage(command, reactionContext(event.eventId, event.correlationId)));
     }

@@ -23,7 +23,16 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
 @Injectable()
 export class AssignmentProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:assignment';
-  readonly eventTypes = ['LeadCaptured', 'LeadAssigned', 'LeadConverted', 'LeadDisqualified', 'CustomerRegistered', 'DealOpened', 'DealWon', 'DealLost'] as const;
+  readonly eventTypes = [
+    'LeadCaptured',
+    'LeadAssigned',
+    'LeadConverted',
+    'LeadDisqualified',
+    'CustomerRegistered',
+    'DealOpened',
+    'DealWon',
+    'DealLost',
+  ] as const;
   protected override readonly folds = true;
   private book: AssignmentBookState = initialAssignmentBook();
 
@@ -39,21 +48,37 @@ export class AssignmentProcessManager extends AutomationProcessManager {
     const context = () => reactionContext(event.eventId, event.correlationId, 'assignment');
     if (event.type === 'LeadCaptured') {
       const d = event.data as LeadCaptured['data'];
-      const choice = chooseOwner(this.config.assignment, this.book, { region: text(d.attributes?.region), industry: text(d.attributes?.industry), at: Date.parse(event.occurredAt) });
+      const choice = chooseOwner(this.config.assignment, this.book, {
+        region: text(d.attributes?.region),
+        industry: text(d.attributes?.industry),
+        at: Date.parse(event.occurredAt),
+      });
       if (!choice) return;
       // Counted at once: the LeadAssigned it causes comes later in the feed (and sets the same owner).
       foldAssignmentBook(this.book, { type: 'LeadAssigned', data: { leadId: d.leadId, ownerId: choice.ownerId } });
       if (!live) return;
-      const command = { type: 'AssignLead' as const, data: { leadId: d.leadId, ...choice, ifUnassigned: true }, occurredAt: event.occurredAt };
+      const command = {
+        type: 'AssignLead' as const,
+        data: { leadId: d.leadId, ...choice, ifUnassigned: true },
+        occurredAt: event.occurredAt,
+      };
       await this.commandBus.execute(new LeadMessage(command, context()));
       return;
     }
     if (event.type === 'CustomerRegistered') {
       const d = event.data as CustomerRegistered['data'];
       if (d.ownerId !== undefined || !this.config.assignment.customers) return;
-      const choice = chooseOwner(this.config.assignment, this.book, { region: d.region, industry: d.industry, at: Date.parse(event.occurredAt) });
+      const choice = chooseOwner(this.config.assignment, this.book, {
+        region: d.region,
+        industry: d.industry,
+        at: Date.parse(event.occurredAt),
+      });
       if (!choice || !live) return;
-      const command = { type: 'AssignCustomerOwner' as const, data: { customerId: d.customerId, ...choice, ifUnassigned: true }, occurredAt: event.occurredAt };
+      const command = {
+        type: 'AssignCustomerOwner' as const,
+        data: { customerId: d.customerId, ...choice, ifUnassigned: true },
+        occurredAt: event.occurredAt,
+      };
       await this.commandBus.execute(new CustomerMessage(command, context()));
       return;
     }

@@ -26,7 +26,9 @@ export type ProcessManagerState = CheckpointStore & FailureRequestStore;
 /** The manager is stopped on an event: the consumer waits until its next attempt (or an operator's request). */
 class StoppedOnEventError extends Error {
   constructor(readonly failure: EventFailure) {
-    super(`stopped on ${failure.eventType} ${failure.eventId} at position ${failure.position} (attempt ${failure.attempts}): ${failure.error}`);
+    super(
+      `stopped on ${failure.eventType} ${failure.eventId} at position ${failure.position} (attempt ${failure.attempts}): ${failure.error}`,
+    );
     this.name = 'StoppedOnEventError';
   }
 }
@@ -171,7 +173,8 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
         }
         // Past the event it was stopped on: no longer failed.
         const recovered = this.failure !== undefined && page.checkpoint >= this.failure.position;
-        if (recovered) this.logger.log(`handled ${this.failure!.eventType} ${this.failure!.eventId} after ${this.failure!.attempts} failed attempt(s)`);
+        if (recovered)
+          this.logger.log(`handled ${this.failure!.eventType} ${this.failure!.eventId} after ${this.failure!.attempts} failed attempt(s)`);
         await this.checkpoints.save(this.checkpointName, page.checkpoint, fence, recovered ? { skipped: this.skipped } : undefined);
         if (recovered) this.failure = undefined;
         this.position = page.checkpoint;
@@ -183,7 +186,14 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
         return 'stop';
       },
       retry: { initialMs: 1000, maxMs: 5000 },
-      log: (level, message) => (level === 'debug' ? this.logger.debug(message) : level === 'info' ? this.logger.log(message) : level === 'warn' ? this.logger.warn(message) : this.logger.error(message)),
+      log: (level, message) =>
+        level === 'debug'
+          ? this.logger.debug(message)
+          : level === 'info'
+            ? this.logger.log(message)
+            : level === 'warn'
+              ? this.logger.warn(message)
+              : this.logger.error(message),
     });
     this.consumer = consumer;
     // While it is stopped on an event, an operator's request ends the wait for the next attempt.
@@ -222,7 +232,9 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
     for (const request of await this.checkpoints.requests(this.checkpointName)) {
       const failure = this.failure;
       if (!failure || (request.action === 'skip' && request.eventId !== failure.eventId)) {
-        this.logger.warn(`${request.action} requested by ${request.requestedBy} dropped: ${failure ? `stopped on ${failure.eventId}, not on ${request.eventId}` : 'not stopped on any event'}`);
+        this.logger.warn(
+          `${request.action} requested by ${request.requestedBy} dropped: ${failure ? `stopped on ${failure.eventId}, not on ${request.eventId}` : 'not stopped on any event'}`,
+        );
       } else if (request.action === 'retry') {
         this.logger.log(`retry of ${failure.eventType} ${failure.eventId} requested by ${request.requestedBy}`);
         attempt = true;
@@ -232,7 +244,9 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
         await this.checkpoints.save(this.checkpointName, position, fence, { skipped });
         this.setSkipped(skipped);
         this.failure = undefined;
-        this.logger.warn(`skipped ${failure.eventType} ${failure.eventId} at position ${failure.position}, as ${request.requestedBy} asked: ${request.reason}`);
+        this.logger.warn(
+          `skipped ${failure.eventType} ${failure.eventId} at position ${failure.position}, as ${request.requestedBy} asked: ${request.reason}`,
+        );
       }
       await this.checkpoints.removeRequest(request);
     }
@@ -244,7 +258,8 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
     let from = 0;
     while (from < until && this.consumer) {
       const page = await this.store.readAll({ fromPosition: from, maxCount: 1000, filter: { types: [...this.eventTypes] } });
-      for (const event of page.events) if (event.globalPosition <= until && !this.skippedIds.has(event.eventId)) await this.handle(event, false);
+      for (const event of page.events)
+        if (event.globalPosition <= until && !this.skippedIds.has(event.eventId)) await this.handle(event, false);
       if (page.checkpoint <= from || page.isEnd) break;
       from = page.checkpoint;
     }

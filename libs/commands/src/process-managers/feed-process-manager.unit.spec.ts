@@ -36,7 +36,12 @@ class Counting extends FeedProcessManager {
 
 const capture = (store: EventStore, leadId: string) =>
   store.append(`lead-${leadId}`, [
-    { eventId: randomUUID(), type: 'LeadCaptured', data: { leadId }, metadata: { occurredAt: new Date().toISOString(), actor: 't', correlationId: 'c', causationId: 'c' } },
+    {
+      eventId: randomUUID(),
+      type: 'LeadCaptured',
+      data: { leadId },
+      metadata: { occurredAt: new Date().toISOString(), actor: 't', correlationId: 'c', causationId: 'c' },
+    },
   ]);
 
 describe('feed process manager', () => {
@@ -98,7 +103,9 @@ describe('feed process manager', () => {
     const stale = new Counting(store, checkpoints);
     stale.failures = 1;
     await expect(stale.runner.start(lease(1))).rejects.toThrow(/fenced/);
-    expect(await checkpoints.checkpoints()).toEqual([expect.objectContaining({ name: 'process-manager:test', token: 2, position: await store.headPosition() })]);
+    expect(await checkpoints.checkpoints()).toEqual([
+      expect.objectContaining({ name: 'process-manager:test', token: 2, position: await store.headPosition() }),
+    ]);
 
     await second.onModuleDestroy();
     await first.onModuleDestroy();
@@ -185,7 +192,12 @@ describe('feed process manager stopped on an event', () => {
     });
     expect(failed).toMatchObject({
       position: b.globalPosition,
-      failure: { eventId: bad.eventId, eventType: 'LeadCaptured', position: bad.globalPosition, error: 'the assignment service answered 500' },
+      failure: {
+        eventId: bad.eventId,
+        eventType: 'LeadCaptured',
+        position: bad.globalPosition,
+        error: 'the assignment service answered 500',
+      },
     });
     expect(Date.parse(failed.failure!.nextRetryAt) - Date.parse(failed.failure!.lastFailedAt)).toBe(120); // 30, 60, 120, then the cap
     expect(poisoned.seen.filter((id) => id === 'c')).toEqual([]);
@@ -195,7 +207,9 @@ describe('feed process manager stopped on an event', () => {
     await state.leaveRequest(request('process-manager:poisoned', 'skip', { eventId: 'not-that-one', reason: 'typo' }));
     await until('the stale skip dropped', async () => (await state.requests('process-manager:poisoned')).length === 0);
     expect((await recordOf('process-manager:poisoned'))?.failure?.eventId).toBe(bad.eventId);
-    await state.leaveRequest(request('process-manager:poisoned', 'skip', { eventId: bad.eventId, reason: 'lead deleted upstream', requestedBy: 'ops-1' }));
+    await state.leaveRequest(
+      request('process-manager:poisoned', 'skip', { eventId: bad.eventId, reason: 'lead deleted upstream', requestedBy: 'ops-1' }),
+    );
     await poisoned.caughtUp(10_000);
     expect(poisoned.seen.filter((id) => id !== 'a' && id !== 'b')).toEqual(['c']);
     const after = (await recordOf('process-manager:poisoned'))!;

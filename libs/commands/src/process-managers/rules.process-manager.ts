@@ -30,7 +30,12 @@ export class RulesProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:rules';
   // Field initialisers run after the base constructor: `config` is set.
   readonly eventTypes: readonly string[] = [...new Set(this.config.rules.flatMap((r) => r.on))];
-  private readonly folders = { customer: customerDecider, lead: leadDecider, deal: dealDecider(this.config.pipeline), task: taskDecider } as unknown as Record<Aggregate, Folder>;
+  private readonly folders = {
+    customer: customerDecider,
+    lead: leadDecider,
+    deal: dealDecider(this.config.pipeline),
+    task: taskDecider,
+  } as unknown as Record<Aggregate, Folder>;
 
   protected override active(): boolean {
     return this.config.automation && this.config.rules.length > 0;
@@ -62,16 +67,40 @@ export class RulesProcessManager extends AutomationProcessManager {
       }
       case 'assign':
         if (action.aggregate === 'lead') {
-          await this.commandBus.execute(new LeadMessage({ type: 'AssignLead', data: { leadId: action.id, ownerId: action.ownerId, strategy: 'rule', reason }, occurredAt }, context));
+          await this.commandBus.execute(
+            new LeadMessage(
+              { type: 'AssignLead', data: { leadId: action.id, ownerId: action.ownerId, strategy: 'rule', reason }, occurredAt },
+              context,
+            ),
+          );
         } else {
-          await this.commandBus.execute(new CustomerMessage({ type: 'AssignCustomerOwner', data: { customerId: action.id, ownerId: action.ownerId, strategy: 'rule', reason }, occurredAt }, context));
+          await this.commandBus.execute(
+            new CustomerMessage(
+              {
+                type: 'AssignCustomerOwner',
+                data: { customerId: action.id, ownerId: action.ownerId, strategy: 'rule', reason },
+                occurredAt,
+              },
+              context,
+            ),
+          );
         }
         return;
       case 'enroll':
-        await this.commandBus.execute(new CustomerMessage({ type: 'EnrollCustomer', data: { customerId: action.customerId, campaign: action.campaign, reason }, occurredAt }, context));
+        await this.commandBus.execute(
+          new CustomerMessage(
+            { type: 'EnrollCustomer', data: { customerId: action.customerId, campaign: action.campaign, reason }, occurredAt },
+            context,
+          ),
+        );
         return;
       case 'tag':
-        await this.commandBus.execute(new CustomerMessage({ type: 'TagCustomer', data: { customerId: action.customerId, tag: action.tag, reason }, occurredAt }, context));
+        await this.commandBus.execute(
+          new CustomerMessage(
+            { type: 'TagCustomer', data: { customerId: action.customerId, tag: action.tag, reason }, occurredAt },
+            context,
+          ),
+        );
         return;
     }
   }

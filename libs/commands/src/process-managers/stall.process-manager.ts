@@ -41,7 +41,10 @@ export class StallProcessManager extends AutomationProcessManager {
   /** The sweep runs where the role is worked, and only there. */
   protected override async startWorking(fence: Fence): Promise<void> {
     await super.startWorking(fence);
-    this.timer = setInterval(() => void this.sweep().catch((e) => this.logger.warn(`stall check failed: ${(e as Error).message}`)), this.config.stallCheckSeconds * 1000);
+    this.timer = setInterval(
+      () => void this.sweep().catch((e) => this.logger.warn(`stall check failed: ${(e as Error).message}`)),
+      this.config.stallCheckSeconds * 1000,
+    );
     this.timer.unref();
   }
 
@@ -60,11 +63,20 @@ export class StallProcessManager extends AutomationProcessManager {
     const { dealId } = event.data as { dealId: string };
     if (event.type === 'DealOpened') {
       const d = event.data as DealOpened['data'];
-      this.open.set(dealId, { dealId, stage: d.stage, enteredAt: at, ownerId: d.ownerId, customerId: d.customerId, entryEventId: event.eventId, correlationId: event.correlationId });
+      this.open.set(dealId, {
+        dealId,
+        stage: d.stage,
+        enteredAt: at,
+        ownerId: d.ownerId,
+        customerId: d.customerId,
+        entryEventId: event.eventId,
+        correlationId: event.correlationId,
+      });
     } else if (event.type === 'DealStageChanged') {
       const deal = this.open.get(dealId);
       const { to } = event.data as DealStageChanged['data'];
-      if (deal) this.open.set(dealId, { ...deal, stage: to, enteredAt: at, entryEventId: event.eventId, correlationId: event.correlationId });
+      if (deal)
+        this.open.set(dealId, { ...deal, stage: to, enteredAt: at, entryEventId: event.eventId, correlationId: event.correlationId });
     } else {
       this.open.delete(dealId);
     }
@@ -95,7 +107,12 @@ export class StallProcessManager extends AutomationProcessManager {
         reason: `stalled: in ${deal.stage} since ${new Date(deal.enteredAt).toISOString()}, limit ${days} days`,
       };
       const create = (task: typeof data | Omit<typeof data, 'customerId'>) =>
-        this.commandBus.execute(new TaskMessage({ type: 'CreateTask', data: task, occurredAt: new Date(now).toISOString() }, reactionContext(deal.entryEventId, deal.correlationId, 'stall')));
+        this.commandBus.execute(
+          new TaskMessage(
+            { type: 'CreateTask', data: task, occurredAt: new Date(now).toISOString() },
+            reactionContext(deal.entryEventId, deal.correlationId, 'stall'),
+          ),
+        );
       try {
         await create(data);
         created++;

@@ -34,7 +34,13 @@ export interface AssignmentConfig {
   customers: boolean;
 }
 
-export const defaultAssignmentConfig: AssignmentConfig = { strategy: 'off', reps: [], territories: [], within: 'round-robin', customers: true };
+export const defaultAssignmentConfig: AssignmentConfig = {
+  strategy: 'off',
+  reps: [],
+  territories: [],
+  within: 'round-robin',
+  customers: true,
+};
 
 export interface AssignmentSubject {
   region?: string;
@@ -104,7 +110,11 @@ const listed = (values: string[] | undefined, value: string | undefined): boolea
  * Chooses an owner for a new subject, or undefined (assignment off, or no rep eligible: every one
  * unavailable or at capacity). Advances the round-robin pointer it used (mutates `state`).
  */
-export function chooseOwner(config: AssignmentConfig, state: AssignmentBookState, subject: AssignmentSubject): AssignmentChoice | undefined {
+export function chooseOwner(
+  config: AssignmentConfig,
+  state: AssignmentBookState,
+  subject: AssignmentSubject,
+): AssignmentChoice | undefined {
   if (config.strategy === 'off' || config.reps.length === 0) return undefined;
   let pool = config.reps.map((r) => r.id);
   let why = '';
@@ -123,7 +133,8 @@ export function chooseOwner(config: AssignmentConfig, state: AssignmentBookState
   const eligible = (id: string): boolean => {
     const rep = byId.get(id);
     if (!rep || rep.available === false) return false;
-    if (subject.at !== undefined && rep.away?.some((p) => Date.parse(p.from) <= subject.at! && subject.at! < Date.parse(p.to))) return false;
+    if (subject.at !== undefined && rep.away?.some((p) => Date.parse(p.from) <= subject.at! && subject.at! < Date.parse(p.to)))
+      return false;
     return rep.capacity === undefined || (load.get(id) ?? 0) < rep.capacity;
   };
   if (method === 'least-busy') {
@@ -158,14 +169,16 @@ export function validateAssignmentConfig(value: unknown): AssignmentConfig {
     if (!r || typeof r.id !== 'string' || !r.id.trim()) throw new Error(`reps[${i}].id must be a non-empty string`);
     if (ids.has(r.id)) throw new Error(`reps[${i}].id "${r.id}" is listed twice`);
     ids.add(r.id);
-    if (r.capacity !== undefined && !(Number.isInteger(r.capacity) && r.capacity >= 0)) throw new Error(`reps[${i}].capacity must be an integer ≥ 0`);
+    if (r.capacity !== undefined && !(Number.isInteger(r.capacity) && r.capacity >= 0))
+      throw new Error(`reps[${i}].capacity must be an integer ≥ 0`);
     if (r.available !== undefined && typeof r.available !== 'boolean') throw new Error(`reps[${i}].available must be true or false`);
     if (r.away !== undefined) {
       if (!Array.isArray(r.away)) throw new Error(`reps[${i}].away must be an array of { from, to }`);
       r.away.forEach((p, j) => {
         const from = Date.parse(p?.from);
         const to = Date.parse(p?.to);
-        if (Number.isNaN(from) || Number.isNaN(to) || !(from < to)) throw new Error(`reps[${i}].away[${j}] must be { from, to } ISO 8601 instants with from before to`);
+        if (Number.isNaN(from) || Number.isNaN(to) || !(from < to))
+          throw new Error(`reps[${i}].away[${j}] must be { from, to } ISO 8601 instants with from before to`);
       });
     }
   });
@@ -176,7 +189,8 @@ export function validateAssignmentConfig(value: unknown): AssignmentConfig {
     if (!t || !Array.isArray(t.reps) || t.reps.length === 0) throw new Error(`territories[${i}].reps must be a non-empty array`);
     for (const id of t.reps) if (!ids.has(id)) throw new Error(`territories[${i}].reps: "${id}" is not in reps`);
     for (const key of ['region', 'industry'] as const) {
-      if (t[key] !== undefined && !(Array.isArray(t[key]) && t[key]!.every((v) => typeof v === 'string'))) throw new Error(`territories[${i}].${key} must be an array of strings`);
+      if (t[key] !== undefined && !(Array.isArray(t[key]) && t[key].every((v) => typeof v === 'string')))
+        throw new Error(`territories[${i}].${key} must be an array of strings`);
     }
   });
   if (strategy === 'territory' && territories.length === 0) throw new Error('strategy territory needs territories');

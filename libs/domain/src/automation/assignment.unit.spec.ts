@@ -1,6 +1,14 @@
-import { AssignmentConfig, chooseOwner, foldAssignmentBook, initialAssignmentBook, validateAssignmentConfig, workloads } from './assignment';
+import {
+  AssignmentConfig,
+  chooseOwner,
+  foldAssignmentBook,
+  initialAssignmentBook,
+  validateAssignmentConfig,
+  workloads,
+} from './assignment';
 
-const config = (c: Partial<AssignmentConfig>): AssignmentConfig => validateAssignmentConfig({ reps: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], ...c });
+const config = (c: Partial<AssignmentConfig>): AssignmentConfig =>
+  validateAssignmentConfig({ reps: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], ...c });
 
 /** Assigns n subjects in order, folding each assignment back as the feed would. */
 function assignMany(cfg: AssignmentConfig, n: number, subject = {}) {
@@ -25,7 +33,10 @@ describe('auto-assignment', () => {
   });
 
   it('round-robin skips an unavailable rep and a rep at capacity', () => {
-    const cfg = validateAssignmentConfig({ strategy: 'round-robin', reps: [{ id: 'a', capacity: 1 }, { id: 'b', available: false }, { id: 'c' }] });
+    const cfg = validateAssignmentConfig({
+      strategy: 'round-robin',
+      reps: [{ id: 'a', capacity: 1 }, { id: 'b', available: false }, { id: 'c' }],
+    });
     expect(assignMany(cfg, 4)).toEqual(['a', 'c', 'c', 'c']);
     const book = initialAssignmentBook();
     const choice = chooseOwner(cfg, book, {});
@@ -58,26 +69,46 @@ describe('auto-assignment', () => {
     const cfg = validateAssignmentConfig({
       strategy: 'territory',
       reps: [{ id: 'eu1' }, { id: 'eu2' }, { id: 'fin' }, { id: 'us' }],
-      territories: [{ region: ['emea'], reps: ['eu1', 'eu2'] }, { industry: ['finance'], reps: ['fin'] }],
+      territories: [
+        { region: ['emea'], reps: ['eu1', 'eu2'] },
+        { industry: ['finance'], reps: ['fin'] },
+      ],
     });
     const book = initialAssignmentBook();
     const pick = (s: { region?: string; industry?: string }) => chooseOwner(cfg, book, s)!;
-    expect(pick({ region: 'EMEA', industry: 'finance' })).toEqual({ ownerId: 'eu1', strategy: 'territory', reason: 'territory 1 (region emea), round-robin turn 1 of 2' });
+    expect(pick({ region: 'EMEA', industry: 'finance' })).toEqual({
+      ownerId: 'eu1',
+      strategy: 'territory',
+      reason: 'territory 1 (region emea), round-robin turn 1 of 2',
+    });
     expect(pick({ region: 'emea' }).ownerId).toBe('eu2');
     expect(pick({ region: 'emea' }).ownerId).toBe('eu1');
     expect(pick({ region: 'na', industry: 'finance' }).ownerId).toBe('fin');
     const fallback = pick({ region: 'apac' });
-    expect(fallback).toEqual({ ownerId: 'eu1', strategy: 'territory', reason: 'no territory matched: fallback to all reps, round-robin turn 1 of 4' });
+    expect(fallback).toEqual({
+      ownerId: 'eu1',
+      strategy: 'territory',
+      reason: 'no territory matched: fallback to all reps, round-robin turn 1 of 4',
+    });
     expect(pick({}).ownerId).toBe('eu2');
   });
 
   it('availability in time: a rep away when the subject arrives is skipped', () => {
-    const cfg = validateAssignmentConfig({ strategy: 'round-robin', reps: [{ id: 'a', away: [{ from: '2024-03-01T00:00:00Z', to: '2024-03-08T00:00:00Z' }] }, { id: 'b' }] });
+    const cfg = validateAssignmentConfig({
+      strategy: 'round-robin',
+      reps: [{ id: 'a', away: [{ from: '2024-03-01T00:00:00Z', to: '2024-03-08T00:00:00Z' }] }, { id: 'b' }],
+    });
     const book = initialAssignmentBook();
     const during = Date.parse('2024-03-07T23:59:59Z');
-    expect(chooseOwner(cfg, book, { at: during })).toEqual({ ownerId: 'b', strategy: 'round-robin', reason: 'round-robin turn 2 of 2 (skipped 1 unavailable or at capacity)' });
+    expect(chooseOwner(cfg, book, { at: during })).toEqual({
+      ownerId: 'b',
+      strategy: 'round-robin',
+      reason: 'round-robin turn 2 of 2 (skipped 1 unavailable or at capacity)',
+    });
     expect(chooseOwner(cfg, book, { at: Date.parse('2024-03-08T00:00:00Z') })?.ownerId).toBe('a'); // back (to is exclusive)
-    expect(() => validateAssignmentConfig({ reps: [{ id: 'a', away: [{ from: '2024-03-08', to: '2024-03-01' }] }] })).toThrow(/reps\[0\]\.away\[0\]/);
+    expect(() => validateAssignmentConfig({ reps: [{ id: 'a', away: [{ from: '2024-03-08', to: '2024-03-01' }] }] })).toThrow(
+      /reps\[0\]\.away\[0\]/,
+    );
   });
 
   it('validates the configuration, naming the field', () => {
@@ -85,6 +116,8 @@ describe('auto-assignment', () => {
     expect(() => validateAssignmentConfig({ strategy: 'round-robin' })).toThrow(/needs at least one rep/);
     expect(() => validateAssignmentConfig({ reps: [{ id: 'a' }, { id: 'a' }] })).toThrow(/reps\[1\]\.id/);
     expect(() => validateAssignmentConfig({ reps: [{ id: 'a', capacity: -1 }] })).toThrow(/reps\[0\]\.capacity/);
-    expect(() => validateAssignmentConfig({ strategy: 'territory', reps: [{ id: 'a' }], territories: [{ reps: ['z'] }] })).toThrow(/territories\[0\]\.reps: "z"/);
+    expect(() => validateAssignmentConfig({ strategy: 'territory', reps: [{ id: 'a' }], territories: [{ reps: ['z'] }] })).toThrow(
+      /territories\[0\]\.reps: "z"/,
+    );
   });
 });

@@ -115,7 +115,17 @@ export function evaluate(condition: Condition | undefined, input: RuleInput): bo
 
 /** An action resolved against its trigger: what the process manager will command. */
 export type PlannedAction =
-  | { rule: string; index: number; action: 'create-task'; ownerId: string; subject: string; dueAt: string; customerId?: string; dealId?: string; leadId?: string }
+  | {
+      rule: string;
+      index: number;
+      action: 'create-task';
+      ownerId: string;
+      subject: string;
+      dueAt: string;
+      customerId?: string;
+      dealId?: string;
+      leadId?: string;
+    }
   | { rule: string; index: number; action: 'assign'; aggregate: 'lead' | 'customer'; id: string; ownerId: string }
   | { rule: string; index: number; action: 'enroll'; customerId: string; campaign: string }
   | { rule: string; index: number; action: 'tag'; customerId: string; tag: string };
@@ -168,8 +178,10 @@ export function planActions(rules: FollowUpRule[], input: RuleInput & { occurred
           return;
         }
         case 'assign': {
-          if (aggregate === 'lead' && subject.leadId) planned.push({ ...base, action: 'assign', aggregate: 'lead', id: subject.leadId, ownerId: spec.ownerId });
-          else if (aggregate === 'customer' && subject.customerId) planned.push({ ...base, action: 'assign', aggregate: 'customer', id: subject.customerId, ownerId: spec.ownerId });
+          if (aggregate === 'lead' && subject.leadId)
+            planned.push({ ...base, action: 'assign', aggregate: 'lead', id: subject.leadId, ownerId: spec.ownerId });
+          else if (aggregate === 'customer' && subject.customerId)
+            planned.push({ ...base, action: 'assign', aggregate: 'customer', id: subject.customerId, ownerId: spec.ownerId });
           return;
         }
         case 'enroll':
@@ -190,7 +202,7 @@ function checkCondition(c: unknown, at: string): void {
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw new Error(`${at} must be an object`);
   const o = c as Record<string, unknown>;
   if ('all' in o || 'any' in o) {
-    const list = (o.all ?? o.any) as unknown;
+    const list = o.all ?? o.any;
     if (!Array.isArray(list) || list.length === 0) throw new Error(`${at}.${'all' in o ? 'all' : 'any'} must be a non-empty array`);
     list.forEach((x, i) => checkCondition(x, `${at}.${'all' in o ? 'all' : 'any'}[${i}]`));
     return;
@@ -219,7 +231,8 @@ function checkRule(value: unknown, knownTypes: readonly string[]): FollowUpRule 
   const aggregates = new Set<Aggregate>();
   for (const type of r.on) {
     const aggregate = typeof type === 'string' ? aggregateOfEventType(type) : undefined;
-    if (!knownTypes.includes(type) || !aggregate) throw new Error(`"${r.name}": on: "${String(type)}" is not an event type of a customer, lead, deal or task`);
+    if (!knownTypes.includes(type) || !aggregate)
+      throw new Error(`"${r.name}": on: "${String(type)}" is not an event type of a customer, lead, deal or task`);
     aggregates.add(aggregate);
   }
   if (r.when !== undefined) checkCondition(r.when, `"${r.name}": when`);
@@ -230,13 +243,14 @@ function checkRule(value: unknown, knownTypes: readonly string[]): FollowUpRule 
       case 'create-task':
         if (!nonEmpty(a.subject)) throw new Error(`${at}.subject must be a non-empty string`);
         for (const k of ['dueInBusinessDays', 'dueInDays'] as const) {
-          if (a[k] !== undefined && !(Number.isInteger(a[k]) && a[k]! >= 0)) throw new Error(`${at}.${k} must be an integer ≥ 0`);
+          if (a[k] !== undefined && !(Number.isInteger(a[k]) && a[k] >= 0)) throw new Error(`${at}.${k} must be an integer ≥ 0`);
         }
         if (a.ownerId !== undefined && !nonEmpty(a.ownerId)) throw new Error(`${at}.ownerId must be a non-empty string`);
         break;
       case 'assign':
         if (!nonEmpty(a.ownerId)) throw new Error(`${at}.ownerId must be a non-empty string`);
-        if ([...aggregates].some((g) => g !== 'lead' && g !== 'customer')) throw new Error(`${at}: assign applies to lead and customer events only`);
+        if ([...aggregates].some((g) => g !== 'lead' && g !== 'customer'))
+          throw new Error(`${at}: assign applies to lead and customer events only`);
         break;
       case 'enroll':
         if (!nonEmpty(a.campaign)) throw new Error(`${at}.campaign must be a non-empty string`);
@@ -254,7 +268,8 @@ function checkRule(value: unknown, knownTypes: readonly string[]): FollowUpRule 
 /** Parses a rules file `{ "rules": [ … ] }`; an error names the line of the offending rule. */
 export function parseRules(text: string, knownTypes: readonly string[]): FollowUpRule[] {
   const parsed = parseJsonConfig(text) as { rules?: unknown };
-  if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.rules)) throw new ConfigFileError(1, 'must be a JSON object { "rules": [ … ] }');
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.rules))
+    throw new ConfigFileError(1, 'must be a JSON object { "rules": [ … ] }');
   const names = new Set<string>();
   return eachWithLine(text, 'rules', parsed.rules, (item) => {
     const rule = checkRule(item, knownTypes);

@@ -91,7 +91,8 @@ function matches(rule: ProfileRule, value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (rule.equals !== undefined && value !== rule.equals) return false;
   if (rule.in !== undefined && !rule.in.includes(value as string | number)) return false;
-  if (rule.contains !== undefined && !(typeof value === 'string' && value.toLowerCase().includes(rule.contains.toLowerCase()))) return false;
+  if (rule.contains !== undefined && !(typeof value === 'string' && value.toLowerCase().includes(rule.contains.toLowerCase())))
+    return false;
   if (rule.gte !== undefined && !(typeof value === 'number' && value >= rule.gte)) return false;
   if (rule.lte !== undefined && !(typeof value === 'number' && value <= rule.lte)) return false;
   return true;
@@ -166,11 +167,14 @@ export function validateScoringModel(value: unknown): ScoringModel {
     if (r.contains !== undefined && typeof r.contains !== 'string') throw new Error(`profile[${i}].contains must be a string`);
   });
   behaviour.forEach((r, i) => {
-    if (!r || !(LeadInteractionTypes as readonly string[]).includes(r.interaction)) throw new Error(`behaviour[${i}].interaction must be one of ${LeadInteractionTypes.join(', ')}`);
+    if (!r || !(LeadInteractionTypes as readonly string[]).includes(r.interaction))
+      throw new Error(`behaviour[${i}].interaction must be one of ${LeadInteractionTypes.join(', ')}`);
     if (!isNumber(r.points)) throw new Error(`behaviour[${i}].points must be a number`);
-    if (r.maxCount !== undefined && !(Number.isInteger(r.maxCount) && r.maxCount > 0)) throw new Error(`behaviour[${i}].maxCount must be a positive integer`);
+    if (r.maxCount !== undefined && !(Number.isInteger(r.maxCount) && r.maxCount > 0))
+      throw new Error(`behaviour[${i}].maxCount must be a positive integer`);
   });
-  if (m.halfLifeDays !== undefined && !(isNumber(m.halfLifeDays) && m.halfLifeDays > 0)) throw new Error('halfLifeDays must be a positive number');
+  if (m.halfLifeDays !== undefined && !(isNumber(m.halfLifeDays) && m.halfLifeDays > 0))
+    throw new Error('halfLifeDays must be a positive number');
   const bands = m.bands ?? defaultScoringModel.bands;
   if (!Array.isArray(bands) || bands.length === 0) throw new Error('bands must be a non-empty array of { name, min }');
   bands.forEach((b, i) => {

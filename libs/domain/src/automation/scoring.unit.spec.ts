@@ -16,17 +16,35 @@ const model: ScoringModel = {
     { interaction: 'email-opened', points: 1, maxCount: 2 },
   ],
   halfLifeDays: 10,
-  bands: [{ name: 'cold', min: 0 }, { name: 'warm', min: 25 }, { name: 'hot', min: 50 }],
+  bands: [
+    { name: 'cold', min: 0 },
+    { name: 'warm', min: 25 },
+    { name: 'hot', min: 50 },
+  ],
 };
 
 describe('lead scoring', () => {
   it('gives profile points per matching attribute, with the reasons', () => {
-    const s = scoreLead({ source: 'referral', attributes: { industry: 'software', companySize: 500, jobTitle: 'Sales Director' }, interactions: [] }, model, t0);
-    expect(s).toEqual({ score: 42, reasons: ['industry = software: +20', 'companySize ≥ 200: +10', 'jobTitle contains "director": +5', 'source in [referral]: +7'] });
+    const s = scoreLead(
+      { source: 'referral', attributes: { industry: 'software', companySize: 500, jobTitle: 'Sales Director' }, interactions: [] },
+      model,
+      t0,
+    );
+    expect(s).toEqual({
+      score: 42,
+      reasons: ['industry = software: +20', 'companySize ≥ 200: +10', 'jobTitle contains "director": +5', 'source in [referral]: +7'],
+    });
   });
 
   it('decays behaviour points with the half-life: visits 20 and 10 days old are worth 1/4 and 1/2', () => {
-    const input = { source: 'web', attributes: { industry: 'software' }, interactions: [{ type: 'web-visit', occurredAt: at(0) }, { type: 'web-visit', occurredAt: at(10) }] };
+    const input = {
+      source: 'web',
+      attributes: { industry: 'software' },
+      interactions: [
+        { type: 'web-visit', occurredAt: at(0) },
+        { type: 'web-visit', occurredAt: at(10) },
+      ],
+    };
     expect(scoreLead(input, model, t0 + 20 * DAY)).toEqual({ score: 27.5, reasons: ['industry = software: +20', 'web-visit ×2: +7.5'] });
     // Ten days later both halved again.
     expect(scoreLead(input, model, t0 + 30 * DAY).score).toBe(23.75);
@@ -37,14 +55,23 @@ describe('lead scoring', () => {
   it('counts only the most recent maxCount interactions and none after the scoring instant', () => {
     const input = {
       source: 'web',
-      interactions: [0, 1, 2, 3].map((d) => ({ type: 'email-opened', occurredAt: at(d) })).concat([{ type: 'web-visit', occurredAt: at(9) }]),
+      interactions: [0, 1, 2, 3]
+        .map((d) => ({ type: 'email-opened', occurredAt: at(d) }))
+        .concat([{ type: 'web-visit', occurredAt: at(9) }]),
     };
     const s = scoreLead(input, { ...model, halfLifeDays: undefined }, t0 + 3 * DAY);
     expect(s).toEqual({ score: 2, reasons: ['email-opened ×2: +2'] });
   });
 
   it('is deterministic: the same history and instant give the same score', () => {
-    const input = { source: 'web', attributes: { industry: 'saas', region: 'emea', pastPurchases: 2 }, interactions: [{ type: 'form-submission', occurredAt: at(1) }, { type: 'web-visit', occurredAt: at(2) }] };
+    const input = {
+      source: 'web',
+      attributes: { industry: 'saas', region: 'emea', pastPurchases: 2 },
+      interactions: [
+        { type: 'form-submission', occurredAt: at(1) },
+        { type: 'web-visit', occurredAt: at(2) },
+      ],
+    };
     const runs = Array.from({ length: 5 }, () => scoreLead(input, defaultScoringModel, t0 + 5 * DAY));
     for (const run of runs) expect(run).toEqual(runs[0]);
     // 15 (saas) + 5 (emea) + 15 (past purchases) + 10·½^(4/30) + 2·½^(3/30)
@@ -59,7 +86,14 @@ describe('lead scoring', () => {
     expect(() => validateScoringModel({ behaviour: [{ interaction: 'fax', points: 1 }] })).toThrow(/behaviour\[0\]\.interaction/);
     expect(() => validateScoringModel({ profile: [{ attribute: 'industry' }] })).toThrow(/profile\[0\]\.points/);
     expect(() => validateScoringModel({ halfLifeDays: 0 })).toThrow(/halfLifeDays/);
-    expect(() => validateScoringModel({ bands: [{ name: 'a', min: 10 }, { name: 'b', min: 5 }] })).toThrow(/bands\[1\]\.min/);
+    expect(() =>
+      validateScoringModel({
+        bands: [
+          { name: 'a', min: 10 },
+          { name: 'b', min: 5 },
+        ],
+      }),
+    ).toThrow(/bands\[1\]\.min/);
     expect(validateScoringModel(defaultScoringModel)).toEqual(defaultScoringModel);
   });
 });

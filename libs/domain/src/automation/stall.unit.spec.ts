@@ -2,7 +2,12 @@ import { validatePipeline } from '../deal/pipeline';
 import { isStalled, stalledDeals } from './stall';
 
 const DAY = 86_400_000;
-const pipeline = validatePipeline({ stages: [{ name: 'qualification', probability: 0.1, stallAfterDays: 7 }, { name: 'proposal', probability: 0.5 }] });
+const pipeline = validatePipeline({
+  stages: [
+    { name: 'qualification', probability: 0.1, stallAfterDays: 7 },
+    { name: 'proposal', probability: 0.5 },
+  ],
+});
 
 describe('stalled deals', () => {
   it('a deal longer than its stage limit is stalled; exactly at the limit it is not; a stage without a limit never stalls', () => {

@@ -1,5 +1,5 @@
 import type { Decider } from '../common/decider';
-import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { assertAmount } from '../common/money';
 import type { CampaignCommand } from './commands';
 import type { CampaignEvent } from './events';

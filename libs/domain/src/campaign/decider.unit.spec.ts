@@ -23,14 +23,22 @@ const recordSpend = (data: Partial<RecordSpend['data']> = {}): RecordSpend => ({
   occurredAt: t1,
 });
 
-const invalidAmounts: Array<[string, number]> = [['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-1', -1]];
+const invalidAmounts: Array<[string, number]> = [
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-1', -1],
+];
 
 describe('campaign decider', () => {
   describe('LaunchCampaign', () => {
     it('launches a campaign on a channel with a budget', () =>
       spec
         .given([])
-        .when({ type: 'LaunchCampaign', data: { campaignId, name: 'Spring webinar', channel: 'webinar', budget: 5000 }, occurredAt: launchedAt })
+        .when({
+          type: 'LaunchCampaign',
+          data: { campaignId, name: 'Spring webinar', channel: 'webinar', budget: 5000 },
+          occurredAt: launchedAt,
+        })
         .then([launched]));
 
     it('launches a campaign without a budget', () =>
@@ -49,13 +57,15 @@ describe('campaign decider', () => {
       spec
         .given([])
         .when({ type: 'LaunchCampaign', data: { ...launched.data, budget }, occurredAt: launchedAt })
-        .thenThrows(InvalidInput, (e) => e.field === 'budget'));
+        .thenThrows(InvalidInput, (e) => e.field === 'budget'),
+    );
 
     it.each(['Paid Search', 'webinar!', '-leading-dash', ''])('rejects the channel %j (not a lower-case slug)', (channel) =>
       spec
         .given([])
         .when({ type: 'LaunchCampaign', data: { ...launched.data, channel }, occurredAt: launchedAt })
-        .thenThrows(InvalidInput, (e) => e.field === 'channel'));
+        .thenThrows(InvalidInput, (e) => e.field === 'channel'),
+    );
 
     it('rejects an empty name', () =>
       spec
@@ -75,13 +85,25 @@ describe('campaign decider', () => {
       spec
         .given([launched])
         .when(recordSpend({ campaignId, description: 'speaker fee' }))
-        .then([{ type: 'SpendRecorded', data: { spendId: 's-1', amount: 1200, category: 'marketing', channel: 'webinar', campaignId, description: 'speaker fee' }, occurredAt: t1 }]));
+        .then([
+          {
+            type: 'SpendRecorded',
+            data: { spendId: 's-1', amount: 1200, category: 'marketing', channel: 'webinar', campaignId, description: 'speaker fee' },
+            occurredAt: t1,
+          },
+        ]));
 
     it('keeps the channel a campaign spend names itself', () =>
       spec
         .given([launched])
         .when(recordSpend({ campaignId, channel: 'events', category: 'sales' }))
-        .then([{ type: 'SpendRecorded', data: { spendId: 's-1', amount: 1200, category: 'sales', channel: 'events', campaignId }, occurredAt: t1 }]));
+        .then([
+          {
+            type: 'SpendRecorded',
+            data: { spendId: 's-1', amount: 1200, category: 'sales', channel: 'events', campaignId },
+            occurredAt: t1,
+          },
+        ]));
 
     it('rejects spend on a campaign that does not exist', () =>
       spec
@@ -111,7 +133,8 @@ describe('campaign decider', () => {
       spec
         .given([launched])
         .when(recordSpend({ amount, campaignId }))
-        .thenThrows(InvalidInput, (e) => e.field === 'amount'));
+        .thenThrows(InvalidInput, (e) => e.field === 'amount'),
+    );
 
     it('rejects a channel that is not a slug', () =>
       spec
@@ -138,10 +161,25 @@ describe('campaign decider', () => {
     it('folds the launch and totals the spend', () => {
       const state = fold(campaignDecider, [
         launched,
-        { type: 'SpendRecorded', data: { spendId: 's-1', amount: 1200, category: 'marketing', channel: 'webinar', campaignId }, occurredAt: t1 },
-        { type: 'SpendRecorded', data: { spendId: 's-2', amount: 300.25, category: 'sales', channel: 'webinar', campaignId }, occurredAt: t1 },
+        {
+          type: 'SpendRecorded',
+          data: { spendId: 's-1', amount: 1200, category: 'marketing', channel: 'webinar', campaignId },
+          occurredAt: t1,
+        },
+        {
+          type: 'SpendRecorded',
+          data: { spendId: 's-2', amount: 300.25, category: 'sales', channel: 'webinar', campaignId },
+          occurredAt: t1,
+        },
       ]);
-      expect(state).toMatchObject({ exists: true, kind: 'campaign', channel: 'webinar', budget: 5000, launchedAt, spend: { count: 2, total: 1500.25 } });
+      expect(state).toMatchObject({
+        exists: true,
+        kind: 'campaign',
+        channel: 'webinar',
+        budget: 5000,
+        launchedAt,
+        spend: { count: 2, total: 1500.25 },
+      });
     });
 
     it('treats an unlaunched stream as a channel spend stream', () => {

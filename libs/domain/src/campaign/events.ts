@@ -8,14 +8,17 @@ export type CampaignLaunched = DomainEvent<'CampaignLaunched', { campaignId: str
  * Spend lives in its campaign's stream, or, without a campaign, in `spend-<channel>`
  * (`spend-unattributed` when it has no channel either).
  */
-export type SpendRecorded = DomainEvent<'SpendRecorded', {
-  spendId: string;
-  amount: number;
-  category: SpendCategory;
-  /** The spend's channel, or its campaign's; null = unattributed. */
-  channel: string | null;
-  campaignId?: string;
-  description?: string;
-}>;
+export type SpendRecorded = DomainEvent<
+  'SpendRecorded',
+  {
+    spendId: string;
+    amount: number;
+    category: SpendCategory;
+    /** The spend's channel, or its campaign's; null = unattributed. */
+    channel: string | null;
+    campaignId?: string;
+    description?: string;
+  }
+>;
 
 export type CampaignEvent = CampaignLaunched | SpendRecorded;

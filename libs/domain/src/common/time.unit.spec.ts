@@ -34,12 +34,19 @@ describe('resolveOccurredAt', () => {
     invalidOccurredAt('2025-01-01T00:00:00Z');
   });
 
-  it.each(['yesterday', 'not a date', '', 'hello 1', '1', '2024-13-01T00:00:00Z', '2024-02-30T00:00:00Z', '2024-06-01T25:00:00Z', '01/06/2024'])(
-    'rejects %j',
-    (value) => {
-      expect(invalidOccurredAt(value).message).toContain('must be an ISO 8601 date-time');
-    },
-  );
+  it.each([
+    'yesterday',
+    'not a date',
+    '',
+    'hello 1',
+    '1',
+    '2024-13-01T00:00:00Z',
+    '2024-02-30T00:00:00Z',
+    '2024-06-01T25:00:00Z',
+    '01/06/2024',
+  ])('rejects %j', (value) => {
+    expect(invalidOccurredAt(value).message).toContain('must be an ISO 8601 date-time');
+  });
 
   it('normalises an offset to UTC', () => {
     expect(resolveOccurredAt('2024-03-01T12:00:00+02:00', now)).toBe('2024-03-01T10:00:00.000Z');

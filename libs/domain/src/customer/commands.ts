@@ -1,29 +1,38 @@
 import type { Command } from '../common/decider';
 import type { CustomerProfile, InteractionDirection, InteractionType } from './events';
 
-export type RegisterCustomer = Command<'RegisterCustomer', CustomerProfile & {
-  customerId: string;
-  source: string;
-  ownerId?: string;
-  leadId?: string;
-}>;
+export type RegisterCustomer = Command<
+  'RegisterCustomer',
+  CustomerProfile & {
+    customerId: string;
+    source: string;
+    ownerId?: string;
+    leadId?: string;
+  }
+>;
 export type UpdateCustomerProfile = Command<'UpdateCustomerProfile', Partial<CustomerProfile> & { customerId: string; ownerId?: string }>;
-export type AssignCustomerOwner = Command<'AssignCustomerOwner', { customerId: string; ownerId: string; strategy?: string; reason?: string; ifUnassigned?: boolean }>;
+export type AssignCustomerOwner = Command<
+  'AssignCustomerOwner',
+  { customerId: string; ownerId: string; strategy?: string; reason?: string; ifUnassigned?: boolean }
+>;
 export type EnrollCustomer = Command<'EnrollCustomer', { customerId: string; campaign: string; reason?: string }>;
 export type TagCustomer = Command<'TagCustomer', { customerId: string; tag: string; reason?: string }>;
 export type ChurnCustomer = Command<'ChurnCustomer', { customerId: string; reason: string }>;
 export type ReactivateCustomer = Command<'ReactivateCustomer', { customerId: string; reason?: string }>;
 export type RecordPurchase = Command<'RecordPurchase', { customerId: string; purchaseId: string; amount: number; description?: string }>;
-export type LogInteraction = Command<'LogInteraction', {
-  customerId: string;
-  interactionId: string;
-  type: InteractionType;
-  direction: InteractionDirection;
-  subject: string;
-  outcome?: string;
-  durationMinutes?: number;
-  dealId?: string;
-}>;
+export type LogInteraction = Command<
+  'LogInteraction',
+  {
+    customerId: string;
+    interactionId: string;
+    type: InteractionType;
+    direction: InteractionDirection;
+    subject: string;
+    outcome?: string;
+    durationMinutes?: number;
+    dealId?: string;
+  }
+>;
 /** Sent by the acquisition process manager when the customer's first deal is won. */
 export type AcquireCustomer = Command<'AcquireCustomer', { customerId: string; dealId: string }>;
 

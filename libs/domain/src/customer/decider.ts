@@ -88,7 +88,8 @@ export function decideLogInteraction(command: LogInteraction, customerExists: bo
   const d = command.data;
   if (!customerExists) throw new AggregateNotFound(streamIdOf('customer', d.customerId));
   if (!InteractionTypes.includes(d.type)) throw new InvalidInput('type', `must be one of ${InteractionTypes.join(', ')}`);
-  if (!InteractionDirections.includes(d.direction)) throw new InvalidInput('direction', `must be one of ${InteractionDirections.join(', ')}`);
+  if (!InteractionDirections.includes(d.direction))
+    throw new InvalidInput('direction', `must be one of ${InteractionDirections.join(', ')}`);
   if (!d.subject.trim()) throw new InvalidInput('subject', 'must not be empty');
   if (d.durationMinutes !== undefined) assertAmount('durationMinutes', d.durationMinutes);
   return [{ type: 'InteractionLogged', data: { ...d }, occurredAt: command.occurredAt }];
@@ -148,7 +149,11 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
       case 'ReactivateCustomer': {
         const { customerId, reason } = command.data;
         mustExist(state, customerId);
-        rule(state.status === 'churned', `only a churned customer can be reactivated; customer-${customerId} is ${state.status}`, 'not-churned');
+        rule(
+          state.status === 'churned',
+          `only a churned customer can be reactivated; customer-${customerId} is ${state.status}`,
+          'not-churned',
+        );
         inOrder(state, occurredAt);
         return [{ type: 'CustomerReactivated', data: reason === undefined ? { customerId } : { customerId, reason }, occurredAt }];
       }
@@ -215,7 +220,12 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
       case 'CustomerOwnerAssigned':
         return { ...state, ownerId: event.data.ownerId };
       case 'CustomerAcquired':
-        return { ...state, status: state.status === 'churned' ? 'churned' : 'active', acquiredAt: event.occurredAt, lifecycleAt: event.occurredAt };
+        return {
+          ...state,
+          status: state.status === 'churned' ? 'churned' : 'active',
+          acquiredAt: event.occurredAt,
+          lifecycleAt: event.occurredAt,
+        };
       case 'CustomerChurned':
         return { ...state, status: 'churned', churnedAt: event.occurredAt, lifecycleAt: event.occurredAt };
       case 'CustomerReactivated':

@@ -53,7 +53,11 @@ const reactivated: CustomerEvent = { type: 'CustomerReactivated', data: { custom
 const activeCustomer: CustomerEvent[] = [registered, purchaseRecorded('p-1', 100, t1), acquiredByPurchase('p-1', t1)];
 const churnedCustomer: CustomerEvent[] = [...activeCustomer, churned];
 
-const invalidAmounts: Array<[string, number]> = [['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-1', -1]];
+const invalidAmounts: Array<[string, number]> = [
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-1', -1],
+];
 
 describe('customer decider', () => {
   describe('RegisterCustomer', () => {
@@ -62,13 +66,37 @@ describe('customer decider', () => {
         .given([])
         .when({
           type: 'RegisterCustomer',
-          data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 1', company: 'Analytical Engines', industry: 'computing', region: 'emea', source: 'referral', ownerId: 'u-1', leadId: 'l-1', attributes: { tier: 'gold' } },
+          data: {
+            customerId,
+            name: 'Ada Lovelace',
+            email: 'ada@example.com',
+            phone: '+44 1',
+            company: 'Analytical Engines',
+            industry: 'computing',
+            region: 'emea',
+            source: 'referral',
+            ownerId: 'u-1',
+            leadId: 'l-1',
+            attributes: { tier: 'gold' },
+          },
           occurredAt: registeredAt,
         })
         .then([
           {
             type: 'CustomerRegistered',
-            data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 1', company: 'Analytical Engines', industry: 'computing', region: 'emea', source: 'referral', ownerId: 'u-1', leadId: 'l-1', attributes: { tier: 'gold' } },
+            data: {
+              customerId,
+              name: 'Ada Lovelace',
+              email: 'ada@example.com',
+              phone: '+44 1',
+              company: 'Analytical Engines',
+              industry: 'computing',
+              region: 'emea',
+              source: 'referral',
+              ownerId: 'u-1',
+              leadId: 'l-1',
+              attributes: { tier: 'gold' },
+            },
             occurredAt: registeredAt,
           },
         ]));
@@ -98,7 +126,14 @@ describe('customer decider', () => {
         .given([registered])
         .when({
           type: 'UpdateCustomerProfile',
-          data: { customerId, name: 'Ada Lovelace', email: 'ada@lovelace.org', company: 'Analytical Engines', region: 'emea', attributes: { tier: 'gold' } },
+          data: {
+            customerId,
+            name: 'Ada Lovelace',
+            email: 'ada@lovelace.org',
+            company: 'Analytical Engines',
+            region: 'emea',
+            attributes: { tier: 'gold' },
+          },
           occurredAt: t1,
         })
         .then([{ type: 'CustomerProfileUpdated', data: { customerId, email: 'ada@lovelace.org', region: 'emea' }, occurredAt: t1 }]));
@@ -127,7 +162,11 @@ describe('customer decider', () => {
     it('emits nothing when nothing changes', () =>
       spec
         .given([registered])
-        .when({ type: 'UpdateCustomerProfile', data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', ownerId: 'u-1', attributes: { tier: 'gold' } }, occurredAt: t1 })
+        .when({
+          type: 'UpdateCustomerProfile',
+          data: { customerId, name: 'Ada Lovelace', email: 'ada@example.com', ownerId: 'u-1', attributes: { tier: 'gold' } },
+          occurredAt: t1,
+        })
         .thenNothing());
 
     it('compares against the folded profile, including earlier updates and owner changes', () =>
@@ -168,7 +207,10 @@ describe('customer decider', () => {
 
     it('emits nothing when the customer already has that owner', () =>
       spec
-        .given([registered, { type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }])
+        .given([
+          registered,
+          { type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 },
+        ])
         .when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'u-2' }, occurredAt: t2 })
         .thenNothing());
 
@@ -267,20 +309,25 @@ describe('customer decider', () => {
         .thenThrows(BusinessRuleViolation, /only a churned customer/));
 
     it('rejects a customer that does not exist', () =>
-      spec
-        .given([])
-        .when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t3 })
-        .thenThrows(AggregateNotFound));
+      spec.given([]).when({ type: 'ReactivateCustomer', data: { customerId }, occurredAt: t3 }).thenThrows(AggregateNotFound));
   });
 
   describe('RecordPurchase', () => {
     it('acquires the customer on the first purchase, with its source as channel and the purchase time', () =>
       spec
         .given([registered])
-        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-1', amount: 250.5, description: 'starter plan' }, occurredAt: t1 })
+        .when({
+          type: 'RecordPurchase',
+          data: { customerId, purchaseId: 'p-1', amount: 250.5, description: 'starter plan' },
+          occurredAt: t1,
+        })
         .then([
           { type: 'PurchaseRecorded', data: { customerId, purchaseId: 'p-1', amount: 250.5, description: 'starter plan' }, occurredAt: t1 },
-          { type: 'CustomerAcquired', data: { customerId, channel: 'referral', trigger: { type: 'PurchaseRecorded', purchaseId: 'p-1' } }, occurredAt: t1 },
+          {
+            type: 'CustomerAcquired',
+            data: { customerId, channel: 'referral', trigger: { type: 'PurchaseRecorded', purchaseId: 'p-1' } },
+            occurredAt: t1,
+          },
         ]));
 
     it('does not acquire the customer again on a second purchase', () =>
@@ -311,7 +358,8 @@ describe('customer decider', () => {
       spec
         .given([registered])
         .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p-1', amount }, occurredAt: t1 })
-        .thenThrows(InvalidInput, (e) => e.field === 'amount' && /finite number ≥ 0/.test(e.message)));
+        .thenThrows(InvalidInput, (e) => e.field === 'amount' && /finite number ≥ 0/.test(e.message)),
+    );
 
     it('rejects a customer that does not exist', () =>
       spec
@@ -323,7 +371,17 @@ describe('customer decider', () => {
   describe('LogInteraction', () => {
     const logCall = (data: Partial<LogInteraction['data']> = {}): LogInteraction => ({
       type: 'LogInteraction',
-      data: { customerId, interactionId: 'i-1', type: 'call', direction: 'outbound', subject: 'Renewal', outcome: 'interested', durationMinutes: 15, dealId: 'd-1', ...data },
+      data: {
+        customerId,
+        interactionId: 'i-1',
+        type: 'call',
+        direction: 'outbound',
+        subject: 'Renewal',
+        outcome: 'interested',
+        durationMinutes: 15,
+        dealId: 'd-1',
+        ...data,
+      },
       occurredAt: t1,
     });
 
@@ -334,7 +392,16 @@ describe('customer decider', () => {
         .then([
           {
             type: 'InteractionLogged',
-            data: { customerId, interactionId: 'i-1', type: 'call', direction: 'outbound', subject: 'Renewal', outcome: 'interested', durationMinutes: 15, dealId: 'd-1' },
+            data: {
+              customerId,
+              interactionId: 'i-1',
+              type: 'call',
+              direction: 'outbound',
+              subject: 'Renewal',
+              outcome: 'interested',
+              durationMinutes: 15,
+              dealId: 'd-1',
+            },
             occurredAt: t1,
           },
         ]));
@@ -349,7 +416,8 @@ describe('customer decider', () => {
       spec
         .given([registered])
         .when(logCall({ durationMinutes }))
-        .thenThrows(InvalidInput, (e) => e.field === 'durationMinutes'));
+        .thenThrows(InvalidInput, (e) => e.field === 'durationMinutes'),
+    );
 
     it('rejects an empty subject', () =>
       spec
@@ -370,10 +438,7 @@ describe('customer decider', () => {
         .thenThrows(InvalidInput, (e) => e.field === 'direction'));
 
     it('rejects a customer that does not exist', () =>
-      spec
-        .given([])
-        .when(logCall())
-        .thenThrows(AggregateNotFound, `customer-${customerId}`));
+      spec.given([]).when(logCall()).thenThrows(AggregateNotFound, `customer-${customerId}`));
 
     describe('decideLogInteraction (needs only the existence of the customer, not its history)', () => {
       it('logs the interaction when the customer exists', () => {
@@ -438,8 +503,16 @@ describe('customer decider', () => {
       const state = fold(customerDecider, [
         ...activeCustomer,
         purchaseRecorded('p-2', 50.25, t2),
-        { type: 'InteractionLogged', data: { customerId, interactionId: 'i-1', type: 'email', direction: 'inbound', subject: 'Hi' }, occurredAt: t2 },
-        { type: 'InteractionLogged', data: { customerId, interactionId: 'i-2', type: 'call', direction: 'outbound', subject: 'Hi' }, occurredAt: t3 },
+        {
+          type: 'InteractionLogged',
+          data: { customerId, interactionId: 'i-1', type: 'email', direction: 'inbound', subject: 'Hi' },
+          occurredAt: t2,
+        },
+        {
+          type: 'InteractionLogged',
+          data: { customerId, interactionId: 'i-2', type: 'call', direction: 'outbound', subject: 'Hi' },
+          occurredAt: t3,
+        },
       ]);
       expect(state.purchases).toEqual({ count: 2, total: 150.25 });
       expect(state.interactions).toBe(2);
@@ -453,27 +526,63 @@ describe('customer decider', () => {
   describe('automation: enrollment, tags and automatic owners', () => {
     const enrolled = { type: 'CustomerEnrolled' as const, data: { customerId, campaign: 'nurture', reason: 'rule' }, occurredAt: t1 };
     it('enrolls once per campaign and tags once per tag', () => {
-      spec.given([registered]).when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture', reason: 'rule' }, occurredAt: t1 }).then([enrolled]);
-      spec.given([registered, enrolled]).when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture' }, occurredAt: t1 }).thenNothing();
-      spec.given([registered]).when({ type: 'TagCustomer', data: { customerId, tag: 'vip' }, occurredAt: t1 }).then([{ type: 'CustomerTagged', data: { customerId, tag: 'vip' }, occurredAt: t1 }]);
-      spec.given([registered, { type: 'CustomerTagged', data: { customerId, tag: 'vip' }, occurredAt: t1 }]).when({ type: 'TagCustomer', data: { customerId, tag: 'vip' }, occurredAt: t1 }).thenNothing();
-      spec.given([]).when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture' }, occurredAt: t1 }).thenThrows(AggregateNotFound);
+      spec
+        .given([registered])
+        .when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture', reason: 'rule' }, occurredAt: t1 })
+        .then([enrolled]);
+      spec
+        .given([registered, enrolled])
+        .when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture' }, occurredAt: t1 })
+        .thenNothing();
+      spec
+        .given([registered])
+        .when({ type: 'TagCustomer', data: { customerId, tag: 'vip' }, occurredAt: t1 })
+        .then([{ type: 'CustomerTagged', data: { customerId, tag: 'vip' }, occurredAt: t1 }]);
+      spec
+        .given([registered, { type: 'CustomerTagged', data: { customerId, tag: 'vip' }, occurredAt: t1 }])
+        .when({ type: 'TagCustomer', data: { customerId, tag: 'vip' }, occurredAt: t1 })
+        .thenNothing();
+      spec
+        .given([])
+        .when({ type: 'EnrollCustomer', data: { customerId, campaign: 'nurture' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound);
     });
     it('an automatic owner (ifUnassigned) carries strategy and reason, and never replaces an owner', () => {
       const unowned = { ...registered, data: { ...registered.data, ownerId: undefined } };
       delete (unowned.data as { ownerId?: string }).ownerId;
-      spec.given([unowned]).when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3', ifUnassigned: true }, occurredAt: t1 })
-        .then([{ type: 'CustomerOwnerAssigned', data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3' }, occurredAt: t1 }]);
+      spec
+        .given([unowned])
+        .when({
+          type: 'AssignCustomerOwner',
+          data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3', ifUnassigned: true },
+          occurredAt: t1,
+        })
+        .then([
+          {
+            type: 'CustomerOwnerAssigned',
+            data: { customerId, ownerId: 'rep-b', strategy: 'round-robin', reason: 'turn 2 of 3' },
+            occurredAt: t1,
+          },
+        ]);
       const owned = { ...registered, data: { ...registered.data, ownerId: 'u-1' } };
-      spec.given([owned]).when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-b', ifUnassigned: true }, occurredAt: t1 }).thenNothing();
+      spec
+        .given([owned])
+        .when({ type: 'AssignCustomerOwner', data: { customerId, ownerId: 'rep-b', ifUnassigned: true }, occurredAt: t1 })
+        .thenNothing();
     });
   });
   describe('LinkLead (a lead converted into the existing customer)', () => {
     const linked = (leadId: string): CustomerEvent => ({ type: 'CustomerLeadLinked', data: { customerId, leadId }, occurredAt: t1 });
 
     it('records the lead on the customer, once', () => {
-      spec.given([registered]).when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t1 }).then([linked('l-2')]);
-      spec.given([registered, linked('l-2')]).when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t2 }).thenNothing();
+      spec
+        .given([registered])
+        .when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t1 })
+        .then([linked('l-2')]);
+      spec
+        .given([registered, linked('l-2')])
+        .when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t2 })
+        .thenNothing();
     });
 
     it('records nothing for the lead the customer was registered from', () =>
@@ -489,7 +598,10 @@ describe('customer decider', () => {
         .then([{ ...linked('l-3'), occurredAt: t2 }]));
 
     it('refuses an unknown customer', () =>
-      spec.given([]).when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t1 }).thenThrows(AggregateNotFound));
+      spec
+        .given([])
+        .when({ type: 'LinkLead', data: { customerId, leadId: 'l-2' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound));
 
     it('erasing the customer erases every lead that became them: the one registered from and those linked', () => {
       const state = fold(customerDecider, [{ ...registered, data: { ...registered.data, leadId: 'l-1' } }, linked('l-2'), linked('l-3')]);

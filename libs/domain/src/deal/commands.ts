@@ -1,15 +1,18 @@
 import type { Command } from '../common/decider';
 
-export type OpenDeal = Command<'OpenDeal', {
-  dealId: string;
-  customerId: string;
-  title: string;
-  amount: number;
-  ownerId: string;
-  expectedCloseDate?: string;
-  source: string;
-  stage?: string;
-}>;
+export type OpenDeal = Command<
+  'OpenDeal',
+  {
+    dealId: string;
+    customerId: string;
+    title: string;
+    amount: number;
+    ownerId: string;
+    expectedCloseDate?: string;
+    source: string;
+    stage?: string;
+  }
+>;
 export type ChangeDealStage = Command<'ChangeDealStage', { dealId: string; stage: string }>;
 export type UpdateDeal = Command<'UpdateDeal', { dealId: string; amount?: number; expectedCloseDate?: string }>;
 export type WinDeal = Command<'WinDeal', { dealId: string }>;

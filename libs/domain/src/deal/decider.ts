@@ -96,12 +96,17 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
           const events: DealEvent[] = [];
           if (amount !== undefined) {
             assertAmount('amount', amount);
-            if (amount !== state.amount) events.push({ type: 'DealAmountChanged', data: { dealId, from: state.amount, to: amount }, occurredAt });
+            if (amount !== state.amount)
+              events.push({ type: 'DealAmountChanged', data: { dealId, from: state.amount, to: amount }, occurredAt });
           }
           if (expectedCloseDate !== undefined) {
             assertDate('expectedCloseDate', expectedCloseDate);
             if (expectedCloseDate !== state.expectedCloseDate) {
-              events.push({ type: 'DealExpectedCloseDateChanged', data: { dealId, from: state.expectedCloseDate, to: expectedCloseDate }, occurredAt });
+              events.push({
+                type: 'DealExpectedCloseDateChanged',
+                data: { dealId, from: state.expectedCloseDate, to: expectedCloseDate },
+                occurredAt,
+              });
             }
           }
           return events;
@@ -109,13 +114,21 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
         case 'WinDeal': {
           const { dealId } = command.data;
           mustBeOpen(state, dealId, occurredAt);
-          return [{ type: 'DealWon', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage }, occurredAt }];
+          return [
+            { type: 'DealWon', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage }, occurredAt },
+          ];
         }
         case 'LoseDeal': {
           const { dealId, reason } = command.data;
           mustBeOpen(state, dealId, occurredAt);
           if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
-          return [{ type: 'DealLost', data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage, reason }, occurredAt }];
+          return [
+            {
+              type: 'DealLost',
+              data: { dealId, customerId: state.customerId, amount: state.amount, stage: state.stage, reason },
+              occurredAt,
+            },
+          ];
         }
         case 'AssignDealOwner': {
           const { dealId, ownerId } = command.data;
@@ -152,7 +165,14 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
         case 'DealOwnerAssigned':
           return { ...state, ownerId: event.data.ownerId };
         case 'DealLost':
-          return { ...state, status: 'lost', stage: 'lost', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt, lostReason: event.data.reason };
+          return {
+            ...state,
+            status: 'lost',
+            stage: 'lost',
+            stageEnteredAt: event.occurredAt,
+            closedAt: event.occurredAt,
+            lostReason: event.data.reason,
+          };
         default:
           return state;
       }

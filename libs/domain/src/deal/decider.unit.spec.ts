@@ -17,20 +17,46 @@ const t3 = '2024-02-15T12:00:00.000Z';
 
 const openDeal = (data: Partial<OpenDeal['data']> = {}): OpenDeal => ({
   type: 'OpenDeal',
-  data: { dealId, customerId, title: 'Annual licence', amount: 12000, ownerId: 'u-1', expectedCloseDate: '2024-03-31', source: 'referral', ...data },
+  data: {
+    dealId,
+    customerId,
+    title: 'Annual licence',
+    amount: 12000,
+    ownerId: 'u-1',
+    expectedCloseDate: '2024-03-31',
+    source: 'referral',
+    ...data,
+  },
   occurredAt: openedAt,
 });
 
 const opened: DealOpened = {
   type: 'DealOpened',
-  data: { dealId, customerId, title: 'Annual licence', amount: 12000, ownerId: 'u-1', expectedCloseDate: '2024-03-31', source: 'referral', stage: 'qualification' },
+  data: {
+    dealId,
+    customerId,
+    title: 'Annual licence',
+    amount: 12000,
+    ownerId: 'u-1',
+    expectedCloseDate: '2024-03-31',
+    source: 'referral',
+    stage: 'qualification',
+  },
   occurredAt: openedAt,
 };
 const toProposal: DealEvent = { type: 'DealStageChanged', data: { dealId, from: 'qualification', to: 'proposal' }, occurredAt: t1 };
 const won: DealEvent = { type: 'DealWon', data: { dealId, customerId, amount: 12000, stage: 'proposal' }, occurredAt: t2 };
-const lost: DealEvent = { type: 'DealLost', data: { dealId, customerId, amount: 12000, stage: 'proposal', reason: 'competitor' }, occurredAt: t2 };
+const lost: DealEvent = {
+  type: 'DealLost',
+  data: { dealId, customerId, amount: 12000, stage: 'proposal', reason: 'competitor' },
+  occurredAt: t2,
+};
 
-const invalidAmounts: Array<[string, number]> = [['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-1', -1]];
+const invalidAmounts: Array<[string, number]> = [
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-1', -1],
+];
 
 describe('deal decider (default pipeline)', () => {
   describe("a deal's history is ordered in business time", () => {
@@ -41,8 +67,14 @@ describe('deal decider (default pipeline)', () => {
         .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order'));
 
     it('rejects an amount change or a win dated before the opening', () => {
-      spec.given([opened]).when({ type: 'UpdateDeal', data: { dealId, amount: 5 }, occurredAt: '2023-12-31T00:00:00.000Z' }).thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
-      spec.given([opened]).when({ type: 'WinDeal', data: { dealId }, occurredAt: '2023-12-31T00:00:00.000Z' }).thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+      spec
+        .given([opened])
+        .when({ type: 'UpdateDeal', data: { dealId, amount: 5 }, occurredAt: '2023-12-31T00:00:00.000Z' })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+      spec
+        .given([opened])
+        .when({ type: 'WinDeal', data: { dealId }, occurredAt: '2023-12-31T00:00:00.000Z' })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
     });
 
     it('accepts a change at the same instant as the last one', () =>
@@ -65,47 +97,83 @@ describe('deal decider (default pipeline)', () => {
     });
 
     it('emits nothing for the current owner', () =>
-      spec.given([opened]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-1' }, occurredAt: t1 }).thenNothing());
+      spec
+        .given([opened])
+        .when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-1' }, occurredAt: t1 })
+        .thenNothing());
 
     it('rejects an unknown deal, an empty owner and a time before the last change', () => {
-      spec.given([]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: t1 }).thenThrows(AggregateNotFound, `deal-${dealId} does not exist`);
-      spec.given([opened]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: ' ' }, occurredAt: t1 }).thenThrows(InvalidInput, (e) => e.field === 'ownerId');
-      spec.given([opened, toProposal]).when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: openedAt }).thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+      spec
+        .given([])
+        .when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound, `deal-${dealId} does not exist`);
+      spec
+        .given([opened])
+        .when({ type: 'AssignDealOwner', data: { dealId, ownerId: ' ' }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'ownerId');
+      spec
+        .given([opened, toProposal])
+        .when({ type: 'AssignDealOwner', data: { dealId, ownerId: 'u-2' }, occurredAt: openedAt })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
     });
 
     it('folds the new owner', () => {
-      const state = fold(dealDecider(defaultPipeline), [opened, { type: 'DealOwnerAssigned', data: { dealId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 }]);
+      const state = fold(dealDecider(defaultPipeline), [
+        opened,
+        { type: 'DealOwnerAssigned', data: { dealId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 },
+      ]);
       expect(state).toMatchObject({ ownerId: 'u-2', status: 'open', lastOccurredAt: t1 });
     });
   });
 
   describe('OpenDeal', () => {
-    it('opens a deal in the first stage of the pipeline by default', () =>
-      spec.given([]).when(openDeal()).then([opened]));
+    it('opens a deal in the first stage of the pipeline by default', () => spec.given([]).when(openDeal()).then([opened]));
 
     it('opens a deal in a given stage', () =>
       spec
         .given([])
         .when(openDeal({ stage: 'negotiation', expectedCloseDate: undefined }))
-        .then([{ ...opened, data: { dealId, customerId, title: 'Annual licence', amount: 12000, ownerId: 'u-1', source: 'referral', stage: 'negotiation' } }]));
+        .then([
+          {
+            ...opened,
+            data: { dealId, customerId, title: 'Annual licence', amount: 12000, ownerId: 'u-1', source: 'referral', stage: 'negotiation' },
+          },
+        ]));
 
     it('accepts an amount of 0', () =>
-      spec.given([]).when(openDeal({ amount: 0 })).then([{ ...opened, data: { ...opened.data, amount: 0 } }]));
+      spec
+        .given([])
+        .when(openDeal({ amount: 0 }))
+        .then([{ ...opened, data: { ...opened.data, amount: 0 } }]));
 
     it.each(invalidAmounts)('rejects an amount of %s', (_label, amount) =>
-      spec.given([]).when(openDeal({ amount })).thenThrows(InvalidInput, (e) => e.field === 'amount'));
+      spec
+        .given([])
+        .when(openDeal({ amount }))
+        .thenThrows(InvalidInput, (e) => e.field === 'amount'),
+    );
 
     it('rejects a stage that is not in the pipeline', () =>
-      spec.given([]).when(openDeal({ stage: 'demo' })).thenThrows(BusinessRuleViolation, 'stage: "demo" is not a stage of the pipeline'));
+      spec
+        .given([])
+        .when(openDeal({ stage: 'demo' }))
+        .thenThrows(BusinessRuleViolation, 'stage: "demo" is not a stage of the pipeline'));
 
     it.each(['won', 'lost'])('rejects opening a deal directly in the terminal stage %s', (stage) =>
-      spec.given([]).when(openDeal({ stage })).thenThrows(BusinessRuleViolation, `"${stage}" is not a stage of the pipeline`));
+      spec.given([]).when(openDeal({ stage })).thenThrows(BusinessRuleViolation, `"${stage}" is not a stage of the pipeline`),
+    );
 
     it('rejects an expected close date that is not a date', () =>
-      spec.given([]).when(openDeal({ expectedCloseDate: 'end of Q1' })).thenThrows(InvalidInput, (e) => e.field === 'expectedCloseDate'));
+      spec
+        .given([])
+        .when(openDeal({ expectedCloseDate: 'end of Q1' }))
+        .thenThrows(InvalidInput, (e) => e.field === 'expectedCloseDate'));
 
     it('rejects an empty title', () =>
-      spec.given([]).when(openDeal({ title: ' ' })).thenThrows(InvalidInput, (e) => e.field === 'title'));
+      spec
+        .given([])
+        .when(openDeal({ title: ' ' }))
+        .thenThrows(InvalidInput, (e) => e.field === 'title'));
 
     it('rejects opening a deal that already exists', () =>
       spec.given([opened]).when(openDeal()).thenThrows(AggregateAlreadyExists, `deal-${dealId} already exists`));
@@ -140,13 +208,18 @@ describe('deal decider (default pipeline)', () => {
       spec
         .given([opened])
         .when({ type: 'ChangeDealStage', data: { dealId, stage }, occurredAt: t1 })
-        .thenThrows(BusinessRuleViolation, (e) => e.code === 'unknown-stage' && e.message.includes('use /win or /lose')));
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'unknown-stage' && e.message.includes('use /win or /lose')),
+    );
 
-    it.each([['won', won], ['lost', lost]])('rejects a stage change on a %s deal', (status, closed) =>
+    it.each([
+      ['won', won],
+      ['lost', lost],
+    ])('rejects a stage change on a %s deal', (status, closed) =>
       spec
         .given([opened, toProposal, closed])
         .when({ type: 'ChangeDealStage', data: { dealId, stage: 'negotiation' }, occurredAt: t3 })
-        .thenThrows(BusinessRuleViolation, `deal-${dealId} is ${status}; a closed deal accepts no change`));
+        .thenThrows(BusinessRuleViolation, `deal-${dealId} is ${status}; a closed deal accepts no change`),
+    );
 
     it('rejects a deal that does not exist', () =>
       spec
@@ -193,7 +266,8 @@ describe('deal decider (default pipeline)', () => {
       spec
         .given([opened])
         .when({ type: 'UpdateDeal', data: { dealId, amount }, occurredAt: t1 })
-        .thenThrows(InvalidInput, (e) => e.field === 'amount'));
+        .thenThrows(InvalidInput, (e) => e.field === 'amount'),
+    );
 
     it('rejects an expected close date that is not a date', () =>
       spec
@@ -201,17 +275,25 @@ describe('deal decider (default pipeline)', () => {
         .when({ type: 'UpdateDeal', data: { dealId, expectedCloseDate: 'soon' }, occurredAt: t1 })
         .thenThrows(InvalidInput, (e) => e.field === 'expectedCloseDate'));
 
-    it.each([['won', won], ['lost', lost]])('rejects an amount change on a %s deal', (status, closed) =>
+    it.each([
+      ['won', won],
+      ['lost', lost],
+    ])('rejects an amount change on a %s deal', (status, closed) =>
       spec
         .given([opened, toProposal, closed])
         .when({ type: 'UpdateDeal', data: { dealId, amount: 1 }, occurredAt: t3 })
-        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`));
+        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`),
+    );
 
-    it.each([['won', won], ['lost', lost]])('rejects a close-date change on a %s deal', (status, closed) =>
+    it.each([
+      ['won', won],
+      ['lost', lost],
+    ])('rejects a close-date change on a %s deal', (status, closed) =>
       spec
         .given([opened, toProposal, closed])
         .when({ type: 'UpdateDeal', data: { dealId, expectedCloseDate: '2024-12-31' }, occurredAt: t3 })
-        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`));
+        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`),
+    );
 
     it('rejects a deal that does not exist', () =>
       spec
@@ -227,17 +309,18 @@ describe('deal decider (default pipeline)', () => {
         .when({ type: 'WinDeal', data: { dealId }, occurredAt: t2 })
         .then([{ type: 'DealWon', data: { dealId, customerId, amount: 14000, stage: 'proposal' }, occurredAt: t2 }]));
 
-    it.each([['won', won], ['lost', lost]])('rejects winning a %s deal', (status, closed) =>
+    it.each([
+      ['won', won],
+      ['lost', lost],
+    ])('rejects winning a %s deal', (status, closed) =>
       spec
         .given([opened, toProposal, closed])
         .when({ type: 'WinDeal', data: { dealId }, occurredAt: t3 })
-        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`));
+        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`),
+    );
 
     it('rejects a deal that does not exist', () =>
-      spec
-        .given([])
-        .when({ type: 'WinDeal', data: { dealId }, occurredAt: t1 })
-        .thenThrows(AggregateNotFound));
+      spec.given([]).when({ type: 'WinDeal', data: { dealId }, occurredAt: t1 }).thenThrows(AggregateNotFound));
   });
 
   describe('LoseDeal', () => {
@@ -253,11 +336,15 @@ describe('deal decider (default pipeline)', () => {
         .when({ type: 'LoseDeal', data: { dealId, reason: '' }, occurredAt: t2 })
         .thenThrows(InvalidInput, (e) => e.field === 'reason'));
 
-    it.each([['won', won], ['lost', lost]])('rejects losing a %s deal', (status, closed) =>
+    it.each([
+      ['won', won],
+      ['lost', lost],
+    ])('rejects losing a %s deal', (status, closed) =>
       spec
         .given([opened, toProposal, closed])
         .when({ type: 'LoseDeal', data: { dealId, reason: 'late' }, occurredAt: t3 })
-        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`));
+        .thenThrows(BusinessRuleViolation, `is ${status}; a closed deal accepts no change`),
+    );
 
     it('rejects a deal that does not exist', () =>
       spec
@@ -268,10 +355,21 @@ describe('deal decider (default pipeline)', () => {
 
   describe('evolve', () => {
     it('tracks stage, stage entry time, amount and close', () => {
-      expect(fold(dealDecider(defaultPipeline), [opened])).toMatchObject({ exists: true, status: 'open', stage: 'qualification', openedAt, stageEnteredAt: openedAt });
+      expect(fold(dealDecider(defaultPipeline), [opened])).toMatchObject({
+        exists: true,
+        status: 'open',
+        stage: 'qualification',
+        openedAt,
+        stageEnteredAt: openedAt,
+      });
       expect(fold(dealDecider(defaultPipeline), [opened, toProposal])).toMatchObject({ stage: 'proposal', stageEnteredAt: t1 });
       expect(fold(dealDecider(defaultPipeline), [opened, toProposal, won])).toMatchObject({ status: 'won', stage: 'won', closedAt: t2 });
-      expect(fold(dealDecider(defaultPipeline), [opened, toProposal, lost])).toMatchObject({ status: 'lost', stage: 'lost', closedAt: t2, lostReason: 'competitor' });
+      expect(fold(dealDecider(defaultPipeline), [opened, toProposal, lost])).toMatchObject({
+        status: 'lost',
+        stage: 'lost',
+        closedAt: t2,
+        lostReason: 'competitor',
+      });
     });
   });
 });
@@ -287,8 +385,7 @@ describe('deal decider (custom pipeline)', () => {
   const custom = DeciderSpecification.for(dealDecider(pipeline));
   const openedInDiscovery: DealOpened = { ...opened, data: { ...opened.data, stage: 'discovery' } };
 
-  it("opens a deal in the custom pipeline's first stage", () =>
-    custom.given([]).when(openDeal()).then([openedInDiscovery]));
+  it("opens a deal in the custom pipeline's first stage", () => custom.given([]).when(openDeal()).then([openedInDiscovery]));
 
   it('moves a deal to a custom stage', () =>
     custom
@@ -317,7 +414,12 @@ describe('pipeline', () => {
   });
 
   it('accepts a valid configuration and returns a copy of it', () => {
-    const config = { stages: [{ name: 'intro', probability: 0 }, { name: 'close', probability: 1, stallAfterDays: 30 }] };
+    const config = {
+      stages: [
+        { name: 'intro', probability: 0 },
+        { name: 'close', probability: 1, stallAfterDays: 30 },
+      ],
+    };
     const validated = validatePipeline(config);
     expect(validated).toEqual(config);
     expect(validated.stages[0]).not.toBe(config.stages[0]);
@@ -338,11 +440,43 @@ describe('pipeline', () => {
   it('rejects a missing configuration', invalid(undefined, 'pipeline.stages'));
   it('rejects a configuration without stages', invalid({}, 'pipeline.stages'));
   it('rejects an empty pipeline', invalid({ stages: [] }, 'pipeline.stages'));
-  it('rejects a duplicate stage', invalid({ stages: [{ name: 'a', probability: 0.1 }, { name: 'a', probability: 0.2 }] }, 'pipeline.stages[1].name'));
+  it(
+    'rejects a duplicate stage',
+    invalid(
+      {
+        stages: [
+          { name: 'a', probability: 0.1 },
+          { name: 'a', probability: 0.2 },
+        ],
+      },
+      'pipeline.stages[1].name',
+    ),
+  );
   it.each(['won', 'lost'])('rejects configuring the terminal stage %s', (name) =>
-    invalid({ stages: [{ name: 'a', probability: 0.1 }, { name, probability: 1 }] }, 'pipeline.stages[1].name')());
-  it.each([['-0.1', -0.1], ['1.01', 1.01], ['NaN', Number.NaN], ['a string', '0.5']])('rejects a probability of %s', (_label, probability) =>
-    invalid({ stages: [{ name: 'a', probability }] }, 'pipeline.stages[0].probability')());
-  it('rejects a stage name that is not a slug', invalid({ stages: [{ name: 'Needs Analysis', probability: 0.2 }] }, 'pipeline.stages[0].name'));
-  it('rejects a non-positive stallAfterDays', invalid({ stages: [{ name: 'a', probability: 0.2, stallAfterDays: 0 }] }, 'pipeline.stages[0].stallAfterDays'));
+    invalid(
+      {
+        stages: [
+          { name: 'a', probability: 0.1 },
+          { name, probability: 1 },
+        ],
+      },
+      'pipeline.stages[1].name',
+    )(),
+  );
+  it.each([
+    ['-0.1', -0.1],
+    ['1.01', 1.01],
+    ['NaN', Number.NaN],
+    ['a string', '0.5'],
+  ])('rejects a probability of %s', (_label, probability) =>
+    invalid({ stages: [{ name: 'a', probability }] }, 'pipeline.stages[0].probability')(),
+  );
+  it(
+    'rejects a stage name that is not a slug',
+    invalid({ stages: [{ name: 'Needs Analysis', probability: 0.2 }] }, 'pipeline.stages[0].name'),
+  );
+  it(
+    'rejects a non-positive stallAfterDays',
+    invalid({ stages: [{ name: 'a', probability: 0.2, stallAfterDays: 0 }] }, 'pipeline.stages[0].stallAfterDays'),
+  );
 });

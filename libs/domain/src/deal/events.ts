@@ -1,16 +1,19 @@
 import type { DomainEvent } from '../common/decider';
 
-export type DealOpened = DomainEvent<'DealOpened', {
-  dealId: string;
-  customerId: string;
-  title: string;
-  amount: number;
-  ownerId: string;
-  expectedCloseDate?: string;
-  /** Acquisition channel; defaults to the customer's source. */
-  source: string;
-  stage: string;
-}>;
+export type DealOpened = DomainEvent<
+  'DealOpened',
+  {
+    dealId: string;
+    customerId: string;
+    title: string;
+    amount: number;
+    ownerId: string;
+    expectedCloseDate?: string;
+    /** Acquisition channel; defaults to the customer's source. */
+    source: string;
+    stage: string;
+  }
+>;
 export type DealStageChanged = DomainEvent<'DealStageChanged', { dealId: string; from: string; to: string }>;
 export type DealAmountChanged = DomainEvent<'DealAmountChanged', { dealId: string; from: number; to: number }>;
 export type DealExpectedCloseDateChanged = DomainEvent<'DealExpectedCloseDateChanged', { dealId: string; from?: string; to: string }>;
@@ -18,4 +21,5 @@ export type DealWon = DomainEvent<'DealWon', { dealId: string; customerId: strin
 export type DealLost = DomainEvent<'DealLost', { dealId: string; customerId: string; amount: number; stage: string; reason: string }>;
 
 export type DealOwnerAssigned = DomainEvent<'DealOwnerAssigned', { dealId: string; ownerId: string; previousOwnerId: string }>;
-export type DealEvent = DealOpened | DealStageChanged | DealAmountChanged | DealExpectedCloseDateChanged | DealWon | DealLost | DealOwnerAssigned;
+export type DealEvent =
+  DealOpened | DealStageChanged | DealAmountChanged | DealExpectedCloseDateChanged | DealWon | DealLost | DealOwnerAssigned;

@@ -50,7 +50,8 @@ export const goalDecider: Decider<GoalState, GoalCommand, GoalEvent> = {
       if (Date.parse(command.occurredAt) >= Date.parse(state.deadline!)) {
         throw new BusinessRuleViolation(`${streamId} ended at its deadline ${state.deadline}; its result is final`, 'goal-ended');
       }
-      const data = command.data.reason === undefined ? { goalId: command.data.goalId } : { goalId: command.data.goalId, reason: command.data.reason };
+      const data =
+        command.data.reason === undefined ? { goalId: command.data.goalId } : { goalId: command.data.goalId, reason: command.data.reason };
       return [{ type: 'GoalCancelled', data, occurredAt: command.occurredAt }];
     }
     const d = command.data;
@@ -61,11 +62,13 @@ export const goalDecider: Decider<GoalState, GoalCommand, GoalEvent> = {
     if (Number.isNaN(deadline)) throw new InvalidInput('deadline', 'must be an ISO 8601 date-time');
     const setAt = Date.parse(command.occurredAt);
     if (!(deadline > setAt)) throw new InvalidInput('deadline', 'must be after the time the goal is set');
-    if (deadline - setAt > GOAL_MAX_DAYS * DAY_MS) throw new InvalidInput('deadline', `must be at most ${GOAL_MAX_DAYS} days (10 years) after the time the goal is set`);
+    if (deadline - setAt > GOAL_MAX_DAYS * DAY_MS)
+      throw new InvalidInput('deadline', `must be at most ${GOAL_MAX_DAYS} days (10 years) after the time the goal is set`);
     const keys = Object.keys(d.segment ?? {}) as (keyof GoalSegment)[];
     if (keys.length > 1) throw new InvalidInput('segment', 'names at most one of owner, channel, source');
     for (const key of keys) {
-      if (!segmentKeysByKpi[d.kpi].includes(key)) throw new InvalidInput(`segment.${key}`, `${d.kpi} can be segmented by ${segmentKeysByKpi[d.kpi].join(', ')} only`);
+      if (!segmentKeysByKpi[d.kpi].includes(key))
+        throw new InvalidInput(`segment.${key}`, `${d.kpi} can be segmented by ${segmentKeysByKpi[d.kpi].join(', ')} only`);
     }
     const data = JSON.parse(JSON.stringify({ ...d, deadline: new Date(deadline).toISOString() }));
     return [{ type: 'GoalSet', data, occurredAt: command.occurredAt }];

@@ -14,14 +14,17 @@ export interface GoalSegment {
   source?: string;
 }
 
-export type GoalSet = DomainEvent<'GoalSet', {
-  goalId: string;
-  kpi: GoalKpi;
-  target: number;
-  deadline: string;
-  segment?: GoalSegment;
-  name?: string;
-}>;
+export type GoalSet = DomainEvent<
+  'GoalSet',
+  {
+    goalId: string;
+    kpi: GoalKpi;
+    target: number;
+    deadline: string;
+    segment?: GoalSegment;
+    name?: string;
+  }
+>;
 
 export type GoalCancelled = DomainEvent<'GoalCancelled', { goalId: string; reason?: string }>;
 

@@ -77,7 +77,11 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
       case 'ConvertLead': {
         const { leadId, customerId } = command.data;
         mustBeOpen(state, leadId, 'converted');
-        rule(!state.personalDataErased, `the personal data of lead-${leadId} was erased; it cannot become a customer`, 'personal-data-erased');
+        rule(
+          !state.personalDataErased,
+          `the personal data of lead-${leadId} was erased; it cannot become a customer`,
+          'personal-data-erased',
+        );
         return [{ type: 'LeadConverted', data: { leadId, customerId, source: state.source }, occurredAt }];
       }
       case 'EraseLeadPersonalData': {
@@ -89,7 +93,8 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
       case 'LogLeadInteraction': {
         const d = command.data;
         if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', d.leadId));
-        if (!(LeadInteractionTypes as readonly string[]).includes(d.type)) throw new InvalidInput('type', `must be one of ${LeadInteractionTypes.join(', ')}`);
+        if (!(LeadInteractionTypes as readonly string[]).includes(d.type))
+          throw new InvalidInput('type', `must be one of ${LeadInteractionTypes.join(', ')}`);
         return [{ type: 'LeadInteractionLogged', data: JSON.parse(JSON.stringify(d)), occurredAt }];
       }
       default: {

@@ -13,7 +13,14 @@ const t2 = '2024-01-12T11:00:00.000Z';
 
 const captured: LeadCaptured = {
   type: 'LeadCaptured',
-  data: { leadId, name: 'Grace Hopper', email: 'grace@example.com', source: 'webinar', campaignId: 'cmp-1', attributes: { size: 'enterprise' } },
+  data: {
+    leadId,
+    name: 'Grace Hopper',
+    email: 'grace@example.com',
+    source: 'webinar',
+    campaignId: 'cmp-1',
+    attributes: { size: 'enterprise' },
+  },
   occurredAt: capturedAt,
 };
 const assigned: LeadEvent = { type: 'LeadAssigned', data: { leadId, ownerId: 'u-1' }, occurredAt: t1 };
@@ -55,11 +62,15 @@ describe('lead decider', () => {
         .when({ type: 'ScoreLead', data: { leadId, score: 72.5, reasons: ['enterprise', 'opened 3 emails'] }, occurredAt: t1 })
         .then([{ type: 'LeadScored', data: { leadId, score: 72.5, reasons: ['enterprise', 'opened 3 emails'] }, occurredAt: t1 }]));
 
-    it.each([['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY]])('rejects a score of %s', (_label, score) =>
+    it.each([
+      ['NaN', Number.NaN],
+      ['Infinity', Number.POSITIVE_INFINITY],
+    ])('rejects a score of %s', (_label, score) =>
       spec
         .given([captured])
         .when({ type: 'ScoreLead', data: { leadId, score, reasons: [] }, occurredAt: t1 })
-        .thenThrows(InvalidInput, (e) => e.field === 'score'));
+        .thenThrows(InvalidInput, (e) => e.field === 'score'),
+    );
 
     it('rejects a lead that does not exist', () =>
       spec
@@ -79,7 +90,13 @@ describe('lead decider', () => {
       spec
         .given([captured, assigned])
         .when({ type: 'AssignLead', data: { leadId, ownerId: 'u-2', strategy: 'round-robin', reason: 'vacation' }, occurredAt: t2 })
-        .then([{ type: 'LeadAssigned', data: { leadId, ownerId: 'u-2', previousOwnerId: 'u-1', strategy: 'round-robin', reason: 'vacation' }, occurredAt: t2 }]));
+        .then([
+          {
+            type: 'LeadAssigned',
+            data: { leadId, ownerId: 'u-2', previousOwnerId: 'u-1', strategy: 'round-robin', reason: 'vacation' },
+            occurredAt: t2,
+          },
+        ]));
 
     it('emits nothing when the lead already has that owner', () =>
       spec
@@ -108,10 +125,7 @@ describe('lead decider', () => {
 
   describe('QualifyLead', () => {
     it('qualifies a new lead', () =>
-      spec
-        .given([captured])
-        .when({ type: 'QualifyLead', data: { leadId }, occurredAt: t1 })
-        .then([qualified]));
+      spec.given([captured]).when({ type: 'QualifyLead', data: { leadId }, occurredAt: t1 }).then([qualified]));
 
     it('rejects qualifying twice', () =>
       spec
@@ -132,10 +146,7 @@ describe('lead decider', () => {
         .thenThrows(BusinessRuleViolation, 'is converted and cannot be qualified'));
 
     it('rejects a lead that does not exist', () =>
-      spec
-        .given([])
-        .when({ type: 'QualifyLead', data: { leadId }, occurredAt: t1 })
-        .thenThrows(AggregateNotFound));
+      spec.given([]).when({ type: 'QualifyLead', data: { leadId }, occurredAt: t1 }).thenThrows(AggregateNotFound));
   });
 
   describe('DisqualifyLead', () => {
@@ -210,7 +221,13 @@ describe('lead decider', () => {
 
   describe('evolve', () => {
     it('folds the lifecycle new → qualified → converted with owner and score', () => {
-      expect(fold(leadDecider, [captured])).toMatchObject({ exists: true, status: 'new', capturedAt, source: 'webinar', campaignId: 'cmp-1' });
+      expect(fold(leadDecider, [captured])).toMatchObject({
+        exists: true,
+        status: 'new',
+        capturedAt,
+        source: 'webinar',
+        campaignId: 'cmp-1',
+      });
       const state = fold(leadDecider, [
         captured,
         { type: 'LeadScored', data: { leadId, score: 80, reasons: [] }, occurredAt: t1 },
@@ -228,16 +245,33 @@ describe('lead decider', () => {
 
   describe('automation', () => {
     it('an automatic assignment (ifUnassigned) never replaces an owner', () => {
-      spec.given([captured]).when({ type: 'AssignLead', data: { leadId, ownerId: 'u-9', strategy: 'round-robin', reason: 'turn 1', ifUnassigned: true }, occurredAt: t1 })
+      spec
+        .given([captured])
+        .when({
+          type: 'AssignLead',
+          data: { leadId, ownerId: 'u-9', strategy: 'round-robin', reason: 'turn 1', ifUnassigned: true },
+          occurredAt: t1,
+        })
         .then([{ type: 'LeadAssigned', data: { leadId, ownerId: 'u-9', strategy: 'round-robin', reason: 'turn 1' }, occurredAt: t1 }]);
-      spec.given([captured, assigned]).when({ type: 'AssignLead', data: { leadId, ownerId: 'u-9', ifUnassigned: true }, occurredAt: t2 }).thenNothing();
+      spec
+        .given([captured, assigned])
+        .when({ type: 'AssignLead', data: { leadId, ownerId: 'u-9', ifUnassigned: true }, occurredAt: t2 })
+        .thenNothing();
     });
 
     it('logs a lead interaction (scoring behaviour); an unknown type or lead is refused', () => {
-      spec.given([captured]).when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'email-opened' }, occurredAt: t1 })
+      spec
+        .given([captured])
+        .when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'email-opened' }, occurredAt: t1 })
         .then([{ type: 'LeadInteractionLogged', data: { leadId, interactionId: 'i-1', type: 'email-opened' }, occurredAt: t1 }]);
-      spec.given([captured]).when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'fax' as never }, occurredAt: t1 }).thenThrows(InvalidInput, (e) => e.field === 'type');
-      spec.given([]).when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'web-visit' }, occurredAt: t1 }).thenThrows(AggregateNotFound);
+      spec
+        .given([captured])
+        .when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'fax' as never }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'type');
+      spec
+        .given([])
+        .when({ type: 'LogLeadInteraction', data: { leadId, interactionId: 'i-1', type: 'web-visit' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound);
     });
   });
 });

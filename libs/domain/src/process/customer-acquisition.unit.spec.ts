@@ -1,6 +1,6 @@
 import { fold } from '../common/decider';
 import { customerDecider } from '../customer/decider';
-import type { CustomerEvent, CustomerRegistered } from '../customer/events';
+import type { CustomerRegistered } from '../customer/events';
 import { dealDecider } from '../deal/decider';
 import type { DealOpened, DealWon } from '../deal/events';
 import { defaultPipeline } from '../deal/pipeline';
@@ -44,14 +44,20 @@ describe('customer acquisition process', () => {
       DeciderSpecification.for(customerDecider)
         .given([registered])
         .when(onDealWon(won as DealWon))
-        .then([{ type: 'CustomerAcquired', data: { customerId, channel: 'partner', trigger: { type: 'DealWon', dealId: 'd-1' } }, occurredAt: dealWon.occurredAt }]);
+        .then([
+          {
+            type: 'CustomerAcquired',
+            data: { customerId, channel: 'partner', trigger: { type: 'DealWon', dealId: 'd-1' } },
+            occurredAt: dealWon.occurredAt,
+          },
+        ]);
     });
 
     it('is idempotent: reacting to the same DealWon twice appends nothing the second time', () => {
       const first = customerDecider.decide(onDealWon(dealWon), fold(customerDecider, [registered]));
       expect(first).toHaveLength(1);
       DeciderSpecification.for(customerDecider)
-        .given([registered, ...(first as CustomerEvent[])])
+        .given([registered, ...first])
         .when(onDealWon(dealWon))
         .thenNothing();
     });
@@ -60,7 +66,14 @@ describe('customer acquisition process', () => {
   describe('customerFromLead', () => {
     const captured: LeadCaptured = {
       type: 'LeadCaptured',
-      data: { leadId: 'l-1', name: 'Grace Hopper', email: 'grace@example.com', source: 'webinar', campaignId: 'cmp-1', attributes: { size: 'enterprise' } },
+      data: {
+        leadId: 'l-1',
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+        source: 'webinar',
+        campaignId: 'cmp-1',
+        attributes: { size: 'enterprise' },
+      },
       occurredAt: '2024-01-01T00:00:00.000Z',
     };
     const assigned: LeadEvent = { type: 'LeadAssigned', data: { leadId: 'l-1', ownerId: 'u-7' }, occurredAt: '2024-01-02T00:00:00.000Z' };
@@ -69,7 +82,15 @@ describe('customer acquisition process', () => {
       const lead = fold(leadDecider, [captured, assigned]);
       expect(customerFromLead(lead, 'c-9', '2024-01-03T00:00:00.000Z')).toStrictEqual({
         type: 'RegisterCustomer',
-        data: { customerId: 'c-9', name: 'Grace Hopper', email: 'grace@example.com', source: 'webinar', ownerId: 'u-7', attributes: { size: 'enterprise' }, leadId: 'l-1' },
+        data: {
+          customerId: 'c-9',
+          name: 'Grace Hopper',
+          email: 'grace@example.com',
+          source: 'webinar',
+          ownerId: 'u-7',
+          attributes: { size: 'enterprise' },
+          leadId: 'l-1',
+        },
         occurredAt: '2024-01-03T00:00:00.000Z',
       });
     });
@@ -86,7 +107,10 @@ describe('customer acquisition process', () => {
     it('produces a command the customer decider accepts, keeping the lead source as acquisition channel', () => {
       const lead = fold(leadDecider, [captured, assigned]);
       const [event] = customerDecider.decide(customerFromLead(lead, 'c-9', '2024-01-03T00:00:00.000Z'), fold(customerDecider, []));
-      expect(event).toMatchObject({ type: 'CustomerRegistered', data: { customerId: 'c-9', source: 'webinar', leadId: 'l-1', ownerId: 'u-7' } });
+      expect(event).toMatchObject({
+        type: 'CustomerRegistered',
+        data: { customerId: 'c-9', source: 'webinar', leadId: 'l-1', ownerId: 'u-7' },
+      });
     });
   });
 });

@@ -33,13 +33,26 @@ describe('task decider', () => {
       spec
         .given([])
         .when(createTask({ customerId: undefined, dealId: undefined, leadId: 'l-1', dueAt: '2024-01-15' }))
-        .then([{ type: 'TaskCreated', data: { taskId, ownerId: 'u-1', subject: 'Send the proposal', dueAt: '2024-01-15', leadId: 'l-1' }, occurredAt: createdAt }]));
+        .then([
+          {
+            type: 'TaskCreated',
+            data: { taskId, ownerId: 'u-1', subject: 'Send the proposal', dueAt: '2024-01-15', leadId: 'l-1' },
+            occurredAt: createdAt,
+          },
+        ]));
 
     it.each(['tomorrow', 'hello 1', '2024-02-30', ''])('rejects the due date %j', (dueAt) =>
-      spec.given([]).when(createTask({ dueAt })).thenThrows(InvalidInput, (e) => e.field === 'dueAt'));
+      spec
+        .given([])
+        .when(createTask({ dueAt }))
+        .thenThrows(InvalidInput, (e) => e.field === 'dueAt'),
+    );
 
     it('rejects an empty subject', () =>
-      spec.given([]).when(createTask({ subject: '' })).thenThrows(InvalidInput, (e) => e.field === 'subject'));
+      spec
+        .given([])
+        .when(createTask({ subject: '' }))
+        .thenThrows(InvalidInput, (e) => e.field === 'subject'));
 
     it('rejects creating a task that already exists', () =>
       spec.given([created]).when(createTask()).thenThrows(AggregateAlreadyExists, `task-${taskId} already exists`));
@@ -47,10 +60,7 @@ describe('task decider', () => {
 
   describe('CompleteTask', () => {
     it('completes an open task', () =>
-      spec
-        .given([created])
-        .when({ type: 'CompleteTask', data: { taskId }, occurredAt: t1 })
-        .then([completed]));
+      spec.given([created]).when({ type: 'CompleteTask', data: { taskId }, occurredAt: t1 }).then([completed]));
 
     it("completes an open task with an outcome, naming the task's customer (whose key seals the outcome)", () =>
       spec

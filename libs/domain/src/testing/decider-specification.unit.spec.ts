@@ -22,13 +22,26 @@ const spec = DeciderSpecification.for(counter);
 
 describe('DeciderSpecification', () => {
   it('folds the given events before deciding', () => {
-    spec.given([incremented(4), incremented(5)]).when(increment(1)).then([incremented(1)]);
+    spec
+      .given([incremented(4), incremented(5)])
+      .when(increment(1))
+      .then([incremented(1)]);
     spec.given(incremented(4)).when(increment(1)).then(incremented(1));
-    expect(() => spec.given([incremented(4), incremented(5)]).when(increment(2)).then([incremented(2)])).toThrow('limit exceeded at 9');
+    expect(() =>
+      spec
+        .given([incremented(4), incremented(5)])
+        .when(increment(2))
+        .then([incremented(2)]),
+    ).toThrow('limit exceeded at 9');
   });
 
   it('then fails when the events differ', () => {
-    expect(() => spec.given([]).when(increment(2)).then([incremented(3)])).toThrow();
+    expect(() =>
+      spec
+        .given([])
+        .when(increment(2))
+        .then([incremented(3)]),
+    ).toThrow();
     expect(() => spec.given([]).when(increment(2)).then([])).toThrow();
   });
 
@@ -38,15 +51,39 @@ describe('DeciderSpecification', () => {
   });
 
   it('thenThrows checks the error class, message and predicate', () => {
-    spec.given([incremented(10)]).when(increment(1)).thenThrows(BusinessRuleViolation);
-    spec.given([incremented(10)]).when(increment(1)).thenThrows(BusinessRuleViolation, 'limit exceeded at 10');
-    spec.given([incremented(10)]).when(increment(1)).thenThrows(BusinessRuleViolation, /at \d+$/);
-    spec.given([]).when(increment(-1)).thenThrows(InvalidInput, (e) => e.field === 'by');
+    spec
+      .given([incremented(10)])
+      .when(increment(1))
+      .thenThrows(BusinessRuleViolation);
+    spec
+      .given([incremented(10)])
+      .when(increment(1))
+      .thenThrows(BusinessRuleViolation, 'limit exceeded at 10');
+    spec
+      .given([incremented(10)])
+      .when(increment(1))
+      .thenThrows(BusinessRuleViolation, /at \d+$/);
+    spec
+      .given([])
+      .when(increment(-1))
+      .thenThrows(InvalidInput, (e) => e.field === 'by');
 
-    expect(() => spec.given([]).when(increment(1)).thenThrows(BusinessRuleViolation)).toThrow('expected decide() to throw BusinessRuleViolation');
+    expect(() => spec.given([]).when(increment(1)).thenThrows(BusinessRuleViolation)).toThrow(
+      'expected decide() to throw BusinessRuleViolation',
+    );
     expect(() => spec.given([]).when(increment(-1)).thenThrows(BusinessRuleViolation)).toThrow();
-    expect(() => spec.given([incremented(10)]).when(increment(1)).thenThrows(BusinessRuleViolation, 'at 3')).toThrow();
-    expect(() => spec.given([]).when(increment(-1)).thenThrows(InvalidInput, (e) => e.field === 'other')).toThrow('did not match');
+    expect(() =>
+      spec
+        .given([incremented(10)])
+        .when(increment(1))
+        .thenThrows(BusinessRuleViolation, 'at 3'),
+    ).toThrow();
+    expect(() =>
+      spec
+        .given([])
+        .when(increment(-1))
+        .thenThrows(InvalidInput, (e) => e.field === 'other'),
+    ).toThrow('did not match');
   });
 
   it('fails a decider that mutates its command or state', () => {

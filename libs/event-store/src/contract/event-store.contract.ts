@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  EventStore,
-  ExpectedRevision,
-  FeedPage,
-  NewEvent,
-  RecordedEvent,
-  WrongExpectedRevisionError,
-} from '../event-store';
+import { EventStore, ExpectedRevision, FeedPage, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '../event-store';
 
 /**
  * The contract every event-store adapter passes (SQLite, EventStoreDB on the test server, and a
@@ -20,7 +13,11 @@ export interface ContractTarget {
 
 const uid = () => randomUUID().replace(/-/g, '').slice(0, 12);
 
-export function newEvent(type = 'SomethingHappened', data: Record<string, unknown> = {}, overrides: Partial<NewEvent['metadata']> = {}): NewEvent {
+export function newEvent(
+  type = 'SomethingHappened',
+  data: Record<string, unknown> = {},
+  overrides: Partial<NewEvent['metadata']> = {},
+): NewEvent {
   return {
     eventId: randomUUID(),
     type,
@@ -123,7 +120,11 @@ export function eventStoreContract(name: string, connect: () => Promise<Contract
         const s = stream();
         const result = await store.append(s, [newEvent('A'), newEvent('B'), newEvent('C')]);
         const events = await store.readStream(s);
-        expect(events.map((e) => [e.type, e.streamRevision])).toEqual([['A', 0], ['B', 1], ['C', 2]]);
+        expect(events.map((e) => [e.type, e.streamRevision])).toEqual([
+          ['A', 0],
+          ['B', 1],
+          ['C', 2],
+        ]);
         expect(events[1].globalPosition).toBeGreaterThan(events[0].globalPosition);
         expect(events[2].globalPosition).toBeGreaterThan(events[1].globalPosition);
         expect(result.position).toBe(events[2].globalPosition);
@@ -148,9 +149,7 @@ export function eventStoreContract(name: string, connect: () => Promise<Contract
       it('50 concurrent appends with the same expected revision: exactly one wins, the rest conflict', async () => {
         const s = stream();
         await store.append(s, [newEvent()]);
-        const results = await Promise.allSettled(
-          Array.from({ length: 50 }, () => store.append(s, [newEvent()], { expectedRevision: 0 })),
-        );
+        const results = await Promise.allSettled(Array.from({ length: 50 }, () => store.append(s, [newEvent()], { expectedRevision: 0 })));
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         expect(rejected).toHaveLength(49);
@@ -180,7 +179,11 @@ export function eventStoreContract(name: string, connect: () => Promise<Contract
     describe('reading streams', () => {
       it('stores every metadata field, business time apart from server time', async () => {
         const s = stream();
-        const event = newEvent('DealOpened', { amount: 12.5, nested: { a: [1, 2] } }, { occurredAt: '2020-05-06T07:08:09.000Z', extraKey: 'x' });
+        const event = newEvent(
+          'DealOpened',
+          { amount: 12.5, nested: { a: [1, 2] } },
+          { occurredAt: '2020-05-06T07:08:09.000Z', extraKey: 'x' },
+        );
         const before = Date.now();
         const { position } = await store.append(s, [event]);
         const [stored] = await store.readStream(s);
@@ -204,7 +207,10 @@ export function eventStoreContract(name: string, connect: () => Promise<Contract
 
       it('reads forwards and backwards, from a revision, with a maximum count', async () => {
         const s = stream();
-        await store.append(s, ['A', 'B', 'C', 'D', 'E'].map((t) => newEvent(t)));
+        await store.append(
+          s,
+          ['A', 'B', 'C', 'D', 'E'].map((t) => newEvent(t)),
+        );
         const types = (events: RecordedEvent[]) => events.map((e) => e.type).join('');
         expect(types(await store.readStream(s))).toBe('ABCDE');
         expect(types(await store.readStream(s, { fromRevision: 2 }))).toBe('CDE');
@@ -296,7 +302,10 @@ export function eventStoreContract(name: string, connect: () => Promise<Contract
         await store.append(stream(), [newEvent('Unwanted'), newEvent('Wanted', { n: 1 })]);
         await store.append(stream(), [newEvent('Wanted', { n: 2 })]);
         const events = await received;
-        expect(events.map((e) => [e.type, (e.data as { n: number }).n])).toEqual([['Wanted', 1], ['Wanted', 2]]);
+        expect(events.map((e) => [e.type, (e.data as { n: number }).n])).toEqual([
+          ['Wanted', 1],
+          ['Wanted', 2],
+        ]);
         await subscription.close();
       });
     });

@@ -47,7 +47,9 @@ describe('EventStoreDB adapter (test double server)', () => {
       let timer: NodeJS.Timeout | undefined;
       const next = await Promise.race([
         iterator.next(),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${pages.length} pages`)), remaining))),
+        new Promise<never>(
+          (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${pages.length} pages`)), remaining)),
+        ),
       ]).finally(() => clearTimeout(timer));
       if (next.done) break;
       pages.push(next.value);
@@ -98,7 +100,10 @@ describe('EventStoreDB adapter (test double server)', () => {
   it('upcasts old event versions on read, as the SQLite adapter does', async () => {
     const upcasting = new EventStoreDbEventStore({
       connectionString: server.url,
-      upcast: (type, version, data) => (type === 'Renamed' && version === 1 ? { data: { ...(data as object), upcast: true }, schemaVersion: 2 } : { data, schemaVersion: version }),
+      upcast: (type, version, data) =>
+        type === 'Renamed' && version === 1
+          ? { data: { ...(data as object), upcast: true }, schemaVersion: 2 }
+          : { data, schemaVersion: version },
     });
     try {
       const stream = `customer-${uid()}`;
@@ -126,7 +131,7 @@ describe('EventStoreDB adapter (test double server)', () => {
     expect(result.position).toBe(read[2].globalPosition);
   });
 
-  it('positions stay unique on servers that report the append\'s first position as every event\'s prepare position (20.10–22.10)', async () => {
+  it("positions stay unique on servers that report the append's first position as every event's prepare position (20.10–22.10)", async () => {
     const legacy = await startEventStoreDbTestServer({ legacyPreparePositions: true });
     const legacyStore = new EventStoreDbEventStore({ connectionString: legacy.url });
     try {
@@ -137,7 +142,11 @@ describe('EventStoreDB adapter (test double server)', () => {
       // Paging one event at a time walks A, B, C: no event is re-read or skipped.
       const paged: string[] = [];
       let from = 0;
-      for (let page = await legacyStore.readAll({ fromPosition: from, maxCount: 1 }); page.events.length > 0; page = await legacyStore.readAll({ fromPosition: from, maxCount: 1 })) {
+      for (
+        let page = await legacyStore.readAll({ fromPosition: from, maxCount: 1 });
+        page.events.length > 0;
+        page = await legacyStore.readAll({ fromPosition: from, maxCount: 1 })
+      ) {
         paged.push(...page.events.map((e) => e.type));
         from = page.checkpoint;
       }
@@ -229,7 +238,10 @@ describe('EventStoreDB adapter (test double server)', () => {
     // Only other categories now: the checkpoint must still move, with empty pages.
     let lastOther = 0;
     for (let i = 0; i < 20; i++) lastOther = (await store.append(`${other}-${i % 4}`, [newEvent('O'), newEvent('O')])).position;
-    const quiet = await collect(iterator, (p) => p.length > 0 && p.at(-1)!.checkpoint > afterFirst && p.every((page) => page.events.length === 0));
+    const quiet = await collect(
+      iterator,
+      (p) => p.length > 0 && p.at(-1)!.checkpoint > afterFirst && p.every((page) => page.events.length === 0),
+    );
     const checkpoint = quiet.at(-1)!.checkpoint;
     expect(eventsOf(quiet)).toEqual([]);
     expect(checkpoint).toBeGreaterThan(afterFirst);
@@ -252,15 +264,21 @@ describe('EventStoreDB adapter (test double server)', () => {
     const start = await store.headPosition();
     const raw = EventStoreDBClient.connectionString(server.url);
     const after: bigint[] = [];
-    for await (const r of raw.readAll({ fromPosition: { commit: BigInt(start), prepare: BigInt(start) } })) after.push(r.event!.position.commit);
+    for await (const r of raw.readAll({ fromPosition: { commit: BigInt(start), prepare: BigInt(start) } }))
+      after.push(r.event!.position.commit);
     // The catch-up considers the event at `start` too; pad with system events so the pages of 32 end exactly at the log's end.
     let lastEvent = Number(after.at(-1));
-    for (let n = after.length; n % 32 !== 0; n++) lastEvent = server.appendSystemEvent('$stats-127.0.0.1:2113', '$statsCollected').logPosition;
+    for (let n = after.length; n % 32 !== 0; n++)
+      lastEvent = server.appendSystemEvent('$stats-127.0.0.1:2113', '$statsCollected').logPosition;
 
     const rawCheckpoints: bigint[] = [];
     const rawSubscription = raw.subscribeToAll({
       fromPosition: { commit: BigInt(start), prepare: BigInt(start) },
-      filter: streamNameFilter({ prefixes: [`${wanted}-`], checkpointInterval: 1, checkpointReached: (_, p) => void rawCheckpoints.push(p.commit) }),
+      filter: streamNameFilter({
+        prefixes: [`${wanted}-`],
+        checkpointInterval: 1,
+        checkpointReached: (_, p) => void rawCheckpoints.push(p.commit),
+      }),
     });
     await new Promise((resolve) => rawSubscription.once('caughtUp', resolve));
     await rawSubscription.unsubscribe();

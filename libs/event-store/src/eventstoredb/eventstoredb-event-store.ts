@@ -67,7 +67,10 @@ interface CheckpointMarker {
 const isMarker = (item: unknown): item is CheckpointMarker => typeof item === 'object' && item !== null && 'checkpoint' in item;
 
 /** gRPC status codes after which a subscription is worth resuming: the connection or the server went away, not the request. */
-const TRANSIENT_CODES = new Set([1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
+const TRANSIENT_CODES = new Set([
+  1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */,
+  14 /* UNAVAILABLE */,
+]);
 const TRANSIENT_TYPES = new Set(['unavailable', 'cancelled', 'deadline-exceeded', 'timeout', 'not-leader', 'unknown']);
 
 function isTransient(error: unknown): boolean {
@@ -166,7 +169,9 @@ export class EventStoreDbEventStore implements EventStore {
     for (;;) {
       // Forward reads include the event at the start position itself: ask for one more and drop it.
       const requested = chunk + (checkpoint > 0 ? 1 : 0);
-      const read = await readFully(this.client.readAll({ fromPosition: toReadPosition(checkpoint), direction: FORWARDS, maxCount: requested }));
+      const read = await readFully(
+        this.client.readAll({ fromPosition: toReadPosition(checkpoint), direction: FORWARDS, maxCount: requested }),
+      );
       for (const { event } of read) {
         if (!event) continue;
         const position = positionOf(event);
@@ -187,7 +192,9 @@ export class EventStoreDbEventStore implements EventStore {
     const pageSize = 256;
     let from: ReadPosition = END;
     for (;;) {
-      const read: AllStreamResolvedEvent[] = await readFully(this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: pageSize }));
+      const read: AllStreamResolvedEvent[] = await readFully(
+        this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: pageSize }),
+      );
       const head = read.find(({ event }) => event && matchesFilter(event))?.event; // system events do not count
       if (head) return positionOf(head);
       const last = read.at(-1)?.event;
@@ -232,7 +239,10 @@ export class EventStoreDbEventStore implements EventStore {
     let yielded = position;
     let failures = 0;
     while (!control.closed) {
-      const subscription = this.client.subscribeToAll({ fromPosition: toReadPosition(position), filter: this.serverFilter(options.filter) });
+      const subscription = this.client.subscribeToAll({
+        fromPosition: toReadPosition(position),
+        filter: this.serverFilter(options.filter),
+      });
       subscription.on('error', () => undefined); // errors are read through the iterator below; this keeps late ones from crashing the process
       let caughtUp = false;
       subscription.on('caughtUp', () => (caughtUp = true));
@@ -274,6 +284,7 @@ export class EventStoreDbEventStore implements EventStore {
         yield { events: batch, checkpoint: position, isEnd: false };
       }
       if (control.closed) return;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the subscription's own error, passed on
       if (failure !== undefined && !isTransient(failure)) throw failure;
       // Dropped (or ended by the server): back off, then resubscribe after `position`.
       const delay = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** failures);
@@ -346,11 +357,11 @@ export class EventStoreDbEventStore implements EventStore {
       streamId: event.streamId,
       streamRevision: Number(event.revision),
       globalPosition: positionOf(event),
-      occurredAt: String(stored.occurredAt ?? ''),
+      occurredAt: text(stored.occurredAt),
       recordedAt: event.created.toISOString(),
-      actor: String(stored.actor ?? ''),
-      correlationId: String(stored.correlationId ?? ''),
-      causationId: String(stored.causationId ?? ''),
+      actor: text(stored.actor),
+      correlationId: text(stored.correlationId),
+      causationId: text(stored.causationId),
       data,
       metadata: extra,
     };
@@ -384,7 +395,8 @@ async function readFully<T>(read: AsyncIterable<T>): Promise<T[]> {
 }
 
 function positionOf(event: EsdbRecordedEvent | AllStreamRecordedEvent): number {
-  if (!event.position) throw new Error(`event ${event.id} in ${event.streamId} came without a $all position (EventStoreDB 22.6 or later reports it)`);
+  if (!event.position)
+    throw new Error(`event ${event.id} in ${event.streamId} came without a $all position (EventStoreDB 22.6 or later reports it)`);
   return Number(event.position.commit);
 }
 
@@ -423,6 +435,11 @@ function toEventData(event: NewEvent) {
       $causationId: causationId,
     },
   });
+}
+
+/** A metadata field written as a string by the appender ('' where it is missing). */
+function text(value: unknown): string {
+  return value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

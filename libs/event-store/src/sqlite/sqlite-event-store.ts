@@ -83,7 +83,21 @@ const COLUMNS =
 /** COLUMNS of a feed page's JSON rows, in this order (see PageRow). */
 const PAGE_COLUMNS =
   'position, event_id, stream_id, revision, type, schema_version, occurred_at, recorded_at, actor, correlation_id, causation_id, json(data), json(metadata)';
-type PageRow = [number, string, string, number, string, number, string, string, string, string, string, unknown, Record<string, unknown> | null];
+type PageRow = [
+  number,
+  string,
+  string,
+  number,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  unknown,
+  Record<string, unknown> | null,
+];
 
 /**
  * The embedded event store: one SQLite file in WAL mode. Appends from concurrent callers are
@@ -200,9 +214,19 @@ export class SqliteEventStore implements EventStore {
       const { occurredAt, actor, correlationId, causationId, ...extra } = event.metadata;
       try {
         const info = this.stmt.insert.run(
-          event.eventId, streamId, revision, category, event.type, event.schemaVersion ?? 1,
-          occurredAt, recordedAt, actor, correlationId, causationId,
-          JSON.stringify(event.data ?? {}), Object.keys(extra).length > 0 ? JSON.stringify(extra) : null,
+          event.eventId,
+          streamId,
+          revision,
+          category,
+          event.type,
+          event.schemaVersion ?? 1,
+          occurredAt,
+          recordedAt,
+          actor,
+          correlationId,
+          causationId,
+          JSON.stringify(event.data ?? {}),
+          Object.keys(extra).length > 0 ? JSON.stringify(extra) : null,
         );
         position = Number(info.lastInsertRowid);
       } catch (error) {
@@ -261,11 +285,15 @@ export class SqliteEventStore implements EventStore {
     }
     let events: RecordedEvent[];
     try {
-      events = (JSON.parse((statement.get(from, ...params, maxCount) as { page: string }).page) as PageRow[]).map((row) => this.toEventFromPage(row));
+      events = (JSON.parse((statement.get(from, ...params, maxCount) as { page: string }).page) as PageRow[]).map((row) =>
+        this.toEventFromPage(row),
+      );
     } catch (error) {
       // A page of huge events past SQLite's 1 GB string limit: read it row by row instead.
       if ((error as { code?: string }).code !== 'SQLITE_TOOBIG') throw error;
-      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ?${where} ORDER BY position LIMIT ?`).all(from, ...params, maxCount) as Row[];
+      const rows = this.db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ?${where} ORDER BY position LIMIT ?`)
+        .all(from, ...params, maxCount) as Row[];
       events = rows.map((row) => this.toEvent(row));
     }
     if (events.length === maxCount) return { events, checkpoint: events[events.length - 1].globalPosition, isEnd: false };

@@ -42,7 +42,8 @@ export class ProjectorModule implements OnModuleInit, OnModuleDestroy {
             options.run
               ? new Projector(events, reads, options.projections, {
                   batchSize: options.batchSize,
-                  log: (level, message) => (level === 'info' ? logger.log(message) : level === 'warn' ? logger.warn(message) : logger.error(message)),
+                  log: (level, message) =>
+                    level === 'info' ? logger.log(message) : level === 'warn' ? logger.warn(message) : logger.error(message),
                 })
               : null,
         },
@@ -50,7 +51,12 @@ export class ProjectorModule implements OnModuleInit, OnModuleDestroy {
           provide: ReadModels,
           inject: [READ_STORE, EVENT_STORE, Projector],
           useFactory: (reads: ReadStore, events: EventStore, projector: Projector | null) =>
-            new ReadModels(reads, events, options.projections.map((p) => p.name), projector ?? undefined),
+            new ReadModels(
+              reads,
+              events,
+              options.projections.map((p) => p.name),
+              projector ?? undefined,
+            ),
         },
       ],
       exports: [ReadModels, Projector, PROJECTIONS],
@@ -62,7 +68,8 @@ export class ProjectorModule implements OnModuleInit, OnModuleDestroy {
     const projector = this.projector;
     if (!projector) return;
     await projector.startCoordinated((role, reason) => this.coordinator.lost(role, reason));
-    for (const projection of projector.projections) this.coordinator.register(projectionRole(projection.name), PROJECTOR_GROUP, projector.runner(projection.name));
+    for (const projection of projector.projections)
+      this.coordinator.register(projectionRole(projection.name), PROJECTOR_GROUP, projector.runner(projection.name));
   }
 
   async onModuleDestroy(): Promise<void> {

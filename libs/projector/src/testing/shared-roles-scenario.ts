@@ -46,9 +46,16 @@ export async function sharedRolesScenario(options: SharedRolesOptions): Promise<
     const member = async (name: string) => {
       const stores = await options.open();
       const leases = partitionable(stores.leases);
-      const log = (level: string, message: string) => process.env.CLUSTER_TEST_LOG && appendFileSync(process.env.CLUSTER_TEST_LOG, `${Date.now() % 100000} ${name} ${level} ${message}\n`);
+      const log = (level: string, message: string) =>
+        process.env.CLUSTER_TEST_LOG &&
+        appendFileSync(process.env.CLUSTER_TEST_LOG, `${Date.now() % 100000} ${name} ${level} ${message}\n`);
       const projector = new Projector(events, stores.reads, projections, { batchSize: options.batchSize, log });
-      const coordinator = new RoleCoordinator(leases, { timeoutMs: options.leaseTimeoutMs, pollMs: 50, worker: { ...newWorkerInfo(), host: name }, log });
+      const coordinator = new RoleCoordinator(leases, {
+        timeoutMs: options.leaseTimeoutMs,
+        pollMs: 50,
+        worker: { ...newWorkerInfo(), host: name },
+        log,
+      });
       for (const p of projections) coordinator.register(projectionRole(p.name), 'projector', projector.runner(p.name));
       await projector.startCoordinated((role, reason) => coordinator.lost(role, reason));
       await coordinator.start();
@@ -75,25 +82,46 @@ export async function sharedRolesScenario(options: SharedRolesOptions): Promise<
     const a = await member('host-a');
     const b = await member('host-b');
     // Both work: the roles are split (one moves per poll until each has its share).
-    const split = () => new Set([...a.works(), ...b.works()]).size === projections.length && a.works().length + b.works().length === projections.length;
-    await until('the roles split between A and B', () => a.works().length <= 9 && b.works().length >= 8 && split(), 20 * options.leaseTimeoutMs);
+    const split = () =>
+      new Set([...a.works(), ...b.works()]).size === projections.length && a.works().length + b.works().length === projections.length;
+    await until(
+      'the roles split between A and B',
+      () => a.works().length <= 9 && b.works().length >= 8 && split(),
+      20 * options.leaseTimeoutMs,
+    );
 
     // A is cut off from the lease store (not from the read store): it must stop writing on its own.
     const lostByA = a.works();
     a.leases.cut = true;
-    await until('B holding every role', () => a.works().length === 0 && b.works().length === projections.length, 20 * options.leaseTimeoutMs);
+    await until(
+      'B holding every role',
+      () => a.works().length === 0 && b.works().length === projections.length,
+      20 * options.leaseTimeoutMs,
+    );
     const tokens = new Map(b.coordinator.held());
-    for (const name of lostByA) if ((tokens.get(projectionRole(name)) ?? 0) < 2) throw new Error(`${name} taken over with token ${tokens.get(projectionRole(name))}`);
+    for (const name of lostByA)
+      if ((tokens.get(projectionRole(name)) ?? 0) < 2) throw new Error(`${name} taken over with token ${tokens.get(projectionRole(name))}`);
 
     // More history arrives while A is away; then A comes back: its old leases are gone.
-    await appendHistory(events, generateHistory({ events: Math.ceil(options.historyEvents / 6), seed: 8, end: new Date('2026-02-01T00:00:00Z') }));
+    await appendHistory(
+      events,
+      generateHistory({ events: Math.ceil(options.historyEvents / 6), seed: 8, end: new Date('2026-02-01T00:00:00Z') }),
+    );
     a.leases.cut = false;
     const head = await events.headPosition();
     // Every projection serving at the head (waitFor alone passes over those still being built).
-    const models = new ReadModels(b.reads, events, projections.map((p) => p.name), undefined, 0);
+    const models = new ReadModels(
+      b.reads,
+      events,
+      projections.map((p) => p.name),
+      undefined,
+      0,
+    );
     let behind: string[] = [];
     const caughtUp = async () => {
-      behind = (await models.info()).filter((p) => p.status !== 'live' || p.checkpoint < head).map((p) => `${p.name} (${p.status} at ${p.checkpoint})`);
+      behind = (await models.info())
+        .filter((p) => p.status !== 'live' || p.checkpoint < head)
+        .map((p) => `${p.name} (${p.status} at ${p.checkpoint})`);
       return behind.length === 0;
     };
     const deadline = Date.now() + 120_000;
@@ -101,7 +129,11 @@ export async function sharedRolesScenario(options: SharedRolesOptions): Promise<
       if (Date.now() > deadline) throw new Error(`not every projection live at ${head} within 120 s: ${behind.join(', ')}`);
       await sleep(50);
     }
-    await until('A holding only newer leases', () => [...a.coordinator.held()].every(([role, token]) => token > (tokens.get(role) ?? 0)), 5 * options.leaseTimeoutMs);
+    await until(
+      'A holding only newer leases',
+      () => [...a.coordinator.held()].every(([role, token]) => token > (tokens.get(role) ?? 0)),
+      5 * options.leaseTimeoutMs,
+    );
 
     const actual = await dumpReadModels(b.reads, events, projections);
     await a.stop();
@@ -110,7 +142,12 @@ export async function sharedRolesScenario(options: SharedRolesOptions): Promise<
     const clean = await options.openClean();
     const alone = new Projector(events, clean, projections, { batchSize: options.batchSize });
     await alone.start();
-    await new ReadModels(clean, events, projections.map((p) => p.name), alone).waitFor(head, 120_000);
+    await new ReadModels(
+      clean,
+      events,
+      projections.map((p) => p.name),
+      alone,
+    ).waitFor(head, 120_000);
     const expected = await dumpReadModels(clean, events, projections);
     await alone.stop();
     await clean.close();

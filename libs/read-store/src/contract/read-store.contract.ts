@@ -167,7 +167,11 @@ export interface CrashPoint {
   outcome: 'none' | 'all';
 }
 
-export function readStoreContract(name: string, connect: () => Promise<ReadStoreTarget>, options: { crashPoints?: CrashPoint[] } = {}): void {
+export function readStoreContract(
+  name: string,
+  connect: () => Promise<ReadStoreTarget>,
+  options: { crashPoints?: CrashPoint[] } = {},
+): void {
   describe(`read store contract: ${name}`, () => {
     let target: ReadStoreTarget;
     let store: ReadStore;
@@ -208,17 +212,24 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
 
       it('breaks ties by _id ascending in both directions', async () => {
         const c = fresh();
-        await seed(c, ['q', 'm', 'a', 'z', 'c', 'b'].map((id, i) => ({ _id: id, group: i % 2 })));
+        await seed(
+          c,
+          ['q', 'm', 'a', 'z', 'c', 'b'].map((id, i) => ({ _id: id, group: i % 2 })),
+        );
         expect(ids(await store.collection(c).find({}, { sort: { group: 1 } }))).toEqual(['a', 'c', 'q', 'b', 'm', 'z']);
         expect(ids(await store.collection(c).find({}, { sort: { group: -1 } }))).toEqual(['b', 'm', 'z', 'a', 'c', 'q']);
       });
 
       it('pages with skip and limit, stable across pages', async () => {
         const c = fresh();
-        await seed(c, Array.from({ length: 23 }, (_, i) => ({ _id: `p${String(i).padStart(2, '0')}`, bucket: i % 4 })));
+        await seed(
+          c,
+          Array.from({ length: 23 }, (_, i) => ({ _id: `p${String(i).padStart(2, '0')}`, bucket: i % 4 })),
+        );
         const all = ids(await store.collection(c).find({}, { sort: { bucket: -1 } }));
         const pages: string[] = [];
-        for (let skip = 0; skip < 30; skip += 5) pages.push(...ids(await store.collection(c).find({}, { sort: { bucket: -1 }, skip, limit: 5 })));
+        for (let skip = 0; skip < 30; skip += 5)
+          pages.push(...ids(await store.collection(c).find({}, { sort: { bucket: -1 }, skip, limit: 5 })));
         expect(pages).toEqual(all);
         expect(ids(await store.collection(c).find({ bucket: 1 }, { skip: 2 }))).toEqual(['p09', 'p13', 'p17', 'p21']);
         expect(ids(await store.collection(c).find({}, { limit: 3 }))).toEqual(['p00', 'p01', 'p02']);
@@ -242,7 +253,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
     describe('findById and findByIds', () => {
       it('finds present ids, ignores missing and repeated ones, across many ids', async () => {
         const c = fresh();
-        await seed(c, Array.from({ length: 1200 }, (_, i) => ({ _id: `id-${i}`, i })));
+        await seed(
+          c,
+          Array.from({ length: 1200 }, (_, i) => ({ _id: `id-${i}`, i })),
+        );
         const wanted = [...Array.from({ length: 1200 }, (_, i) => `id-${1199 - i}`), 'nope', 'id-5', 'id-5'];
         const found = await store.collection(c).findByIds(wanted);
         expect(found.size).toBe(1200);
@@ -266,7 +280,18 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
 
       it('keeps JSON values as they are: unicode, empty strings and arrays, big and fractional numbers; drops undefined', async () => {
         const c = store.collection(fresh());
-        const doc = { _id: 'j', text: 'héllo ✓ 😀', empty: '', list: [], nested: { deep: { deeper: [1, { x: null }] } }, big: 2 ** 40, frac: 0.1 + 0.2, neg: -7, t: true, f: false };
+        const doc = {
+          _id: 'j',
+          text: 'héllo ✓ 😀',
+          empty: '',
+          list: [],
+          nested: { deep: { deeper: [1, { x: null }] } },
+          big: 2 ** 40,
+          frac: 0.1 + 0.2,
+          neg: -7,
+          t: true,
+          f: false,
+        };
         await c.upsert({ ...doc, gone: undefined });
         expect(await c.findById('j')).toEqual(doc);
         expect(Object.keys((await c.findById('j'))!)).not.toContain('gone');
@@ -299,8 +324,30 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
       it('updateOne writes nested arrays through $set, $push and $setOnInsert', async () => {
         const c = store.collection(fresh());
         await c.updateOne({ _id: 'u' }, { $setOnInsert: { grid: [[0]] }, $push: { pairs: ['a', 1] } }, { upsert: true });
-        await c.updateOne({ _id: 'u' }, { $push: { pairs: { $each: [['b', 2], ['c', 3]] } }, $set: { 'meta.shape': [[2, 2]] } });
-        expect(await c.findById('u')).toEqual({ _id: 'u', grid: [[0]], pairs: [['a', 1], ['b', 2], ['c', 3]], meta: { shape: [[2, 2]] } });
+        await c.updateOne(
+          { _id: 'u' },
+          {
+            $push: {
+              pairs: {
+                $each: [
+                  ['b', 2],
+                  ['c', 3],
+                ],
+              },
+            },
+            $set: { 'meta.shape': [[2, 2]] },
+          },
+        );
+        expect(await c.findById('u')).toEqual({
+          _id: 'u',
+          grid: [[0]],
+          pairs: [
+            ['a', 1],
+            ['b', 2],
+            ['c', 3],
+          ],
+          meta: { shape: [[2, 2]] },
+        });
       });
     });
 
@@ -308,7 +355,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
       it('applies $set (dotted too), $inc, $push and $unset to the matching document', async () => {
         const c = store.collection(fresh());
         await c.upsert({ _id: 'x', n: 1, list: ['a'], o: { p: 1, q: 2 }, gone: 'soon' });
-        const result = await c.updateOne({ _id: 'x' }, { $set: { 'o.p': 5, name: 'x!' }, $inc: { n: 2, fresh: 3 }, $push: { list: 'b', other: 1 }, $unset: { gone: '' } });
+        const result = await c.updateOne(
+          { _id: 'x' },
+          { $set: { 'o.p': 5, name: 'x!' }, $inc: { n: 2, fresh: 3 }, $push: { list: 'b', other: 1 }, $unset: { gone: '' } },
+        );
         expect(result).toEqual({ matched: 1, upserted: false });
         expect(await c.findById('x')).toEqual({ _id: 'x', n: 3, list: ['a', 'b'], o: { p: 5, q: 2 }, name: 'x!', fresh: 3, other: [1] });
       });
@@ -323,7 +373,11 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
 
       it('updates the first match in _id order only', async () => {
         const c = fresh();
-        await seed(c, [{ _id: 'm3', k: 1 }, { _id: 'm1', k: 1 }, { _id: 'm2', k: 1 }]);
+        await seed(c, [
+          { _id: 'm3', k: 1 },
+          { _id: 'm1', k: 1 },
+          { _id: 'm2', k: 1 },
+        ]);
         expect(await store.collection(c).updateOne({ k: 1 }, { $inc: { hits: 1 } })).toEqual({ matched: 1, upserted: false });
         expect(await store.collection(c).find({ hits: 1 })).toEqual([{ _id: 'm1', k: 1, hits: 1 }]);
       });
@@ -331,18 +385,45 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
       it('upserts from the equality conditions of the filter, with $setOnInsert, $inc from zero and $push', async () => {
         const c = store.collection(fresh());
         const update = { $setOnInsert: { createdAt: 't0' }, $set: { last: 't1' }, $inc: { count: 1 }, $push: { seen: 'e1' } };
-        expect(await c.updateOne({ _id: 'k1', kind: 'lead', 'o.p': 3, n: { $eq: 4 } }, update, { upsert: true })).toEqual({ matched: 0, upserted: true });
-        expect(await c.findById('k1')).toEqual({ _id: 'k1', kind: 'lead', o: { p: 3 }, n: 4, createdAt: 't0', last: 't1', count: 1, seen: ['e1'] });
+        expect(await c.updateOne({ _id: 'k1', kind: 'lead', 'o.p': 3, n: { $eq: 4 } }, update, { upsert: true })).toEqual({
+          matched: 0,
+          upserted: true,
+        });
+        expect(await c.findById('k1')).toEqual({
+          _id: 'k1',
+          kind: 'lead',
+          o: { p: 3 },
+          n: 4,
+          createdAt: 't0',
+          last: 't1',
+          count: 1,
+          seen: ['e1'],
+        });
         // matched this time: $setOnInsert is ignored
         const again = { $setOnInsert: { createdAt: 't9' }, $set: { last: 't2' }, $inc: { count: 1 }, $push: { seen: 'e2' } };
         expect(await c.updateOne({ _id: 'k1' }, again, { upsert: true })).toEqual({ matched: 1, upserted: false });
-        expect(await c.findById('k1')).toEqual({ _id: 'k1', kind: 'lead', o: { p: 3 }, n: 4, createdAt: 't0', last: 't2', count: 2, seen: ['e1', 'e2'] });
+        expect(await c.findById('k1')).toEqual({
+          _id: 'k1',
+          kind: 'lead',
+          o: { p: 3 },
+          n: 4,
+          createdAt: 't0',
+          last: 't2',
+          count: 2,
+          seen: ['e1', 'e2'],
+        });
       });
 
       it('upserts with the _id given in $setOnInsert, and from an $and of equalities', async () => {
         const c = store.collection(fresh());
-        expect(await c.updateOne({ email: 'a@b.c' }, { $setOnInsert: { _id: 'by-email' }, $inc: { n: 1 } }, { upsert: true })).toEqual({ matched: 0, upserted: true });
-        expect(await c.updateOne({ $and: [{ _id: 'and' }, { tier: 'gold' }] }, { $set: { ok: true } }, { upsert: true })).toEqual({ matched: 0, upserted: true });
+        expect(await c.updateOne({ email: 'a@b.c' }, { $setOnInsert: { _id: 'by-email' }, $inc: { n: 1 } }, { upsert: true })).toEqual({
+          matched: 0,
+          upserted: true,
+        });
+        expect(await c.updateOne({ $and: [{ _id: 'and' }, { tier: 'gold' }] }, { $set: { ok: true } }, { upsert: true })).toEqual({
+          matched: 0,
+          upserted: true,
+        });
         expect(await c.find()).toEqual([
           { _id: 'and', tier: 'gold', ok: true },
           { _id: 'by-email', email: 'a@b.c', n: 1 },
@@ -366,7 +447,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
     describe('deleteMany', () => {
       it('deletes the matching documents and says how many', async () => {
         const c = fresh();
-        await seed(c, Array.from({ length: 10 }, (_, i) => ({ _id: `d${i}`, even: i % 2 === 0, n: i })));
+        await seed(
+          c,
+          Array.from({ length: 10 }, (_, i) => ({ _id: `d${i}`, even: i % 2 === 0, n: i })),
+        );
         expect(await store.collection(c).deleteMany({ even: true, n: { $gte: 4 } })).toBe(3);
         expect(ids(await store.collection(c).find())).toEqual(['d0', 'd1', 'd2', 'd3', 'd5', 'd7', 'd9']);
         expect(await store.collection(c).deleteMany({ n: 99 })).toBe(0);
@@ -380,7 +464,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         // The projector applies the next page (changing cached documents in place) while a commit is under way.
         const [c1, c2] = [fresh(), fresh()];
         const docs = Array.from({ length: 1500 }, (_, i) => ({ _id: `d${i}`, n: 1, nested: { list: [1] } }));
-        const done = store.commit([...docs.map((doc) => ({ collection: c1, id: doc._id, doc })), { collection: c2, id: 'd0', doc: docs[0] }]);
+        const done = store.commit([
+          ...docs.map((doc) => ({ collection: c1, id: doc._id, doc })),
+          { collection: c2, id: 'd0', doc: docs[0] },
+        ]);
         for (const doc of docs) {
           doc.n = 2;
           doc.nested.list.push(2);
@@ -393,7 +480,11 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
 
       it('applies after-images and deletions across collections', async () => {
         const [c1, c2] = [fresh(), fresh()];
-        await seed(c1, [{ _id: 'a', v: 1 }, { _id: 'b', v: 1 }, { _id: 'c', v: 1, extra: true }]);
+        await seed(c1, [
+          { _id: 'a', v: 1 },
+          { _id: 'b', v: 1 },
+          { _id: 'c', v: 1, extra: true },
+        ]);
         await store.commit([
           { collection: c1, id: 'a', doc: { _id: 'a', v: 2 } },
           { collection: c1, id: 'b', doc: null },
@@ -401,7 +492,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
           { collection: c1, id: 'never-there', doc: null },
           { collection: c2, id: 's', doc: { _id: 's', checkpoint: 42 } },
         ]);
-        expect(await store.collection(c1).find()).toEqual([{ _id: 'a', v: 2 }, { _id: 'c', v: 2 }]);
+        expect(await store.collection(c1).find()).toEqual([
+          { _id: 'a', v: 2 },
+          { _id: 'c', v: 2 },
+        ]);
         expect(await store.collection(c2).find()).toEqual([{ _id: 's', checkpoint: 42 }]);
       });
 
@@ -429,7 +523,11 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
       it('applies a large batch (thousands of documents, megabytes) completely', async () => {
         const [c1, c2] = [fresh(), fresh()];
         const pad = 'x'.repeat(2000);
-        const changes: DocumentChange[] = Array.from({ length: 3000 }, (_, i) => ({ collection: i % 3 ? c1 : c2, id: `b${i}`, doc: { _id: `b${i}`, i, pad } }));
+        const changes: DocumentChange[] = Array.from({ length: 3000 }, (_, i) => ({
+          collection: i % 3 ? c1 : c2,
+          id: `b${i}`,
+          doc: { _id: `b${i}`, i, pad },
+        }));
         await store.commit(changes);
         expect(await store.collection(c1).count()).toBe(2000);
         expect(await store.collection(c2).count()).toBe(1000);
@@ -438,11 +536,26 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
 
       it('replaces and deletes hundreds of existing documents in one commit', async () => {
         const c = fresh();
-        await seed(c, Array.from({ length: 400 }, (_, i) => ({ _id: `r${String(i).padStart(3, '0')}`, v: 1 })));
-        await store.commit(Array.from({ length: 400 }, (_, i) => ({ collection: c, id: `r${String(i).padStart(3, '0')}`, doc: i % 4 === 0 ? null : { _id: `r${String(i).padStart(3, '0')}`, v: 2 } })));
+        await seed(
+          c,
+          Array.from({ length: 400 }, (_, i) => ({ _id: `r${String(i).padStart(3, '0')}`, v: 1 })),
+        );
+        await store.commit(
+          Array.from({ length: 400 }, (_, i) => ({
+            collection: c,
+            id: `r${String(i).padStart(3, '0')}`,
+            doc: i % 4 === 0 ? null : { _id: `r${String(i).padStart(3, '0')}`, v: 2 },
+          })),
+        );
         expect(await store.collection(c).count({ v: 2 })).toBe(300);
         expect(await store.collection(c).count()).toBe(300);
-        await store.commit(Array.from({ length: 150 }, (_, i) => ({ collection: c, id: `r${String(i * 2 + 1).padStart(3, '0')}`, doc: { _id: `r${String(i * 2 + 1).padStart(3, '0')}`, v: 3 } })));
+        await store.commit(
+          Array.from({ length: 150 }, (_, i) => ({
+            collection: c,
+            id: `r${String(i * 2 + 1).padStart(3, '0')}`,
+            doc: { _id: `r${String(i * 2 + 1).padStart(3, '0')}`, v: 3 },
+          })),
+        );
         expect(await store.collection(c).count({ v: 3 })).toBe(150);
       });
 
@@ -455,7 +568,12 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
           { collection: 'not a valid name!', id: 'x', doc: { _id: 'x' } },
         ];
         await expect(store.commit(bad)).rejects.toThrow(/invalid collection name/);
-        await expect(store.commit([{ collection: c, id: 'b', doc: { _id: 'b' } }, { collection: c, id: 'c', doc: { _id: 'other' } }])).rejects.toThrow(/_id/);
+        await expect(
+          store.commit([
+            { collection: c, id: 'b', doc: { _id: 'b' } },
+            { collection: c, id: 'c', doc: { _id: 'other' } },
+          ]),
+        ).rejects.toThrow(/_id/);
         expect(await store.collection(c).find()).toEqual([{ _id: 'a', v: 1 }]);
       });
 
@@ -484,10 +602,15 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         try {
           const current = fence(role, 2);
           await other.claimFence(current);
-          const refused = await store.commit(under(old, [doc(c, 'a', 99), { collection: c, id: 's', doc: null }, doc(c, 'n', 99)])).catch((e: unknown) => e);
+          const refused = await store
+            .commit(under(old, [doc(c, 'a', 99), { collection: c, id: 's', doc: null }, doc(c, 'n', 99)]))
+            .catch((e: unknown) => e);
           expect(isFencedError(refused)).toBe(true);
           expect((refused as { roles: string[] }).roles).toEqual([role]);
-          expect(await store.collection(c).find()).toEqual([{ _id: 'a', v: 1 }, { _id: 's', v: 1 }]);
+          expect(await store.collection(c).find()).toEqual([
+            { _id: 'a', v: 1 },
+            { _id: 's', v: 1 },
+          ]);
           await other.commit(under(current, [doc(c, 'a', 2)]));
           expect(await store.collection(c).findById('a')).toEqual({ _id: 'a', v: 2 });
           // the old token can neither claim again
@@ -504,7 +627,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         await store.commit(under(f, [doc(c, 'a', 1)]));
         await store.claimFence(f);
         await store.commit(under(f, [doc(c, 'a', 2), doc(c, 'b', 2)]));
-        expect(await store.collection(c).find()).toEqual([{ _id: 'a', v: 2 }, { _id: 'b', v: 2 }]);
+        expect(await store.collection(c).find()).toEqual([
+          { _id: 'a', v: 2 },
+          { _id: 'b', v: 2 },
+        ]);
       });
 
       it('a holder whose lease is no longer valid writes nothing, even with the current token', async () => {
@@ -530,7 +656,9 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         } finally {
           await other.close();
         }
-        const error = await store.commit([...under(f1, [doc(c1, 'a', 1)]), ...under(f2, [doc(c2, 'b', 1), doc(c2, 'c', 1)])]).catch((e: unknown) => e);
+        const error = await store
+          .commit([...under(f1, [doc(c1, 'a', 1)]), ...under(f2, [doc(c2, 'b', 1), doc(c2, 'c', 1)])])
+          .catch((e: unknown) => e);
         expect(await store.collection(c1).count()).toBe(0);
         if (error instanceof PartialCommitError) {
           // The redo journal commits each role on its own.
@@ -561,39 +689,59 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
       ];
 
       const points = options.crashPoints ?? [];
-      it.each(points.map((p) => [p.point, p.outcome, p] as const))('stopped at %s: a reopened store shows %s of the batch', async (_, __, entry) => {
-        const crash = target.crash;
-        if (!crash) throw new Error('crash points given without target.crash');
-        const [c1, c2, status] = [fresh('c1'), fresh('c2'), fresh('status')];
-        await seed(c1, [{ _id: 'a', n: 1 }, { _id: 'b', n: 1 }]);
-        await seed(status, [{ _id: 'proj', checkpoint: 1 }]);
-        const doomed = await target.reopen();
-        await crash.commitUntil(doomed, batch(c1, c2, status), entry.point);
-        await doomed.close().catch(() => undefined);
-        const restarted = await target.reopen();
-        try {
-          const state = {
-            c1: await restarted.collection(c1).find(),
-            c2: await restarted.collection(c2).count(),
-            status: await restarted.collection(status).find(),
-          };
-          if (entry.outcome === 'none') {
-            expect(state).toEqual({ c1: [{ _id: 'a', n: 1 }, { _id: 'b', n: 1 }], c2: 0, status: [{ _id: 'proj', checkpoint: 1 }] });
-          } else {
-            expect(state).toEqual({ c1: [{ _id: 'a', n: 2 }, { _id: 'new', n: 1 }], c2: 40, status: [{ _id: 'proj', checkpoint: 2 }] });
-          }
-          expect(await crash.leftovers(restarted)).toBe(0);
-          // and the restarted store commits normally
-          await restarted.commit([
-            { collection: status, id: 'proj', doc: { _id: 'proj', checkpoint: 3 } },
-            { collection: c1, id: 'a', doc: { _id: 'a', n: 3 } },
+      it.each(points.map((p) => [p.point, p.outcome, p] as const))(
+        'stopped at %s: a reopened store shows %s of the batch',
+        async (_, __, entry) => {
+          const crash = target.crash;
+          if (!crash) throw new Error('crash points given without target.crash');
+          const [c1, c2, status] = [fresh('c1'), fresh('c2'), fresh('status')];
+          await seed(c1, [
+            { _id: 'a', n: 1 },
+            { _id: 'b', n: 1 },
           ]);
-          expect(await restarted.collection(status).findById('proj')).toEqual({ _id: 'proj', checkpoint: 3 });
-          expect(await crash.leftovers(restarted)).toBe(0);
-        } finally {
-          await restarted.close();
-        }
-      });
+          await seed(status, [{ _id: 'proj', checkpoint: 1 }]);
+          const doomed = await target.reopen();
+          await crash.commitUntil(doomed, batch(c1, c2, status), entry.point);
+          await doomed.close().catch(() => undefined);
+          const restarted = await target.reopen();
+          try {
+            const state = {
+              c1: await restarted.collection(c1).find(),
+              c2: await restarted.collection(c2).count(),
+              status: await restarted.collection(status).find(),
+            };
+            if (entry.outcome === 'none') {
+              expect(state).toEqual({
+                c1: [
+                  { _id: 'a', n: 1 },
+                  { _id: 'b', n: 1 },
+                ],
+                c2: 0,
+                status: [{ _id: 'proj', checkpoint: 1 }],
+              });
+            } else {
+              expect(state).toEqual({
+                c1: [
+                  { _id: 'a', n: 2 },
+                  { _id: 'new', n: 1 },
+                ],
+                c2: 40,
+                status: [{ _id: 'proj', checkpoint: 2 }],
+              });
+            }
+            expect(await crash.leftovers(restarted)).toBe(0);
+            // and the restarted store commits normally
+            await restarted.commit([
+              { collection: status, id: 'proj', doc: { _id: 'proj', checkpoint: 3 } },
+              { collection: c1, id: 'a', doc: { _id: 'a', n: 3 } },
+            ]);
+            expect(await restarted.collection(status).findById('proj')).toEqual({ _id: 'proj', checkpoint: 3 });
+            expect(await crash.leftovers(restarted)).toBe(0);
+          } finally {
+            await restarted.close();
+          }
+        },
+      );
     });
 
     describe('indexes', () => {
@@ -614,12 +762,15 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         return expected;
       };
 
-      it.each(SCALAR_FILTERS.map((f) => [JSON.stringify(f), f] as const))('an indexed field answers like an unindexed one: %s', async (_, filter) => {
-        for (const sort of SCALAR_SORTS) {
-          await same(filter, { sort });
-          await same(filter, { sort, skip: 3, limit: 7 });
-        }
-      });
+      it.each(SCALAR_FILTERS.map((f) => [JSON.stringify(f), f] as const))(
+        'an indexed field answers like an unindexed one: %s',
+        async (_, filter) => {
+          for (const sort of SCALAR_SORTS) {
+            await same(filter, { sort });
+            await same(filter, { sort, skip: 3, limit: 7 });
+          }
+        },
+      );
 
       it('answers what MongoDB answers on mixed scalar types', async () => {
         const docs = scalarDocs();
@@ -635,7 +786,9 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         await expectIds({ mixed: null }, (d) => d.mixed === null || d.mixed === undefined);
         const order = ids(await same({}, { sort: { mixed: 1 } }));
         const rank = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === 'number' ? 1 : typeof v === 'string' ? 2 : 3);
-        const sorted = [...docs].sort((x, y) => rank(x.mixed) - rank(y.mixed) || (x.mixed! < y.mixed! ? -1 : x.mixed! > y.mixed! ? 1 : 0) || (x._id < y._id ? -1 : 1));
+        const sorted = [...docs].sort(
+          (x, y) => rank(x.mixed) - rank(y.mixed) || (x.mixed! < y.mixed! ? -1 : x.mixed! > y.mixed! ? 1 : 0) || (x._id < y._id ? -1 : 1),
+        );
         expect(order).toEqual(ids(sorted));
       });
 
@@ -652,7 +805,15 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
           { _id: 'g' },
         ];
         for (const c of [p, i]) await seed(c, docs);
-        for (const filter of [{ v: 1 }, { v: 5 }, { v: { $gt: 2 } }, { v: { $in: [1, 'x'] } }, { v: null }, { v: [1, 5] }, { v: { w: 1 } }]) {
+        for (const filter of [
+          { v: 1 },
+          { v: 5 },
+          { v: { $gt: 2 } },
+          { v: { $in: [1, 'x'] } },
+          { v: null },
+          { v: [1, 5] },
+          { v: { w: 1 } },
+        ]) {
           const expected = ids(await store.collection(p).find(filter));
           expect(ids(await store.collection(i).find(filter))).toEqual(expected);
           expect(await store.collection(i).count(filter)).toBe(expected.length);
@@ -666,7 +827,11 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
 
       it('ensureIndex is idempotent, works before or after data, and survives a reopen', async () => {
         const c = fresh();
-        await seed(c, [{ _id: 'a', f: 2 }, { _id: 'b', f: 1 }, { _id: 'c', f: true }]);
+        await seed(c, [
+          { _id: 'a', f: 2 },
+          { _id: 'b', f: 1 },
+          { _id: 'c', f: true },
+        ]);
         await store.ensureIndex(c, 'f');
         await store.ensureIndex(c, 'f');
         expect(ids(await store.collection(c).find({ f: { $gte: 1 } }, { sort: { f: -1 } }))).toEqual(['a', 'b']);
@@ -691,7 +856,10 @@ export function readStoreContract(name: string, connect: () => Promise<ReadStore
         const [g1, g2] = [`${base}.g1`, `${base}.g2`];
         await seed(g1, [{ _id: 'd1', v: 1 }]);
         await store.ensureIndex(g2, 'v');
-        await seed(g2, [{ _id: 'd1', v: 2 }, { _id: 'd2', v: 2 }]);
+        await seed(g2, [
+          { _id: 'd1', v: 2 },
+          { _id: 'd2', v: 2 },
+        ]);
         const listed = await store.listCollections();
         expect(listed).toEqual(expect.arrayContaining([g1, g2]));
         expect([...listed].sort()).toEqual(listed);

@@ -154,7 +154,9 @@ export class DocumentWriter {
     }
     if (stale.length > 0) throw new FencedError(stale);
     for (let i = 0; i < fences.length; i += 2) {
-      this.prepare('INSERT INTO _fences (role, token) VALUES (?, ?) ON CONFLICT (role) DO UPDATE SET token = excluded.token WHERE token < excluded.token').run(fences[i], fences[i + 1]);
+      this.prepare(
+        'INSERT INTO _fences (role, token) VALUES (?, ?) ON CONFLICT (role) DO UPDATE SET token = excluded.token WHERE token < excluded.token',
+      ).run(fences[i], fences[i + 1]);
     }
   }
 
@@ -220,7 +222,9 @@ export class DocumentWriter {
   }
 
   tableNames(): string[] {
-    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'").all() as { name: string }[];
+    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'").all() as {
+      name: string;
+    }[];
     return rows.map((r) => r.name.slice(2));
   }
 }

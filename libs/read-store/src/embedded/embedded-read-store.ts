@@ -2,16 +2,7 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from '@chronicle/sqlite';
 import type { Fence } from '@chronicle/cluster';
 import { find as mingoFind, update as applyUpdate } from 'mingo';
-import {
-  assertCollectionName,
-  Document,
-  DocumentChange,
-  Filter,
-  FindOptions,
-  ReadCollection,
-  ReadStore,
-  Update,
-} from '../read-store';
+import { assertCollectionName, Document, DocumentChange, Filter, FindOptions, ReadCollection, ReadStore, Update } from '../read-store';
 import { assertChangeIds, assertFencesValid, assertIndexField, upsertId, upsertSeed } from '../semantics';
 import { DocumentWriter, KIND, kindsOfJsonTypes, ORDER_UNSAFE, readModelSqlite, Synchronous, table } from './document-writer';
 import { WriterThread } from './writer-thread';
@@ -54,19 +45,23 @@ export class EmbeddedReadStore implements ReadStore {
     // A second connection cannot see an in-memory database.
     this.threadedCommitAt = filename === ':memory:' ? Infinity : (options.threadedCommitAt ?? 1000);
     this.db = openSqlite(filename, readModelSqlite(this.synchronous));
-    this.db.transaction(() => {
-      this.db.exec('CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, kinds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, field))');
-      const columns = this.db.prepare('PRAGMA table_info(_indexes)').all() as { name: string }[];
-      if (!columns.some((c) => c.name === 'kinds')) {
-        // Files written before kinds were tracked: learn them from the data once.
-        this.db.exec('ALTER TABLE _indexes ADD COLUMN kinds INTEGER NOT NULL DEFAULT 0');
-        for (const row of this.db.prepare('SELECT collection, field FROM _indexes').all() as { collection: string; field: string }[]) {
-          const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${row.collection}`);
-          const kinds = exists ? this.scanKinds(row.collection, row.field) : 0;
-          this.db.prepare('UPDATE _indexes SET kinds = ? WHERE collection = ? AND field = ?').run(kinds, row.collection, row.field);
+    this.db
+      .transaction(() => {
+        this.db.exec(
+          'CREATE TABLE IF NOT EXISTS _indexes (collection TEXT NOT NULL, field TEXT NOT NULL, kinds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, field))',
+        );
+        const columns = this.db.prepare('PRAGMA table_info(_indexes)').all() as { name: string }[];
+        if (!columns.some((c) => c.name === 'kinds')) {
+          // Files written before kinds were tracked: learn them from the data once.
+          this.db.exec('ALTER TABLE _indexes ADD COLUMN kinds INTEGER NOT NULL DEFAULT 0');
+          for (const row of this.db.prepare('SELECT collection, field FROM _indexes').all() as { collection: string; field: string }[]) {
+            const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${row.collection}`);
+            const kinds = exists ? this.scanKinds(row.collection, row.field) : 0;
+            this.db.prepare('UPDATE _indexes SET kinds = ? WHERE collection = ? AND field = ?').run(kinds, row.collection, row.field);
+          }
         }
-      }
-    }).immediate();
+      })
+      .immediate();
     this.writer = new DocumentWriter(this.db);
   }
 
@@ -100,12 +95,18 @@ export class EmbeddedReadStore implements ReadStore {
     assertCollectionName(collection);
     assertIndexField(field);
     await this.idle();
-    this.db.transaction(() => {
-      this.ensureTable(collection);
-      if (this.prepare('SELECT 1 FROM _indexes WHERE collection = ? AND field = ?').get(collection, field)) return;
-      this.db.exec(`CREATE INDEX IF NOT EXISTS "i_${collection}__${field}" ON ${table(collection)} (json_extract(doc, '$.${field}'))`);
-      this.prepare('INSERT INTO _indexes (collection, field, kinds) VALUES (?, ?, ?)').run(collection, field, this.scanKinds(collection, field));
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.ensureTable(collection);
+        if (this.prepare('SELECT 1 FROM _indexes WHERE collection = ? AND field = ?').get(collection, field)) return;
+        this.db.exec(`CREATE INDEX IF NOT EXISTS "i_${collection}__${field}" ON ${table(collection)} (json_extract(doc, '$.${field}'))`);
+        this.prepare('INSERT INTO _indexes (collection, field, kinds) VALUES (?, ?, ?)').run(
+          collection,
+          field,
+          this.scanKinds(collection, field),
+        );
+      })
+      .immediate();
   }
 
   async listCollections(): Promise<string[]> {
@@ -115,10 +116,12 @@ export class EmbeddedReadStore implements ReadStore {
   async dropCollection(name: string): Promise<void> {
     assertCollectionName(name);
     await this.idle();
-    this.db.transaction(() => {
-      this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
-      this.db.prepare('DELETE FROM _indexes WHERE collection = ?').run(name);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
+        this.db.prepare('DELETE FROM _indexes WHERE collection = ?').run(name);
+      })
+      .immediate();
     this.writer.forget(name);
     this.thread?.forget(name);
   }
@@ -140,7 +143,8 @@ export class EmbeddedReadStore implements ReadStore {
   exists(collection: string): boolean {
     if (this.writer.known.has(collection)) return true;
     // Another process, store or the writer thread sharing the file may have created it since.
-    if (this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${collection}`)) this.writer.known.add(collection);
+    if (this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`c_${collection}`))
+      this.writer.known.add(collection);
     return this.writer.known.has(collection);
   }
 
@@ -188,7 +192,9 @@ export class EmbeddedReadStore implements ReadStore {
   }
 
   private scanKinds(collection: string, field: string): number {
-    const rows = this.db.prepare(`SELECT DISTINCT json_type(doc, '$.${field}') AS t FROM ${table(collection)}`).all() as { t: string | null }[];
+    const rows = this.db.prepare(`SELECT DISTINCT json_type(doc, '$.${field}') AS t FROM ${table(collection)}`).all() as {
+      t: string | null;
+    }[];
     return kindsOfJsonTypes(rows.map((r) => r.t));
   }
 
@@ -308,7 +314,9 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
     if (!this.store.exists(this.name) || ids.length === 0) return found;
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rows = this.store.prepare(`SELECT id, doc FROM ${table(this.name)} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as { id: string; doc: string }[];
+      const rows = this.store
+        .prepare(`SELECT id, doc FROM ${table(this.name)} WHERE id IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { id: string; doc: string }[];
       for (const row of rows) found.set(row.id, JSON.parse(row.doc) as T);
     }
     return found;
@@ -329,7 +337,10 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
       return (this.store.prepare(query).all(...params) as { doc: string }[]).map((r) => JSON.parse(r.doc) as T);
     }
     const rows = this.store.prepare(`SELECT doc FROM ${table(this.name)} ${sql.where} ORDER BY id`).all(...sql.params) as { doc: string }[];
-    let cursor = mingoFind(rows.map((r) => JSON.parse(r.doc)), filter);
+    let cursor = mingoFind(
+      rows.map((r) => JSON.parse(r.doc)),
+      filter,
+    );
     cursor = cursor.sort({ ...(options.sort ?? {}), ...(options.sort && '_id' in options.sort ? {} : { _id: 1 }) });
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit !== undefined) cursor = cursor.limit(options.limit);
@@ -361,7 +372,8 @@ class EmbeddedCollection<T extends Document> implements ReadCollection<T> {
     if (!options.upsert) return { matched: 0, upserted: false };
     // MongoDB: the filter's equality conditions, then the update with $setOnInsert applied too.
     const id = upsertId(filter, update);
-    if (await this.findById(id)) throw new Error(`E11000 duplicate key: an upsert would insert _id "${id}", which exists but does not match the filter`);
+    if (await this.findById(id))
+      throw new Error(`E11000 duplicate key: an upsert would insert _id "${id}", which exists but does not match the filter`);
     const seed = { ...upsertSeed(filter), _id: id };
     const { $setOnInsert: onInsert, ...rest } = update as Record<string, unknown>;
     const insertUpdate: Record<string, unknown> = { ...rest };

@@ -32,8 +32,20 @@ describe('EmbeddedReadStore internals', () => {
   it('answers filters and sorts on indexed scalar fields in SQL, through the index', async () => {
     await store.ensureIndex('deals', 'amount');
     await store.ensureIndex('deals', 'stage');
-    await store.commit(Array.from({ length: 50 }, (_, i) => ({ collection: 'deals', id: `d${i}`, doc: { _id: `d${i}`, amount: i * 10, stage: i % 2 ? 'won' : 'open', tags: ['x'] } })));
-    for (const filter of [{ amount: 10 }, { amount: { $gte: 100, $lt: 200 } }, { stage: { $in: ['won', 'lost'] } }, { stage: 'won', amount: { $gt: 5 } }, { _id: { $in: ['d1', 'd2'] } }]) {
+    await store.commit(
+      Array.from({ length: 50 }, (_, i) => ({
+        collection: 'deals',
+        id: `d${i}`,
+        doc: { _id: `d${i}`, amount: i * 10, stage: i % 2 ? 'won' : 'open', tags: ['x'] },
+      })),
+    );
+    for (const filter of [
+      { amount: 10 },
+      { amount: { $gte: 100, $lt: 200 } },
+      { stage: { $in: ['won', 'lost'] } },
+      { stage: 'won', amount: { $gt: 5 } },
+      { _id: { $in: ['d1', 'd2'] } },
+    ]) {
       const sql = store.translate('deals', filter);
       expect(sql.exact).toBe(true);
       expect(plan(`SELECT doc FROM "c_deals" ${sql.where}`, sql.params)).toMatch(/USING (INDEX|.*PRIMARY KEY)/);
@@ -88,7 +100,8 @@ describe('EmbeddedReadStore internals', () => {
   });
 
   describe('writer thread (large batches)', () => {
-    const docs = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ collection: 'big', id: `d${i}`, doc: { _id: `d${i}`, tag, n: i } }));
+    const docs = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => ({ collection: 'big', id: `d${i}`, doc: { _id: `d${i}`, tag, n: i } }));
     /** A store of its own on `threaded.db`, closed after `test`. */
     async function withStore(threadedCommitAt: number, test: (store: EmbeddedReadStore) => Promise<void>): Promise<void> {
       const own = new EmbeddedReadStore(join(dir, 'threaded.db'), { threadedCommitAt });

@@ -25,7 +25,11 @@ parentPort!.on('message', (request: WriterRequest) => {
     writer.apply(request.batch);
     reply = { id: request.id };
   } catch (error) {
-    reply = { id: request.id, error: (error as Error).message ?? String(error), fenced: error instanceof FencedError ? error.roles : undefined };
+    reply = {
+      id: request.id,
+      error: (error as Error).message ?? String(error),
+      fenced: error instanceof FencedError ? error.roles : undefined,
+    };
   }
   parentPort!.postMessage(reply);
 });

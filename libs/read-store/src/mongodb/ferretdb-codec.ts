@@ -89,7 +89,10 @@ export function encodeUpdate(update: Update): Update {
     for (const [path, value] of Object.entries(fields)) {
       if (op === '$push' || op === '$addToSet') {
         // the value becomes an element of an array
-        encoded[path] = isPlainObject(value) && Array.isArray(value.$each) ? { ...value, $each: value.$each.map((item) => encodeValue(item, true)) } : encodeValue(value, true);
+        encoded[path] =
+          isPlainObject(value) && Array.isArray(value.$each)
+            ? { ...value, $each: value.$each.map((item) => encodeValue(item, true)) }
+            : encodeValue(value, true);
       } else if (op === '$set' || op === '$setOnInsert' || op === '$min' || op === '$max') {
         encoded[path] = encodeValue(value, false);
       } else {

@@ -10,7 +10,15 @@ function refused(value: unknown, inArray = false): boolean {
 
 const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('a.b', '$x', '%', '%25', '%2E', '%array', '.', '$', '%24', 'plain'));
 const json = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (Object.is(n, -0) ? 0 : n)) /* JSON has no -0 */, fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (Object.is(n, -0) ? 0 : n)) /* JSON has no -0 */,
+    fc.boolean(),
+    fc.constant(null),
+    tie('array'),
+    tie('object'),
+  ),
   array: fc.array(tie('value'), { maxLength: 4 }),
   object: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
 })).object;
@@ -37,7 +45,9 @@ describe('FerretDB codec', () => {
   });
 
   it('encodes the values of $set, $setOnInsert, $push (and $each) and $addToSet, not the paths', () => {
-    expect(encodeUpdate({ $set: { 'a.b': [[1]] }, $push: { l: [1], m: { $each: [[2]] } }, $addToSet: { s: { 'k.k': 1 } }, $inc: { n: 1 } })).toEqual({
+    expect(
+      encodeUpdate({ $set: { 'a.b': [[1]] }, $push: { l: [1], m: { $each: [[2]] } }, $addToSet: { s: { 'k.k': 1 } }, $inc: { n: 1 } }),
+    ).toEqual({
       $set: { 'a.b': [{ '%array': [1] }] },
       $push: { l: { '%array': [1] }, m: { $each: [{ '%array': [2] }] } },
       $addToSet: { s: { 'k%2Ek': 1 } },

@@ -62,7 +62,8 @@ async function atomicityOf(): Promise<'journal' | 'transaction'> {
 
 // The server's kind decides the crash points, so it is needed before the suite is defined:
 // MONGO_ATOMICITY, else a URL naming a replica set means transactions (checked by the first test).
-const serverAtomicity = (process.env.MONGO_ATOMICITY as 'journal' | 'transaction' | undefined) ?? (/[?&]replicaSet=/.test(MONGO_URL) ? 'transaction' : 'journal');
+const serverAtomicity =
+  (process.env.MONGO_ATOMICITY as 'journal' | 'transaction' | undefined) ?? (/[?&]replicaSet=/.test(MONGO_URL) ? 'transaction' : 'journal');
 
 readStoreContract(`MongoDB adapter, auto atomicity (${MONGO_URL})`, () => target(freshDatabase(), {}), {
   crashPoints: serverAtomicity === 'journal' ? JOURNAL_POINTS : [{ point: 'inside the transaction', outcome: 'none' }],
@@ -70,7 +71,9 @@ readStoreContract(`MongoDB adapter, auto atomicity (${MONGO_URL})`, () => target
 
 if (serverAtomicity === 'transaction') {
   // On a replica set, the journal path too (it is what FerretDB and a standalone mongod get).
-  readStoreContract(`MongoDB adapter, redo journal forced (${MONGO_URL})`, () => target(freshDatabase(), { atomicity: 'journal' }), { crashPoints: JOURNAL_POINTS });
+  readStoreContract(`MongoDB adapter, redo journal forced (${MONGO_URL})`, () => target(freshDatabase(), { atomicity: 'journal' }), {
+    crashPoints: JOURNAL_POINTS,
+  });
 }
 
 describe('MongoReadStore on the server', () => {
@@ -133,7 +136,8 @@ describe('MongoReadStore redo journal under concurrency', () => {
     };
     return { hook, arrived, release };
   };
-  const settled = async (promise: Promise<unknown>, ms: number) => Promise.race([promise.then(() => true), new Promise((r) => setTimeout(() => r(false), ms))]);
+  const settled = async (promise: Promise<unknown>, ms: number) =>
+    Promise.race([promise.then(() => true), new Promise((r) => setTimeout(() => r(false), ms))]);
   let n = 0;
   const fresh = () => `conc${++n}`;
 

@@ -68,7 +68,12 @@ export class MongoReadStore implements ReadStore {
   ) {
     this.encodes = options.encodeDocuments ?? !!server.ferretdb;
     const journal: JournalOptions = { applyBy: server.ferretdb ? 'delete-insert' : 'replace', ...options.journal };
-    this.journal = new RedoJournal(db, () => this.closed, (level, message) => options.log?.(level, message), journal);
+    this.journal = new RedoJournal(
+      db,
+      () => this.closed,
+      (level, message) => options.log?.(level, message),
+      journal,
+    );
   }
 
   static async connect(url: string, options: MongoReadStoreOptions = {}): Promise<MongoReadStore> {
@@ -120,7 +125,11 @@ export class MongoReadStore implements ReadStore {
     if (this.atomicity === 'journal') return this.journal.claimFence(fence);
     try {
       // One document per role; a real MongoDB applies a filtered update atomically.
-      await this.raw(FENCES_COLLECTION).updateOne({ _id: fence.role, token: { $lte: fence.token } }, { $set: { token: fence.token } }, { upsert: true, writeConcern: { w: 'majority' } });
+      await this.raw(FENCES_COLLECTION).updateOne(
+        { _id: fence.role, token: { $lte: fence.token } },
+        { $set: { token: fence.token } },
+        { upsert: true, writeConcern: { w: 'majority' } },
+      );
     } catch (error) {
       if (isDuplicateKey(error)) throw new FencedError([fence.role], 'its fence is at a higher token');
       throw error;
@@ -216,7 +225,11 @@ export class MongoReadStore implements ReadStore {
     for (const change of changes) {
       let ops = byCollection.get(change.collection);
       if (!ops) byCollection.set(change.collection, (ops = []));
-      ops.push(change.doc ? { replaceOne: { filter: { _id: change.id }, replacement: change.doc, upsert: true } } : { deleteOne: { filter: { _id: change.id } } });
+      ops.push(
+        change.doc
+          ? { replaceOne: { filter: { _id: change.id }, replacement: change.doc, upsert: true } }
+          : { deleteOne: { filter: { _id: change.id } } },
+      );
     }
     const session = this.client.startSession();
     try {
@@ -239,7 +252,11 @@ export class MongoReadStore implements ReadStore {
     const stale: string[] = [];
     for (const fence of fences) {
       try {
-        await this.raw(FENCES_COLLECTION).updateOne({ _id: fence.role, token: { $lte: fence.token } }, { $set: { token: fence.token } }, { upsert: true, session });
+        await this.raw(FENCES_COLLECTION).updateOne(
+          { _id: fence.role, token: { $lte: fence.token } },
+          { $set: { token: fence.token } },
+          { upsert: true, session },
+        );
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         stale.push(fence.role);
@@ -270,7 +287,8 @@ async function detectAtomicity(client: MongoClient, db: Db, wanted: 'auto' | Ato
       await session.endSession().catch(() => undefined);
     }
   }
-  if (wanted === 'transaction' && !supported) throw new Error('READ_STORE=mongodb: this server does not support multi-document transactions (needs a replica set or mongos)');
+  if (wanted === 'transaction' && !supported)
+    throw new Error('READ_STORE=mongodb: this server does not support multi-document transactions (needs a replica set or mongos)');
   return supported ? 'transaction' : 'journal';
 }
 

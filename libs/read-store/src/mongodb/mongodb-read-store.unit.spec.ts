@@ -17,11 +17,25 @@ describe('databaseFromUrl', () => {
 
 describe('inRolesOrder (the order a group commit applies several roles in)', () => {
   const change = (collection: string, id: string) => ({ collection, id, doc: { _id: id } });
-  const page = (projection: string) => [change(`${projection}.a.g1`, 'x'), change(`${projection}.b.g1`, 'y'), change('_projections', projection)];
+  const page = (projection: string) => [
+    change(`${projection}.a.g1`, 'x'),
+    change(`${projection}.b.g1`, 'y'),
+    change('_projections', projection),
+  ];
 
   it("writes every role's status after all of their documents, and keeps each role's own order", () => {
     const order = inRolesOrder([page('p'), page('q'), page('r')]).map((c) => `${c.collection}/${c.id}`);
-    expect(order).toEqual(['p.a.g1/x', 'p.b.g1/y', 'q.a.g1/x', 'q.b.g1/y', 'r.a.g1/x', 'r.b.g1/y', '_projections/p', '_projections/q', '_projections/r']);
+    expect(order).toEqual([
+      'p.a.g1/x',
+      'p.b.g1/y',
+      'q.a.g1/x',
+      'q.b.g1/y',
+      'r.a.g1/x',
+      'r.b.g1/y',
+      '_projections/p',
+      '_projections/q',
+      '_projections/r',
+    ]);
   });
 
   it('a role with only its status (nothing else changed) still comes after the others', () => {

@@ -203,7 +203,14 @@ export class RedoJournal {
       }
       const seq = (last?.seq ?? -1) + 1;
       try {
-        await this.slots.insertOne({ _id: slotId(fence.role, seq), role: fence.role, seq, kind: 'fence', token: fence.token, at: new Date() });
+        await this.slots.insertOne({
+          _id: slotId(fence.role, seq),
+          role: fence.role,
+          seq,
+          kind: 'fence',
+          token: fence.token,
+          at: new Date(),
+        });
       } catch (error) {
         if (!isDuplicateKey(error) || attempt >= 20) throw error;
         continue; // the previous holder committed one more batch meanwhile: finish that one first
@@ -228,7 +235,7 @@ export class RedoJournal {
   async commitFenced(groups: Array<{ fence: Fence; changes: DocumentChange[] }>): Promise<FencedOutcome> {
     // One batch of a role at a time (a projection's live pages and its rebuild share the chain).
     const roles = groups.map((g) => g.fence.role);
-    const previous = roles.map((r) => this.committing.get(r));
+    const previous = roles.flatMap((r) => this.committing.get(r) ?? []);
     const mine = Promise.all(previous).then(() => this.commitInChains(groups));
     const tail = mine.then(
       () => undefined,
@@ -256,14 +263,23 @@ export class RedoJournal {
       }
       const batch = newBatchId();
       const entries = this.chunk(batch, changes, fence);
-      const slot: Slot = { _id: slotId(fence.role, chain.seq), role: fence.role, seq: chain.seq, kind: 'batch', token: fence.token, at: new Date(), batch };
+      const slot: Slot = {
+        _id: slotId(fence.role, chain.seq),
+        role: fence.role,
+        seq: chain.seq,
+        kind: 'batch',
+        token: fence.token,
+        at: new Date(),
+        batch,
+      };
       if (entries.length === 1) slot.changes = entries[0].changes;
       else slot.chunks = entries.length;
       try {
         if (entries.length > 1) for (const entry of entries) await this.journal.insertOne(entry);
         await this.step('journal', batch);
       } catch (error) {
-        if (!(error instanceof SimulatedCrash) && entries.length > 1) await this.journal.deleteMany({ batch, kind: 'entry' }).catch(() => undefined);
+        if (!(error instanceof SimulatedCrash) && entries.length > 1)
+          await this.journal.deleteMany({ batch, kind: 'entry' }).catch(() => undefined);
         if (error instanceof SimulatedCrash) throw error;
         outcome.failed.push({ role: fence.role, error });
         continue;
@@ -291,11 +307,20 @@ export class RedoJournal {
     // Committed: applied now, or by each role's next holder.
     for (const { slot } of committed) await this.step('marker', slot.batch!);
     const anyValid = () => committed.some((c) => c.fence.valid());
-    const lapsedAll = () => new FencedError(committed.map((c) => c.fence.role), 'its lease lapsed while applying a batch');
+    const lapsedAll = () =>
+      new FencedError(
+        committed.map((c) => c.fence.role),
+        'its lease lapsed while applying a batch',
+      );
     const changes = inRolesOrder(committed.map((c) => c.changes));
     // A role whose lease lapses meanwhile is left out of the writes from then on (its next holder
     // applies its batch again); the others are applied completely.
-    const lapsed = await this.persist('applying committed batches', () => this.apply(changes, committed[0].slot.batch!), anyValid, lapsedAll).catch((error: unknown) => {
+    const lapsed = await this.persist(
+      'applying committed batches',
+      () => this.apply(changes, committed[0].slot.batch!),
+      anyValid,
+      lapsedAll,
+    ).catch((error: unknown) => {
       if (error instanceof FencedError) return new Set(error.roles);
       throw error;
     });
@@ -312,7 +337,9 @@ export class RedoJournal {
     // erasure), chunks and all; older links every few commits.
     const ids = applied.map((c) => c.slot._id);
     const chunked = applied.filter((c) => c.chunked).map((c) => c.slot.batch!);
-    const old = applied.filter((c) => this.chains.get(c.fence.role)!.commits % 16 === 0).map((c) => ({ role: c.fence.role, seq: { $lt: c.slot.seq } }));
+    const old = applied
+      .filter((c) => this.chains.get(c.fence.role)!.commits % 16 === 0)
+      .map((c) => ({ role: c.fence.role, seq: { $lt: c.slot.seq } }));
     try {
       await this.persist(
         'marking batches applied',
@@ -336,7 +363,7 @@ export class RedoJournal {
    * FencedError when its sequence number was taken by another holder. A reply lost in the network
    * is settled by reading the slots back.
    */
-  private async insertSlots(slots: Slot[]): Promise<Array<unknown | undefined>> {
+  private async insertSlots(slots: Slot[]): Promise<unknown[]> {
     let failedAt: Map<number, unknown>;
     try {
       await this.slots.insertMany(slots, { ordered: false });
@@ -346,7 +373,9 @@ export class RedoJournal {
       const list = writeErrors === undefined ? undefined : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
       failedAt = new Map((list ?? slots.map((_, index) => ({ index }))).map((e) => [e.index, error]));
     }
-    const found = new Map((await this.slots.find({ _id: { $in: [...failedAt.keys()].map((i) => slots[i]._id) } }).toArray()).map((s) => [s._id, s]));
+    const found = new Map(
+      (await this.slots.find({ _id: { $in: [...failedAt.keys()].map((i) => slots[i]._id) } }).toArray()).map((s) => [s._id, s]),
+    );
     return slots.map((slot, i) => {
       if (!failedAt.has(i)) return undefined;
       const existing = found.get(slot._id);
@@ -369,7 +398,11 @@ export class RedoJournal {
       if (entries.length !== slot.chunks) return;
       items = entries.flatMap((e) => e.changes);
     }
-    const lapsed = await this.apply(items.map((e) => ({ collection: e.c, id: e.i, doc: e.d })), slot.batch!, fence);
+    const lapsed = await this.apply(
+      items.map((e) => ({ collection: e.c, id: e.i, doc: e.d })),
+      slot.batch!,
+      fence,
+    );
     if (lapsed.size) throw new FencedError([fence.role], 'its lease lapsed while applying the last batch again');
   }
 
@@ -431,7 +464,11 @@ export class RedoJournal {
       }
       discarded += await this.discard(batch);
     }
-    if (replayed || discarded) this.log('warn', `read-store journal recovery: ${replayed} committed batch(es) re-applied, ${discarded} uncommitted batch(es) discarded`);
+    if (replayed || discarded)
+      this.log(
+        'warn',
+        `read-store journal recovery: ${replayed} committed batch(es) re-applied, ${discarded} uncommitted batch(es) discarded`,
+      );
     return { replayed, discarded };
   }
 
@@ -441,14 +478,22 @@ export class RedoJournal {
   }
 
   private async replay(batch: string): Promise<number> {
-    const claimed = (await this.journal.findOneAndUpdate({ _id: batch, kind: 'commit' }, { $inc: { claims: 1 } }, { returnDocument: 'after' })) as Marker | null;
+    const claimed = (await this.journal.findOneAndUpdate(
+      { _id: batch, kind: 'commit' },
+      { $inc: { claims: 1 } },
+      { returnDocument: 'after' },
+    )) as Marker | null;
     if (!claimed) return 0; // its writer finished it meanwhile
     const entries = (await this.journal.find({ batch, kind: 'entry' }).sort({ seq: 1 }).toArray()) as Entry[];
     if (entries.length !== claimed.chunks) {
       // Only possible when a claim timed out and the batch was finished without us.
       this.log('warn', `read-store journal: batch ${batch} has ${entries.length} of ${claimed.chunks} chunks; left to whoever finished it`);
     } else {
-      for (const entry of entries) await this.apply(entry.changes.map((e) => ({ collection: e.c, id: e.i, doc: e.d })), batch);
+      for (const entry of entries)
+        await this.apply(
+          entry.changes.map((e) => ({ collection: e.c, id: e.i, doc: e.d })),
+          batch,
+        );
     }
     await this.journal.updateOne({ _id: batch, kind: 'commit' }, { $inc: { claims: -1 } });
     await this.release(batch, undefined, 'recovery');
@@ -552,7 +597,14 @@ export class RedoJournal {
     let current: Entry['changes'] = [];
     let bytes = 0;
     const flush = () => {
-      const entry: Entry = { _id: `${batch}:${entries.length}`, kind: 'entry', batch, seq: entries.length, at: new Date(), changes: current };
+      const entry: Entry = {
+        _id: `${batch}:${entries.length}`,
+        kind: 'entry',
+        batch,
+        seq: entries.length,
+        at: new Date(),
+        changes: current,
+      };
       if (fence) Object.assign(entry, { fence: fence.role, token: fence.token });
       entries.push(entry);
       current = [];
