@@ -28,7 +28,8 @@ describe('projectors sharing the roles of a cluster (MongoDB)', () => {
       events,
       historyEvents: 3000,
       batchSize: 300,
-      leaseTimeoutMs: 2000,
+      // FerretDB queues lease renewals behind the replay's writes: 3 s leaves them room on a loaded machine.
+      leaseTimeoutMs: 3000,
       open: async () => {
         const reads = await MongoReadStore.connect(urlFor(database));
         const client = new MongoClient(urlFor(database));

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { EventFailure, FailureRetryPolicy, Fence, RoleRunner, SkippedEvent } from '@chronicle/cluster';
-import { DEFAULT_FAILURE_RETRY, isFencedError, skipOf } from '@chronicle/cluster';
+import { DEFAULT_FAILURE_RETRY, FencedError, isFencedError, skipOf } from '@chronicle/cluster';
 import { CatchUpConsumer, EventStore } from '@chronicle/event-store';
 import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-store';
 import { Lock } from './lock';
@@ -123,6 +123,8 @@ export class Projector extends EventEmitter {
   /** Requests are taken one poll at a time (the timer's, or one asked for by ReadModels). */
   private readonly requestLock = new Lock();
   private onLost?: (role: string, reason: string) => void;
+  /** Failed commits whose lost roles were given up already. */
+  private readonly reported = new WeakSet<object>();
   private started = false;
   private starting = false;
   private stopped = false;
@@ -156,7 +158,13 @@ export class Projector extends EventEmitter {
       (slot, checkpoint) => this.statusChange(slot, 'live', checkpoint),
       (checkpoint) => this.emit('progress', checkpoint),
       // Read the feed again from the committed checkpoints (checkpoint() settles, rolling back).
-      () => this.consumer.restart(),
+      // A role the failed commit found lost is given up now: with no page after it (a quiet feed)
+      // nothing else would notice, and its slot may count a batch as committed that only the
+      // role's next claim applies.
+      (error) => {
+        this.reportLost(error);
+        this.consumer.restart();
+      },
       {
         failed: (slot) => {
           this.reportFailure(slot, 'live');
@@ -330,7 +338,7 @@ export class Projector extends EventEmitter {
         `${name}: version ${live.version} is live and this process runs version ${projection.version}; left to processes running the newer version`,
       );
     }
-    if (fence) await this.collectGarbage(name, [live?.generation, previous?.generation]);
+    if (fence) await this.collectGarbage(name, [live?.generation, previous?.generation], fence);
     let slot: Slot | undefined;
     let build = false;
     let resume = false;
@@ -416,17 +424,27 @@ export class Projector extends EventEmitter {
   /** What the live consumer does after a failure: a role taken over leaves, the rest go on at once. */
   private liveFailed(error: unknown): 'retry' | 'restart' {
     if (error instanceof LeaseLapsedError) return 'retry';
-    const lost = isFencedError(error) ? error.roles : error instanceof PartialCommitError ? error.fenced : [];
+    const lost = this.reportLost(error);
     if (lost.length === 0) {
       if (error instanceof PartialCommitError) this.options.log('warn', `live projections: ${error.message}`);
       return 'retry';
     }
-    for (const role of lost) {
-      this.options.log('warn', `${role}: a commit was refused by its fence; another process works it now`);
-      if (this.onLost) this.onLost(role, 'a commit was refused by its fence');
-    }
     // The lost slots' leases ended: pages wait (LeaseLapsedError) until leave() has removed them.
     return this.onLost ? 'restart' : 'retry';
+  }
+
+  /**
+   * Gives up the roles a failed live commit was refused for (taken over, or lapsed while its batch
+   * was applied: then only the role's next claim applies it), once per failure, whichever of the
+   * commit's own handler and the consumer hears of it first. Returns those roles.
+   */
+  private reportLost(error: unknown): string[] {
+    const lost = isFencedError(error) ? error.roles : error instanceof PartialCommitError ? error.fenced : [];
+    if (lost.length === 0 || this.reported.has(error as object)) return lost;
+    this.reported.add(error as object);
+    this.options.log('warn', `${lost.join(', ')}: a commit was refused by its fence (${(error as Error).message}); given up`);
+    for (const role of lost) this.onLost?.(role, 'a commit was refused by its fence');
+    return lost;
   }
 
   private async runRebuild(
@@ -436,53 +454,54 @@ export class Projector extends EventEmitter {
     job: RebuildJob,
     fence: Fence | undefined,
   ): Promise<void> {
-    const statuses = await this.statuses();
-    const live = statuses.get(liveId(projection.name));
-    const previous = statuses.get(rebuildId(projection.name));
-    let slot: Slot;
-    if (resume && previous && previous.version === projection.version) {
-      slot = new Slot(projection, previous.generation, previous.checkpoint, fence).restore(previous); // resume after a restart
-    } else {
-      if (previous) await this.drop(projection.name, previous.generation);
-      slot = new Slot(projection, Math.max(live?.generation ?? 0, previous?.generation ?? 0) + 1, 0, fence);
-    }
-    // The live generation's skips hold for its rebuild too (those of this version are not applied),
-    // so that a rebuild does not stop where the live generation was told to go on.
-    slot.setSkipped(mergeSkipped(slot.skipped, live?.skipped ?? []));
-    job.slot = slot;
-    job.startedAt = previous?.startedAt && slot.checkpoint > 0 ? previous.startedAt : new Date().toISOString();
-    await this.ensureIndexes(slot);
-    let eventsPerSecond = 0;
-    const started = Date.now();
-    const startCheckpoint = slot.checkpoint;
-    const rebuildStatus = (s: Slot, checkpoint: number): DocumentChange => ({
-      ...this.statusChange(s, 'rebuild', checkpoint),
-      doc: { ...this.statusDoc(s, 'rebuild', checkpoint), startedAt: job.startedAt, eventsPerSecond },
-    });
-    job.applier = new PageApplier(this.deps, [slot], rebuildStatus, undefined, undefined, {
-      failed: (s) => this.reportFailure(s, 'rebuild'),
-      recovered: (s, failure) => this.reportRecovery(s, 'rebuild', failure),
-    });
-    await job.applier.markFresh(slot);
-    this.options.log(
-      'info',
-      `rebuilding ${projection.name} v${projection.version} into generation ${slot.generation} (requested by ${requestedBy})`,
-    );
-    const report = async (done: boolean) => {
-      const head = await this.eventStore.headPosition();
-      const seconds = (Date.now() - started) / 1000;
-      eventsPerSecond = seconds > 0 ? Math.round((slot.checkpoint - startCheckpoint) / seconds) : 0;
-      this.emit('rebuild', {
-        projection: projection.name,
-        generation: slot.generation,
-        checkpoint: slot.checkpoint,
-        head,
-        eventsPerSecond,
-        done,
-      } satisfies RebuildProgress);
-    };
     const stopped = () => job.stopped || this.stopped;
+    // Setup included: a projection held with nothing built is served by nobody (see the catch).
     try {
+      const statuses = await this.statuses();
+      const live = statuses.get(liveId(projection.name));
+      const previous = statuses.get(rebuildId(projection.name));
+      let slot: Slot;
+      if (resume && previous && previous.version === projection.version) {
+        slot = new Slot(projection, previous.generation, previous.checkpoint, fence).restore(previous); // resume after a restart
+      } else {
+        if (previous) await this.drop(projection.name, previous.generation, fence);
+        slot = new Slot(projection, Math.max(live?.generation ?? 0, previous?.generation ?? 0) + 1, 0, fence);
+      }
+      // The live generation's skips hold for its rebuild too (those of this version are not applied),
+      // so that a rebuild does not stop where the live generation was told to go on.
+      slot.setSkipped(mergeSkipped(slot.skipped, live?.skipped ?? []));
+      job.slot = slot;
+      job.startedAt = previous?.startedAt && slot.checkpoint > 0 ? previous.startedAt : new Date().toISOString();
+      await this.ensureIndexes(slot);
+      let eventsPerSecond = 0;
+      const started = Date.now();
+      const startCheckpoint = slot.checkpoint;
+      const rebuildStatus = (s: Slot, checkpoint: number): DocumentChange => ({
+        ...this.statusChange(s, 'rebuild', checkpoint),
+        doc: { ...this.statusDoc(s, 'rebuild', checkpoint), startedAt: job.startedAt, eventsPerSecond },
+      });
+      job.applier = new PageApplier(this.deps, [slot], rebuildStatus, undefined, undefined, {
+        failed: (s) => this.reportFailure(s, 'rebuild'),
+        recovered: (s, failure) => this.reportRecovery(s, 'rebuild', failure),
+      });
+      await job.applier.markFresh(slot);
+      this.options.log(
+        'info',
+        `rebuilding ${projection.name} v${projection.version} into generation ${slot.generation} (requested by ${requestedBy})`,
+      );
+      const report = async (done: boolean) => {
+        const head = await this.eventStore.headPosition();
+        const seconds = (Date.now() - started) / 1000;
+        eventsPerSecond = seconds > 0 ? Math.round((slot.checkpoint - startCheckpoint) / seconds) : 0;
+        this.emit('rebuild', {
+          projection: projection.name,
+          generation: slot.generation,
+          checkpoint: slot.checkpoint,
+          head,
+          eventsPerSecond,
+          done,
+        } satisfies RebuildProgress);
+      };
       for (;;) {
         // Stopped on an event (here, or by the process that worked the rebuild before): wait for the
         // next attempt, an operator's retry or skip, or the end of the job.
@@ -523,7 +542,10 @@ export class Projector extends EventEmitter {
           this.live.slots = [...this.live.slots.filter((s) => s !== old), swapped];
           if (old) {
             this.live.uow.forget(old.collections);
-            setTimeout(() => void this.drop(projection.name, old.generation).catch(() => undefined), this.options.dropDelayMs).unref();
+            setTimeout(
+              () => void this.drop(projection.name, old.generation, fence).catch(() => undefined),
+              this.options.dropDelayMs,
+            ).unref();
           }
           return true;
         });
@@ -533,7 +555,7 @@ export class Projector extends EventEmitter {
       await report(true);
       this.options.log('info', `rebuilt ${projection.name}: generation ${slot.generation} is live at position ${slot.checkpoint}`);
     } catch (error) {
-      this.options.log('error', `rebuild of ${projection.name} failed at ${slot.checkpoint}: ${(error as Error).message}`);
+      this.options.log('error', `rebuild of ${projection.name} failed at ${job.slot?.checkpoint ?? 0}: ${(error as Error).message}`);
       // The role is given up and taken anew (here or elsewhere), so the rebuild goes on from its
       // checkpoint rather than stay dead while its lease is renewed.
       if (fence && !stopped())
@@ -738,25 +760,42 @@ export class Projector extends EventEmitter {
     return { collection: STATUS_COLLECTION, id: doc._id, doc };
   }
 
+  /**
+   * Indexes and dropped collections are not fenced by the read store: each is sent only while the
+   * role's lease is valid (as the redo journal's writes are), so a holder that lost its role stops
+   * before its successor, who may be creating or filling the same collections, can have started.
+   */
+  private assertHeld(fence: Fence | undefined): void {
+    if (fence && !fence.valid()) throw new FencedError([fence.role], 'its lease lapsed');
+  }
+
   private async ensureIndexes(slot: Slot): Promise<void> {
     for (const [collection, fields] of Object.entries(slot.projection.indexes ?? {})) {
-      for (const field of fields) await this.readStore.ensureIndex(slot.physical[collection], field);
+      for (const field of fields) {
+        this.assertHeld(slot.fence);
+        await this.readStore.ensureIndex(slot.physical[collection], field);
+      }
     }
   }
 
-  private async drop(projection: string, generation: number): Promise<void> {
+  private async drop(projection: string, generation: number, fence: Fence | undefined): Promise<void> {
     const p = this.byName.get(projection);
-    for (const collection of p?.collections ?? []) await this.readStore.dropCollection(physicalName(projection, collection, generation));
+    for (const collection of p?.collections ?? []) {
+      this.assertHeld(fence);
+      await this.readStore.dropCollection(physicalName(projection, collection, generation));
+    }
   }
 
   /** Drops a projection's collections of generations its statuses do not refer to (left by a crash or a lost role). */
-  private async collectGarbage(name: string, keep: Array<number | undefined>): Promise<void> {
+  private async collectGarbage(name: string, keep: Array<number | undefined>, fence: Fence): Promise<void> {
     const prefix = `${name}.`;
     for (const collection of await this.readStore.listCollections()) {
       const match = /\.g(\d+)$/.exec(collection);
       if (!match || !collection.startsWith(prefix) || keep.includes(Number(match[1]))) continue;
-      if (this.byName.get(name)?.collections.some((c) => collection === physicalName(name, c, Number(match[1]))))
+      if (this.byName.get(name)?.collections.some((c) => collection === physicalName(name, c, Number(match[1])))) {
+        this.assertHeld(fence);
         await this.readStore.dropCollection(collection);
+      }
     }
   }
 

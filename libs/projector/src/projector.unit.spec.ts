@@ -116,6 +116,39 @@ describe('Projector', () => {
     }
   });
 
+  it('a role whose lease lapsed while the last page was applied is given up at once, and read again by its next holder', async () => {
+    for (let i = 0; i < 10; i++) await events.append(`s-${i % 2}`, [newEvent()]);
+    const gated = new GatedStore(reads);
+    const projector = new Projector(events, gated, [counter(1), { ...counter(1), name: 'other' }], { batchSize: 5 });
+    const fence = (name: string, token: number) => ({ role: projectionRole(name), token, valid: () => true });
+    // The coordinator's part: a lost role is stopped, then taken again with the next token.
+    const lost: string[] = [];
+    let taken: Promise<void> = Promise.resolve();
+    await projector.startCoordinated((role) => {
+      lost.push(role);
+      const runner = projector.runner(role.slice('projection:'.length));
+      taken = runner.stop().then(() => runner.start(fence('counter', 2)));
+    });
+    try {
+      await projector.runner('counter').start(fence('counter', 1));
+      await projector.runner('other').start(fence('other', 1));
+      const models = new ReadModels(reads, events, ['counter', 'other'], undefined, 0);
+      await models.waitFor(await events.headPosition(), 10_000);
+      // The last page before a quiet feed: no later page would find the role's batch unapplied.
+      gated.lapseNext = projectionRole('counter');
+      const { position } = await events.append('s-0', [newEvent(), newEvent()]);
+      await until(async () => lost.length > 0);
+      expect(lost).toEqual([projectionRole('counter')]);
+      await taken;
+      await models.waitFor(position, 10_000);
+      expect([await count(models, 's-0'), await count(models, 's-1')]).toEqual([7, 5]);
+      const other = await (await models.collection('other', 'counts')).findById('s-0');
+      expect(other?.n).toBe(7);
+    } finally {
+      await projector.stop();
+    }
+  });
+
   it('a projection worked again after another process wrote it reads what that process wrote (nothing cached from before holds)', async () => {
     for (let i = 0; i < 10; i++) await events.append(`s-${i % 2}`, [newEvent()]);
     const fence = (token: number) => ({ role: projectionRole('counter'), token, valid: () => true });
@@ -163,6 +196,41 @@ describe('Projector', () => {
     expect(await count(models, 'a-0')).toBe(110); // 11 events × 10: nothing lost across the swap
     expect((await models.info())[0]).toMatchObject({ version: 2, generation: 2, status: 'live' });
     await v2.stop();
+  });
+
+  it('a rebuild that fails while it sets up gives its role up, and the next holder builds the projection', async () => {
+    for (let i = 0; i < 20; i++) await events.append(`a-${i % 2}`, [newEvent()]);
+    const fence = (token: number) => ({ role: projectionRole('counter'), token, valid: () => true });
+    const v1 = new Projector(events, reads, [counter(1)], { batchSize: 5 });
+    await v1.startCoordinated(() => undefined);
+    await v1.runner('counter').start(fence(1));
+    const models = new ReadModels(reads, events, ['counter'], undefined, 0);
+    await models.waitFor(await events.headPosition(), 10_000);
+    await v1.stop();
+
+    // A new version is built apart, into generation 2; creating its indexes fails once.
+    const gated = new GatedStore(reads);
+    gated.failIndexOn = 'counter.counts.g2';
+    const v2 = new Projector(events, gated, [counter(2, 10)], { batchSize: 5 });
+    const lost: string[] = [];
+    let taken: Promise<void> = Promise.resolve();
+    await v2.startCoordinated((role) => {
+      lost.push(role);
+      taken = v2
+        .runner('counter')
+        .stop()
+        .then(() => v2.runner('counter').start(fence(3)));
+    });
+    try {
+      await v2.runner('counter').start(fence(2));
+      await until(async () => lost.length > 0);
+      expect(lost).toEqual([projectionRole('counter')]);
+      await taken;
+      await until(async () => (await models.info())[0].version === 2, 10_000);
+      expect(await count(models, 'a-0')).toBe(100);
+    } finally {
+      await v2.stop();
+    }
   });
 
   it('an explicit rebuild gives the same read model as before', async () => {

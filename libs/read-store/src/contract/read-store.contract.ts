@@ -845,6 +845,24 @@ export function readStoreContract(
         }
       });
 
+      it('ensureIndex of the same index by two processes at once succeeds for both (a role and its previous holder)', async () => {
+        const other = await target.reopen();
+        try {
+          for (let round = 0; round < 20; round++) {
+            // Each process creates its indexes one after the other, as a projection's join does.
+            const c = fresh();
+            const indexes = async (s: ReadStore) => {
+              for (const field of ['f', 'g', 'h']) await s.ensureIndex(c, field);
+            };
+            await Promise.all([indexes(store), indexes(other), indexes(store), indexes(other)]);
+            await store.commit([{ collection: c, id: 'a', doc: { _id: 'a', f: 1, g: 2, h: 3 } }]);
+            expect(ids(await other.collection(c).find({ g: 2 }))).toEqual(['a']);
+          }
+        } finally {
+          await other.close();
+        }
+      });
+
       it('rejects an invalid field name', async () => {
         await expect(store.ensureIndex(fresh(), 'bad field')).rejects.toThrow(/invalid index field/);
       });

@@ -156,7 +156,17 @@ export class MongoReadStore implements ReadStore {
   async ensureIndex(collection: string, field: string): Promise<void> {
     assertCollectionName(collection);
     assertIndexField(field);
-    await this.raw(collection).createIndex({ [field]: 1 });
+    try {
+      await this.raw(collection).createIndex({ [field]: 1 });
+    } catch (error) {
+      // Two processes creating the same index at once (a role's new holder while its previous one
+      // still starts): FerretDB refuses the second with "already exists". Its being there is the point.
+      const indexes = await this.raw(collection)
+        .listIndexes()
+        .toArray()
+        .catch(() => []);
+      if (!indexes.some((i) => Object.keys(i.key as object).join() === field)) throw error;
+    }
   }
 
   async listCollections(): Promise<string[]> {
