@@ -12,6 +12,11 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
+// NestJS 12 and cookie (under light-my-request) ship as ES modules only. Node loads them with
+// require() (require(esm), Node >= 20.19), but Jest's module sandbox does not on every supported
+// Node version: this transform compiles them to CommonJS for the tests on Node 20, 22 and 24 alike.
+const esmOnly = ['@nestjs', 'cookie'];
+const swcEsm = ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
   '^@chronicle/domain$': '<rootDir>/libs/domain/src',
   '^@chronicle/event-store$': '<rootDir>/libs/event-store/src',
@@ -27,7 +32,8 @@ const moduleNameMapper = {
 };
 const base = {
   rootDir: __dirname,
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: swcEsm },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper,
   testEnvironment: 'node',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -18,7 +18,8 @@ export const IsId = () =>
 
 class ParseIdPipe extends ParseUUIDPipe {
   override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
-    return (await super.transform(value, metadata)).toLowerCase();
+    // Never null: the pipe is not `optional`, so Nest's transform returns the validated string or throws.
+    return String(await super.transform(value, metadata)).toLowerCase();
   }
 }
 
