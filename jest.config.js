@@ -22,7 +22,7 @@ const moduleNameMapper = {
   '^@chronicle/event-store$': '<rootDir>/libs/event-store/src',
   '^@chronicle/read-store$': '<rootDir>/libs/read-store/src',
   '^@chronicle/messaging$': '<rootDir>/libs/messaging/src',
-  '^@chronicle/shared$': '<rootDir>/libs/shared/src',
+  '^@chronicle/infrastructure$': '<rootDir>/libs/infrastructure/src',
   '^@chronicle/commands$': '<rootDir>/libs/commands/src',
   '^@chronicle/projector$': '<rootDir>/libs/projector/src',
   '^@chronicle/personal-data$': '<rootDir>/libs/personal-data/src',

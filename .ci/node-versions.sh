@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command under other Node.js majors than the machine's: .ci/node-versions.sh 22 24 -- npm test
+# (`.ci/node-versions.sh --prepare 22 24` only fetches and builds, into the cache: .ci/run starts it
+# in the background while the single-threaded checks run, so the builds cost almost no wall time.)
 #
 # Each major's official binary comes from the npm registry (package node-<platform>-<arch>, which
 # carries Node's headers too) into a cache outside the repository. better-sqlite3 is the one addon
@@ -10,16 +12,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+prepare_only=false
+if [ "${1:-}" = "--prepare" ]; then
+  prepare_only=true
+  shift
+fi
 majors=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   majors+=("$1")
   shift
 done
-[ $# -gt 1 ] && [ ${#majors[@]} -gt 0 ] || {
-  echo "usage: $0 MAJOR... -- COMMAND..." >&2
+$prepare_only || [ $# -gt 1 ] || majors=()
+[ ${#majors[@]} -gt 0 ] || {
+  echo "usage: $0 MAJOR... -- COMMAND...  |  $0 --prepare MAJOR..." >&2
   exit 2
 }
-shift
+$prepare_only || shift
 
 cache="${CHRONICLE_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/chronicle/node}"
 platform="$(node -p 'process.platform + "-" + process.arch')"
@@ -27,13 +35,15 @@ addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
 sqlite_version="$(node -p 'require("better-sqlite3/package.json").version')"
 mkdir -p "$cache"
 
-saved="$(mktemp -d)"
-cp "$addon" "$saved/"
-restore() {
-  cp "$saved/better_sqlite3.node" "$addon"
-  rm -rf "$saved"
-}
-trap restore EXIT
+if ! $prepare_only; then
+  saved="$(mktemp -d)"
+  cp "$addon" "$saved/"
+  restore() {
+    cp "$saved/better_sqlite3.node" "$addon"
+    rm -rf "$saved"
+  }
+  trap restore EXIT
+fi
 
 for major in "${majors[@]}"; do
   prefix="$cache/$major"
@@ -53,6 +63,7 @@ for major in "${majors[@]}"; do
     mv "$built.tmp" "$built"
     rm -rf "$scratch"
   fi
+  $prepare_only && continue
   cp "$built" "$addon"
   echo "== node $version: $*"
   PATH="$bin:$PATH" "$@"

@@ -6,13 +6,13 @@ import { dealsProjection } from './deals/projection';
 import { leadsProjection } from './leads/projection';
 import { tasksProjection } from './tasks/projection';
 import { cacProjection } from './cac/projection';
-import { cacReportDefinition } from './cac/query';
+import { cacReport } from './cac/query';
 import { churnProjection } from './churn/projection';
-import { churnReportDefinition } from './churn/query';
+import { churnReport } from './churn/query';
 import { pipelineProjection } from './pipeline/projection';
-import { pipelineReportDefinition } from './pipeline/query';
+import { pipelineReport } from './pipeline/query';
 import { salesCycleProjection } from './sales-cycle/projection';
-import { salesCycleReportDefinition } from './sales-cycle/query';
+import { salesCycleReport } from './sales-cycle/query';
 import { leadFunnelProjection } from './lead-funnel/projection';
 import { conversionReport } from './conversion/query';
 import { leadSourcesReport } from './lead-sources/query';
@@ -57,10 +57,10 @@ export const projections: Projection[] = [
 ];
 
 export const reports: ReportDefinition[] = [
-  pipelineReportDefinition,
-  churnReportDefinition,
-  salesCycleReportDefinition,
-  cacReportDefinition,
+  pipelineReport,
+  churnReport,
+  salesCycleReport,
+  cacReport,
   conversionReport,
   forecastReport,
   salesPerformanceReport,

@@ -3,7 +3,7 @@ import { Intervals } from '../common/periods';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
 import { cacProjection } from './projection';
-import { cacReport, cacReportDefinition } from './query';
+import { buildCacReport, cacReport } from './query';
 import { referenceCac } from './reference';
 
 const DAY = 86_400_000;
@@ -65,7 +65,7 @@ describe('cac report', () => {
       asOf: '2024-03-01T00:00:00.000Z',
       limit: 10,
     };
-    expect(await cacReportDefinition.run({ ...params, groupBy: 'channel' }, p.context)).toEqual({
+    expect(await cacReport.run({ ...params, groupBy: 'channel' }, p.context)).toEqual({
       interval: 'month',
       periods: [
         {
@@ -101,23 +101,25 @@ describe('cac report', () => {
       total: { spend: 2050.5, newCustomers: 4, cac: 512.63 },
     });
     // Without groupBy, no byChannel.
-    const plain = await cacReport(params, p.context);
+    const plain = await buildCacReport(params, p.context);
     expect(plain.periods.map((x) => x.byChannel)).toEqual([undefined, undefined]);
     expect(plain.total).toEqual({ spend: 2050.5, newCustomers: 4, cac: 512.63 });
 
     // Days around the month boundary: Jan 31 has 500 of spend and no customer (cac null); Feb 1: 250.5 / 1 (c3).
     expect(
-      (await cacReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods,
+      (await buildCacReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods,
     ).toEqual([
       { start: '2024-01-31T00:00:00.000Z', end: '2024-02-01T00:00:00.000Z', spend: 500, newCustomers: 0, cac: null },
       { start: '2024-02-01T00:00:00.000Z', end: '2024-02-02T00:00:00.000Z', spend: 250.5, newCustomers: 1, cac: 250.5 },
     ]);
     // `from` is truncated to its ISO week (Monday Feb 5): 300 of web spend on Feb 10, no customer.
-    expect(await cacReport({ from: '2024-02-07T15:00:00.000Z', to: '2024-02-12T00:00:00.000Z', interval: 'week' }, p.context)).toEqual({
-      interval: 'week',
-      periods: [{ start: '2024-02-05T00:00:00.000Z', end: '2024-02-12T00:00:00.000Z', spend: 300, newCustomers: 0, cac: null }],
-      total: { spend: 300, newCustomers: 0, cac: null },
-    });
+    expect(await buildCacReport({ from: '2024-02-07T15:00:00.000Z', to: '2024-02-12T00:00:00.000Z', interval: 'week' }, p.context)).toEqual(
+      {
+        interval: 'week',
+        periods: [{ start: '2024-02-05T00:00:00.000Z', end: '2024-02-12T00:00:00.000Z', spend: 300, newCustomers: 0, cac: null }],
+        total: { spend: 300, newCustomers: 0, cac: null },
+      },
+    );
   });
 
   it('property: served through the projector, equals the reference fold over the raw events', async () => {
@@ -147,7 +149,7 @@ describe('cac report', () => {
                 for (const groupBy of [undefined, 'channel']) {
                   const fromIso = new Date(from).toISOString();
                   const toIso = new Date(to).toISOString();
-                  expect(await cacReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(
+                  expect(await buildCacReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(
                     referenceCac(projected.events, fromIso, toIso, interval, groupBy),
                   );
                 }

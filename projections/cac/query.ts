@@ -30,7 +30,7 @@ const line = (spend: number, newCustomers: number): CacLine => {
  * report's periods is listed in every period (zeros included), by name, `unattributed` last.
  * `total` is over all the periods (from the start of the first to the end of the last).
  */
-export async function cacReport(
+export async function buildCacReport(
   params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>,
   context: ReportContext,
 ): Promise<CacReport> {
@@ -71,11 +71,11 @@ export async function cacReport(
   return { interval: params.interval, periods: rows, total: line(total.spend, total.newCustomers) };
 }
 
-export const cacReportDefinition: ReportDefinition = {
+export const cacReport: ReportDefinition = {
   name: 'cac',
   description:
     'Customer acquisition cost per period: spend (marketing + sales), new customers and spend per new customer; groupBy=channel splits both by channel',
   projections: [CAC_PROJECTION],
   groupBy: ['channel'],
-  run: (params, context) => cacReport(params, context),
+  run: (params, context) => buildCacReport(params, context),
 };

@@ -4,7 +4,7 @@ import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { withProfileChanges } from '../testing/profile-changes';
 import { historyArbitrary } from '../testing/random-history';
 import { churnProjection } from './projection';
-import { churnReport, churnReportDefinition } from './query';
+import { buildChurnReport, churnReport } from './query';
 import { referenceChurn } from './reference';
 
 const DAY = 86_400_000;
@@ -84,10 +84,10 @@ describe('churn report', () => {
       [3, 1, 0, 1, 3, 0.3333], // Feb: + c (Feb 1 00:00), − a (Feb 1 00:00; active at the start)
       [3, 0, 2, 0, 5, 0], //      Mar: a and e reactivated (e at the last instant)
     ]);
-    expect(await churnReportDefinition.run(params, p.context)).toEqual({ interval: 'month', periods: overall });
+    expect(await churnReport.run(params, p.context)).toEqual({ interval: 'month', periods: overall });
 
     // By acquisition channel: web = f, e, a, c; ads = g, b.
-    expect(await churnReport({ ...params, groupBy: 'channel' }, p.context)).toEqual({
+    expect(await buildChurnReport({ ...params, groupBy: 'channel' }, p.context)).toEqual({
       interval: 'month',
       periods: overall,
       groupBy: 'channel',
@@ -115,7 +115,7 @@ describe('churn report', () => {
       ],
     });
     // By current owner: u1 = f, c (a moved to u2, d never acquired); u2 = g, e, a, b.
-    expect((await churnReport({ ...params, groupBy: 'owner' }, p.context)).groups).toEqual([
+    expect((await buildChurnReport({ ...params, groupBy: 'owner' }, p.context)).groups).toEqual([
       {
         key: 'u1',
         periods: months([
@@ -138,7 +138,7 @@ describe('churn report', () => {
       },
     ]);
     // By current region: amer = f, b; apac = e, c (moved from emea); emea = g, a.
-    expect((await churnReport({ ...params, groupBy: 'region' }, p.context)).groups).toEqual([
+    expect((await buildChurnReport({ ...params, groupBy: 'region' }, p.context)).groups).toEqual([
       {
         key: 'amer',
         periods: months([
@@ -174,7 +174,7 @@ describe('churn report', () => {
 
     // Days around the February boundary: a churns and c is acquired at Feb 1 00:00.
     expect(
-      (await churnReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods,
+      (await buildChurnReport({ from: '2024-01-31T00:00:00.000Z', to: '2024-02-02T00:00:00.000Z', interval: 'day' }, p.context)).periods,
     ).toEqual([
       {
         start: '2024-01-31T00:00:00.000Z',
@@ -199,7 +199,7 @@ describe('churn report', () => {
     ]);
     // Before anyone was acquired: zeros, and a null rate.
     expect(
-      await churnReport(
+      await buildChurnReport(
         { from: '2023-09-01T00:00:00.000Z', to: '2023-10-01T00:00:00.000Z', interval: 'month', groupBy: 'owner' },
         p.context,
       ),
@@ -249,7 +249,7 @@ describe('churn report', () => {
                 for (const groupBy of [undefined, 'channel', 'region', 'owner'] as const) {
                   const fromIso = new Date(from).toISOString();
                   const toIso = new Date(to).toISOString();
-                  expect(await churnReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(
+                  expect(await buildChurnReport({ from: fromIso, to: toIso, interval, groupBy }, projected.context)).toEqual(
                     referenceChurn(projected.events, fromIso, toIso, interval, groupBy),
                   );
                 }

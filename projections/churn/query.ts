@@ -63,7 +63,7 @@ class Series {
  * current region or current owner with a lifecycle event before the end of the last period
  * (see the projection for why region and owner are the current ones).
  */
-export async function churnReport(
+export async function buildChurnReport(
   params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>,
   context: ReportContext,
 ): Promise<ChurnReport> {
@@ -95,11 +95,11 @@ export async function churnReport(
   return report;
 }
 
-export const churnReportDefinition: ReportDefinition = {
+export const churnReport: ReportDefinition = {
   name: 'churn',
   description:
     'Active customers at the start and end of each period, new, reactivated and churned customers, and churn rate (churned / active at start); groupBy=channel (acquisition), region or owner (current)',
   projections: [CHURN_PROJECTION],
   groupBy: CHURN_GROUPS,
-  run: (params, context) => churnReport(params, context),
+  run: (params, context) => buildChurnReport(params, context),
 };

@@ -1,8 +1,8 @@
 import { GOAL_MAX_DAYS, GoalKpi, goalProgress, GoalProgress, GoalSegment } from '@chronicle/domain';
 import { CAC_PROJECTION } from '../cac/projection';
-import { cacReport } from '../cac/query';
+import { buildCacReport } from '../cac/query';
 import { CHURN_PROJECTION } from '../churn/projection';
-import { churnReport } from '../churn/query';
+import { buildChurnReport } from '../churn/query';
 import { conversionReport } from '../conversion/query';
 import { rate, ratio } from '../common/numbers';
 import { truncate } from '../common/periods';
@@ -10,7 +10,7 @@ import type { ReadModelAccess, ReportContext, ReportDefinition, ReportParams } f
 import { LEAD_FUNNEL_PROJECTION } from '../lead-funnel/projection';
 import { OWNER_ACTIVITY_PROJECTION } from '../owner-activity/projection';
 import { SALES_CYCLE_PROJECTION } from '../sales-cycle/projection';
-import { salesCycleReport } from '../sales-cycle/query';
+import { buildSalesCycleReport } from '../sales-cycle/query';
 import { salesPerformanceReport } from '../sales-performance/query';
 import { GoalDocument, GOALS_PROJECTION } from './projection';
 
@@ -56,7 +56,7 @@ export async function kpiValue(
   const params: ReportParams = { from: iso(fromMs), to: iso(toMs), interval: 'day', asOf: iso(toMs), limit: 10 };
   switch (kpi) {
     case 'churnRate': {
-      const report = await churnReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
+      const report = await buildChurnReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
       const periods = segment?.channel ? (report.groups?.find((g) => g.key === segment.channel)?.periods ?? []) : report.periods;
       if (periods.length === 0) return null;
       return rate(
@@ -67,7 +67,7 @@ export async function kpiValue(
       );
     }
     case 'cac': {
-      const report = await cacReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
+      const report = await buildCacReport({ ...params, groupBy: segment?.channel ? 'channel' : undefined }, context);
       if (!segment?.channel) return report.total.cac;
       let spend = 0;
       let customers = 0;
@@ -81,7 +81,7 @@ export async function kpiValue(
     }
     case 'salesCycleDays': {
       const groupBy = segment?.owner ? 'owner' : segment?.source ? 'source' : undefined;
-      const report = await salesCycleReport({ ...params, groupBy }, context);
+      const report = await buildSalesCycleReport({ ...params, groupBy }, context);
       if (!groupBy) return report.overall.avgDays;
       return report.groups.find((g) => g.key === (segment!.owner ?? segment!.source))?.avgDays ?? null;
     }

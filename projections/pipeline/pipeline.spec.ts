@@ -4,7 +4,7 @@ import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
 import { pipelineProjection } from './projection';
-import { pipelineReport, pipelineReportDefinition } from './query';
+import { buildPipelineReport, pipelineReport } from './query';
 import { referencePipeline } from './reference';
 
 const deal = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
@@ -50,7 +50,7 @@ describe('pipeline report', () => {
       ],
       [pipelineProjection],
     );
-    const report = await pipelineReportDefinition.run(asOf('2024-03-01T00:00:00.000Z'), p.context);
+    const report = await pipelineReport.run(asOf('2024-03-01T00:00:00.000Z'), p.context);
     expect(report).toEqual({
       asOf: '2024-03-01T00:00:00.000Z',
       stages: [
@@ -70,7 +70,7 @@ describe('pipeline report', () => {
     // Exactly at d1's amount change (Feb 15 12:00): 1200 counts; a millisecond before: 1000.
     // At Feb 15 12:00: qualification: — (d7 is in needs-analysis, d5/d6 not open yet, d3 500 since Jan 15 = 31.5 d);
     // needs-analysis: d7 2000 since Feb 1 = 14.5 d; proposal: d1 1200 since Feb 10 = 5.5 d; negotiation: d4 since Jan 20 = 26.5 d.
-    const feb15 = (await pipelineReport({ asOf: '2024-02-15T12:00:00.000Z' }, p.context)) as { stages: unknown[]; totals: unknown };
+    const feb15 = (await buildPipelineReport({ asOf: '2024-02-15T12:00:00.000Z' }, p.context)) as { stages: unknown[]; totals: unknown };
     expect(feb15.stages).toEqual([
       { stage: 'qualification', deals: 1, value: 500, weightedValue: 50, avgAgeDays: 31.5 },
       { stage: 'needs-analysis', deals: 1, value: 2000, weightedValue: 400, avgAgeDays: 14.5 },
@@ -79,11 +79,11 @@ describe('pipeline report', () => {
     ]);
     // 500 + 2000 + 1200 + 10000 = 13700; 50 + 400 + 600 + 8000 = 9050
     expect(feb15.totals).toEqual({ deals: 4, value: 13700, weightedValue: 9050 });
-    const before = await pipelineReport({ asOf: '2024-02-15T11:59:59.999Z' }, p.context);
+    const before = await buildPipelineReport({ asOf: '2024-02-15T11:59:59.999Z' }, p.context);
     expect(before.stages[2]).toEqual({ stage: 'proposal', deals: 1, value: 1000, weightedValue: 500, avgAgeDays: 5.5 }); // 5.49999… d → 5.5
 
     // Before any deal: every stage listed with zeros.
-    expect(await pipelineReport({ asOf: '2023-12-31T23:59:59.999Z' }, p.context)).toEqual({
+    expect(await buildPipelineReport({ asOf: '2023-12-31T23:59:59.999Z' }, p.context)).toEqual({
       asOf: '2023-12-31T23:59:59.999Z',
       stages: defaultPipeline.stages.map((s) => ({ stage: s.name, deals: 0, value: 0, weightedValue: 0, avgAgeDays: null })),
       totals: { deals: 0, value: 0, weightedValue: 0 },
@@ -91,11 +91,11 @@ describe('pipeline report', () => {
 
     // Later events move the present without changing the past: d1 won on Mar 10 (5000 by then).
     await appendAndProject(p, [deal('d1', 'DealWon', '2024-03-10T00:00:00.000Z', { customerId: 'c1', amount: 5000, stage: 'proposal' })]);
-    const mar10 = await pipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, p.context);
+    const mar10 = await buildPipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, p.context);
     // proposal: only d2 (3000, Feb 20 12:00 → Mar 10 = 18.5 d)
     expect(mar10.stages[2]).toEqual({ stage: 'proposal', deals: 1, value: 3000, weightedValue: 1500, avgAgeDays: 18.5 });
-    expect((await pipelineReport({ asOf: '2024-03-09T23:59:59.999Z' }, p.context)).stages[2]).toMatchObject({ deals: 2, value: 8000 }); // 5000 + 3000
-    expect(await pipelineReportDefinition.run(asOf('2024-03-01T00:00:00.000Z'), p.context)).toEqual(report);
+    expect((await buildPipelineReport({ asOf: '2024-03-09T23:59:59.999Z' }, p.context)).stages[2]).toMatchObject({ deals: 2, value: 8000 }); // 5000 + 3000
+    expect(await pipelineReport.run(asOf('2024-03-01T00:00:00.000Z'), p.context)).toEqual(report);
   });
 
   it('lists a stage that is no longer configured after the configured ones, with probability 0', async () => {
@@ -103,7 +103,7 @@ describe('pipeline report', () => {
       [opened('d1', '2024-01-01T00:00:00.000Z', 'legacy', 100), opened('d2', '2024-01-01T00:00:00.000Z', 'qualification', 50)],
       [pipelineProjection],
     );
-    const report = await pipelineReport({ asOf: '2024-01-02T00:00:00.000Z' }, p.context);
+    const report = await buildPipelineReport({ asOf: '2024-01-02T00:00:00.000Z' }, p.context);
     expect(report.stages.map((s) => s.stage)).toEqual([...defaultPipeline.stages.map((s) => s.name), 'legacy']);
     expect(report.stages[4]).toEqual({ stage: 'legacy', deals: 1, value: 100, weightedValue: 0, avgAgeDays: 1 });
     expect(report.totals).toEqual({ deals: 2, value: 150, weightedValue: 5 }); // 50 × 0.1 + 100 × 0
@@ -128,7 +128,7 @@ describe('pipeline report', () => {
             ];
             for (const ms of instants) {
               const iso = new Date(ms).toISOString();
-              expect(await pipelineReport({ asOf: iso }, projected.context)).toEqual(
+              expect(await buildPipelineReport({ asOf: iso }, projected.context)).toEqual(
                 referencePipeline(projected.events, iso, defaultPipeline),
               );
             }
@@ -164,7 +164,7 @@ describe('pipeline report', () => {
       [pipelineProjection],
       { pipeline },
     );
-    const at = (iso: string) => pipelineReport({ asOf: iso }, { ...p!.context, pipeline });
+    const at = (iso: string) => buildPipelineReport({ asOf: iso }, { ...p!.context, pipeline });
     const report = await at('2024-03-10T00:00:00.000Z');
     expect(report.stages.map((s) => [s.stage, s.deals, s.stalled])).toEqual([
       ['qualification', 2, 1],
@@ -177,7 +177,7 @@ describe('pipeline report', () => {
     expect((await at('2024-03-08T00:00:00.001Z')).stages[0].stalled).toBe(2); // s1 and s5 (s3 moved to proposal on Mar 6)
     // The default pipeline has no limits: the response keeps its shape.
     expect(
-      (await pipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, { ...p.context, pipeline: defaultPipeline })).stages[0],
+      (await buildPipelineReport({ asOf: '2024-03-10T00:00:00.000Z' }, { ...p.context, pipeline: defaultPipeline })).stages[0],
     ).not.toHaveProperty('stalled');
   });
 });

@@ -69,7 +69,7 @@ function pipelineResponse(asOf: string, pipeline: Pipeline, open: Map<string, Op
  * the deal entered its current stage), null for a stage without deals. Totals are over the listed
  * stages. Reads: the day documents before asOf's day and the events of asOf's day up to asOf.
  */
-export async function pipelineReport(params: Pick<ReportParams, 'asOf'>, context: ReportContext): Promise<PipelineReport> {
+export async function buildPipelineReport(params: Pick<ReportParams, 'asOf'>, context: ReportContext): Promise<PipelineReport> {
   const asOfMs = Date.parse(params.asOf);
   const asOf = new Date(asOfMs).toISOString();
   const dayStart = truncate(asOfMs, 'day');
@@ -119,10 +119,10 @@ async function addStalled(response: PipelineReport, asOfMs: number, context: Rep
   response.totals.stalled = total;
 }
 
-export const pipelineReportDefinition: ReportDefinition = {
+export const pipelineReport: ReportDefinition = {
   name: 'pipeline',
   description:
     'Open deals by stage as of an instant (asOf, default now): count, value, weighted value (amount × stage probability) and average days in the current stage',
   projections: [PIPELINE_PROJECTION],
-  run: (params, context) => pipelineReport(params, context),
+  run: (params, context) => buildPipelineReport(params, context),
 };

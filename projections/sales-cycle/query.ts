@@ -58,7 +58,7 @@ function stageLines(pipeline: Pipeline, exits: Map<string, { exits: number; ms: 
  * rank, the ⌈0.9·n⌉-th smallest); null when there is no won deal. `stages`: every stage exit
  * (stage change, win or loss) with its time in [from, to) and the days spent in the stage left.
  */
-export async function salesCycleReport(
+export async function buildSalesCycleReport(
   params: Pick<ReportParams, 'from' | 'to' | 'groupBy'>,
   context: ReportContext,
 ): Promise<SalesCycleReport> {
@@ -115,11 +115,11 @@ export async function salesCycleReport(
   };
 }
 
-export const salesCycleReportDefinition: ReportDefinition = {
+export const salesCycleReport: ReportDefinition = {
   name: 'sales-cycle',
   description:
     'Days from opening to winning for deals won in [from, to): overall and per source or owner (mean, median, p90), and average days spent in each stage per stage exit',
   projections: [SALES_CYCLE_PROJECTION],
   groupBy: SALES_CYCLE_GROUPS,
-  run: (params, context) => salesCycleReport(params, context),
+  run: (params, context) => buildSalesCycleReport(params, context),
 };

@@ -3,7 +3,7 @@ import { defaultPipeline } from '@chronicle/domain';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
 import { salesCycleProjection } from './projection';
-import { salesCycleReport, salesCycleReportDefinition } from './query';
+import { buildSalesCycleReport, salesCycleReport } from './query';
 import { referenceSalesCycle } from './reference';
 
 const DAY = 86_400_000;
@@ -84,7 +84,7 @@ describe('sales-cycle report', () => {
     // web (10): 75 / 10 = 7.5; median = (5th + 6th) / 2 = (5 + 6) / 2 = 5.5; p90 = ⌈0.9 · 10⌉ = 9th smallest = 9
     const web = { wonDeals: 10, avgDays: 7.5, medianDays: 5.5, p90Days: 9 };
     const ads = { wonDeals: 1, avgDays: 12.25, medianDays: 12.25, p90Days: 12.25 };
-    expect(await salesCycleReportDefinition.run({ ...params, groupBy: 'source' }, p.context)).toEqual({
+    expect(await salesCycleReport.run({ ...params, groupBy: 'source' }, p.context)).toEqual({
       from: params.from,
       to: params.to,
       overall,
@@ -95,7 +95,7 @@ describe('sales-cycle report', () => {
       stages,
     });
     // By owner: u1 owns the web deals, u2 the ads one; u3's deals were never won (no line).
-    expect(await salesCycleReport({ ...params, groupBy: 'owner' }, p.context)).toEqual({
+    expect(await buildSalesCycleReport({ ...params, groupBy: 'owner' }, p.context)).toEqual({
       from: params.from,
       to: params.to,
       overall,
@@ -105,7 +105,7 @@ describe('sales-cycle report', () => {
       ],
       stages,
     });
-    expect((await salesCycleReport(params, p.context)).groups).toEqual([]);
+    expect((await buildSalesCycleReport(params, p.context)).groups).toEqual([]);
 
     // One whole day (from day sums only): l1 left qualification at 06:00 after Dec 20 → Jan 1 06:00 = 12.25 d; w1 won at 12:00.
     const jan1 = {
@@ -117,13 +117,17 @@ describe('sales-cycle report', () => {
         { stage: 'negotiation', exits: 1, avgDays: 1 },
       ],
     };
-    expect(await salesCycleReport({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-02T00:00:00.000Z' }, p.context)).toMatchObject(jan1);
+    expect(await buildSalesCycleReport({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-02T00:00:00.000Z' }, p.context)).toMatchObject(
+      jan1,
+    );
     // Part of one day (single exits only).
-    expect(await salesCycleReport({ from: '2024-01-01T05:00:00.000Z', to: '2024-01-01T13:00:00.000Z' }, p.context)).toMatchObject(jan1);
+    expect(await buildSalesCycleReport({ from: '2024-01-01T05:00:00.000Z', to: '2024-01-01T13:00:00.000Z' }, p.context)).toMatchObject(
+      jan1,
+    );
 
     // Nothing won and no exit: zero denominators give null.
     expect(
-      await salesCycleReport({ from: '2025-01-01T00:00:00.000Z', to: '2025-02-01T00:00:00.000Z', groupBy: 'source' }, p.context),
+      await buildSalesCycleReport({ from: '2025-01-01T00:00:00.000Z', to: '2025-02-01T00:00:00.000Z', groupBy: 'source' }, p.context),
     ).toEqual({
       from: '2025-01-01T00:00:00.000Z',
       to: '2025-02-01T00:00:00.000Z',
@@ -155,7 +159,7 @@ describe('sales-cycle report', () => {
             for (const [from, to] of ranges) {
               if (!(from < to)) continue;
               for (const groupBy of [undefined, 'source', 'owner'] as const) {
-                expect(await salesCycleReport({ from: iso(from), to: iso(to), groupBy }, projected.context)).toEqual(
+                expect(await buildSalesCycleReport({ from: iso(from), to: iso(to), groupBy }, projected.context)).toEqual(
                   referenceSalesCycle(projected.events, iso(from), iso(to), groupBy, defaultPipeline),
                 );
               }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { streamIdOf } from '@chronicle/domain';
 import type { ScenarioEvent } from './harness';
 import { OWNERS, REGIONS } from './random-history';
 
@@ -30,7 +31,7 @@ export const withProfileChanges = (history: fc.Arbitrary<ScenarioEvent[]>): fc.A
             if (region === regions.get(customerId)) continue;
             regions.set(customerId, region);
             out.push({
-              streamId: `customer-${customerId}`,
+              streamId: streamIdOf('customer', customerId),
               type: 'CustomerProfileUpdated',
               data: { customerId, region },
               occurredAt: event.occurredAt,
@@ -41,7 +42,7 @@ export const withProfileChanges = (history: fc.Arbitrary<ScenarioEvent[]>): fc.A
             if (ownerId === previousOwnerId) continue;
             owners.set(customerId, ownerId);
             out.push({
-              streamId: `customer-${customerId}`,
+              streamId: streamIdOf('customer', customerId),
               type: 'CustomerOwnerAssigned',
               data: { customerId, ownerId, ...(previousOwnerId ? { previousOwnerId } : {}) },
               occurredAt: event.occurredAt,

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { Role, Roles } from '@chronicle/shared';
+import { Role, Roles } from '@chronicle/infrastructure';
 import { Access, accessByRole, recordScopeByRole } from '../../apps/api/src/auth/access';
 import { expectNothingAppended } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { Role, Roles } from '@chronicle/shared';
+import { Role, Roles } from '@chronicle/infrastructure';
 import { recordScopeByRole } from '../../apps/api/src/auth/access';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -13,7 +13,7 @@ import {
   ScoringProcessManager,
 } from '@chronicle/commands';
 import type { EventStore } from '@chronicle/event-store';
-import { EVENT_STORE, InfrastructureModule, loadConfig } from '@chronicle/shared';
+import { EVENT_STORE, InfrastructureModule, loadConfig } from '@chronicle/infrastructure';
 
 class AutomationChildModule {}
 

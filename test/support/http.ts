@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { Role } from '@chronicle/shared';
+import type { Role } from '@chronicle/infrastructure';
 import type { TestApp } from './test-app';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

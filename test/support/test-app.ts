@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
-import { EVENT_STORE, loadConfig, Role, Roles } from '@chronicle/shared';
+import { EVENT_STORE, loadConfig, Role, Roles } from '@chronicle/infrastructure';
 import { createApp } from '../../apps/api/src/app.factory';
 import { eventStoreEnv } from './event-store-under-test';
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
-import { ChronicleConfig, createLogger, LoggedAppModule } from '@chronicle/shared';
+import { ChronicleConfig, createLogger, LoggedAppModule } from '@chronicle/infrastructure';
 import { AppModule, ApiOptions } from './app.module';
 import { AddressLimiter } from './auth/address-limit';
 import type { AuthenticatedRequest } from './auth/api-key.guard';

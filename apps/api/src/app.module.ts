@@ -5,7 +5,7 @@ import { CommandsModule } from '@chronicle/commands';
 import { RelayModule } from '@chronicle/messaging';
 import { ProjectorModule } from '@chronicle/projector';
 import { projections, reports } from '@chronicle/projections';
-import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
+import { ChronicleConfig, InfrastructureModule } from '@chronicle/infrastructure';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { CampaignsController } from './campaigns/campaigns.controller';

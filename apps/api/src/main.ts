@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { processManagerRoles } from '@chronicle/commands';
 import { projectionRole } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
-import { assertPinnedRoles, ConfigError, loadConfig } from '@chronicle/shared';
+import { assertPinnedRoles, ConfigError, loadConfig } from '@chronicle/infrastructure';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
 

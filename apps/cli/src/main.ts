@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { EventFailure } from '@chronicle/cluster';
 import { ProjectionFailureEvent, projectionRole, Projector, ReadModels } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
-import { ChronicleConfig, ConfigError, createEventStore, createReadStore, createStateStore, loadConfig } from '@chronicle/shared';
+import { ChronicleConfig, ConfigError, createEventStore, createReadStore, createStateStore, loadConfig } from '@chronicle/infrastructure';
 import { generateHistory } from './seed/generator';
 import { appendHistory } from './seed/seed';
 

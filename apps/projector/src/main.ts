@@ -13,7 +13,7 @@ import {
   loadConfig,
   LoggedAppModule,
   startHealthServer,
-} from '@chronicle/shared';
+} from '@chronicle/infrastructure';
 import { ProjectorAppModule } from './projector-app.module';
 
 /**

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { CommandsModule } from '@chronicle/commands';
 import { ProjectorModule } from '@chronicle/projector';
 import { projections } from '@chronicle/projections';
-import { ChronicleConfig, InfrastructureModule } from '@chronicle/shared';
+import { ChronicleConfig, InfrastructureModule } from '@chronicle/infrastructure';
 
 /** The projector process: projections and process managers over the event store's feed, no HTTP. */
 @Module({})

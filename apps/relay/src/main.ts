@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import { ConfigError, COORDINATOR, createLogger, loadConfig, LoggedAppModule, startHealthServer } from '@chronicle/shared';
+import { ConfigError, COORDINATOR, createLogger, loadConfig, LoggedAppModule, startHealthServer } from '@chronicle/infrastructure';
 import { RelayAppModule } from './relay-app.module';
 
 /**

@@ -10,7 +10,7 @@ import {
   createSealedEventStore,
   SEALED_EVENT_STORE,
   STATE_STORE,
-} from '@chronicle/shared';
+} from '@chronicle/infrastructure';
 
 /**
  * Only the ports the relay needs — the event store, the state store (checkpoint, lease) and the

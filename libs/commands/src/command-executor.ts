@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Command, Decider, DomainEvent, schemaVersionOf } from '@chronicle/domain';
 import { EventStore, ExpectedRevision, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@chronicle/event-store';
-import { deterministicUuid } from '@chronicle/shared';
-import type { SnapshotStore } from '@chronicle/shared';
+import { deterministicUuid } from '@chronicle/infrastructure';
+import type { SnapshotStore } from '@chronicle/infrastructure';
 import type { CommandContext, CommandResult } from './command-context';
 import type { CommandEnvironment, CommandSpec, SentCommand } from './command-spec';
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { customerDecider, CustomerCommand, defaultPipeline, fold, InteractionTypes } from '@chronicle/domain';
 import type { EventStore, NewEvent } from '@chronicle/event-store';
 import { openEventStore } from '../../../test/support/event-store-under-test';
-import { ChronicleConfig, SqliteSnapshotStore } from '@chronicle/shared';
+import { ChronicleConfig, SqliteSnapshotStore } from '@chronicle/infrastructure';
 import { PersonalDataEventStore, SqliteKeyStore } from '@chronicle/personal-data';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { CommandContext } from './command-context';

@@ -14,7 +14,7 @@ import {
 } from '@chronicle/domain';
 import type { EventStore } from '@chronicle/event-store';
 import { PersonalDataEventStore } from '@chronicle/personal-data';
-import { ChronicleConfig, CONFIG, EVENT_STORE, PIPELINE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, EVENT_STORE, PIPELINE } from '@chronicle/infrastructure';
 import type { CommandContext, CommandResult } from './command-context';
 import { CommandExecutor, Execution } from './command-executor';
 

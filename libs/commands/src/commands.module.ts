@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import type { EventStore } from '@chronicle/event-store';
-import { ChronicleConfig, CONFIG, EVENT_STORE, SNAPSHOT_STORE, SnapshotStore, SqliteSnapshotStore } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, EVENT_STORE, SNAPSHOT_STORE, SnapshotStore, SqliteSnapshotStore } from '@chronicle/infrastructure';
 import { CommandExecutor } from './command-executor';
 import { CommandEnvironment } from './command-spec';
 import { CampaignHandler } from './handlers/campaign.handler';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { RecordedEvent, SqliteEventStore } from '@chronicle/event-store';
 import { SqliteStateStore } from '@chronicle/cluster';
-import { SEALED_EVENT_STORE } from '@chronicle/shared';
+import { SEALED_EVENT_STORE } from '@chronicle/infrastructure';
 import {
   assertBrokerReachable,
   brokerIsLocalTestServer,

@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '@chronicle/shared';
+import { ConfigError, loadConfig } from '@chronicle/infrastructure';
 
-/** The relay's settings in libs/shared/src/config.ts: defaults, and a clear error naming the variable. */
+/** The relay's settings in libs/infrastructure/src/config.ts: defaults, and a clear error naming the variable. */
 describe('Kafka relay configuration', () => {
   const base = { DATA_DIR: '/tmp/chronicle-config-test' };
 

@@ -2,7 +2,7 @@ export * from './lock';
 export * from './projection';
 export * from './projector';
 export * from './read-models';
-export * from './runner';
+export * from './page-applier';
 export * from './slot';
 export * from './status';
 export * from './unit-of-work';

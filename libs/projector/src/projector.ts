@@ -6,7 +6,7 @@ import { CatchUpConsumer, EventStore } from '@chronicle/event-store';
 import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-store';
 import { Lock } from './lock';
 import { physicalName, Projection } from './projection';
-import { PageApplier } from './runner';
+import { PageApplier } from './page-applier';
 import { Slot } from './slot';
 import {
   FailureRequestDocument,
@@ -91,7 +91,7 @@ export const projectionOfRole = (role: string): string | undefined =>
  * Runs projections over the event store's global feed. The projections this process works ("joined":
  * all of them when it runs alone, those whose role it holds in a cluster) share one catch-up
  * consumer; a new projection, a new version or a requested rebuild is built into the next
- * generation of its collections by its own runner while the live generation keeps serving, then
+ * generation of its collections by its own page applier while the live generation keeps serving, then
  * swapped in under the lock once it has caught up, so no event appended meanwhile is lost.
  * In a cluster every commit of a projection carries its lease's fence (see PageApplier).
  *
@@ -520,7 +520,7 @@ export class Projector extends EventEmitter {
         // The projection failed when the applier has no slot left: wait, then go on from its checkpoint.
         if (stopped() || job.applier.slots.length === 0) continue;
         const swappedIn = await this.lock.run(async () => {
-          // Under the lock the live runner is paused (its last page committed): catch up the last
+          // Under the lock the live applier is paused (its last page committed): catch up the last
           // events, then swap.
           await this.settleLive();
           await job.applier.drain();

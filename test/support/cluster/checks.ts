@@ -17,7 +17,7 @@ import { topicForStream } from '@chronicle/messaging';
 import { Projector, ReadModels } from '@chronicle/projector';
 import { projections, ReportParams, reports } from '@chronicle/projections';
 import { MongoReadStore, ReadStore } from '@chronicle/read-store';
-import { createEventStore, createSealedEventStore, loadConfig } from '@chronicle/shared';
+import { createEventStore, createSealedEventStore, loadConfig } from '@chronicle/infrastructure';
 import { collect } from '../kafka-test';
 import { dropDatabase, freshDatabase, urlFor } from '../mongo-test';
 import { dumpReadModels } from '../read-model-dump';

@@ -16,7 +16,7 @@
  * moves wait for its opening, churn waits for the win that made the customer active); a command
  * referring to another aggregate waits for that aggregate's creation.
  */
-import type { Role } from '@chronicle/shared';
+import type { Role } from '@chronicle/infrastructure';
 import { prng } from '../prng';
 
 export interface LoadCommand {

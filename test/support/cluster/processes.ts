@@ -16,7 +16,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Role } from '@chronicle/shared';
+import type { Role } from '@chronicle/infrastructure';
 import { brokersFromEnv, deleteTopics, uniquePrefix } from '../kafka-test';
 import { dropDatabase, freshDatabase, urlFor } from '../mongo-test';
 import { makeKeys } from '../test-app';

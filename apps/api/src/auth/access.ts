@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExtension } from '@nestjs/swagger';
-import type { Role } from '@chronicle/shared';
+import type { Role } from '@chronicle/infrastructure';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor';
 import { MinPositionInterceptor } from '../read/min-position.interceptor';
 

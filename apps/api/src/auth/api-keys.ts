@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiKeyConfig, ChronicleConfig, parseApiKeys, Role } from '@chronicle/shared';
+import { ApiKeyConfig, ChronicleConfig, parseApiKeys, Role } from '@chronicle/infrastructure';
 
 export interface Principal {
   actor: string;

@@ -1,5 +1,5 @@
 import { ForbiddenException } from '@nestjs/common';
-import { Roles } from '@chronicle/shared';
+import { Roles } from '@chronicle/infrastructure';
 import { accessByRole, recordScopeByRole } from './access';
 import type { AuthenticatedRequest } from './api-key.guard';
 import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from './ownership';

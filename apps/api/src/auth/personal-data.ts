@@ -11,7 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { map, Observable } from 'rxjs';
 import { PersonalFields, personOfTask } from '@chronicle/domain';
-import type { Role } from '@chronicle/shared';
+import type { Role } from '@chronicle/infrastructure';
 import type { AuthenticatedRequest } from './api-key.guard';
 
 /** Roles that see personal fields masked on read routes (they analyse, they do not contact). */

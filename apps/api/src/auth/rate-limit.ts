@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
-import type { ChronicleConfig } from '@chronicle/shared';
+import type { ChronicleConfig } from '@chronicle/infrastructure';
 import type { AuthenticatedRequest } from './api-key.guard';
 import { PUBLIC_KEY } from './access';
 

@@ -13,7 +13,7 @@ import { FeedProcessManager, PROCESS_MANAGERS } from '@chronicle/commands';
 import type { EventStore } from '@chronicle/event-store';
 import { DEFAULT_RELAY_CHECKPOINT } from '@chronicle/messaging';
 import { projectionRole, ReadModels } from '@chronicle/projector';
-import { ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, EVENT_STORE, STATE_STORE } from '@chronicle/infrastructure';
 
 /** Who works a role now, as its lease says. */
 export interface RoleHolder {

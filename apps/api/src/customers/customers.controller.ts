@@ -1,3 +1,4 @@
+import { streamIdOf } from '@chronicle/domain';
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -142,7 +143,7 @@ export class CustomersController {
   @RequiresAccess('read')
   @PersonalData('record')
   async get(@Id() customerId: string, @Query() query: AsOfQuery, @Req() request: AuthenticatedRequest) {
-    const streamId = `customer-${customerId}`;
+    const streamId = streamIdOf('customer', customerId);
     if (query.asOf === undefined) {
       const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), streamId);
       assertMayRead(request, streamId, customer.ownerId);
@@ -162,8 +163,8 @@ export class CustomersController {
   @RequiresAccess('read')
   @PersonalData('timeline')
   async timeline(@Id() customerId: string, @Query() query: TimelineQuery, @Req() request: AuthenticatedRequest) {
-    const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), `customer-${customerId}`);
-    assertMayRead(request, `customer-${customerId}`, customer.ownerId);
+    const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), streamIdOf('customer', customerId));
+    assertMayRead(request, streamIdOf('customer', customerId), customer.ownerId);
     return this.queries.execute(new ReadModelQuery('customerTimeline', customerId, query));
   }
 }

@@ -1,3 +1,4 @@
+import { streamIdOf } from '@chronicle/domain';
 import { Body, Controller, Get, HttpCode, Patch, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -93,7 +94,7 @@ export class DealsController {
   @Get(':id')
   @RequiresAccess('read')
   async get(@Id() dealId: string, @Query() query: AsOfQuery, @Req() request: AuthenticatedRequest) {
-    const streamId = `deal-${dealId}`;
+    const streamId = streamIdOf('deal', dealId);
     if (query.asOf === undefined) {
       const deal = found(await this.queries.execute(new ReadModelQuery('deal', dealId)), streamId);
       assertMayRead(request, streamId, deal.ownerId);

@@ -3,7 +3,7 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import type { Pipeline } from '@chronicle/domain';
 import { ReadModels } from '@chronicle/projector';
 import { findGoal, goalView, GoalView } from '@chronicle/projections';
-import { ChronicleConfig, CONFIG, PIPELINE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, PIPELINE } from '@chronicle/infrastructure';
 
 /** One goal with its progress as of an instant (null: no such goal). */
 export class GoalProgressQuery extends Query<GoalView | null> {

@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, GoalMessage } from '@chronicle/commands';
-import { parseIsoDateTime } from '@chronicle/domain';
+import { parseIsoDateTime, streamIdOf } from '@chronicle/domain';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { ownerScopeOf } from '../auth/ownership';
@@ -58,10 +58,10 @@ export class GoalsController {
     const asOfMs = query.asOf !== undefined ? parseIsoDateTime(query.asOf) : Date.now();
     if (Number.isNaN(asOfMs)) throw new BadRequestException('asOf: must be a valid ISO 8601 date or date-time');
     const scope = ownerScopeOf(request.principal);
-    const goal = found(await this.queries.execute(new GoalProgressQuery(goalId, asOfMs)), `goal-${goalId}`);
+    const goal = found(await this.queries.execute(new GoalProgressQuery(goalId, asOfMs)), streamIdOf('goal', goalId));
     if (scope !== undefined && goal.segment?.owner !== scope) {
       throw new ForbiddenException(
-        `goal-${goalId} shows ${goal.segment?.owner ? "someone else's" : "the whole company's"} figures; role "${request.principal!.role}" may only read goals on its own (segment.owner = "${scope}")`,
+        `${streamIdOf('goal', goalId)} shows ${goal.segment?.owner ? "someone else's" : "the whole company's"} figures; role "${request.principal!.role}" may only read goals on its own (segment.owner = "${scope}")`,
       );
     }
     return goal;

@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { EventStore } from '@chronicle/event-store';
-import { EVENT_STORE } from '@chronicle/shared';
+import { EVENT_STORE } from '@chronicle/infrastructure';
 import { Public } from '../auth/access';
 import { ClusterStatus } from '../cluster/cluster-status';
 

@@ -14,7 +14,7 @@ import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import type { IdempotencyStore } from '@chronicle/cluster';
-import { STATE_STORE } from '@chronicle/shared';
+import { STATE_STORE } from '@chronicle/infrastructure';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 
 type Request = AuthenticatedRequest & { idempotencyKey?: string };

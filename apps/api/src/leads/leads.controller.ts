@@ -1,3 +1,4 @@
+import { streamIdOf } from '@chronicle/domain';
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -38,8 +39,8 @@ export class LeadsController {
   @RequiresAccess('read')
   @PersonalData('record')
   async get(@Id() leadId: string, @Req() request: AuthenticatedRequest) {
-    const lead = found(await this.queries.execute(new ReadModelQuery('lead', leadId)), `lead-${leadId}`);
-    assertMayRead(request, `lead-${leadId}`, lead.ownerId);
+    const lead = found(await this.queries.execute(new ReadModelQuery('lead', leadId)), streamIdOf('lead', leadId));
+    assertMayRead(request, streamIdOf('lead', leadId), lead.ownerId);
     return lead;
   }
 

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventStore } from '@chronicle/event-store';
 import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay, registerRelayMetrics } from '@chronicle/messaging';
 import { ReadModels } from '@chronicle/projector';
-import { EVENT_STORE } from '@chronicle/shared';
+import { EVENT_STORE } from '@chronicle/infrastructure';
 import { ClusterStatus } from '../cluster/cluster-status';
 
 /**

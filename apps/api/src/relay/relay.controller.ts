@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { KafkaRelay } from '@chronicle/messaging';
-import { ChronicleConfig, CONFIG } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG } from '@chronicle/infrastructure';
 import { RequiresAccess } from '../auth/access';
 import { ClusterStatus } from '../cluster/cluster-status';
 

@@ -3,7 +3,7 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import type { Pipeline } from '@chronicle/domain';
 import { ReadModels } from '@chronicle/projector';
 import { ReportDefinition } from '@chronicle/projections';
-import { ChronicleConfig, CONFIG, PIPELINE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, PIPELINE } from '@chronicle/infrastructure';
 import { ReportQuery, resolveReportParams } from './report-params';
 
 export const REPORTS = Symbol('Reports');

@@ -12,7 +12,7 @@ import {
 } from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { toDomainEvent } from '@chronicle/commands';
-import { EVENT_STORE, PIPELINE } from '@chronicle/shared';
+import { EVENT_STORE, PIPELINE } from '@chronicle/infrastructure';
 
 export interface AggregateView<S> {
   streamId: string;

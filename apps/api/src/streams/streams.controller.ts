@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BadRequestException } from '@nestjs/common';
 import type { EventStore } from '@chronicle/event-store';
-import { EVENT_STORE } from '@chronicle/shared';
+import { EVENT_STORE } from '@chronicle/infrastructure';
 import { RequiresAccess } from '../auth/access';
 
 export class AuditTrailQuery {

@@ -1,3 +1,4 @@
+import { streamIdOf } from '@chronicle/domain';
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -36,8 +37,8 @@ export class TasksController {
   @RequiresAccess('read')
   @PersonalData('task')
   async get(@IdParam() taskId: string, @Req() request: AuthenticatedRequest) {
-    const task = found(await this.queries.execute(new ReadModelQuery('task', taskId)), `task-${taskId}`);
-    assertMayRead(request, `task-${taskId}`, task.ownerId);
+    const task = found(await this.queries.execute(new ReadModelQuery('task', taskId)), streamIdOf('task', taskId));
+    assertMayRead(request, streamIdOf('task', taskId), task.ownerId);
     return task;
   }
 

@@ -20,7 +20,7 @@ describeStateStoreContract('SQLite', async () => {
   return { store, close: () => store.close() };
 });
 
-/** A state.db as the earlier single-process store (libs/shared) wrote it. */
+/** A state.db as the earlier single-process store (libs/infrastructure) wrote it. */
 function oldStateDb(filename: string): void {
   const db = new Database(filename);
   db.pragma('journal_mode = WAL');

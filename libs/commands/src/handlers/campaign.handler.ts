@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { BusinessRuleViolation, CampaignCommand, CampaignEvent, CampaignState, idOf, spendStreamId } from '@chronicle/domain';
+import { BusinessRuleViolation, CampaignCommand, CampaignEvent, CampaignState, idOf, spendStreamId, streamIdOf } from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpecs } from '../command-spec';
 import { CampaignMessage } from '../messages';
@@ -8,7 +8,7 @@ const decider = (env: CommandEnvironment) => env.deciders.campaign;
 
 export const campaignCommands: CommandSpecs<CampaignState, CampaignCommand, CampaignEvent> = {
   LaunchCampaign: {
-    stream: (command) => `campaign-${command.data.campaignId}`,
+    stream: (command) => streamIdOf('campaign', command.data.campaignId),
     decider,
     result: (_, streamId) => ({ id: idOf(streamId) }),
   },

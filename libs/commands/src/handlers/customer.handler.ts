@@ -20,7 +20,7 @@ import { assertCreatesOwn, assertMayAssign, assertMayReassign, assertOwns, autho
 
 type Spec<C extends CustomerCommand, F = unknown> = CommandSpec<CustomerState, C, CustomerEvent, F>;
 
-const stream = (command: { data: { customerId: string } }) => `customer-${command.data.customerId}`;
+const stream = (command: { data: { customerId: string } }) => streamIdOf('customer', command.data.customerId);
 const decider = (env: CommandEnvironment) => env.deciders.customer;
 const customerId = (_: unknown, streamId: string) => ({ id: idOf(streamId) });
 
@@ -113,7 +113,7 @@ function ownerOf(
  * (DealOpened) says all: one event read, whatever the deal's history.
  */
 async function assertDealOf(env: CommandEnvironment, context: CommandContext, customerId: string, dealId: string): Promise<void> {
-  const dealStream = `deal-${dealId}`;
+  const dealStream = streamIdOf('deal', dealId);
   let deal: { customerId?: string; ownerId?: string } | undefined;
   if (ownerScoped(context)) {
     const { state } = await env.executor.load(env.deciders.deal, dealStream);
@@ -125,7 +125,7 @@ async function assertDealOf(env: CommandEnvironment, context: CommandContext, cu
   if (!deal) throw new BusinessRuleViolation(`dealId: ${dealStream} does not exist`, 'unknown-deal');
   if (deal.customerId !== customerId)
     throw new BusinessRuleViolation(
-      `dealId: ${dealStream} is a deal of another customer, not of customer-${customerId}`,
+      `dealId: ${dealStream} is a deal of another customer, not of ${streamIdOf('customer', customerId)}`,
       'deal-of-another-customer',
     );
   assertOwns(context, dealStream, deal.ownerId);

@@ -1,5 +1,14 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { BusinessRuleViolation, customerDecider, DealCommand, DealEvent, DealState, DealWon, onDealWon } from '@chronicle/domain';
+import {
+  BusinessRuleViolation,
+  customerDecider,
+  DealCommand,
+  DealEvent,
+  DealState,
+  DealWon,
+  onDealWon,
+  streamIdOf,
+} from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { CustomerMessage, DealMessage } from '../messages';
@@ -10,7 +19,7 @@ type Spec<C extends DealCommand, F = unknown> = CommandSpec<DealState, C, DealEv
 
 /** A command on a deal: the caller must own it (for a rep); the first won deal acquires the customer. */
 const onDeal = <C extends DealCommand, F = unknown>(extra: Partial<Spec<C, F>> = {}): Spec<C, F> => ({
-  stream: (command) => `deal-${command.data.dealId}`,
+  stream: (command) => streamIdOf('deal', command.data.dealId),
   decider: (env) => env.deciders.deal,
   authorize: authorizeOwner,
   after: (execution, _, context) => {
@@ -29,7 +38,7 @@ export const dealCommands: CommandSpecs<DealState, DealCommand, DealEvent> = {
   OpenDeal: onDeal<Extract<DealCommand, { type: 'OpenDeal' }>, { source: string }>({
     permit: (context, command, streamId) => assertCreatesOwn(context, streamId, command.data.ownerId),
     check: async (command, context, env) => {
-      const customerStream = `customer-${command.data.customerId}`;
+      const customerStream = streamIdOf('customer', command.data.customerId);
       if (ownerScoped(context)) {
         // A rep opens deals only for customers it owns: the customer's current state (snapshot + tail).
         const customer = await env.executor.load(customerDecider, customerStream);

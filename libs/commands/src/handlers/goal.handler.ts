@@ -1,11 +1,11 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { GoalCommand, GoalEvent, GoalState } from '@chronicle/domain';
+import { GoalCommand, GoalEvent, GoalState, streamIdOf } from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpecs } from '../command-spec';
 import { GoalMessage } from '../messages';
 import { assertOwnGoal } from '../ownership';
 
-const stream = (command: GoalCommand) => `goal-${command.data.goalId}`;
+const stream = (command: GoalCommand) => streamIdOf('goal', command.data.goalId);
 const decider = (env: CommandEnvironment) => env.deciders.goal;
 const result = (command: GoalCommand) => ({ id: command.data.goalId });
 

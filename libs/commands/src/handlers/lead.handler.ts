@@ -11,6 +11,7 @@ import {
   LeadEvent,
   LeadState,
   rule,
+  streamIdOf,
 } from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs, FollowUp } from '../command-spec';
@@ -39,7 +40,7 @@ const captureWithOwner = (ownerId: string): Decider<LeadState, CaptureLead, Lead
   },
 });
 
-const stream = (command: { data: { leadId: string } }) => `lead-${command.data.leadId}`;
+const stream = (command: { data: { leadId: string } }) => streamIdOf('lead', command.data.leadId);
 
 /** A command on a lead: the caller must own it (for a rep). */
 const onLead = <C extends LeadCommand, F = unknown>(extra: Partial<Spec<C, F>> = {}): Spec<C, F> => ({
@@ -56,7 +57,7 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
     decider: (_, sent) => (sent.ownerId !== undefined ? captureWithOwner(sent.ownerId) : leadDecider),
     // A lead from a campaign counts for it in every campaign figure: the campaign must exist.
     check: async (command, _, env) => {
-      const campaignStream = command.data.campaignId === undefined ? undefined : `campaign-${command.data.campaignId}`;
+      const campaignStream = command.data.campaignId === undefined ? undefined : streamIdOf('campaign', command.data.campaignId);
       if (campaignStream && (await env.store.streamRevision(campaignStream)) < 0) {
         throw new BusinessRuleViolation(`campaignId: ${campaignStream} does not exist`, 'unknown-campaign');
       }
@@ -68,7 +69,7 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
   DisqualifyLead: onLead(),
   ConvertLead: onLead<Extract<LeadCommand, { type: 'ConvertLead' }>, { customerIsNew: boolean }>({
     check: async (command, context, env) => {
-      const customerStream = `customer-${command.data.customerId}`;
+      const customerStream = streamIdOf('customer', command.data.customerId);
       const customer = await env.executor.load(customerDecider, customerStream);
       // Converting into an existing customer attaches the lead to it: a rep's own customers only.
       if (customer.state.exists && ownerScoped(context)) assertOwns(context, customerStream, customer.state.ownerId);

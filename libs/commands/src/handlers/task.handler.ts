@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { BusinessRuleViolation, TaskCommand, TaskEvent, TaskState } from '@chronicle/domain';
+import { BusinessRuleViolation, TaskCommand, TaskEvent, TaskState, streamIdOf } from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { TaskMessage } from '../messages';
@@ -9,7 +9,7 @@ type Spec<C extends TaskCommand> = CommandSpec<TaskState, C, TaskEvent>;
 
 /** A command on a task: the caller must own it (for a rep). */
 const onTask = <C extends TaskCommand>(extra: Partial<Spec<C>> = {}): Spec<C> => ({
-  stream: (command) => `task-${command.data.taskId}`,
+  stream: (command) => streamIdOf('task', command.data.taskId),
   decider: (env) => env.deciders.task,
   authorize: authorizeOwner,
   result: (command) => ({ id: command.data.taskId }),

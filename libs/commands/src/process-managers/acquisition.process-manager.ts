@@ -1,9 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import { customerFromLead, DealWon, fold, leadDecider, LeadEvent, onDealWon } from '@chronicle/domain';
+import { customerFromLead, DealWon, fold, leadDecider, LeadEvent, onDealWon, streamIdOf } from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
-import { COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/infrastructure';
 import { toDomainEvent } from '../command-executor';
 import { CustomerMessage } from '../messages';
 import { FeedProcessManager } from './feed-process-manager';
@@ -42,7 +42,7 @@ export class AcquisitionProcessManager extends FeedProcessManager {
       await this.commandBus.execute(new CustomerMessage(command, reactionContext(event.eventId, event.correlationId)));
     } else if (event.type === 'LeadConverted') {
       const { customerId, leadId } = event.data as { customerId: string; leadId: string };
-      if ((await this.store.streamRevision(`customer-${customerId}`)) >= 0) {
+      if ((await this.store.streamRevision(streamIdOf('customer', customerId))) >= 0) {
         // Converted into an existing customer (or registered already): the customer's stream names the lead (a no-op if it does).
         const link = { type: 'LinkLead' as const, data: { customerId, leadId }, occurredAt: event.occurredAt };
         await this.commandBus.execute(new CustomerMessage(link, reactionContext(event.eventId, event.correlationId, LINK_LEAD)));

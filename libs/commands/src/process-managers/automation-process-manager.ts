@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
-import { ChronicleConfig, CONFIG, COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { ChronicleConfig, CONFIG, COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/infrastructure';
 import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
 import { FeedProcessManager } from './feed-process-manager';
 import type { ProcessManagerState } from './feed-process-manager';

@@ -12,7 +12,7 @@ import {
 } from '@chronicle/domain';
 import type { DomainEvent } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
-import { deterministicUuid } from '@chronicle/shared';
+import { deterministicUuid } from '@chronicle/infrastructure';
 import { toDomainEvent } from '../command-executor';
 import { CustomerMessage, LeadMessage, TaskMessage } from '../messages';
 import { AutomationProcessManager } from './automation-process-manager';

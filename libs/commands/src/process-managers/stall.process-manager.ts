@@ -3,7 +3,7 @@ import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, sta
 import type { Fence } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { PersonalDataErasedError } from '@chronicle/personal-data';
-import { deterministicUuid } from '@chronicle/shared';
+import { deterministicUuid } from '@chronicle/infrastructure';
 import { TaskMessage } from '../messages';
 import { AutomationProcessManager } from './automation-process-manager';
 import { reactionContext } from './reaction-context';

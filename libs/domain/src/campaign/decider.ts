@@ -1,3 +1,4 @@
+import { streamIdOf } from '../common/streams';
 import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { assertAmount } from '../common/money';
@@ -14,7 +15,7 @@ export function assertChannel(field: string, channel: string): void {
 
 /** Where a spend is stored: its campaign's stream, else its channel's spend stream. */
 export function spendStreamId(spend: { campaignId?: string; channel?: string }): string {
-  return spend.campaignId ? `campaign-${spend.campaignId}` : `spend-${spend.channel ?? UNATTRIBUTED}`;
+  return spend.campaignId ? streamIdOf('campaign', spend.campaignId) : streamIdOf('spend', spend.channel ?? UNATTRIBUTED);
 }
 
 export interface CampaignState {
@@ -39,7 +40,7 @@ export const campaignDecider: Decider<CampaignState, CampaignCommand, CampaignEv
     switch (command.type) {
       case 'LaunchCampaign': {
         const d = command.data;
-        if (state.exists) throw new AggregateAlreadyExists(`campaign-${d.campaignId}`);
+        if (state.exists) throw new AggregateAlreadyExists(streamIdOf('campaign', d.campaignId));
         if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
         assertChannel('channel', d.channel);
         if (d.budget !== undefined) assertAmount('budget', d.budget);
@@ -52,7 +53,7 @@ export const campaignDecider: Decider<CampaignState, CampaignCommand, CampaignEv
         if (d.channel !== undefined) assertChannel('channel', d.channel);
         let channel: string | null = d.channel ?? null;
         if (d.campaignId !== undefined) {
-          if (!state.exists) throw new AggregateNotFound(`campaign-${d.campaignId}`);
+          if (!state.exists) throw new AggregateNotFound(streamIdOf('campaign', d.campaignId));
           // Spend on a campaign counts for the campaign's channel unless the spend names its own.
           channel = d.channel ?? state.channel ?? null;
         }

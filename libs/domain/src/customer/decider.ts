@@ -103,7 +103,7 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
     switch (command.type) {
       case 'RegisterCustomer': {
         const d = command.data;
-        if (state.exists) throw new AggregateAlreadyExists(`customer-${d.customerId}`);
+        if (state.exists) throw new AggregateAlreadyExists(streamIdOf('customer', d.customerId));
         if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
         if (!d.source.trim()) throw new InvalidInput('source', 'must not be empty');
         return [{ type: 'CustomerRegistered', data: { ...d }, occurredAt }];
@@ -114,7 +114,7 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         if (changes.name !== undefined && !changes.name.trim()) throw new InvalidInput('name', 'must not be empty');
         rule(
           !state.personalDataErased || personalProfileFields.every((f) => changes[f as keyof typeof changes] === undefined),
-          `the personal data of customer-${customerId} was erased; ${personalProfileFields.join(', ')} cannot be set again`,
+          `the personal data of ${streamIdOf('customer', customerId)} was erased; ${personalProfileFields.join(', ')} cannot be set again`,
           'personal-data-erased',
         );
         const changed: Record<string, unknown> = {};
@@ -141,7 +141,11 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
       case 'ChurnCustomer': {
         const { customerId, reason } = command.data;
         mustExist(state, customerId);
-        rule(state.status === 'active', `only an active customer can churn; customer-${customerId} is ${state.status}`, 'not-active');
+        rule(
+          state.status === 'active',
+          `only an active customer can churn; ${streamIdOf('customer', customerId)} is ${state.status}`,
+          'not-active',
+        );
         inOrder(state, occurredAt);
         if (!reason.trim()) throw new InvalidInput('reason', 'must not be empty');
         return [{ type: 'CustomerChurned', data: { customerId, reason }, occurredAt }];
@@ -151,7 +155,7 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         mustExist(state, customerId);
         rule(
           state.status === 'churned',
-          `only a churned customer can be reactivated; customer-${customerId} is ${state.status}`,
+          `only a churned customer can be reactivated; ${streamIdOf('customer', customerId)} is ${state.status}`,
           'not-churned',
         );
         inOrder(state, occurredAt);

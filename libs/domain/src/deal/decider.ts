@@ -43,7 +43,7 @@ export const initialDealState = (): DealState => ({
 
 function mustBeOpen(state: DealState, dealId: string, occurredAt: string): void {
   if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
-  rule(state.status === 'open', `deal-${dealId} is ${state.status}; a closed deal accepts no change`, 'deal-closed');
+  rule(state.status === 'open', `${streamIdOf('deal', dealId)} is ${state.status}; a closed deal accepts no change`, 'deal-closed');
   // Stage durations and "as of" views need a deal's events in business-time order.
   rule(
     state.lastOccurredAt === undefined || Date.parse(occurredAt) >= Date.parse(state.lastOccurredAt),
@@ -75,7 +75,7 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
       switch (command.type) {
         case 'OpenDeal': {
           const d = command.data;
-          if (state.exists) throw new AggregateAlreadyExists(`deal-${d.dealId}`);
+          if (state.exists) throw new AggregateAlreadyExists(streamIdOf('deal', d.dealId));
           if (!d.title.trim()) throw new InvalidInput('title', 'must not be empty');
           assertAmount('amount', d.amount);
           if (d.expectedCloseDate !== undefined) assertDate('expectedCloseDate', d.expectedCloseDate);
@@ -87,7 +87,7 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
           const { dealId, stage } = command.data;
           mustBeOpen(state, dealId, occurredAt);
           assertStage(pipeline, 'stage', stage);
-          rule(stage !== state.stage, `deal-${dealId} is already in stage "${stage}"`, 'same-stage');
+          rule(stage !== state.stage, `${streamIdOf('deal', dealId)} is already in stage "${stage}"`, 'same-stage');
           return [{ type: 'DealStageChanged', data: { dealId, from: state.stage, to: stage }, occurredAt }];
         }
         case 'UpdateDeal': {

@@ -1,3 +1,4 @@
+import { streamIdOf } from '../common/streams';
 import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { parseIsoDateTime } from '../common/time';
@@ -43,7 +44,7 @@ export const initialGoalState = (): GoalState => ({ exists: false, goalId: '' })
 export const goalDecider: Decider<GoalState, GoalCommand, GoalEvent> = {
   initialState: initialGoalState,
   decide(command, state) {
-    const streamId = `goal-${command.data.goalId}`;
+    const streamId = streamIdOf('goal', command.data.goalId);
     if (command.type === 'CancelGoal') {
       if (!state.exists) throw new AggregateNotFound(streamId);
       if (state.cancelledAt) throw new BusinessRuleViolation(`${streamId} was cancelled at ${state.cancelledAt}`, 'goal-cancelled');

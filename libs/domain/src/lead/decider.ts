@@ -31,7 +31,7 @@ function mustBeOpen(state: LeadState, leadId: string, action: string): void {
   if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
   rule(
     state.status === 'new' || state.status === 'qualified',
-    `lead-${leadId} is ${state.status} and cannot be ${action}`,
+    `${streamIdOf('lead', leadId)} is ${state.status} and cannot be ${action}`,
     `lead-${state.status}`,
   );
 }
@@ -44,7 +44,7 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
     switch (command.type) {
       case 'CaptureLead': {
         const d = command.data;
-        if (state.exists) throw new AggregateAlreadyExists(`lead-${d.leadId}`);
+        if (state.exists) throw new AggregateAlreadyExists(streamIdOf('lead', d.leadId));
         if (!d.name.trim()) throw new InvalidInput('name', 'must not be empty');
         if (!d.source.trim()) throw new InvalidInput('source', 'must not be empty');
         return [{ type: 'LeadCaptured', data: { ...d }, occurredAt }];
@@ -65,7 +65,7 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
       case 'QualifyLead': {
         const { leadId } = command.data;
         mustBeOpen(state, leadId, 'qualified');
-        rule(state.status !== 'qualified', `lead-${leadId} is already qualified`, 'lead-qualified');
+        rule(state.status !== 'qualified', `${streamIdOf('lead', leadId)} is already qualified`, 'lead-qualified');
         return [{ type: 'LeadQualified', data: { leadId }, occurredAt }];
       }
       case 'DisqualifyLead': {
@@ -79,7 +79,7 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
         mustBeOpen(state, leadId, 'converted');
         rule(
           !state.personalDataErased,
-          `the personal data of lead-${leadId} was erased; it cannot become a customer`,
+          `the personal data of ${streamIdOf('lead', leadId)} was erased; it cannot become a customer`,
           'personal-data-erased',
         );
         return [{ type: 'LeadConverted', data: { leadId, customerId, source: state.source }, occurredAt }];

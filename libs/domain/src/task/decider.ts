@@ -29,7 +29,7 @@ export const taskDecider: Decider<TaskState, TaskCommand, TaskEvent> = {
     switch (command.type) {
       case 'CreateTask': {
         const d = command.data;
-        if (state.exists) throw new AggregateAlreadyExists(`task-${d.taskId}`);
+        if (state.exists) throw new AggregateAlreadyExists(streamIdOf('task', d.taskId));
         if (!d.subject.trim()) throw new InvalidInput('subject', 'must not be empty');
         if (Number.isNaN(parseIsoDateTime(d.dueAt))) throw new InvalidInput('dueAt', 'must be an ISO 8601 date');
         return [{ type: 'TaskCreated', data: { ...d }, occurredAt }];
@@ -37,7 +37,7 @@ export const taskDecider: Decider<TaskState, TaskCommand, TaskEvent> = {
       case 'CompleteTask': {
         const { taskId, outcome } = command.data;
         if (!state.exists) throw new AggregateNotFound(streamIdOf('task', taskId));
-        rule(state.status === 'open', `task-${taskId} is already completed`, 'task-completed');
+        rule(state.status === 'open', `${streamIdOf('task', taskId)} is already completed`, 'task-completed');
         if (outcome === undefined) return [{ type: 'TaskCompleted', data: { taskId }, occurredAt }];
         const person = JSON.parse(JSON.stringify({ customerId: state.customerId, leadId: state.leadId }));
         return [{ type: 'TaskCompleted', data: { taskId, outcome, ...person }, occurredAt }];

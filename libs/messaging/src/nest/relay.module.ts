@@ -1,7 +1,7 @@
 import { DynamicModule, Inject, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { CheckpointStore, RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
-import { ChronicleConfig, COORDINATOR, SEALED_EVENT_STORE, STATE_STORE } from '@chronicle/shared';
+import { ChronicleConfig, COORDINATOR, SEALED_EVENT_STORE, STATE_STORE } from '@chronicle/infrastructure';
 import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay } from '../kafka-relay';
 
 /** The group of roles relay processes share: one role, one active relay, the others standing by. */

@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Logger, Module, OnModuleDestroy, OnModuleInit, O
 import type { RoleCoordinator } from '@chronicle/cluster';
 import type { EventStore } from '@chronicle/event-store';
 import type { ReadStore } from '@chronicle/read-store';
-import { COORDINATOR, EVENT_STORE, READ_STORE } from '@chronicle/shared';
+import { COORDINATOR, EVENT_STORE, READ_STORE } from '@chronicle/infrastructure';
 import type { Projection } from '../projection';
 import { projectionRole, Projector } from '../projector';
 import { ReadModels } from '../read-models';

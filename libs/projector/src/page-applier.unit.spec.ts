@@ -5,7 +5,7 @@ import type { EventStore, FeedPage, RecordedEvent } from '@chronicle/event-store
 import { EmbeddedReadStore } from '@chronicle/read-store';
 import { IdFilter } from './id-filter';
 import type { Projection } from './projection';
-import { PageApplier } from './runner';
+import { PageApplier } from './page-applier';
 import { Slot } from './slot';
 import { GatedStore } from './testing/gated-store';
 

@@ -4,7 +4,7 @@ import { DocumentChange, PartialCommitError, ReadStore } from '@chronicle/read-s
 import type { Slot } from './slot';
 import { StoreReadError, UnitOfWork } from './unit-of-work';
 
-export interface RunnerDeps {
+export interface ApplierDeps {
   eventStore: EventStore;
   readStore: ReadStore;
   batchSize: number;
@@ -40,7 +40,7 @@ export class PageApplier {
   private inFlight?: Promise<void>;
 
   constructor(
-    private readonly deps: RunnerDeps,
+    private readonly deps: ApplierDeps,
     public slots: Slot[],
     /** The status document to commit with a page, for a slot that advances to `checkpoint`. */
     private readonly statusChange: (slot: Slot, checkpoint: number) => DocumentChange,
