@@ -28,6 +28,7 @@ const moduleNameMapper = {
   '^@chronicle/personal-data$': '<rootDir>/libs/personal-data/src',
   '^@chronicle/cluster$': '<rootDir>/libs/cluster/src',
   '^@chronicle/sqlite$': '<rootDir>/libs/sqlite/src',
+  '^@chronicle/webhooks$': '<rootDir>/libs/webhooks/src',
   '^@chronicle/projections$': '<rootDir>/projections',
 };
 const base = {
@@ -49,6 +50,9 @@ module.exports = {
         '<rootDir>/test/support/**/*.unit.spec.ts',
       ],
       testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
+      // The property tests run the real projector over 20–25 random histories: about a second
+      // each alone, several on a loaded 2-core machine; Jest's 5 s default left too little margin.
+      testTimeout: 20_000,
     },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'], testTimeout: 20_000 },
     {
@@ -57,5 +61,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.int.spec.ts', '<rootDir>/{apps,libs,projections}/**/*.int.spec.ts'],
     },
     { ...base, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster.spec.ts'] },
+    // The dashboard in a real Chromium (npm run test:browser; not part of npm test).
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser.spec.ts'], testTimeout: 60_000 },
   ],
 };

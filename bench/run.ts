@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only=appends,feed,http,interaction,health] [options]` — see bench/README.md.
+ * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard] [options]` — see bench/README.md.
  * Prints a table of medians (with min–max over the runs), each figure beside the reference it is
  * judged against, measured in the same runs, and the verdict against docs/quality.md; writes
  * bench/results/latest.json.
@@ -11,6 +11,7 @@ import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchAppends } from './appends';
 import { benchCluster } from './cluster';
+import { benchDashboard } from './dashboard';
 import { benchFeed } from './feed';
 import { benchHealth } from './health';
 import { benchHttp } from './http';
@@ -19,7 +20,7 @@ import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster', 'dashboard'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -235,6 +236,16 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.cluster = r.details;
+  }
+  if (only.includes('dashboard')) {
+    const r = await benchDashboard({
+      runs: runs ?? (quick ? 1 : 5),
+      events: num(args, 'dashboard-events', quick ? 100_000 : 1_000_000),
+      slowReport: args.get('dashboard-slow-report') ?? 'sales-cycle',
+      slowMs: num(args, 'dashboard-slow-ms', 3000),
+    });
+    rows.push(...r.rows);
+    details.dashboard = r.details;
   }
 
   const seconds = (Date.now() - started) / 1000;

@@ -23,6 +23,8 @@ import { salesPerformanceReport } from './sales-performance/query';
 import { activityReport } from './activity/query';
 import { lostDealsProjection } from './lost-deals/projection';
 import { lostDealsReport } from './lost-deals/query';
+import { dealOutcomesProjection } from './deal-outcomes/projection';
+import { dealOutcomesReport } from './deal-outcomes/query';
 import { customerValueProjection } from './customer-value/projection';
 import { customerValueReport } from './customer-value/query';
 import { goalsProjection } from './goals/projection';
@@ -31,6 +33,8 @@ import { assignmentsProjection } from './assignments/projection';
 import { assignmentsReport } from './assignments/query';
 import { leadScoresProjection } from './lead-scores/projection';
 import { leadScoresReport } from './lead-scores/query';
+import { campaignsProjection } from './campaigns/projection';
+import { campaignsReport } from './campaigns/report';
 
 /**
  * Every built-in projection and report. A projection added here (in its own folder) is built
@@ -50,10 +54,12 @@ export const projections: Projection[] = [
   forecastProjection,
   ownerActivityProjection,
   lostDealsProjection,
+  dealOutcomesProjection,
   customerValueProjection,
   goalsProjection,
   assignmentsProjection,
   leadScoresProjection,
+  campaignsProjection,
 ];
 
 export const reports: ReportDefinition[] = [
@@ -65,18 +71,22 @@ export const reports: ReportDefinition[] = [
   forecastReport,
   salesPerformanceReport,
   lostDealsReport,
+  dealOutcomesReport,
   customerValueReport,
   activityReport,
   leadSourcesReport,
   leadScoresReport,
   assignmentsReport,
   goalsReport,
+  campaignsReport,
 ];
 
 export * from './common/define-projection';
 export * from './common/numbers';
 export * from './common/periods';
 export * from './common/report';
+export * from './common/report-params';
+export * from './common/table';
 export * from './queries';
 export * from './goals/projection';
 export * from './goals/query';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { MongoReadStore } from '@chronicle/read-store';
 import type { ReportParams } from './common/report';
 import { projections, reports } from './index';
-import { listCustomers, listDeals, listLeads, listTasks, customerTimeline } from './queries';
+import { listCampaigns, listCustomers, listDeals, listLeads, listTasks, customerTimeline } from './queries';
 import { historyArbitrary } from './testing/random-history';
 import { reportParamsArbitrary } from './testing/report-params';
 import { project, Projected } from './testing/harness';
@@ -30,6 +30,7 @@ async function everyQuery(p: Projected, params: ReportParams[]) {
   results.deals = await listDeals(p.readModels, { status: 'open', sort: 'amount', limit: 200 });
   results.leads = await listLeads(p.readModels, { sort: '-capturedAt', limit: 200 });
   results.tasks = await listTasks(p.readModels, { status: 'open', limit: 200 });
+  results.campaigns = await listCampaigns(p.readModels, { sort: 'name', limit: 200 });
   const someCustomer = (results.customers as { items: { id: string }[] }).items[0];
   if (someCustomer) results.timeline = await customerTimeline(p.readModels, someCustomer.id, { limit: 20 });
   return results;

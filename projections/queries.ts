@@ -11,3 +11,5 @@ export { getLead, listLeads, LEAD_SORTS, LEAD_STATUSES } from './leads/query';
 export type { LeadView, LeadSort, ListLeadsParams } from './leads/query';
 export { getTask, listTasks, TASK_SORTS, TASK_STATUSES } from './tasks/query';
 export type { TaskView, TaskSort, ListTasksParams } from './tasks/query';
+export { listCampaigns, CAMPAIGN_SORTS } from './campaigns/query';
+export type { CampaignView, CampaignSort, ListCampaignsParams } from './campaigns/query';

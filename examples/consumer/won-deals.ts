@@ -11,7 +11,8 @@
  *   a crash in between redelivers events the file already has, which the dedupe skips.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { ContractValidator } from './contract';
 
 /**
  * The part of Chronicle's envelope (version 1) this service reads. Self-contained on purpose: a
@@ -33,6 +34,20 @@ export function parseEnvelope(value: Buffer | null): EventEnvelope {
   // A newer envelope version may mean different fields: stop rather than misread.
   if (envelope?.envelopeVersion !== 1) throw new Error(`unsupported envelope ${JSON.stringify(envelope?.envelopeVersion)}`);
   return envelope;
+}
+
+/**
+ * A batch's events, each checked against Chronicle's contract (contract.ts) before any is applied.
+ * A message that does not match throws ContractViolation: the consumer stops there (kafkajs
+ * retries the batch, its offsets stay uncommitted) rather than skip an event its view needs or
+ * misread one. Fix the consumer (a newer contract) or the producer, and it resumes at that message.
+ */
+export function readBatch(messages: Pick<KafkaMessage, 'value' | 'headers'>[], contract: ContractValidator): EventEnvelope[] {
+  return messages.map((message) => {
+    const envelope = parseEnvelope(message.value);
+    contract.check(envelope, message.headers);
+    return envelope;
+  });
 }
 
 export interface OwnerTotals {
@@ -97,16 +112,20 @@ export interface WonDealsConsumerOptions {
   topicPrefix?: string;
   groupId?: string;
   stateFile: string;
+  /** Default: ContractValidator.fromFile() (docs/asyncapi.json, or CHRONICLE_CONTRACT). */
+  contract?: ContractValidator;
 }
 
 export class WonDealsConsumer {
   private consumer?: Consumer;
   readonly view: WonDealsView;
   private readonly seen: Set<string>;
+  private readonly contract: ContractValidator;
 
   constructor(private readonly options: WonDealsConsumerOptions) {
     this.view = loadView(options.stateFile);
     this.seen = new Set(this.view.seen);
+    this.contract = options.contract ?? ContractValidator.fromFile();
   }
 
   async start(): Promise<void> {
@@ -117,7 +136,14 @@ export class WonDealsConsumer {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
-        for (const message of batch.messages) apply(this.view, this.seen, parseEnvelope(message.value));
+        let events: EventEnvelope[];
+        try {
+          events = readBatch(batch.messages, this.contract);
+        } catch (error) {
+          process.stderr.write(`won-deals: stopped at ${batch.topic}/${batch.partition}: ${(error as Error).message}\n`);
+          throw error;
+        }
+        for (const event of events) apply(this.view, this.seen, event);
         saveView(this.options.stateFile, this.view, this.seen); // first the view…
         for (const message of batch.messages) resolveOffset(message.offset);
         await commitOffsetsIfNecessary(); // …then the offsets

@@ -1,7 +1,7 @@
 // The README's worked example of adding a report: meetings held per period, and their average
 // length. Copy this folder to projections/meetings/ and register both exports in
 // projections/index.ts; on the next start the projection is built from the whole history.
-import { dayOf, defineProjection, money, periodIndex, periods, ratio, ReportDefinition } from '@chronicle/projections';
+import { dayOf, defineProjection, money, periodIndex, periods, ratio, ReportDefinition, tableRow } from '@chronicle/projections';
 
 export const MEETINGS_PROJECTION = 'meetings';
 
@@ -30,11 +30,18 @@ export const meetingsProjection = defineProjection({
   },
 });
 
+interface MeetingsReport {
+  interval: string;
+  periods: { start: string; end: string; meetings: number; averageMinutes: number | null }[];
+}
+
 export const meetingsReport = {
   name: 'meetings',
   description: 'Meetings held per period and their average length in minutes',
   projections: [MEETINGS_PROJECTION],
-  async run(params, { readModels }) {
+  // Its figures as a table: what `?format=csv` and the dashboard show.
+  tables: { periods: (r: MeetingsReport) => r.periods.map((p) => tableRow(p)) },
+  async run(params, { readModels }): Promise<MeetingsReport> {
     const list = periods(params.from, params.to, params.interval);
     const sums = list.map(() => ({ meetings: 0, minutes: 0 }));
     if (list.length > 0) {

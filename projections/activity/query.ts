@@ -2,6 +2,7 @@ import { daysWithin } from '../common/buckets';
 import { periodIndex, periods } from '../common/periods';
 import type { ReportDefinition } from '../common/report';
 import { OWNER_ACTIVITY_PROJECTION, readOwnerActivity } from '../owner-activity/projection';
+import { tableRow } from '../common/table';
 
 export interface ActivityFigures {
   interactions: number;
@@ -44,6 +45,12 @@ export const activityReport = {
   name: 'activity',
   description: 'Per owner per ISO week: interactions logged, tasks created, tasks completed',
   projections: [OWNER_ACTIVITY_PROJECTION],
+  tables: {
+    owners: (r: ActivityReport) => r.periods.flatMap((p) => p.owners.map((o) => tableRow({ start: p.start, end: p.end }, o))),
+    weeks: (r: ActivityReport) => r.periods.map((p) => tableRow({ start: p.start, end: p.end }, p.totals)),
+    ownerTotals: (r: ActivityReport) => r.owners.map((o) => tableRow(o)),
+    totals: (r: ActivityReport) => [tableRow(r.totals)],
+  },
   async run(params, { readModels }): Promise<ActivityReport> {
     const list = periods(params.from, params.to, 'week');
     const cells = list.map(() => new Map<string, ActivityFigures>());

@@ -2,6 +2,7 @@ import { daysWithin } from '../common/buckets';
 import { periodIndex, periods } from '../common/periods';
 import type { ReportDefinition } from '../common/report';
 import { ASSIGNMENTS_PROJECTION, readAssignments } from './projection';
+import { tableRow } from '../common/table';
 
 export interface RepAssignments {
   ownerId: string;
@@ -10,6 +11,12 @@ export interface RepAssignments {
   customers: number;
   /** Assigned automatically (round-robin, least-busy, territory, rule), the rest by hand. */
   automatic: number;
+}
+
+export interface AssignmentsReport {
+  interval: string;
+  periods: { start: string; end: string; reps: RepAssignments[]; spread: number }[];
+  total: { reps: RepAssignments[]; spread: number };
 }
 
 const zero = (ownerId: string): RepAssignments => ({ ownerId, assigned: 0, leads: 0, customers: 0, automatic: 0 });
@@ -24,7 +31,12 @@ export const assignmentsReport = {
   description:
     'Fairness of assignment: leads and customers assigned per rep per period (automatic and manual), with the spread between reps',
   projections: [ASSIGNMENTS_PROJECTION],
-  async run(params, { readModels }) {
+  tables: {
+    reps: (r: AssignmentsReport) => r.periods.flatMap((p) => p.reps.map((rep) => tableRow({ start: p.start, end: p.end }, rep))),
+    periods: (r: AssignmentsReport) => r.periods.map((p) => tableRow({ start: p.start, end: p.end, spread: p.spread })),
+    repTotals: (r: AssignmentsReport) => r.total.reps.map((rep) => tableRow(rep)),
+  },
+  async run(params, { readModels }): Promise<AssignmentsReport> {
     const list = periods(params.from, params.to, params.interval);
     const months = list.length === 0 ? [] : await readAssignments(readModels, list[0].startMs, list[list.length - 1].endMs);
     const days = months.flatMap((m) =>

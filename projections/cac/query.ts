@@ -3,6 +3,7 @@ import { dayOf, Interval, periodIndex, periods } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { sortedKeys, sumRows } from '../common/rows';
 import { CAC_PROJECTION, CacDayDocument, UNATTRIBUTED } from './projection';
+import { tableRow } from '../common/table';
 
 export interface CacLine {
   spend: number;
@@ -77,5 +78,10 @@ export const cacReport: ReportDefinition = {
     'Customer acquisition cost per period: spend (marketing + sales), new customers and spend per new customer; groupBy=channel splits both by channel',
   projections: [CAC_PROJECTION],
   groupBy: ['channel'],
+  tables: {
+    periods: (r: CacReport) => r.periods.map(({ byChannel: _, ...p }) => tableRow(p)),
+    channels: (r: CacReport) => r.periods.flatMap((p) => (p.byChannel ?? []).map((c) => tableRow({ start: p.start, end: p.end }, c))),
+    total: (r: CacReport) => [tableRow(r.total)],
+  },
   run: (params, context) => buildCacReport(params, context),
 };

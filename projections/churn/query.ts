@@ -3,6 +3,7 @@ import { dayOf, Interval, Period, periodIndex, periods } from '../common/periods
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { sortedKeys } from '../common/rows';
 import { CHURN_GROUPS, CHURN_PROJECTION, ChurnDayDocument, ChurnGroupBy } from './projection';
+import { tableRow } from '../common/table';
 
 export interface ChurnPeriod {
   start: string;
@@ -101,5 +102,9 @@ export const churnReport: ReportDefinition = {
     'Active customers at the start and end of each period, new, reactivated and churned customers, and churn rate (churned / active at start); groupBy=channel (acquisition), region or owner (current)',
   projections: [CHURN_PROJECTION],
   groupBy: CHURN_GROUPS,
+  tables: {
+    periods: (r: ChurnReport) => r.periods.map((p) => tableRow(p)),
+    groups: (r: ChurnReport) => (r.groups ?? []).flatMap((g) => g.periods.map((p) => tableRow({ groupBy: r.groupBy, key: g.key }, p))),
+  },
   run: (params, context) => buildChurnReport(params, context),
 };

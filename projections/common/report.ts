@@ -1,6 +1,7 @@
 import type { Pipeline, ScoringModel } from '@chronicle/domain';
 import type { Document, ReadCollection } from '@chronicle/read-store';
 import type { Interval } from './periods';
+import type { ReportTables } from './table';
 
 /** How a report reads the read models: by projection and logical collection name. */
 export interface ReadModelAccess {
@@ -33,4 +34,9 @@ export interface ReportDefinition {
   /** Allowed values of `groupBy`; none when absent. */
   groupBy?: readonly string[];
   run(params: ReportParams, context: ReportContext): Promise<unknown>;
+  /**
+   * The report's figures as flat tables (CSV, the dashboard), the first being the default. Each
+   * takes the value `run` returned; `never` lets every report type its own.
+   */
+  tables: ReportTables<never>;
 }

@@ -3,6 +3,7 @@ import { daysWithin } from '../common/buckets';
 import { periodIndex, periods } from '../common/periods';
 import type { ReportDefinition, ReportParams } from '../common/report';
 import { LEAD_FUNNEL_PROJECTION, readLeadFunnel } from '../lead-funnel/projection';
+import { tableRow } from '../common/table';
 
 /** Conversion figures of a set of leads (a cohort: the leads captured in a period). */
 export interface ConversionFigures {
@@ -87,6 +88,12 @@ export const conversionReport = {
   description: 'Leads captured per period (optionally by source): how many converted, conversion rate, average days to convert',
   projections: [LEAD_FUNNEL_PROJECTION],
   groupBy: ['source'],
+  tables: {
+    periods: (r: ConversionReport) => r.periods.map(({ bySource: _, ...p }) => tableRow(p)),
+    sources: (r: ConversionReport) => r.periods.flatMap((p) => (p.bySource ?? []).map((s) => tableRow({ start: p.start, end: p.end }, s))),
+    total: (r: ConversionReport) => [tableRow({ ...r.total, bySource: undefined })],
+    sourceTotals: (r: ConversionReport) => (r.total.bySource ?? []).map((s) => tableRow(s)),
+  },
   async run(params, { readModels }): Promise<ConversionReport> {
     const list = periods(params.from, params.to, params.interval);
     const counts = list.map(() => new Map<string, ConversionCounts>());

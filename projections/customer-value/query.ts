@@ -2,6 +2,7 @@ import { assertCurrent } from '../common/buckets';
 import { money } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
 import { CUSTOMER_VALUE_PROJECTION, CustomerValueDocument, CustomerValueTotals, TOTALS_ID } from './projection';
+import { tableRow } from '../common/table';
 
 /** A customer's lifetime revenue (won deals + purchases), as the report lists it. */
 export type CustomerValueRow = Omit<CustomerValueDocument, '_id' | 'rank'> & { customerId: string };
@@ -32,6 +33,10 @@ export const customerValueReport = {
   name: 'customer-value',
   description: 'Lifetime revenue per customer (won deals + purchases): top N (?limit, default 10) and average CLV over acquired customers',
   projections: [CUSTOMER_VALUE_PROJECTION],
+  tables: {
+    top: (r: CustomerValueReport) => r.top.map((c) => tableRow(c)),
+    totals: (r: CustomerValueReport) => [tableRow({ ...r, top: undefined })],
+  },
   async run(params, { readModels }): Promise<CustomerValueReport> {
     const asOf = assertCurrent('customer-value', params);
     const [customers, totalsCollection] = await Promise.all([

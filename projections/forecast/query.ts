@@ -3,6 +3,7 @@ import { assertCurrent } from '../common/buckets';
 import { money } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
 import { FORECAST_PROJECTION, ForecastBucket, NO_CLOSE_DATE } from './projection';
+import { tableRow } from '../common/table';
 
 export interface ForecastFigures {
   deals: number;
@@ -27,6 +28,10 @@ export const forecastReport = {
   name: 'forecast',
   description: 'Open deals by expected-close month (none = no date): count, value and value weighted by stage probability',
   projections: [FORECAST_PROJECTION],
+  tables: {
+    months: (r: ForecastReport) => r.months.map((m) => tableRow(m)),
+    totals: (r: ForecastReport) => [tableRow({ asOf: r.asOf }, r.totals)],
+  },
   async run(params, { readModels, pipeline }): Promise<ForecastReport> {
     const asOf = assertCurrent('forecast', params);
     const buckets = await (await readModels.collection<ForecastBucket>(FORECAST_PROJECTION, 'buckets')).find({});

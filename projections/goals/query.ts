@@ -13,6 +13,7 @@ import { SALES_CYCLE_PROJECTION } from '../sales-cycle/projection';
 import { buildSalesCycleReport } from '../sales-cycle/query';
 import { salesPerformanceReport } from '../sales-performance/query';
 import { GoalDocument, GOALS_PROJECTION } from './projection';
+import { tableRow } from '../common/table';
 
 export interface GoalView {
   id: string;
@@ -33,6 +34,11 @@ export interface GoalView {
   elapsed: number;
   /** When, by whom and why the goal was cancelled (null: not cancelled as of asOf). */
   cancelled: { at: string; by: string; reason: string | null } | null;
+}
+
+export interface GoalsReport {
+  asOf: string;
+  goals: GoalView[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -159,7 +165,10 @@ export const goalsReport = {
     LEAD_FUNNEL_PROJECTION,
     OWNER_ACTIVITY_PROJECTION,
   ],
-  async run(params, context): Promise<{ asOf: string; goals: GoalView[] }> {
+  tables: {
+    goals: (r: GoalsReport) => r.goals.map((g) => tableRow(g)),
+  },
+  async run(params, context): Promise<GoalsReport> {
     const goals = await context.readModels.collection<GoalDocument>(GOALS_PROJECTION, 'goals');
     const docs = await goals.find({}, { sort: { deadline: 1, _id: 1 } });
     const asOfMs = Date.parse(params.asOf);

@@ -3,6 +3,7 @@ import { rate, ratio } from '../common/numbers';
 import { daysWithin, dayWindow } from '../common/buckets';
 import type { ReportDefinition } from '../common/report';
 import { LEAD_SCORES_PROJECTION, readLeadScores, UNSCORED } from './projection';
+import { tableRow } from '../common/table';
 
 export interface ScoreBandLine {
   band: string;
@@ -14,6 +15,13 @@ export interface ScoreBandLine {
   conversionRate: number | null;
 }
 
+export interface LeadScoresReport {
+  from: string;
+  to: string;
+  bands: ScoreBandLine[];
+  total: { leads: number; converted: number; conversionRate: number | null };
+}
+
 /**
  * GET /reports/lead-scores?from&to — the scoring model judged against what converted: the leads
  * captured in the window (whole UTC days), by the band of their latest score (SCORING_FILE bands,
@@ -23,7 +31,11 @@ export const leadScoresReport = {
   name: 'lead-scores',
   description: 'Leads captured in the window by score band (latest score): how many converted and the conversion rate per band',
   projections: [LEAD_SCORES_PROJECTION],
-  async run(params, context) {
+  tables: {
+    bands: (r: LeadScoresReport) => r.bands.map((b) => tableRow(b)),
+    total: (r: LeadScoresReport) => [tableRow({ from: r.from, to: r.to }, r.total)],
+  },
+  async run(params, context): Promise<LeadScoresReport> {
     const window = dayWindow(params);
     const model = context.scoring ?? defaultScoringModel;
     const months = await readLeadScores(context.readModels, window.startMs, window.endMs);

@@ -2,6 +2,7 @@ import { daysWithin, dayWindow } from '../common/buckets';
 import { money, rate, ratio } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
 import { LEAD_FUNNEL_PROJECTION, readLeadFunnel, UNATTRIBUTED } from '../lead-funnel/projection';
+import { tableRow } from '../common/table';
 
 export interface LeadSourceCounts {
   /** Leads captured in the window. */
@@ -62,6 +63,10 @@ export const leadSourcesReport = {
   name: 'lead-sources',
   description: 'Per lead source: leads captured, qualified, disqualified, converted, conversion rate, channel spend and cost per lead',
   projections: [LEAD_FUNNEL_PROJECTION],
+  tables: {
+    sources: (r: LeadSourcesReport) => r.sources.map((s) => tableRow(s)),
+    totals: (r: LeadSourcesReport) => [tableRow({ from: r.from, to: r.to }, r.totals)],
+  },
   async run(params, { readModels }): Promise<LeadSourcesReport> {
     const window = dayWindow(params);
     const bySource = new Map<string, LeadSourceCounts>();

@@ -3,6 +3,7 @@ import { daysWithin, dayWindow } from '../common/buckets';
 import { money } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
 import { LOST_DEALS_PROJECTION, readLostDeals } from './projection';
+import { tableRow } from '../common/table';
 
 export interface LostFigures {
   deals: number;
@@ -34,6 +35,11 @@ export const lostDealsReport = {
   name: 'lost-deals',
   description: 'Deals lost in the window by reason and by the stage lost from: count and value',
   projections: [LOST_DEALS_PROJECTION],
+  tables: {
+    byReason: (r: LostDealsReport) => r.byReason.map((l) => tableRow(l)),
+    byStage: (r: LostDealsReport) => r.byStage.map((l) => tableRow(l)),
+    totals: (r: LostDealsReport) => [tableRow({ from: r.from, to: r.to }, r.totals)],
+  },
   async run(params, { readModels, pipeline }): Promise<LostDealsReport> {
     const window = dayWindow(params);
     const docs = await readLostDeals(readModels, window.startMs, window.endMs);

@@ -4,6 +4,7 @@ import { dayOf, truncate } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { sumRows } from '../common/rows';
 import { PIPELINE_PROJECTION, PipelineDayDocument, PipelineMomentDocument, PipelineStintDocument } from './projection';
+import { tableRow } from '../common/table';
 
 export interface PipelineStageLine {
   stage: string;
@@ -124,5 +125,9 @@ export const pipelineReport: ReportDefinition = {
   description:
     'Open deals by stage as of an instant (asOf, default now): count, value, weighted value (amount × stage probability) and average days in the current stage',
   projections: [PIPELINE_PROJECTION],
+  tables: {
+    stages: (r: PipelineReport) => r.stages.map((s) => tableRow(s)),
+    totals: (r: PipelineReport) => [tableRow({ asOf: r.asOf }, r.totals)],
+  },
   run: (params, context) => buildPipelineReport(params, context),
 };

@@ -4,6 +4,7 @@ import { dayOf, truncate } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { sumRows } from '../common/rows';
 import { CycleDayDocument, SALES_CYCLE_PROJECTION, StageExitDocument, WonEntry } from './projection';
+import { tableRow } from '../common/table';
 
 export const SALES_CYCLE_GROUPS = ['source', 'owner'] as const;
 export type SalesCycleGroupBy = (typeof SALES_CYCLE_GROUPS)[number];
@@ -121,5 +122,9 @@ export const salesCycleReport: ReportDefinition = {
     'Days from opening to winning for deals won in [from, to): overall and per source or owner (mean, median, p90), and average days spent in each stage per stage exit',
   projections: [SALES_CYCLE_PROJECTION],
   groupBy: SALES_CYCLE_GROUPS,
+  tables: {
+    groups: (r: SalesCycleReport) => [r.overall, ...r.groups].map((g) => tableRow(g)),
+    stages: (r: SalesCycleReport) => r.stages.map((s) => tableRow(s)),
+  },
   run: (params, context) => buildSalesCycleReport(params, context),
 };

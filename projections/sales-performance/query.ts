@@ -3,6 +3,7 @@ import { dayWindow } from '../common/buckets';
 import { money, rate, ratio } from '../common/numbers';
 import type { ReportDefinition } from '../common/report';
 import { interactionsByType, OWNER_ACTIVITY_PROJECTION, OwnerActivityCounters, ownerActivitySums } from '../owner-activity/projection';
+import { tableRow } from '../common/table';
 
 export interface SalesFigures {
   dealsOpened: number;
@@ -77,6 +78,10 @@ export const salesPerformanceReport = {
   name: 'sales-performance',
   description: 'Per owner: deals opened, won and lost, win rate = won / (won + lost), revenue won, interactions by type',
   projections: [OWNER_ACTIVITY_PROJECTION],
+  tables: {
+    owners: (r: SalesPerformanceReport) => r.owners.map((o) => tableRow(o)),
+    totals: (r: SalesPerformanceReport) => [tableRow({ from: r.from, to: r.to }, r.totals)],
+  },
   async run(params, { readModels }): Promise<SalesPerformanceReport> {
     const window = dayWindow(params);
     const byOwner = new Map<string, SalesCounts>();

@@ -27,6 +27,7 @@ const PARAMS: Record<string, () => string> = {
   streamId: () => `customer-${randomUUID()}`,
   name: () => 'pipeline',
   subject: () => `customer-${randomUUID()}`,
+  letterId: () => randomUUID(),
 };
 
 function concrete(path: string): string {

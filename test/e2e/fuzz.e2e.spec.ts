@@ -800,7 +800,11 @@ describe('fuzzing every write route', () => {
         .filter((m) => m === 'post' || m === 'patch')
         .map((m) => `${m.toUpperCase()} ${path.replace('{id}', ':id')}`),
     );
-    expect(routes.map((r) => r.name).sort()).toEqual(documented.filter((r) => !r.startsWith('POST /projections')).sort());
+    // Operators' routes and webhook subscriptions append no events (the checks below are about
+    // the event store); their bodies are fuzzed in their own suites (webhooks.e2e.spec.ts).
+    expect(routes.map((r) => r.name).sort()).toEqual(
+      documented.filter((r) => !r.startsWith('POST /projections') && !/^(POST|PATCH) \/webhooks/.test(r)).sort(),
+    );
   });
 
   it.each(routes.map((r) => [r.name, r] as const))('%s: never a 5xx; a 4xx changes nothing', async (_name, route) => {

@@ -1,8 +1,10 @@
+import { parse } from 'csv-parse/sync';
 import { ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, repositoryRoot, startApiProcess, stopProcess } from '../support/api-process';
+import { defaultPipeline } from '@chronicle/domain';
 
 /**
  * The README's example session, run as written: its bash block, extracted from README.md, against
@@ -52,10 +54,8 @@ it("runs the README's example session as written, and every step answers as its 
     .map((line) => JSON.parse(line));
   expect(customer).toEqual({ id: expect.any(String), streamId: `customer-${customer.id}`, revision: 0, position: 1 });
   expect(deal).toMatchObject({ streamId: `deal-${deal.id}`, revision: 0 });
-  const [proposal, stale, amount, win, retry, interaction, trail, before] = run.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line));
+  const lines = run.stdout.trim().split('\n');
+  const [proposal, stale, amount, win, retry, interaction, trail, before] = lines.slice(0, 8).map((line) => JSON.parse(line));
   expect(proposal).toMatchObject({ streamId: `deal-${deal.id}`, revision: 1 });
   expect(stale).toMatchObject({ statusCode: 409 });
   expect(amount).toMatchObject({ revision: 2 });
@@ -64,4 +64,8 @@ it("runs the README's example session as written, and every step answers as its 
   expect(interaction).toMatchObject({ streamId: `customer-${customer.id}` });
   expect(trail.events.map((e: { type: string }) => e.type)).toEqual(['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon']);
   expect(before.state).toMatchObject({ stage: 'proposal', amount: 26000, status: 'open' });
+  // The pipeline as CSV: its header, then a row per configured stage, none open (the deal was won).
+  const csv = parse<Record<string, string>>(lines.slice(8).join('\n'), { columns: true, skip_empty_lines: true });
+  expect(lines[8]).toBe('stage,deals,value,weightedValue,avgAgeDays\r');
+  expect(csv.map((row) => [row.stage, row.deals])).toEqual(defaultPipeline.stages.map((stage) => [stage.name, '0']));
 });

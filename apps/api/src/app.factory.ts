@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { ChronicleConfig, createLogger, LoggedAppModule } from '@chronicle/infrastructure';
+import type { ReportDefinition } from '@chronicle/projections';
 import { AppModule, ApiOptions } from './app.module';
 import { AddressLimiter } from './auth/address-limit';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
@@ -15,8 +16,10 @@ import { ApiKeyRegistry, resolveApiKeys } from './auth/api-keys';
 import { authenticateBeforeBody } from './auth/early-authentication';
 import { SampledAccessLog } from './http/access-log';
 import { acceptJsonOnly } from './http/content-type';
+import { answerCsv } from './http/csv';
 import { ErrorFilter } from './http/error.filter';
 import { validationPipe } from './http/validation';
+import { REPORTS } from './reports/run-report.query';
 
 const TRACE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -150,8 +153,12 @@ export async function createApp(
       }
     });
 
-  // Security headers (nosniff, HSTS, frame and referrer policies, no X-Powered-By). No CSP: the API
-  // answers JSON, and the Swagger UI at /docs needs its inline scripts.
+  // Read routes that also answer text/csv (http/csv.ts).
+  answerCsv(fastify, app.get<ReportDefinition[]>(REPORTS));
+
+  // Security headers (nosniff, HSTS, frame and referrer policies, no X-Powered-By). No global CSP:
+  // the API answers JSON, and the Swagger UI at /docs needs its inline scripts; the dashboard sends
+  // a strict one of its own (dashboard/dashboard-files.ts).
   await app.register(helmet, { contentSecurityPolicy: false });
 
   // After the correlation id and helmet's headers, before the body is read: the key (401, or 429

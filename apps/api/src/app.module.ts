@@ -4,14 +4,19 @@ import { TerminusModule } from '@nestjs/terminus';
 import { CommandsModule } from '@chronicle/commands';
 import { RelayModule } from '@chronicle/messaging';
 import { ProjectorModule } from '@chronicle/projector';
+import { WebhooksModule } from '@chronicle/webhooks';
 import { projections, reports } from '@chronicle/projections';
 import { ChronicleConfig, InfrastructureModule } from '@chronicle/infrastructure';
+import { AsyncApiController } from './asyncapi/asyncapi.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { CampaignsController } from './campaigns/campaigns.controller';
 import { ClusterStatus } from './cluster/cluster-status';
 import { CustomersController } from './customers/customers.controller';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DealsController } from './deals/deals.controller';
+import { EventFeedController } from './events/event-feed.controller';
+import { EventFeedStreams } from './events/event-feed.streams';
 import { GoalsController } from './goals/goals.controller';
 import { GoalProgressHandler } from './goals/goal.query';
 import { HealthController } from './health/health.controller';
@@ -30,6 +35,7 @@ import { ReadModelQueryHandler } from './read/read-queries';
 import { AggregateViews } from './streams/aggregate-views';
 import { StreamsController } from './streams/streams.controller';
 import { TasksController } from './tasks/tasks.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 import { ApiKeyThrottlerGuard, rateLimitModule } from './auth/rate-limit';
 import { PersonalDataInterceptor } from './auth/personal-data';
 
@@ -52,6 +58,8 @@ export class AppModule {
         ProjectorModule.forRoot({ projections, run: options.projector }),
         TerminusModule,
         rateLimitModule(config),
+        DashboardModule,
+        WebhooksModule.forRoot(config, { deliver: options.processManagers }),
         // The embedded default relays in-process when Kafka is configured; else apps/relay does.
         ...(config.kafkaBrokers.length > 0 && config.runProjector ? [RelayModule.forRoot(config)] : []),
       ],
@@ -63,12 +71,15 @@ export class AppModule {
         TasksController,
         GoalsController,
         StreamsController,
+        EventFeedController,
+        WebhooksController,
         ReportsController,
         ProjectionsController,
         HealthController,
         MetricsController,
         RelayController,
         PersonalDataController,
+        AsyncApiController,
       ],
       providers: [
         { provide: ApiKeyRegistry, useValue: keys },
@@ -88,6 +99,7 @@ export class AppModule {
         AggregateViews,
         MetricsRegistry,
         ClusterStatus,
+        EventFeedStreams,
       ],
     };
   }

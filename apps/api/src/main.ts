@@ -23,8 +23,9 @@ async function main(): Promise<void> {
   const url = await app.getUrl();
   const banner = `Chronicle is listening on ${url} (event store: ${config.eventStore}, data: ${config.dataDir})`;
   // JSON logs stay JSON lines (the banner is one, at info); readable output keeps the plain banner.
-  if (config.logFormat === 'json') app.get(Logger).log(`${banner}; OpenAPI: ${url}/docs, health: ${url}/health`, 'Chronicle');
-  else process.stdout.write(`${banner}\n  OpenAPI: ${url}/docs   health: ${url}/health\n`);
+  if (config.logFormat === 'json')
+    app.get(Logger).log(`${banner}; OpenAPI: ${url}/docs, dashboard: ${url}/dashboard, health: ${url}/health`, 'Chronicle');
+  else process.stdout.write(`${banner}\n  OpenAPI: ${url}/docs   dashboard: ${url}/dashboard   health: ${url}/health\n`);
 }
 
 main().catch((error) => {

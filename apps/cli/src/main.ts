@@ -4,8 +4,26 @@ import { SingleBar, Presets } from 'cli-progress';
 import { createWriteStream } from 'node:fs';
 import type { EventFailure } from '@chronicle/cluster';
 import { ProjectionFailureEvent, projectionRole, Projector, ReadModels } from '@chronicle/projector';
-import { projections } from '@chronicle/projections';
-import { ChronicleConfig, ConfigError, createEventStore, createReadStore, createStateStore, loadConfig } from '@chronicle/infrastructure';
+import {
+  projections,
+  ReportParamError,
+  ReportParams,
+  ReportRequest,
+  reports,
+  reportTable,
+  resolveReportParams,
+  TableRow,
+} from '@chronicle/projections';
+import { maskers } from '@chronicle/personal-data';
+import {
+  ChronicleConfig,
+  ConfigError,
+  createEventStore,
+  createReadStore,
+  createStateStore,
+  loadConfig,
+  toCsv,
+} from '@chronicle/infrastructure';
 import { generateHistory } from './seed/generator';
 import { appendHistory } from './seed/seed';
 
@@ -233,29 +251,100 @@ projectionsCommand
     await reads.close();
   });
 
+/** The global feed as NDJSON, from a position and optionally one category. */
+async function exportFeed(cfg: ChronicleConfig, options: { from?: string; category?: string }, out: NodeJS.WritableStream): Promise<void> {
+  const store = createEventStore(cfg);
+  let from = options.from === undefined ? 0 : integer('--from')(options.from);
+  for (;;) {
+    const page = await store.readAll({
+      fromPosition: from,
+      maxCount: 5000,
+      filter: options.category ? { categories: [options.category] } : undefined,
+    });
+    for (const event of page.events) out.write(`${JSON.stringify(event)}\n`);
+    from = page.checkpoint;
+    if (page.isEnd) break;
+  }
+  await store.close();
+}
+
+interface ReportExportOptions extends ReportRequest {
+  report: string;
+  table?: string;
+  format: string;
+  masked?: boolean;
+}
+
+/**
+ * A report computed from the read models as `GET /reports/<name>` computes it (same parameters,
+ * defaults and checks), written as JSON or as one of its tables in CSV.
+ */
+async function exportReport(cfg: ChronicleConfig, options: ReportExportOptions, out: NodeJS.WritableStream): Promise<void> {
+  const report = reports.find((r) => r.name === options.report);
+  if (!report) throw new UsageError(`no report "${options.report}"; reports: ${reports.map((r) => r.name).join(', ')}`);
+  if (options.format !== 'csv' && options.format !== 'json') throw new UsageError('--format: must be csv or json');
+  let params: ReportParams;
+  let table: string;
+  try {
+    params = resolveReportParams(report, options);
+    table = reportTable(report, options.table);
+  } catch (error) {
+    if (error instanceof ReportParamError) throw new UsageError(error.message.replace(/^(\w+)/, (name) => `--${kebab(name)}`));
+    throw error;
+  }
+  const events = createEventStore(cfg);
+  const reads = await createReadStore(cfg);
+  try {
+    const readModels = new ReadModels(
+      reads,
+      events,
+      projections.map((p) => p.name),
+    );
+    const behind = (await readModels.info()).filter((p) => report.projections.includes(p.name) && p.lag > 0);
+    for (const p of behind) process.stderr.write(`note: projection ${p.name} is ${p.lag} events behind the store's head\n`);
+    let body = await report.run(params, { readModels, pipeline: cfg.pipeline, scoring: cfg.scoring });
+    if (options.masked) body = maskers.report(body);
+    out.write(
+      options.format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : toCsv((report.tables[table] as (r: unknown) => TableRow[])(body)),
+    );
+  } finally {
+    await events.close();
+    await reads.close();
+  }
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A mistake in the command line: said on standard error, exit code 2. */
+class UsageError extends Error {}
+
 program
   .command('export')
-  .description('write the global feed as NDJSON (one event with its metadata per line)')
-  .option('--from <position>', 'start after this position', integer('--from'), 0)
-  .option('--category <category>', 'only streams of this category (customer, deal, …)')
+  .description('write the global feed as NDJSON (one event with its metadata per line), or with --report a report as JSON or CSV')
+  .option('--report <name>', 'a report of GET /reports (pipeline, churn, …) instead of the feed')
+  .option('--from <value>', 'feed: start after this position (default 0); report: start of the range (ISO 8601)')
+  .option('--to <date>', 'report: end of the range, exclusive (ISO 8601; default now)')
+  .option('--interval <interval>', 'report: day, week, month, quarter or year (default month)')
+  .option('--group-by <key>', "report: one of the report's groupings")
+  .option('--as-of <date>', 'report: the instant (pipeline, goals; default now)')
+  .option('--limit <n>', 'report: top N (customer-value; default 10)', integer('--limit'))
+  .option('--table <name>', "report, CSV: which of the report's tables (default its first)")
+  .option('--format <format>', 'report: json or csv', 'json')
+  .option('--masked', 'report: personal fields masked as an analyst sees them')
+  .option('--category <category>', 'feed: only streams of this category (customer, deal, …)')
   .option('--out <file>', 'file to write (default: standard output)')
-  .action(async (options: { from: number; category?: string; out?: string }) => {
+  .action(async (options: Omit<ReportExportOptions, 'report'> & { report?: string; category?: string; out?: string }) => {
     const cfg = config();
-    const store = createEventStore(cfg);
     const out = options.out ? createWriteStream(options.out) : process.stdout;
-    let from = options.from;
-    for (;;) {
-      const page = await store.readAll({
-        fromPosition: from,
-        maxCount: 5000,
-        filter: options.category ? { categories: [options.category] } : undefined,
-      });
-      for (const event of page.events) out.write(`${JSON.stringify(event)}\n`);
-      from = page.checkpoint;
-      if (page.isEnd) break;
+    try {
+      if (options.report === undefined) await exportFeed(cfg, options, out);
+      else await exportReport(cfg, { ...options, report: options.report }, out);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`chronicle export: ${error.message}\n`);
+      process.exit(2);
     }
     if (options.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(() => resolve()));
-    await store.close();
   });
 
 program.parseAsync(process.argv).catch((error) => {

@@ -42,6 +42,11 @@ export interface CheckpointStore {
   save(name: string, position: number, fence: Fence, details?: CheckpointDetails): Promise<void>;
   /** Every checkpoint (status pages). */
   checkpoints(): Promise<CheckpointRecord[]>;
+  /**
+   * Forgets a checkpoint whose consumer is gone for good (a deleted webhook subscription), so that
+   * it no longer shows, nor its lag. Any later save to it is refused as fenced; a claim starts at 0.
+   */
+  removeCheckpoint(name: string): Promise<void>;
 }
 
 export interface IdempotencyRecord {

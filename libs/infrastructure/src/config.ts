@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import {
   AssignmentConfig,
@@ -71,6 +72,22 @@ export interface ChronicleConfig {
   pinnedRoles?: string[];
   /** HEALTH_PORT: where apps/projector and apps/relay answer GET /health (they have no API); unset = no health endpoint. */
   healthPort?: number;
+  /** Webhook delivery (docs/webhooks.md). */
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** WEBHOOK_ALLOWED_HOSTS: hosts and CIDRs webhook URLs may reach although private, loopback or link-local. */
+  allowedHosts: string[];
+  /** WEBHOOK_MAX_ATTEMPTS: attempts at a batch before it goes to the subscription's dead letters. */
+  maxAttempts: number;
+  /** WEBHOOK_RETRY_BASE_MS / WEBHOOK_RETRY_MAX_MS: the backoff doubles from the base up to the max, with jitter. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** WEBHOOK_TIMEOUT_MS: a receiver that has not answered within this is a failed attempt. */
+  timeoutMs: number;
+  /** WEBHOOK_BATCH_SIZE: events per delivery, at most. */
+  batchSize: number;
 }
 
 export interface HttpLimits {
@@ -178,6 +195,37 @@ function loadJsonFile<T>(env: NodeJS.ProcessEnv, name: string, fallback: T, vali
 
 const eventTypes = Object.keys(schemaVersions);
 const defaultRules = parseRules(defaultRulesText, eventTypes);
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$/i;
+
+function webhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
+  const allowedHosts = (env.WEBHOOK_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of allowedHosts) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const valid =
+      rest.length === 0 &&
+      (prefix === undefined
+        ? family !== 0 || HOST_NAME.test(address)
+        : family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+    if (!valid) throw new ConfigError(`WEBHOOK_ALLOWED_HOSTS entry "${entry}" must be a host name, an IP address or a CIDR (10.0.0.0/8)`);
+  }
+  const retryBaseMs = positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 1_000, 3_600_000);
+  const retryMaxMs = positiveInteger(env, 'WEBHOOK_RETRY_MAX_MS', 300_000, 86_400_000);
+  if (retryMaxMs < retryBaseMs)
+    throw new ConfigError(`WEBHOOK_RETRY_MAX_MS="${retryMaxMs}" must be at least WEBHOOK_RETRY_BASE_MS (${retryBaseMs})`);
+  return {
+    allowedHosts,
+    maxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 100),
+    retryBaseMs,
+    retryMaxMs,
+    timeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 300_000),
+    batchSize: positiveInteger(env, 'WEBHOOK_BATCH_SIZE', 100, 1_000),
+  };
+}
 
 function leaseSettings(env: NodeJS.ProcessEnv): ChronicleConfig['lease'] {
   const timeoutMs = positiveInteger(env, 'LEASE_TIMEOUT_MS', 10_000, 600_000);
@@ -297,5 +345,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     lease: leaseSettings(env),
     pinnedRoles: pinnedRoles(env),
     healthPort: env.HEALTH_PORT?.trim() ? positiveInteger(env, 'HEALTH_PORT', 0, 65_535) : undefined,
+    webhooks: webhookSettings(env),
   };
 }

@@ -8,3 +8,4 @@ export * from './tokens';
 export * from './uuid';
 export * from './health-server';
 export * from './logging';
+export * from './csv';

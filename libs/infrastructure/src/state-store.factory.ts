@@ -1,5 +1,5 @@
 import { Logger, Provider } from '@nestjs/common';
-import { MongoClient } from 'mongodb';
+import { Db, MongoClient } from 'mongodb';
 import { join } from 'node:path';
 import { MongoStateStore, RoleCoordinator, SqliteStateStore, StateStore } from '@chronicle/cluster';
 import { databaseFromUrl } from '@chronicle/read-store';
@@ -13,9 +13,17 @@ import { CONFIG, COORDINATOR, STATE_STORE } from './tokens';
  */
 export async function createStateStore(config: ChronicleConfig): Promise<StateStore> {
   if (config.readStore !== 'mongodb') return new SqliteStateStore(join(config.dataDir, 'state.db'));
+  return onOwnMongoClient(config, (db) => new MongoStateStore(db));
+}
+
+/**
+ * A store on the read store's MongoDB database, with a client of its own that its `close()`
+ * closes too (the shared state and the webhook subscriptions).
+ */
+export async function onOwnMongoClient<S extends { close(): Promise<void> }>(config: ChronicleConfig, open: (db: Db) => S): Promise<S> {
   const client = new MongoClient(config.mongoUrl!, { ignoreUndefined: true });
   await client.connect();
-  const store = new MongoStateStore(client.db(databaseFromUrl(config.mongoUrl!) ?? 'chronicle'));
+  const store = open(client.db(databaseFromUrl(config.mongoUrl!) ?? 'chronicle'));
   const close = store.close.bind(store);
   store.close = async () => {
     await close();

@@ -11,17 +11,29 @@ export const ENVELOPE_VERSION = 1;
 export const DEFAULT_TOPIC_PREFIX = 'crm';
 
 /** Version 1 of the JSON envelope: every metadata field of a stored event, then its data. */
+// The JSDoc tags (@asType, @format) go into the published JSON Schema (npm run contract, docs/kafka.md).
 export interface EventEnvelopeV1 {
   envelopeVersion: 1;
   eventId: string;
+  /** The event type; `data` is that type's schema at `schemaVersion` (docs/asyncapi.json). */
   type: string;
+  /** @asType integer */
   schemaVersion: number;
+  /** The aggregate's stream, `<category>-<id>`; also the Kafka record key. */
   streamId: string;
+  /** @asType integer */
   streamRevision: number;
+  /** @asType integer */
   globalPosition: number;
-  /** Business time, ISO 8601 UTC. */
+  /**
+   * Business time, ISO 8601 UTC.
+   * @format date-time
+   */
   occurredAt: string;
-  /** Server time of the append, ISO 8601 UTC. */
+  /**
+   * Server time of the append, ISO 8601 UTC.
+   * @format date-time
+   */
   recordedAt: string;
   actor: string;
   correlationId: string;

@@ -24,6 +24,7 @@ import {
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../../test/support/test-app';
 import { loadView, WonDealsConsumer } from '../../../examples/consumer/won-deals';
+import { ContractValidator } from '../../../examples/consumer/contract';
 import { topicForCategory } from './envelope';
 import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay } from './kafka-relay';
 import { prng } from '../../../test/support/prng';
@@ -243,6 +244,9 @@ describe('Kafka relay in the embedded API process (KAFKA_BROKERS set)', () => {
       data: { source: 'web', sealed: { subject: `customer-${customer.body.id}`, fields: ['name'] } },
     });
     expect(JSON.stringify(registered)).not.toContain('Ada');
+    // Every relayed record, value and headers, matches the published contract (docs/asyncapi.json).
+    const contract = ContractValidator.fromFile();
+    expect(report.records.flatMap((r) => contract.problems(r.envelope, r.headers).map((p) => `${r.envelope.type}: ${p}`))).toEqual([]);
 
     // The README's example consumer: its view, and its dedupe when everything is delivered again.
     const dealEvents = stored.filter((e) => e.streamId.startsWith('deal-')).length;

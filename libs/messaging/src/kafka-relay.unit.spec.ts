@@ -100,6 +100,9 @@ class MemoryCheckpoints implements CheckpointStore {
   async checkpoints(): Promise<CheckpointRecord[]> {
     return [{ name: 'relay:kafka', position: this.position, token: this.token, updatedAt: '' }];
   }
+  async removeCheckpoint(): Promise<void> {
+    throw new Error('the relay never removes its checkpoint');
+  }
 }
 
 async function seed(store: SqliteEventStore, streams: string[], perStream: number): Promise<void> {

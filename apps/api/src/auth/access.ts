@@ -62,5 +62,5 @@ export const RequiresAccess = (access: Access) =>
 /** Fastify route config of the routes open without a key: the authentication hook reads it before the body (early-authentication.ts). */
 export const PUBLIC_ROUTE_CONFIG = { chroniclePublic: true } as const;
 
-/** A route open without credentials (only /health). On a handler: the Fastify route config is per route. */
+/** A route open without credentials (/health, and the dashboard's page and assets). On a handler: the Fastify route config is per route. */
 export const Public = () => applyDecorators(SetMetadata(PUBLIC_KEY, true), RouteConfig(PUBLIC_ROUTE_CONFIG));

@@ -26,6 +26,7 @@ import {
   UpdateCustomerDto,
 } from './customer.dto';
 import { IdParam } from '../http/ids';
+import { AnswersCsv } from '../http/csv';
 
 const Id = () => IdParam();
 
@@ -127,6 +128,7 @@ export class CustomersController {
 
   /** Search, filter and paginate (the customers read model); a rep's list holds only its own customers. */
   @Get()
+  @AnswersCsv({ list: 'items', file: 'customers' })
   @RequiresAccess('read')
   @PersonalData('page')
   list(@Query() query: ListCustomersQuery, @Req() request: AuthenticatedRequest) {
@@ -160,6 +162,7 @@ export class CustomersController {
 
   /** Interactions, deals, purchases and lifecycle events, newest first, by cursor. */
   @Get(':id/timeline')
+  @AnswersCsv({ list: 'items', file: 'timeline' })
   @RequiresAccess('read')
   @PersonalData('timeline')
   async timeline(@Id() customerId: string, @Query() query: TimelineQuery, @Req() request: AuthenticatedRequest) {

@@ -16,6 +16,7 @@ import { found, ReadModelQuery } from '../read/read-queries';
 import { AggregateViews } from '../streams/aggregate-views';
 import { ChangeStageDto, LoseDealDto, OpenDealDto, UpdateDealDto, WinDealDto } from './deal.dto';
 import { IdParam } from '../http/ids';
+import { AnswersCsv } from '../http/csv';
 
 const Id = () => IdParam();
 
@@ -85,6 +86,7 @@ export class DealsController {
 
   /** Filter by customer, owner, stage and status; newest first by default (the deals read model); a rep's own deals only. */
   @Get()
+  @AnswersCsv({ list: 'items', file: 'deals' })
   @RequiresAccess('read')
   list(@Query() query: ListDealsQuery, @Req() request: AuthenticatedRequest) {
     return this.queries.execute(new ReadModelQuery('deals', { ...query, ownerId: scopedOwnerFilter(request, query.ownerId) }));

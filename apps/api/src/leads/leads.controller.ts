@@ -15,6 +15,7 @@ import { ListLeadsQuery } from '../read/list-queries.dto';
 import { found, ReadModelQuery } from '../read/read-queries';
 import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, LogLeadInteractionDto, QualifyLeadDto } from './lead.dto';
 import { IdParam } from '../http/ids';
+import { AnswersCsv } from '../http/csv';
 
 const Id = () => IdParam();
 
@@ -29,6 +30,7 @@ export class LeadsController {
 
   /** Filter by status, source, owner and campaign; newest first by default (the leads read model). */
   @Get()
+  @AnswersCsv({ list: 'items', file: 'leads' })
   @RequiresAccess('read')
   @PersonalData('page')
   list(@Query() query: ListLeadsQuery, @Req() request: AuthenticatedRequest) {

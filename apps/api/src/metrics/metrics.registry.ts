@@ -3,14 +3,15 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventStore } from '@chronicle/event-store';
 import { DEFAULT_RELAY_CHECKPOINT, KafkaRelay, registerRelayMetrics } from '@chronicle/messaging';
 import { ReadModels } from '@chronicle/projector';
+import { registerWebhookMetrics, WebhookDelivery } from '@chronicle/webhooks';
 import { EVENT_STORE } from '@chronicle/infrastructure';
 import { ClusterStatus } from '../cluster/cluster-status';
 
 /**
  * This app's Prometheus registry (one per app, not prom-client's global one, so several apps in
  * one process — the e2e tests — never collide): process metrics, the event store's head, each
- * projection's lag and failure, every role's lease, lag and failure, and the relay's metrics when
- * it runs in this process.
+ * projection's lag and failure, every role's lease, lag and failure, and the relay's and the webhook
+ * delivery's metrics when they run in this process.
  */
 @Injectable()
 export class MetricsRegistry {
@@ -22,6 +23,7 @@ export class MetricsRegistry {
     readModels: ReadModels,
     cluster: ClusterStatus,
     @Optional() @Inject(KafkaRelay) relay?: KafkaRelay | null,
+    @Optional() @Inject(WebhookDelivery) webhooks?: WebhookDelivery | null,
   ) {
     new Gauge({
       name: 'chronicle_event_store_head_position',
@@ -135,6 +137,7 @@ export class MetricsRegistry {
       },
     });
     if (relay) registerRelayMetrics(this.registry, relay);
+    if (webhooks) registerWebhookMetrics(this.registry, webhooks);
   }
 
   async scrape(): Promise<string> {

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
+  CAMPAIGN_SORTS,
   CUSTOMER_SORTS,
   CUSTOMER_STATUSES,
   DEAL_SORTS,
@@ -98,6 +99,11 @@ export class ListTasksQuery extends PageQuery {
   dueBefore?: string;
 
   @OneOf(TASK_SORTS, 'Default `dueAt` (soonest first)') sort?: string;
+}
+
+export class ListCampaignsQuery extends PageQuery {
+  @Filter("The campaign's channel") channel?: string;
+  @OneOf(CAMPAIGN_SORTS, 'Default `-launchedAt` (newest first); `name` ignores case') sort?: string;
 }
 
 export class TimelineQuery extends LimitQuery {

@@ -7,6 +7,7 @@ import {
   getDeal,
   getLead,
   getTask,
+  listCampaigns,
   listCustomers,
   listDeals,
   listLeads,
@@ -27,6 +28,7 @@ const readQueries = {
   leads: listLeads,
   task: getTask,
   tasks: listTasks,
+  campaigns: listCampaigns,
 } as const;
 
 type ReadQueries = typeof readQueries;

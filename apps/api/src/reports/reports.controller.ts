@@ -4,6 +4,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { ReportDefinition } from '@chronicle/projections';
 import { RequiresAccess } from '../auth/access';
 import { PersonalData } from '../auth/personal-data';
+import { AnswersCsv } from '../http/csv';
 import { ReportQuery } from './report-params';
 import { REPORTS, RunReport } from './run-report.query';
 
@@ -17,14 +18,23 @@ export class ReportsController {
   ) {}
 
   @Get()
+  @AnswersCsv({ list: 'reports', file: 'reports' })
   @RequiresAccess('report')
   @ApiOkResponse({ description: 'The reports this deployment serves' })
   list() {
-    return { reports: this.reports.map((r) => ({ name: r.name, description: r.description, groupBy: r.groupBy ?? [] })) };
+    return {
+      reports: this.reports.map((r) => ({
+        name: r.name,
+        description: r.description,
+        groupBy: r.groupBy ?? [],
+        tables: Object.keys(r.tables),
+      })),
+    };
   }
 
   /** Every report; see docs/reports.md for each definition and response shape. */
   @Get(':name')
+  @AnswersCsv('report')
   @RequiresAccess('report')
   @PersonalData('report')
   run(@Param('name') name: string, @Query() query: ReportQuery) {

@@ -6,6 +6,7 @@ import { BadRequestException } from '@nestjs/common';
 import type { EventStore } from '@chronicle/event-store';
 import { EVENT_STORE } from '@chronicle/infrastructure';
 import { RequiresAccess } from '../auth/access';
+import { AnswersCsv } from '../http/csv';
 
 export class AuditTrailQuery {
   @ApiPropertyOptional({ description: 'First revision to return (inclusive); default the first (forwards) or last (backwards)' })
@@ -41,6 +42,7 @@ export class StreamsController {
 
   /** The raw audit trail: every event of a stream with all its metadata, paginated. */
   @Get(':streamId/events')
+  @AnswersCsv({ list: 'events', file: 'events' })
   @RequiresAccess('audit')
   async events(@Param('streamId') streamId: string, @Query() query: AuditTrailQuery) {
     if (!STREAM_ID.test(streamId)) throw new BadRequestException('streamId: must look like <category>-<id>, e.g. customer-<uuid>');

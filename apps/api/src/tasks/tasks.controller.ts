@@ -15,6 +15,7 @@ import { ListTasksQuery } from '../read/list-queries.dto';
 import { found, ReadModelQuery } from '../read/read-queries';
 import { CompleteTaskDto, CreateTaskDto } from './task.dto';
 import { IdParam } from '../http/ids';
+import { AnswersCsv } from '../http/csv';
 
 @ApiTags('tasks')
 @ApiBearerAuth()
@@ -27,6 +28,7 @@ export class TasksController {
 
   /** An owner's open or completed tasks, soonest due first by default (the tasks read model). */
   @Get()
+  @AnswersCsv({ list: 'items', file: 'tasks' })
   @RequiresAccess('read')
   @PersonalData('taskPage')
   list(@Query() query: ListTasksQuery, @Req() request: AuthenticatedRequest) {

@@ -58,6 +58,20 @@ export function describeStateStoreContract(label: string, open: () => Promise<St
         expect(await store.claim(name, fence(name, 1))).toBe(57);
       });
 
+      it('forgets a removed checkpoint: it is not listed, a save to it is fenced, a claim starts at 0', async () => {
+        const [gone, kept] = [`webhook-${uid()}`, `webhook-${uid()}`];
+        for (const name of [gone, kept]) {
+          await store.claim(name, fence(name, 2));
+          await store.save(name, 30, fence(name, 2));
+        }
+        await store.removeCheckpoint(gone);
+        const names = (await store.checkpoints()).map((c) => c.name);
+        expect([names.includes(gone), names.includes(kept)]).toEqual([false, true]);
+        await fencedErrorOf(store.save(gone, 31, fence(gone, 2)));
+        expect(await store.claim(gone, fence(gone, 1))).toBe(0);
+        await store.removeCheckpoint(`never-${uid()}`);
+      });
+
       it('lists name, position, token and the time of the last save', async () => {
         const [a, b] = [`pm-a-${uid()}`, `pm-b-${uid()}`];
         await store.claim(a, fence(a, 3));

@@ -187,6 +187,11 @@ export class MongoStateStore implements StateStore {
       throw new FencedError([name], `checkpoint ${name} was claimed with a token above ${fence.token}`);
   }
 
+  async removeCheckpoint(name: string): Promise<void> {
+    await this.ready();
+    await this.checkpointDocs.deleteMany({ name });
+  }
+
   async checkpoints(): Promise<CheckpointRecord[]> {
     await this.ready();
     return highest(await this.checkpointDocs.find({}).toArray(), (d) => d.name).map(checkpointOf);

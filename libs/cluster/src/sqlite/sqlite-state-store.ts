@@ -162,6 +162,10 @@ export class SqliteStateStore implements StateStore {
     return this.claimTx.immediate(name, fence.token, new Date().toISOString());
   }
 
+  async removeCheckpoint(name: string): Promise<void> {
+    this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(name);
+  }
+
   async save(name: string, position: number, fence: Fence, details?: CheckpointDetails): Promise<void> {
     const at = new Date().toISOString();
     const { changes } = details

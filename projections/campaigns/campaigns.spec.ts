@@ -1,0 +1,411 @@
+import fc from 'fast-check';
+import { buildCacReport } from '../cac/query';
+import { cacProjection } from '../cac/projection';
+import { money } from '../common/numbers';
+import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { historyArbitrary, runScript, Step } from '../testing/random-history';
+import { reportParams, reportParamsArbitrary } from '../testing/report-params';
+import { campaignsProjection } from './projection';
+import { CampaignView, ListCampaignsParams, listCampaigns } from './query';
+import { campaignsListReference, campaignsReference } from './reference';
+import { campaignsReport } from './report';
+
+const launched = (id: string, occurredAt: string, name: string, channel: string, budget?: number): ScenarioEvent => ({
+  streamId: `campaign-${id}`,
+  type: 'CampaignLaunched',
+  occurredAt,
+  data: { campaignId: id, name, channel, ...(budget === undefined ? {} : { budget }) },
+});
+let spends = 0;
+const spend = (occurredAt: string, amount: number, channel: string | null, campaignId?: string): ScenarioEvent => ({
+  streamId: campaignId ? `campaign-${campaignId}` : `spend-${channel ?? 'unattributed'}`,
+  type: 'SpendRecorded',
+  occurredAt,
+  data: { spendId: `s${++spends}`, amount, category: 'marketing', channel, ...(campaignId ? { campaignId } : {}) },
+});
+const captured = (id: string, occurredAt: string, campaignId?: string): ScenarioEvent => ({
+  streamId: `lead-${id}`,
+  type: 'LeadCaptured',
+  occurredAt,
+  data: { leadId: id, name: `Lead ${id}`, source: 'web', ...(campaignId ? { campaignId } : {}) },
+});
+const converted = (leadId: string, customerId: string, occurredAt: string): ScenarioEvent => ({
+  streamId: `lead-${leadId}`,
+  type: 'LeadConverted',
+  occurredAt,
+  data: { leadId, customerId, source: 'web' },
+});
+const registered = (customerId: string, occurredAt: string, leadId?: string): ScenarioEvent => ({
+  streamId: `customer-${customerId}`,
+  type: 'CustomerRegistered',
+  occurredAt,
+  data: { customerId, name: `Customer ${customerId}`, source: 'web', ...(leadId ? { leadId } : {}) },
+});
+const linked = (customerId: string, leadId: string, occurredAt: string): ScenarioEvent => ({
+  streamId: `customer-${customerId}`,
+  type: 'CustomerLeadLinked',
+  occurredAt,
+  data: { customerId, leadId },
+});
+const acquired = (customerId: string, occurredAt: string): ScenarioEvent => ({
+  streamId: `customer-${customerId}`,
+  type: 'CustomerAcquired',
+  occurredAt,
+  data: { customerId, channel: 'web', trigger: { type: 'PurchaseRecorded', purchaseId: 'p' } },
+});
+let purchases = 0;
+const purchase = (customerId: string, occurredAt: string, amount: number): ScenarioEvent => ({
+  streamId: `customer-${customerId}`,
+  type: 'PurchaseRecorded',
+  occurredAt,
+  data: { customerId, purchaseId: `p${++purchases}`, amount },
+});
+const won = (dealId: string, customerId: string, occurredAt: string, amount: number): ScenarioEvent => ({
+  streamId: `deal-${dealId}`,
+  type: 'DealWon',
+  occurredAt,
+  data: { dealId, customerId, amount, stage: 'negotiation' },
+});
+
+// Window of the main case: February 2024. K1 "Spring" (web), K2 "autumn" (ads, launched in the
+// window), K3 "Winter" (launched in the window, nothing else), K4 "Old" (spend before the window only).
+const scenario: ScenarioEvent[] = [
+  launched('K4', '2023-06-01T00:00:00.000Z', 'Old', 'print'),
+  launched('K1', '2024-01-01T00:00:00.000Z', 'Spring', 'web', 1000),
+  registered('C9', '2023-12-01T00:00:00.000Z'), // an existing customer, acquired before any campaign lead
+  purchase('C9', '2024-01-15T00:00:00.000Z', 80),
+  acquired('C9', '2024-01-15T00:00:00.000Z'),
+  spend('2024-01-10T00:00:00.000Z', 40, 'print', 'K4'),
+  // K1: a lead the last millisecond before the window, its customer acquired by a purchase
+  captured('L1', '2024-01-31T23:59:59.999Z', 'K1'),
+  spend('2024-01-31T23:59:59.999Z', 50, 'web', 'K1'),
+  converted('L1', 'C1', '2024-02-02T00:00:00.000Z'),
+  registered('C1', '2024-02-02T00:00:00.000Z', 'L1'),
+  purchase('C1', '2024-02-03T00:00:00.000Z', 500),
+  acquired('C1', '2024-02-03T00:00:00.000Z'),
+  // K1 in the window: L2 (first millisecond) becomes C2, acquired and earning after the window
+  captured('L2', '2024-02-01T00:00:00.000Z', 'K1'),
+  spend('2024-02-01T00:00:00.000Z', 100, 'web', 'K1'),
+  converted('L2', 'C2', '2024-02-05T00:00:00.000Z'),
+  registered('C2', '2024-02-05T00:00:00.000Z', 'L2'),
+  // L3 converts into C9, acquired long before: a converted lead, not a new customer
+  captured('L3', '2024-02-10T00:00:00.000Z', 'K1'),
+  converted('L3', 'C9', '2024-02-11T00:00:00.000Z'),
+  linked('C9', 'L3', '2024-02-11T00:00:00.000Z'),
+  spend('2024-02-10T00:00:00.000Z', 60, 'ads'), // channel spend, no campaign
+  spend('2024-02-11T00:00:00.000Z', 15.5, null), // no channel either
+  // K2, launched in the window; its spend names its own channel but is still the campaign's
+  launched('K2', '2024-02-15T10:00:00.000Z', 'autumn', 'ads'),
+  captured('L6', '2024-02-16T00:00:00.000Z', 'K2'),
+  spend('2024-02-16T00:00:00.000Z', 300, 'social', 'K2'),
+  converted('L6', 'C6', '2024-02-17T00:00:00.000Z'),
+  registered('C6', '2024-02-17T00:00:00.000Z', 'L6'), // never acquired
+  // C7 came from L7 (no campaign); K2's L8 converted into it later, before its acquisition: first touch wins
+  captured('L7', '2024-02-12T00:00:00.000Z'),
+  converted('L7', 'C7', '2024-02-12T01:00:00.000Z'),
+  registered('C7', '2024-02-12T01:00:00.000Z', 'L7'),
+  captured('L8', '2024-02-18T00:00:00.000Z', 'K2'),
+  converted('L8', 'C7', '2024-02-19T00:00:00.000Z'),
+  linked('C7', 'L8', '2024-02-19T00:00:00.000Z'),
+  purchase('C7', '2024-02-20T00:00:00.000Z', 700),
+  acquired('C7', '2024-02-20T00:00:00.000Z'),
+  launched('K3', '2024-02-20T00:00:00.000Z', 'Winter', 'tv'),
+  // C10, a prospect without a lead, comes to K2 through L9 and is then acquired
+  registered('C10', '2024-02-01T00:00:00.000Z'),
+  captured('L9', '2024-02-21T00:00:00.000Z', 'K2'),
+  converted('L9', 'C10', '2024-02-22T00:00:00.000Z'),
+  linked('C10', 'L9', '2024-02-22T00:00:00.000Z'),
+  purchase('C10', '2024-02-25T00:00:00.000Z', 250),
+  acquired('C10', '2024-02-25T00:00:00.000Z'),
+  // C11 wins a deal, then L10 (K2) is linked before the acquisition arrives: the deal counts for K2
+  registered('C11', '2024-02-01T00:00:00.000Z'),
+  captured('L10', '2024-02-22T00:00:00.000Z', 'K2'),
+  won('D2', 'C11', '2024-02-23T00:00:00.000Z', 1000),
+  converted('L10', 'C11', '2024-02-24T00:00:00.000Z'),
+  linked('C11', 'L10', '2024-02-24T00:00:00.000Z'),
+  acquired('C11', '2024-02-24T00:00:01.000Z'),
+  // K1's last lead in the window, and one the first millisecond after it
+  captured('L4', '2024-02-29T23:59:59.999Z', 'K1'),
+  spend('2024-02-29T23:59:59.999Z', 200.25, 'web', 'K1'),
+  captured('L5', '2024-03-01T00:00:00.000Z', 'K1'),
+  spend('2024-03-01T00:00:00.000Z', 999, 'web', 'K1'),
+  spend('2024-03-01T00:00:00.000Z', 7, null),
+  // C2's revenue after the window still counts for February's cohort
+  won('D1', 'C2', '2024-03-10T00:00:00.000Z', 1200),
+  acquired('C2', '2024-03-10T00:00:00.000Z'),
+  purchase('C2', '2024-04-01T00:00:00.000Z', 300.5),
+  purchase('C9', '2024-04-01T00:00:00.000Z', 90), // C9's revenue is never K1's
+];
+
+const FEBRUARY = { from: '2024-02-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' };
+
+describe('campaigns report', () => {
+  let p: Projected;
+  beforeAll(async () => {
+    p = await project(scenario, [campaignsProjection, cacProjection]);
+  });
+  afterAll(() => p.close());
+
+  it('per campaign: the cohort of leads, what came of them so far, the spend in the window, CPL, CAC and ROI', async () => {
+    const report = await campaignsReport.run(reportParams(FEBRUARY), p.context);
+    expect(report).toEqual({
+      ...FEBRUARY,
+      // code-point order: upper case first
+      campaigns: [
+        {
+          campaignId: 'K1',
+          name: 'Spring',
+          channel: 'web',
+          budget: 1000,
+          launchedAt: '2024-01-01T00:00:00.000Z',
+          leads: 3, // L2, L3, L4
+          convertedLeads: 2, // L2, L3
+          newCustomers: 1, // C2 (C9 was acquired before L3)
+          revenue: 1500.5, // C2: 1200 + 300.5, after the window
+          spend: 300.25, // 100 + 200.25
+          costPerLead: 100.08, // 300.25 / 3 = 100.0833…
+          cac: 300.25,
+          roi: 3.9975, // (1500.5 − 300.25) / 300.25 = 3.99750…
+        },
+        {
+          campaignId: 'K3',
+          name: 'Winter',
+          channel: 'tv',
+          budget: null,
+          launchedAt: '2024-02-20T00:00:00.000Z',
+          leads: 0,
+          convertedLeads: 0,
+          newCustomers: 0,
+          revenue: 0,
+          spend: 0,
+          costPerLead: null,
+          cac: null,
+          roi: null,
+        },
+        {
+          campaignId: 'K2',
+          name: 'autumn',
+          channel: 'ads',
+          budget: null,
+          launchedAt: '2024-02-15T10:00:00.000Z',
+          leads: 4, // L6, L8, L9, L10
+          convertedLeads: 4,
+          newCustomers: 2, // C10, C11 (C6 not acquired; C7 came from L7)
+          revenue: 1250, // C10 250 + C11 1000 (won before the link)
+          spend: 300,
+          costPerLead: 75,
+          cac: 150,
+          roi: 3.1667, // 950 / 300
+        },
+      ],
+      totals: {
+        leads: 7,
+        convertedLeads: 6,
+        newCustomers: 3,
+        revenue: 2750.5,
+        spend: 600.25,
+        costPerLead: 85.75, // 600.25 / 7
+        cac: 200.08, // 600.25 / 3 = 200.0833…
+        roi: 3.5823, // 2150.25 / 600.25 = 3.58225…
+        unattributedSpend: 75.5, // 60 (ads) + 15.5 (no channel)
+      },
+    });
+    expect(report).toEqual(campaignsReference(p.events, reportParams(FEBRUARY)));
+  });
+
+  it("adds up with cac: campaign spend + unattributed spend = cac's total spend over the same days", async () => {
+    const report = await campaignsReport.run(reportParams(FEBRUARY), p.context);
+    for (const interval of ['day', 'month'] as const) {
+      const cac = await buildCacReport(reportParams({ ...FEBRUARY, interval }), p.context);
+      expect(cac.total.spend).toBe(675.75);
+      expect(money(report.totals.spend + report.totals.unattributedSpend)).toBe(cac.total.spend);
+    }
+  });
+
+  it('widens the window to whole UTC days; an empty window lists nothing and has null ratios', async () => {
+    const widened = await campaignsReport.run(
+      reportParams({ from: '2024-02-29T12:00:00.000Z', to: '2024-03-01T00:00:00.001Z' }),
+      p.context,
+    );
+    expect(widened).toEqual({
+      from: '2024-02-29T00:00:00.000Z',
+      to: '2024-03-02T00:00:00.000Z',
+      campaigns: [
+        {
+          campaignId: 'K1',
+          name: 'Spring',
+          channel: 'web',
+          budget: 1000,
+          launchedAt: '2024-01-01T00:00:00.000Z',
+          leads: 2, // L4, L5
+          convertedLeads: 0,
+          newCustomers: 0,
+          revenue: 0,
+          spend: 1199.25,
+          costPerLead: 599.63, // 599.625, half away from zero
+          cac: null,
+          roi: -1,
+        },
+      ],
+      totals: {
+        leads: 2,
+        convertedLeads: 0,
+        newCustomers: 0,
+        revenue: 0,
+        spend: 1199.25,
+        costPerLead: 599.63,
+        cac: null,
+        roi: -1,
+        unattributedSpend: 7,
+      },
+    });
+    expect(
+      await campaignsReport.run(reportParams({ from: '2025-01-01T00:00:00.000Z', to: '2025-02-01T00:00:00.000Z' }), p.context),
+    ).toEqual({
+      from: '2025-01-01T00:00:00.000Z',
+      to: '2025-02-01T00:00:00.000Z',
+      campaigns: [],
+      totals: {
+        leads: 0,
+        convertedLeads: 0,
+        newCustomers: 0,
+        revenue: 0,
+        spend: 0,
+        costPerLead: null,
+        cac: null,
+        roi: null,
+        unattributedSpend: 0,
+      },
+    });
+  });
+
+  it('tables: campaigns (default) and totals with the window', async () => {
+    const report = await campaignsReport.run(reportParams(FEBRUARY), p.context);
+    expect(Object.keys(campaignsReport.tables)).toEqual(['campaigns', 'totals']);
+    expect(campaignsReport.tables.campaigns(report).map((r) => [r.campaignId, r.roi])).toEqual([
+      ['K1', 3.9975],
+      ['K3', null],
+      ['K2', 3.1667],
+    ]);
+    expect(campaignsReport.tables.totals(report)).toEqual([{ ...FEBRUARY, ...report.totals }]);
+  });
+});
+
+describe('GET /campaigns (listCampaigns)', () => {
+  let p: Projected;
+  beforeAll(async () => {
+    p = await project(scenario, [campaignsProjection]);
+  });
+  afterAll(() => p.close());
+  const ids = (page: { items: CampaignView[] }) => page.items.map((c) => c.id);
+
+  it('every campaign with its lifetime figures, newest launch first', async () => {
+    const page = await listCampaigns(p.readModels);
+    expect({ ...page, items: ids(page) }).toEqual({ items: ['K3', 'K2', 'K1', 'K4'], total: 4, limit: 50, offset: 0 });
+    expect(page.items[2]).toEqual({
+      id: 'K1',
+      name: 'Spring',
+      channel: 'web',
+      budget: 1000,
+      launchedAt: '2024-01-01T00:00:00.000Z',
+      leads: 5, // L1 … L5
+      convertedLeads: 3, // L1, L2, L3
+      newCustomers: 2, // C1, C2
+      revenue: 2000.5, // C1 500 + C2 1500.5
+      spend: 1349.25, // 50 + 100 + 200.25 + 999
+      costPerLead: 269.85,
+      cac: 674.63, // 674.625
+      roi: 0.4827, // 651.25 / 1349.25 = 0.48267…
+    });
+    expect(page.items[3]).toMatchObject({ id: 'K4', leads: 0, spend: 40, costPerLead: null, cac: null, roi: -1 });
+    expect(page.items).toEqual(
+      campaignsListReference(p.events).sort((a, b) => (a.launchedAt! < b.launchedAt! ? 1 : a.launchedAt! > b.launchedAt! ? -1 : 0)),
+    );
+  });
+
+  it('filters by channel, sorts by name (case-insensitive) or launch, pages', async () => {
+    expect(ids(await listCampaigns(p.readModels, { channel: 'ads' }))).toEqual(['K2']);
+    expect(await listCampaigns(p.readModels, { channel: 'radio' })).toEqual({ items: [], total: 0, limit: 50, offset: 0 });
+    expect(ids(await listCampaigns(p.readModels, { sort: 'name' }))).toEqual(['K2', 'K4', 'K1', 'K3']); // autumn, Old, Spring, Winter
+    expect(ids(await listCampaigns(p.readModels, { sort: '-name' }))).toEqual(['K3', 'K1', 'K4', 'K2']);
+    expect(ids(await listCampaigns(p.readModels, { sort: 'launchedAt' }))).toEqual(['K4', 'K1', 'K2', 'K3']);
+    const second = await listCampaigns(p.readModels, { sort: 'name', limit: 2, offset: 1 });
+    expect({ ...second, items: ids(second) }).toEqual({ items: ['K4', 'K1'], total: 4, limit: 2, offset: 1 });
+  });
+
+  it('refuses a bad parameter, naming it', async () => {
+    await expect(listCampaigns(p.readModels, { sort: 'spend' })).rejects.toMatchObject({ field: 'sort' });
+    await expect(listCampaigns(p.readModels, { limit: 0 })).rejects.toMatchObject({ field: 'limit' });
+    await expect(listCampaigns(p.readModels, { offset: -1 })).rejects.toMatchObject({ field: 'offset' });
+    await expect(listCampaigns(p.readModels, { channel: '' })).rejects.toMatchObject({ field: 'channel' });
+  });
+});
+
+/** Histories where campaign leads often become customers who buy (the general mix rarely gets that far). */
+const campaignHistoryArbitrary = fc
+  .array(
+    fc.record<Step>({
+      kind: fc.constantFrom<Step['kind']>(
+        'campaign',
+        'lead',
+        'lead',
+        'lead',
+        'convert',
+        'convert',
+        'purchase',
+        'purchase',
+        'openDeal',
+        'win',
+      ),
+      pick: fc.nat(1000),
+      choice: fc.nat(1000),
+      amount: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50_000 }), fc.double({ min: 0, max: 10_000, noNaN: true })),
+      advance: fc.oneof(fc.constant(0), fc.constant(-1), fc.integer({ min: 60_000, max: 20 * 86_400_000 })),
+    }),
+    { minLength: 60, maxLength: 200 },
+  )
+  .map((steps) => runScript([{ kind: 'campaign', pick: 0, choice: 0, amount: 0, advance: 0 }, ...steps]));
+
+describe('campaigns report and list = a fold of the raw events (property)', () => {
+  it('matches for random histories and windows, and adds up with cac', async () => {
+    let withCustomers = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(historyArbitrary({ minSteps: 100, maxSteps: 300 }), campaignHistoryArbitrary),
+        fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }),
+        async (history, paramsList) => {
+          const p = await project(history, [campaignsProjection, cacProjection]);
+          try {
+            for (const params of paramsList) {
+              const served = await campaignsReport.run(params, p.context);
+              expect(served).toEqual(campaignsReference(p.events, params));
+              const cac = await buildCacReport({ ...params, interval: 'day' }, p.context);
+              // Each side is rounded to cents on its own: equal to the cent.
+              expect(Math.abs(served.totals.spend + served.totals.unattributedSpend - cac.total.spend)).toBeLessThanOrEqual(0.0100001);
+              if (served.totals.newCustomers > 0 && served.totals.revenue > 0) withCustomers += 1;
+            }
+            const all = campaignsListReference(p.events);
+            const combos: ListCampaignsParams[] = [{}, { sort: 'name', limit: 3, offset: 1 }, { channel: 'web', sort: 'launchedAt' }];
+            for (const params of combos) {
+              const sort = params.sort ?? '-launchedAt';
+              const field = sort.replace('-', '') as 'launchedAt' | 'name';
+              const key = (c: CampaignView) => (field === 'name' ? (c.name ?? '').toLowerCase() : (c.launchedAt ?? ''));
+              const dir = sort.startsWith('-') ? -1 : 1;
+              const matching = all
+                .filter((c) => !params.channel || c.channel === params.channel)
+                .sort((a, b) => (key(a) === key(b) ? (a.id < b.id ? -1 : 1) : key(a) < key(b) ? -dir : dir));
+              const offset = params.offset ?? 0;
+              const page = await listCampaigns(p.readModels, params);
+              expect(page.total).toBe(matching.length);
+              expect(page.items).toEqual(matching.slice(offset, offset + (params.limit ?? 50)));
+            }
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 25, seed: 47 },
+    );
+    expect(withCustomers).toBeGreaterThan(10);
+  });
+});
