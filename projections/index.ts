@@ -35,6 +35,10 @@ import { leadScoresProjection } from './lead-scores/projection';
 import { leadScoresReport } from './lead-scores/query';
 import { campaignsProjection } from './campaigns/projection';
 import { campaignsReport } from './campaigns/report';
+import { forecastAccuracyProjection } from './forecast-accuracy/projection';
+import { forecastAccuracyReport } from './forecast-accuracy/query';
+import { leadResponseProjection } from './lead-response/projection';
+import { leadResponseReport } from './lead-response/query';
 
 /**
  * Every built-in projection and report. A projection added here (in its own folder) is built
@@ -60,6 +64,8 @@ export const projections: Projection[] = [
   assignmentsProjection,
   leadScoresProjection,
   campaignsProjection,
+  forecastAccuracyProjection,
+  leadResponseProjection,
 ];
 
 export const reports: ReportDefinition[] = [
@@ -79,6 +85,8 @@ export const reports: ReportDefinition[] = [
   assignmentsReport,
   goalsReport,
   campaignsReport,
+  forecastAccuracyReport,
+  leadResponseReport,
 ];
 
 export * from './common/define-projection';

@@ -135,6 +135,8 @@ describe('defineProjection', () => {
       goals: ['GoalSet', 'GoalCancelled'],
       assignments: ['LeadAssigned', 'CustomerOwnerAssigned'],
       'lead-scores': ['LeadCaptured', 'LeadScored', 'LeadConverted'],
+      'forecast-accuracy': ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost'],
+      'lead-response': ['LeadCaptured', 'LeadAssigned', 'LeadInteractionLogged', 'TaskCreated', 'TaskCompleted'],
     };
     const now = Object.fromEntries(projections.map((p) => [p.name, [...(p.eventTypes ?? [])].sort()]));
     expect(now).toEqual(Object.fromEntries(Object.entries(before).map(([name, types]) => [name, [...types].sort()])));

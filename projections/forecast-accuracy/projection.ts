@@ -1,0 +1,106 @@
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection, ProjectedEvent } from '../common/define-projection';
+import { DAY_MS } from '../common/numbers';
+import { dayOf, truncate } from '../common/periods';
+import { addRow, Row } from '../common/rows';
+import { NO_OWNER } from '../deal-outcomes/projection';
+
+/**
+ * The open pipeline per owner and stage at every UTC midnight, as deltas. The pipeline projection
+ * keeps the open deals per stage only (its day and moment documents carry no deal or owner), so
+ * the as-of pipeline of one owner needs a projection of its own; this one keeps only what the
+ * forecast-accuracy report reads: [deals, value] per (owner, stage).
+ *
+ * Every period starts at a UTC midnight, so only the pipeline at midnights is needed: the change
+ * made by an event at `t` is in the pipeline at every midnight ≥ t, and is added to the document of
+ * the first of them (`days`, `_id` = its YYYY-MM-DD; an event at exactly midnight goes to that
+ * same day). The pipeline at midnight M is then the sum of the documents up to M's: one document per
+ * day of history, whatever the number of deals, and no per-event documents.
+ *
+ * The owner is the one of DealOpened (`unassigned` when empty), as deal-outcomes counts revenue;
+ * a later DealOwnerAssigned does not move the deal.
+ */
+export const FORECAST_ACCURACY_PROJECTION = 'forecast-accuracy';
+
+/** The open part of a deal, while it is open (deleted once won or lost). */
+export interface AccuracyDealDocument {
+  _id: string;
+  owner: string;
+  stage: string;
+  amount: number;
+  [key: string]: unknown;
+}
+
+/** The changes first in the pipeline at the midnight starting `_id` (YYYY-MM-DD): rows [ownerStageKey, deals, value]. */
+export interface AccuracyDayDocument {
+  _id: string;
+  s: Row[];
+  [key: string]: unknown;
+}
+
+/** The row key of an (owner, stage) pair: both are user data, JSON keeps any character unambiguous. */
+export const ownerStageKey = (owner: string, stage: string): string => JSON.stringify([owner, stage]);
+export const parseOwnerStageKey = (key: string): [owner: string, stage: string] => JSON.parse(key) as [string, string];
+
+/** The first UTC midnight at or after `ms`. */
+const midnightFrom = (ms: number): number => {
+  const day = truncate(ms, 'day');
+  return day === ms ? ms : day + DAY_MS;
+};
+
+async function record(ctx: ProjectionContext, occurredAt: string, rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const id = dayOf(midnightFrom(Date.parse(occurredAt)));
+  const day = (await ctx.get<AccuracyDayDocument>('days', id)) ?? { _id: id, s: [] };
+  for (const [key, ...values] of rows) addRow(day.s, key, values);
+  ctx.put('days', day);
+}
+
+/** Any deal event but DealOpened: it changes the deal while it is open (else it is ignored). */
+async function change(
+  event: ProjectedEvent<'DealStageChanged' | 'DealAmountChanged' | 'DealWon' | 'DealLost'>,
+  ctx: ProjectionContext,
+): Promise<void> {
+  const deal = await ctx.get<AccuracyDealDocument>('deals', event.data.dealId);
+  if (!deal) return; // closed already or never opened
+  const rows: Row[] = [];
+  const before = ownerStageKey(deal.owner, deal.stage);
+  switch (event.type) {
+    case 'DealStageChanged': {
+      addRow(rows, before, [1, deal.amount], -1);
+      addRow(rows, ownerStageKey(deal.owner, event.data.to), [1, deal.amount]);
+      ctx.put<AccuracyDealDocument>('deals', { ...deal, stage: event.data.to });
+      break;
+    }
+    case 'DealAmountChanged': {
+      addRow(rows, before, [0, event.data.to - deal.amount]);
+      ctx.put<AccuracyDealDocument>('deals', { ...deal, amount: event.data.to });
+      break;
+    }
+    case 'DealWon':
+    case 'DealLost': {
+      addRow(rows, before, [1, deal.amount], -1);
+      ctx.delete('deals', deal._id);
+      break;
+    }
+  }
+  return record(ctx, event.occurredAt, rows);
+}
+
+export const forecastAccuracyProjection = defineProjection({
+  name: FORECAST_ACCURACY_PROJECTION,
+  version: 1,
+  collections: ['deals', 'days'],
+  on: {
+    DealOpened(event, ctx) {
+      const d = event.data;
+      const deal: AccuracyDealDocument = { _id: d.dealId, owner: d.ownerId || NO_OWNER, stage: d.stage, amount: d.amount };
+      ctx.put('deals', deal);
+      return record(ctx, event.occurredAt, [[ownerStageKey(deal.owner, deal.stage), 1, deal.amount]]);
+    },
+    DealStageChanged: change,
+    DealAmountChanged: change,
+    DealWon: change,
+    DealLost: change,
+  },
+});

@@ -1,0 +1,99 @@
+import type { ProjectionContext } from '@chronicle/projector';
+import { defineProjection } from '../common/define-projection';
+import { dayOf } from '../common/periods';
+import type { ReadModelAccess } from '../common/report';
+
+/**
+ * How fast leads are answered (docs/reports.md, lead-response): one document per lead, kept for
+ * good because the report reads the leads of a capture-day range (`day`, indexed) and needs each
+ * one's time, source and owner (medians and percentiles need every value, not sums). Tasks about
+ * a lead are kept until completed, for their owner (TaskCompleted does not carry it).
+ */
+export const LEAD_RESPONSE_PROJECTION = 'lead-response';
+
+/**
+ * The lead interaction types that are a contact by the seller. The others are the lead's own
+ * behaviour (web visits, form submissions, opened emails, downloads, purchases) or no contact at
+ * all (a note, a support ticket): they answer nothing.
+ */
+export const RESPONSE_INTERACTION_TYPES: ReadonlySet<string> = new Set(['call', 'email', 'meeting', 'sms', 'social']);
+
+export interface LeadResponseDocument {
+  _id: string;
+  /** Capture day (YYYY-MM-DD, UTC): the cohort a report reads. */
+  day: string;
+  /** Captured at (epoch ms). */
+  t: number;
+  source: string;
+  /** Current owner (null until assigned). */
+  owner: string | null;
+  /** First response (epoch ms, never before `t`); null until there is one. */
+  r: number | null;
+  /** The owner when the response that set `r` was recorded: who the lead counts for once answered. */
+  by: string | null;
+  [key: string]: unknown;
+}
+
+/** A task about a lead, until it is completed. */
+interface LeadTaskDocument {
+  _id: string;
+  leadId: string;
+  ownerId: string;
+  [key: string]: unknown;
+}
+
+/** A response at `occurredAt`: the earliest one counts; one dated before the capture (back-dated entry) counts as at the capture. */
+async function respond(ctx: ProjectionContext, leadId: string, occurredAt: string): Promise<void> {
+  const lead = await ctx.get<LeadResponseDocument>('leads', leadId);
+  if (!lead) return;
+  const at = Math.max(Date.parse(occurredAt), lead.t);
+  if (lead.r !== null && lead.r <= at) return;
+  ctx.put<LeadResponseDocument>('leads', { ...lead, r: at, by: lead.owner });
+}
+
+export const leadResponseProjection = defineProjection({
+  name: LEAD_RESPONSE_PROJECTION,
+  version: 1,
+  collections: ['leads', 'tasks'],
+  indexes: { leads: ['day'] },
+  on: {
+    LeadCaptured(event, ctx) {
+      const at = Date.parse(event.occurredAt);
+      ctx.put<LeadResponseDocument>('leads', {
+        _id: event.data.leadId,
+        day: dayOf(at),
+        t: at,
+        source: event.data.source || 'unknown',
+        owner: null,
+        r: null,
+        by: null,
+      });
+    },
+    async LeadAssigned(event, ctx) {
+      const lead = await ctx.get<LeadResponseDocument>('leads', event.data.leadId);
+      if (lead) ctx.put<LeadResponseDocument>('leads', { ...lead, owner: event.data.ownerId });
+    },
+    LeadInteractionLogged(event, ctx) {
+      if (RESPONSE_INTERACTION_TYPES.has(event.data.type)) return respond(ctx, event.data.leadId, event.occurredAt);
+    },
+    TaskCreated(event, ctx) {
+      const { taskId, leadId, ownerId } = event.data;
+      if (leadId) ctx.put<LeadTaskDocument>('tasks', { _id: taskId, leadId, ownerId });
+    },
+    async TaskCompleted(event, ctx) {
+      const task = await ctx.get<LeadTaskDocument>('tasks', event.data.taskId);
+      if (!task) return;
+      ctx.delete('tasks', task._id);
+      // An owner task: the task is the lead's owner's at the time it is completed.
+      const lead = await ctx.get<LeadResponseDocument>('leads', task.leadId);
+      if (lead && lead.owner === task.ownerId) await respond(ctx, task.leadId, event.occurredAt);
+    },
+  },
+});
+
+/** The leads captured on the UTC days of [startMs, endMs) (both day boundaries): an index range on `day`. */
+export async function readLeadResponses(access: ReadModelAccess, startMs: number, endMs: number): Promise<LeadResponseDocument[]> {
+  if (endMs <= startMs) return [];
+  const leads = await access.collection<LeadResponseDocument>(LEAD_RESPONSE_PROJECTION, 'leads');
+  return leads.find({ day: { $gte: dayOf(startMs), $lt: dayOf(endMs) } });
+}
