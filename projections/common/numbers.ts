@@ -37,3 +37,21 @@ export function nearestRank(values: number[], p: number): number | null {
   const rank = Math.max(1, Math.ceil(Number((p * sorted.length).toPrecision(12))));
   return sorted[rank - 1];
 }
+
+/**
+ * Durations given in milliseconds, in days: the mean from their exact integer sum, the median
+ * (even count: mean of the two middle values) and the nearest-rank p90; null for none.
+ */
+export function durationDays(durationsMs: readonly number[]): {
+  avgDays: number | null;
+  medianDays: number | null;
+  p90Days: number | null;
+} {
+  const inDays = durationsMs.map((ms) => ms / DAY_MS);
+  const total = durationsMs.reduce((a, b) => a + b, 0);
+  return {
+    avgDays: durationsMs.length ? days(total / durationsMs.length / DAY_MS) : null,
+    medianDays: days(median(inDays)),
+    p90Days: days(nearestRank(inDays, 0.9)),
+  };
+}

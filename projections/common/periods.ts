@@ -84,3 +84,8 @@ export function periodIndex(list: Period[], ms: number): number {
 
 /** The UTC day (YYYY-MM-DD) of an instant: reports keep daily buckets, and every period boundary is a day boundary. */
 export const dayOf = (iso: string | number): string => new Date(typeof iso === 'number' ? iso : Date.parse(iso)).toISOString().slice(0, 10);
+
+/** The range a series of periods covers: from the start of the first to the end of the last (null when there is none). */
+export function rangeOf(list: ReadonlyArray<{ start: string; end: string }>): { start: string | null; end: string | null } {
+  return { start: list[0]?.start ?? null, end: list[list.length - 1]?.end ?? null };
+}

@@ -1,6 +1,6 @@
 import { daysWithin } from '../common/buckets';
 import { money, rate, ratio } from '../common/numbers';
-import { Interval, periodIndex, periods, truncate } from '../common/periods';
+import { Interval, periodIndex, periods, rangeOf, truncate } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { tableRow } from '../common/table';
 import { DEAL_OUTCOME_GROUPS, DEAL_OUTCOMES_PROJECTION, DealOutcomeGroupBy, readDealOutcomes } from './projection';
@@ -105,11 +105,6 @@ export async function buildDealOutcomesReport(
   return report;
 }
 
-/** The range the totals cover: from the start of the first period to the end of the last. */
-function range(list: DealOutcomePeriod[]): { start: string | null; end: string | null } {
-  return { start: list[0]?.start ?? null, end: list[list.length - 1]?.end ?? null };
-}
-
 export const dealOutcomesReport = {
   name: 'deal-outcomes',
   description:
@@ -120,9 +115,9 @@ export const dealOutcomesReport = {
     periods: (r: DealOutcomesReport) => r.periods.map((p) => tableRow(p)),
     groups: (r: DealOutcomesReport) =>
       (r.groups ?? []).flatMap((g) => g.periods.map((p) => tableRow({ groupBy: r.groupBy, key: g.key }, p))),
-    total: (r: DealOutcomesReport) => [tableRow(range(r.periods), r.total)],
+    total: (r: DealOutcomesReport) => [tableRow(rangeOf(r.periods), r.total)],
     groupTotals: (r: DealOutcomesReport) =>
-      (r.groups ?? []).map((g) => tableRow({ groupBy: r.groupBy, key: g.key }, range(r.periods), g.total)),
+      (r.groups ?? []).map((g) => tableRow({ groupBy: r.groupBy, key: g.key }, rangeOf(r.periods), g.total)),
   },
   run: (params, context) => buildDealOutcomesReport(params, context),
 } satisfies ReportDefinition;

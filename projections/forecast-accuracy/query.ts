@@ -1,7 +1,7 @@
 import { stageProbability } from '@chronicle/domain';
 import { daysWithin } from '../common/buckets';
 import { mean, money, rate, ratio } from '../common/numbers';
-import { dayOf, Interval, Period, periodIndex, periods } from '../common/periods';
+import { dayOf, Interval, Period, periodIndex, periods, rangeOf } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { tableRow } from '../common/table';
 import { DEAL_OUTCOMES_PROJECTION, readDealOutcomes, toCents } from '../deal-outcomes/projection';
@@ -193,11 +193,6 @@ export async function buildForecastAccuracyReport(
   return report;
 }
 
-/** The range the totals cover: from the start of the first period to the end of the last. */
-function range(list: AccuracyPeriod[]): { start: string | null; end: string | null } {
-  return { start: list[0]?.start ?? null, end: list[list.length - 1]?.end ?? null };
-}
-
 export const forecastAccuracyReport = {
   name: 'forecast-accuracy',
   description:
@@ -208,9 +203,9 @@ export const forecastAccuracyReport = {
     periods: (r: ForecastAccuracyReport) => r.periods.map((p) => tableRow(p)),
     groups: (r: ForecastAccuracyReport) =>
       (r.groups ?? []).flatMap((g) => g.periods.map((p) => tableRow({ groupBy: r.groupBy, key: g.key }, p))),
-    total: (r: ForecastAccuracyReport) => [tableRow({ asOf: r.asOf }, range(r.periods), r.total)],
+    total: (r: ForecastAccuracyReport) => [tableRow({ asOf: r.asOf }, rangeOf(r.periods), r.total)],
     groupTotals: (r: ForecastAccuracyReport) =>
-      (r.groups ?? []).map((g) => tableRow({ groupBy: r.groupBy, key: g.key }, range(r.periods), g.total)),
+      (r.groups ?? []).map((g) => tableRow({ groupBy: r.groupBy, key: g.key }, rangeOf(r.periods), g.total)),
   },
   run: (params, context) => buildForecastAccuracyReport(params, context),
 } satisfies ReportDefinition;

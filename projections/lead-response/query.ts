@@ -1,5 +1,5 @@
 import { dayWindow } from '../common/buckets';
-import { DAY_MS, days, median, nearestRank, rate, ratio } from '../common/numbers';
+import { durationDays, rate, ratio } from '../common/numbers';
 import type { ReportDefinition, ReportParams, ReportContext } from '../common/report';
 import { tableRow } from '../common/table';
 import { LEAD_RESPONSE_PROJECTION, LeadResponseDocument, readLeadResponses } from './projection';
@@ -33,16 +33,15 @@ export interface LeadResponseReport {
  */
 export function responseStats(key: string, times: readonly (number | null)[]): LeadResponseStats {
   const answered = times.filter((ms): ms is number => ms !== null);
-  const inDays = answered.map((ms) => ms / DAY_MS);
-  const total = answered.reduce((a, b) => a + b, 0);
+  const { avgDays, medianDays, p90Days } = durationDays(answered);
   return {
     key,
     leads: times.length,
     responded: answered.length,
     responseRate: rate(ratio(answered.length, times.length)),
-    medianDays: days(median(inDays)),
-    p90Days: days(nearestRank(inDays, 0.9)),
-    avgDays: answered.length ? days(total / answered.length / DAY_MS) : null,
+    medianDays,
+    p90Days,
+    avgDays,
   };
 }
 

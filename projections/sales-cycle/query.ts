@@ -1,5 +1,5 @@
 import type { Pipeline } from '@chronicle/domain';
-import { DAY_MS, days, median, nearestRank } from '../common/numbers';
+import { DAY_MS, days, durationDays } from '../common/numbers';
 import { dayOf, truncate } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { sumRows } from '../common/rows';
@@ -27,15 +27,7 @@ export interface SalesCycleReport {
 
 /** Statistics of cycle lengths given in milliseconds: mean from the exact integer sum; median and nearest-rank p90 of the values in days. */
 function cycleStats(key: string, cycles: number[]): CycleStats {
-  const inDays = cycles.map((ms) => ms / DAY_MS);
-  const total = cycles.reduce((a, b) => a + b, 0);
-  return {
-    key,
-    wonDeals: cycles.length,
-    avgDays: cycles.length ? days(total / cycles.length / DAY_MS) : null,
-    medianDays: days(median(inDays)),
-    p90Days: days(nearestRank(inDays, 0.9)),
-  };
+  return { key, wonDeals: cycles.length, ...durationDays(cycles) };
 }
 
 /** Stage lines: configured stages in pipeline order (zeros included), then any other stage with exits, by name. */
