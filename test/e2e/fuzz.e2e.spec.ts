@@ -3,6 +3,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { client, UUID } from '../support/http';
+import { fuzzReplay } from '../support/prng';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -811,7 +812,7 @@ describe('fuzzing every write route', () => {
     const seen = (outcomes[route.name] = {} as Record<number, number>);
     await fc.assert(
       fc.asyncProperty(caseFor(route), (c) => check(route, c, seen)),
-      { numRuns: Math.max(RUNS, route.minRuns ?? 0) },
+      { numRuns: Math.max(RUNS, route.minRuns ?? 0), ...fuzzReplay() },
     );
     // The generators must reach the handlers, not only the validation.
     expect(Object.keys(seen).some((status) => Number(status) < 300 || Number(status) >= 404)).toBe(true);

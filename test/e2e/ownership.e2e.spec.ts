@@ -243,6 +243,17 @@ describe('creation: what a rep creates is its own', () => {
     expect(converted.status).toBe(200);
     expect((await t.events(`customer-${converted.body.customerId}`))[0].data).toMatchObject({ ownerId: t.actors.rep });
   });
+
+  it("converting another's lead is a 403 whatever customer it names: the refusal says nothing about that customer", async () => {
+    const erased = (await ok(admin.post('/customers', { name: 'Erased Person', source: 'web' }))).body.id;
+    await ok(admin.delete(`/customers/${erased}/personal-data`));
+    // Its owner would hear that the customer was erased (a 422); a rep refused on the lead must not.
+    expect((await admin.post(`/leads/${ids.theirLead}/convert`, { customerId: erased })).status).toBe(422);
+    for (const customerId of [erased, ids.theirCustomer, ids.myCustomer, randomUUID()]) {
+      const res = await expectNothingAppended(t, () => rep.post(`/leads/${ids.theirLead}/convert`, { customerId }));
+      expect([customerId, res.status, res.body.message]).toEqual([customerId, 403, expect.stringContaining(`lead-${ids.theirLead}`)]);
+    }
+  });
 });
 
 describe('reassigning an owner: managers and admins only', () => {

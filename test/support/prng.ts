@@ -8,3 +8,12 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * fast-check options that replay a reported failure: `FUZZ_SEED=<seed> FUZZ_PATH=<path>` as printed
+ * in the failure's `{ seed, path }` (with the same FUZZ_RUNS and the same event store).
+ */
+export function fuzzReplay(): { seed?: number; path?: string } {
+  const seed = process.env.FUZZ_SEED;
+  return seed === undefined ? {} : { seed: Number(seed), ...(process.env.FUZZ_PATH && { path: process.env.FUZZ_PATH }) };
+}

@@ -124,6 +124,14 @@ export class CommandExecutor {
       await this.refreshSnapshot(decider, streamId, appended.revision);
       execution = { streamId, state: undefined as S, ...appended };
     } else {
+      let preloaded: LoadedState<S> | undefined;
+      if (spec.check && spec.authorize && context.ownerScope !== undefined) {
+        // A caller limited to its own records is authorised on the command's own stream before
+        // `check` reads the records it names: one refused here learns nothing about those.
+        // (Authorised again below, on the state the command is decided on.)
+        preloaded = await this.load(decider, streamId);
+        spec.authorize(context, streamId, preloaded.state, command);
+      }
       if (spec.check) facts = await spec.check(command, context, env);
       if (spec.enrich) command = spec.enrich(command, facts, context, env);
       if (mode === 'none') {
@@ -139,12 +147,15 @@ export class CommandExecutor {
       } else {
         const authorize = spec.authorize;
         const decided = command;
-        execution = await this.execute(
-          decider,
-          streamId,
-          command,
-          context,
-          authorize && ((state: S) => authorize(context, streamId, state, decided)),
+        execution = await this.serialized(streamId, () =>
+          this.decideAndAppend(
+            decider,
+            streamId,
+            decided,
+            context,
+            authorize && ((state: S) => authorize(context, streamId, state, decided)),
+            preloaded,
+          ),
         );
       }
     }
@@ -240,9 +251,12 @@ export class CommandExecutor {
     command: C,
     context: CommandContext,
     authorize?: (state: S) => void,
+    preloaded?: LoadedState<S>,
   ): Promise<Execution<S>> {
     for (let attempt = 0; ; attempt++) {
-      const { state, revision, position } = await this.load(decider, streamId);
+      // A state loaded moments ago serves if the stream has not moved since (a cheap revision read).
+      const current = attempt === 0 && preloaded && (await this.store.streamRevision(streamId)) === preloaded.revision;
+      const { state, revision, position } = current ? preloaded : await this.load(decider, streamId);
       authorize?.(state);
       if (context.idSeed) {
         const earlier = await this.alreadyAppended(streamId, context.idSeed);

@@ -51,7 +51,9 @@ export interface FollowUp {
 /**
  * How one command type is handled, declared (Eventuous's `On<Command>()…`, Emmett's `handle`).
  * CommandExecutor.run runs the steps in this order:
- * permit → (load: state) check → enrich → load → authorize → decide → append → after.
+ * permit → (load: state) check → enrich → load → authorize → decide → append → after; for a caller
+ * limited to its own records (a rep), `authorize` also runs before `check`, so a refused caller
+ * learns nothing about the records the command names.
  * With `load: 'existence'`: permit → existence → decideOnExistence → check → append → after.
  * Authorisation rules live in ownership.ts; a spec only names the ones that apply.
  */

@@ -119,6 +119,18 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * A feed position that is no event's position in this store. SQLite positions are dense integers,
+ * so any one is valid there; EventStoreDB refuses a $all position that is not a record boundary.
+ * Feed positions are meant to be handed back as given (0: the start).
+ */
+export class UnknownPositionError extends Error {
+  constructor(readonly position: number) {
+    super(`${position} is not a position of this event store: use 0 (the start) or a checkpoint the feed handed out`);
+    this.name = 'UnknownPositionError';
+  }
+}
+
 export class EventStoreClosedError extends Error {
   constructor() {
     super('the event store is closed');

@@ -8,6 +8,7 @@ import { toEnvelope } from '@chronicle/messaging';
 import { RequiresAccess } from '../auth/access';
 import { EventFeedQuery, FEED_DEFAULT_LIMIT, feedFilter } from './event-feed.query';
 import { EventFeedStreams } from './event-feed.streams';
+import { assertFeedPosition, refusingUnknownPosition } from './feed-position';
 
 const POSITION = /^\d{1,15}$/;
 
@@ -36,10 +37,14 @@ export class EventFeedController {
       const lastEventId = request.headers['last-event-id'];
       if (lastEventId !== undefined && (typeof lastEventId !== 'string' || !POSITION.test(lastEventId)))
         throw new BadRequestException('Last-Event-ID: must be an event position (the id of the last event received)');
-      this.streams.follow(request, reply, lastEventId !== undefined ? Number(lastEventId) : (query.after ?? 0), filter);
+      const after = lastEventId !== undefined ? Number(lastEventId) : (query.after ?? 0);
+      await assertFeedPosition(this.store, after, lastEventId !== undefined ? 'Last-Event-ID' : 'after');
+      this.streams.follow(request, reply, after, filter);
       return;
     }
-    const page = await this.store.readAll({ fromPosition: query.after ?? 0, maxCount: query.limit ?? FEED_DEFAULT_LIMIT, filter });
+    const page = await this.store
+      .readAll({ fromPosition: query.after ?? 0, maxCount: query.limit ?? FEED_DEFAULT_LIMIT, filter })
+      .catch(refusingUnknownPosition('after'));
     return reply.send({ events: page.events.map(toEnvelope), checkpoint: page.checkpoint, isEnd: page.isEnd });
   }
 }

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { OwnershipViolation } from '@chronicle/commands';
 import { DomainError } from '@chronicle/domain';
-import { WrongExpectedRevisionError } from '@chronicle/event-store';
+import { UnknownPositionError, WrongExpectedRevisionError } from '@chronicle/event-store';
 import { ProjectionNotReadyError, ReadYourWritesTimeoutError } from '@chronicle/projector';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { clientAddress } from '../auth/address-limit';
@@ -52,6 +52,9 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof WrongExpectedRevisionError) {
       return send(409, { message: exception.message, code: 'wrong-expected-revision', currentRevision: exception.actual });
+    }
+    if (exception instanceof UnknownPositionError) {
+      return send(400, { message: exception.message, code: 'unknown-position' });
     }
     if (exception instanceof ProjectionNotReadyError || exception instanceof ReadYourWritesTimeoutError) {
       reply.header('Retry-After', '1');

@@ -30,6 +30,7 @@ import {
   WebhookSubscription,
   WebhookUrlPolicy,
 } from '@chronicle/webhooks';
+import { assertFeedPosition } from '../events/feed-position';
 import { RequiresAccess } from '../auth/access';
 import { Actor } from '../http/command-context.decorator';
 import { CreateWebhookDto, ReplayWebhookDto, UpdateWebhookDto } from './webhook.dto';
@@ -128,6 +129,7 @@ export class WebhooksController {
     await this.found(id);
     const head = await this.events.headPosition();
     if (dto.fromPosition > head) throw new BadRequestException(`fromPosition: ${dto.fromPosition} is past the head of the feed (${head})`);
+    await assertFeedPosition(this.events, dto.fromPosition, 'fromPosition');
     const replay = { fromPosition: dto.fromPosition, requestedAt: new Date().toISOString() };
     await this.store.update(id, { replay }, replay.requestedAt);
     return { id, replay };

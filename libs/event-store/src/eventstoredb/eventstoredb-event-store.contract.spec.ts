@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient, FORWARDS, START, streamNameFilter } from '@eventstore/db-client';
 import { EventStoreDbTestServer, startEventStoreDbTestServer } from '../../../../test/support/eventstoredb-test-server';
 import { eventStoreContract, newEvent } from '../contract/event-store.contract';
-import { FeedPage, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '../event-store';
+import { FeedPage, NewEvent, RecordedEvent, UnknownPositionError, WrongExpectedRevisionError } from '../event-store';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 
 // The shared contract, against the adapter talking gRPC to the in-process EventStoreDB test double.
@@ -129,6 +129,26 @@ describe('EventStoreDB adapter (test double server)', () => {
     expect(read.map((e) => e.globalPosition)).toEqual(positions.map(([commit]) => Number(commit)));
     expect(new Set(positions.map(([commit]) => commit)).size).toBe(3);
     expect(result.position).toBe(read[2].globalPosition);
+  });
+
+  it('a position that is no record boundary fails with UnknownPositionError, from readAll and from a subscription alike', async () => {
+    const { position } = await store.append(`deal-${uid()}`, [newEvent('A'), newEvent('B')]);
+    const invented = position - 1; // inside the last event's log record
+    const refused = await store.readAll({ fromPosition: invented, maxCount: 1 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(UnknownPositionError);
+    expect((refused as UnknownPositionError).position).toBe(invented);
+    const subscription = store.subscribeToAll({ fromPosition: invented });
+    const failed = await subscription[Symbol.asyncIterator]()
+      .next()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    await subscription.close();
+    expect(failed).toBeInstanceOf(UnknownPositionError);
   });
 
   it("positions stay unique on servers that report the append's first position as every event's prepare position (20.10–22.10)", async () => {

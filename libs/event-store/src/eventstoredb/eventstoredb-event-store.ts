@@ -38,6 +38,7 @@ import {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
+  UnknownPositionError,
   WrongExpectedRevisionError,
 } from '../event-store';
 import type { Upcast } from '../sqlite/sqlite-event-store';
@@ -171,7 +172,9 @@ export class EventStoreDbEventStore implements EventStore {
       const requested = chunk + (checkpoint > 0 ? 1 : 0);
       const read = await readFully(
         this.client.readAll({ fromPosition: toReadPosition(checkpoint), direction: FORWARDS, maxCount: requested }),
-      );
+      ).catch((error: unknown) => {
+        throw isUnknownPosition(error, checkpoint) ? new UnknownPositionError(checkpoint) : error;
+      });
       for (const { event } of read) {
         if (!event) continue;
         const position = positionOf(event);
@@ -284,6 +287,8 @@ export class EventStoreDbEventStore implements EventStore {
         yield { events: batch, checkpoint: position, isEnd: false };
       }
       if (control.closed) return;
+      // (The client reports an unknown position as an UnknownError, which counts as transient: not this one.)
+      if (failure !== undefined && isUnknownPosition(failure, position)) throw new UnknownPositionError(position);
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- the subscription's own error, passed on
       if (failure !== undefined && !isTransient(failure)) throw failure;
       // Dropped (or ended by the server): back off, then resubscribe after `position`.
@@ -392,6 +397,11 @@ async function readFully<T>(read: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of read) items.push(item);
   return items;
+}
+
+/** The server refuses a $all position that is not a record boundary with INVALID_ARGUMENT. */
+function isUnknownPosition(error: unknown, position: number): boolean {
+  return position > 0 && !!error && typeof error === 'object' && (error as { code?: unknown }).code === 3; /* INVALID_ARGUMENT */
 }
 
 function positionOf(event: EsdbRecordedEvent | AllStreamRecordedEvent): number {
