@@ -39,6 +39,10 @@ import { forecastAccuracyProjection } from './forecast-accuracy/projection';
 import { forecastAccuracyReport } from './forecast-accuracy/query';
 import { leadResponseProjection } from './lead-response/projection';
 import { leadResponseReport } from './lead-response/query';
+import { upcomingActivityProjection } from './upcoming-activity/projection';
+import { upcomingActivityReport } from './upcoming-activity/query';
+import { engagementProjection } from './engagement/projection';
+import { engagementReport } from './engagement/query';
 
 /**
  * Every built-in projection and report. A projection added here (in its own folder) is built
@@ -66,6 +70,8 @@ export const projections: Projection[] = [
   campaignsProjection,
   forecastAccuracyProjection,
   leadResponseProjection,
+  upcomingActivityProjection,
+  engagementProjection,
 ];
 
 export const reports: ReportDefinition[] = [
@@ -87,6 +93,8 @@ export const reports: ReportDefinition[] = [
   campaignsReport,
   forecastAccuracyReport,
   leadResponseReport,
+  upcomingActivityReport,
+  engagementReport,
 ];
 
 export * from './common/define-projection';
@@ -98,3 +106,6 @@ export * from './common/table';
 export * from './queries';
 export * from './goals/projection';
 export * from './goals/query';
+export * from './replay/replay-report';
+export * from './replay/report-file';
+export * from './replay/reports-dir';

@@ -45,6 +45,7 @@ export const activityReport = {
   name: 'activity',
   description: 'Per owner per ISO week: interactions logged, tasks created, tasks completed',
   projections: [OWNER_ACTIVITY_PROJECTION],
+  ownerScoped: true,
   tables: {
     owners: (r: ActivityReport) => r.periods.flatMap((p) => p.owners.map((o) => tableRow({ start: p.start, end: p.end }, o))),
     weeks: (r: ActivityReport) => r.periods.map((p) => tableRow({ start: p.start, end: p.end }, p.totals)),
@@ -58,6 +59,7 @@ export const activityReport = {
     if (list.length > 0) {
       const [startMs, endMs] = [list[0].startMs, list[list.length - 1].endMs];
       for (const doc of await readOwnerActivity(readModels, startMs, endMs)) {
+        if (params.owner !== undefined && doc.ownerId !== params.owner) continue;
         for (const [dayMs, day] of daysWithin(doc, startMs, endMs)) {
           let interactions = 0;
           for (const n of day.interactions ?? []) interactions += n;

@@ -4,7 +4,7 @@ import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { withProfileChanges } from '../testing/profile-changes';
 import { historyArbitrary } from '../testing/random-history';
 import { churnProjection } from './projection';
-import { buildChurnReport, churnReport } from './query';
+import { buildChurnReport, ChurnReason, churnReport } from './query';
 import { referenceChurn } from './reference';
 
 const DAY = 86_400_000;
@@ -18,21 +18,31 @@ const registered = (id: string, at: string, source: string, region: string, owne
   event(id, 'CustomerRegistered', at, { name: id, source, region, ownerId });
 const acquired = (id: string, at: string, channel: string) =>
   event(id, 'CustomerAcquired', at, { channel, trigger: { type: 'PurchaseRecorded', purchaseId: `p-${id}` } });
-const churned = (id: string, at: string) => event(id, 'CustomerChurned', at, { reason: 'price' });
+const churned = (id: string, at: string, reason = 'price') => event(id, 'CustomerChurned', at, { reason });
 const reactivated = (id: string, at: string) => event(id, 'CustomerReactivated', at);
 
 const MONTHS = ['2023-11-01', '2023-12-01', '2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01'];
-/** Periods Nov 2023 … Mar 2024 from rows [atStart, new, reactivated, churned, atEnd, churnRate]. */
-const months = (rows: [number, number, number, number, number, number | null][]) =>
-  rows.map(([customersAtStart, newCustomers, reactivated, churned, customersAtEnd, churnRate], i) => ({
-    start: `${MONTHS[i]}T00:00:00.000Z`,
-    end: `${MONTHS[i + 1]}T00:00:00.000Z`,
+type Figures = [number, number, number, number, number, number | null, number, number | null];
+/** Reasons as [reason, churned] pairs, in the report's order. */
+type Reasons = [string, number][];
+const reasons = (pairs: Reasons): ChurnReason[] => pairs.map(([reason, churned]) => ({ reason, churned }));
+/**
+ * Periods from rows [atStart, new, reactivated, churned, atEnd, churnRate, retained, retentionRate,
+ * reasons?]; without reasons, every churn is for `price`. The periods start at `first` of MONTHS.
+ */
+const months = (rows: (Figures | [...Figures, Reasons])[], first = 0) =>
+  rows.map(([customersAtStart, newCustomers, reactivated, churned, customersAtEnd, churnRate, retained, retentionRate, pairs], i) => ({
+    start: `${MONTHS[first + i]}T00:00:00.000Z`,
+    end: `${MONTHS[first + i + 1]}T00:00:00.000Z`,
     customersAtStart,
     newCustomers,
     reactivated,
     churned,
     customersAtEnd,
     churnRate,
+    retained,
+    retentionRate,
+    churnedByReason: reasons(pairs ?? (churned ? [['price', churned]] : [])),
   }));
 
 describe('churn report', () => {
@@ -76,65 +86,74 @@ describe('churn report', () => {
       asOf: '2024-04-01T00:00:00.000Z',
       limit: 10,
     };
-    // Overall — active: f, g since October.
+    // Overall — active: f, g since October. Every churn is for `price`.
     const overall = months([
-      [2, 1, 0, 0, 3, 0], //      Nov: + e; 0 / 2
-      [3, 1, 0, 1, 3, 0.3333], // Dec: + a, − e; 1 / 3 = 0.33333… → 0.3333
-      [3, 1, 0, 1, 3, 0.3333], // Jan: + b, − b (23:59:59.999)
-      [3, 1, 0, 1, 3, 0.3333], // Feb: + c (Feb 1 00:00), − a (Feb 1 00:00; active at the start)
-      [3, 0, 2, 0, 5, 0], //      Mar: a and e reactivated (e at the last instant)
+      [2, 1, 0, 0, 3, 0, 2, 1], //                Nov: + e; 0 / 2; f, g retained
+      [3, 1, 0, 1, 3, 0.3333, 2, 0.6667], //      Dec: + a, − e; 1 / 3 = 0.33333… → 0.3333; f, g of f, g, e retained
+      [3, 1, 0, 1, 3, 0.3333, 3, 1], //           Jan: + b, − b (23:59:59.999): b was not active at the start
+      [3, 1, 0, 1, 3, 0.3333, 2, 0.6667], //      Feb: + c (Feb 1 00:00), − a (Feb 1 00:00; active at the start: lost)
+      [3, 0, 2, 0, 5, 0, 3, 1], //                Mar: a and e reactivated (e at the last instant)
     ]);
-    expect(await churnReport.run(params, p.context)).toEqual({ interval: 'month', periods: overall });
+    expect(await churnReport.run(params, p.context)).toEqual({
+      interval: 'month',
+      periods: overall,
+      churnedByReason: reasons([['price', 3]]), // e, b, a
+    });
 
     // By acquisition channel: web = f, e, a, c; ads = g, b.
     expect(await buildChurnReport({ ...params, groupBy: 'channel' }, p.context)).toEqual({
       interval: 'month',
       periods: overall,
+      churnedByReason: reasons([['price', 3]]),
       groupBy: 'channel',
       groups: [
         {
           key: 'ads',
           periods: months([
-            [1, 0, 0, 0, 1, 0],
-            [1, 0, 0, 0, 1, 0],
-            [1, 1, 0, 1, 1, 1],
-            [1, 0, 0, 0, 1, 0],
-            [1, 0, 0, 0, 1, 0],
+            [1, 0, 0, 0, 1, 0, 1, 1],
+            [1, 0, 0, 0, 1, 0, 1, 1],
+            [1, 1, 0, 1, 1, 1, 1, 1], // Jan: 1 / 1, yet g (the one active at the start) is retained
+            [1, 0, 0, 0, 1, 0, 1, 1],
+            [1, 0, 0, 0, 1, 0, 1, 1],
           ]),
-        }, // Jan: 1 / 1
+          churnedByReason: reasons([['price', 1]]),
+        },
         {
           key: 'web',
           periods: months([
-            [1, 1, 0, 0, 2, 0],
-            [2, 1, 0, 1, 2, 0.5],
-            [2, 0, 0, 0, 2, 0],
-            [2, 1, 0, 1, 2, 0.5],
-            [2, 0, 2, 0, 4, 0],
+            [1, 1, 0, 0, 2, 0, 1, 1],
+            [2, 1, 0, 1, 2, 0.5, 1, 0.5], // 1 / 2
+            [2, 0, 0, 0, 2, 0, 2, 1],
+            [2, 1, 0, 1, 2, 0.5, 1, 0.5],
+            [2, 0, 2, 0, 4, 0, 2, 1],
           ]),
-        }, // 1 / 2
+          churnedByReason: reasons([['price', 2]]),
+        },
       ],
     });
-    // By current owner: u1 = f, c (a moved to u2, d never acquired); u2 = g, e, a, b.
+    // By current owner: u1 = f, c (a moved to u2 after its churn, d never acquired); u2 = g, e, a, b.
     expect((await buildChurnReport({ ...params, groupBy: 'owner' }, p.context)).groups).toEqual([
       {
         key: 'u1',
         periods: months([
-          [1, 0, 0, 0, 1, 0],
-          [1, 0, 0, 0, 1, 0],
-          [1, 0, 0, 0, 1, 0],
-          [1, 1, 0, 0, 2, 0],
-          [2, 0, 0, 0, 2, 0],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 1, 0, 0, 2, 0, 1, 1],
+          [2, 0, 0, 0, 2, 0, 2, 1],
         ]),
+        churnedByReason: [],
       },
       {
         key: 'u2',
         periods: months([
-          [1, 1, 0, 0, 2, 0],
-          [2, 1, 0, 1, 2, 0.5],
-          [2, 1, 0, 1, 2, 0.5],
-          [2, 0, 0, 1, 1, 0.5],
-          [1, 0, 2, 0, 3, 0],
+          [1, 1, 0, 0, 2, 0, 1, 1],
+          [2, 1, 0, 1, 2, 0.5, 1, 0.5],
+          [2, 1, 0, 1, 2, 0.5, 2, 1],
+          [2, 0, 0, 1, 1, 0.5, 1, 0.5], // a's February churn moved here with it
+          [1, 0, 2, 0, 3, 0, 1, 1],
         ]),
+        churnedByReason: reasons([['price', 3]]),
       },
     ]);
     // By current region: amer = f, b; apac = e, c (moved from emea); emea = g, a.
@@ -142,33 +161,36 @@ describe('churn report', () => {
       {
         key: 'amer',
         periods: months([
-          [1, 0, 0, 0, 1, 0],
-          [1, 0, 0, 0, 1, 0],
-          [1, 1, 0, 1, 1, 1],
-          [1, 0, 0, 0, 1, 0],
-          [1, 0, 0, 0, 1, 0],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 1, 0, 1, 1, 1, 1, 1],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 0, 0, 0, 1, 0, 1, 1],
         ]),
+        churnedByReason: reasons([['price', 1]]),
       },
-      // nobody active at the start of Nov, Jan and Feb: churnRate has a zero denominator → null
+      // nobody active at the start of Nov, Jan and Feb: churnRate and retentionRate have a zero denominator → null
       {
         key: 'apac',
         periods: months([
-          [0, 1, 0, 0, 1, null],
-          [1, 0, 0, 1, 0, 1],
-          [0, 0, 0, 0, 0, null],
-          [0, 1, 0, 0, 1, null],
-          [1, 0, 1, 0, 2, 0],
+          [0, 1, 0, 0, 1, null, 0, null],
+          [1, 0, 0, 1, 0, 1, 0, 0],
+          [0, 0, 0, 0, 0, null, 0, null],
+          [0, 1, 0, 0, 1, null, 0, null],
+          [1, 0, 1, 0, 2, 0, 1, 1],
         ]),
+        churnedByReason: reasons([['price', 1]]),
       },
       {
         key: 'emea',
         periods: months([
-          [1, 0, 0, 0, 1, 0],
-          [1, 1, 0, 0, 2, 0],
-          [2, 0, 0, 0, 2, 0],
-          [2, 0, 0, 1, 1, 0.5],
-          [1, 0, 1, 0, 2, 0],
+          [1, 0, 0, 0, 1, 0, 1, 1],
+          [1, 1, 0, 0, 2, 0, 1, 1],
+          [2, 0, 0, 0, 2, 0, 2, 1],
+          [2, 0, 0, 1, 1, 0.5, 1, 0.5],
+          [1, 0, 1, 0, 2, 0, 1, 1],
         ]),
+        churnedByReason: reasons([['price', 1]]),
       },
     ]);
 
@@ -185,7 +207,10 @@ describe('churn report', () => {
         churned: 1,
         customersAtEnd: 3,
         churnRate: 0.25,
-      }, // f g a b; − b: 1 / 4
+        retained: 3,
+        retentionRate: 0.75,
+        churnedByReason: reasons([['price', 1]]),
+      }, // f g a b; − b: 1 / 4; f, g, a retained
       {
         start: '2024-02-01T00:00:00.000Z',
         end: '2024-02-02T00:00:00.000Z',
@@ -195,9 +220,12 @@ describe('churn report', () => {
         churned: 1,
         customersAtEnd: 3,
         churnRate: 0.3333,
+        retained: 2,
+        retentionRate: 0.6667,
+        churnedByReason: reasons([['price', 1]]),
       },
     ]);
-    // Before anyone was acquired: zeros, and a null rate.
+    // Before anyone was acquired: zeros, and null rates.
     expect(
       await buildChurnReport(
         { from: '2023-09-01T00:00:00.000Z', to: '2023-10-01T00:00:00.000Z', interval: 'month', groupBy: 'owner' },
@@ -215,11 +243,197 @@ describe('churn report', () => {
           churned: 0,
           customersAtEnd: 0,
           churnRate: null,
+          retained: 0,
+          retentionRate: null,
+          churnedByReason: [],
         },
       ],
+      churnedByReason: [],
       groupBy: 'owner',
       groups: [],
     });
+  });
+
+  it('hand-computed: retention and churn by reason, exact to the millisecond, through a churn and reactivation and a regroup', async () => {
+    p = await project(
+      [
+        registered('D', '2023-11-01T00:00:00.000Z', 'ads', 'amer', 'u2'),
+        acquired('D', '2023-11-15T00:00:00.000Z', 'ads'),
+        registered('B', '2023-11-20T00:00:00.000Z', 'web', 'emea', 'u1'),
+        acquired('B', '2023-12-01T00:00:00.000Z', 'web'),
+        registered('A', '2023-12-01T00:00:00.000Z', 'web', 'emea', 'u1'),
+        acquired('A', '2023-12-10T00:00:00.000Z', 'web'),
+        registered('F', '2023-12-01T00:00:00.000Z', 'web', 'emea', 'u1'),
+        acquired('F', '2023-12-20T00:00:00.000Z', 'web'),
+        registered('C', '2024-01-01T00:00:00.000Z', 'ads', 'amer', 'u2'),
+        acquired('C', '2024-01-05T00:00:00.000Z', 'ads'), // acquired inside January: never in its retention
+        churned('A', '2024-01-10T00:00:00.000Z', 'price'),
+        reactivated('A', '2024-01-20T00:00:00.000Z'), // back before January ends, yet not retained in January
+        churned('D', '2024-01-31T23:59:59.999Z', 'price'), // January's last instant
+        churned('B', '2024-02-01T00:00:00.000Z', 'service'), // February's first instant: February's, and B was active at its start
+        churned('F', '2024-02-14T00:00:00.000Z', 'budget'),
+        event('D', 'CustomerOwnerAssigned', '2024-02-15T00:00:00.000Z', { ownerId: 'u1', previousOwnerId: 'u2' }), // D's churn moves to u1
+        registered('E', '2024-02-01T00:00:00.000Z', 'referral', 'apac', 'u3'),
+        acquired('E', '2024-02-20T00:00:00.000Z', 'referral'),
+        churned('C', '2024-02-25T00:00:00.000Z', 'moved'),
+        churned('E', '2024-03-05T00:00:00.000Z', 'service'), // E lost from March's start…
+        reactivated('E', '2024-03-06T00:00:00.000Z'),
+        reactivated('C', '2024-03-10T00:00:00.000Z'),
+        churned('E', '2024-03-20T00:00:00.000Z', 'service'), // …once: this churn ends a streak begun in March
+      ],
+      [churnProjection],
+    );
+    const params = { from: '2024-01-01T00:00:00.000Z', to: '2024-04-01T00:00:00.000Z', interval: 'month' as const, groupBy: 'owner' };
+    const report = await buildChurnReport(params, p.context);
+    expect(report).toEqual({
+      interval: 'month',
+      // [atStart, new, reactivated, churned, atEnd, churnRate, retained, retentionRate, reasons]
+      periods: months(
+        [
+          // Jan: D B A F active at the start; A and D churn → B, F retained: 2 / 4 (not (atEnd − new) / atStart = 3 / 4)
+          [4, 1, 1, 2, 4, 0.5, 2, 0.5, [['price', 2]]],
+          // Feb: B A F C; B (00:00), F and C churn → A: 1 / 4; reasons tied at 1, by name
+          [
+            4,
+            1,
+            0,
+            3,
+            2,
+            0.75,
+            1,
+            0.25,
+            [
+              ['budget', 1],
+              ['moved', 1],
+              ['service', 1],
+            ],
+          ],
+          // Mar: A E; E churns twice → A: 1 / 2
+          [2, 0, 2, 2, 2, 1, 1, 0.5, [['service', 2]]],
+        ],
+        2,
+      ),
+      churnedByReason: reasons([
+        ['service', 3],
+        ['price', 2],
+        ['budget', 1],
+        ['moved', 1],
+      ]),
+      groupBy: 'owner',
+      groups: [
+        {
+          key: 'u1', // A B F, and D since Feb 15 with its whole history
+          periods: months(
+            [
+              [4, 0, 1, 2, 3, 0.5, 2, 0.5, [['price', 2]]],
+              [
+                3,
+                0,
+                0,
+                2,
+                1,
+                0.6667,
+                1,
+                0.3333,
+                [
+                  ['budget', 1],
+                  ['service', 1],
+                ],
+              ],
+              [1, 0, 0, 0, 1, 0, 1, 1, []],
+            ],
+            2,
+          ),
+          churnedByReason: reasons([
+            ['price', 2],
+            ['budget', 1],
+            ['service', 1],
+          ]),
+        },
+        {
+          key: 'u2', // C: nobody active at the start of January and March → null rates
+          periods: months(
+            [
+              [0, 1, 0, 0, 1, null, 0, null, []],
+              [1, 0, 0, 1, 0, 1, 0, 0, [['moved', 1]]],
+              [0, 0, 1, 0, 1, null, 0, null, []],
+            ],
+            2,
+          ),
+          churnedByReason: reasons([['moved', 1]]),
+        },
+        {
+          key: 'u3', // E
+          periods: months(
+            [
+              [0, 0, 0, 0, 0, null, 0, null, []],
+              [0, 1, 0, 0, 1, null, 0, null, []],
+              [1, 0, 1, 2, 0, 2, 0, 0, [['service', 2]]],
+            ],
+            2,
+          ),
+          churnedByReason: reasons([['service', 2]]),
+        },
+      ],
+    });
+
+    // One quarter: all four active at its start churn in it (A and E come back): none retained.
+    expect((await buildChurnReport({ ...params, interval: 'quarter', groupBy: undefined }, p.context)).periods).toEqual([
+      {
+        start: '2024-01-01T00:00:00.000Z',
+        end: '2024-04-01T00:00:00.000Z',
+        customersAtStart: 4,
+        newCustomers: 2,
+        reactivated: 3,
+        churned: 7,
+        customersAtEnd: 2,
+        churnRate: 1.75,
+        retained: 0,
+        retentionRate: 0,
+        churnedByReason: reasons([
+          ['service', 3],
+          ['price', 2],
+          ['budget', 1],
+          ['moved', 1],
+        ]),
+      },
+    ]);
+
+    // CSV: the periods and groups tables gain retained and retentionRate; the reasons have a table of their own.
+    expect(Object.keys(churnReport.tables)).toEqual(['periods', 'groups', 'reasons']);
+    expect(churnReport.tables.periods(report)[1]).toEqual({
+      start: '2024-02-01T00:00:00.000Z',
+      end: '2024-03-01T00:00:00.000Z',
+      customersAtStart: 4,
+      newCustomers: 1,
+      reactivated: 0,
+      churned: 3,
+      customersAtEnd: 2,
+      churnRate: 0.75,
+      retained: 1,
+      retentionRate: 0.25,
+    });
+    expect(
+      churnReport.tables.groups(report).map((r) => [r.groupBy, r.key, r.start, r.retained, r.retentionRate, r.churnedByReason]),
+    ).toEqual([
+      ['owner', 'u1', '2024-01-01T00:00:00.000Z', 2, 0.5, undefined],
+      ['owner', 'u1', '2024-02-01T00:00:00.000Z', 1, 0.3333, undefined],
+      ['owner', 'u1', '2024-03-01T00:00:00.000Z', 1, 1, undefined],
+      ['owner', 'u2', '2024-01-01T00:00:00.000Z', 0, null, undefined],
+      ['owner', 'u2', '2024-02-01T00:00:00.000Z', 0, 0, undefined],
+      ['owner', 'u2', '2024-03-01T00:00:00.000Z', 0, null, undefined],
+      ['owner', 'u3', '2024-01-01T00:00:00.000Z', 0, null, undefined],
+      ['owner', 'u3', '2024-02-01T00:00:00.000Z', 0, null, undefined],
+      ['owner', 'u3', '2024-03-01T00:00:00.000Z', 0, 0, undefined],
+    ]);
+    const period = (month: number) => ({ start: `${MONTHS[month]}T00:00:00.000Z`, end: `${MONTHS[month + 1]}T00:00:00.000Z` });
+    expect(churnReport.tables.reasons(report)).toEqual([
+      { ...period(2), reason: 'price', churned: 2 },
+      { ...period(3), reason: 'budget', churned: 1 },
+      { ...period(3), reason: 'moved', churned: 1 },
+      { ...period(3), reason: 'service', churned: 1 },
+      { ...period(4), reason: 'service', churned: 2 },
+    ]);
   });
 
   it('property: served through the projector, equals the reference fold over the raw events', async () => {

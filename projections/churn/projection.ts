@@ -18,6 +18,15 @@ import { addRow, Row } from '../common/rows';
  * at the time of each event instead would leave a customer reassigned while active counted
  * under the old group until it churns under the new one: groups would drift apart, even below
  * zero.) Missing values are grouped as `unknown` (region, channel) and `unassigned` (owner).
+ *
+ * Retention and reasons: a customer document remembers `since`, the day its current active streak
+ * began (of the acquisition or reactivation that made it active). Each churn adds, on its day, one
+ * to the row of its reason (`reasons`) and, when the customer was active, one to the row of that
+ * streak's first day (`lost`): a period's customers active at its start who churn in it are then
+ * its churns whose streak began before its start (one each: their first churn in the period ends
+ * that streak), as every boundary is a UTC midnight. The same rows per group are `[group key,
+ * reason or streak day, count]`; the customer keeps its churns (`churns`) so that a regroup moves
+ * them with the rest of its lifecycle.
  */
 export const CHURN_PROJECTION = 'churn';
 export const CHURN_GROUPS = ['channel', 'region', 'owner'] as const;
@@ -28,6 +37,16 @@ export const NO_CHANNEL = 'unknown';
 
 type Status = 'prospect' | 'active' | 'churned';
 
+/** A row of a group's breakdown: [group key, reason or YYYY-MM-DD, count]. */
+export type GroupRow = [string, string, number];
+
+/** A churn of the customer: its day, its reason and the first day of the active streak it ended (null when it was not active). */
+export interface ChurnRecord {
+  day: string;
+  reason: string;
+  since: string | null;
+}
+
 export interface ChurnCustomerDocument {
   _id: string;
   status: Status;
@@ -36,6 +55,10 @@ export interface ChurnCustomerDocument {
   owner: string;
   /** The customer's lifecycle counts per day: rows [YYYY-MM-DD, acquired, reactivated, churned, Δactive]. */
   life: Row[];
+  /** While active: the day (YYYY-MM-DD) of the acquisition or reactivation that made it active; null otherwise. */
+  since: string | null;
+  /** Every churn of the customer, in order. */
+  churns: ChurnRecord[];
   [key: string]: unknown;
 }
 
@@ -46,10 +69,45 @@ export interface ChurnDayDocument {
   channel: Row[];
   region: Row[];
   owner: Row[];
+  /** The day's churns by reason: rows [reason, churned]. */
+  reasons: Row[];
+  /** The day's churns of active customers by the first day of the streak they ended: rows [YYYY-MM-DD, churned]. */
+  lost: Row[];
+  /** `reasons` per group: rows [key, reason, churned]. */
+  groupReasons: Record<ChurnGroupBy, GroupRow[]>;
+  /** `lost` per group: rows [key, YYYY-MM-DD, churned]. */
+  groupLost: Record<ChurnGroupBy, GroupRow[]>;
   [key: string]: unknown;
 }
 
-const emptyDay = (id: string): ChurnDayDocument => ({ _id: id, all: [0, 0, 0, 0], channel: [], region: [], owner: [] });
+const emptyDay = (id: string): ChurnDayDocument => ({
+  _id: id,
+  all: [0, 0, 0, 0],
+  channel: [],
+  region: [],
+  owner: [],
+  reasons: [],
+  lost: [],
+  groupReasons: { channel: [], region: [], owner: [] },
+  groupLost: { channel: [], region: [], owner: [] },
+});
+
+/** Adds `count` to the row of (key, sub), creating it; drops it when it becomes 0. */
+function addGroupRow(rows: GroupRow[], key: string, sub: string, count: number): void {
+  const index = rows.findIndex((r) => r[0] === key && r[1] === sub);
+  if (index < 0) {
+    if (count !== 0) rows.push([key, sub, count]);
+    return;
+  }
+  rows[index] = [key, sub, rows[index][2] + count];
+  if (rows[index][2] === 0) rows.splice(index, 1);
+}
+
+/** Adds one churn (times `sign`) of a customer in group `key` (of `group`) to its day. */
+function countChurn(day: ChurnDayDocument, group: ChurnGroupBy, key: string, churn: ChurnRecord, sign: number): void {
+  addGroupRow(day.groupReasons[group], key, churn.reason, sign);
+  if (churn.since !== null) addGroupRow(day.groupLost[group], key, churn.since, sign);
+}
 
 async function customer(ctx: ProjectionContext, customerId: string): Promise<ChurnCustomerDocument> {
   return (
@@ -60,6 +118,8 @@ async function customer(ctx: ProjectionContext, customerId: string): Promise<Chu
       region: NO_REGION,
       owner: NO_OWNER,
       life: [],
+      since: null,
+      churns: [],
     }
   );
 }
@@ -70,17 +130,30 @@ async function lifecycle(
   doc: ChurnCustomerDocument,
   kind: 0 | 1 | 2,
   status: Status,
+  /** Of a churn. */
+  reason?: string,
 ): Promise<void> {
-  const counts = [0, 0, 0, (status === 'active' ? 1 : 0) - (doc.status === 'active' ? 1 : 0)];
+  const wasActive = doc.status === 'active';
+  const counts = [0, 0, 0, (status === 'active' ? 1 : 0) - (wasActive ? 1 : 0)];
   counts[kind] = 1;
   const dayId = dayOf(event.occurredAt);
   const day = (await ctx.get<ChurnDayDocument>('days', dayId)) ?? emptyDay(dayId);
   day.all = day.all.map((v, i) => v + counts[i]);
   for (const group of CHURN_GROUPS) addRow(day[group], doc[group], counts);
+  let churns = doc.churns;
+  if (reason !== undefined) {
+    const churn: ChurnRecord = { day: dayId, reason, since: wasActive ? doc.since : null };
+    addRow(day.reasons, reason, [1]);
+    if (churn.since !== null) addRow(day.lost, churn.since, [1]);
+    for (const group of CHURN_GROUPS) countChurn(day, group, doc[group], churn, 1);
+    churns = [...churns, churn];
+  }
   ctx.put('days', day);
   const life = doc.life.map((r) => [...r] as Row);
   addRow(life, dayId, counts);
-  ctx.put<ChurnCustomerDocument>('customers', { ...doc, status, life });
+  // A streak goes on through an acquisition of an active customer; it ends at a churn.
+  const since = status !== 'active' ? null : wasActive ? doc.since : dayId;
+  ctx.put<ChurnCustomerDocument>('customers', { ...doc, status, life, since, churns });
 }
 
 /** Moves a customer's whole lifecycle from one region or owner to another. */
@@ -90,6 +163,12 @@ async function regroup(ctx: ProjectionContext, doc: ChurnCustomerDocument, group
     const day = (await ctx.get<ChurnDayDocument>('days', dayId)) ?? emptyDay(dayId);
     addRow(day[group], doc[group], counts, -1);
     addRow(day[group], to, counts);
+    // Every churn day is a day of the lifecycle.
+    for (const churn of doc.churns) {
+      if (churn.day !== dayId) continue;
+      countChurn(day, group, doc[group], churn, -1);
+      countChurn(day, group, to, churn, 1);
+    }
     ctx.put('days', day);
   }
   ctx.put<ChurnCustomerDocument>('customers', { ...doc, [group]: to });
@@ -97,7 +176,7 @@ async function regroup(ctx: ProjectionContext, doc: ChurnCustomerDocument, group
 
 export const churnProjection = defineProjection({
   name: CHURN_PROJECTION,
-  version: 1,
+  version: 2,
   collections: ['customers', 'days'],
   on: {
     async CustomerRegistered({ data: d }, ctx) {
@@ -121,7 +200,7 @@ export const churnProjection = defineProjection({
       return lifecycle(ctx, event, await customer(ctx, event.data.customerId), 1, 'active');
     },
     async CustomerChurned(event, ctx) {
-      return lifecycle(ctx, event, await customer(ctx, event.data.customerId), 2, 'churned');
+      return lifecycle(ctx, event, await customer(ctx, event.data.customerId), 2, 'churned', event.data.reason);
     },
   },
 });

@@ -1,9 +1,9 @@
 import type { RecordedEvent } from '@chronicle/event-store';
 import { rate, ratio } from '../common/numbers';
 import { Interval, periods } from '../common/periods';
-import type { ChurnPeriod, ChurnReport } from './query';
+import type { ChurnPeriod, ChurnReason, ChurnReport } from './query';
 
-type Lifecycle = { at: number; type: string };
+type Lifecycle = { at: number; type: string; reason?: string };
 interface Customer {
   channel: string;
   region: string;
@@ -38,7 +38,7 @@ export function referenceChurn(
     return c;
   };
   for (const event of events) {
-    const d = event.data as { customerId: string; region?: string; ownerId?: string; channel?: string };
+    const d = event.data as { customerId: string; region?: string; ownerId?: string; channel?: string; reason?: string };
     const at = Date.parse(event.occurredAt);
     switch (event.type) {
       case 'CustomerRegistered':
@@ -55,18 +55,33 @@ export function referenceChurn(
         of(d.customerId).events.push({ at, type: event.type });
         break;
       case 'CustomerChurned':
+        of(d.customerId).events.push({ at, type: event.type, reason: d.reason });
+        break;
       case 'CustomerReactivated':
         of(d.customerId).events.push({ at, type: event.type });
         break;
     }
   }
   const list = periods(from, to, interval);
+  const churnsIn = (c: Customer, startMs: number, endMs: number) =>
+    c.events.filter((e) => e.type === 'CustomerChurned' && e.at >= startMs && e.at < endMs);
+  /** The churns of `members` in [startMs, endMs) by reason, most first, then by reason. */
+  const reasons = (members: Customer[], startMs: number, endMs: number): ChurnReason[] => {
+    const counts = new Map<string, number>();
+    for (const c of members) for (const e of churnsIn(c, startMs, endMs)) counts.set(e.reason!, (counts.get(e.reason!) ?? 0) + 1);
+    return [...counts]
+      .map(([reason, churned]) => ({ reason, churned }))
+      .sort((a, b) => b.churned - a.churned || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0));
+  };
   const series = (members: Customer[]): ChurnPeriod[] =>
     list.map((p) => {
       const count = (type: string) =>
         members.reduce((n, c) => n + c.events.filter((e) => e.type === type && e.at >= p.startMs && e.at < p.endMs).length, 0);
-      const customersAtStart = members.filter((c) => activeAt(c, p.startMs)).length;
+      const atStart = members.filter((c) => activeAt(c, p.startMs));
+      const customersAtStart = atStart.length;
       const churned = count('CustomerChurned');
+      // Active at the start and never churned in [start, end), whatever happens after a churn.
+      const retained = atStart.filter((c) => churnsIn(c, p.startMs, p.endMs).length === 0).length;
       return {
         start: p.start,
         end: p.end,
@@ -76,16 +91,23 @@ export function referenceChurn(
         churned,
         customersAtEnd: members.filter((c) => activeAt(c, p.endMs)).length,
         churnRate: rate(ratio(churned, customersAtStart)),
+        retained,
+        retentionRate: rate(ratio(retained, customersAtStart)),
+        churnedByReason: reasons(members, p.startMs, p.endMs),
       };
     });
+  const range = (members: Customer[]) => (list.length ? reasons(members, list[0].startMs, list[list.length - 1].endMs) : []);
   const all = [...customers.values()];
-  const report: ChurnReport = { interval, periods: series(all) };
+  const report: ChurnReport = { interval, periods: series(all), churnedByReason: range(all) };
   if (groupBy) {
     const end = list.length ? list[list.length - 1].endMs : -Infinity;
     const listed = all.filter((c) => c.events.some((e) => e.at < end));
     const keys = [...new Set(listed.map((c) => c[groupBy]))].sort();
     report.groupBy = groupBy;
-    report.groups = keys.map((key) => ({ key, periods: series(all.filter((c) => c[groupBy] === key)) }));
+    report.groups = keys.map((key) => {
+      const members = all.filter((c) => c[groupBy] === key);
+      return { key, periods: series(members), churnedByReason: range(members) };
+    });
   }
   return report;
 }

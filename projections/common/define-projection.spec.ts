@@ -137,6 +137,18 @@ describe('defineProjection', () => {
       'lead-scores': ['LeadCaptured', 'LeadScored', 'LeadConverted'],
       'forecast-accuracy': ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost'],
       'lead-response': ['LeadCaptured', 'LeadAssigned', 'LeadInteractionLogged', 'TaskCreated', 'TaskCompleted'],
+      'upcoming-activity': ['TaskCreated', 'TaskCompleted'],
+      engagement: [
+        'DealOpened',
+        'DealOwnerAssigned',
+        'DealWon',
+        'DealLost',
+        'InteractionLogged',
+        'LeadAssigned',
+        'LeadInteractionLogged',
+        'LeadConverted',
+        'LeadDisqualified',
+      ],
     };
     const now = Object.fromEntries(projections.map((p) => [p.name, [...(p.eventTypes ?? [])].sort()]));
     expect(now).toEqual(Object.fromEntries(Object.entries(before).map(([name, types]) => [name, [...types].sort()])));

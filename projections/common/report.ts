@@ -16,6 +16,12 @@ export interface ReportParams {
   asOf: string;
   groupBy?: string;
   limit: number;
+  /**
+   * Only this owner's figures, as if the report covered only the records it owns (set by the API
+   * for a caller limited to its own records, a rep; never from the query). Only reports that
+   * declare `ownerScoped` honour it.
+   */
+  owner?: string;
 }
 
 export interface ReportContext {
@@ -34,6 +40,11 @@ export interface ReportDefinition {
   /** Allowed values of `groupBy`; none when absent. */
   groupBy?: readonly string[];
   run(params: ReportParams, context: ReportContext): Promise<unknown>;
+  /**
+   * The report honours `params.owner` (its figures, totals included, are then the owner's own):
+   * it is served to callers limited to their own records (reps); the others are not.
+   */
+  ownerScoped?: boolean;
   /**
    * The report's figures as flat tables (CSV, the dashboard), the first being the default. Each
    * takes the value `run` returned; `never` lets every report type its own.

@@ -93,7 +93,8 @@ export async function kpiValue(
     }
     case 'newRevenue':
     case 'winRate': {
-      const report = await salesPerformanceReport.run(params, context);
+      // Only the window's totals count here: the coarsest series costs least.
+      const report = await salesPerformanceReport.run({ ...params, interval: 'year' }, context);
       const figures = segment?.owner ? report.owners.find((o) => o.ownerId === segment.owner) : report.totals;
       if (kpi === 'newRevenue') return figures?.revenueWon ?? 0;
       return figures?.winRate ?? null;
@@ -157,6 +158,7 @@ export async function findGoal(readModels: ReadModelAccess, goalId: string): Pro
 export const goalsReport = {
   name: 'goals',
   description: 'Every SMART goal: KPI, target, deadline, baseline, current value, linear projection at the deadline, on-track/off-track',
+  ownerScoped: true,
   projections: [
     GOALS_PROJECTION,
     CHURN_PROJECTION,
@@ -170,7 +172,10 @@ export const goalsReport = {
   },
   async run(params, context): Promise<GoalsReport> {
     const goals = await context.readModels.collection<GoalDocument>(GOALS_PROJECTION, 'goals');
-    const docs = await goals.find({}, { sort: { deadline: 1, _id: 1 } });
+    // An owner sees the goals on its own figures (segmented by it), as it may set them.
+    const docs = (await goals.find({}, { sort: { deadline: 1, _id: 1 } })).filter(
+      (d) => params.owner === undefined || d.segment?.owner === params.owner,
+    );
     const asOfMs = Date.parse(params.asOf);
     return { asOf: iso(asOfMs), goals: await Promise.all(docs.map((d) => goalView(d, asOfMs, context))) };
   },

@@ -139,32 +139,42 @@ export async function readOwnerActivity(access: ReadModelAccess, startMs: number
 }
 
 /**
- * Each owner's counters in [startMs, endMs) (whole UTC days), as (ownerId, counters) pairs to be
- * summed: a month's total where the window covers the whole month, its days at the edges.
+ * Each owner's counters in [startMs, endMs) (whole UTC days), as (ownerId, start of the counted
+ * span, counters) to be summed: a month's total (its span starting at the month) where the window
+ * covers the whole month and `whole` accepts it, its days otherwise. A report with periods passes
+ * `whole` = "the month lies in one period", so that every span falls in a single period.
  */
 export async function ownerActivitySums(
   access: ReadModelAccess,
   startMs: number,
   endMs: number,
-): Promise<Array<[string, OwnerActivityCounters]>> {
+  whole: (monthStartMs: number, monthEndMs: number) => boolean = () => true,
+): Promise<Array<[string, number, OwnerActivityCounters]>> {
   if (endMs <= startMs) return [];
-  const whole: string[] = [];
+  const totalled: string[] = [];
   const edges: string[] = [];
   for (let m = dayStart(monthKey(startMs), '01'); m < endMs; m = next(m, 'month')) {
     const month = monthKey(m);
-    (m >= startMs && next(m, 'month') <= endMs ? whole : edges).push(month);
+    const end = next(m, 'month');
+    (m >= startMs && end <= endMs && whole(m, end) ? totalled : edges).push(month);
   }
-  const sums: Array<[string, OwnerActivityCounters]> = [];
-  if (whole.length > 0) {
+  const sums: Array<[string, number, OwnerActivityCounters]> = [];
+  if (totalled.length > 0) {
     const totals = await access.collection<OwnerActivityTotal>(OWNER_ACTIVITY_PROJECTION, 'totals');
     // Whole months are contiguous (only the first and last can be partial): one index range.
-    for (const doc of await totals.find({ month: { $gte: whole[0], $lte: whole[whole.length - 1] } })) sums.push([doc.ownerId, doc.total]);
+    const months = new Set(totalled);
+    for (const doc of await totals.find({ month: { $gte: totalled[0], $lte: totalled[totalled.length - 1] } }))
+      if (months.has(doc.month)) sums.push([doc.ownerId, dayStart(doc.month, '01'), doc.total]);
   }
   if (edges.length > 0) {
     const months = await access.collection<OwnerActivityMonth>(OWNER_ACTIVITY_PROJECTION, 'months');
-    for (const month of edges) {
-      for (const doc of await months.find({ month })) for (const [, day] of daysWithin(doc, startMs, endMs)) sums.push([doc.ownerId, day]);
-    }
+    // Beside whole months, the first and the last; without any (a day or week series), every month
+    // of the window, read as one index range.
+    const docs =
+      totalled.length > 0
+        ? (await Promise.all(edges.map((month) => months.find({ month })))).flat()
+        : await readMonths(months, startMs, endMs);
+    for (const doc of docs) for (const [dayMs, day] of daysWithin(doc, startMs, endMs)) sums.push([doc.ownerId, dayMs, day]);
   }
   return sums;
 }

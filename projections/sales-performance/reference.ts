@@ -2,18 +2,23 @@ import { InteractionTypes } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { dayWindow } from '../common/buckets';
 import { money, rate, ratio } from '../common/numbers';
+import { periods } from '../common/periods';
 import type { ReportParams } from '../common/report';
-import type { SalesFigures, SalesPerformanceReport } from './query';
+import type { SalesFigures, SalesPerformanceReport, SalesPeriod } from './query';
 
 interface Fact {
   ownerId: string;
   kind: 'opened' | 'won' | 'lost' | 'interaction';
+  at: number;
   amount: number;
   type?: string;
 }
 
 /** The sales-performance report folded straight from the raw events (test oracle). */
-export function salesPerformanceReference(events: RecordedEvent[], params: ReportParams): SalesPerformanceReport {
+export function salesPerformanceReference(
+  events: RecordedEvent[],
+  params: Pick<ReportParams, 'from' | 'to' | 'interval'>,
+): SalesPerformanceReport {
   const { startMs, endMs, from, to } = dayWindow(params);
   const dealOwner = new Map<string, string>();
   const facts: Fact[] = [];
@@ -22,10 +27,10 @@ export function salesPerformanceReference(events: RecordedEvent[], params: Repor
     if (e.type === 'DealOpened') dealOwner.set(d.dealId, d.ownerId);
     const at = Date.parse(e.occurredAt);
     if (at < startMs || at >= endMs) continue;
-    if (e.type === 'DealOpened') facts.push({ ownerId: d.ownerId, kind: 'opened', amount: 0 });
-    if (e.type === 'DealWon') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'won', amount: d.amount });
-    if (e.type === 'DealLost') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'lost', amount: 0 });
-    if (e.type === 'InteractionLogged') facts.push({ ownerId: e.actor, kind: 'interaction', amount: 0, type: d.type });
+    if (e.type === 'DealOpened') facts.push({ ownerId: d.ownerId, kind: 'opened', at, amount: 0 });
+    if (e.type === 'DealWon') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'won', at, amount: d.amount });
+    if (e.type === 'DealLost') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'lost', at, amount: 0 });
+    if (e.type === 'InteractionLogged') facts.push({ ownerId: e.actor, kind: 'interaction', at, amount: 0, type: d.type });
   }
   const figures = (list: Fact[]): SalesFigures => {
     const won = list.filter((f) => f.kind === 'won');
@@ -43,11 +48,23 @@ export function salesPerformanceReference(events: RecordedEvent[], params: Repor
       interactionsByType: byType,
     };
   };
+  // The interval's periods, the first and last cut to the window [startMs, endMs).
+  const cuts = periods(startMs, endMs, params.interval).map((p) => [Math.max(p.startMs, startMs), Math.min(p.endMs, endMs)]);
+  const series = (list: Fact[]): SalesPeriod[] =>
+    cuts.map(([s, e]) => {
+      const { dealsWon, dealsLost, winRate, revenueWon } = figures(list.filter((f) => f.at >= s && f.at < e));
+      return { start: new Date(s).toISOString(), end: new Date(e).toISOString(), revenueWon, dealsWon, dealsLost, winRate };
+    });
   const owners = [...new Set(facts.map((f) => f.ownerId))].sort();
   return {
     from,
     to,
-    owners: owners.map((ownerId) => ({ ownerId, ...figures(facts.filter((f) => f.ownerId === ownerId)) })),
+    interval: params.interval,
+    owners: owners.map((ownerId) => {
+      const own = facts.filter((f) => f.ownerId === ownerId);
+      return { ownerId, ...figures(own), periods: series(own) };
+    }),
     totals: figures(facts),
+    periods: series(facts),
   };
 }

@@ -4,7 +4,7 @@ import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
 import { reportParams, reportParamsArbitrary } from '../testing/report-params';
 import { ownerActivityProjection } from '../owner-activity/projection';
-import { salesPerformanceReport } from './query';
+import { SalesPeriod, salesPerformanceReport } from './query';
 import { salesPerformanceReference } from './reference';
 
 const deal = (id: string, type: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
@@ -28,6 +28,22 @@ const interaction = (actor: string, occurredAt: string, type: string): ScenarioE
   data: { customerId: 'C1', interactionId: `i${++interactions}`, type, direction: 'outbound', subject: 'touch' },
 });
 const byType = (counts: Record<string, number> = {}) => ({ ...Object.fromEntries(InteractionTypes.map((t) => [t, 0])), ...counts });
+/** A period from [start, end, won, lost, winRate, revenueWon] (dates as YYYY-MM-DD midnights). */
+const period = (
+  start: string,
+  end: string,
+  dealsWon: number,
+  dealsLost: number,
+  winRate: number | null,
+  revenueWon: number,
+): SalesPeriod => ({
+  start: `${start}T00:00:00.000Z`,
+  end: `${end}T00:00:00.000Z`,
+  revenueWon,
+  dealsWon,
+  dealsLost,
+  winRate,
+});
 
 const scenario: ScenarioEvent[] = [
   opened('D1', '2024-01-20T00:00:00.000Z', 'u1', 1000),
@@ -64,6 +80,7 @@ describe('sales-performance report', () => {
     ).toEqual({
       from: '2024-02-01T00:00:00.000Z',
       to: '2024-03-01T00:00:00.000Z',
+      interval: 'month',
       owners: [
         {
           ownerId: 'u1',
@@ -74,6 +91,7 @@ describe('sales-performance report', () => {
           revenueWon: 1000,
           interactions: 3,
           interactionsByType: byType({ call: 2, email: 1 }),
+          periods: [period('2024-02-01', '2024-03-01', 1, 1, 0.5, 1000)],
         },
         {
           ownerId: 'u2',
@@ -84,6 +102,7 @@ describe('sales-performance report', () => {
           revenueWon: 250.26,
           interactions: 0,
           interactionsByType: byType(),
+          periods: [period('2024-02-01', '2024-03-01', 1, 0, 1, 250.26)],
         },
         {
           ownerId: 'u3',
@@ -94,6 +113,7 @@ describe('sales-performance report', () => {
           revenueWon: 0,
           interactions: 1,
           interactionsByType: byType({ meeting: 1 }),
+          periods: [period('2024-02-01', '2024-03-01', 0, 0, null, 0)], // no closes: win rate null
         },
       ],
       totals: {
@@ -105,6 +125,7 @@ describe('sales-performance report', () => {
         interactions: 4,
         interactionsByType: byType({ call: 2, email: 1, meeting: 1 }),
       },
+      periods: [period('2024-02-01', '2024-03-01', 2, 1, 0.6667, 1250.26)],
     });
   });
 
@@ -127,15 +148,119 @@ describe('sales-performance report', () => {
     expect(empty).toEqual({
       from: '2023-01-01T00:00:00.000Z',
       to: '2023-06-01T00:00:00.000Z',
+      interval: 'month',
       owners: [],
       totals: { dealsOpened: 0, dealsWon: 0, dealsLost: 0, winRate: null, revenueWon: 0, interactions: 0, interactionsByType: byType() },
+      periods: [
+        period('2023-01-01', '2023-02-01', 0, 0, null, 0),
+        period('2023-02-01', '2023-03-01', 0, 0, null, 0),
+        period('2023-03-01', '2023-04-01', 0, 0, null, 0),
+        period('2023-04-01', '2023-05-01', 0, 0, null, 0),
+        period('2023-05-01', '2023-06-01', 0, 0, null, 0),
+      ],
     });
+  });
+
+  it('periods: the window cut at the interval boundaries, a close at exactly a boundary in the period it starts, empty periods zero', async () => {
+    // Window [Jan 15, Apr 10) (from 10:00 widened to its day): January and April are cut to it.
+    const report = await salesPerformanceReport.run(
+      reportParams({ from: '2024-01-15T10:00:00.000Z', to: '2024-04-10T00:00:00.000Z', interval: 'month' }),
+      p.context,
+    );
+    expect([report.from, report.to, report.interval]).toEqual(['2024-01-15T00:00:00.000Z', '2024-04-10T00:00:00.000Z', 'month']);
+    expect(report.periods).toEqual([
+      period('2024-01-15', '2024-02-01', 0, 0, null, 0), // nothing closed
+      // D1 won 1000, D4 won 250.255, D2 lost at 23:59:59.999 on February 29: 1250.255 → 1250.26
+      period('2024-02-01', '2024-03-01', 2, 1, 0.6667, 1250.26),
+      period('2024-03-01', '2024-04-01', 1, 0, 1, 500), // D3 won at exactly March 1, 00:00:00.000
+      period('2024-04-01', '2024-04-10', 0, 0, null, 0),
+    ]);
+    expect(report.totals).toMatchObject({ dealsOpened: 4, dealsWon: 3, dealsLost: 1, winRate: 0.75, revenueWon: 1750.26, interactions: 5 });
+    expect(report.owners.map((o) => [o.ownerId, o.periods])).toEqual([
+      [
+        'u1',
+        [
+          period('2024-01-15', '2024-02-01', 0, 0, null, 0),
+          period('2024-02-01', '2024-03-01', 1, 1, 0.5, 1000),
+          period('2024-03-01', '2024-04-01', 0, 0, null, 0),
+          period('2024-04-01', '2024-04-10', 0, 0, null, 0),
+        ],
+      ],
+      [
+        'u2',
+        [
+          period('2024-01-15', '2024-02-01', 0, 0, null, 0),
+          period('2024-02-01', '2024-03-01', 1, 0, 1, 250.26),
+          period('2024-03-01', '2024-04-01', 1, 0, 1, 500),
+          period('2024-04-01', '2024-04-10', 0, 0, null, 0),
+        ],
+      ],
+      [
+        'u3', // interactions only: listed, no closes in any period
+        [
+          period('2024-01-15', '2024-02-01', 0, 0, null, 0),
+          period('2024-02-01', '2024-03-01', 0, 0, null, 0),
+          period('2024-03-01', '2024-04-01', 0, 0, null, 0),
+          period('2024-04-01', '2024-04-10', 0, 0, null, 0),
+        ],
+      ],
+    ]);
+    // Days on either side of the boundary, to the millisecond.
+    const days = await salesPerformanceReport.run(
+      reportParams({ from: '2024-02-29T00:00:00.000Z', to: '2024-03-02T00:00:00.000Z', interval: 'day' }),
+      p.context,
+    );
+    expect(days.periods).toEqual([period('2024-02-29', '2024-03-01', 0, 1, 0, 0), period('2024-03-01', '2024-03-02', 1, 0, 1, 500)]);
+    expect(days.owners.map((o) => [o.ownerId, o.winRate, o.periods.map((q) => q.winRate)])).toEqual([
+      ['u1', 0, [0, null]], // D2 lost on the 29th; the note of March 1 lists u1 without a close that day
+      ['u2', 1, [null, 1]],
+    ]);
+    // ISO weeks (Monday): [Feb 1, Feb 5) cut from the week of January 29, then whole weeks, the last cut at Feb 15.
+    const weeks = await salesPerformanceReport.run(
+      reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-02-15T00:00:00.000Z', interval: 'week' }),
+      p.context,
+    );
+    expect(weeks.periods).toEqual([
+      period('2024-02-01', '2024-02-05', 0, 0, null, 0),
+      period('2024-02-05', '2024-02-12', 1, 0, 1, 1000), // D1 on Monday 15:00
+      period('2024-02-12', '2024-02-15', 1, 0, 1, 250.26), // D4 at exactly Monday 00:00
+    ]);
+    // Quarters over whole months (read from the month totals): Q1 holds every close, Q2 is empty.
+    const quarters = await salesPerformanceReport.run(
+      reportParams({ from: '2024-01-01T00:00:00.000Z', to: '2024-07-01T00:00:00.000Z', interval: 'quarter' }),
+      p.context,
+    );
+    expect(quarters.periods).toEqual([
+      period('2024-01-01', '2024-04-01', 3, 1, 0.75, 1750.26),
+      period('2024-04-01', '2024-07-01', 0, 0, null, 0),
+    ]);
+  });
+
+  it('tables: owners (without their periods), totals with the window, periods, owner × period', async () => {
+    const report = await salesPerformanceReport.run(
+      reportParams({ from: '2024-02-01T00:00:00.000Z', to: '2024-03-02T00:00:00.000Z', interval: 'month' }),
+      p.context,
+    );
+    expect(Object.keys(salesPerformanceReport.tables)).toEqual(['owners', 'totals', 'periods', 'ownerPeriods']);
+    const owners = salesPerformanceReport.tables.owners(report);
+    expect(owners.map((r) => r.ownerId)).toEqual(['u1', 'u2', 'u3']);
+    expect(Object.keys(owners[0])).not.toContain('periods');
+    expect(owners[0]).toMatchObject({ ownerId: 'u1', dealsWon: 1, 'interactionsByType.call': 2 });
+    expect(salesPerformanceReport.tables.periods(report)).toEqual([
+      period('2024-02-01', '2024-03-01', 2, 1, 0.6667, 1250.26),
+      period('2024-03-01', '2024-03-02', 1, 0, 1, 500),
+    ]);
+    const ownerPeriods = salesPerformanceReport.tables.ownerPeriods(report);
+    expect(ownerPeriods).toHaveLength(3 * 2);
+    expect(ownerPeriods[3]).toEqual({ ownerId: 'u2', ...period('2024-03-01', '2024-03-02', 1, 0, 1, 500) });
+    expect(ownerPeriods[4]).toEqual({ ownerId: 'u3', ...period('2024-02-01', '2024-03-01', 0, 0, null, 0) });
   });
 });
 
 describe('sales-performance report = a fold of the raw events (property)', () => {
-  it('matches for random histories and windows', async () => {
+  it('matches for random histories, windows and intervals (periods overall and per owner)', async () => {
     let withClosedDeals = 0;
+    let withClosesInSeveralPeriods = 0;
     await fc.assert(
       fc.asyncProperty(
         historyArbitrary({ minSteps: 100, maxSteps: 300 }),
@@ -147,6 +272,7 @@ describe('sales-performance report = a fold of the raw events (property)', () =>
               const served = await salesPerformanceReport.run(params, p.context);
               expect(served).toEqual(salesPerformanceReference(p.events, params));
               if (served.totals.winRate !== null && served.totals.interactions > 0) withClosedDeals += 1;
+              if (served.periods.filter((q) => q.winRate !== null).length > 1) withClosesInSeveralPeriods += 1;
             }
           } finally {
             await p.close();
@@ -156,5 +282,6 @@ describe('sales-performance report = a fold of the raw events (property)', () =>
       { numRuns: 25, seed: 53 },
     );
     expect(withClosedDeals).toBeGreaterThan(10);
+    expect(withClosesInSeveralPeriods).toBeGreaterThan(10);
   });
 });

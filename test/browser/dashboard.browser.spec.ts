@@ -46,6 +46,7 @@ beforeAll(async () => {
   t = await startTestApp({ processManagers: false, env: { PIPELINE_FILE: pipelineFile } });
   await appendHistory(t.store, generateHistory({ events: 4000, seed: 14, end: new Date(`${END}T00:00:00Z`), pipeline }));
   await setGoals();
+  await repHistory();
   await t.app.get(ReadModels).waitFor(await t.store.headPosition(), 30_000);
   await t.app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(t.http.address() as AddressInfo).port}`;
@@ -78,6 +79,34 @@ async function setGoals(): Promise<void> {
       .send({ ...goal, deadline: '2026-05-01T00:00:00Z', occurredAt: '2026-02-01T09:00:00Z' });
     expect(res.status).toBe(201);
   }
+}
+
+/** The rep's own records in the range: a won deal, a call, and a goal on its own figures. */
+async function repHistory(): Promise<void> {
+  const as = (role: 'rep' | 'admin') => t.as(role);
+  const at = '2026-03-02T10:00:00Z';
+  const customer = await request(t.http).post('/customers').set(as('rep')).send({ name: 'Rep Customer', source: 'web', occurredAt: at });
+  const deal = await request(t.http)
+    .post('/deals')
+    .set(as('rep'))
+    .send({ customerId: customer.body.id, title: 'Own deal', amount: 4200, occurredAt: at });
+  const won = await request(t.http).post(`/deals/${deal.body.id}/win`).set(as('rep')).send({ occurredAt: '2026-03-20T10:00:00Z' });
+  const call = await request(t.http)
+    .post(`/customers/${customer.body.id}/interactions`)
+    .set(as('rep'))
+    .send({ type: 'call', direction: 'outbound', subject: 'Kick-off', occurredAt: at });
+  const goal = await request(t.http)
+    .post('/goals')
+    .set(as('admin'))
+    .send({
+      name: 'Rep revenue',
+      kpi: 'newRevenue',
+      target: 10000,
+      segment: { owner: t.actors.rep },
+      deadline: '2026-05-01T00:00:00Z',
+      occurredAt: '2026-02-01T09:00:00Z',
+    });
+  expect([customer.status, deal.status, won.status, call.status, goal.status]).toEqual([201, 201, 200, 201, 201]);
 }
 
 // ---- What each chart shows: its report's query and the table the page should build from the JSON.
@@ -449,13 +478,26 @@ async function customerNames(): Promise<string[]> {
 }
 
 describe('the dashboard with the rep key', () => {
-  it('shows every chart as not available for the role, and forgets the key on request', async () => {
+  // The reports of one's own figures (ownerScoped); the others cover everyone's records.
+  const OWN = ['sales-performance', 'goals', 'activity'];
+
+  it("shows the rep's own figures where the reports give them, the others as not available for the role, and forgets the key on request", async () => {
     // The browser reports each refused request (403) on the console: those are the expected ones.
     const s = await openDashboard(t.keys.rep, [/status of 403/]);
     try {
-      expect(Object.values(await states(s.page))).toEqual(CHART_IDS.map(() => 'forbidden'));
-      const messages = await s.page.$$eval('.chart .status', (els) => els.map((e) => e.textContent));
-      for (const message of messages) expect(message).toContain('Not available for your role (rep)');
+      await applyRange(s.page);
+      expect(await states(s.page)).toEqual(Object.fromEntries(CHART_IDS.map((id) => [id, OWN.includes(id) ? 'ready' : 'forbidden'])));
+      for (const id of CHART_IDS.filter((c) => !OWN.includes(c)))
+        expect(await s.page.$eval(`#chart-${id} .status`, (e) => e.textContent)).toContain('Not available for your role (rep)');
+      for (const id of OWN) {
+        const { query, columns, records } = EXPECTED[id];
+        const json = await reportJson(id, query, 'rep');
+        const rows = records(json).map((r) => columns.map((c) => cell(r[c])));
+        expect([id, (await tableOf(s.page, id)).slice(1)]).toEqual([id, rows]);
+        // Only the rep's own figures: one owner (and the total row), one goal.
+        expect(rows.length).toBe(id === 'goals' ? 1 : 2);
+      }
+      expect(JSON.stringify(await reportJson('sales-performance', EXPECTED['sales-performance'].query, 'rep'))).toContain('4200');
       await shot(s.page, 'rep.png');
       await expectKeyOnlyInSessionStorage(s.page, t.keys.rep);
       await s.page.click('#forget-key');

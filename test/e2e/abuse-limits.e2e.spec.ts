@@ -75,7 +75,7 @@ it('limits each API key to RATE_LIMIT_PER_MINUTE requests, with 429 and Retry-Af
 it('counts per API key, not per actor: two keys of one actor have a budget each; a 403 counts too', async () => {
   const [a, b] = shared.map((key) => ({ Authorization: `Bearer ${key}` }));
   for (let i = 0; i < 4; i++) expect((await request(t.http).get('/customers').set(a)).status).toBe(200);
-  expect((await request(t.http).get('/reports').set(a)).status).toBe(403); // a rep has no reports: refused, and counted
+  expect((await request(t.http).get('/reports/pipeline').set(a)).status).toBe(403); // a rep sees only its own figures: refused, and counted
   expect((await request(t.http).get('/customers').set(a)).status).toBe(429);
   // Same actor, other key: untouched budget.
   for (let i = 0; i < 5; i++) expect((await request(t.http).get('/customers').set(b)).status).toBe(200);

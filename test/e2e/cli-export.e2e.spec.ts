@@ -134,5 +134,7 @@ it("runs the README's `export --report` line as written and writes the API's CSV
         args[i + 1],
       );
   expect(run.stdout).toBe((await client(t).get(`/reports/${args[1]}?${query.toString()}&format=csv`)).text);
-  expect(run.stdout.split('\r\n')[0]).toBe('start,end,customersAtStart,newCustomers,reactivated,churned,customersAtEnd,churnRate');
+  expect(run.stdout.split('\r\n')[0]).toBe(
+    'start,end,customersAtStart,newCustomers,reactivated,churned,customersAtEnd,churnRate,retained,retentionRate',
+  );
 });

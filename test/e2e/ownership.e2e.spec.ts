@@ -317,3 +317,60 @@ describe('reassigning an owner: managers and admins only', () => {
     expect((await manager.post('/campaigns', { name: 'C', channel: 'web' })).status).toBe(201);
   });
 });
+
+describe('reports: a rep sees its own figures, scoped as its records are', () => {
+  const window = 'from=2000-01-01&to=2100-01-01&interval=year';
+
+  it("sales-performance, activity and upcoming-activity: the rep's own entry, its totals being its own figures", async () => {
+    for (const ownerId of [t.actors.rep, OTHER]) await ok(admin.post('/tasks', { subject: 'Due soon', dueAt: '2030-01-02', ownerId }));
+    const head = await t.store.headPosition();
+    for (const name of ['sales-performance', 'activity', 'upcoming-activity']) {
+      // (Both tasks above are due on 2030-01-02: a few days before, within the week.)
+      const query = `${window}&asOf=2029-12-29T00:00:00Z&minPosition=${head}`;
+      const mine = (await rep.get(`/reports/${name}?${query}`)).body;
+      const all = (await manager.get(`/reports/${name}?${query}`)).body;
+      const me = all.owners.find((o: { ownerId: string }) => o.ownerId === t.actors.rep);
+      expect([name, all.owners.length > 1]).toEqual([name, true]);
+      expect([name, mine.owners]).toEqual([name, [me]]);
+      const { ownerId: _id, periods, ...figures } = me;
+      expect([name, mine.totals]).toEqual([name, figures]);
+      if (name === 'sales-performance') expect(mine.periods).toEqual(periods);
+      else if (name === 'activity')
+        for (const week of mine.periods)
+          expect(week.owners.map((o: { ownerId: string }) => o.ownerId)).toEqual(week.owners.length ? [t.actors.rep] : []);
+    }
+  });
+
+  it('goals: only those on its own figures', async () => {
+    const goal = (owner: string) =>
+      manager.post('/goals', {
+        kpi: 'newRevenue',
+        target: 1000,
+        deadline: '2031-01-01T00:00:00Z',
+        segment: { owner },
+        name: `for ${owner}`,
+      });
+    const [own, theirs] = [await goal(t.actors.rep), await goal(OTHER)];
+    expect([own.status, theirs.status]).toEqual([201, 201]);
+    const head = await t.store.headPosition();
+    const names = (body: { goals: Array<{ name: string }> }) => body.goals.map((g) => g.name);
+    expect(names((await rep.get(`/reports/goals?minPosition=${head}`)).body)).toEqual([`for ${t.actors.rep}`]);
+    expect(names((await manager.get(`/reports/goals?minPosition=${head}`)).body)).toEqual(
+      expect.arrayContaining([`for ${t.actors.rep}`, `for ${OTHER}`]),
+    );
+  });
+
+  it("the reports of everyone's records are a 403 naming those of its own figures; GET /reports lists those; report runs are refused", async () => {
+    const refused = await rep.get('/reports/pipeline');
+    expect([refused.status, refused.body.message]).toEqual([
+      403,
+      `role "rep" sees only its own figures; report "pipeline" covers everyone's records (its own are in: activity, goals, sales-performance, upcoming-activity)`,
+    ]);
+    expect((await rep.get('/reports/churn?format=csv')).status).toBe(403);
+    const listed = (await rep.get('/reports')).body.reports.map((r: { name: string }) => r.name);
+    expect(listed.sort()).toEqual(['activity', 'goals', 'sales-performance', 'upcoming-activity']);
+    expect((await manager.get('/reports')).body.reports.length).toBeGreaterThan(10);
+    expect((await rep.post('/report-runs', { report: 'activity' })).status).toBe(403);
+    expect((await rep.get('/report-runs')).status).toBe(403);
+  });
+});

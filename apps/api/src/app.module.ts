@@ -1,11 +1,11 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommandsModule } from '@chronicle/commands';
 import { RelayModule } from '@chronicle/messaging';
 import { ProjectorModule } from '@chronicle/projector';
 import { WebhooksModule } from '@chronicle/webhooks';
-import { projections, reports } from '@chronicle/projections';
+import { servedReports } from '@chronicle/projections';
 import { ChronicleConfig, InfrastructureModule } from '@chronicle/infrastructure';
 import { AsyncApiController } from './asyncapi/asyncapi.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -29,8 +29,10 @@ import { PersonalDataController } from './personal-data/personal-data.controller
 import { ProjectionsController } from './projections/projections.controller';
 import { MinPositionInterceptor } from './read/min-position.interceptor';
 import { RelayController } from './relay/relay.controller';
+import { ReportRunsController } from './report-runs/report-runs.controller';
+import { ReportRuns } from './report-runs/report-runs';
 import { ReportsController } from './reports/reports.controller';
-import { REPORTS, RunReportHandler } from './reports/run-report.query';
+import { REPORT_FILE_FAILURES, REPORTS, RunReportHandler } from './reports/run-report.query';
 import { ReadModelQueryHandler } from './read/read-queries';
 import { AggregateViews } from './streams/aggregate-views';
 import { StreamsController } from './streams/streams.controller';
@@ -50,6 +52,9 @@ export interface ApiOptions {
 @Module({})
 export class AppModule {
   static forRoot(config: ChronicleConfig, keys: ApiKeyRegistry, options: ApiOptions): DynamicModule {
+    // The built-in projections and reports, and those of REPORTS_DIR's files; a file that fails is said and left out.
+    const { projections, reports, failures } = servedReports(config.reportsDir);
+    for (const failure of failures) new Logger('ReportFiles').error(`${failure.message} (left out)`);
     return {
       module: AppModule,
       imports: [
@@ -74,6 +79,7 @@ export class AppModule {
         EventFeedController,
         WebhooksController,
         ReportsController,
+        ReportRunsController,
         ProjectionsController,
         HealthController,
         MetricsController,
@@ -92,7 +98,9 @@ export class AppModule {
         MinPositionInterceptor,
         PersonalDataInterceptor,
         { provide: REPORTS, useValue: reports },
+        { provide: REPORT_FILE_FAILURES, useValue: failures },
         RunReportHandler,
+        ReportRuns,
         GoalProgressHandler,
         ReadModelQueryHandler,
         CommandSender,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { processManagerRoles } from '@chronicle/commands';
 import { projectionRole } from '@chronicle/projector';
-import { projections } from '@chronicle/projections';
+import { servedReports } from '@chronicle/projections';
 import { assertPinnedRoles, ConfigError, loadConfig } from '@chronicle/infrastructure';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
@@ -10,7 +10,11 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
-    if (config.runProjector) assertPinnedRoles(config, [...projections.map((p) => projectionRole(p.name)), ...processManagerRoles]);
+    if (config.runProjector)
+      assertPinnedRoles(config, [
+        ...servedReports(config.reportsDir).projections.map((p) => projectionRole(p.name)),
+        ...processManagerRoles,
+      ]);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

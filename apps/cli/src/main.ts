@@ -5,11 +5,15 @@ import { createWriteStream } from 'node:fs';
 import type { EventFailure } from '@chronicle/cluster';
 import { ProjectionFailureEvent, projectionRole, Projector, ReadModels } from '@chronicle/projector';
 import {
-  projections,
+  loadReportFile,
+  ReplayFailedError,
+  replayReport,
+  ReportFile,
+  ReportFileError,
   ReportParamError,
   ReportParams,
   ReportRequest,
-  reports,
+  servedReports,
   reportTable,
   resolveReportParams,
   TableRow,
@@ -88,6 +92,7 @@ projectionsCommand
   )
   .action(async () => {
     const cfg = config();
+    const { projections } = servedReports(cfg.reportsDir);
     const events = createEventStore(cfg);
     const reads = await createReadStore(cfg);
     const state = await createStateStore(cfg);
@@ -162,6 +167,7 @@ projectionsCommand
   .description('rebuild a projection from the whole history into a fresh generation, then swap it in')
   .action(async (name: string) => {
     const cfg = config();
+    const { projections } = servedReports(cfg.reportsDir);
     if (!projections.some((p) => p.name === name)) {
       process.stderr.write(`no projection "${name}"; projections: ${projections.map((p) => p.name).join(', ')}\n`);
       process.exit(2);
@@ -280,6 +286,7 @@ interface ReportExportOptions extends ReportRequest {
  * defaults and checks), written as JSON or as one of its tables in CSV.
  */
 async function exportReport(cfg: ChronicleConfig, options: ReportExportOptions, out: NodeJS.WritableStream): Promise<void> {
+  const { projections, reports } = servedReports(cfg.reportsDir);
   const report = reports.find((r) => r.name === options.report);
   if (!report) throw new UsageError(`no report "${options.report}"; reports: ${reports.map((r) => r.name).join(', ')}`);
   if (options.format !== 'csv' && options.format !== 'json') throw new UsageError('--format: must be csv or json');
@@ -315,8 +322,15 @@ async function exportReport(cfg: ChronicleConfig, options: ReportExportOptions, 
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** A mistake in the command line: said on standard error, exit code 2. */
-class UsageError extends Error {}
+/** A mistake in the command line (exit code 2), or a report file that fails (1): said on standard error. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
 
 program
   .command('export')
@@ -342,7 +356,114 @@ program
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`chronicle export: ${error.message}\n`);
-      process.exit(2);
+      process.exit(error.exitCode);
+    }
+    if (options.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(() => resolve()));
+  });
+
+interface ReplayOptions extends ReportRequest {
+  table?: string;
+  format: string;
+  knownAt?: string;
+  out?: string;
+}
+
+/**
+ * A report of one's own, from one file, over the whole history: its projection replayed into a
+ * temporary read store (the live one untouched), then its query; JSON or one of its tables as CSV.
+ */
+async function replayFile(cfg: ChronicleConfig, path: string, options: ReplayOptions, out: NodeJS.WritableStream): Promise<void> {
+  if (options.format !== 'csv' && options.format !== 'json') throw new UsageError('--format: must be csv or json');
+  let file: ReportFile;
+  try {
+    file = loadReportFile(path);
+  } catch (error) {
+    if (error instanceof ReportFileError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { report } = file;
+  let params: ReportParams;
+  let table: string;
+  try {
+    params = resolveReportParams(report, options);
+    table = reportTable(report, options.table);
+  } catch (error) {
+    if (error instanceof ReportParamError) throw new UsageError(error.message.replace(/^(\w+)/, (name) => `--${kebab(name)}`));
+    throw error;
+  }
+  let knownAt: string | undefined;
+  if (options.knownAt !== undefined) {
+    const ms = Date.parse(options.knownAt);
+    if (Number.isNaN(ms)) throw new UsageError('--known-at: must be an ISO 8601 date-time');
+    knownAt = new Date(ms).toISOString();
+  }
+  const events = createEventStore(cfg);
+  const bar = new SingleBar(
+    { format: `${report.name} |{bar}| {value}/{total} | {eps} events/s | ETA {eta}s`, stream: process.stderr },
+    Presets.shades_classic,
+  );
+  let started = false;
+  try {
+    const replayed = await replayReport({
+      events,
+      projections: file.projections,
+      report,
+      params,
+      pipeline: cfg.pipeline,
+      scoring: cfg.scoring,
+      knownAt,
+      tmpDir: cfg.dataDir,
+      onProgress: ({ position, head, eventsPerSecond }) => {
+        if (!started) bar.start(head, 0, { eps: 0 });
+        started = true;
+        bar.update(Math.min(position, head), { eps: eventsPerSecond });
+      },
+    });
+    bar.stop();
+    process.stderr.write(
+      `${report.name}: replayed to position ${replayed.position} (known at ${replayed.knownAt}) in ${replayed.seconds.toFixed(1)} s\n`,
+    );
+    out.write(
+      options.format === 'json'
+        ? `${JSON.stringify(replayed.result, null, 2)}\n`
+        : toCsv((report.tables[table] as (r: unknown) => TableRow[])(replayed.result)),
+    );
+  } catch (error) {
+    bar.stop();
+    if (error instanceof ReplayFailedError || error instanceof ReportFileError) throw new UsageError(error.message, 1);
+    throw error;
+  } finally {
+    await events.close();
+  }
+}
+
+program
+  .command('replay <file>')
+  .description(
+    'run a report of your own (one .js or .ts file: its projection and its query) over the whole history; the live read models are not touched',
+  )
+  .option('--from <date>', 'start of the range (ISO 8601)')
+  .option('--to <date>', 'end of the range, exclusive (ISO 8601; default now)')
+  .option('--interval <interval>', 'day, week, month, quarter or year (default month)')
+  .option('--group-by <key>', "one of the report's groupings")
+  .option('--as-of <date>', 'the instant, for reports that take one (default now)')
+  .option('--limit <n>', 'top N, for reports that take one', integer('--limit'))
+  .option(
+    '--known-at <date>',
+    'only the events recorded up to this instant (default now): the same figures later, whatever is appended since',
+  )
+  .option('--table <name>', "CSV: which of the report's tables (default its first)")
+  .option('--format <format>', 'json or csv', 'json')
+  .option('--out <file>', 'file to write (default: standard output)')
+  .action(async (path: string, options: ReplayOptions) => {
+    const cfg = config();
+    const out = options.out ? createWriteStream(options.out) : process.stdout;
+    try {
+      await replayFile(cfg, path, options, out);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`chronicle replay: ${error.message}\n`);
+      process.exit(error.exitCode);
     }
     if (options.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(() => resolve()));
   });

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { processManagerRoles } from '@chronicle/commands';
 import { projectionRole } from '@chronicle/projector';
-import { projections } from '@chronicle/projections';
+import { servedReports } from '@chronicle/projections';
 import type { RoleCoordinator } from '@chronicle/cluster';
 import {
   assertPinnedRoles,
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
-    assertPinnedRoles(config, [...projections.map((p) => projectionRole(p.name)), ...processManagerRoles]);
+    assertPinnedRoles(config, [...servedReports(config.reportsDir).projections.map((p) => projectionRole(p.name)), ...processManagerRoles]);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import {
@@ -42,6 +42,8 @@ export interface ChronicleConfig {
   kafkaTopicPartitions: number;
   kafkaReplicationFactor: number;
   dataDir: string;
+  /** REPORTS_DIR: report files (projection + query, .js/.ts/.json) the processes load at start-up. */
+  reportsDir?: string;
   host: string;
   port: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -326,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     kafkaTopicPartitions: positiveInteger(env, 'KAFKA_TOPIC_PARTITIONS', 3, 10_000),
     kafkaReplicationFactor: positiveInteger(env, 'KAFKA_REPLICATION_FACTOR', 1, 32),
     dataDir: resolve(env.DATA_DIR?.trim() || 'data'),
+    reportsDir: reportsDirOf(env),
     host: env.HOST?.trim() || '127.0.0.1',
     port,
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
@@ -347,4 +350,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChronicleConfi
     healthPort: env.HEALTH_PORT?.trim() ? positiveInteger(env, 'HEALTH_PORT', 0, 65_535) : undefined,
     webhooks: webhookSettings(env),
   };
+}
+
+/** REPORTS_DIR, when set, must name a folder that exists: a typo would otherwise serve no report silently. */
+function reportsDirOf(env: NodeJS.ProcessEnv): string | undefined {
+  const dir = env.REPORTS_DIR?.trim();
+  if (!dir) return undefined;
+  const path = resolve(dir);
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new ConfigError(`REPORTS_DIR: ${path} is not a folder`);
+  return path;
 }

@@ -11,7 +11,7 @@ import { MinPositionInterceptor } from '../read/min-position.interceptor';
  * - `write`: commands on customers, leads, deals and tasks
  * - `manage`: campaigns, spend, and reassigning an owner
  * - `read`: the records' read routes (views, lists, timelines, `?asOf=`)
- * - `report`: the reports
+ * - `report`: the reports (a role scoped to its own records: only those of its own figures)
  * - `audit`: the raw audit trail and the operational status routes
  * - `operate`: rebuilding projections, and retrying or skipping the event a projection or process manager stopped on
  * - `erase`: erasing a customer's or lead's personal data (crypto-shredding)
@@ -22,7 +22,8 @@ export type Access = 'write' | 'manage' | 'read' | 'report' | 'audit' | 'operate
 export const accessByRole: Record<Role, readonly Access[]> = {
   admin: ['write', 'manage', 'read', 'report', 'audit', 'operate', 'erase', 'decrypt'],
   manager: ['write', 'manage', 'read', 'report', 'audit', 'operate', 'erase'],
-  rep: ['write', 'read'],
+  // A rep's `report` covers the reports of its own figures (ReportDefinition.ownerScoped).
+  rep: ['write', 'read', 'report'],
   analyst: ['read', 'report'],
   // Downstream services read the audit trail and open sealed personal fields of Kafka messages.
   service: ['audit', 'decrypt'],
@@ -44,6 +45,13 @@ export const recordScopeByRole: Record<Role, 'all' | 'own'> = {
 const COMMAND_ACCESSES: ReadonlySet<Access> = new Set(['write', 'manage', 'erase']);
 
 export const ACCESS_KEY = 'chronicle:access';
+export const EVERY_RECORD_KEY = 'chronicle:every-record';
+
+/**
+ * On routes whose answers cover every record whatever the caller (report runs): refused, before
+ * the body is validated, to a role limited to its own records.
+ */
+export const RequiresEveryRecord = () => SetMetadata(EVERY_RECORD_KEY, true);
 export const PUBLIC_KEY = 'chronicle:public';
 
 /**

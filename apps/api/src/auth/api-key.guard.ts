@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { Access, ACCESS_KEY, accessByRole, PUBLIC_KEY } from './access';
+import { Access, ACCESS_KEY, accessByRole, EVERY_RECORD_KEY, PUBLIC_KEY, recordScopeByRole } from './access';
 import { ApiKeyRegistry, Principal } from './api-keys';
 import { principalOf } from './early-authentication';
 
@@ -33,6 +33,8 @@ export class ApiKeyGuard implements CanActivate {
       // Denials are logged (with actor, route and correlation id) by the ErrorFilter.
       throw new ForbiddenException(`role "${principal.role}" may not ${access ?? 'use'} this route`);
     }
+    if (recordScopeByRole[principal.role] === 'own' && this.reflector.getAllAndOverride<boolean>(EVERY_RECORD_KEY, targets))
+      throw new ForbiddenException(`role "${principal.role}" sees only its own records; this route covers everyone's`);
     return true;
   }
 }

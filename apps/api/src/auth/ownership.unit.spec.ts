@@ -10,7 +10,8 @@ describe('roles table', () => {
   it('reps are the only role limited to their own records; only managers and admins manage and reassign', () => {
     expect(Roles.filter((r) => recordScopeByRole[r] === 'own')).toEqual(['rep']);
     expect(Roles.filter((r) => accessByRole[r].includes('manage'))).toEqual(['admin', 'manager']);
-    expect(Roles.filter((r) => accessByRole[r].includes('report'))).toEqual(['admin', 'manager', 'analyst']);
+    // A rep's `report` covers only the reports of its own figures (the ones declaring ownerScoped).
+    expect(Roles.filter((r) => accessByRole[r].includes('report'))).toEqual(['admin', 'manager', 'rep', 'analyst']);
     expect(Roles.filter((r) => accessByRole[r].includes('write'))).toEqual(['admin', 'manager', 'rep']);
   });
 });
