@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateHistory } from '../../apps/cli/src/seed/generator';
 import { appendHistory } from '../../apps/cli/src/seed/seed';
 import { repositoryRoot as root } from '../support/api-process';
+import { runChronicle } from '../support/cli';
 import { client } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -17,18 +17,7 @@ jest.setTimeout(120_000);
 let t: TestApp;
 let head: number;
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'export', ...args], {
-    cwd: root,
-    env: { ...process.env, DATA_DIR: t.dataDir, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
-}
+const cli = (...args: string[]) => runChronicle(['export', ...args], { DATA_DIR: t.dataDir, LOG_LEVEL: 'silent' });
 
 beforeAll(async () => {
   t = await startTestApp();

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, repositoryRoot as root, startApiProcess, stopProcess as stop } from '../support/api-process';
+import { freePort, startApiProcess, stopProcess as stop } from '../support/api-process';
+import { runChronicle } from '../support/cli';
 
 /**
  * `chronicle projections rebuild` right after the server stopped: it rebuilds at once in its own
@@ -35,19 +35,7 @@ const api = async (path: string, init: RequestInit = {}) => {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], {
-    cwd: root,
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr, ms: Date.now() - started })));
-}
+const cli = (...args: string[]) => runChronicle(args, env());
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chronicle-cli-'));

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { dayOf, Interval, periodIndex, periods } from '@chronicle/projections';
 import { generateHistory } from '../../apps/cli/src/seed/generator';
 import { appendHistory } from '../../apps/cli/src/seed/seed';
 import { repositoryRoot as root } from '../support/api-process';
+import { runChronicle } from '../support/cli';
 import { client } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -23,18 +23,7 @@ jest.setTimeout(120_000);
 let t: TestApp;
 let dir: string;
 
-function chronicle(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, DATA_DIR: t.dataDir, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
-}
+const chronicle = (...args: string[]) => runChronicle(args, { DATA_DIR: t.dataDir, LOG_LEVEL: 'silent' });
 
 async function allEvents(): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];

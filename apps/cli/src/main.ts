@@ -10,6 +10,7 @@ import {
   replayReport,
   ReportFile,
   ReportFileError,
+  ReportDefinition,
   ReportParamError,
   ReportParams,
   ReportRequest,
@@ -290,15 +291,7 @@ async function exportReport(cfg: ChronicleConfig, options: ReportExportOptions, 
   const report = reports.find((r) => r.name === options.report);
   if (!report) throw new UsageError(`no report "${options.report}"; reports: ${reports.map((r) => r.name).join(', ')}`);
   if (options.format !== 'csv' && options.format !== 'json') throw new UsageError('--format: must be csv or json');
-  let params: ReportParams;
-  let table: string;
-  try {
-    params = resolveReportParams(report, options);
-    table = reportTable(report, options.table);
-  } catch (error) {
-    if (error instanceof ReportParamError) throw new UsageError(error.message.replace(/^(\w+)/, (name) => `--${kebab(name)}`));
-    throw error;
-  }
+  const { params, table } = reportOptions(report, options);
   const events = createEventStore(cfg);
   const reads = await createReadStore(cfg);
   try {
@@ -311,9 +304,7 @@ async function exportReport(cfg: ChronicleConfig, options: ReportExportOptions, 
     for (const p of behind) process.stderr.write(`note: projection ${p.name} is ${p.lag} events behind the store's head\n`);
     let body = await report.run(params, { readModels, pipeline: cfg.pipeline, scoring: cfg.scoring });
     if (options.masked) body = maskers.report(body);
-    out.write(
-      options.format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : toCsv((report.tables[table] as (r: unknown) => TableRow[])(body)),
-    );
+    writeReport(out, report, options.format, table, body);
   } finally {
     await events.close();
     await reads.close();
@@ -321,6 +312,21 @@ async function exportReport(cfg: ChronicleConfig, options: ReportExportOptions, 
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A report's parameters and CSV table from the command line, checked as the API checks them (a mistake names its option). */
+function reportOptions(report: ReportDefinition, options: ReportRequest & { table?: string }): { params: ReportParams; table: string } {
+  try {
+    return { params: resolveReportParams(report, options), table: reportTable(report, options.table) };
+  } catch (error) {
+    if (error instanceof ReportParamError) throw new UsageError(error.message.replace(/^(\w+)/, (name) => `--${kebab(name)}`));
+    throw error;
+  }
+}
+
+/** A report's answer as JSON, or one of its tables as CSV. */
+function writeReport(out: NodeJS.WritableStream, report: ReportDefinition, format: string, table: string, body: unknown): void {
+  out.write(format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : toCsv((report.tables[table] as (r: unknown) => TableRow[])(body)));
+}
 
 /** A mistake in the command line (exit code 2), or a report file that fails (1): said on standard error. */
 class UsageError extends Error {
@@ -382,15 +388,7 @@ async function replayFile(cfg: ChronicleConfig, path: string, options: ReplayOpt
     throw error;
   }
   const { report } = file;
-  let params: ReportParams;
-  let table: string;
-  try {
-    params = resolveReportParams(report, options);
-    table = reportTable(report, options.table);
-  } catch (error) {
-    if (error instanceof ReportParamError) throw new UsageError(error.message.replace(/^(\w+)/, (name) => `--${kebab(name)}`));
-    throw error;
-  }
+  const { params, table } = reportOptions(report, options);
   let knownAt: string | undefined;
   if (options.knownAt !== undefined) {
     const ms = Date.parse(options.knownAt);
@@ -423,11 +421,7 @@ async function replayFile(cfg: ChronicleConfig, path: string, options: ReplayOpt
     process.stderr.write(
       `${report.name}: replayed to position ${replayed.position} (known at ${replayed.knownAt}) in ${replayed.seconds.toFixed(1)} s\n`,
     );
-    out.write(
-      options.format === 'json'
-        ? `${JSON.stringify(replayed.result, null, 2)}\n`
-        : toCsv((report.tables[table] as (r: unknown) => TableRow[])(replayed.result)),
-    );
+    writeReport(out, report, options.format, table, replayed.result);
   } catch (error) {
     bar.stop();
     if (error instanceof ReplayFailedError || error instanceof ReportFileError) throw new UsageError(error.message, 1);
