@@ -1,6 +1,6 @@
 import { InteractionTypes, LeadInteractionTypes } from '@chronicle/domain';
 import { daysWithin } from '../common/buckets';
-import { rate, ratio } from '../common/numbers';
+import { rate } from '../common/numbers';
 import { Interval, periodIndex, periods, rangeOf } from '../common/periods';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { tableRow } from '../common/table';
@@ -84,16 +84,31 @@ export function byType(listed: readonly string[], touches: Readonly<Record<strin
   const out: ByType = {};
   let all = 0;
   for (const type of listed) all += out[type] = touches[type] ?? 0;
-  for (const type of Object.keys(touches).sort()) if (!Object.hasOwn(out, type)) all += out[type] = touches[type];
+  let others: string[] | undefined;
+  for (const type in touches) if (!Object.hasOwn(out, type)) (others ??= []).push(type);
+  if (others) for (const type of others.sort()) all += out[type] = touches[type];
   out.all = all;
   return out;
 }
 
 /** Each count ÷ the number of records, rounded as rates are (4 decimals); null for none. */
-export const perRecord = (totals: ByType, records: number): PerType =>
-  Object.fromEntries(Object.entries(totals).map(([type, n]) => [type, rate(ratio(n, records))]));
+/** Built in a plain loop, the zeros without rounding: a weekly report by owner makes thousands of these. */
+export function perRecord(totals: ByType, records: number): PerType {
+  const out: PerType = {};
+  for (const type in totals) out[type] = records === 0 ? null : totals[type] === 0 ? 0 : rate(totals[type] / records);
+  return out;
+}
+
+/** The figures of a period without closes (most cells of a weekly report by owner): built once, never changed. */
+let noCloses: EngagementFigures | undefined;
 
 export function engagementFigures(c: Counts): EngagementFigures {
+  // Interactions count only on closed records: without any, every count is 0 and every average null.
+  if (c.deals === 0 && c.leads === 0) return (noCloses ??= Object.freeze(figuresOf(zero())));
+  return figuresOf(c);
+}
+
+function figuresOf(c: Counts): EngagementFigures {
   const dealInteractions = byType(InteractionTypes, c.dealTouches);
   const wonDealInteractions = byType(InteractionTypes, c.wonTouches);
   const leadInteractions = byType(LeadInteractionTypes, c.leadTouches);

@@ -4,10 +4,10 @@ import { dayOf } from '../common/periods';
 import type { ReadModelAccess } from '../common/report';
 
 /**
- * How fast leads are answered (docs/reports.md, lead-response): one document per lead, kept for
- * good because the report reads the leads of a capture-day range (`day`, indexed) and needs each
- * one's time, source and owner (medians and percentiles need every value, not sums). Tasks about
- * a lead are kept until completed, for their owner (TaskCompleted does not carry it).
+ * How fast leads are answered (docs/reports.md, lead-response): one document per lead (its state),
+ * and one per capture day holding a row per lead captured that day, which the report reads (it
+ * needs each lead's time, source and owner: medians and percentiles need every value, not sums).
+ * Tasks about a lead are kept until completed, for their owner (TaskCompleted does not carry it).
  */
 export const LEAD_RESPONSE_PROJECTION = 'lead-response';
 
@@ -42,24 +42,43 @@ interface LeadTaskDocument {
   [key: string]: unknown;
 }
 
+/** A lead as its capture day's document holds it: [t, r, owner, by, source]. */
+type LeadRow = [number, number | null, string | null, string | null, string];
+
+/**
+ * The leads captured on one UTC day, by lead id: what the report reads. A year's report reads 365
+ * of these instead of every lead's own document (tens of thousands).
+ */
+interface LeadResponseDay {
+  _id: string;
+  leads: Record<string, LeadRow>;
+  [key: string]: unknown;
+}
+
+/** Writes the lead's document and its row in its capture day's document. */
+async function save(ctx: ProjectionContext, lead: LeadResponseDocument): Promise<void> {
+  ctx.put<LeadResponseDocument>('leads', lead);
+  const day = (await ctx.get<LeadResponseDay>('days', lead.day)) ?? { _id: lead.day, leads: {} };
+  ctx.put<LeadResponseDay>('days', { ...day, leads: { ...day.leads, [lead._id]: [lead.t, lead.r, lead.owner, lead.by, lead.source] } });
+}
+
 /** A response at `occurredAt`: the earliest one counts; one dated before the capture (back-dated entry) counts as at the capture. */
 async function respond(ctx: ProjectionContext, leadId: string, occurredAt: string): Promise<void> {
   const lead = await ctx.get<LeadResponseDocument>('leads', leadId);
   if (!lead) return;
   const at = Math.max(Date.parse(occurredAt), lead.t);
   if (lead.r !== null && lead.r <= at) return;
-  ctx.put<LeadResponseDocument>('leads', { ...lead, r: at, by: lead.owner });
+  await save(ctx, { ...lead, r: at, by: lead.owner });
 }
 
 export const leadResponseProjection = defineProjection({
   name: LEAD_RESPONSE_PROJECTION,
-  version: 1,
-  collections: ['leads', 'tasks'],
-  indexes: { leads: ['day'] },
+  version: 2,
+  collections: ['leads', 'days', 'tasks'],
   on: {
     LeadCaptured(event, ctx) {
       const at = Date.parse(event.occurredAt);
-      ctx.put<LeadResponseDocument>('leads', {
+      return save(ctx, {
         _id: event.data.leadId,
         day: dayOf(at),
         t: at,
@@ -71,7 +90,7 @@ export const leadResponseProjection = defineProjection({
     },
     async LeadAssigned(event, ctx) {
       const lead = await ctx.get<LeadResponseDocument>('leads', event.data.leadId);
-      if (lead) ctx.put<LeadResponseDocument>('leads', { ...lead, owner: event.data.ownerId });
+      if (lead) await save(ctx, { ...lead, owner: event.data.ownerId });
     },
     LeadInteractionLogged(event, ctx) {
       if (RESPONSE_INTERACTION_TYPES.has(event.data.type)) return respond(ctx, event.data.leadId, event.occurredAt);
@@ -91,9 +110,15 @@ export const leadResponseProjection = defineProjection({
   },
 });
 
-/** The leads captured on the UTC days of [startMs, endMs) (both day boundaries): an index range on `day`. */
+/** The leads captured on the UTC days of [startMs, endMs) (both day boundaries): a range of day documents. */
 export async function readLeadResponses(access: ReadModelAccess, startMs: number, endMs: number): Promise<LeadResponseDocument[]> {
   if (endMs <= startMs) return [];
-  const leads = await access.collection<LeadResponseDocument>(LEAD_RESPONSE_PROJECTION, 'leads');
-  return leads.find({ day: { $gte: dayOf(startMs), $lt: dayOf(endMs) } });
+  const days = await access.collection<LeadResponseDay>(LEAD_RESPONSE_PROJECTION, 'days');
+  const leads: LeadResponseDocument[] = [];
+  for (const day of await days.find({ _id: { $gte: dayOf(startMs), $lt: dayOf(endMs) } }))
+    for (const id in day.leads) {
+      const [t, r, owner, by, source] = day.leads[id];
+      leads.push({ _id: id, day: day._id, t, r, owner, by, source });
+    }
+  return leads;
 }
