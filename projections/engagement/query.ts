@@ -146,14 +146,12 @@ export async function buildEngagementReport(
     const startMs = list[0].startMs;
     const endMs = list[list.length - 1].endMs;
     for (const doc of await readEngagement(context.readModels, startMs, endMs)) {
-      for (const [dayMs, c] of daysWithin(doc, startMs, endMs)) {
-        const slot = periodIndex(list, dayMs);
-        let series = owners.get(doc.ownerId);
-        if (!series) owners.set(doc.ownerId, (series = fresh()));
-        addCounts(overall[slot], c);
-        addCounts(series[slot], c);
-      }
+      let series = owners.get(doc.ownerId);
+      if (!series) owners.set(doc.ownerId, (series = fresh()));
+      for (const [dayMs, c] of daysWithin(doc, startMs, endMs)) addCounts(series[periodIndex(list, dayMs)], c);
     }
+    // Everyone's figures are the owners' summed: once per owner and period, not once more per day.
+    for (const series of owners.values()) series.forEach((c, slot) => c.deals + c.leads > 0 && addCounts(overall[slot], c));
   }
   const seriesOf = (counts: Counts[]): EngagementSeries => {
     const total = zero();
