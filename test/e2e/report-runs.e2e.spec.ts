@@ -23,7 +23,8 @@ const churnParams = { from: '2026-01-01T00:00:00.000Z', to: '2026-12-01T00:00:00
 const churnQuery = 'from=2026-01-01T00:00:00.000Z&to=2026-12-01T00:00:00.000Z&interval=quarter';
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // No process managers: nothing is appended behind the test's back, so the positions and figures compared are the test's own.
+  t = await startTestApp({ processManagers: false });
   manager = client(t, 'manager');
   await appendHistory(t.store, generateHistory({ events: 2_500, seed: 21, years: 1, end: new Date('2026-12-01T00:00:00Z') }));
   await waitForReadModels();
