@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { upcast } from '@chronicle/domain';
 import { NewEvent, SqliteEventStore, SqliteSynchronous } from '@chronicle/event-store';
-import { eventMetadata, interactionData, log, removeDir, Row, stat, tempDir } from './lib';
+import { eventMetadata, INTERACTION_SCHEMA_VERSION, interactionData, log, removeDir, Row, stat, tempDir } from './lib';
 
 export interface AppendsOptions {
   runs: number;
@@ -32,7 +32,7 @@ function newEvent(streamId: string, i: number): NewEvent {
     type: 'InteractionLogged',
     data: interactionData(streamId.slice(9), i),
     metadata: eventMetadata(),
-    schemaVersion: 1,
+    schemaVersion: INTERACTION_SCHEMA_VERSION,
   };
 }
 

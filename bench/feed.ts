@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { upcast } from '@chronicle/domain';
 import { SqliteEventStore } from '@chronicle/event-store';
 import { storeAppendRate } from './appends';
-import { dirSize, interactionData, log, removeDir, Row, stat, tempDir } from './lib';
+import { dirSize, INTERACTION_SCHEMA_VERSION, interactionData, log, removeDir, Row, stat, tempDir } from './lib';
 
 export interface FeedOptions {
   runs: number;
@@ -33,7 +33,7 @@ export async function seedFeed(filename: string, count: number, streams = 10_000
   db.pragma('synchronous = OFF');
   const insert = db.prepare(
     `INSERT INTO events (event_id, stream_id, revision, category, type, schema_version, occurred_at, recorded_at, actor, correlation_id, causation_id, data, metadata)
-     VALUES (?, ?, ?, 'customer', 'InteractionLogged', 1, ?, ?, 'bench-user', ?, ?, ?, NULL)`,
+     VALUES (?, ?, ?, 'customer', 'InteractionLogged', ${INTERACTION_SCHEMA_VERSION}, ?, ?, 'bench-user', ?, ?, ?, NULL)`,
   );
   const ids = Array.from({ length: streams }, () => randomUUID());
   const start = performance.now();

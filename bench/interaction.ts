@@ -20,6 +20,7 @@ import {
   eventMetadata,
   freePort,
   INTERACTION_BODY,
+  INTERACTION_SCHEMA_VERSION,
   interactionData,
   log,
   median,
@@ -64,7 +65,7 @@ export async function seedBigCustomer(filename: string, history: number): Promis
   db.pragma('synchronous = OFF');
   const insert = db.prepare(
     `INSERT INTO events (event_id, stream_id, revision, category, type, schema_version, occurred_at, recorded_at, actor, correlation_id, causation_id, data, metadata)
-     VALUES (?, ?, ?, 'customer', 'InteractionLogged', 1, ?, ?, 'bench-user', ?, ?, ?, NULL)`,
+     VALUES (?, ?, ?, 'customer', 'InteractionLogged', ${INTERACTION_SCHEMA_VERSION}, ?, ?, 'bench-user', ?, ?, ?, NULL)`,
   );
   const t0 = Date.now() - history * 60_000;
   db.transaction(() => {

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { schemaVersions } from '@chronicle/domain';
 
 /** Repository root (this file runs from dist/bench/). */
 export const ROOT = resolve(__dirname, '..', '..');
@@ -212,8 +213,12 @@ export function interactionData(customerId: string, i: number): Record<string, u
     subject: `Follow-up call #${i}`,
     outcome: 'interested, send a proposal',
     durationMinutes: 15,
+    channel: { medium: 'voice', live: true },
   };
 }
+
+/** The schema version the command path stores InteractionLogged with (stored at it, nothing is upcast on read). */
+export const INTERACTION_SCHEMA_VERSION = schemaVersions.InteractionLogged;
 
 export function eventMetadata(): { occurredAt: string; actor: string; correlationId: string; causationId: string } {
   const id = randomUUID();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard] [options]` — see bench/README.md.
+ * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard,peers] [options]` — see bench/README.md.
  * Prints a table of medians (with min–max over the runs), each figure beside the reference it is
  * judged against, measured in the same runs, and the verdict against docs/quality.md; writes
  * bench/results/latest.json.
@@ -16,11 +16,12 @@ import { benchFeed } from './feed';
 import { benchHealth } from './health';
 import { benchHttp } from './http';
 import { benchInteraction } from './interaction';
+import { benchPeers } from './peers';
 import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster', 'dashboard'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster', 'dashboard', 'peers'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -246,6 +247,17 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.dashboard = r.details;
+  }
+  if (only.includes('peers')) {
+    const r = await benchPeers({
+      runs: runs ?? (quick ? 1 : 3),
+      seconds: num(args, 'peer-seconds', quick ? 1 : 2),
+      concurrency: num(args, 'concurrency', 50),
+      streamEvents: num(args, 'peer-stream-events', 1000),
+      readSeconds: quick ? 0.5 : 1,
+    });
+    rows.push(...r.rows);
+    details.peers = r.details;
   }
 
   const seconds = (Date.now() - started) / 1000;

@@ -1,15 +1,23 @@
 import fc from 'fast-check';
 import { MongoReadStore } from '@chronicle/read-store';
 import type { ReportParams } from './common/report';
-import { projections, reports } from './index';
+import { projections as builtIn, reports as builtInReports } from './index';
 import { listCampaigns, listCustomers, listDeals, listLeads, listTasks, customerTimeline } from './queries';
 import { historyArbitrary } from './testing/random-history';
 import { reportParamsArbitrary } from './testing/report-params';
 import { project, Projected } from './testing/harness';
 import { dropDatabase, freshDatabase, urlFor } from '../test/support/mongo-test';
 import { dumpReadModels } from '../test/support/read-model-dump';
+import { loadReportFile } from './replay/report-file';
 
-// Every built-in projection on the MongoDB read-store adapter against a real Mongo-wire server
+// The declarative examples too: their cells and lookups are documents of their own shape.
+const declarative = ['meetings-per-rep', 'average-discount-by-source', 'calls-before-won'].map((name) =>
+  loadReportFile(`examples/declarative-reports/${name}.json`),
+);
+const projections = [...builtIn, ...declarative.flatMap((file) => file.projections)];
+const reports = [...builtInReports, ...declarative.map((file) => file.report)];
+
+// Every built-in projection (and the declarative examples) on the MongoDB read-store adapter against a real Mongo-wire server
 // (FerretDB from the integration tier, or MONGO_URL): for random histories, every read model,
 // every report and every list query equal what the embedded store gives for the same events.
 

@@ -116,6 +116,44 @@ describe('activity report', () => {
   });
 });
 
+describe('activity report: reassigned and cancelled tasks', () => {
+  const change = (type: string, id: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+    streamId: `task-${id}`,
+    type,
+    occurredAt,
+    actor: 'manager',
+    data: { taskId: id, ...data },
+  });
+  let p: Projected;
+  beforeAll(async () => {
+    p = await project(
+      [
+        task('R1', 'u1', '2024-02-05T00:00:00.000Z'),
+        change('TaskReassigned', 'R1', '2024-02-06T00:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }),
+        done('R1', '2024-02-07T00:00:00.000Z', 'u2'), // created by u1's count, completed for u2, its owner then
+        task('R2', 'u1', '2024-02-05T00:00:00.000Z'),
+        change('TaskCancelled', 'R2', '2024-02-06T00:00:00.000Z'), // created, never completed
+        task('R3', 'u1', '2024-02-05T00:00:00.000Z'),
+        change('TaskUpdated', 'R3', '2024-02-06T00:00:00.000Z', { dueAt: '2024-03-01', previousDueAt: '2024-02-05T00:00:00.000Z' }),
+        done('R3', '2024-02-11T23:59:59.999Z', 'u1'), // an edit changes no owner: u1's
+      ],
+      [ownerActivityProjection],
+    );
+  });
+  afterAll(() => p.close());
+
+  it('a task is created for its owner then and completed for its owner at completion; a cancelled one is never completed', async () => {
+    const params = reportParams({ from: '2024-02-05T00:00:00.000Z', to: '2024-02-12T00:00:00.000Z' });
+    const report = await activityReport.run(params, p.context);
+    expect(report.owners).toEqual([
+      { ownerId: 'u1', interactions: 0, tasksCreated: 3, tasksCompleted: 1 },
+      { ownerId: 'u2', interactions: 0, tasksCreated: 0, tasksCompleted: 1 },
+    ]);
+    expect(report.totals).toEqual({ interactions: 0, tasksCreated: 3, tasksCompleted: 2 });
+    expect(report).toEqual(activityReference(p.events, params));
+  });
+});
+
 describe('activity report = a fold of the raw events (property)', () => {
   it('matches for random histories and windows', async () => {
     let withActivity = 0;
@@ -139,5 +177,24 @@ describe('activity report = a fold of the raw events (property)', () => {
       { numRuns: 25, seed: 59 },
     );
     expect(withActivity).toBeGreaterThan(10);
+  });
+
+  it('matches for random histories with edits, reassignments and cancellations', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, taskChanges: true }),
+        fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }),
+        async (history, paramsList) => {
+          const p = await project(history, [ownerActivityProjection]);
+          try {
+            for (const params of paramsList)
+              expect(await activityReport.run(params, p.context)).toEqual(activityReference(p.events, params));
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 60 },
+    );
   });
 });

@@ -21,6 +21,7 @@ export function activityReference(events: RecordedEvent[], params: ReportParams)
       taskOwner.set(d.taskId, d.ownerId);
       facts.push({ ownerId: d.ownerId, at, kind: 'tasksCreated' });
     }
+    if (e.type === 'TaskReassigned') taskOwner.set(d.taskId, d.ownerId);
     if (e.type === 'TaskCompleted') facts.push({ ownerId: taskOwner.get(d.taskId)!, at, kind: 'tasksCompleted' });
   }
   const list = periods(params.from, params.to, 'week');

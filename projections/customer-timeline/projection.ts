@@ -98,7 +98,8 @@ async function erase(ctx: ProjectionContext, customerId: string): Promise<void> 
 export const customerTimelineProjection = defineProjection({
   name: TIMELINE_PROJECTION,
   // 2: the registration entry no longer carries the name (personal data). 3: entries with personal text are chained for erasure.
-  version: 3,
+  // 4: interactions show their channel (InteractionLogged v2); rebuilt so older entries show it too.
+  version: 4,
   collections: ['entries', 'spans', 'deals'],
   scrubAfter: ['CustomerPersonalDataErased'],
   on: {
@@ -133,6 +134,7 @@ export const customerTimelineProjection = defineProjection({
         outcome: d.outcome,
         durationMinutes: d.durationMinutes,
         dealId: d.dealId,
+        channel: d.channel,
       });
     },
     DealOpened(event, ctx) {

@@ -189,6 +189,41 @@ describe('lead-response report', () => {
     expect(report).toEqual(leadResponseReference(p.events, { from: '2024-05-01', to: '2024-05-02', groupBy: 'owner' }));
   });
 
+  it("a task reassigned to the lead's owner answers when completed; a cancelled one never does", async () => {
+    const change = (type: string, taskId: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+      streamId: `task-${taskId}`,
+      type,
+      occurredAt,
+      data: { taskId, ...data },
+    });
+    p = await project(
+      [
+        // m: u1's lead; a task of u2's moved to u1, completed after 1 day: an answer (1 day, u1).
+        captured('m', '2024-05-01T00:00:00.000Z', 'web'),
+        assigned('m', '2024-05-01T00:00:00.000Z', 'u1'),
+        task('tm', 'm', 'u2', '2024-05-01T00:00:00.000Z'),
+        change('TaskReassigned', 'tm', '2024-05-01T12:00:00.000Z', { ownerId: 'u1', previousOwnerId: 'u2' }),
+        done('tm', '2024-05-02T00:00:00.000Z'),
+        // n: u1's lead; u1's task moved away to u2, then completed: not the owner's, no answer.
+        captured('n', '2024-05-01T00:00:00.000Z', 'web'),
+        assigned('n', '2024-05-01T00:00:00.000Z', 'u1'),
+        task('tn', 'n', 'u1', '2024-05-01T00:00:00.000Z'),
+        change('TaskReassigned', 'tn', '2024-05-01T06:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }),
+        done('tn', '2024-05-01T12:00:00.000Z'),
+        // o: u1's task, cancelled: no answer.
+        captured('o', '2024-05-01T00:00:00.000Z', 'web'),
+        assigned('o', '2024-05-01T00:00:00.000Z', 'u1'),
+        task('to', 'o', 'u1', '2024-05-01T00:00:00.000Z'),
+        change('TaskCancelled', 'to', '2024-05-01T06:00:00.000Z'),
+      ],
+      [leadResponseProjection],
+    );
+    const params = { from: '2024-05-01', to: '2024-05-02', groupBy: 'owner' as const };
+    const report = await buildLeadResponseReport(params, p.context);
+    expect(report.groups).toEqual([{ key: 'u1', leads: 3, responded: 1, responseRate: 0.3333, medianDays: 1, p90Days: 1, avgDays: 1 }]);
+    expect(report).toEqual(leadResponseReference(p.events, params));
+  });
+
   it('its table: overall first (key `all`), then the groups', async () => {
     p = await project(scenario, [leadResponseProjection]);
     const report = await buildLeadResponseReport({ ...window, groupBy: 'source' }, p.context);

@@ -7,7 +7,8 @@ import type { ReadModelAccess } from '../common/report';
  * How fast leads are answered (docs/reports.md, lead-response): one document per lead (its state),
  * and one per capture day holding a row per lead captured that day, which the report reads (it
  * needs each lead's time, source and owner: medians and percentiles need every value, not sums).
- * Tasks about a lead are kept until completed, for their owner (TaskCompleted does not carry it).
+ * Tasks about a lead are kept until completed or cancelled, for their owner (TaskCompleted does not
+ * carry it; TaskReassigned changes it).
  */
 export const LEAD_RESPONSE_PROJECTION = 'lead-response';
 
@@ -73,7 +74,8 @@ async function respond(ctx: ProjectionContext, leadId: string, occurredAt: strin
 
 export const leadResponseProjection = defineProjection({
   name: LEAD_RESPONSE_PROJECTION,
-  version: 2,
+  // 3: a reassigned task is its new owner's; a cancelled one answers nothing.
+  version: 3,
   collections: ['leads', 'days', 'tasks'],
   on: {
     LeadCaptured(event, ctx) {
@@ -98,6 +100,13 @@ export const leadResponseProjection = defineProjection({
     TaskCreated(event, ctx) {
       const { taskId, leadId, ownerId } = event.data;
       if (leadId) ctx.put<LeadTaskDocument>('tasks', { _id: taskId, leadId, ownerId });
+    },
+    async TaskReassigned(event, ctx) {
+      const task = await ctx.get<LeadTaskDocument>('tasks', event.data.taskId);
+      if (task) ctx.put<LeadTaskDocument>('tasks', { ...task, ownerId: event.data.ownerId });
+    },
+    TaskCancelled(event, ctx) {
+      ctx.delete('tasks', event.data.taskId); // closed without being done: no response
     },
     async TaskCompleted(event, ctx) {
       const task = await ctx.get<LeadTaskDocument>('tasks', event.data.taskId);

@@ -28,6 +28,8 @@ export function leadResponseReference(events: RecordedEvent[], params: Pick<Repo
     else if (e.type === 'LeadInteractionLogged' && lead && CONTACTS.includes(d.type))
       lead.answers.push({ at: Math.max(at, lead.captured), owner: lead.owner });
     else if (e.type === 'TaskCreated' && d.leadId) tasks.set(d.taskId, { leadId: d.leadId, ownerId: d.ownerId });
+    else if (e.type === 'TaskReassigned' && tasks.has(d.taskId)) tasks.get(d.taskId)!.ownerId = d.ownerId;
+    else if (e.type === 'TaskCancelled') tasks.delete(d.taskId);
     else if (e.type === 'TaskCompleted') {
       const task = tasks.get(d.taskId);
       const about = task && leads.get(task.leadId);

@@ -13,7 +13,8 @@ import type { ReadModelAccess } from '../common/report';
  * Whose interaction: the event's `actor`, i.e. the user who logged it. Activity measures what a
  * person did; the customer's owner may be someone else, may change later, and looking it up
  * would cost a read per interaction. Deals and tasks belong to their `ownerId`; `deals` and
- * `tasks` remember it for the open ones, since DealWon, DealLost and TaskCompleted do not carry it.
+ * `tasks` remember it for the open ones, since DealWon, DealLost and TaskCompleted do not carry it
+ * (a task's is its owner at completion: TaskReassigned moves it; a cancelled task is not counted).
  */
 export const OWNER_ACTIVITY_PROJECTION = 'owner-activity';
 /** A day's counters; zeros are left out, which keeps the documents (and the queries reading them) small. */
@@ -92,8 +93,8 @@ async function closed(event: ProjectedEvent<'DealWon' | 'DealLost'>, ctx: Projec
 
 export const ownerActivityProjection = defineProjection({
   name: OWNER_ACTIVITY_PROJECTION,
-  // 2: month totals (`totals`).
-  version: 2,
+  // 2: month totals (`totals`). 3: a reassigned task is completed for its new owner; a cancelled one is forgotten.
+  version: 3,
   collections: ['deals', 'tasks', 'months', 'totals'],
   indexes: { months: ['month'], totals: ['month'] },
   on: {
@@ -129,6 +130,14 @@ export const ownerActivityProjection = defineProjection({
       if (!task) return;
       ctx.delete('tasks', taskId);
       return count(ctx, event.occurredAt, task.ownerId, (b) => inc(b, 'tasksCompleted'));
+    },
+    async TaskReassigned(event, ctx) {
+      // Completed later, the task counts for its owner then; its creation stays with the owner who had it.
+      const task = await ctx.get<Owned>('tasks', event.data.taskId);
+      if (task) ctx.put<Owned>('tasks', { ...task, ownerId: event.data.ownerId });
+    },
+    TaskCancelled(event, ctx) {
+      ctx.delete('tasks', event.data.taskId); // closed for good, counted nowhere
     },
   },
 });

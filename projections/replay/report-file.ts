@@ -4,6 +4,7 @@ import { dirname, extname, resolve } from 'node:path';
 import type { Projection, ProjectionContext } from '@chronicle/projector';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ReportDefinition } from '../common/report';
+import { declarativeReport, DefinitionError } from './declarative-report';
 
 /** A report of one's own: one file exporting its projection(s) and its report. */
 export interface ReportFile {
@@ -30,7 +31,8 @@ const NODE_MODULE = Module as unknown as {
 };
 
 /**
- * Loads a report file — JavaScript (CommonJS) or TypeScript — written with the API of
+ * Loads a report file: a declarative report (`.json`, see declarative-report.ts), or JavaScript
+ * (CommonJS) or TypeScript written with the API of
  * `@chronicle/projections` (defineProjection, periods, tableRow, … as `examples/meetings-report`
  * does). TypeScript is transpiled (no type check), and errors are mapped back to the file's own
  * lines. `api` is what its `import … from '@chronicle/projections'` gets (default: this package). Handlers and
@@ -47,6 +49,7 @@ export function loadReportFile(path: string, api?: object): ReportFile {
   } catch (error) {
     throw new ReportFileError(file, `cannot be read: ${(error as Error).message}`);
   }
+  if (extname(file) === '.json') return loadDeclarative(file, source);
   const { code, map } = /\.[cm]?tsx?$/.test(extname(file)) ? transpile(file, source) : { code: source, map: undefined };
   const lineIn = (error: unknown) => sourceLine(error, file, map);
   const mod = new NODE_MODULE(file, module);
@@ -87,6 +90,26 @@ export function loadReportFile(path: string, api?: object): ReportFile {
     })),
     report: { ...report, run: (params, context) => report.run(params, context).catch((error: unknown) => rethrow(error, file, lineIn)) },
   };
+}
+
+function loadDeclarative(file: string, source: string): ReportFile {
+  let definition: unknown;
+  try {
+    definition = JSON.parse(source);
+  } catch (error) {
+    // V8 says where: "… at position N", and since Node 22 "(line L column C)" too.
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    const at = position ? source.slice(0, Number(position[1])).split('\n').length : undefined;
+    throw new ReportFileError(file, `is not JSON: ${message}`, at);
+  }
+  try {
+    const { projection, report } = declarativeReport(definition);
+    return { file, projections: [projection], report };
+  } catch (error) {
+    if (error instanceof DefinitionError) throw new ReportFileError(file, error.message);
+    throw error;
+  }
 }
 
 function transpile(file: string, source: string): { code: string; map: SourceMap } {

@@ -11,7 +11,7 @@ export interface ReportFiles {
   failures: ReportFileError[];
 }
 
-const REPORT_FILE = /\.(js|cjs|ts|cts)$/;
+const REPORT_FILE = /\.(js|cjs|ts|cts|json)$/;
 const loaded = new Map<string, ReportFiles>();
 
 /**

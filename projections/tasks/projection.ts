@@ -15,10 +15,13 @@ export type TaskDocument = {
   customerId: string | null;
   dealId: string | null;
   leadId: string | null;
-  status: 'open' | 'completed';
+  /** `cancelled`: closed without being done (TaskCancelled). */
+  status: 'open' | 'completed' | 'cancelled';
   createdAt: string;
   completedAt: string | null;
   outcome: string | null;
+  cancelledAt: string | null;
+  cancelReason: string | null;
   /** Why automation created it (a follow-up rule, a stalled deal); null for a task created by a user. */
   reason: string | null;
   /** `<status>|<dueAt>` (see compositeKey): "open tasks, soonest due first" is one index range. */
@@ -60,8 +63,8 @@ async function erase(event: ProjectedEvent, ctx: ProjectionContext): Promise<voi
 
 export const tasksProjection = defineProjection({
   name: TASKS_PROJECTION,
-  // 3: tasks about a person are chained for erasure.
-  version: 3,
+  // 3: tasks about a person are chained for erasure. 4: edits, reassignment and cancellation (TaskUpdated, TaskReassigned, TaskCancelled).
+  version: 4,
   collections: ['tasks', 'stats', 'people'],
   indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
   scrubAfter: Object.keys(ERASURE_OF),
@@ -81,6 +84,8 @@ export const tasksProjection = defineProjection({
         createdAt: event.occurredAt,
         completedAt: null,
         outcome: null,
+        cancelledAt: null,
+        cancelReason: null,
         reason: d.reason ?? null,
         statusDueAt: compositeKey('open', dueAt),
       };
@@ -103,6 +108,35 @@ export const tasksProjection = defineProjection({
         completedAt: event.occurredAt,
         outcome: d.outcome ?? null,
         statusDueAt: compositeKey('completed', current.dueAt),
+      };
+      ctx.put<TaskDocument>('tasks', doc);
+      return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+    },
+    async TaskUpdated(event, ctx) {
+      const d = event.data;
+      const current = await ctx.get<TaskDocument>('tasks', d.taskId);
+      if (!current) return;
+      const dueAt = d.dueAt === undefined ? current.dueAt : normalise(d.dueAt);
+      // A subject recorded after the person's erasure cannot be (the store refuses it): no re-erasure needed here.
+      const subject = d.subject ?? current.subject;
+      ctx.put<TaskDocument>('tasks', { ...current, subject, dueAt, statusDueAt: compositeKey(current.status, dueAt) });
+    },
+    async TaskReassigned(event, ctx) {
+      const current = await ctx.get<TaskDocument>('tasks', event.data.taskId);
+      if (!current) return;
+      const doc: TaskDocument = { ...current, ownerId: event.data.ownerId };
+      ctx.put<TaskDocument>('tasks', doc);
+      return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+    },
+    async TaskCancelled(event, ctx) {
+      const current = await ctx.get<TaskDocument>('tasks', event.data.taskId);
+      if (!current) return;
+      const doc: TaskDocument = {
+        ...current,
+        status: 'cancelled',
+        cancelledAt: event.occurredAt,
+        cancelReason: event.data.reason ?? null,
+        statusDueAt: compositeKey('cancelled', current.dueAt),
       };
       ctx.put<TaskDocument>('tasks', doc);
       return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);

@@ -15,7 +15,7 @@ import {
 import type { ReadModelAccess } from '../common/report';
 import { COUNTED_FIELDS, STATUS_SORT_FIELDS, TaskDocument, TASKS_PROJECTION } from './projection';
 
-export const TASK_STATUSES = ['open', 'completed'] as const;
+export const TASK_STATUSES = ['open', 'completed', 'cancelled'] as const;
 export const TASK_SORTS = ['dueAt', '-dueAt', 'createdAt', '-createdAt'] as const;
 export type TaskSort = (typeof TASK_SORTS)[number];
 

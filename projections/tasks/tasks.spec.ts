@@ -40,6 +40,8 @@ describe('tasks projection', () => {
       createdAt: '2024-01-01T00:00:00.000Z',
       completedAt: null,
       outcome: null,
+      cancelledAt: null,
+      cancelReason: null,
       reason: null,
     };
     expect(await getTask(p.readModels, taskId(1))).toEqual(open);
@@ -51,6 +53,51 @@ describe('tasks projection', () => {
       outcome: 'called back',
     });
     expect(await getTask(p.readModels, 'no-such-task')).toBeNull();
+  });
+
+  it('shows edits, reassignments and cancellations: subject, due date, owner, status and counts', async () => {
+    p = await project(
+      [
+        created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-05T09:00:00.000Z', customerId: C1 }),
+        created(2, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-06T09:00:00.000Z' }),
+        task(1, 'TaskUpdated', '2024-01-02T00:00:00.000Z', { subject: 'Call again', customerId: C1 }),
+        task(1, 'TaskUpdated', '2024-01-02T01:00:00.000Z', {
+          dueAt: '2024-01-04T10:00:00+02:00',
+          previousDueAt: '2024-01-05T09:00:00.000Z',
+        }),
+        task(1, 'TaskReassigned', '2024-01-03T00:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }),
+        task(2, 'TaskCancelled', '2024-01-03T00:00:00.000Z', { reason: 'duplicate' }),
+      ],
+      [tasksProjection],
+    );
+    expect(await getTask(p.readModels, taskId(1))).toMatchObject({
+      subject: 'Call again',
+      dueAt: '2024-01-04T08:00:00.000Z',
+      ownerId: 'u2',
+      status: 'open',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    expect(await getTask(p.readModels, taskId(2))).toMatchObject({
+      status: 'cancelled',
+      cancelledAt: '2024-01-03T00:00:00.000Z',
+      cancelReason: 'duplicate',
+      completedAt: null,
+      ownerId: 'u1',
+    });
+    const ids = async (params: ListTasksParams) => {
+      const page = await listTasks(p.readModels, params);
+      return { ids: page.items.map((t) => Number(t.id.slice(-1))), total: page.total };
+    };
+    expect(await ids({ status: 'open' })).toEqual({ ids: [1], total: 1 });
+    expect(await ids({ status: 'cancelled' })).toEqual({ ids: [2], total: 1 });
+    expect(await ids({ ownerId: 'u1' })).toEqual({ ids: [2], total: 1 });
+    expect(await ids({ ownerId: 'u2', status: 'open', dueBefore: '2024-01-04T08:00:01Z' })).toEqual({ ids: [1], total: 1 });
+    expect(await ids({ ownerId: 'u2', status: 'open', dueBefore: '2024-01-04T08:00:00Z' })).toEqual({ ids: [], total: 0 });
+    // The edited subject is the person's too: erased with them.
+    await appendAndProject(p, [
+      { streamId: `customer-${C1}`, type: 'CustomerPersonalDataErased', data: { customerId: C1 }, occurredAt: '2024-02-01T00:00:00.000Z' },
+    ]);
+    expect((await getTask(p.readModels, taskId(1)))!.subject).toBe(ERASED);
   });
 
   it('lists by owner, status, customer, deal and due time, soonest due first by default', async () => {
@@ -156,10 +203,20 @@ function foldTasks(events: RecordedEvent[]): TaskView[] {
         createdAt: e.occurredAt,
         completedAt: null,
         outcome: null,
+        cancelledAt: null,
+        cancelReason: null,
         reason: d.reason ?? null,
       });
     } else if (e.type === 'TaskCompleted') {
       Object.assign(tasks.get(d.taskId)!, { status: 'completed', completedAt: e.occurredAt, outcome: d.outcome ?? null });
+    } else if (e.type === 'TaskUpdated') {
+      const t = tasks.get(d.taskId)!;
+      if (d.subject !== undefined) t.subject = d.subject;
+      if (d.dueAt !== undefined) t.dueAt = new Date(d.dueAt).toISOString();
+    } else if (e.type === 'TaskReassigned') {
+      tasks.get(d.taskId)!.ownerId = d.ownerId;
+    } else if (e.type === 'TaskCancelled') {
+      Object.assign(tasks.get(d.taskId)!, { status: 'cancelled', cancelledAt: e.occurredAt, cancelReason: d.reason ?? null });
     }
   }
   return [...tasks.values()];
@@ -168,7 +225,7 @@ function foldTasks(events: RecordedEvent[]): TaskView[] {
 describe('tasks list = a fold of the raw events (property)', () => {
   it('matches for random histories and several filter, sort and page combinations', async () => {
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (scenario) => {
+      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200, taskChanges: true }), async (scenario) => {
         const p = await project(scenario, [tasksProjection]);
         try {
           const tasks = foldTasks(p.events);
@@ -179,6 +236,7 @@ describe('tasks list = a fold of the raw events (property)', () => {
             {},
             { ownerId: 'u1', status: 'open' },
             { status: 'completed', sort: '-dueAt', limit: 2, offset: 1 },
+            { status: 'cancelled', ownerId: 'u2' },
             { dueBefore: middle, status: 'open' },
             { customerId, sort: '-createdAt' },
             { ownerId: 'u3', dueBefore: middle, sort: 'createdAt' },

@@ -10,7 +10,7 @@ export async function appendAndProject(projected: Projected, events: ScenarioEve
         eventId: randomUUID(),
         type: event.type,
         data: event.data,
-        schemaVersion: schemaVersionOf(event.type),
+        schemaVersion: event.schemaVersion ?? schemaVersionOf(event.type),
         metadata: { occurredAt: event.occurredAt, actor: event.actor ?? 'tester', correlationId: randomUUID(), causationId: randomUUID() },
       },
     ]);

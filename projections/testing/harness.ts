@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPipeline, Pipeline, schemaVersionOf } from '@chronicle/domain';
+import { defaultPipeline, Pipeline, schemaVersionOf, upcast } from '@chronicle/domain';
 import { RecordedEvent, SqliteEventStore } from '@chronicle/event-store';
 import { Projector, ReadModels } from '@chronicle/projector';
 import { EmbeddedReadStore, ReadStore } from '@chronicle/read-store';
@@ -16,6 +16,10 @@ export interface ScenarioEvent {
   data: Record<string, unknown>;
   occurredAt: string;
   actor?: string;
+  /** The version `data` is stored with; default the type's current one. An older one is upcast on read, as in the app. */
+  schemaVersion?: number;
+  /** Default a random one. */
+  eventId?: string;
 }
 
 export interface Projected {
@@ -38,15 +42,15 @@ export async function project(
   options: { pipeline?: Pipeline; readStore?: (dir: string) => Promise<ReadStore> | ReadStore } = {},
 ): Promise<Projected> {
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-projections-'));
-  const eventStore = new SqliteEventStore({ filename: join(dir, 'events.db'), synchronous: 'NORMAL' });
+  const eventStore = new SqliteEventStore({ filename: join(dir, 'events.db'), synchronous: 'NORMAL', upcast });
   const readStore = options.readStore ? await options.readStore(dir) : new EmbeddedReadStore(join(dir, 'reads.db'));
   for (const event of scenario) {
     await eventStore.append(event.streamId, [
       {
-        eventId: randomUUID(),
+        eventId: event.eventId ?? randomUUID(),
         type: event.type,
         data: event.data,
-        schemaVersion: schemaVersionOf(event.type),
+        schemaVersion: event.schemaVersion ?? schemaVersionOf(event.type),
         metadata: { occurredAt: event.occurredAt, actor: event.actor ?? 'tester', correlationId: randomUUID(), causationId: randomUUID() },
       },
     ]);

@@ -46,7 +46,10 @@ export interface Step {
     | 'campaign'
     | 'spend'
     | 'task'
-    | 'completeTask';
+    | 'completeTask'
+    | 'editTask'
+    | 'cancelTask'
+    | 'reassignTask';
   pick: number;
   choice: number;
   amount: number;
@@ -54,47 +57,57 @@ export interface Step {
   advance: number;
 }
 
-const stepArbitrary: fc.Arbitrary<Step> = fc.record({
-  kind: fc.constantFrom<Step['kind']>(
-    'register',
-    'register',
-    'purchase',
-    'interaction',
-    'churn',
-    'reactivate',
-    'openDeal',
-    'openDeal',
-    'stage',
-    'stage',
-    'amount',
-    'closeDate',
-    'win',
-    'lose',
-    'lead',
-    'qualify',
-    'disqualify',
-    'convert',
-    'campaign',
-    'spend',
-    'spend',
-    'task',
-    'completeTask',
-  ),
-  pick: fc.nat(1000),
-  choice: fc.nat(1000),
-  amount: fc.oneof(
-    fc.constant(0),
-    fc.integer({ min: 1, max: 50_000 }),
-    fc.double({ min: 0, max: 10_000, noNaN: true, noDefaultInfinity: true }),
-  ),
-  // Mostly hours to days; sometimes nothing (same instant) or a jump to the next UTC midnight.
-  advance: fc.oneof(fc.constant(0), fc.constant(-1), fc.integer({ min: 60_000, max: 20 * DAY })),
-});
+/** Edits, cancellations and reassignments of tasks: only in histories that ask for them (`taskChanges`), so the others stay as they were. */
+const TASK_CHANGES: Step['kind'][] = ['editTask', 'cancelTask', 'reassignTask', 'task'];
+
+const stepArbitraryOf = (extra: Step['kind'][]): fc.Arbitrary<Step> =>
+  fc.record({
+    kind: fc.constantFrom<Step['kind']>(
+      'register',
+      'register',
+      'purchase',
+      'interaction',
+      'churn',
+      'reactivate',
+      'openDeal',
+      'openDeal',
+      'stage',
+      'stage',
+      'amount',
+      'closeDate',
+      'win',
+      'lose',
+      'lead',
+      'qualify',
+      'disqualify',
+      'convert',
+      'campaign',
+      'spend',
+      'spend',
+      'task',
+      'completeTask',
+      ...extra,
+    ),
+    pick: fc.nat(1000),
+    choice: fc.nat(1000),
+    amount: fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.double({ min: 0, max: 10_000, noNaN: true, noDefaultInfinity: true }),
+    ),
+    // Mostly hours to days; sometimes nothing (same instant) or a jump to the next UTC midnight.
+    advance: fc.oneof(fc.constant(0), fc.constant(-1), fc.integer({ min: 60_000, max: 20 * DAY })),
+  });
+const stepArbitrary = stepArbitraryOf([]);
+const stepWithTaskChangesArbitrary = stepArbitraryOf(TASK_CHANGES);
 
 /** Random but valid histories: commands decided by the real deciders, rejected ones dropped. */
-export const historyArbitrary = (options: { minSteps?: number; maxSteps?: number; start?: string } = {}) =>
+export const historyArbitrary = (options: { minSteps?: number; maxSteps?: number; start?: string; taskChanges?: boolean } = {}) =>
   fc
-    .array(stepArbitrary, { minLength: options.minSteps ?? 10, maxLength: options.maxSteps ?? 120 })
+    .array(options.taskChanges ? stepWithTaskChangesArbitrary : stepArbitrary, {
+      minLength: options.minSteps ?? 10,
+      maxLength: options.maxSteps ?? 120,
+    })
     .map((steps) => runScript(steps, options.start));
 
 /** Plays a script through the deciders, as the command handlers and process managers would. */
@@ -394,6 +407,27 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
       case 'completeTask': {
         const taskId = pickOf(tasks, step.pick, (t) => t.status === 'open');
         if (taskId) run(taskDecider, tasks, 'task', taskId, { type: 'CompleteTask', data: { taskId }, occurredAt: at }, owner);
+        break;
+      }
+      case 'editTask': {
+        const taskId = pickOf(tasks, step.pick, (t) => t.status === 'open');
+        // A new due date from -3 to +6 days from now (overdue at once, or later), sometimes a new subject too.
+        const dueAt = new Date(now + ((step.choice % 10) - 3) * DAY).toISOString();
+        if (taskId) {
+          const data = { taskId, dueAt, ...(step.choice % 3 === 0 ? { subject: `Follow up ${step.choice}` } : {}) };
+          run(taskDecider, tasks, 'task', taskId, { type: 'UpdateTask', data, occurredAt: at }, owner);
+        }
+        break;
+      }
+      case 'cancelTask': {
+        const taskId = pickOf(tasks, step.pick, (t) => t.status === 'open');
+        if (taskId) run(taskDecider, tasks, 'task', taskId, { type: 'CancelTask', data: { taskId }, occurredAt: at }, owner);
+        break;
+      }
+      case 'reassignTask': {
+        const taskId = pickOf(tasks, step.pick, (t) => t.status === 'open');
+        const ownerId = OWNERS[step.choice % OWNERS.length];
+        if (taskId) run(taskDecider, tasks, 'task', taskId, { type: 'ReassignTask', data: { taskId, ownerId }, occurredAt: at }, 'manager');
         break;
       }
     }

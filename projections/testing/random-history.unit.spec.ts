@@ -28,4 +28,15 @@ describe('random histories (test support)', () => {
       expect(seen).toContain(type);
     }
   });
+
+  it('with taskChanges, also edit, cancel and reassign tasks', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(historyArbitrary({ minSteps: 80, maxSteps: 120, taskChanges: true }), (events) =>
+        events.forEach((e) => seen.add(e.type)),
+      ),
+      { numRuns: 10, seed: 7 },
+    );
+    for (const type of ['TaskUpdated', 'TaskCancelled', 'TaskReassigned', 'TaskCompleted']) expect(seen).toContain(type);
+  });
 });

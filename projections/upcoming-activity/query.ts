@@ -1,7 +1,7 @@
 import { DAY_MS } from '../common/numbers';
 import type { ReportContext, ReportDefinition, ReportParams } from '../common/report';
 import { tableRow } from '../common/table';
-import { readUpcomingTasks, UPCOMING_ACTIVITY_PROJECTION } from './projection';
+import { readUpcomingTasks, spanAt, UPCOMING_ACTIVITY_PROJECTION } from './projection';
 
 /** How far ahead and back the report looks from `asOf`. */
 export const UPCOMING_WINDOW_MS = 7 * DAY_MS;
@@ -31,7 +31,8 @@ const zero = (): UpcomingFigures => ({ overdue: 0, dueNext7Days: 0, doneLast7Day
 /**
  * GET /reports/upcoming-activity?asOf= [now] — per task owner, as of `asOf` (docs/reports.md): the
  * tasks open at asOf that are overdue or due in the next 7 days, beside the tasks completed in
- * the last 7 days. Exact for any asOf: the projection keeps every task's creation and completion.
+ * the last 7 days. Exact for any asOf: the projection keeps every task's creation, owners and due
+ * dates over time, and completion or cancellation (a cancelled task is open until then, never done).
  */
 export async function buildUpcomingActivityReport(
   params: Pick<ReportParams, 'asOf' | 'owner'>,
@@ -49,9 +50,17 @@ export async function buildUpcomingActivityReport(
     figures[figure] += 1;
     totals[figure] += 1;
   };
-  const counted = (task: { ownerId: string }) => params.owner === undefined || task.ownerId === params.owner;
-  for (const task of open.filter(counted)) count(task.ownerId, task.due < asOfMs ? 'overdue' : 'dueNext7Days');
-  for (const task of done.filter(counted)) count(task.ownerId, 'doneLast7Days');
+  // A task counts for its owner and with its due date at the instant that matters: asOf for an
+  // open one, its completion for a done one (reassignments and new due dates take effect at their business time).
+  const counted = (ownerId: string) => params.owner === undefined || ownerId === params.owner;
+  for (const task of open) {
+    const { ownerId, due } = spanAt(task, asOfMs);
+    if (counted(ownerId) && due < dueToMs) count(ownerId, due < asOfMs ? 'overdue' : 'dueNext7Days');
+  }
+  for (const task of done) {
+    const { ownerId } = spanAt(task, task.until);
+    if (counted(ownerId)) count(ownerId, 'doneLast7Days');
+  }
   return {
     asOf: new Date(asOfMs).toISOString(),
     doneFrom: new Date(doneFromMs).toISOString(),

@@ -120,6 +120,84 @@ describe('upcoming-activity report', () => {
   });
 });
 
+const event = (type: string, id: string, occurredAt: string, data: Record<string, unknown> = {}): ScenarioEvent => ({
+  streamId: `task-${id}`,
+  type,
+  occurredAt,
+  data: { taskId: id, ...data },
+});
+
+/** Reassigned, re-dated and cancelled tasks (docs/reports.md): each change counts from its business time on. */
+const changes: ScenarioEvent[] = [
+  created('R1', '2024-03-01T00:00:00.000Z', 'u1', '2024-03-12T00:00:00.000Z'),
+  created('R2', '2024-03-01T00:00:00.000Z', 'u1', '2024-03-20T00:00:00.000Z'),
+  created('R3', '2024-03-01T00:00:00.000Z', 'u1', '2024-03-12T00:00:00.000Z'),
+  created('R4', '2024-03-01T00:00:00.000Z', 'u1', '2024-03-05T00:00:00.000Z'),
+  created('R5', '2024-03-01T00:00:00.000Z', 'u1', '2024-03-11T00:00:00.000Z'),
+  event('TaskReassigned', 'R4', '2024-03-06T00:00:00.000Z', { ownerId: 'u3', previousOwnerId: 'u1' }),
+  completed('R4', '2024-03-08T00:00:00.000Z'), // done for u3, its owner when completed
+  event('TaskUpdated', 'R2', '2024-03-09T00:00:00.000Z', { dueAt: '2024-03-05', previousDueAt: '2024-03-20T00:00:00.000Z' }),
+  event('TaskCancelled', 'R5', '2024-03-09T00:00:00.000Z'), // never done
+  event('TaskReassigned', 'R1', AS_OF, { ownerId: 'u2', previousOwnerId: 'u1' }), // u2's from asOf on
+  event('TaskCancelled', 'R3', AS_OF, { reason: 'duplicate' }), // no longer open at asOf
+];
+
+describe('upcoming-activity report: reassigned, re-dated and cancelled tasks', () => {
+  let p: Projected;
+  beforeAll(async () => {
+    p = await project(changes, [upcomingActivityProjection]);
+  });
+  afterAll(() => p.close());
+  const owners = async (asOf: string) => {
+    const report = await upcomingActivityReport.run(reportParams({ asOf }), p.context);
+    expect(report).toEqual(upcomingActivityReference(p.events, asOf));
+    return { owners: report.owners, totals: report.totals };
+  };
+
+  it('at asOf: a reassignment at asOf counts for the new owner, a cancellation at asOf is no longer open, a cancelled task is never done', async () => {
+    expect(await owners(AS_OF)).toEqual({
+      owners: [
+        { ownerId: 'u1', ...figures(1, 0, 0) }, // R2 re-dated to March 5 on March 9: overdue
+        { ownerId: 'u2', ...figures(0, 1, 0) }, // R1, reassigned at asOf
+        { ownerId: 'u3', ...figures(0, 0, 1) }, // R4, completed after its reassignment
+      ],
+      totals: figures(1, 1, 1),
+    });
+  });
+
+  it('a millisecond before asOf: R1 still u1’s, R3 still open', async () => {
+    expect(await owners('2024-03-10T11:59:59.999Z')).toEqual({
+      owners: [
+        { ownerId: 'u1', ...figures(1, 2, 0) }, // R2 overdue; R1 and R3 due
+        { ownerId: 'u3', ...figures(0, 0, 1) },
+      ],
+      totals: figures(1, 2, 1),
+    });
+  });
+
+  it('before the changes: the old due date, the old owner, the cancelled task still open', async () => {
+    // March 8, R4's completion instant: no longer open, not yet in the done window; R2 still due March 20 (outside the window); R5 open.
+    expect(await owners('2024-03-08T00:00:00.000Z')).toEqual({
+      owners: [{ ownerId: 'u1', ...figures(0, 3, 0) }],
+      totals: figures(0, 3, 0),
+    });
+    // March 7: R4 overdue for u3 (reassigned on March 6).
+    expect((await owners('2024-03-07T00:00:00.000Z')).owners).toEqual([
+      { ownerId: 'u1', ...figures(0, 3, 0) },
+      { ownerId: 'u3', ...figures(1, 0, 0) },
+    ]);
+    // A millisecond before the reassignment: R4 overdue for u1.
+    expect((await owners('2024-03-05T23:59:59.999Z')).owners).toEqual([{ ownerId: 'u1', ...figures(1, 3, 0) }]);
+  });
+
+  it('an owner filter counts a task for the owner it had at the instant', async () => {
+    const u1 = await upcomingActivityReport.run(reportParams({ asOf: '2024-03-10T11:59:59.999Z', owner: 'u1' }), p.context);
+    expect(u1.totals).toEqual(figures(1, 2, 0));
+    const u2 = await upcomingActivityReport.run(reportParams({ asOf: AS_OF, owner: 'u2' }), p.context);
+    expect(u2.totals).toEqual(figures(0, 1, 0));
+  });
+});
+
 describe('upcoming-activity report = a fold of the raw events (property)', () => {
   it('matches for random histories and instants (around task creations, completions and due times, to the millisecond)', async () => {
     const DAY = 86_400_000;
@@ -171,5 +249,40 @@ describe('upcoming-activity report = a fold of the raw events (property)', () =>
     expect(seen.due).toBeGreaterThan(40);
     expect(seen.done).toBeGreaterThan(40);
     expect(seen.completedLater).toBeGreaterThan(40);
+  }, 120_000);
+
+  it('matches for random histories with edits, reassignments and cancellations, around each change to the millisecond', async () => {
+    const seen = { changed: 0, cancelled: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, taskChanges: true }),
+        fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(-1, 0, 1)), { minLength: 8, maxLength: 8 }),
+        async (history, picks) => {
+          const p = await project(history, [upcomingActivityProjection]);
+          try {
+            const changed = p.events.filter((e) => ['TaskUpdated', 'TaskReassigned', 'TaskCancelled'].includes(e.type));
+            const times = (changed.length > 0 ? changed : p.events).map((e) => Date.parse(e.occurredAt));
+            const dues = changed.flatMap((e) =>
+              (e.data as { dueAt?: string }).dueAt ? [Date.parse((e.data as { dueAt: string }).dueAt)] : [],
+            );
+            const instants = picks.map(([x, offset], i) => {
+              const list = i % 2 === 0 || dues.length === 0 ? times : dues;
+              return new Date(list[Math.floor(x * (list.length - 1))] + offset).toISOString();
+            });
+            for (const asOf of instants) {
+              const served = await upcomingActivityReport.run(reportParams({ asOf }), p.context);
+              expect(served).toEqual(upcomingActivityReference(p.events, asOf));
+            }
+            if (changed.some((e) => e.type !== 'TaskCancelled')) seen.changed += 1;
+            if (changed.some((e) => e.type === 'TaskCancelled')) seen.cancelled += 1;
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 20, seed: 72 },
+    );
+    expect(seen.changed).toBeGreaterThan(10);
+    expect(seen.cancelled).toBeGreaterThan(10);
   }, 120_000);
 });

@@ -117,6 +117,9 @@ const BODIES: Record<string, object> = {
   'post /deals/{id}/lose': { reason: 'price' },
   'post /deals/{id}/owner': { ownerId: 'rep-third' },
   'post /tasks/{id}/complete': {},
+  'patch /tasks/{id}': { subject: 'Matrix edited' },
+  'post /tasks/{id}/cancel': {},
+  'post /tasks/{id}/owner': { ownerId: 'rep-third' },
   'post /leads/{id}/interactions': { type: 'web-visit', subject: 'Pricing page' },
   'delete /customers/{id}/personal-data': {},
   'delete /leads/{id}/personal-data': {},
@@ -213,9 +216,11 @@ describe('ownership', () => {
 
   it('reassignment routes are denied to a rep even on its own record, and work for managers and admins', async () => {
     const routes = (await recordRoutes()).filter((r) =>
-      ['post /customers/{id}/owner', 'post /leads/{id}/assign', 'post /deals/{id}/owner'].includes(`${r.method} ${r.path}`),
+      ['post /customers/{id}/owner', 'post /leads/{id}/assign', 'post /deals/{id}/owner', 'post /tasks/{id}/owner'].includes(
+        `${r.method} ${r.path}`,
+      ),
     );
-    expect(routes).toHaveLength(3);
+    expect(routes).toHaveLength(4);
     for (const { path, kind, method } of routes) {
       for (const role of Roles) {
         const own = await record(kind, o.actors[role]);

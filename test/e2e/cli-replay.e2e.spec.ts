@@ -183,6 +183,72 @@ exports.wonReport = {
   expect(won.reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
 });
 
+it('runs a declarative report (JSON) as it runs a file of code: meetings per rep, as a plain fold counts them', async () => {
+  const run = await chronicle(
+    'replay',
+    'examples/declarative-reports/meetings-per-rep.json',
+    '--from',
+    FROM,
+    '--to',
+    TO,
+    '--interval',
+    'quarter',
+    '--table',
+    'totals',
+    '--format',
+    'csv',
+  );
+  expect(run.code).toBe(0);
+  expect(run.stderr).toMatch(/meetings-per-rep: replayed to position \d+/);
+  const [header, ...rows] = run.stdout.trim().split('\r\n');
+  expect(header).toBe('rep,meetings,customers,averageMinutes,medianMinutes');
+  const list = periods(FROM, TO, 'quarter');
+  const byRep = new Map<string, number>();
+  for (const e of await allEvents()) {
+    const inWindow = periodIndex(list, Date.parse(`${dayOf(e.occurredAt)}T00:00:00.000Z`)) >= 0;
+    if (e.type === 'InteractionLogged' && (e.data as { type: string }).type === 'meeting' && inWindow)
+      byRep.set(e.actor, (byRep.get(e.actor) ?? 0) + 1);
+  }
+  expect(rows.map((row) => row.split(',').slice(0, 2))).toEqual(
+    [...byRep.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rep, n]) => [rep, String(n)]),
+  );
+  expect(byRep.size).toBeGreaterThan(1);
+  // A definition error names its place in the JSON, and nothing runs.
+  const wrong = join(dir, 'wrong.json');
+  writeFileSync(
+    wrong,
+    JSON.stringify({ name: 'wrong', events: ['DealWon'], groupBy: ['data.email'], measures: [{ name: 'n', op: 'count' }] }),
+  );
+  const refused = await chronicle('replay', wrong);
+  expect([refused.code, refused.stdout]).toEqual([2, '']);
+  expect(refused.stderr).toContain(`chronicle replay: ${wrong}: groupBy[0].field: "data.email" is personal data`);
+});
+
+it("runs docs/reports.md's declarative `replay` line as written: meetings per month and rep", async () => {
+  const docs = readFileSync(join(root, 'docs/reports.md'), 'utf8');
+  const line = docs.split('\n').find((l) => l.startsWith('npm run chronicle -- replay examples/declarative-reports/'))!;
+  const args = line.trim().split(/\s+/).slice(4);
+  const option = (name: string) => args[args.indexOf(name) + 1];
+  const run = await chronicle(...args);
+  expect(run.code).toBe(0);
+  const [header, ...rows] = run.stdout.trim().split('\r\n');
+  expect(header).toBe('start,end,rep,meetings,customers,averageMinutes,medianMinutes');
+  const list = periods(option('--from'), option('--to'), option('--interval') as Interval);
+  const counts = new Map<string, number>();
+  const reps = new Set<string>();
+  for (const e of await allEvents()) {
+    if (e.type !== 'InteractionLogged' || (e.data as { type: string }).type !== 'meeting') continue;
+    const i = periodIndex(list, Date.parse(`${dayOf(e.occurredAt)}T00:00:00.000Z`));
+    if (i < 0) continue;
+    reps.add(e.actor);
+    counts.set(`${list[i].start},${e.actor}`, (counts.get(`${list[i].start},${e.actor}`) ?? 0) + 1);
+  }
+  const expected = list.flatMap((p) => [...reps].sort().map((rep) => `${p.start},${rep},${counts.get(`${p.start},${rep}`) ?? 0}`));
+  expect(rows.map((row) => row.split(',')).map(([start, , rep, meetings]) => `${start},${rep},${meetings}`)).toEqual(expected);
+  expect(list.length).toBe(6);
+  expect(reps.size).toBeGreaterThan(1);
+});
+
 it('a file that does not compile, or throws, is named with its line; nothing else is reported', async () => {
   const broken = join(dir, 'broken.ts');
   writeFileSync(

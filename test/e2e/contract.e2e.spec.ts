@@ -38,6 +38,11 @@ beforeAll(async () => {
   const deal = await ok(manager.post('/deals', { customerId: s.keptId, title: 'Contract', amount: 10 }));
   await ok(manager.patch(`/deals/${deal.id}`, { expectedCloseDate: '2030-01-01T00:00:00Z' }));
   await ok(manager.post(`/deals/${deal.id}/owner`, { ownerId: 'rep-contract' }));
+  // A task edited (its new subject sealed with the customer's key), reassigned, then cancelled.
+  const task = await ok(manager.post('/tasks', { subject: 'Call Ada', dueAt: '2030-01-01T00:00:00Z', customerId: s.keptId }));
+  await ok(manager.patch(`/tasks/${task.id}`, { subject: 'Email Ada', dueAt: '2030-01-02T00:00:00Z' }));
+  await ok(manager.post(`/tasks/${task.id}/owner`, { ownerId: 'rep-contract' }));
+  await ok(manager.post(`/tasks/${task.id}/cancel`, { reason: 'contract test' }));
   const goal = await ok(manager.post('/goals', { kpi: 'winRate', target: 0.3, deadline: '2030-01-01T00:00:00Z', name: 'Win more' }));
   await ok(manager.post(`/goals/${goal.id}/cancel`, { reason: 'contract test' }));
   const lead = await ok(manager.post('/leads', { name: 'Grace', email: `grace.${randomUUID()}@example.com`, source: 'web' }));

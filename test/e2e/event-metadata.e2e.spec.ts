@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { schemaVersionOf } from '@chronicle/domain';
 import { client, UUID } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -47,10 +48,10 @@ describe('event metadata', () => {
     const recordedAt = Date.parse(event.recordedAt);
     expect(recordedAt).toBeGreaterThanOrEqual(started - 1);
     expect(recordedAt).toBeLessThanOrEqual(Date.now() + 1);
-    // The audit trail shows the same metadata.
+    // The audit trail shows the same metadata, and the version as stored (docs/schema-evolution.md).
     const trail = await client(t, 'service').get(`/streams/${res.body.streamId}/events`);
     expect(trail.status).toBe(200);
-    expect(trail.body.events).toEqual([event]);
+    expect(trail.body.events).toEqual([{ ...event, storedSchemaVersion: 1, upcast: false }]);
   });
 
   it('generates a correlation id when none is sent, and uses it as the causation id', async () => {
@@ -111,9 +112,11 @@ describe('event metadata', () => {
         actor: t.actors.admin,
         correlationId: headers['X-Correlation-Id'],
         causationId: headers['X-Correlation-Id'],
-        schemaVersion: 1,
+        schemaVersion: schemaVersionOf(last.type),
         eventId: expect.stringMatching(UUID),
       });
+      // Written at the current version: nothing was upcast.
+      expect(last.storedSchemaVersion).toBeUndefined();
       expect(Date.now() - Date.parse(last.recordedAt)).toBeLessThan(60_000);
     }
   });

@@ -104,7 +104,14 @@ describe('the README example session, over supertest', () => {
     });
     const [interaction] = await t.store.readStream(`customer-${customerId}`, { fromRevision: 2 });
     expect(interaction.occurredAt).toBe('2024-03-01T09:30:00.000Z');
-    expect(interaction.data).toEqual({ customerId, interactionId: call.body.id, type: 'call', direction: 'outbound', subject: 'Kick-off' });
+    expect(interaction.data).toEqual({
+      customerId,
+      interactionId: call.body.id,
+      type: 'call',
+      direction: 'outbound',
+      subject: 'Kick-off',
+      channel: { medium: 'voice', live: true }, // schema version 2 (docs/schema-evolution.md)
+    });
 
     const trail = await api.get(`/streams/deal-${dealId}/events?limit=50`);
     expect(trail.status).toBe(200);

@@ -40,6 +40,9 @@ describe('operations', () => {
       ['post', '/spend'],
       ['post', '/tasks'],
       ['post', '/tasks/{id}/complete'],
+      ['patch', '/tasks/{id}'],
+      ['post', '/tasks/{id}/cancel'],
+      ['post', '/tasks/{id}/owner'],
     ];
     for (const [method, path] of writes) {
       expect([method, path, res.body.paths?.[path]?.[method] !== undefined]).toEqual([method, path, true]);

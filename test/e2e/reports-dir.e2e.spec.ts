@@ -19,6 +19,8 @@ let manager: ReturnType<typeof client>;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'reports-dir-'));
   copyFileSync('examples/meetings-report/meetings.ts', join(dir, 'meetings.ts'));
+  copyFileSync('examples/declarative-reports/calls-before-won.json', join(dir, 'calls-before-won.json'));
+  writeFileSync(join(dir, 'wrong.json'), '{ "name": "wrong", "events": ["DealWon"] }');
   writeFileSync(join(dir, 'broken.js'), "exports.x = {\n  name: 'x',,\n};\n");
   writeFileSync(
     join(dir, 'clash.js'),
@@ -57,6 +59,7 @@ it('serves the files that load beside the built-in reports, and names those that
   expect(body.failed).toEqual([
     { file: join(dir, 'broken.js'), line: 2, error: expect.stringMatching(/SyntaxError: Unexpected token/) },
     { file: join(dir, 'clash.js'), line: null, error: 'the name "churn" is taken by another projection or report' },
+    { file: join(dir, 'wrong.json'), line: null, error: 'measures: must list one or more measures' },
   ]);
   // The built-in churn report is the one served.
   expect((await manager.get('/reports/churn')).body).toHaveProperty('periods');
@@ -94,6 +97,33 @@ it("builds a file's projection from the history, and a projection that throws st
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+});
+
+it('serves a declarative report (JSON) from the folder like any other: figures, CSV and its projection', async () => {
+  const customer = (await manager.post('/customers', { name: 'Caller', source: 'web' })).body.id as string;
+  const deal = (
+    await manager.post('/deals', { customerId: customer, title: 'Support plan', amount: 300, occurredAt: '2026-05-01T09:00:00Z' })
+  ).body.id as string;
+  for (const type of ['call', 'call', 'meeting'])
+    await manager.post(`/customers/${customer}/interactions`, {
+      type,
+      direction: 'outbound',
+      subject: 'Terms',
+      dealId: deal,
+      occurredAt: '2026-05-02T10:00:00Z',
+    });
+  expect((await manager.post(`/deals/${deal}/win`, { occurredAt: '2026-05-20T10:00:00Z' })).status).toBe(200);
+  const head = await t.store.headPosition();
+  const report = await manager.get(`/reports/calls-before-won?from=2026-05-01&to=2026-07-01&interval=month&minPosition=${head}`);
+  expect(report.status).toBe(200);
+  expect(report.body.rows).toEqual([
+    { start: '2026-05-01T00:00:00.000Z', end: '2026-06-01T00:00:00.000Z', dealsWon: 1, averageCalls: 2, medianCalls: 2 },
+    { start: '2026-06-01T00:00:00.000Z', end: '2026-07-01T00:00:00.000Z', dealsWon: 0, averageCalls: null, medianCalls: null },
+  ]);
+  const csv = await manager.get('/reports/calls-before-won?from=2026-05-01&to=2026-07-01&interval=month&format=csv&table=totals');
+  expect(csv.text).toBe('dealsWon,averageCalls,medianCalls\r\n1,2,2\r\n');
+  const { projections } = (await manager.get('/projections')).body as { projections: Array<{ name: string; status: string }> };
+  expect(projections.find((p) => p.name === 'report-calls-before-won')).toMatchObject({ status: 'live' });
 });
 
 it('refuses a REPORTS_DIR that is not a folder at start-up', async () => {

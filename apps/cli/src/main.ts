@@ -434,7 +434,7 @@ async function replayFile(cfg: ChronicleConfig, path: string, options: ReplayOpt
 program
   .command('replay <file>')
   .description(
-    'run a report of your own (one .js or .ts file: its projection and its query) over the whole history; the live read models are not touched',
+    'run a report of your own (one .js or .ts file: its projection and its query; or a declarative .json report) over the whole history; the live read models are not touched',
   )
   .option('--from <date>', 'start of the range (ISO 8601)')
   .option('--to <date>', 'end of the range, exclusive (ISO 8601; default now)')

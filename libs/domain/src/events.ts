@@ -4,11 +4,15 @@ import type { DealEvent } from './deal/events';
 import type { LeadEvent } from './lead/events';
 import type { TaskEvent } from './task/events';
 import type { GoalEvent } from './goal/events';
+import { interactionLoggedV1ToV2 } from './customer/upcasters';
 
 export type ChronicleEvent = CustomerEvent | LeadEvent | DealEvent | CampaignEvent | TaskEvent | GoalEvent;
 export type ChronicleEventType = ChronicleEvent['type'];
 
-/** Current schema version per event type; bump it together with an upcaster for the old one. */
+/**
+ * Current schema version per event type; bump it together with an upcaster for the old one
+ * (docs/schema-evolution.md). Commands write this version; reads upcast older ones to it.
+ */
 export const schemaVersions: Record<ChronicleEventType, number> = {
   CustomerRegistered: 1,
   CustomerProfileUpdated: 1,
@@ -19,7 +23,8 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   CustomerEnrolled: 1,
   CustomerTagged: 1,
   PurchaseRecorded: 1,
-  InteractionLogged: 1,
+  // 2: the structured `channel` (customer/upcasters.ts).
+  InteractionLogged: 2,
   CustomerPersonalDataErased: 1,
   CustomerLeadLinked: 1,
   LeadCaptured: 1,
@@ -41,6 +46,9 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   SpendRecorded: 1,
   TaskCreated: 1,
   TaskCompleted: 1,
+  TaskUpdated: 1,
+  TaskCancelled: 1,
+  TaskReassigned: 1,
   GoalSet: 1,
   GoalCancelled: 1,
 };
@@ -49,10 +57,13 @@ export const schemaVersionOf = (type: string): number => (schemaVersions as Reco
 
 /**
  * Upcasters turn a stored payload of an old schema version into the current one on read;
- * stored events are never rewritten (docs/domain.md). Keyed by `<type>@<fromVersion>`.
+ * stored events are never rewritten (docs/schema-evolution.md). Keyed by `<type>@<fromVersion>`:
+ * each takes one version to the next, and a chain of them brings any stored version up to date.
  */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
-export const upcasters: Record<string, Upcaster> = {};
+export const upcasters: Record<string, Upcaster> = {
+  'InteractionLogged@1': interactionLoggedV1ToV2,
+};
 
 export function upcast(type: string, schemaVersion: number, data: unknown): { data: unknown; schemaVersion: number } {
   let version = schemaVersion;

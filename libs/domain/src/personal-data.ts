@@ -43,6 +43,7 @@ const PERSONAL_DATA: Record<string, { fields: readonly PersonalField[]; subjectO
   LeadInteractionLogged: { fields: ['subject'], subjectOf: lead },
   TaskCreated: { fields: ['subject'], subjectOf: personOfTask },
   TaskCompleted: { fields: ['outcome'], subjectOf: personOfTask },
+  TaskUpdated: { fields: ['subject'], subjectOf: personOfTask },
 };
 
 /** The personal fields an event type may carry (none for most types). */

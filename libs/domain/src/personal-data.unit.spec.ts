@@ -35,6 +35,10 @@ describe('personal data (the one list of what is personal, and whose)', () => {
     expect(personalDataSubject('TaskCreated', { ...task, dealId: 'd1' })).toBeUndefined();
     expect(personalDataSubject('TaskCompleted', { taskId: 't', outcome: 'done', customerId: 'c1' })).toBe('customer-c1');
     expect(personalDataSubject('TaskCompleted', { taskId: 't', outcome: 'done' })).toBeUndefined(); // older events: no person named
+    // An edit's new subject is sealed like the first one; an edit of the due date alone holds no personal data.
+    expect(personalFieldsOf('TaskUpdated')).toEqual(['subject']);
+    expect(personalDataSubject('TaskUpdated', { taskId: 't', subject: 'Call Ada', leadId: 'l1' })).toBe('lead-l1');
+    expect(personalDataSubject('TaskUpdated', { taskId: 't', dueAt: '2024-01-02', previousDueAt: '2024-01-01' })).toBeUndefined();
     expect(personOfTask({ customerId: null, leadId: 'l1' })).toBe('lead-l1');
   });
 

@@ -38,7 +38,13 @@ export interface NewEvent {
 export interface RecordedEvent<Data = unknown> {
   eventId: string;
   type: string;
+  /** The version of `data` as read: the current one when the store's upcast brought it up to date. */
   schemaVersion: number;
+  /**
+   * The version the event is stored with, present only when it was upcast on read (then below
+   * `schemaVersion`). The audit trail shows it; everything else reads the upcast event.
+   */
+  storedSchemaVersion?: number;
   streamId: string;
   streamRevision: number;
   globalPosition: number;

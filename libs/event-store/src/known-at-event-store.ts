@@ -34,11 +34,6 @@ export class KnownAtEventStore implements EventStore {
     return new KnownAtEventStore(store, knownAt, await store.headPosition());
   }
 
-  /** Where the view ends, once a read has reached it. */
-  get end(): number | undefined {
-    return this.endPosition;
-  }
-
   /** Resolves with the view's end position once a read reaches it. */
   reachedEnd(): Promise<number> {
     if (this.endPosition !== undefined) return Promise.resolve(this.endPosition);

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Producer, ProducerBatch } from 'kafkajs';
+import { upcast } from '@chronicle/domain';
 import { SqliteEventStore } from '@chronicle/event-store';
 import { CheckpointRecord, CheckpointStore, Fence, FencedError } from '@chronicle/cluster';
-import { parseEnvelope } from './envelope';
+import { appendFixtureHistory, readFixtureHistory } from '../../../test/support/fixture-history';
+import { EventEnvelope, parseEnvelope } from './envelope';
 import { KafkaClient, KafkaRelay } from './kafka-relay';
 
 /**
@@ -19,6 +21,8 @@ interface Sent {
 
 class FakeKafka implements KafkaClient {
   readonly sent: Sent[] = [];
+  /** Every message as a consumer receives it: the parsed value and the headers. */
+  readonly messages: Array<{ envelope: EventEnvelope; headers: unknown }> = [];
   readonly requests: Array<{ producer: number; events: number }> = [];
   readonly topics = new Set<string>();
   producers = 0;
@@ -50,6 +54,7 @@ class FakeKafka implements KafkaClient {
           if (!this.topics.has(topic)) throw new Error(`unknown topic ${topic}`);
           for (const m of messages) {
             const envelope = parseEnvelope(m.value);
+            this.messages.push({ envelope, headers: m.headers });
             this.sent.push({ producer: id, topic, key: m.key as string, eventId: envelope.eventId, revision: envelope.streamRevision });
             events += 1;
           }
@@ -314,6 +319,29 @@ describe('KafkaRelay (fake broker)', () => {
     expect(new Set(kafka.sent.map((s) => s.eventId)).size).toBe(45);
     expect(checkpoints.saved.at(-1)).toBe(45);
     await second.stop();
+  });
+
+  it('publishes an event stored at an old schema version upcast: the envelope and header say the current version, data is its shape', async () => {
+    // The relay's store upcasts on read (libs/infrastructure event-store.factory.ts), as here.
+    await store.close();
+    store = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 20, upcast });
+    const history = readFixtureHistory('v1-interactions'); // InteractionLogged stored at schema version 1
+    await appendFixtureHistory(store, history);
+    const r = makeRelay(new MemoryCheckpoints());
+    await r.start();
+    await r.waitFor(history.length, 5000);
+    const published = kafka.messages.filter((m) => m.envelope.type === 'InteractionLogged');
+    expect(published).toHaveLength(5);
+    for (const { envelope, headers } of published) {
+      const stored = history.find((e) => e.eventId === envelope.eventId)!;
+      expect([stored.schemaVersion, envelope.schemaVersion, (headers as { schemaVersion: string }).schemaVersion]).toEqual([1, 2, '2']);
+      expect(envelope.data).toEqual({ ...stored.data, channel: expect.objectContaining({ medium: expect.any(String) }) });
+    }
+    const call = published.find((m) => (m.envelope.data as { type: string }).type === 'call')!;
+    expect((call.envelope.data as { channel: unknown }).channel).toEqual({ medium: 'voice', live: true });
+    // A type without an upcaster goes out as stored.
+    const registered = kafka.messages.find((m) => m.envelope.type === 'CustomerRegistered')!;
+    expect(registered.envelope.schemaVersion).toBe(1);
   });
 
   it('stops cleanly and can report status after stopping', async () => {

@@ -129,6 +129,8 @@ describe('PersonalDataEventStore: free text about a person', () => {
   };
   const purchase = { customerId: 'c1', purchaseId: 'p1', amount: 40, description: `gift for ${EMAIL}` };
   const personTask = { taskId: 't1', ownerId: 'u', subject: 'Call Ada Lovelace', dueAt: '2024-02-01', customerId: 'c1' };
+  // An edit's new subject: sealed like the first one (the erasure covers it); the due date stays outside.
+  const taskEdit = { taskId: 't1', subject: `Email ${EMAIL} instead`, customerId: 'c1', dueAt: '2024-02-02', previousDueAt: '2024-02-01' };
   const leadTask = { taskId: 't2', ownerId: 'u', subject: 'Email Grace Hopper', dueAt: '2024-02-01', leadId: 'l1' };
   const dealTask = { taskId: 't3', ownerId: 'u', subject: 'Review the pricing', dueAt: '2024-02-01', dealId: 'd1' };
   const leadInteraction = { leadId: 'l1', interactionId: 'i2', type: 'call', subject: 'Grace Hopper called back' };
@@ -147,6 +149,7 @@ describe('PersonalDataEventStore: free text about a person', () => {
     ]);
     await store.append('task-t2', [event('TaskCreated', leadTask)]);
     await store.append('task-t3', [event('TaskCreated', dealTask)]);
+    await store.append('task-t1', [event('TaskUpdated', taskEdit)]);
   });
   afterEach(async () => {
     await store.close();
@@ -166,6 +169,7 @@ describe('PersonalDataEventStore: free text about a person', () => {
       'TaskCompleted:customer-c1:outcome',
       'TaskCreated:lead-l1:subject',
       'TaskCreated:clear',
+      'TaskUpdated:customer-c1:subject',
     ]);
     const bytes = Buffer.concat(
       readdirSync(dir)
@@ -189,6 +193,7 @@ describe('PersonalDataEventStore: free text about a person', () => {
     expect((await store.readStream('task-t1')).map((e) => e.data)).toEqual([
       { ...personTask, subject: ERASED },
       { taskId: 't1', outcome: ERASED, customerId: 'c1' },
+      { ...taskEdit, subject: ERASED },
     ]);
     // The lead is someone else: untouched; so is the task about no one.
     expect((await store.readStream('lead-l1'))[0].data).toEqual(leadInteraction);

@@ -58,6 +58,27 @@ export function prefersCsv(accept: string | undefined): boolean {
   return csv.q > 0 && (csv.q > json.q || (csv.q === json.q && csv.at < json.at));
 }
 
+/** One of a report's tables, for CSV: the one `table` names (default the first), and its rows from a result. */
+export interface ReportCsvTable {
+  name: string;
+  /** Whether it is the report's first table (the default). */
+  first: boolean;
+  rows: (result: unknown) => TableRow[];
+}
+
+/** The table `table` names of a report (default the first); a ReportParamError (a 400) names its tables when it has no such table. */
+export function reportCsvTable(report: ReportDefinition, table: string | undefined): ReportCsvTable {
+  const name = reportTable(report, table);
+  return { name, first: name === reportTable(report, undefined), rows: report.tables[name] as (result: unknown) => TableRow[] };
+}
+
+/** A CSV reply: its headers (a download named `<file>.csv`) set, its text returned. */
+export function csvBody(reply: FastifyReply, file: string, rows: TableRow[]): string {
+  reply.header('content-type', 'text/csv; charset=utf-8');
+  reply.header('content-disposition', `attachment; filename="${file}.csv"`);
+  return toCsv(rows);
+}
+
 function refuse(request: CsvRequest, reply: FastifyReply, message: string) {
   return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message, correlationId: request.correlationId });
 }
@@ -98,9 +119,8 @@ export function answerCsv(instance: FastifyInstance, reports: readonly ReportDef
       const report = byName.get((request.params as { name?: string }).name ?? '');
       if (!report) return; // the handler answers the 404
       try {
-        const name = reportTable(report, table);
-        const rows = report.tables[name] as (body: unknown) => TableRow[];
-        request[CSV_REPLY] = { file: name === reportTable(report, undefined) ? report.name : `${report.name}-${name}`, rows };
+        const csv = reportCsvTable(report, table);
+        request[CSV_REPLY] = { file: csv.first ? report.name : `${report.name}-${csv.name}`, rows: csv.rows };
       } catch (error) {
         if (error instanceof ReportParamError) return refuse(request, reply, error.message);
         throw error;
@@ -109,11 +129,9 @@ export function answerCsv(instance: FastifyInstance, reports: readonly ReportDef
   async function writeCsv(request: CsvRequest, reply: FastifyReply, payload: unknown) {
     const csv = request[CSV_REPLY];
     if (!csv || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
-    reply.header('content-type', 'text/csv; charset=utf-8');
-    reply.header('content-disposition', `attachment; filename="${csv.file}.csv"`);
     // The text is the body as it is: no JSON encoding of it.
     reply.serializer((text: string) => text);
-    return toCsv(csv.rows(payload));
+    return csvBody(reply, csv.file, csv.rows(payload));
   }
   instance.addHook('onRoute', (route) => {
     const source = (route.config as unknown as Record<string, CsvSource | undefined> | undefined)?.[CSV_CONFIG];

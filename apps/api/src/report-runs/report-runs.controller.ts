@@ -14,11 +14,10 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toCsv } from '@chronicle/infrastructure';
-import { ReportDefinition, ReportParamError, reportTable, TableRow } from '@chronicle/projections';
+import { ReportDefinition, ReportParamError } from '@chronicle/projections';
 import { RequiresAccess, RequiresEveryRecord } from '../auth/access';
 import { Actor } from '../http/command-context.decorator';
-import { prefersCsv } from '../http/csv';
+import { csvBody, prefersCsv, ReportCsvTable, reportCsvTable } from '../http/csv';
 import { REPORTS } from '../reports/run-report.query';
 import { CreateReportRunDto } from './report-run.dto';
 import { ReportRuns } from './report-runs';
@@ -73,15 +72,13 @@ export class ReportRunsController {
     if (!(format === 'csv' || (format === undefined && prefersCsv(request.headers.accept)))) return run;
     if (run.status !== 'done') throw new ConflictException(`report run ${id} is ${run.status}: its CSV comes once it is done`);
     const report = this.reports.find((r) => r.name === run.report)!;
-    let name: string;
+    let csv: ReportCsvTable;
     try {
-      name = reportTable(report, table);
+      csv = reportCsvTable(report, table);
     } catch (error) {
       if (error instanceof ReportParamError) throw new BadRequestException(error.message);
       throw error;
     }
-    reply.header('content-type', 'text/csv; charset=utf-8');
-    reply.header('content-disposition', `attachment; filename="${run.report}-${name}-${id}.csv"`);
-    return toCsv((report.tables[name] as (r: unknown) => TableRow[])(run.result));
+    return csvBody(reply, `${run.report}-${csv.name}-${id}`, csv.rows(run.result));
   }
 }

@@ -11,8 +11,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore } from '@chronicle/event-store';
 import { ChronicleConfig, CONFIG, EVENT_STORE, READ_STORE } from '@chronicle/infrastructure';
 import { maskers } from '@chronicle/personal-data';
-import { type Projection } from '@chronicle/projector';
-import { replayReport, ReportDefinition, ReportParams, servedReports } from '@chronicle/projections';
+import { type Projection, PROJECTIONS } from '@chronicle/projector';
+import { replayReport, ReportDefinition, ReportParams } from '@chronicle/projections';
 import type { ReadStore } from '@chronicle/read-store';
 import { REPORTS } from '../reports/run-report.query';
 import { resolveReportParams } from '../reports/report-params';
@@ -62,6 +62,7 @@ export interface ReportRunDocument {
 export class ReportRuns implements OnModuleDestroy {
   private readonly logger = new Logger('ReportRuns');
   private readonly byName: Map<string, ReportDefinition>;
+  private readonly projections: Map<string, Projection>;
   private readonly pending = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
@@ -69,11 +70,14 @@ export class ReportRuns implements OnModuleDestroy {
 
   constructor(
     @Inject(REPORTS) reports: ReportDefinition[],
+    // The projections the app serves (those the projector runs): a run replays the same code.
+    @Inject(PROJECTIONS) projections: Projection[],
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(CONFIG) private readonly config: ChronicleConfig,
   ) {
     this.byName = new Map(reports.map((r) => [r.name, r]));
+    this.projections = new Map(projections.map((p) => [p.name, p]));
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS).unref();
   }
 
@@ -151,9 +155,7 @@ export class ReportRuns implements OnModuleDestroy {
       let reported = 0;
       const replayed = await replayReport({
         events: this.events,
-        projections: report.projections.map(
-          (name) => servedReports(this.config.reportsDir).projections.find((p) => p.name === name) as Projection,
-        ),
+        projections: report.projections.map((name) => this.projections.get(name) as Projection),
         report,
         params: run.params,
         pipeline: this.config.pipeline,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BadRequestException } from '@nestjs/common';
-import type { EventStore } from '@chronicle/event-store';
+import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { EVENT_STORE } from '@chronicle/infrastructure';
 import { RequiresAccess } from '../auth/access';
 import { AnswersCsv } from '../http/csv';
@@ -32,6 +32,15 @@ export class AuditTrailQuery {
   direction?: 'forwards' | 'backwards';
 }
 
+/**
+ * An event as the audit trail shows it: as read (upcast to the current schema, as every reader
+ * sees it), and with the version it is stored with and whether it was upcast, so what is kept
+ * and what is served can both be told (docs/schema-evolution.md).
+ */
+function asAudited({ storedSchemaVersion, ...event }: RecordedEvent) {
+  return { ...event, storedSchemaVersion: storedSchemaVersion ?? event.schemaVersion, upcast: storedSchemaVersion !== undefined };
+}
+
 const STREAM_ID = /^[a-z][a-z0-9]*-[A-Za-z0-9_.-]{1,200}$/;
 
 @ApiTags('audit trail')
@@ -52,7 +61,7 @@ export class StreamsController {
     if (events.length === 0 && (await this.store.streamRevision(streamId)) < 0) {
       throw new NotFoundException(`${streamId} does not exist`);
     }
-    const page = events.slice(0, limit);
+    const page = events.slice(0, limit).map(asAudited);
     const next = events.length > limit ? events[limit].streamRevision : null;
     return { streamId, direction, events: page, nextRevision: next };
   }

@@ -20,3 +20,18 @@ export class CreateTaskDto extends CreateCommandDto {
 export class CompleteTaskDto extends RevisionedCommandDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(TEXT_MAX) outcome?: string;
 }
+
+/** The fields given replace the task's (at least one; unchanged values append nothing). */
+export class UpdateTaskDto extends RevisionedCommandDto {
+  @ApiPropertyOptional({ example: 'Send the revised proposal' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(500) subject?: string;
+  @ApiPropertyOptional({ example: '2024-03-05T09:00:00Z' }) @IsOptional() @IsISO8601({ strict: true }) dueAt?: string;
+}
+
+export class CancelTaskDto extends RevisionedCommandDto {
+  @ApiPropertyOptional({ example: 'the customer called first' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(TEXT_MAX)
+  reason?: string;
+}

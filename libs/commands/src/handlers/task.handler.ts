@@ -3,7 +3,7 @@ import { BusinessRuleViolation, TaskCommand, TaskEvent, TaskState, streamIdOf } 
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { TaskMessage } from '../messages';
-import { assertCreatesOwn, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
+import { assertCreatesOwn, assertMayAssign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
 
 type Spec<C extends TaskCommand> = CommandSpec<TaskState, C, TaskEvent>;
 
@@ -39,6 +39,10 @@ export const taskCommands: CommandSpecs<TaskState, TaskCommand, TaskEvent> = {
     },
   }),
   CompleteTask: onTask(),
+  // A rep edits and cancels the tasks it owns (authorizeOwner); reassigning is for managers and admins.
+  UpdateTask: onTask(),
+  CancelTask: onTask(),
+  ReassignTask: onTask({ permit: (context, _, streamId) => assertMayAssign(context, streamId) }),
 };
 
 /** The CommandBus entry point: runs the command's spec. */

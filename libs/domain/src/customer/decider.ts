@@ -4,8 +4,8 @@ import { assertAmount } from '../common/money';
 import { streamIdOf } from '../common/streams';
 import { erasedFields, personalFieldsOf } from '../personal-data';
 import type { CustomerCommand, LogInteraction } from './commands';
-import type { CustomerAcquired, CustomerEvent, CustomerProfile, InteractionLogged } from './events';
-import { InteractionDirections, InteractionTypes } from './events';
+import type { CustomerAcquired, CustomerEvent, CustomerProfile, InteractionChannel, InteractionLogged } from './events';
+import { interactionChannelOf, InteractionDirections, InteractionTypes } from './events';
 
 /** prospect: registered, never bought; active: acquired and not churned; churned. */
 export type CustomerStatus = 'prospect' | 'active' | 'churned';
@@ -27,6 +27,8 @@ export interface CustomerState extends CustomerProfile {
   lifecycleAt?: string;
   purchases: { count: number; total: number };
   interactions: number;
+  /** The latest interaction in business time and its channel (optional: absent on older snapshots). */
+  lastInteraction?: { interactionId: string; occurredAt: string; channel: InteractionChannel };
   /** Set by CustomerPersonalDataErased: personal fields can no longer be recorded. */
   personalDataErased?: boolean;
   /** Campaigns the customer is enrolled in and tags set by rules (optional: absent on older snapshots). */
@@ -92,7 +94,8 @@ export function decideLogInteraction(command: LogInteraction, customerExists: bo
     throw new InvalidInput('direction', `must be one of ${InteractionDirections.join(', ')}`);
   if (!d.subject.trim()) throw new InvalidInput('subject', 'must not be empty');
   if (d.durationMinutes !== undefined) assertAmount('durationMinutes', d.durationMinutes);
-  return [{ type: 'InteractionLogged', data: { ...d }, occurredAt: command.occurredAt }];
+  // Schema version 2: the channel is recorded with the event (events.ts).
+  return [{ type: 'InteractionLogged', data: { ...d, channel: interactionChannelOf(d.type) }, occurredAt: command.occurredAt }];
 }
 
 export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEvent> = {
@@ -239,8 +242,15 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
           ...state,
           purchases: { count: state.purchases.count + 1, total: state.purchases.total + event.data.amount },
         };
-      case 'InteractionLogged':
-        return { ...state, interactions: state.interactions + 1 };
+      case 'InteractionLogged': {
+        const last = state.lastInteraction;
+        // Backdated interactions count, but do not replace a later one as the latest.
+        const latest =
+          last && Date.parse(last.occurredAt) > Date.parse(event.occurredAt)
+            ? last
+            : { interactionId: event.data.interactionId, occurredAt: event.occurredAt, channel: event.data.channel };
+        return { ...state, interactions: state.interactions + 1, lastInteraction: latest };
+      }
       case 'CustomerPersonalDataErased':
         return { ...state, ...erasedFields(state), attributes: undefined, personalDataErased: true };
       case 'CustomerLeadLinked':

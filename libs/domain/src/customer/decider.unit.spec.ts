@@ -401,6 +401,7 @@ describe('customer decider', () => {
               outcome: 'interested',
               durationMinutes: 15,
               dealId: 'd-1',
+              channel: { medium: 'voice', live: true },
             },
             occurredAt: t1,
           },
@@ -410,7 +411,13 @@ describe('customer decider', () => {
       spec
         .given([registered])
         .when(logCall({ type: 'note', durationMinutes: 0 }))
-        .then([{ type: 'InteractionLogged', data: { ...logCall().data, type: 'note', durationMinutes: 0 }, occurredAt: t1 }]));
+        .then([
+          {
+            type: 'InteractionLogged',
+            data: { ...logCall().data, type: 'note', durationMinutes: 0, channel: { medium: 'internal', live: false } },
+            occurredAt: t1,
+          },
+        ]));
 
     it.each(invalidAmounts)('rejects durationMinutes of %s', (_label, durationMinutes) =>
       spec
@@ -442,7 +449,9 @@ describe('customer decider', () => {
 
     describe('decideLogInteraction (needs only the existence of the customer, not its history)', () => {
       it('logs the interaction when the customer exists', () => {
-        expect(decideLogInteraction(logCall(), true)).toEqual([{ type: 'InteractionLogged', data: logCall().data, occurredAt: t1 }]);
+        expect(decideLogInteraction(logCall(), true)).toEqual([
+          { type: 'InteractionLogged', data: { ...logCall().data, channel: { medium: 'voice', live: true } }, occurredAt: t1 },
+        ]);
       });
 
       it('rejects a customer that does not exist', () => {
@@ -499,23 +508,32 @@ describe('customer decider', () => {
       expect(afterReactivation.churnedAt).toBeUndefined();
     });
 
-    it('counts purchases and interactions', () => {
+    const email = { medium: 'email', live: false } as const;
+    const voice = { medium: 'voice', live: true } as const;
+    it('counts purchases and interactions, and keeps the latest interaction with its channel', () => {
       const state = fold(customerDecider, [
         ...activeCustomer,
         purchaseRecorded('p-2', 50.25, t2),
         {
           type: 'InteractionLogged',
-          data: { customerId, interactionId: 'i-1', type: 'email', direction: 'inbound', subject: 'Hi' },
+          data: { customerId, interactionId: 'i-1', type: 'email', direction: 'inbound', subject: 'Hi', channel: email },
           occurredAt: t2,
         },
         {
           type: 'InteractionLogged',
-          data: { customerId, interactionId: 'i-2', type: 'call', direction: 'outbound', subject: 'Hi' },
+          data: { customerId, interactionId: 'i-2', type: 'call', direction: 'outbound', subject: 'Hi', channel: voice },
           occurredAt: t3,
+        },
+        // Logged last, but it happened before i-2: counted, not the latest.
+        {
+          type: 'InteractionLogged',
+          data: { customerId, interactionId: 'i-3', type: 'email', direction: 'outbound', subject: 'Late note', channel: email },
+          occurredAt: t2,
         },
       ]);
       expect(state.purchases).toEqual({ count: 2, total: 150.25 });
-      expect(state.interactions).toBe(2);
+      expect(state.interactions).toBe(3);
+      expect(state.lastInteraction).toEqual({ interactionId: 'i-2', occurredAt: t3, channel: voice });
     });
 
     it('keeps the lead a customer was converted from', () => {

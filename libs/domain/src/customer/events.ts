@@ -15,6 +15,39 @@ export type InteractionType = (typeof InteractionTypes)[number];
 export const InteractionDirections = ['inbound', 'outbound'] as const;
 export type InteractionDirection = (typeof InteractionDirections)[number];
 
+/** How the contact was made, coarser than the type: what channel reports and consumers group by. */
+export const InteractionMedia = ['voice', 'meeting', 'email', 'text', 'social', 'web', 'support', 'internal', 'other'] as const;
+export type InteractionMedium = (typeof InteractionMedia)[number];
+/**
+ * The structured channel of an interaction (InteractionLogged schema version 2). Recorded on the
+ * event rather than derived by each reader, so every consumer (reports, Kafka, webhooks) classifies
+ * an interaction the same way, and the classification an event was logged with stays its own.
+ */
+export interface InteractionChannel {
+  medium: InteractionMedium;
+  /** A conversation held live (a call, a meeting), rather than a message or a visit read later. */
+  live: boolean;
+}
+
+/** The channel of each interaction type, as logging one records it (and the v1 upcaster derives it). */
+const CHANNELS: Record<InteractionType, InteractionChannel> = {
+  call: { medium: 'voice', live: true },
+  meeting: { medium: 'meeting', live: true },
+  email: { medium: 'email', live: false },
+  sms: { medium: 'text', live: false },
+  social: { medium: 'social', live: false },
+  'support-ticket': { medium: 'support', live: false },
+  'web-visit': { medium: 'web', live: false },
+  'form-submission': { medium: 'web', live: false },
+  note: { medium: 'internal', live: false },
+};
+
+/** The channel of an interaction type; a type outside InteractionTypes (never written, but read code must be total) is `other`. */
+export function interactionChannelOf(type: string): InteractionChannel {
+  const channel = (CHANNELS as Record<string, InteractionChannel | undefined>)[type];
+  return channel ? { ...channel } : { medium: 'other', live: false };
+}
+
 export interface CustomerProfile {
   name: string;
   email?: string;
@@ -74,6 +107,8 @@ export type InteractionLogged = DomainEvent<
     outcome?: string;
     durationMinutes?: number;
     dealId?: string;
+    /** How the interaction was made. Since schema version 2: events stored at version 1 are served upcast, with the channel of their `type`. */
+    channel: InteractionChannel;
   }
 >;
 

@@ -1,7 +1,7 @@
 import { fold } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
 import { DeciderSpecification } from '../testing/decider-specification';
-import type { CreateTask } from './commands';
+import type { CreateTask, UpdateTask } from './commands';
 import { taskDecider } from './decider';
 import type { TaskCreated, TaskEvent } from './events';
 
@@ -24,6 +24,8 @@ const created: TaskCreated = {
   occurredAt: createdAt,
 };
 const completed: TaskEvent = { type: 'TaskCompleted', data: { taskId }, occurredAt: t1 };
+const cancelled: TaskEvent = { type: 'TaskCancelled', data: { taskId }, occurredAt: t1 };
+const reassigned: TaskEvent = { type: 'TaskReassigned', data: { taskId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t1 };
 
 describe('task decider', () => {
   describe('CreateTask', () => {
@@ -94,7 +96,158 @@ describe('task decider', () => {
         .thenThrows(AggregateNotFound, `task-${taskId} does not exist`));
   });
 
+  describe('UpdateTask', () => {
+    const update = (data: Omit<UpdateTask['data'], 'taskId'>, occurredAt = t1): UpdateTask => ({
+      type: 'UpdateTask',
+      data: { taskId, ...data },
+      occurredAt,
+    });
+
+    it("changes the subject, naming the task's customer (whose key seals it)", () =>
+      spec
+        .given([created])
+        .when(update({ subject: 'Send the revised proposal' }))
+        .then([{ type: 'TaskUpdated', data: { taskId, subject: 'Send the revised proposal', customerId: 'c-1' }, occurredAt: t1 }]));
+
+    it('changes the due date with the one it replaces, and names nobody', () =>
+      spec
+        .given([created])
+        .when(update({ dueAt: '2024-01-20' }))
+        .then([{ type: 'TaskUpdated', data: { taskId, dueAt: '2024-01-20', previousDueAt: '2024-01-15T17:00:00Z' }, occurredAt: t1 }]));
+
+    it('changes both in one event; only what differs; nothing when nothing differs', () => {
+      spec
+        .given([created])
+        .when(update({ subject: 'Call', dueAt: '2024-01-20' }))
+        .then([
+          {
+            type: 'TaskUpdated',
+            data: { taskId, subject: 'Call', customerId: 'c-1', dueAt: '2024-01-20', previousDueAt: '2024-01-15T17:00:00Z' },
+            occurredAt: t1,
+          },
+        ]);
+      spec
+        .given([created])
+        .when(update({ subject: 'Send the proposal', dueAt: '2024-01-20' }))
+        .then([{ type: 'TaskUpdated', data: { taskId, dueAt: '2024-01-20', previousDueAt: '2024-01-15T17:00:00Z' }, occurredAt: t1 }]);
+      spec
+        .given([created])
+        .when(update({ subject: 'Send the proposal', dueAt: '2024-01-15T17:00:00Z' }))
+        .then([]);
+    });
+
+    it("names the task's lead with a new subject", () =>
+      spec
+        .given([{ ...created, data: { taskId, ownerId: 'u-1', subject: 'Call', dueAt: '2024-01-15', leadId: 'l-1' } }])
+        .when(update({ subject: 'Call back' }))
+        .then([{ type: 'TaskUpdated', data: { taskId, subject: 'Call back', leadId: 'l-1' }, occurredAt: t1 }]));
+
+    it.each([
+      ['an empty subject', { subject: ' ' }, 'subject'],
+      ['a bad due date', { dueAt: '2024-02-30' }, 'dueAt'],
+      ['nothing to change', {}, 'subject'],
+    ] as const)('rejects %s', (_name, data, field) =>
+      spec
+        .given([created])
+        .when(update(data))
+        .thenThrows(InvalidInput, (e) => e.field === field),
+    );
+
+    it('rejects editing a completed or cancelled task, a change dated before the last one, and a task that does not exist', () => {
+      spec
+        .given([created, completed])
+        .when(update({ subject: 'Again' }, t2))
+        .thenThrows(BusinessRuleViolation, `task-${taskId} is completed; a closed task accepts no change`);
+      spec
+        .given([created, cancelled])
+        .when(update({ subject: 'Again' }, t2))
+        .thenThrows(BusinessRuleViolation, `task-${taskId} is cancelled; a closed task accepts no change`);
+      spec
+        .given([created, reassigned])
+        .when(update({ subject: 'Earlier' }, '2024-01-11T00:00:00.000Z'))
+        .thenThrows(BusinessRuleViolation, `occurredAt 2024-01-11T00:00:00.000Z is before the task's last change (${t1})`);
+      spec
+        .given([])
+        .when(update({ subject: 'x' }))
+        .thenThrows(AggregateNotFound, `task-${taskId} does not exist`);
+    });
+  });
+
+  describe('CancelTask', () => {
+    it('cancels an open task, with or without a reason', () => {
+      spec.given([created]).when({ type: 'CancelTask', data: { taskId }, occurredAt: t1 }).then([cancelled]);
+      spec
+        .given([created])
+        .when({ type: 'CancelTask', data: { taskId, reason: 'customer called first' }, occurredAt: t1 })
+        .then([{ type: 'TaskCancelled', data: { taskId, reason: 'customer called first' }, occurredAt: t1 }]);
+    });
+
+    it('rejects cancelling twice, cancelling a completed task, completing a cancelled one, an empty reason, a backdated one', () => {
+      spec
+        .given([created, cancelled])
+        .when({ type: 'CancelTask', data: { taskId }, occurredAt: t2 })
+        .thenThrows(BusinessRuleViolation, `task-${taskId} is cancelled; a closed task accepts no change`);
+      spec
+        .given([created, completed])
+        .when({ type: 'CancelTask', data: { taskId }, occurredAt: t2 })
+        .thenThrows(BusinessRuleViolation, `task-${taskId} is completed; a closed task accepts no change`);
+      spec
+        .given([created, cancelled])
+        .when({ type: 'CompleteTask', data: { taskId }, occurredAt: t2 })
+        .thenThrows(BusinessRuleViolation, `task-${taskId} is cancelled; a closed task accepts no change`);
+      spec
+        .given([created])
+        .when({ type: 'CancelTask', data: { taskId, reason: '' }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'reason');
+      spec
+        .given([created])
+        .when({ type: 'CancelTask', data: { taskId }, occurredAt: '2024-01-09T00:00:00.000Z' })
+        .thenThrows(BusinessRuleViolation, (e) => e.code === 'out-of-order');
+      spec.given([]).when({ type: 'CancelTask', data: { taskId }, occurredAt: t1 }).thenThrows(AggregateNotFound);
+    });
+  });
+
+  describe('ReassignTask', () => {
+    it('gives an open task to another owner, naming the previous one; nothing when it is already theirs', () => {
+      spec
+        .given([created])
+        .when({ type: 'ReassignTask', data: { taskId, ownerId: 'u-2' }, occurredAt: t1 })
+        .then([reassigned]);
+      spec
+        .given([created])
+        .when({ type: 'ReassignTask', data: { taskId, ownerId: 'u-1' }, occurredAt: t1 })
+        .then([]);
+    });
+
+    it('rejects an empty owner, a closed task and a task that does not exist', () => {
+      spec
+        .given([created])
+        .when({ type: 'ReassignTask', data: { taskId, ownerId: ' ' }, occurredAt: t1 })
+        .thenThrows(InvalidInput, (e) => e.field === 'ownerId');
+      spec
+        .given([created, completed])
+        .when({ type: 'ReassignTask', data: { taskId, ownerId: 'u-2' }, occurredAt: t2 })
+        .thenThrows(BusinessRuleViolation, `task-${taskId} is completed; a closed task accepts no change`);
+      spec
+        .given([])
+        .when({ type: 'ReassignTask', data: { taskId, ownerId: 'u-2' }, occurredAt: t1 })
+        .thenThrows(AggregateNotFound);
+    });
+  });
+
   describe('evolve', () => {
+    it('folds edits, reassignment and cancellation', () => {
+      const edited: TaskEvent = { type: 'TaskUpdated', data: { taskId, subject: 'New', dueAt: '2024-01-20' }, occurredAt: t1 };
+      expect(fold(taskDecider, [created, edited, reassigned])).toMatchObject({
+        subject: 'New',
+        dueAt: '2024-01-20',
+        ownerId: 'u-2',
+        status: 'open',
+        lastOccurredAt: t1,
+      });
+      expect(fold(taskDecider, [created, cancelled])).toMatchObject({ status: 'cancelled', cancelledAt: t1 });
+    });
+
     it('folds creation and completion', () => {
       expect(fold(taskDecider, [created])).toMatchObject({ exists: true, status: 'open', createdAt, ownerId: 'u-1', dealId: 'd-1' });
       expect(fold(taskDecider, [created, completed])).toMatchObject({ status: 'completed', completedAt: t1 });

@@ -353,9 +353,10 @@ export class EventStoreDbEventStore implements EventStore {
     const extra: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(stored)) if (!OWN_METADATA_KEYS.includes(key)) extra[key] = value;
     let data: unknown = event.data;
-    let schemaVersion = typeof stored.schemaVersion === 'number' ? stored.schemaVersion : 1;
+    const storedSchemaVersion = typeof stored.schemaVersion === 'number' ? stored.schemaVersion : 1;
+    let schemaVersion = storedSchemaVersion;
     if (this.upcast) ({ data, schemaVersion } = this.upcast(event.type, schemaVersion, data));
-    return {
+    const recorded: RecordedEvent = {
       eventId: event.id,
       type: event.type,
       schemaVersion,
@@ -370,6 +371,8 @@ export class EventStoreDbEventStore implements EventStore {
       data,
       metadata: extra,
     };
+    if (schemaVersion !== storedSchemaVersion) recorded.storedSchemaVersion = storedSchemaVersion;
+    return recorded;
   }
 
   private assertOpen(): void {

@@ -21,6 +21,7 @@ import {
 import { pollingSubscription } from '../polling-subscription';
 
 export type { SqliteSynchronous } from '@chronicle/sqlite';
+/** Brings a stored payload up to its type's current schema version (libs/domain `upcast`); applied on every read. */
 export type Upcast = (type: string, schemaVersion: number, data: unknown) => { data: unknown; schemaVersion: number };
 
 export interface SqliteEventStoreOptions {
@@ -337,7 +338,7 @@ export class SqliteEventStore implements EventStore {
     let data: unknown = row[11];
     let schemaVersion = row[5];
     if (this.upcast) ({ data, schemaVersion } = this.upcast(row[4], schemaVersion, data));
-    return {
+    const event: RecordedEvent = {
       eventId: row[1],
       type: row[4],
       schemaVersion,
@@ -352,13 +353,15 @@ export class SqliteEventStore implements EventStore {
       data,
       metadata: row[12] ?? {},
     };
+    if (schemaVersion !== row[5]) event.storedSchemaVersion = row[5];
+    return event;
   }
 
   private toEvent(row: Row): RecordedEvent {
     let data: unknown = JSON.parse(row.data);
     let schemaVersion = row.schema_version;
     if (this.upcast) ({ data, schemaVersion } = this.upcast(row.type, schemaVersion, data));
-    return {
+    const event: RecordedEvent = {
       eventId: row.event_id,
       type: row.type,
       schemaVersion,
@@ -373,6 +376,8 @@ export class SqliteEventStore implements EventStore {
       data,
       metadata: row.metadata ? JSON.parse(row.metadata) : {},
     };
+    if (schemaVersion !== row.schema_version) event.storedSchemaVersion = row.schema_version;
+    return event;
   }
 }
 
