@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard,peers] [options]` — see bench/README.md.
+ * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard,peers,import] [options]` — see bench/README.md.
  * Prints a table of medians (with min–max over the runs), each figure beside the reference it is
  * judged against, measured in the same runs, and the verdict against docs/quality.md; writes
  * bench/results/latest.json.
@@ -15,13 +15,14 @@ import { benchDashboard } from './dashboard';
 import { benchFeed } from './feed';
 import { benchHealth } from './health';
 import { benchHttp } from './http';
+import { benchImport } from './import';
 import { benchInteraction } from './interaction';
 import { benchPeers } from './peers';
 import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster', 'dashboard', 'peers'] as const;
+const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster', 'dashboard', 'peers', 'import'] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -258,6 +259,11 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.peers = r.details;
+  }
+  if (only.includes('import')) {
+    const r = await benchImport({ runs: runs ?? (quick ? 1 : 3), rows: num(args, 'import-rows', quick ? 20_000 : 100_000) });
+    rows.push(...r.rows);
+    details.import = r.details;
   }
 
   const seconds = (Date.now() - started) / 1000;

@@ -43,6 +43,7 @@ import { upcomingActivityProjection } from './upcoming-activity/projection';
 import { upcomingActivityReport } from './upcoming-activity/query';
 import { engagementProjection } from './engagement/projection';
 import { engagementReport } from './engagement/query';
+import { duplicatesProjection } from './duplicates/projection';
 
 /**
  * Every built-in projection and report. A projection added here (in its own folder) is built
@@ -72,6 +73,7 @@ export const projections: Projection[] = [
   leadResponseProjection,
   upcomingActivityProjection,
   engagementProjection,
+  duplicatesProjection,
 ];
 
 export const reports: ReportDefinition[] = [
@@ -104,6 +106,8 @@ export * from './common/report';
 export * from './common/report-params';
 export * from './common/table';
 export * from './queries';
+export { duplicatesProjection } from './duplicates/projection';
+export { listDuplicates } from './duplicates/query';
 export * from './goals/projection';
 export * from './goals/query';
 export * from './replay/replay-report';

@@ -105,17 +105,22 @@ export function statusSorted(
  * fields takes its total from here instead. Kept in the same commits as the documents, so it is
  * exactly as fresh.
  */
-export type CountsDocument = { _id: 'counts'; total: number; by: Record<string, Record<string, number>> };
+export type CountsDocument = { _id: string; total: number; by: Record<string, Record<string, number>> };
 
-/** Moves a document's contribution to the counts from its previous to its new version (either may be absent). */
+/** The counts of the listed documents (`counts`) and of the archived ones (issue 16), which lists leave out by default. */
+const LISTED_COUNTS = 'counts';
+const ARCHIVED_COUNTS = 'counts-archived';
+
+/** Moves a document's contribution to the counts (document `id`) from its previous to its new version (either may be absent). */
 export async function recount<T extends Record<string, unknown>>(
   ctx: ProjectionContext,
   collection: string,
   fields: readonly (keyof T & string)[],
   before: T | null | undefined,
   after: T | null | undefined,
+  id = LISTED_COUNTS,
 ): Promise<void> {
-  const counts = (await ctx.get<CountsDocument>(collection, 'counts')) ?? { _id: 'counts', total: 0, by: {} };
+  const counts = (await ctx.get<CountsDocument>(collection, id)) ?? { _id: id, total: 0, by: {} };
   let changed = false;
   const add = (doc: T, delta: number) => {
     counts.total += delta;
@@ -137,15 +142,51 @@ export async function recount<T extends Record<string, unknown>>(
   if (changed) ctx.put(collection, counts);
 }
 
+/**
+ * `recount` for a list with archived documents (`archived: true`, issue 16): the listed ones are
+ * counted in `counts`, the archived ones in `counts-archived`, so archiving moves a document's
+ * contribution from one to the other and either list's total stays an exact counted one.
+ */
+export async function recountListed<T extends Record<string, unknown> & { archived: boolean }>(
+  ctx: ProjectionContext,
+  collection: string,
+  fields: readonly (keyof T & string)[],
+  before: T | null | undefined,
+  after: T | null | undefined,
+): Promise<void> {
+  const listed = (doc: T | null | undefined) => (doc && !doc.archived ? doc : null);
+  const archived = (doc: T | null | undefined) => (doc && doc.archived ? doc : null);
+  if (listed(before) || listed(after)) await recount(ctx, collection, fields, listed(before), listed(after));
+  if (archived(before) || archived(after)) await recount(ctx, collection, fields, archived(before), archived(after), ARCHIVED_COUNTS);
+}
+
+/** `?archived=`: `true` lists only the archived documents; absent or `false`, only the others (issue 16). */
+export function archivedParam(value: string | boolean | undefined): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new InvalidInput('archived', 'must be true or false');
+}
+
 /** The total for a filter on nothing or on exactly one counted field (equality), else undefined. */
 export async function countedTotal(
   counts: ReadCollection<CountsDocument>,
   filter: Filter,
   fields: readonly string[],
+  id = LISTED_COUNTS,
 ): Promise<number | undefined> {
   const keys = Object.keys(filter);
   if (keys.length > 1 || (keys.length === 1 && (!fields.includes(keys[0]) || typeof filter[keys[0]] !== 'string'))) return undefined;
-  const doc = await counts.findById('counts');
+  const doc = await counts.findById(id);
   if (keys.length === 0) return doc?.total ?? 0;
   return doc?.by[keys[0]]?.[JSON.stringify(filter[keys[0]])] ?? 0;
+}
+
+/** `countedTotal` for a list filter holding `archived` (a boolean): from the counts of the listed or of the archived documents. */
+export function listedTotal(
+  counts: ReadCollection<CountsDocument>,
+  filter: Filter,
+  fields: readonly string[],
+): Promise<number | undefined> {
+  const { archived, ...rest } = filter;
+  return countedTotal(counts, rest, fields, archived === true ? ARCHIVED_COUNTS : LISTED_COUNTS);
 }

@@ -249,6 +249,64 @@ describe('customer timeline and erasure', () => {
   });
 });
 
+describe('customer timeline: owner changes, tags, campaigns and tasks', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("shows them as entries of their own kinds, a task's later events on its customer, and erases a task's text with the person", async () => {
+    const task = (type: string, occurredAt: string, data: Record<string, unknown>): ScenarioEvent => ({
+      streamId: 'task-t1',
+      type,
+      data: { taskId: 't1', ...data },
+      occurredAt,
+    });
+    p = await project(
+      [
+        customer(C1, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Ada', source: 'web' }),
+        customer(C1, 'CustomerOwnerAssigned', '2024-01-02T00:00:00.000Z', {
+          ownerId: 'u2',
+          previousOwnerId: 'u1',
+          strategy: 'round-robin',
+        }),
+        customer(C1, 'CustomerTagged', '2024-01-03T00:00:00.000Z', { tag: 'vip', reason: 'rule big-spender' }),
+        customer(C1, 'CustomerEnrolled', '2024-01-04T00:00:00.000Z', { campaign: 'nurture' }),
+        task('TaskCreated', '2024-01-05T00:00:00.000Z', {
+          ownerId: 'u2',
+          subject: 'Call Ada back',
+          dueAt: '2024-01-10T00:00:00.000Z',
+          customerId: C1,
+        }),
+        task('TaskUpdated', '2024-01-06T00:00:00.000Z', { dueAt: '2024-01-12T00:00:00.000Z', previousDueAt: '2024-01-10T00:00:00.000Z' }),
+        task('TaskReassigned', '2024-01-07T00:00:00.000Z', { ownerId: 'u3', previousOwnerId: 'u2' }),
+        task('TaskCompleted', '2024-01-08T00:00:00.000Z', { outcome: 'Ada will buy', customerId: C1 }),
+        // Another task, about a lead: on no customer's timeline.
+        {
+          streamId: 'task-t2',
+          type: 'TaskCreated',
+          data: { taskId: 't2', ownerId: 'u1', subject: 'Lead', dueAt: '2024-01-09T00:00:00.000Z', leadId: 'l1' },
+          occurredAt: '2024-01-05T00:00:00.000Z',
+        },
+      ],
+      [customerTimelineProjection],
+    );
+    const entries = (await customerTimeline(p.readModels, C1)).items.map((e) => [e.kind, e.type, e.details]);
+    expect(entries).toEqual([
+      ['task', 'TaskCompleted', { taskId: 't1', outcome: 'Ada will buy' }],
+      ['task', 'TaskReassigned', { taskId: 't1', ownerId: 'u3', previousOwnerId: 'u2' }],
+      ['task', 'TaskUpdated', { taskId: 't1', dueAt: '2024-01-12T00:00:00.000Z' }],
+      ['task', 'TaskCreated', { taskId: 't1', subject: 'Call Ada back', dueAt: '2024-01-10T00:00:00.000Z', ownerId: 'u2' }],
+      ['campaign', 'CustomerEnrolled', { campaign: 'nurture' }],
+      ['tag', 'CustomerTagged', { tag: 'vip', reason: 'rule big-spender' }],
+      ['owner', 'CustomerOwnerAssigned', { ownerId: 'u2', previousOwnerId: 'u1', strategy: 'round-robin' }],
+      ['lifecycle', 'CustomerRegistered', { source: 'web' }],
+    ]);
+    await appendAndProject(p, [customer(C1, 'CustomerPersonalDataErased', '2024-02-01T00:00:00.000Z')]);
+    const erased = (await customerTimeline(p.readModels, C1)).items;
+    expect(erased.find((e) => e.type === 'TaskCreated')!.details).toMatchObject({ subject: ERASED, dueAt: '2024-01-10T00:00:00.000Z' });
+    expect(erased.find((e) => e.type === 'TaskCompleted')!.details).toEqual({ taskId: 't1', outcome: ERASED });
+  });
+});
+
 describe('customer timeline keys', () => {
   it('keep two customers apart when their hashes collide (entries interleave in one key range)', async () => {
     const store = new EmbeddedReadStore(':memory:');
@@ -297,28 +355,39 @@ describe('customer timeline keys', () => {
   });
 });
 
+const TASK_TYPES = ['TaskCreated', 'TaskUpdated', 'TaskCompleted', 'TaskCancelled', 'TaskReassigned'];
 const TIMELINE_TYPES = new Set([
   'CustomerRegistered',
   'CustomerAcquired',
   'CustomerChurned',
   'CustomerReactivated',
+  'CustomerArchived',
+  'CustomerRestored',
   'PurchaseRecorded',
   'InteractionLogged',
   'DealOpened',
   'DealStageChanged',
   'DealWon',
   'DealLost',
+  'CustomerOwnerAssigned',
+  'CustomerTagged',
+  'CustomerEnrolled',
+  ...TASK_TYPES,
 ]);
 
 /** Each customer's timeline folded from the raw events, newest first. */
 function foldTimelines(events: RecordedEvent[]): Map<string, RecordedEvent[]> {
   const dealCustomer = new Map<string, string>();
+  const taskCustomer = new Map<string, string>();
   const timelines = new Map<string, RecordedEvent[]>();
   for (const e of events) {
     const d = e.data as Record<string, string>;
     if (e.type === 'DealOpened') dealCustomer.set(d.dealId, d.customerId);
+    if (e.type === 'TaskCreated' && d.customerId) taskCustomer.set(d.taskId, d.customerId);
     if (!TIMELINE_TYPES.has(e.type)) continue;
-    const customerId = d.customerId ?? dealCustomer.get(d.dealId);
+    // A task is on its customer's timeline, if it has one (not on its deal's customer's).
+    const customerId = TASK_TYPES.includes(e.type) ? taskCustomer.get(d.taskId) : (d.customerId ?? dealCustomer.get(d.dealId));
+    if (customerId === undefined) continue;
     if (!timelines.has(customerId)) timelines.set(customerId, []);
     timelines.get(customerId)!.push(e);
   }
@@ -331,25 +400,29 @@ function foldTimelines(events: RecordedEvent[]): Map<string, RecordedEvent[]> {
 describe('customer timeline = a fold of the raw events (property)', () => {
   it('walks every customer page by page to exactly their events, newest first', async () => {
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), fc.integer({ min: 1, max: 9 }), async (scenario, limit) => {
-        const p = await project(scenario, [customerTimelineProjection]);
-        try {
-          const expected = foldTimelines(p.events);
-          const customers = p.events
-            .filter((e) => e.type === 'CustomerRegistered')
-            .map((e) => (e.data as { customerId: string }).customerId);
-          for (const customerId of customers) {
-            const { items, pages } = await walk(p, customerId, limit);
-            const want = expected.get(customerId) ?? [];
-            expect(pages.length).toBe(Math.max(1, Math.ceil(want.length / limit)));
-            expect(items.map((e) => [e.type, e.occurredAt, e.position, e.streamId, e.actor])).toEqual(
-              want.map((e) => [e.type, e.occurredAt, e.globalPosition, e.streamId, e.actor]),
-            );
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 120, maxSteps: 200, taskChanges: true }),
+        fc.integer({ min: 1, max: 9 }),
+        async (scenario, limit) => {
+          const p = await project(scenario, [customerTimelineProjection]);
+          try {
+            const expected = foldTimelines(p.events);
+            const customers = p.events
+              .filter((e) => e.type === 'CustomerRegistered')
+              .map((e) => (e.data as { customerId: string }).customerId);
+            for (const customerId of customers) {
+              const { items, pages } = await walk(p, customerId, limit);
+              const want = expected.get(customerId) ?? [];
+              expect(pages.length).toBe(Math.max(1, Math.ceil(want.length / limit)));
+              expect(items.map((e) => [e.type, e.occurredAt, e.position, e.streamId, e.actor])).toEqual(
+                want.map((e) => [e.type, e.occurredAt, e.globalPosition, e.streamId, e.actor]),
+              );
+            }
+          } finally {
+            await p.close();
           }
-        } finally {
-          await p.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 20, seed: 7 },
     );
   });

@@ -16,7 +16,7 @@ import { entryOf } from './keys';
  */
 export const TIMELINE_PROJECTION = 'customer-timeline';
 
-export type TimelineKind = 'lifecycle' | 'purchase' | 'interaction' | 'deal';
+export type TimelineKind = 'lifecycle' | 'purchase' | 'interaction' | 'deal' | 'owner' | 'tag' | 'campaign' | 'task';
 
 export type TimelineEntryDocument = {
   _id: string;
@@ -33,6 +33,8 @@ export type TimelineEntryDocument = {
 };
 
 type DealLink = { _id: string; customerId: string; title: string };
+/** A task about a customer: its later events (edited, done, cancelled, reassigned) carry only the task id. */
+type TaskLink = { _id: string; customerId: string };
 
 /**
  * The month (see keys.ts) of a customer's earliest entry, and the key of the last entry applied
@@ -48,12 +50,22 @@ const KIND: Record<string, TimelineKind> = {
   CustomerAcquired: 'lifecycle',
   CustomerChurned: 'lifecycle',
   CustomerReactivated: 'lifecycle',
+  CustomerArchived: 'lifecycle',
+  CustomerRestored: 'lifecycle',
   PurchaseRecorded: 'purchase',
   InteractionLogged: 'interaction',
   DealOpened: 'deal',
   DealStageChanged: 'deal',
   DealWon: 'deal',
   DealLost: 'deal',
+  CustomerOwnerAssigned: 'owner',
+  CustomerTagged: 'tag',
+  CustomerEnrolled: 'campaign',
+  TaskCreated: 'task',
+  TaskUpdated: 'task',
+  TaskCompleted: 'task',
+  TaskCancelled: 'task',
+  TaskReassigned: 'task',
 };
 
 const holdsPersonal = (details: Record<string, unknown>) => PersonalFields.some((f) => details[f] !== undefined && details[f] !== null);
@@ -95,12 +107,19 @@ async function erase(ctx: ProjectionContext, customerId: string): Promise<void> 
   }
 }
 
+/** A later event of a customer's task, on that customer's timeline. */
+async function onTask(ctx: ProjectionContext, event: RecordedEvent<{ taskId: string }>, details: Record<string, unknown>): Promise<void> {
+  const task = await ctx.get<TaskLink>('tasks', event.data.taskId);
+  if (task) await put(ctx, event, task.customerId, { taskId: event.data.taskId, ...details });
+}
+
 export const customerTimelineProjection = defineProjection({
   name: TIMELINE_PROJECTION,
   // 2: the registration entry no longer carries the name (personal data). 3: entries with personal text are chained for erasure.
   // 4: interactions show their channel (InteractionLogged v2); rebuilt so older entries show it too.
-  version: 4,
-  collections: ['entries', 'spans', 'deals'],
+  // 5: owner changes, tags, campaign enrolments and the customer's tasks. 6: archived and restored (issue 16).
+  version: 6,
+  collections: ['entries', 'spans', 'deals', 'tasks'],
   scrubAfter: ['CustomerPersonalDataErased'],
   on: {
     CustomerRegistered(event, ctx) {
@@ -117,6 +136,14 @@ export const customerTimelineProjection = defineProjection({
       return put(ctx, event, d.customerId, { reason: d.reason });
     },
     CustomerReactivated(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, { reason: d.reason });
+    },
+    CustomerArchived(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, { reason: d.reason });
+    },
+    CustomerRestored(event, ctx) {
       const d = event.data;
       return put(ctx, event, d.customerId, { reason: d.reason });
     },
@@ -158,6 +185,27 @@ export const customerTimelineProjection = defineProjection({
       const deal = await ctx.get<DealLink>('deals', d.dealId);
       return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage, reason: d.reason });
     },
+    CustomerOwnerAssigned(event, ctx) {
+      const d = event.data;
+      return put(ctx, event, d.customerId, {
+        ownerId: d.ownerId,
+        previousOwnerId: d.previousOwnerId,
+        strategy: d.strategy,
+        reason: d.reason,
+      });
+    },
+    CustomerTagged: (event, ctx) => put(ctx, event, event.data.customerId, { tag: event.data.tag, reason: event.data.reason }),
+    CustomerEnrolled: (event, ctx) => put(ctx, event, event.data.customerId, { campaign: event.data.campaign, reason: event.data.reason }),
+    TaskCreated(event, ctx) {
+      const d = event.data;
+      if (!d.customerId) return; // a lead's or a deal's task: not on a customer's timeline
+      ctx.put<TaskLink>('tasks', { _id: d.taskId, customerId: d.customerId });
+      return put(ctx, event, d.customerId, { taskId: d.taskId, subject: d.subject, dueAt: d.dueAt, ownerId: d.ownerId, dealId: d.dealId });
+    },
+    TaskUpdated: (event, ctx) => onTask(ctx, event, { subject: event.data.subject, dueAt: event.data.dueAt }),
+    TaskCompleted: (event, ctx) => onTask(ctx, event, { outcome: event.data.outcome }),
+    TaskCancelled: (event, ctx) => onTask(ctx, event, { reason: event.data.reason }),
+    TaskReassigned: (event, ctx) => onTask(ctx, event, { ownerId: event.data.ownerId, previousOwnerId: event.data.previousOwnerId }),
     CustomerPersonalDataErased: (event, ctx) => erase(ctx, event.data.customerId),
   },
 });

@@ -86,6 +86,10 @@ describe('customers projection: profile, lifecycle and totals', () => {
       ownerId: 'u1',
       leadId: null,
       registeredAt: '2024-01-01T09:00:00.000Z',
+      tags: [],
+      campaigns: [],
+      archived: false,
+      archivedAt: null,
     };
     expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
       ...base,
@@ -287,6 +291,52 @@ describe('customers projection: profile, lifecycle and totals', () => {
   });
 });
 
+describe('tags and campaigns', () => {
+  let p: Projected;
+  const maxMatches = searchLimits.maxMatches;
+  afterEach(async () => {
+    searchLimits.maxMatches = maxMatches;
+    await p?.close();
+  });
+
+  it('are listed on the customer in the order set (once each), and filter the list by index or, beyond maxMatches, by a scan', async () => {
+    const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+    const at = '2024-01-02T00:00:00.000Z';
+    const names = ['', 'one', 'two', 'three', 'four', 'five'];
+    p = await project(
+      [
+        ...[1, 2, 3, 4, 5].map((n) => customer(id(n), 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: names[n], source: 'web' })),
+        ...[1, 2, 3].map((n) => customer(id(n), 'CustomerTagged', at, { tag: 'vip', reason: 'rule' })),
+        customer(id(2), 'CustomerEnrolled', at, { campaign: 'nurture' }),
+        customer(id(2), 'CustomerTagged', at, { tag: 'vip' }), // again: listed once
+        customer(id(2), 'CustomerTagged', at, { tag: 'big' }),
+        customer(id(3), 'CustomerEnrolled', at, { campaign: 'nurture' }),
+        customer(id(4), 'CustomerEnrolled', at, { campaign: 'nurture' }),
+        customer(id(3), 'PurchaseRecorded', at, { purchaseId: 'p1', amount: 10 }),
+        customer(id(3), 'CustomerAcquired', at, { channel: 'web', trigger: { type: 'PurchaseRecorded', purchaseId: 'p1' } }),
+      ],
+      [customersProjection],
+    );
+    expect(await getCustomer(p.readModels, id(2))).toMatchObject({ tags: ['vip', 'big'], campaigns: ['nurture'] });
+    expect(await getCustomer(p.readModels, id(5))).toMatchObject({ tags: [], campaigns: [] });
+    const list = async (params: ListCustomersParams) => {
+      const page = await listCustomers(p.readModels, params);
+      return [page.items.map((c) => names[Number(c.id.slice(-1))]), page.total];
+    };
+    for (const limit of [maxMatches, 1]) {
+      searchLimits.maxMatches = limit; // 1: every list of two or more is a scan
+      expect(await list({ tag: 'vip' })).toEqual([['one', 'three', 'two'], 3]);
+      expect(await list({ tag: 'vip', campaign: 'nurture' })).toEqual([['three', 'two'], 2]);
+      expect(await list({ tag: 'vip', campaign: 'nurture', status: 'active' })).toEqual([['three'], 1]);
+      expect(await list({ campaign: 'nurture', q: 'f' })).toEqual([['four'], 1]);
+      expect(await list({ campaign: 'nurture', sort: '-name', limit: 1, offset: 1 })).toEqual([['three'], 3]);
+      expect(await list({ tag: 'big' })).toEqual([['two'], 1]);
+      expect(await list({ tag: 'none' })).toEqual([[], 0]);
+    }
+    await expect(listCustomers(p.readModels, { tag: '' })).rejects.toBeInstanceOf(InvalidInput);
+  });
+});
+
 /** A straightforward fold of the raw events into the customer views the list should return. */
 function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { revenueRaw: number; purchaseRaw: number; wonRaw: number }> {
   type Row = CustomerView & { revenueRaw: number; purchaseRaw: number; wonRaw: number };
@@ -312,6 +362,10 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
         churnedAt: null,
         churnReason: null,
         reactivatedAt: null,
+        tags: [],
+        campaigns: [],
+        archived: false,
+        archivedAt: null,
         totals: {
           purchases: { count: 0, amount: 0 },
           wonDeals: { count: 0, amount: 0 },
@@ -377,6 +431,12 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
       case 'DealLost':
         r.totals.openDeals -= 1;
         break;
+      case 'CustomerTagged':
+        if (!r.tags.includes(d.tag)) r.tags.push(d.tag);
+        break;
+      case 'CustomerEnrolled':
+        if (!r.campaigns.includes(d.campaign)) r.campaigns.push(d.campaign);
+        break;
     }
   }
   for (const r of rows.values()) {
@@ -386,6 +446,24 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
     r.totals.revenue = money(r.revenueRaw);
   }
   return rows;
+}
+
+/** Tags and enrolments, as rules would set them, on some customers of a random history (some twice). */
+function withLabels(history: ScenarioEvent[]): ScenarioEvent[] {
+  const out: ScenarioEvent[] = [];
+  let n = 0;
+  for (const event of history) {
+    out.push(event);
+    if (event.type !== 'CustomerRegistered') continue;
+    const id = event.data.customerId as string;
+    n += 1;
+    const at = event.occurredAt;
+    if (n % 2 === 0) out.push(customer(id, 'CustomerTagged', at, { tag: 'vip' }));
+    if (n % 3 === 0) out.push(customer(id, 'CustomerEnrolled', at, { campaign: 'nurture' }));
+    if (n % 5 === 0)
+      out.push(customer(id, 'CustomerEnrolled', at, { campaign: 'winback' }), customer(id, 'CustomerTagged', at, { tag: 'vip' }));
+  }
+  return out;
 }
 
 describe('customers list = a fold of the raw events (property)', () => {
@@ -404,10 +482,14 @@ describe('customers list = a fold of the raw events (property)', () => {
       { status: 'active', limit: 2, offset: 1 },
       { status: 'prospect', sort: '-registeredAt', limit: 5 },
       { status: 'active', sort: '-name' },
+      { tag: 'vip' },
+      { tag: 'vip', campaign: 'nurture', sort: '-revenue' },
+      { campaign: 'nurture', status: 'active', limit: 3, offset: 1 },
+      { campaign: 'winback', q: 'customer', sort: 'registeredAt' },
     ];
     await fc.assert(
-      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (scenario) => {
-        const p = await project(scenario, [customersProjection]);
+      fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (history) => {
+        const p = await project(withLabels(history), [customersProjection]);
         try {
           const rows = [...foldCustomers(p.events).values()];
           for (const params of combos) {
@@ -425,6 +507,7 @@ describe('customers list = a fold of the raw events (property)', () => {
               .filter((r) => (!params.status || r.status === params.status) && (!params.ownerId || r.ownerId === params.ownerId))
               .filter((r) => (!params.source || r.source === params.source) && (!params.region || r.region === params.region))
               .filter((r) => !q || [r.name, r.email ?? '', r.company ?? ''].some((s) => s.toLowerCase().includes(q)))
+              .filter((r) => (!params.tag || r.tags.includes(params.tag)) && (!params.campaign || r.campaigns.includes(params.campaign)))
               .sort(cmp);
             const limit = params.limit ?? 50;
             const offset = params.offset ?? 0;

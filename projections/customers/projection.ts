@@ -3,7 +3,7 @@ import type { CustomerStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ProjectionContext } from '@chronicle/projector';
 import { defineProjection } from '../common/define-projection';
-import { compositeKey, recount } from '../common/listing';
+import { compositeKey, recountListed } from '../common/listing';
 
 /**
  * Customer profile + lifecycle + totals, one document per customer (`customers`). The counts
@@ -47,7 +47,21 @@ export type CustomerDocument = {
   search: string;
   /** Global position of the last change of `search`: the query side's search index syncs by it. */
   searchSeq: number;
+  /** Tags set by rules (CustomerTagged), in the order they were set; `labels` serves the filter. */
+  tags: string[];
+  /** Campaigns the customer was enrolled in (CustomerEnrolled), in order; `labels` serves the filter. */
+  campaigns: string[];
+  /** Archived (issue 16): left out of `GET /customers` unless `?archived=true`; `archivedAt` is the business time. */
+  archived: boolean;
+  archivedAt: string | null;
 };
+
+/**
+ * One document per customer and tag or campaign (`labels`), indexed by `label`: `?tag=` and
+ * `?campaign=` find their customers by index, as `q` finds its own by the search index.
+ */
+export type CustomerLabelDocument = { _id: string; label: string; customerId: string };
+export const labelOf = (kind: 'tag' | 'campaign', value: string): string => `${kind}|${value}`;
 
 export type CustomerCountersDocument = {
   _id: string;
@@ -89,6 +103,10 @@ const blank = (id: string): CustomerDocument => ({
   statusName: '',
   search: '',
   searchSeq: 0,
+  tags: [],
+  campaigns: [],
+  archived: false,
+  archivedAt: null,
 });
 
 /** The composite field serving a status filter with the default sort. */
@@ -118,7 +136,17 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, id: string, 
   }
   doc.statusName = compositeKey(doc.status, doc.sortName);
   ctx.put('customers', doc);
-  await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+  await recountListed(ctx, 'stats', COUNTED_FIELDS, current, doc);
+}
+
+/** Adds a tag or campaign to the customer (once) and to `labels`. */
+function label(ctx: ProjectionContext, event: RecordedEvent, id: string, kind: 'tag' | 'campaign', value: string): Promise<void> {
+  const field = kind === 'tag' ? 'tags' : 'campaigns';
+  const key = labelOf(kind, value);
+  ctx.put<CustomerLabelDocument>('labels', { _id: `${key}|${id}`, label: key, customerId: id });
+  return update(ctx, event, id, (doc) => {
+    if (!doc[field].includes(value)) doc[field] = [...doc[field], value];
+  });
 }
 
 async function count(ctx: ProjectionContext, id: string, change: (counters: CustomerCountersDocument) => void): Promise<void> {
@@ -130,9 +158,12 @@ async function count(ctx: ProjectionContext, id: string, change: (counters: Cust
 
 export const customersProjection = defineProjection({
   name: CUSTOMERS_PROJECTION,
-  version: 1,
-  collections: ['customers', 'counters', 'stats'],
+  // 2: tags and campaigns (CustomerTagged, CustomerEnrolled), listed and filtered.
+  // 3: archived customers (CustomerArchived, CustomerRestored), counted apart (`counts-archived`).
+  version: 3,
+  collections: ['customers', 'counters', 'stats', 'labels'],
   indexes: {
+    labels: ['label'],
     customers: [
       'status',
       'ownerId',
@@ -142,6 +173,7 @@ export const customersProjection = defineProjection({
       'sortName',
       'registeredAt',
       'revenue',
+      'archived',
       ...Object.values(STATUS_SORT_FIELDS),
       'searchSeq',
     ],
@@ -174,6 +206,20 @@ export const customersProjection = defineProjection({
       const d = event.data;
       return update(ctx, event, d.customerId, (doc) => void (doc.ownerId = d.ownerId));
     },
+    CustomerArchived(event, ctx) {
+      return update(ctx, event, event.data.customerId, (doc) => {
+        doc.archived = true;
+        doc.archivedAt = event.occurredAt;
+      });
+    },
+    CustomerRestored(event, ctx) {
+      return update(ctx, event, event.data.customerId, (doc) => {
+        doc.archived = false;
+        doc.archivedAt = null;
+      });
+    },
+    CustomerTagged: (event, ctx) => label(ctx, event, event.data.customerId, 'tag', event.data.tag),
+    CustomerEnrolled: (event, ctx) => label(ctx, event, event.data.customerId, 'campaign', event.data.campaign),
     CustomerAcquired(event, ctx) {
       return update(ctx, event, event.data.customerId, (doc) => {
         if (doc.status !== 'churned') doc.status = 'active';

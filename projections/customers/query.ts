@@ -1,9 +1,17 @@
 import { CustomerStatus, InvalidInput } from '@chronicle/domain';
 import type { Filter, ReadCollection } from '@chronicle/read-store';
 import { money } from '../common/numbers';
-import { CountsDocument, countedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
+import { archivedParam, CountsDocument, listedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
 import type { ReadModelAccess } from '../common/report';
-import { COUNTED_FIELDS, CustomerCountersDocument, CustomerDocument, CUSTOMERS_PROJECTION, STATUS_SORT_FIELDS } from './projection';
+import {
+  COUNTED_FIELDS,
+  CustomerCountersDocument,
+  CustomerDocument,
+  CustomerLabelDocument,
+  CUSTOMERS_PROJECTION,
+  labelOf,
+  STATUS_SORT_FIELDS,
+} from './projection';
 import { searchIndexFor } from './search-index';
 
 export const CUSTOMER_STATUSES: readonly CustomerStatus[] = ['prospect', 'active', 'churned'];
@@ -30,6 +38,10 @@ type CustomerProfile = Pick<
   | 'churnedAt'
   | 'churnReason'
   | 'reactivatedAt'
+  | 'tags'
+  | 'campaigns'
+  | 'archived'
+  | 'archivedAt'
 >;
 
 /** What `GET /customers/:id` and the items of `GET /customers` return. */
@@ -54,17 +66,24 @@ export interface ListCustomersParams {
   source?: string;
   region?: string;
   industry?: string;
+  /** Customers carrying this tag (set by a rule). */
+  tag?: string;
+  /** Customers enrolled in this campaign. */
+  campaign?: string;
+  /** `true`: the archived customers only; default, the others (issue 16). */
+  archived?: string | boolean;
   sort?: string;
   limit?: number;
   offset?: number;
 }
 
 const customers = (access: ReadModelAccess) => access.collection<CustomerDocument>(CUSTOMERS_PROJECTION, 'customers');
+const labels = (access: ReadModelAccess) => access.collection<CustomerLabelDocument>(CUSTOMERS_PROJECTION, 'labels');
 const counters = (access: ReadModelAccess) => access.collection<CustomerCountersDocument>(CUSTOMERS_PROJECTION, 'counters');
 
 async function count(access: ReadModelAccess, collection: ReadCollection<CustomerDocument>, filter: Filter): Promise<number> {
   const stats = await access.collection<CountsDocument>(CUSTOMERS_PROJECTION, 'stats');
-  return (await countedTotal(stats, filter, COUNTED_FIELDS)) ?? collection.count(filter);
+  return (await listedTotal(stats, filter, COUNTED_FIELDS)) ?? collection.count(filter);
 }
 
 export function toCustomerView(doc: CustomerDocument, counts: CustomerCountersDocument | null | undefined): CustomerView {
@@ -86,6 +105,10 @@ export function toCustomerView(doc: CustomerDocument, counts: CustomerCountersDo
     churnedAt: doc.churnedAt,
     churnReason: doc.churnReason,
     reactivatedAt: doc.reactivatedAt,
+    tags: doc.tags,
+    campaigns: doc.campaigns,
+    archived: doc.archived,
+    archivedAt: doc.archivedAt,
     totals: {
       purchases: { count: doc.purchaseCount, amount: money(doc.purchaseAmount) },
       wonDeals: { count: doc.wonDealCount, amount: money(doc.wonDealAmount) },
@@ -127,6 +150,7 @@ export async function listCustomers(access: ReadModelAccess, params: ListCustome
   const sortParam = oneOf('sort', params.sort, CUSTOMER_SORTS) ?? DEFAULT_CUSTOMER_SORT;
   const filter: Filter = {};
   if (status) filter.status = status;
+  filter.archived = archivedParam(params.archived);
   for (const field of ['ownerId', 'source', 'region', 'industry'] as const) {
     const value = text(field, params[field]);
     if (value !== undefined) filter[field] = value;
@@ -138,13 +162,18 @@ export async function listCustomers(access: ReadModelAccess, params: ListCustome
   const collection = await customers(access);
   let docs: CustomerDocument[];
   let total: number;
-  const matches = q === undefined ? undefined : (await searchIndexFor(access, collection)).match(q, searchLimits.maxMatches);
-  if (matches === 'too-many') {
-    const all = await collection.find({ ...filter, search: { $regex: escapeRegex(q!) } }, { sort });
+  // Too many matches for an id list (q or a tag/campaign filter): that filter becomes a scan.
+  const searched = q === undefined ? undefined : (await searchIndexFor(access, collection)).match(q, searchLimits.maxMatches);
+  if (searched === 'too-many') filter.search = { $regex: escapeRegex(q!) };
+  const labelled = await labelledIds(access, params, filter);
+  const matches = intersect(searched, labelled);
+  if (matches?.length === 0) {
+    [docs, total] = [[], 0];
+  } else if (searched === 'too-many' || labelled === 'too-many') {
+    if (matches) filter._id = { $in: matches };
+    const all = await collection.find(filter, { sort });
     total = all.length;
     docs = all.slice(offset, offset + limit);
-  } else if (matches?.length === 0) {
-    [docs, total] = [[], 0];
   } else {
     if (matches) filter._id = { $in: padded(matches) };
     const find = statusSorted(filter, status, field, direction, STATUS_SORT_FIELDS);
@@ -155,6 +184,36 @@ export async function listCustomers(access: ReadModelAccess, params: ListCustome
   }
   const counts = await (await counters(access)).findByIds(docs.map((d) => d._id));
   return { items: docs.map((d) => toCustomerView(d, counts.get(d._id))), total, limit, offset };
+}
+
+/**
+ * The customers carrying `tag` and enrolled in `campaign` (those given), found by the `labels`
+ * index; beyond `maxMatches`, the filter goes on the customers' own lists instead (a scan).
+ */
+async function labelledIds(access: ReadModelAccess, params: ListCustomersParams, filter: Filter): Promise<Matches> {
+  let ids: Matches;
+  for (const [kind, field] of [
+    ['tag', 'tags'],
+    ['campaign', 'campaigns'],
+  ] as const) {
+    const value = text(kind, params[kind]);
+    if (value === undefined) continue;
+    const found = (await (await labels(access)).find({ label: labelOf(kind, value) })).map((l) => l.customerId);
+    if (found.length > searchLimits.maxMatches) filter[field] = value;
+    ids = intersect(ids, found.length > searchLimits.maxMatches ? 'too-many' : found);
+  }
+  return ids;
+}
+
+/** Customer ids a filter allows: `undefined` for no such filter, 'too-many' for a filter applied by a scan instead. */
+type Matches = string[] | 'too-many' | undefined;
+
+/** The ids both allow; a filter applied by a scan leaves the other's list (or none). */
+function intersect(a: Matches, b: Matches): string[] | undefined {
+  if (a === undefined || a === 'too-many') return b === 'too-many' ? undefined : b;
+  if (b === undefined || b === 'too-many') return a;
+  const inB = new Set(b);
+  return a.filter((id) => inB.has(id));
 }
 
 /**

@@ -44,6 +44,8 @@ describe('deals projection', () => {
       closedFromStage: null,
       lostReason: null,
       updatedAt: '2024-01-01T00:00:00.000Z',
+      archived: false,
+      archivedAt: null,
     };
     expect(await getDeal(p.readModels, dealId(1))).toEqual(base);
 
@@ -150,6 +152,8 @@ function foldDeals(events: RecordedEvent[]): DealView[] {
           closedFromStage: null,
           lostReason: null,
           updatedAt: e.occurredAt,
+          archived: false,
+          archivedAt: null,
         });
         break;
       case 'DealStageChanged':

@@ -2,7 +2,7 @@ import type { DealStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ProjectionContext } from '@chronicle/projector';
 import { defineProjection } from '../common/define-projection';
-import { compositeKey, recount } from '../common/listing';
+import { compositeKey, recountListed } from '../common/listing';
 
 /** Current state of every deal, one document each (`deals`), as the deal decider folds it. */
 export const DEALS_PROJECTION = 'deals';
@@ -25,6 +25,9 @@ export type DealDocument = {
   closedFromStage: string | null;
   lostReason: string | null;
   updatedAt: string;
+  /** Archived (issue 16): left out of `GET /deals` unless `?archived=true`; `archivedAt` is the business time. */
+  archived: boolean;
+  archivedAt: string | null;
   /** `<status>|<openedAt>` (see compositeKey): "status X, newest first", the default sort, is one index range. */
   statusOpenedAt: string;
 };
@@ -46,15 +49,26 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, dealId: stri
   const doc = { ...current, updatedAt: event.occurredAt };
   change(doc);
   ctx.put('deals', withStatusKeys(doc));
-  await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+  await recountListed(ctx, 'stats', COUNTED_FIELDS, current, doc);
 }
 
 export const dealsProjection = defineProjection({
   name: DEALS_PROJECTION,
-  version: 1,
+  // 2: archived deals (DealArchived, DealRestored), counted apart (`counts-archived`).
+  version: 2,
   collections: ['deals', 'stats'],
   indexes: {
-    deals: ['customerId', 'ownerId', 'stage', 'status', 'openedAt', 'amount', 'expectedCloseDate', ...Object.values(STATUS_SORT_FIELDS)],
+    deals: [
+      'customerId',
+      'ownerId',
+      'stage',
+      'status',
+      'openedAt',
+      'amount',
+      'expectedCloseDate',
+      'archived',
+      ...Object.values(STATUS_SORT_FIELDS),
+    ],
   },
   on: {
     DealOpened(event, ctx) {
@@ -76,10 +90,12 @@ export const dealsProjection = defineProjection({
         closedFromStage: null,
         lostReason: null,
         updatedAt: at,
+        archived: false,
+        archivedAt: null,
         statusOpenedAt: '',
       });
       ctx.put<DealDocument>('deals', doc);
-      return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+      return recountListed(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
     },
     DealStageChanged(event, ctx) {
       const d = event.data;
@@ -119,6 +135,18 @@ export const dealsProjection = defineProjection({
         doc.stageEnteredAt = event.occurredAt;
         doc.closedAt = event.occurredAt;
         doc.lostReason = d.reason;
+      });
+    },
+    DealArchived(event, ctx) {
+      return update(ctx, event, event.data.dealId, (doc) => {
+        doc.archived = true;
+        doc.archivedAt = event.occurredAt;
+      });
+    },
+    DealRestored(event, ctx) {
+      return update(ctx, event, event.data.dealId, (doc) => {
+        doc.archived = false;
+        doc.archivedAt = null;
       });
     },
   },

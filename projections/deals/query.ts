@@ -1,6 +1,6 @@
 import type { DealStatus } from '@chronicle/domain';
 import type { Filter } from '@chronicle/read-store';
-import { CountsDocument, countedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
+import { archivedParam, CountsDocument, listedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
 import type { ReadModelAccess } from '../common/report';
 import { COUNTED_FIELDS, DealDocument, DEALS_PROJECTION, STATUS_SORT_FIELDS } from './projection';
 
@@ -17,6 +17,8 @@ export interface ListDealsParams {
   /** A pipeline stage, or `won` / `lost`. */
   stage?: string;
   status?: string;
+  /** `true`: the archived deals only; default, the others (issue 16). */
+  archived?: string | boolean;
   sort?: string;
   limit?: number;
   offset?: number;
@@ -49,6 +51,7 @@ export async function listDeals(access: ReadModelAccess, params: ListDealsParams
   }
   const status = oneOf('status', params.status, DEAL_STATUSES);
   if (status) filter.status = status;
+  filter.archived = archivedParam(params.archived);
   const sortParam = oneOf('sort', params.sort, DEAL_SORTS) ?? '-openedAt';
   const collection = await deals(access);
   const { field, direction } = parseSort(sortParam);
@@ -56,7 +59,7 @@ export async function listDeals(access: ReadModelAccess, params: ListDealsParams
   const stats = await access.collection<CountsDocument>(DEALS_PROJECTION, 'stats');
   const [docs, total] = await Promise.all([
     collection.find(find.filter, { sort: find.sort, skip: offset, limit }),
-    countedTotal(stats, filter, COUNTED_FIELDS).then((n) => n ?? collection.count(filter)),
+    listedTotal(stats, filter, COUNTED_FIELDS).then((n) => n ?? collection.count(filter)),
   ]);
   return { items: docs.map(toDealView), total, limit, offset };
 }

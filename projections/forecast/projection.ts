@@ -13,7 +13,8 @@ export const FORECAST_PROJECTION = 'forecast';
 /** The bucket of open deals without an expected close date. */
 export const NO_CLOSE_DATE = 'none';
 
-type OpenDeal = { _id: string; month: string; stage: string; amount: number };
+/** `archived` (issue 16): kept, but out of the buckets until restored. */
+type OpenDeal = { _id: string; month: string; stage: string; amount: number; archived?: boolean };
 export type ForecastBucket = { _id: string; month: string; stage: string; deals: number; value: number };
 
 /** The UTC month (YYYY-MM) of an expected close date, or `none`. */
@@ -35,24 +36,35 @@ async function add(ctx: ProjectionContext, deal: OpenDeal, sign: 1 | -1): Promis
 async function move(ctx: ProjectionContext, dealId: string, change: (deal: OpenDeal) => void): Promise<void> {
   const deal = await ctx.get<OpenDeal>('deals', dealId);
   if (!deal) return; // closed, or never opened
-  await add(ctx, deal, -1);
+  if (!deal.archived) await add(ctx, deal, -1);
   const moved = { ...deal };
   change(moved);
   ctx.put('deals', moved);
-  await add(ctx, moved, 1);
+  if (!moved.archived) await add(ctx, moved, 1);
 }
 
 /** A closed deal leaves its bucket for good. */
 async function close({ data: { dealId } }: ProjectedEvent<'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
   const deal = await ctx.get<OpenDeal>('deals', dealId);
   if (!deal) return;
-  await add(ctx, deal, -1);
+  if (!deal.archived) await add(ctx, deal, -1);
   ctx.delete('deals', dealId);
+}
+
+/** An archived open deal leaves its bucket until restored (issue 16); a closed one is in none. */
+async function archive({ type, data: { dealId } }: ProjectedEvent<'DealArchived' | 'DealRestored'>, ctx: ProjectionContext): Promise<void> {
+  const deal = await ctx.get<OpenDeal>('deals', dealId);
+  const archived = type === 'DealArchived';
+  if (!deal || Boolean(deal.archived) === archived) return;
+  await add(ctx, deal, archived ? -1 : 1);
+  const { archived: _, ...rest } = deal;
+  ctx.put('deals', archived ? { ...rest, archived } : rest);
 }
 
 export const forecastProjection = defineProjection({
   name: FORECAST_PROJECTION,
-  version: 1,
+  // 2: archived open deals leave the forecast until restored (DealArchived, DealRestored).
+  version: 2,
   collections: ['deals', 'buckets'],
   on: {
     DealOpened({ data: d }, ctx) {
@@ -65,5 +77,7 @@ export const forecastProjection = defineProjection({
     DealExpectedCloseDateChanged: ({ data: d }, ctx) => move(ctx, d.dealId, (deal) => void (deal.month = closeMonth(d.to))),
     DealWon: close,
     DealLost: close,
+    DealArchived: archive,
+    DealRestored: archive,
   },
 });

@@ -51,6 +51,8 @@ describe('leads projection', () => {
       convertedAt: null,
       convertedCustomerId: null,
       updatedAt: '2024-01-01T00:00:00.000Z',
+      archived: false,
+      archivedAt: null,
     };
     expect(await getLead(p.readModels, leadId(1))).toEqual(captured);
     await appendAndProject(p, [
@@ -166,6 +168,8 @@ function foldLeads(events: RecordedEvent[]): LeadView[] {
           convertedAt: null,
           convertedCustomerId: null,
           updatedAt: e.occurredAt,
+          archived: false,
+          archivedAt: null,
         });
         break;
       case 'LeadScored':

@@ -3,7 +3,7 @@ import type { LeadStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ProjectionContext } from '@chronicle/projector';
 import { defineProjection } from '../common/define-projection';
-import { compositeKey, recount } from '../common/listing';
+import { compositeKey, recountListed } from '../common/listing';
 
 /** Current state of every lead, one document each (`leads`). */
 export const LEADS_PROJECTION = 'leads';
@@ -27,6 +27,9 @@ export type LeadDocument = {
   convertedAt: string | null;
   convertedCustomerId: string | null;
   updatedAt: string;
+  /** Archived (issue 16): left out of `GET /leads` unless `?archived=true`; `archivedAt` is the business time. */
+  archived: boolean;
+  archivedAt: string | null;
   /** `<status>|<capturedAt>` (see compositeKey): "status X, newest first", the default sort, is one index range. */
   statusCapturedAt: string;
 };
@@ -44,14 +47,17 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, leadId: stri
   change(doc);
   doc.statusCapturedAt = compositeKey(doc.status, doc.capturedAt);
   ctx.put('leads', doc);
-  await recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
+  await recountListed(ctx, 'stats', COUNTED_FIELDS, current, doc);
 }
 
 export const leadsProjection = defineProjection({
   name: LEADS_PROJECTION,
-  version: 1,
+  // 2: archived leads (LeadArchived, LeadRestored), counted apart (`counts-archived`).
+  version: 2,
   collections: ['leads', 'stats'],
-  indexes: { leads: ['status', 'source', 'ownerId', 'campaignId', 'capturedAt', 'score', ...Object.values(STATUS_SORT_FIELDS)] },
+  indexes: {
+    leads: ['status', 'source', 'ownerId', 'campaignId', 'capturedAt', 'score', 'archived', ...Object.values(STATUS_SORT_FIELDS)],
+  },
   scrubAfter: ['LeadPersonalDataErased'],
   on: {
     LeadCaptured(event, ctx) {
@@ -75,10 +81,12 @@ export const leadsProjection = defineProjection({
         convertedAt: null,
         convertedCustomerId: null,
         updatedAt: at,
+        archived: false,
+        archivedAt: null,
         statusCapturedAt: compositeKey('new', at),
       };
       ctx.put<LeadDocument>('leads', doc);
-      return recount(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
+      return recountListed(ctx, 'stats', COUNTED_FIELDS, undefined, doc);
     },
     LeadScored(event, ctx) {
       const d = event.data;
@@ -117,6 +125,18 @@ export const leadsProjection = defineProjection({
       return update(ctx, event, event.data.leadId, (doc) => {
         Object.assign(doc, erasedFields({ name: doc.name, email: doc.email }));
         doc.attributes = null;
+      });
+    },
+    LeadArchived(event, ctx) {
+      return update(ctx, event, event.data.leadId, (doc) => {
+        doc.archived = true;
+        doc.archivedAt = event.occurredAt;
+      });
+    },
+    LeadRestored(event, ctx) {
+      return update(ctx, event, event.data.leadId, (doc) => {
+        doc.archived = false;
+        doc.archivedAt = null;
       });
     },
   },

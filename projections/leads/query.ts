@@ -1,6 +1,6 @@
 import type { LeadStatus } from '@chronicle/domain';
 import type { Filter } from '@chronicle/read-store';
-import { CountsDocument, countedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
+import { archivedParam, CountsDocument, listedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
 import type { ReadModelAccess } from '../common/report';
 import { COUNTED_FIELDS, LeadDocument, LEADS_PROJECTION, STATUS_SORT_FIELDS } from './projection';
 
@@ -15,6 +15,8 @@ export interface ListLeadsParams {
   source?: string;
   ownerId?: string;
   campaignId?: string;
+  /** `true`: the archived leads only; default, the others (issue 16). */
+  archived?: string | boolean;
   /** Default `-capturedAt` (newest first); `-score` puts unscored leads last. */
   sort?: string;
   limit?: number;
@@ -47,6 +49,7 @@ export async function listLeads(access: ReadModelAccess, params: ListLeadsParams
     const value = text(field, params[field]);
     if (value !== undefined) filter[field] = value;
   }
+  filter.archived = archivedParam(params.archived);
   const sortParam = oneOf('sort', params.sort, LEAD_SORTS) ?? '-capturedAt';
   const collection = await leads(access);
   const { field, direction } = parseSort(sortParam);
@@ -54,7 +57,7 @@ export async function listLeads(access: ReadModelAccess, params: ListLeadsParams
   const stats = await access.collection<CountsDocument>(LEADS_PROJECTION, 'stats');
   const [docs, total] = await Promise.all([
     collection.find(find.filter, { sort: find.sort, skip: offset, limit }),
-    countedTotal(stats, filter, COUNTED_FIELDS).then((n) => n ?? collection.count(filter)),
+    listedTotal(stats, filter, COUNTED_FIELDS).then((n) => n ?? collection.count(filter)),
   ]);
   return { items: docs.map(toLeadView), total, limit, offset };
 }

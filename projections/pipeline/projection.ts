@@ -32,6 +32,8 @@ export interface PipelineDealDocument {
   entered: number;
   /** Its current stay in the stage (`stints` document id). */
   stint?: string;
+  /** Archived (issue 16): out of the open pipeline until restored; the document keeps its stage and amount. */
+  archived?: boolean;
   [key: string]: unknown;
 }
 
@@ -107,6 +109,7 @@ async function change(
   const { dealId } = event.data;
   const deal = await ctx.get<PipelineDealDocument>('deals', dealId);
   if (!deal) return; // closed already (a closed deal accepts no change) or never opened
+  if (deal.archived) return; // an archived deal accepts no change but its restore
   switch (event.type) {
     case 'DealStageChanged': {
       const { to } = event.data;
@@ -135,9 +138,37 @@ async function change(
   return record(ctx, event, at, deltas);
 }
 
+/**
+ * Archiving an open deal takes it out of the open pipeline from the archive's business time, as
+ * closing it would (its stay in the stage ends); restoring it puts it back from the restore's,
+ * as if it entered its stage then (a new stay: its age in the stage and its stall clock restart).
+ * A closed deal is not in the open pipeline: archiving or restoring it changes nothing here.
+ */
+async function archive(event: ProjectedEvent<'DealArchived' | 'DealRestored'>, ctx: ProjectionContext): Promise<void> {
+  const at = Date.parse(event.occurredAt);
+  const { dealId } = event.data;
+  const deal = await ctx.get<PipelineDealDocument>('deals', dealId);
+  if (!deal) return; // closed, or never opened
+  const deltas = new Deltas();
+  if (event.type === 'DealArchived') {
+    if (deal.archived) return;
+    deltas.leave(deal.stage, deal.amount, deal.entered);
+    await leave(ctx, deal, at);
+    ctx.put<PipelineDealDocument>('deals', { ...deal, archived: true, stint: undefined });
+  } else {
+    if (!deal.archived) return;
+    const stint = `${dealId}|${event.globalPosition}`;
+    deltas.enter(deal.stage, deal.amount, at);
+    ctx.put<PipelineDealDocument>('deals', { _id: deal._id, stage: deal.stage, amount: deal.amount, entered: at, stint });
+    ctx.put<PipelineStintDocument>('stints', { _id: stint, stage: deal.stage, entered: at, left: null });
+  }
+  return record(ctx, event, at, deltas);
+}
+
 export const pipelineProjection = defineProjection({
   name: PIPELINE_PROJECTION,
-  version: 2,
+  // 3: archived open deals leave the open pipeline until restored (DealArchived, DealRestored).
+  version: 3,
   collections: ['deals', 'days', 'moments', 'stints'],
   indexes: { moments: ['t'], stints: ['stage', 'entered'] },
   on: {
@@ -155,5 +186,7 @@ export const pipelineProjection = defineProjection({
     DealAmountChanged: change,
     DealWon: change,
     DealLost: change,
+    DealArchived: archive,
+    DealRestored: archive,
   },
 });

@@ -9,7 +9,7 @@ import type { PipelineReport } from './query';
  */
 export function referencePipeline(events: RecordedEvent[], asOf: string, pipeline: Pipeline): PipelineReport {
   const asOfMs = Date.parse(asOf);
-  const deals = new Map<string, { stage: string; amount: number; entered: number; open: boolean }>();
+  const deals = new Map<string, { stage: string; amount: number; entered: number; open: boolean; archived?: boolean }>();
   for (const event of events) {
     const at = Date.parse(event.occurredAt);
     if (at > asOfMs) continue;
@@ -29,9 +29,16 @@ export function referencePipeline(events: RecordedEvent[], asOf: string, pipelin
       case 'DealLost':
         if (deal) deal.open = false;
         break;
+      // Archived: out of the open pipeline; restored: back in, as if it entered its stage at the restore.
+      case 'DealArchived':
+        if (deal) deal.archived = true;
+        break;
+      case 'DealRestored':
+        if (deal?.archived) Object.assign(deal, { archived: false, entered: at });
+        break;
     }
   }
-  const open = [...deals.values()].filter((d) => d.open);
+  const open = [...deals.values()].filter((d) => d.open && !d.archived);
   const configured = pipeline.stages.map((s) => s.name);
   const extra = [...new Set(open.map((d) => d.stage))].filter((s) => !configured.includes(s)).sort();
   const totals = { deals: 0, value: 0, weightedValue: 0 };

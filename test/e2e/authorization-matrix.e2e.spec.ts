@@ -124,6 +124,13 @@ const BODIES: Record<string, object> = {
   'delete /customers/{id}/personal-data': {},
   'delete /leads/{id}/personal-data': {},
   'post /goals/{id}/cancel': { reason: 'matrix' },
+  // Archive and restore (issue 16): managers and admins; a restore of a record not archived is a 422 (not a 403).
+  'post /customers/{id}/archive': { reason: 'matrix' },
+  'post /customers/{id}/restore': {},
+  'post /leads/{id}/archive': { reason: 'matrix' },
+  'post /leads/{id}/restore': {},
+  'post /deals/{id}/archive': { reason: 'matrix' },
+  'post /deals/{id}/restore': {},
 };
 
 describe('ownership', () => {

@@ -268,6 +268,22 @@ describe('automation', () => {
         [c2, 'nurture'],
       ]);
       expect(tasks.some((task) => task.dealId === small || task.dealId === tiny)).toBe(false);
+      // The enrolment shows on the customer, filters the list, and is on the timeline.
+      const nurtured = await client(t, 'manager').latest('/customers?campaign=nurture');
+      // By name: Ada, then Bob.
+      expect(nurtured.body.items.map((c: { id: string; campaigns: string[] }) => [c.id, c.campaigns])).toEqual([
+        [c1, ['nurture']],
+        [c2, ['nurture']],
+      ]);
+      expect((await api.get('/customers?campaign=winback')).body.total).toBe(0);
+      expect((await api.get('/customers?campaign=')).status).toBe(400);
+      const timeline = (await api.get(`/customers/${c1}/timeline?limit=50`)).body.items as Array<{ kind: string; details: object }>;
+      expect(timeline.filter((e) => e.kind === 'campaign').map((e) => e.details)).toEqual([
+        { campaign: 'nurture', reason: expect.any(String) },
+      ]);
+      expect(timeline.filter((e) => e.kind === 'task').map((e) => e.details)).toEqual([
+        expect.objectContaining({ subject: 'Call the lead', dealId: big, ownerId: 'rep-1' }),
+      ]);
       const listed = await client(t, 'manager').latest('/tasks?ownerId=rep-1');
       expect(listed.body.items.map((task: { subject: string; dealId: string }) => [task.subject, task.dealId])).toEqual([
         ['Call the lead', big],

@@ -38,6 +38,9 @@ beforeAll(async () => {
   const deal = await ok(manager.post('/deals', { customerId: s.keptId, title: 'Contract', amount: 10 }));
   await ok(manager.patch(`/deals/${deal.id}`, { expectedCloseDate: '2030-01-01T00:00:00Z' }));
   await ok(manager.post(`/deals/${deal.id}/owner`, { ownerId: 'rep-contract' }));
+  // Archived and restored (issue 16): the deal, the lead below, and the kept customer at the end.
+  await ok(manager.post(`/deals/${deal.id}/archive`, { reason: 'contract test' }));
+  await ok(manager.post(`/deals/${deal.id}/restore`, {}));
   // A task edited (its new subject sealed with the customer's key), reassigned, then cancelled.
   const task = await ok(manager.post('/tasks', { subject: 'Call Ada', dueAt: '2030-01-01T00:00:00Z', customerId: s.keptId }));
   await ok(manager.patch(`/tasks/${task.id}`, { subject: 'Email Ada', dueAt: '2030-01-02T00:00:00Z' }));
@@ -46,6 +49,8 @@ beforeAll(async () => {
   const goal = await ok(manager.post('/goals', { kpi: 'winRate', target: 0.3, deadline: '2030-01-01T00:00:00Z', name: 'Win more' }));
   await ok(manager.post(`/goals/${goal.id}/cancel`, { reason: 'contract test' }));
   const lead = await ok(manager.post('/leads', { name: 'Grace', email: `grace.${randomUUID()}@example.com`, source: 'web' }));
+  await ok(manager.post(`/leads/${lead.id}/archive`, {}));
+  await ok(manager.post(`/leads/${lead.id}/restore`, { reason: 'contract test' }));
   await ok(manager.delete(`/leads/${lead.id}/personal-data`));
   await ok(manager.delete(`/customers/${s.customerId}/personal-data`));
   // Enrolment and tags come from automation rules only (off in tests): decided by the customer's
@@ -70,6 +75,8 @@ beforeAll(async () => {
       metadata: { occurredAt, actor: 'automation', correlationId: 'contract', causationId: 'contract' },
     })),
   );
+  await ok(manager.post(`/customers/${s.keptId}/archive`, { reason: 'contract test' }));
+  await ok(manager.post(`/customers/${s.keptId}/restore`, {}));
 }, 120_000);
 afterAll(() => t?.close());
 

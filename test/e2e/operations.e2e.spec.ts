@@ -43,6 +43,12 @@ describe('operations', () => {
       ['patch', '/tasks/{id}'],
       ['post', '/tasks/{id}/cancel'],
       ['post', '/tasks/{id}/owner'],
+      ['post', '/customers/{id}/archive'],
+      ['post', '/customers/{id}/restore'],
+      ['post', '/leads/{id}/archive'],
+      ['post', '/leads/{id}/restore'],
+      ['post', '/deals/{id}/archive'],
+      ['post', '/deals/{id}/restore'],
     ];
     for (const [method, path] of writes) {
       expect([method, path, res.body.paths?.[path]?.[method] !== undefined]).toEqual([method, path, true]);

@@ -129,11 +129,16 @@ describe('customers', () => {
   it('GET /customers/:id/timeline: newest first, paged by cursor', async () => {
     const first = await api.latest(`/customers/${ids.ada}/timeline?limit=2`);
     expect(first.status).toBe(200);
-    expect(first.body.items.map((e: { type: string }) => e.type)).toEqual(['PurchaseRecorded', 'InteractionLogged']);
+    // The task about Ada (created now, so newest) is on her timeline too.
+    expect(first.body.items.map((e: { kind: string; type: string }) => [e.kind, e.type])).toEqual([
+      ['task', 'TaskCreated'],
+      ['purchase', 'PurchaseRecorded'],
+    ]);
+    expect(first.body.items[0].details).toMatchObject({ taskId: ids.task1, subject: 'Later', dueAt: '2030-02-01T00:00:00.000Z' });
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const rest = await api.get(`/customers/${ids.ada}/timeline?limit=50&before=${first.body.nextCursor}`);
     const types = rest.body.items.map((e: { type: string }) => e.type);
-    expect(types.slice(0, 3)).toEqual(['CustomerAcquired', 'DealWon', 'DealStageChanged']);
+    expect(types.slice(0, 4)).toEqual(['InteractionLogged', 'CustomerAcquired', 'DealWon', 'DealStageChanged']);
     expect(types[types.length - 1]).toBe('CustomerRegistered');
     expect(rest.body.nextCursor).toBeNull();
     const times = [...first.body.items, ...rest.body.items].map((e: { occurredAt: string }) => e.occurredAt);

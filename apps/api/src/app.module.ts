@@ -32,6 +32,7 @@ import { RelayController } from './relay/relay.controller';
 import { ReportRunsController } from './report-runs/report-runs.controller';
 import { ReportRuns } from './report-runs/report-runs';
 import { ReportsController } from './reports/reports.controller';
+import { ImportsController } from './imports/imports.controller';
 import { REPORT_FILE_FAILURES, REPORTS, RunReportHandler } from './reports/run-report.query';
 import { ReadModelQueryHandler } from './read/read-queries';
 import { AggregateViews } from './streams/aggregate-views';
@@ -79,6 +80,7 @@ export class AppModule {
         EventFeedController,
         WebhooksController,
         ReportsController,
+        ImportsController,
         ReportRunsController,
         ProjectionsController,
         HealthController,

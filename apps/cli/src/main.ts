@@ -31,6 +31,7 @@ import {
 } from '@chronicle/infrastructure';
 import { generateHistory } from './seed/generator';
 import { appendHistory } from './seed/seed';
+import { ImportCliOptions, importFile } from './import';
 
 const integer = (name: string) => (value: string) => {
   const n = Number(value);
@@ -460,6 +461,22 @@ program
       process.exit(error.exitCode);
     }
     if (options.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(() => resolve()));
+  });
+
+program
+  .command('import <file>')
+  .description(
+    "import customers, leads, deals or interactions from a CSV or NDJSON file (columns: the API's fields; occurredAt: business time): all rows validated first, nothing appended while any is invalid; re-running appends nothing twice",
+  )
+  .requiredOption('--type <type>', 'customers, leads, deals or interactions')
+  .option('--format <format>', 'csv or ndjson (default: from the file name; .ndjson/.jsonl are NDJSON)')
+  .option('--key <column>', "the column whose value is each row's key (default: a hash of the row)")
+  .option('--skip-invalid', 'append the valid rows even when some are invalid')
+  .option('--rejects <file>', 'with --skip-invalid: write the rejected rows there, as in the file')
+  .option('--no-automation', 'history: the automation (scoring, assignment, rules, stall checks) does not act on these events')
+  .option('--actor <id>', "who imports: each event's actor, and the default owner (as the API's caller)", 'cli')
+  .action(async (path: string, options: ImportCliOptions) => {
+    process.exitCode = await importFile(config(), path, options);
   });
 
 program.parseAsync(process.argv).catch((error) => {

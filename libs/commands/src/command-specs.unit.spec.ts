@@ -52,4 +52,19 @@ describe('command specs', () => {
       expect(() => call(admin)).not.toThrow();
     }
   });
+
+  it('archiving and restoring are refused to a rep before anything is read, even on its own records (issue 16)', () => {
+    for (const [permit, streamId] of [
+      [customerCommands.ArchiveCustomer.permit!, 'customer-1'],
+      [customerCommands.RestoreCustomer.permit!, 'customer-1'],
+      [leadCommands.ArchiveLead.permit!, 'lead-1'],
+      [leadCommands.RestoreLead.permit!, 'lead-1'],
+      [dealCommands.ArchiveDeal.permit!, 'deal-1'],
+      [dealCommands.RestoreDeal.permit!, 'deal-1'],
+    ] as const) {
+      const call = (context: CommandContext) => (permit as (c: CommandContext, x: unknown, s: string) => void)(context, {}, streamId);
+      expect(() => call(rep)).toThrow(`archiving and restoring ${streamId} is for managers and admins, not role "rep"`);
+      expect(() => call(admin)).not.toThrow();
+    }
+  });
 });

@@ -46,6 +46,11 @@ export function assertMayAssign(context: CommandContext, streamId: string): void
   if (ownerScoped(context)) throw reassignmentRefused(streamId);
 }
 
+/** Archiving and restoring (issue 16) are for managers and admins: refused to a scoped caller, whoever owns the record. */
+export function assertMayArchiveOrRestore(context: CommandContext, streamId: string): void {
+  if (ownerScoped(context)) throw new OwnershipViolation(`archiving and restoring ${streamId} is for managers and admins, not role "rep"`);
+}
+
 /** A change that names an owner (a profile update): a scoped caller may only name the current one. */
 export function assertMayReassign(
   context: CommandContext,

@@ -4,6 +4,7 @@ export * from './common/money';
 export * from './common/objects';
 export * from './common/streams';
 export * from './common/time';
+export * from './common/archive';
 export * from './customer/commands';
 export * from './customer/events';
 export * from './customer/decider';

@@ -20,6 +20,17 @@ export function keyStoreContract(name: string, make: () => Promise<KeyStore>): v
       for (const key of all) expect(key.equals(all[0])).toBe(true);
     });
 
+    it('obtains many keys at once: the existing ones, new ones made, erased subjects said', async () => {
+      const a = await keys.obtain('customer-a');
+      await keys.destroy('customer-gone');
+      const found = await keys.obtainMany(['customer-a', 'customer-new', 'customer-gone', 'customer-new']);
+      expect((found.get('customer-a') as Buffer).equals(a)).toBe(true);
+      expect(found.get('customer-new')).toHaveLength(KEY_BYTES);
+      expect((found.get('customer-new') as Buffer).equals(await keys.obtain('customer-new'))).toBe(true);
+      expect(found.get('customer-gone')).toBe('erased');
+      expect(found.size).toBe(3);
+    });
+
     it('finds keys, erased subjects and unknown subjects in one call', async () => {
       const a = await keys.obtain('customer-a');
       await keys.obtain('customer-b');

@@ -11,6 +11,11 @@ export type KeyLookup = Buffer | 'erased' | undefined;
 export interface KeyStore {
   /** The subject's key, made on first use. Throws PersonalDataErasedError for an erased subject. */
   obtain(subject: string): Promise<Buffer>;
+  /**
+   * The keys of many subjects, those not yet made made at once (one write: a bulk import does not
+   * pay one durable write per person). An erased subject's is 'erased'.
+   */
+  obtainMany(subjects: string[]): Promise<Map<string, Buffer | 'erased'>>;
   /** Keys of several subjects at once: a key, 'erased', or undefined when none was ever made. */
   findMany(subjects: string[]): Promise<Map<string, KeyLookup>>;
   /** Destroys the key and leaves a tombstone; erasing an erased or unknown subject is fine. */

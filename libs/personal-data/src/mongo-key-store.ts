@@ -1,4 +1,4 @@
-import { Binary, Collection, MongoClient, MongoServerError } from 'mongodb';
+import { Binary, Collection, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import { newDataKey } from './cipher';
 import { KeyLookup, KeyStore, PersonalDataErasedError } from './key-store';
 
@@ -34,6 +34,29 @@ export class MongoKeyStore implements KeyStore {
     }
     if (doc.key === null) throw new PersonalDataErasedError(subject);
     return asBuffer(doc.key);
+  }
+
+  async obtainMany(subjects: string[]): Promise<Map<string, Buffer | 'erased'>> {
+    const found = new Map<string, Buffer | 'erased'>();
+    if (subjects.length === 0) return found;
+    const known = await this.findMany(subjects);
+    const missing = subjects.filter((s) => known.get(s) === undefined);
+    if (missing.length > 0) {
+      const at = new Date().toISOString();
+      try {
+        await this.keys.insertMany(
+          missing.map((subject) => ({ _id: subject, key: new Binary(newDataKey()), createdAt: at })),
+          { ordered: false },
+        );
+      } catch (error) {
+        // Another process made some first keys meanwhile: those are used (read back below).
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const codes = ([] as Array<{ code: number }>).concat(error.writeErrors).map((e) => e.code);
+        if (codes.length === 0 || codes.some((code) => code !== DUPLICATE_KEY)) throw error;
+      }
+    }
+    for (const [subject, key] of missing.length > 0 ? await this.findMany(subjects) : known) found.set(subject, key!);
+    return found;
   }
 
   async findMany(subjects: string[]): Promise<Map<string, KeyLookup>> {

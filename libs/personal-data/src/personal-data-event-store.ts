@@ -130,6 +130,26 @@ export class PersonalDataEventStore implements EventStore {
     await this.keyStore.close();
   }
 
+  /**
+   * Makes sure the keys of these events' subjects are cached, those never made made in one write
+   * (a bulk import appends thousands of new people at once): their appends then seal at once.
+   * Returns the subjects whose personal data was erased (an append for them is refused).
+   */
+  async prepareKeys(events: Array<Pick<NewEvent, 'type' | 'data'>>): Promise<Set<string>> {
+    const subjects = new Set<string>();
+    for (const event of events) {
+      const subject = personalDataSubject(event.type, event.data);
+      if (subject && !this.cachedKey(subject)) subjects.add(subject);
+    }
+    const erased = new Set<string>();
+    if (subjects.size === 0) return erased;
+    for (const [subject, key] of await this.keyStore.obtainMany([...subjects])) {
+      this.remember(subject, key);
+      if (key === 'erased') erased.add(subject);
+    }
+    return erased;
+  }
+
   /** A subject's key as a consumer of sealed events needs it (the key endpoint): a key, 'erased', or undefined. */
   async keyOf(subject: string): Promise<KeyLookup> {
     return (await this.keyStore.findMany([subject])).get(subject);

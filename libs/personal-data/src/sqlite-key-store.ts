@@ -38,6 +38,26 @@ export class SqliteKeyStore implements KeyStore {
     return row.key;
   }
 
+  async obtainMany(subjects: string[]): Promise<Map<string, Buffer | 'erased'>> {
+    const found = new Map<string, Buffer | 'erased'>();
+    const missing: string[] = [];
+    for (const subject of subjects) {
+      const row = this.stmt.find.get(subject);
+      if (row) found.set(subject, row.key ?? 'erased');
+      else missing.push(subject);
+    }
+    // One transaction (one durable write) for every new key; a key another process made meanwhile wins, and is read back.
+    this.db.transaction(() => {
+      const at = new Date().toISOString();
+      for (const subject of missing) {
+        if (found.has(subject)) continue;
+        const key = newDataKey();
+        found.set(subject, this.stmt.insert.run(subject, key, at).changes === 1 ? key : (this.stmt.find.get(subject)!.key ?? 'erased'));
+      }
+    })();
+    return found;
+  }
+
   async findMany(subjects: string[]): Promise<Map<string, KeyLookup>> {
     const found = new Map<string, KeyLookup>();
     for (const subject of subjects) {

@@ -28,8 +28,10 @@ describe('projectors sharing the roles of a cluster (MongoDB)', () => {
       events,
       historyEvents: 3000,
       batchSize: 300,
-      // FerretDB queues lease renewals behind the replay's writes: 3 s leaves them room on a loaded machine.
-      leaseTimeoutMs: 3000,
+      // FerretDB queues lease renewals behind the replay's writes. 3 s was too tight once the machine
+      // ran three times more processes than cores (renewals lapsed faster than the roles could
+      // settle into a split); 5 s leaves them room.
+      leaseTimeoutMs: 5000,
       open: async () => {
         const reads = await MongoReadStore.connect(urlFor(database));
         const client = new MongoClient(urlFor(database));

@@ -9,7 +9,7 @@ import { MinPositionInterceptor } from '../read/min-position.interceptor';
  * What a route does, as far as authorization cares. Roles are granted accesses in one table, and
  * each role sees either every record or only those it owns (`recordScopeByRole`).
  * - `write`: commands on customers, leads, deals and tasks
- * - `manage`: campaigns, spend, and reassigning an owner
+ * - `manage`: campaigns, spend, reassigning an owner, and archiving or restoring a customer, lead or deal
  * - `read`: the records' read routes (views, lists, timelines, `?asOf=`)
  * - `report`: the reports (a role scoped to its own records: only those of its own figures)
  * - `audit`: the raw audit trail and the operational status routes

@@ -1,10 +1,22 @@
 import { streamIdOf } from '@chronicle/domain';
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Patch,
+  Post,
+  Query,
+  Req,
+  ServiceUnavailableException,
+  UseInterceptors,
+} from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, CommandResult, CustomerMessage } from '@chronicle/commands';
-import { DEFAULT_CUSTOMER_SORT } from '@chronicle/projections';
+import { DEFAULT_CUSTOMER_SORT, duplicatesProjection } from '@chronicle/projections';
 import { RequiresAccess } from '../auth/access';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { assertMayRead, ownerScopeOf, scopedOwnerFilter } from '../auth/ownership';
@@ -27,6 +39,9 @@ import {
 } from './customer.dto';
 import { IdParam } from '../http/ids';
 import { AnswersCsv } from '../http/csv';
+import { MinPositionInterceptor } from '../read/min-position.interceptor';
+import { DuplicatesQuery } from './duplicates.dto';
+import { ArchiveDto } from '../http/archive.dto';
 
 const Id = () => IdParam();
 
@@ -114,6 +129,26 @@ export class CustomersController {
     return this.commands.send(new CustomerMessage(command, context));
   }
 
+  /** Archives the customer (`CustomerArchived`): it leaves `GET /customers` (unless `?archived=true`); managers and admins only. */
+  @Post(':id/archive')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  archive(@Id() customerId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ customerId, reason: dto.reason });
+    return this.commands.send(new CustomerMessage({ type: 'ArchiveCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Restores an archived customer (`CustomerRestored`): listed again; managers and admins only. */
+  @Post(':id/restore')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  restore(@Id() customerId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ customerId, reason: dto.reason });
+    return this.commands.send(new CustomerMessage({ type: 'RestoreCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
   /** Reassigns the customer (`CustomerOwnerAssigned`): managers and admins only. */
   @Post(':id/owner')
   @HttpCode(200)
@@ -135,6 +170,24 @@ export class CustomersController {
     refuseSearchWhenMasked(request, query.q);
     const sort = sortWhenMasked(request, query.sort, DEFAULT_CUSTOMER_SORT, 'registeredAt');
     return this.queries.execute(new ReadModelQuery('customers', { ...query, sort, ownerId: scopedOwnerFilter(request, query.ownerId) }));
+  }
+
+  /**
+   * Candidate duplicate customers (the duplicates read model): pairs with the reasons they match
+   * (same email, phone, or name and company, compared as keyed hashes) and a score, strongest
+   * first. Managers and admins only (`manage`): a pair tells that two people share an email or a
+   * phone, which analysts (masked) and reps (their own records) may not learn. Declared before
+   * `:id`, so that `duplicates` is not taken for an id.
+   */
+  @Get('duplicates')
+  @RequiresAccess('manage')
+  @UseInterceptors(MinPositionInterceptor)
+  duplicates(@Query() query: DuplicatesQuery) {
+    if (!duplicatesProjection.keyed)
+      throw new ServiceUnavailableException(
+        'the duplicates search needs DUPLICATES_KEY (at least 32 characters) in production; see the README',
+      );
+    return this.queries.execute(new ReadModelQuery('duplicates', query));
   }
 
   /**

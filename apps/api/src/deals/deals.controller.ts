@@ -17,6 +17,7 @@ import { AggregateViews } from '../streams/aggregate-views';
 import { ChangeStageDto, LoseDealDto, OpenDealDto, UpdateDealDto, WinDealDto } from './deal.dto';
 import { IdParam } from '../http/ids';
 import { AnswersCsv } from '../http/csv';
+import { ArchiveDto } from '../http/archive.dto';
 
 const Id = () => IdParam();
 
@@ -82,6 +83,26 @@ export class DealsController {
   assignOwner(@Id() dealId: string, @Body() dto: AssignOwnerDto, @Context() context: CommandContext) {
     const data = { dealId, ownerId: dto.ownerId };
     return this.commands.send(new DealMessage({ type: 'AssignDealOwner', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Archives the deal (`DealArchived`): it leaves `GET /deals` (unless `?archived=true`); managers and admins only. */
+  @Post(':id/archive')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  archive(@Id() dealId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ dealId, reason: dto.reason });
+    return this.commands.send(new DealMessage({ type: 'ArchiveDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Restores an archived deal (`DealRestored`): listed again; managers and admins only. */
+  @Post(':id/restore')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  restore(@Id() dealId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ dealId, reason: dto.reason });
+    return this.commands.send(new DealMessage({ type: 'RestoreDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
   /** Filter by customer, owner, stage and status; newest first by default (the deals read model); a rep's own deals only. */

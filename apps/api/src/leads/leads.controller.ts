@@ -16,6 +16,7 @@ import { found, ReadModelQuery } from '../read/read-queries';
 import { AssignLeadDto, CaptureLeadDto, ConvertLeadDto, DisqualifyLeadDto, LogLeadInteractionDto, QualifyLeadDto } from './lead.dto';
 import { IdParam } from '../http/ids';
 import { AnswersCsv } from '../http/csv';
+import { ArchiveDto } from '../http/archive.dto';
 
 const Id = () => IdParam();
 
@@ -93,6 +94,26 @@ export class LeadsController {
   assign(@Id() leadId: string, @Body() dto: AssignLeadDto, @Context() context: CommandContext) {
     const data = { leadId, ownerId: dto.ownerId, strategy: 'manual' };
     return this.commands.send(new LeadMessage({ type: 'AssignLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Archives the lead (`LeadArchived`): it leaves `GET /leads` (unless `?archived=true`); managers and admins only. */
+  @Post(':id/archive')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  archive(@Id() leadId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ leadId, reason: dto.reason });
+    return this.commands.send(new LeadMessage({ type: 'ArchiveLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Restores an archived lead (`LeadRestored`): listed again; managers and admins only. */
+  @Post(':id/restore')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  restore(@Id() leadId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ leadId, reason: dto.reason });
+    return this.commands.send(new LeadMessage({ type: 'RestoreLead', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
   /** Crypto-shredding of a lead's personal data (see `DELETE /customers/:id/personal-data`). */

@@ -68,6 +68,9 @@ export class ListCustomersQuery extends PageQuery {
   @Filter('Acquisition channel') source?: string;
   @Filter('Region') region?: string;
   @Filter('Industry') industry?: string;
+  @Filter('A tag set by a rule') tag?: string;
+  @Filter('A campaign the customer is enrolled in') campaign?: string;
+  @OneOf(['true', 'false'], 'Default `false`: the records not archived; `true`: the archived ones only') archived?: string;
   @OneOf(CUSTOMER_SORTS, 'Default `name`; `-` sorts descending') sort?: string;
 }
 
@@ -76,6 +79,7 @@ export class ListDealsQuery extends PageQuery {
   @Filter('Owner (actor id)') ownerId?: string;
   @Filter('A pipeline stage, or won / lost') stage?: string;
   @OneOf(DEAL_STATUSES) status?: string;
+  @OneOf(['true', 'false'], 'Default `false`: the records not archived; `true`: the archived ones only') archived?: string;
   @OneOf(DEAL_SORTS, 'Default `-openedAt` (newest first)') sort?: string;
 }
 
@@ -84,6 +88,7 @@ export class ListLeadsQuery extends PageQuery {
   @Filter('Lead source') source?: string;
   @Filter('Owner (actor id)') ownerId?: string;
   @IdFilter('Campaign id') campaignId?: string;
+  @OneOf(['true', 'false'], 'Default `false`: the records not archived; `true`: the archived ones only') archived?: string;
   @OneOf(LEAD_SORTS, 'Default `-capturedAt` (newest first)') sort?: string;
 }
 

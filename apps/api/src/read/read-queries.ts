@@ -9,6 +9,7 @@ import {
   getTask,
   listCampaigns,
   listCustomers,
+  listDuplicates,
   listDeals,
   listLeads,
   listTasks,
@@ -29,6 +30,7 @@ const readQueries = {
   task: getTask,
   tasks: listTasks,
   campaigns: listCampaigns,
+  duplicates: listDuplicates,
 } as const;
 
 type ReadQueries = typeof readQueries;

@@ -16,7 +16,15 @@ import {
 import type { CommandContext, CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { CustomerMessage, LeadMessage } from '../messages';
-import { assertCreatesOwn, assertMayAssign, assertMayReassign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
+import {
+  assertCreatesOwn,
+  assertMayArchiveOrRestore,
+  assertMayAssign,
+  assertMayReassign,
+  assertOwns,
+  authorizeOwner,
+  ownerScoped,
+} from '../ownership';
 
 type Spec<C extends CustomerCommand, F = unknown> = CommandSpec<CustomerState, C, CustomerEvent, F>;
 
@@ -78,6 +86,8 @@ export const customerCommands: CommandSpecs<CustomerState, CustomerCommand, Cust
   AcquireCustomer: onCustomer(),
   EnrollCustomer: onCustomer(),
   TagCustomer: onCustomer(),
+  ArchiveCustomer: onCustomer({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
+  RestoreCustomer: onCustomer({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
   /** A lead converted into this existing customer; linked to an erased customer (a conversion that raced the erasure), it is erased too. */
   LinkLead: {
     stream,

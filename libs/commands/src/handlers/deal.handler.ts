@@ -12,7 +12,7 @@ import {
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { CustomerMessage, DealMessage } from '../messages';
-import { assertCreatesOwn, assertMayAssign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
+import { assertCreatesOwn, assertMayArchiveOrRestore, assertMayAssign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
 import { reactionContext } from '../process-managers/reaction-context';
 
 type Spec<C extends DealCommand, F = unknown> = CommandSpec<DealState, C, DealEvent, F>;
@@ -59,6 +59,8 @@ export const dealCommands: CommandSpecs<DealState, DealCommand, DealEvent> = {
   WinDeal: onDeal(),
   LoseDeal: onDeal(),
   AssignDealOwner: onDeal({ permit: (context, _, streamId) => assertMayAssign(context, streamId) }),
+  ArchiveDeal: onDeal({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
+  RestoreDeal: onDeal({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
 };
 
 /** The CommandBus entry point: runs the command's spec. */

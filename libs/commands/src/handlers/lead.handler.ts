@@ -16,7 +16,7 @@ import {
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs, FollowUp } from '../command-spec';
 import { CustomerMessage, LeadMessage } from '../messages';
-import { assertCreatesOwn, assertMayAssign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
+import { assertCreatesOwn, assertMayArchiveOrRestore, assertMayAssign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
 import { LINK_LEAD, reactionContext } from '../process-managers/reaction-context';
 
 type Spec<C extends LeadCommand, F = unknown> = CommandSpec<LeadState, C, LeadEvent, F>;
@@ -78,6 +78,7 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
         `the personal data of ${customerStream} was erased; a lead cannot be converted into it`,
         'personal-data-erased',
       );
+      rule(!customer.state.archived, `customerId: ${customerStream} is archived; restore it first`, 'archived');
       return { customerIsNew: !customer.state.exists };
     },
     after: (execution, _, context, { customerIsNew }) => {
@@ -107,6 +108,8 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
     result: (command) => ({ id: command.data.leadId, customerId: command.data.customerId }),
   }),
   LogLeadInteraction: onLead(),
+  ArchiveLead: onLead({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
+  RestoreLead: onLead({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
   EraseLeadPersonalData: onLead({
     // Key first, then the event (see the customer's erasure).
     run: async (command, context, env, streamId) => {

@@ -9,7 +9,7 @@ import {
 } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { CustomerMessage, LeadMessage } from '../messages';
-import { AutomationProcessManager } from './automation-process-manager';
+import { AutomationProcessManager, automates } from './automation-process-manager';
 import { reactionContext } from './reaction-context';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -46,6 +46,8 @@ export class AssignmentProcessManager extends AutomationProcessManager {
 
   protected async handle(event: RecordedEvent, live: boolean): Promise<void> {
     const context = () => reactionContext(event.eventId, event.correlationId, 'assignment');
+    // Imported history without automation: no owner will be chosen, so none is counted either.
+    if ((event.type === 'LeadCaptured' || event.type === 'CustomerRegistered') && !automates(event)) return;
     if (event.type === 'LeadCaptured') {
       const d = event.data as LeadCaptured['data'];
       const choice = chooseOwner(this.config.assignment, this.book, {

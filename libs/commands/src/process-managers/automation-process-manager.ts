@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import type { EventStore } from '@chronicle/event-store';
+import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { ChronicleConfig, CONFIG, COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/infrastructure';
 import { PROCESS_MANAGERS_ENABLED } from './acquisition.process-manager';
 import { FeedProcessManager } from './feed-process-manager';
@@ -28,4 +28,16 @@ export abstract class AutomationProcessManager extends FeedProcessManager {
   protected override active(): boolean {
     return this.config.automation;
   }
+
+  /** Events imported with `--no-automation` are history: folded into its state, never acted on. */
+  protected override reactsTo(event: RecordedEvent): boolean {
+    return automates(event);
+  }
 }
+
+/**
+ * Whether the automation acts on an event: not on one imported with automation off (metadata
+ * `import.automation: false`, `chronicle import --no-automation`, docs/imports.md).
+ */
+export const automates = (event: Pick<RecordedEvent, 'metadata'>): boolean =>
+  (event.metadata?.import as { automation?: boolean } | undefined)?.automation !== false;

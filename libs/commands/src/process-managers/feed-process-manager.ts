@@ -88,6 +88,11 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
 
   protected abstract handle(event: RecordedEvent, live: boolean): Promise<void>;
 
+  /** Whether it acts on this event (else it is handled with `live = false`: state only, no commands). */
+  protected reactsTo(_event: RecordedEvent): boolean {
+    return true;
+  }
+
   /** Its role, as the RoleCoordinator starts and stops it. */
   readonly runner: RoleRunner = { start: (lease) => this.startWorking(lease), stop: () => this.stopWorking() };
 
@@ -290,7 +295,7 @@ export abstract class FeedProcessManager implements OnModuleInit, OnModuleDestro
     // Another process may hold the role once the lease lapsed: act no more.
     if (!fence.valid()) throw new FencedError([fence.role], 'its lease lapsed');
     try {
-      await this.handle(event, true);
+      await this.handle(event, this.reactsTo(event));
     } catch (error) {
       // A rule the reaction cannot satisfy will not change on retry: log it and move on.
       if (!(error instanceof DomainError)) throw error;

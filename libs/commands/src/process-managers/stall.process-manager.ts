@@ -5,7 +5,7 @@ import type { RecordedEvent } from '@chronicle/event-store';
 import { PersonalDataErasedError } from '@chronicle/personal-data';
 import { deterministicUuid } from '@chronicle/infrastructure';
 import { TaskMessage } from '../messages';
-import { AutomationProcessManager } from './automation-process-manager';
+import { AutomationProcessManager, automates } from './automation-process-manager';
 import { reactionContext } from './reaction-context';
 
 interface OpenDeal {
@@ -28,9 +28,11 @@ interface OpenDeal {
 @Injectable()
 export class StallProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:stall';
-  readonly eventTypes = ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost'] as const;
+  readonly eventTypes = ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost', 'DealArchived', 'DealRestored'] as const;
   protected override readonly folds = true;
   private readonly open = new Map<string, OpenDeal>();
+  /** Archived open deals (issue 16): never stalled; a restore puts one back in its stage as if it entered it then. */
+  private readonly archived = new Map<string, OpenDeal>();
   private readonly notified = new Set<string>();
   private timer?: NodeJS.Timeout;
 
@@ -56,11 +58,14 @@ export class StallProcessManager extends AutomationProcessManager {
 
   protected override reset(): void {
     this.open.clear();
+    this.archived.clear();
   }
 
   protected async handle(event: RecordedEvent): Promise<void> {
     const at = Date.parse(event.occurredAt);
     const { dealId } = event.data as { dealId: string };
+    // A stay in a stage that an import without automation began is history: no stall task for it.
+    if (!automates(event)) this.notified.add(event.eventId);
     if (event.type === 'DealOpened') {
       const d = event.data as DealOpened['data'];
       this.open.set(dealId, {
@@ -77,6 +82,15 @@ export class StallProcessManager extends AutomationProcessManager {
       const { to } = event.data as DealStageChanged['data'];
       if (deal)
         this.open.set(dealId, { ...deal, stage: to, enteredAt: at, entryEventId: event.eventId, correlationId: event.correlationId });
+    } else if (event.type === 'DealArchived') {
+      const deal = this.open.get(dealId);
+      if (deal) this.archived.set(dealId, deal);
+      this.open.delete(dealId);
+    } else if (event.type === 'DealRestored') {
+      const deal = this.archived.get(dealId);
+      this.archived.delete(dealId);
+      // A new stay in its stage, from the restore (as the pipeline report counts it): the stall clock restarts.
+      if (deal) this.open.set(dealId, { ...deal, enteredAt: at, entryEventId: event.eventId, correlationId: event.correlationId });
     } else {
       this.open.delete(dealId);
     }

@@ -42,6 +42,10 @@ export type LinkLead = Command<'LinkLead', { customerId: string; leadId: string 
 /** Crypto-shredding: the handler destroys the customer's key; this records it (docs/personal-data.md, issue 6). */
 export type EraseCustomerPersonalData = Command<'EraseCustomerPersonalData', { customerId: string }>;
 
+/** Archiving and restoring (issue 16): managers and admins. */
+export type ArchiveCustomer = Command<'ArchiveCustomer', { customerId: string; reason?: string }>;
+export type RestoreCustomer = Command<'RestoreCustomer', { customerId: string; reason?: string }>;
+
 export type CustomerCommand =
   | RegisterCustomer
   | UpdateCustomerProfile
@@ -54,4 +58,6 @@ export type CustomerCommand =
   | EraseCustomerPersonalData
   | LinkLead
   | EnrollCustomer
-  | TagCustomer;
+  | TagCustomer
+  | ArchiveCustomer
+  | RestoreCustomer;

@@ -1,3 +1,12 @@
+import {
+  archiveData,
+  archivedState,
+  ArchiveState,
+  assertMayArchive,
+  assertMayRestore,
+  assertNotArchived,
+  restoredState,
+} from '../common/archive';
 import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
@@ -10,7 +19,7 @@ import { interactionChannelOf, InteractionDirections, InteractionTypes } from '.
 /** prospect: registered, never bought; active: acquired and not churned; churned. */
 export type CustomerStatus = 'prospect' | 'active' | 'churned';
 
-export interface CustomerState extends CustomerProfile {
+export interface CustomerState extends CustomerProfile, ArchiveState {
   exists: boolean;
   customerId: string;
   source: string;
@@ -98,11 +107,28 @@ export function decideLogInteraction(command: LogInteraction, customerExists: bo
   return [{ type: 'InteractionLogged', data: { ...d, channel: interactionChannelOf(d.type) }, occurredAt: command.occurredAt }];
 }
 
+/**
+ * What an archived customer still accepts (issue 16): its restore; the erasure of its personal data
+ * (which must always work) and the link of a lead converted into it (so that erasure finds that
+ * lead); its acquisition, the consequence of a deal won (a deal is a record of its own); and a
+ * logged interaction, decided on the customer's existence alone (its cost must not grow with the
+ * history: docs/quality.md), so it cannot see the archive. Archiving again is refused by its own rule.
+ */
+const ACCEPTED_WHILE_ARCHIVED: ReadonlySet<CustomerCommand['type']> = new Set([
+  'ArchiveCustomer',
+  'RestoreCustomer',
+  'EraseCustomerPersonalData',
+  'LinkLead',
+  'AcquireCustomer',
+  'LogInteraction',
+] as const);
+
 export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEvent> = {
   initialState: initialCustomerState,
 
   decide(command, state) {
     const { occurredAt } = command;
+    if (!ACCEPTED_WHILE_ARCHIVED.has(command.type)) assertNotArchived(state, streamIdOf('customer', command.data.customerId));
     switch (command.type) {
       case 'RegisterCustomer': {
         const d = command.data;
@@ -207,6 +233,18 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         if (state.personalDataErased) return []; // erasing twice changes nothing
         return [{ type: 'CustomerPersonalDataErased', data: { customerId }, occurredAt }];
       }
+      case 'ArchiveCustomer': {
+        const { customerId, reason } = command.data;
+        mustExist(state, customerId);
+        assertMayArchive(state, streamIdOf('customer', customerId), occurredAt);
+        return [{ type: 'CustomerArchived', data: archiveData('customerId', customerId, reason), occurredAt }];
+      }
+      case 'RestoreCustomer': {
+        const { customerId, reason } = command.data;
+        mustExist(state, customerId);
+        assertMayRestore(state, streamIdOf('customer', customerId), occurredAt);
+        return [{ type: 'CustomerRestored', data: archiveData('customerId', customerId, reason), occurredAt }];
+      }
       default: {
         const unknown: never = command;
         throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
@@ -259,6 +297,10 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         return { ...state, campaigns: [...(state.campaigns ?? []), event.data.campaign] };
       case 'CustomerTagged':
         return { ...state, tags: [...(state.tags ?? []), event.data.tag] };
+      case 'CustomerArchived':
+        return { ...state, ...archivedState(event.occurredAt) };
+      case 'CustomerRestored':
+        return { ...state, ...restoredState(event.occurredAt) };
       default:
         return state;
     }

@@ -122,6 +122,11 @@ export type CustomerLeadLinked = DomainEvent<'CustomerLeadLinked', { customerId:
 /** The customer's personal data key was destroyed: their personal fields (personal-data.ts) read as erased from now on. */
 export type CustomerPersonalDataErased = DomainEvent<'CustomerPersonalDataErased', { customerId: string }>;
 
+/** Archived (issue 16): the customer leaves the lists; its history and report contributions stay. */
+export type CustomerArchived = DomainEvent<'CustomerArchived', { customerId: string; reason?: string }>;
+/** Restored from the archive: listed again. */
+export type CustomerRestored = DomainEvent<'CustomerRestored', { customerId: string; reason?: string }>;
+
 export type CustomerEvent =
   | CustomerRegistered
   | CustomerProfileUpdated
@@ -134,4 +139,6 @@ export type CustomerEvent =
   | CustomerPersonalDataErased
   | CustomerLeadLinked
   | CustomerEnrolled
-  | CustomerTagged;
+  | CustomerTagged
+  | CustomerArchived
+  | CustomerRestored;

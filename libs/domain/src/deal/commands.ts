@@ -20,4 +20,7 @@ export type LoseDeal = Command<'LoseDeal', { dealId: string; reason: string }>;
 
 /** Reassigns the deal (managers and admins); allowed on a closed deal too (its records move with it). */
 export type AssignDealOwner = Command<'AssignDealOwner', { dealId: string; ownerId: string }>;
-export type DealCommand = OpenDeal | ChangeDealStage | UpdateDeal | WinDeal | LoseDeal | AssignDealOwner;
+/** Archiving and restoring (issue 16): managers and admins; open and closed deals alike. */
+export type ArchiveDeal = Command<'ArchiveDeal', { dealId: string; reason?: string }>;
+export type RestoreDeal = Command<'RestoreDeal', { dealId: string; reason?: string }>;
+export type DealCommand = OpenDeal | ChangeDealStage | UpdateDeal | WinDeal | LoseDeal | AssignDealOwner | ArchiveDeal | RestoreDeal;

@@ -1,3 +1,12 @@
+import {
+  archiveData,
+  archivedState,
+  ArchiveState,
+  assertMayArchive,
+  assertMayRestore,
+  assertNotArchived,
+  restoredState,
+} from '../common/archive';
 import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
@@ -9,7 +18,7 @@ import { Pipeline, stageNames } from './pipeline';
 
 export type DealStatus = 'open' | 'won' | 'lost';
 
-export interface DealState {
+export interface DealState extends ArchiveState {
   exists: boolean;
   dealId: string;
   customerId: string;
@@ -40,6 +49,15 @@ export const initialDealState = (): DealState => ({
   stage: '',
   status: 'open',
 });
+
+/** A deal's history is ordered in business time: a change may not precede the deal's last one. */
+function inOrder(state: DealState, occurredAt: string): void {
+  rule(
+    state.lastOccurredAt === undefined || Date.parse(occurredAt) >= Date.parse(state.lastOccurredAt),
+    `occurredAt ${occurredAt} is before the deal's last change (${state.lastOccurredAt})`,
+    'out-of-order',
+  );
+}
 
 function mustBeOpen(state: DealState, dealId: string, occurredAt: string): void {
   if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
@@ -72,6 +90,9 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
 
     decide(command, state) {
       const { occurredAt } = command;
+      // An archived deal accepts its restore alone (issue 16); archiving again is refused by its own rule.
+      if (command.type !== 'ArchiveDeal' && command.type !== 'RestoreDeal')
+        assertNotArchived(state, streamIdOf('deal', command.data.dealId));
       switch (command.type) {
         case 'OpenDeal': {
           const d = command.data;
@@ -142,6 +163,21 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
           if (ownerId === state.ownerId) return [];
           return [{ type: 'DealOwnerAssigned', data: { dealId, ownerId, previousOwnerId: state.ownerId }, occurredAt }];
         }
+        case 'ArchiveDeal': {
+          // Open and closed deals alike: an archived open deal leaves the open pipeline until restored.
+          const { dealId, reason } = command.data;
+          if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
+          assertMayArchive(state, streamIdOf('deal', dealId), occurredAt);
+          inOrder(state, occurredAt);
+          return [{ type: 'DealArchived', data: archiveData('dealId', dealId, reason), occurredAt }];
+        }
+        case 'RestoreDeal': {
+          const { dealId, reason } = command.data;
+          if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
+          assertMayRestore(state, streamIdOf('deal', dealId), occurredAt);
+          inOrder(state, occurredAt);
+          return [{ type: 'DealRestored', data: archiveData('dealId', dealId, reason), occurredAt }];
+        }
         default: {
           const unknown: never = command;
           throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
@@ -164,6 +200,10 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
           return { ...state, status: 'won', stage: 'won', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt };
         case 'DealOwnerAssigned':
           return { ...state, ownerId: event.data.ownerId };
+        case 'DealArchived':
+          return { ...state, ...archivedState(event.occurredAt) };
+        case 'DealRestored':
+          return { ...state, ...restoredState(event.occurredAt) };
         case 'DealLost':
           return {
             ...state,

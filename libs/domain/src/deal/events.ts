@@ -21,5 +21,18 @@ export type DealWon = DomainEvent<'DealWon', { dealId: string; customerId: strin
 export type DealLost = DomainEvent<'DealLost', { dealId: string; customerId: string; amount: number; stage: string; reason: string }>;
 
 export type DealOwnerAssigned = DomainEvent<'DealOwnerAssigned', { dealId: string; ownerId: string; previousOwnerId: string }>;
+/** Archived (issue 16): the deal leaves the lists and, while open, the open pipeline; its history and report contributions stay. */
+export type DealArchived = DomainEvent<'DealArchived', { dealId: string; reason?: string }>;
+/** Restored from the archive: listed again, and an open deal counts in the open pipeline again. */
+export type DealRestored = DomainEvent<'DealRestored', { dealId: string; reason?: string }>;
+
 export type DealEvent =
-  DealOpened | DealStageChanged | DealAmountChanged | DealExpectedCloseDateChanged | DealWon | DealLost | DealOwnerAssigned;
+  | DealOpened
+  | DealStageChanged
+  | DealAmountChanged
+  | DealExpectedCloseDateChanged
+  | DealWon
+  | DealLost
+  | DealOwnerAssigned
+  | DealArchived
+  | DealRestored;

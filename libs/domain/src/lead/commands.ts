@@ -28,5 +28,18 @@ export type ConvertLead = Command<'ConvertLead', { leadId: string; customerId: s
 
 export type EraseLeadPersonalData = Command<'EraseLeadPersonalData', { leadId: string }>;
 
+/** Archiving and restoring (issue 16): managers and admins. */
+export type ArchiveLead = Command<'ArchiveLead', { leadId: string; reason?: string }>;
+export type RestoreLead = Command<'RestoreLead', { leadId: string; reason?: string }>;
+
 export type LeadCommand =
-  CaptureLead | ScoreLead | AssignLead | QualifyLead | DisqualifyLead | ConvertLead | LogLeadInteraction | EraseLeadPersonalData;
+  | CaptureLead
+  | ScoreLead
+  | AssignLead
+  | QualifyLead
+  | DisqualifyLead
+  | ConvertLead
+  | LogLeadInteraction
+  | EraseLeadPersonalData
+  | ArchiveLead
+  | RestoreLead;

@@ -1,3 +1,12 @@
+import {
+  archiveData,
+  archivedState,
+  ArchiveState,
+  assertMayArchive,
+  assertMayRestore,
+  assertNotArchived,
+  restoredState,
+} from '../common/archive';
 import type { Decider } from '../common/decider';
 import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
 import { streamIdOf } from '../common/streams';
@@ -9,7 +18,7 @@ import { LeadInteractionTypes } from './events';
 /** new → qualified → converted; new|qualified → disqualified. Converted and disqualified are final. */
 export type LeadStatus = 'new' | 'qualified' | 'disqualified' | 'converted';
 
-export interface LeadState {
+export interface LeadState extends ArchiveState {
   exists: boolean;
   leadId: string;
   name: string;
@@ -36,11 +45,15 @@ function mustBeOpen(state: LeadState, leadId: string, action: string): void {
   );
 }
 
+/** What an archived lead still accepts (issue 16): its restore and the erasure of its personal data (which must always work). */
+const ACCEPTED_WHILE_ARCHIVED: ReadonlySet<LeadCommand['type']> = new Set(['ArchiveLead', 'RestoreLead', 'EraseLeadPersonalData'] as const);
+
 export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
   initialState: initialLeadState,
 
   decide(command, state) {
     const { occurredAt } = command;
+    if (!ACCEPTED_WHILE_ARCHIVED.has(command.type)) assertNotArchived(state, streamIdOf('lead', command.data.leadId));
     switch (command.type) {
       case 'CaptureLead': {
         const d = command.data;
@@ -97,6 +110,18 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
           throw new InvalidInput('type', `must be one of ${LeadInteractionTypes.join(', ')}`);
         return [{ type: 'LeadInteractionLogged', data: JSON.parse(JSON.stringify(d)), occurredAt }];
       }
+      case 'ArchiveLead': {
+        const { leadId, reason } = command.data;
+        if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
+        assertMayArchive(state, streamIdOf('lead', leadId), occurredAt);
+        return [{ type: 'LeadArchived', data: archiveData('leadId', leadId, reason), occurredAt }];
+      }
+      case 'RestoreLead': {
+        const { leadId, reason } = command.data;
+        if (!state.exists) throw new AggregateNotFound(streamIdOf('lead', leadId));
+        assertMayRestore(state, streamIdOf('lead', leadId), occurredAt);
+        return [{ type: 'LeadRestored', data: archiveData('leadId', leadId, reason), occurredAt }];
+      }
       default: {
         const unknown: never = command;
         throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
@@ -120,6 +145,10 @@ export const leadDecider: Decider<LeadState, LeadCommand, LeadEvent> = {
         return { ...state, status: 'converted', customerId: event.data.customerId };
       case 'LeadPersonalDataErased':
         return { ...state, ...erasedFields(state), attributes: undefined, personalDataErased: true };
+      case 'LeadArchived':
+        return { ...state, ...archivedState(event.occurredAt) };
+      case 'LeadRestored':
+        return { ...state, ...restoredState(event.occurredAt) };
       default:
         return state;
     }

@@ -45,6 +45,11 @@ export type LeadInteractionLogged = DomainEvent<
 /** The lead's personal data key was destroyed (see CustomerPersonalDataErased). */
 export type LeadPersonalDataErased = DomainEvent<'LeadPersonalDataErased', { leadId: string }>;
 
+/** Archived (issue 16): the lead leaves the lists; its history and report contributions stay. */
+export type LeadArchived = DomainEvent<'LeadArchived', { leadId: string; reason?: string }>;
+/** Restored from the archive: listed again. */
+export type LeadRestored = DomainEvent<'LeadRestored', { leadId: string; reason?: string }>;
+
 export type LeadEvent =
   | LeadCaptured
   | LeadScored
@@ -53,4 +58,6 @@ export type LeadEvent =
   | LeadDisqualified
   | LeadConverted
   | LeadInteractionLogged
-  | LeadPersonalDataErased;
+  | LeadPersonalDataErased
+  | LeadArchived
+  | LeadRestored;

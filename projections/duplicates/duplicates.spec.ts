@@ -1,0 +1,221 @@
+import { InvalidInput } from '@chronicle/domain';
+import { appendAndProject } from '../testing/append';
+import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { createDuplicatesProjection, DUPLICATES_PROJECTION, pairScore } from './projection';
+import { DuplicatePair, listDuplicates } from './query';
+
+const KEY = Buffer.from('a-test-key-of-at-least-thirty-two-characters');
+const duplicates = createDuplicatesProjection(KEY);
+
+const C = (n: number) => `c0000000-0000-4000-8000-00000000000${n}`;
+let clock = Date.parse('2024-03-01T09:00:00.000Z');
+const at = () => new Date((clock += 60_000)).toISOString();
+
+const registered = (n: number, profile: Record<string, unknown>): ScenarioEvent => ({
+  streamId: `customer-${C(n)}`,
+  type: 'CustomerRegistered',
+  data: { customerId: C(n), source: 'web', ...profile },
+  occurredAt: at(),
+});
+const updated = (n: number, changes: Record<string, unknown>): ScenarioEvent => ({
+  streamId: `customer-${C(n)}`,
+  type: 'CustomerProfileUpdated',
+  data: { customerId: C(n), ...changes },
+  occurredAt: at(),
+});
+const erased = (n: number): ScenarioEvent => ({
+  streamId: `customer-${C(n)}`,
+  type: 'CustomerPersonalDataErased',
+  data: { customerId: C(n) },
+  occurredAt: at(),
+});
+
+const pair = (a: number, b: number, reasons: DuplicatePair['reasons'], score: number): DuplicatePair => ({
+  customers: [C(a), C(b)],
+  reasons,
+  score,
+});
+
+/** Every pair, through the pages of the list (two at a time, to cross page boundaries). */
+async function allPairs(p: Projected): Promise<DuplicatePair[]> {
+  const items: DuplicatePair[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await listDuplicates(p.readModels, { limit: 2, after });
+    items.push(...page.items);
+    if (page.nextCursor === null) return items;
+    after = page.nextCursor;
+  }
+}
+
+/** Every document of the projection's collections, as JSON. */
+async function dump(p: Projected): Promise<string> {
+  const docs: unknown[] = [];
+  for (const name of duplicates.collections) docs.push(...(await (await p.readModels.collection(DUPLICATES_PROJECTION, name)).find({})));
+  return JSON.stringify(docs);
+}
+
+describe('duplicates projection', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('pairs customers by email, phone and name with company, with the documented scores, strongest first', async () => {
+    p = await project(
+      [
+        registered(1, { name: 'Ada Lovelace', email: 'Ada@Engines.io', phone: '+44 20 7946 0000', company: 'Analytical Engines' }),
+        // Same email (+tag, case) and phone (00 form), same name and company (accents, punctuation): all three.
+        registered(2, { name: 'ADA  lovelace', email: 'ada+crm@engines.io', phone: '0044 20-7946-0000', company: 'Analytical-Engines' }),
+        // Same phone only.
+        registered(3, { name: 'Charles Babbage', email: 'charles@engines.io', phone: '+442079460000', company: 'Difference Engines' }),
+        // Same name and company as 1 and 2, nothing else.
+        registered(4, { name: 'Ada Lovelace', email: 'countess@lovelace.org', company: 'analytical engines' }),
+        // Same name, another company: no pair. No company at all: no name-company pair either.
+        registered(5, { name: 'Ada Lovelace', company: 'Somewhere Else' }),
+        registered(6, { name: 'Ada Lovelace' }),
+      ],
+      [duplicates],
+    );
+    expect(await allPairs(p)).toEqual([
+      pair(1, 2, ['email', 'phone', 'name-company'], 1),
+      pair(1, 3, ['phone'], 0.3),
+      pair(1, 4, ['name-company'], 0.3),
+      pair(2, 3, ['phone'], 0.3),
+      pair(2, 4, ['name-company'], 0.3),
+    ]);
+    expect((await listDuplicates(p.readModels)).items.map((i) => i.score)).toEqual([1, 0.3, 0.3, 0.3, 0.3]);
+  });
+
+  it('three customers sharing an email are three pairs', async () => {
+    p = await project(
+      [
+        registered(1, { name: 'A', email: 'shared@example.com' }),
+        registered(2, { name: 'B', email: ' SHARED@example.com' }),
+        registered(3, { name: 'C', email: 'shared+x@example.com' }),
+      ],
+      [duplicates],
+    );
+    expect(await allPairs(p)).toEqual([pair(1, 2, ['email'], 0.6), pair(1, 3, ['email'], 0.6), pair(2, 3, ['email'], 0.6)]);
+  });
+
+  it('a profile update that changes the email removes the old pair and adds the new one; a phone update adds to a pair', async () => {
+    p = await project(
+      [
+        registered(1, { name: 'A', email: 'one@example.com' }),
+        registered(2, { name: 'B', email: 'one@example.com' }),
+        registered(3, { name: 'C', email: 'two@example.com', phone: '+1 415 555 0100' }),
+      ],
+      [duplicates],
+    );
+    expect(await allPairs(p)).toEqual([pair(1, 2, ['email'], 0.6)]);
+    await appendAndProject(p, [updated(2, { email: 'two@example.com' })]);
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email'], 0.6)]);
+    await appendAndProject(p, [updated(2, { phone: '001 (415) 555-0100' })]);
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email', 'phone'], 0.9)]);
+    // A company change alone completes the name-company reason when the names match.
+    await appendAndProject(p, [updated(2, { name: 'C.' }), updated(2, { company: 'Acme' }), updated(3, { company: 'ACME' })]);
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email', 'phone', 'name-company'], 1)]);
+    await appendAndProject(p, [updated(3, { company: 'Other' })]);
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email', 'phone'], 0.9)]);
+  });
+
+  it('erasure removes every pair of the customer and their hashes; erased customers never match each other', async () => {
+    p = await project(
+      [
+        registered(1, { name: 'Ada Lovelace', email: 'ada@engines.io', phone: '+44 20 7946 0000', company: 'AE' }),
+        registered(2, { name: 'Ada Lovelace', email: 'ada@engines.io', company: 'AE' }),
+        registered(3, { name: 'Someone', phone: '+44 20 7946 0000' }),
+      ],
+      [duplicates],
+    );
+    expect(await allPairs(p)).toEqual([pair(1, 2, ['email', 'name-company'], 0.9), pair(1, 3, ['phone'], 0.3)]);
+    await appendAndProject(p, [erased(1)]);
+    expect(await allPairs(p)).toEqual([]);
+    const people = await p.readModels.collection(DUPLICATES_PROJECTION, 'people');
+    expect(await people.findById(C(1))).toEqual({
+      _id: C(1),
+      email: null,
+      phone: null,
+      name: null,
+      company: null,
+      nameCompany: null,
+      erased: true,
+    });
+    const groups = await (await p.readModels.collection<{ _id: string; members: string[] }>(DUPLICATES_PROJECTION, 'groups')).find({});
+    expect(groups.map((g) => g.members).sort()).toEqual([[C(2)], [C(2)], [C(3)]]);
+    // Events of erased customers read as "[erased]" (on a rebuild too): that matches nothing.
+    await appendAndProject(p, [
+      erased(2),
+      registered(7, { name: '[erased]', email: '[erased]', phone: '[erased]', company: 'AE' }),
+      registered(8, { name: '[erased]', email: '[erased]', phone: '[erased]', company: 'AE' }),
+      // An identity update after the erasure (which the decider refuses anyway) matches nothing.
+      updated(1, { email: 'ada@engines.io', name: 'Ada Lovelace' }),
+      registered(9, { name: 'Ada Lovelace', email: 'ada@engines.io', company: 'AE' }),
+    ]);
+    expect(await allPairs(p)).toEqual([]);
+  });
+
+  it('keeps no email, phone or name in clear: only keyed hashes, which another key does not reproduce', async () => {
+    const clear = [
+      'Ada@Engines.io',
+      'ada@engines.io',
+      'engines.io',
+      '+44 20 7946 0000',
+      '442079460000',
+      '79460000',
+      'Lovelace',
+      'lovelace',
+    ];
+    const scenario = [
+      registered(1, { name: 'Ada Lovelace', email: 'Ada@Engines.io', phone: '+44 20 7946 0000', company: 'Analytical Engines' }),
+      registered(2, { name: 'Ada Lovelace', email: 'ada@engines.io', phone: '+44 20 7946 0000', company: 'Analytical Engines' }),
+    ];
+    p = await project(scenario, [duplicates]);
+    const text = (await dump(p)).toLowerCase();
+    expect(text).toContain(C(1));
+    for (const value of clear) expect([value, text.includes(value.toLowerCase())]).toEqual([value, false]);
+    const hashes = await dump(p);
+    await p.close();
+
+    p = await project(scenario, [createDuplicatesProjection(Buffer.from('another-key-of-at-least-thirty-two-chars'))]);
+    const other = JSON.parse(await dump(p)) as Array<Record<string, unknown>>;
+    const mine = JSON.parse(hashes) as Array<Record<string, unknown>>;
+    const emailOf = (docs: Array<Record<string, unknown>>) => docs.find((d) => d._id === C(1) && 'email' in d)!.email;
+    expect(emailOf(other)).toEqual(expect.any(String));
+    expect(emailOf(other)).not.toEqual(emailOf(mine));
+  });
+
+  it('without a key (production without DUPLICATES_KEY) keeps nothing', async () => {
+    const unkeyed = createDuplicatesProjection(undefined);
+    expect(unkeyed.keyed).toBe(false);
+    expect(duplicates.keyed).toBe(true);
+    p = await project([registered(1, { name: 'A', email: 'x@y.io' }), registered(2, { name: 'B', email: 'x@y.io' })], [unkeyed]);
+    expect(await dump(p)).toBe('[]');
+  });
+
+  it('pages by cursor; bad limits and cursors are InvalidInput naming the parameter', async () => {
+    p = await project([registered(1, { name: 'A', email: 'x@y.io' }), registered(2, { name: 'B', email: 'x@y.io' })], [duplicates]);
+    const first = await listDuplicates(p.readModels, { limit: 1 });
+    expect(first).toEqual({ items: [pair(1, 2, ['email'], 0.6)], limit: 1, nextCursor: null });
+    for (const [params, field] of [
+      [{ limit: 0 }, 'limit'],
+      [{ limit: 201 }, 'limit'],
+      [{ limit: 1.5 }, 'limit'],
+      [{ after: 'not a cursor!' }, 'after'],
+      [{ after: Buffer.from('nonsense').toString('base64url') }, 'after'],
+    ] as const) {
+      const error = await listDuplicates(p.readModels, params).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInput);
+      expect((error as InvalidInput).field).toBe(field);
+    }
+  });
+
+  it('scores: the sum of the weights (email 0.6, phone 0.3, name-company 0.3), at most 1', () => {
+    expect(pairScore(['email'])).toBe(60);
+    expect(pairScore(['phone'])).toBe(30);
+    expect(pairScore(['name-company'])).toBe(30);
+    expect(pairScore(['phone', 'name-company'])).toBe(60);
+    expect(pairScore(['email', 'phone'])).toBe(90);
+    expect(pairScore(['email', 'name-company'])).toBe(90);
+    expect(pairScore(['email', 'phone', 'name-company'])).toBe(100);
+  });
+});
