@@ -184,7 +184,7 @@ describe('defineProjection', () => {
         'SpendRecorded',
       ],
       'customer-value': ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerPersonalDataErased', 'PurchaseRecorded', 'DealWon'],
-      duplicates: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerPersonalDataErased'],
+      duplicates: ['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerPersonalDataErased', 'CustomerArchived', 'CustomerRestored'],
       goals: ['GoalSet', 'GoalCancelled'],
       assignments: ['LeadAssigned', 'CustomerOwnerAssigned'],
       'lead-scores': ['LeadCaptured', 'LeadScored', 'LeadConverted'],

@@ -97,6 +97,31 @@ describe('duplicates projection', () => {
     expect(await allPairs(p)).toEqual([pair(1, 2, ['email'], 0.6), pair(1, 3, ['email'], 0.6), pair(2, 3, ['email'], 0.6)]);
   });
 
+  it('an archived customer is in no pair until it is restored; then its pairs are back as they were', async () => {
+    const lifecycle = (n: number, type: 'CustomerArchived' | 'CustomerRestored'): ScenarioEvent => ({
+      streamId: `customer-${C(n)}`,
+      type,
+      data: { customerId: C(n) },
+      occurredAt: at(),
+    });
+    p = await project(
+      [
+        registered(1, { name: 'Ada', company: 'Engines', email: 'ada@example.com', phone: '+44 20 7946 0000' }),
+        registered(2, { name: 'ADA', company: 'engines', email: 'ada@example.com' }),
+        registered(3, { name: 'Bob', phone: '+442079460000' }),
+      ],
+      [duplicates],
+    );
+    const all = [pair(1, 2, ['email', 'name-company'], 0.9), pair(1, 3, ['phone'], 0.3)];
+    expect(await allPairs(p)).toEqual(all);
+    await appendAndProject(p, [lifecycle(1, 'CustomerArchived')]);
+    expect(await allPairs(p)).toEqual([]);
+    await appendAndProject(p, [lifecycle(3, 'CustomerArchived'), lifecycle(1, 'CustomerRestored')]);
+    expect(await allPairs(p)).toEqual([all[0]]);
+    await appendAndProject(p, [lifecycle(3, 'CustomerRestored')]);
+    expect(await allPairs(p)).toEqual(all);
+  });
+
   it('a profile update that changes the email removes the old pair and adds the new one; a phone update adds to a pair', async () => {
     p = await project(
       [
@@ -139,6 +164,7 @@ describe('duplicates projection', () => {
       company: null,
       nameCompany: null,
       erased: true,
+      archived: false,
     });
     const groups = await (await p.readModels.collection<{ _id: string; members: string[] }>(DUPLICATES_PROJECTION, 'groups')).find({});
     expect(groups.map((g) => g.members).sort()).toEqual([[C(2)], [C(2)], [C(3)]]);

@@ -36,6 +36,8 @@ export type PersonHashesDocument = {
   /** A hash of both, when both are there: the name-company group. */
   nameCompany: string | null;
   erased: boolean;
+  /** Archived: its hashes are kept but it is in no group, so in no pair, until it is restored. */
+  archived: boolean;
 };
 
 export type GroupDocument = { _id: string; members: string[] };
@@ -81,6 +83,7 @@ const blank = (id: string): PersonHashesDocument => ({
   company: null,
   nameCompany: null,
   erased: false,
+  archived: false,
 });
 
 /** Adds or removes `reason` on the pair of `a` and `b`; a pair left without reasons is deleted. */
@@ -120,13 +123,16 @@ async function move(ctx: ProjectionContext, id: string, reason: DuplicateReason,
   }
 }
 
+/** The hash by which the customer is in the group of `reason`: none while archived. */
+const groupOf = (doc: PersonHashesDocument, reason: DuplicateReason): string | null => (doc.archived ? null : doc[GROUP_FIELD[reason]]);
+
 /** Applies a change of the customer's hashes: every group it leaves or joins, and the pairs with their members. */
 async function update(ctx: ProjectionContext, id: string, change: (doc: PersonHashesDocument) => void, hash: Hasher): Promise<void> {
   const current = (await ctx.get<PersonHashesDocument>('people', id)) ?? blank(id);
   const next = { ...current };
   change(next);
   next.nameCompany = next.name !== null && next.company !== null ? hash('name-company', `${next.name}\u0000${next.company}`) : null;
-  for (const reason of DUPLICATE_REASONS) await move(ctx, id, reason, current[GROUP_FIELD[reason]], next[GROUP_FIELD[reason]]);
+  for (const reason of DUPLICATE_REASONS) await move(ctx, id, reason, groupOf(current, reason), groupOf(next, reason));
   ctx.put('people', next);
 }
 
@@ -154,7 +160,8 @@ export function createDuplicatesProjection(key: Buffer | undefined): DuplicatesP
   const hash = key ? hasher(key) : undefined;
   const projection = defineProjection({
     name: DUPLICATES_PROJECTION,
-    version: 1,
+    // 2: archived customers are in no pair until restored.
+    version: 2,
     collections: ['people', 'groups', 'pairs'],
     indexes: { pairs: ['order'] },
     scrubAfter: ['CustomerPersonalDataErased'],
@@ -170,6 +177,14 @@ export function createDuplicatesProjection(key: Buffer | undefined): DuplicatesP
       CustomerPersonalDataErased(event, ctx) {
         if (!hash) return;
         return update(ctx, event.data.customerId, (doc) => Object.assign(doc, blank(doc._id), { erased: true }), hash);
+      },
+      CustomerArchived(event, ctx) {
+        if (!hash) return;
+        return update(ctx, event.data.customerId, (doc) => void (doc.archived = true), hash);
+      },
+      CustomerRestored(event, ctx) {
+        if (!hash) return;
+        return update(ctx, event.data.customerId, (doc) => void (doc.archived = false), hash);
       },
     },
   });
