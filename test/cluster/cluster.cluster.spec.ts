@@ -235,7 +235,10 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       let reactions: ReactionReport;
       let eventCount: number;
       try {
-        const quiet = await waitForQuiescence(cluster, { timeoutMs: 300_000, progress: log });
+        // A bound on liveness, not a speed bar (the bench's cluster item measures speed): the 24
+        // projections' catch-up on FerretDB after the faults took 70–170 s in most runs, and once
+        // 299.6 s, a hair under the 300 s this bound used to be.
+        const quiet = await waitForQuiescence(cluster, { timeoutMs: 480_000, progress: log });
         timings.quiescence = seconds(quiet.waitedMs);
         const store = openSealedStore(cluster);
         const events = await readAllEvents(store).finally(() => store.close());
