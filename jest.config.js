@@ -40,6 +40,11 @@ const base = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 module.exports = {
+  // Jest reads testTimeout from the global configuration only: set inside a project it is silently
+  // ignored (which left the property tests on the 5 s default). The property tests run the real
+  // projector over 20–25 random histories: about a second each alone, several on a loaded 2-core
+  // machine (CI builds Node 22/24 addons beside `npm test`).
+  testTimeout: 20_000,
   projects: [
     {
       ...base,
@@ -50,11 +55,8 @@ module.exports = {
         '<rootDir>/test/support/**/*.unit.spec.ts',
       ],
       testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
-      // The property tests run the real projector over 20–25 random histories: about a second
-      // each alone, several on a loaded 2-core machine; Jest's 5 s default left too little margin.
-      testTimeout: 20_000,
     },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'], testTimeout: 20_000 },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'] },
     {
       ...base,
       displayName: 'integration',
@@ -62,6 +64,11 @@ module.exports = {
     },
     { ...base, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster.spec.ts'] },
     // The dashboard in a real Chromium (npm run test:browser; not part of npm test).
-    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser.spec.ts'], testTimeout: 60_000 },
+    {
+      ...base,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser.spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/browser/timeout.ts'],
+    },
   ],
 };
