@@ -10,12 +10,9 @@
  * charts do not wait for it.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import puppeteer, { Browser, Page } from 'puppeteer-core';
-import { createEventStore, loadConfig } from '@chronicle/infrastructure';
-import { generateHistory } from '../apps/cli/src/seed/generator';
-import { appendHistory } from '../apps/cli/src/seed/seed';
-import { API_KEY, authHeaders, BENCH_RATE_LIMIT, DIST, fmt, freePort, log, removeDir, Row, sleep, startChild, stat, tempDir } from './lib';
+import { seedBigStore, startBigApp, waitCaughtUp } from './big-store';
+import { API_KEY, fmt, log, removeDir, Row, stat, tempDir } from './lib';
 
 export interface DashboardOptions {
   runs: number;
@@ -25,7 +22,6 @@ export interface DashboardOptions {
   slowMs: number;
 }
 
-const APP = join(DIST, 'apps', 'api', 'src', 'main.js');
 /** The page keeps the key under this sessionStorage item (apps/api/src/dashboard/public/dashboard.js). */
 const KEY_ITEM = 'chronicle.apiKey';
 const FINAL_STATES = ['ready', 'error', 'forbidden'];
@@ -111,33 +107,6 @@ async function loadPage(browser: Browser, url: string, delay?: { report: string;
   }
 }
 
-/** Polls GET /projections until every projection is live at the head and the process managers have caught up; logs progress. */
-async function waitCaughtUp(baseUrl: string, head: number, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  let lastLog = 0;
-  for (;;) {
-    const res = await fetch(`${baseUrl}/projections`, { headers: authHeaders });
-    const body = (await res.json()) as {
-      projections?: Array<{ lag: number; status: string }>;
-      processManagers?: Array<{ role: string; lag: number; failure?: unknown }>;
-    };
-    const projections = body.projections ?? [];
-    const managers = body.processManagers ?? [];
-    const lag = Math.max(0, ...projections.map((p) => p.lag));
-    const managersLag = Math.max(0, ...managers.filter((m) => !m.failure).map((m) => m.lag));
-    if (res.ok && projections.length > 0 && lag === 0 && managersLag === 0 && projections.every((p) => p.status === 'live'))
-      return Date.now() - started;
-    if (Date.now() - lastLog > 10_000) {
-      lastLog = Date.now();
-      log(
-        `dashboard: waiting for the projections: greatest lag ${fmt(lag)} of ${fmt(head)} events (a building projection reports its lag at its last commit), ${projections.filter((p) => p.status !== 'live').length} not live; process managers' lag ${fmt(managersLag)}; ${fmt((Date.now() - started) / 1000)} s`,
-      );
-    }
-    if (Date.now() - started > timeoutMs) throw new Error(`projections still lag by ${lag} after ${timeoutMs / 1000} s`);
-    await sleep(500);
-  }
-}
-
 export async function benchDashboard(options: DashboardOptions): Promise<{ rows: Row[]; details: Record<string, unknown> }> {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromium)) {
@@ -147,43 +116,12 @@ export async function benchDashboard(options: DashboardOptions): Promise<{ rows:
   }
   const dataDir = tempDir('dashboard');
   try {
-    // Seeded as `chronicle seed` does, through the app's factory (sealed personal fields, keys.db);
-    // NORMAL while seeding only: the app opens the file at its default, FULL.
-    const t0 = performance.now();
-    const config = loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'NORMAL' });
-    let history = generateHistory({ events: options.events, seed: 42, years: 2, pipeline: config.pipeline });
-    const store = createEventStore(config);
-    let nextLog = 0;
-    await appendHistory(store, history, (done) => {
-      if (done >= nextLog) {
-        log(`dashboard: seeding ${fmt(done)}/${fmt(history.length)} events`);
-        nextLog += 100_000;
-      }
-    });
-    const head = await store.headPosition();
-    await store.close();
-    const seedSeconds = (performance.now() - t0) / 1000;
-    log(`dashboard: seeded ${fmt(head)} events in ${fmt(seedSeconds)} s`);
-    history = [];
-
-    // AUTOMATION=off: the seeded history is the past; automation reacting to two years of it at
-    // start would only add its own commands to the load (the acquisition manager still runs).
-    const app = await startChild(
-      APP,
-      {
-        DATA_DIR: dataDir,
-        API_KEYS: `${API_KEY}:bench-admin:admin`,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT,
-        AUTOMATION: 'off',
-      },
-      await freePort(),
-      '/health',
-      120_000,
-    );
+    // Seeded as `chronicle seed` does, through the app's factory (sealed personal fields, keys.db).
+    const { head, seedSeconds } = await seedBigStore(dataDir, options.events, 'dashboard');
+    const app = await startBigApp(dataDir);
     let browser: Browser | undefined;
     try {
-      const catchUpMs = await waitCaughtUp(app.url, head, 15 * 60_000);
+      const catchUpMs = await waitCaughtUp(app.url, head, 15 * 60_000, 'dashboard');
       log(`dashboard: the app's projections caught up with ${fmt(head)} events in ${fmt(catchUpMs / 1000)} s (after start-up)`);
       browser = await puppeteer.launch({
         executablePath: chromium,

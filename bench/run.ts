@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard,peers,import] [options]` — see bench/README.md.
+ * `npm run bench [-- --only=appends,feed,http,interaction,health,dashboard,reads,peers,import] [options]` — see bench/README.md.
  * Prints a table of medians (with min–max over the runs), each figure beside the reference it is
  * judged against, measured in the same runs, and the verdict against docs/quality.md; writes
  * bench/results/latest.json.
@@ -18,11 +18,25 @@ import { benchHttp } from './http';
 import { benchImport } from './import';
 import { benchInteraction } from './interaction';
 import { benchPeers } from './peers';
+import { benchReads } from './reads';
 import { benchRelay, ensureLocalKafka } from './relay';
 import { benchReplay } from './replay';
 import { cleanup, fmt, fmtStat, installCleanupHooks, log, ROOT, Row, stat } from './lib';
 
-const ITEMS = ['appends', 'feed', 'http', 'interaction', 'health', 'replay', 'relay', 'cluster', 'dashboard', 'peers', 'import'] as const;
+const ITEMS = [
+  'appends',
+  'feed',
+  'http',
+  'interaction',
+  'health',
+  'replay',
+  'relay',
+  'cluster',
+  'dashboard',
+  'reads',
+  'peers',
+  'import',
+] as const;
 type Item = (typeof ITEMS)[number];
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -248,6 +262,18 @@ async function main(): Promise<void> {
     });
     rows.push(...r.rows);
     details.dashboard = r.details;
+  }
+  if (only.includes('reads')) {
+    const r = await benchReads({
+      runs: runs ?? (quick ? 1 : 3),
+      events: num(args, 'reads-events', quick ? 100_000 : 1_000_000),
+      seconds: num(args, 'http-seconds', quick ? 5 : 10),
+      warmupSeconds: num(args, 'warmup-seconds', quick ? 1 : 3),
+      connections: num(args, 'connections', 50),
+      customers: Math.min(200, num(args, 'customers', 100)),
+    });
+    rows.push(...r.rows);
+    details.reads = r.details;
   }
   if (only.includes('peers')) {
     const r = await benchPeers({

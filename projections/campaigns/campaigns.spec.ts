@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { buildCacReport } from '../cac/query';
 import { cacProjection } from '../cac/projection';
 import { money } from '../common/numbers';
+import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary, runScript, Step } from '../testing/random-history';
 import { reportParams, reportParamsArbitrary } from '../testing/report-params';
@@ -291,6 +292,74 @@ describe('campaigns report', () => {
   });
 });
 
+describe('campaigns: reopened deals', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("withdraws a reopened win from its customer's cohort (or from the revenue held pending); won again, it counts anew", async () => {
+    const deal = (dealId: string, customerId: string, type: string, occurredAt: string, data: Record<string, unknown>): ScenarioEvent => ({
+      streamId: `deal-${dealId}`,
+      type,
+      occurredAt,
+      data: { dealId, customerId, ...data },
+    });
+    const reopened = (dealId: string, customerId: string, occurredAt: string, data: Record<string, unknown>) =>
+      deal(dealId, customerId, 'DealReopened', occurredAt, { ownerId: 'u1', stage: 'negotiation', closedStage: 'negotiation', ...data });
+    p = await project(
+      [
+        launched('K1', '2024-01-01T00:00:00.000Z', 'Spring', 'web'),
+        spend('2024-01-10T00:00:00.000Z', 100, 'web', 'K1'),
+        // C1 from K1's L1: won, reopened a month later; a lost deal of it reopened too (nothing counted)
+        captured('L1', '2024-01-10T00:00:00.000Z', 'K1'),
+        converted('L1', 'C1', '2024-01-11T00:00:00.000Z'),
+        registered('C1', '2024-01-11T00:00:00.000Z', 'L1'),
+        won('D1', 'C1', '2024-02-05T00:00:00.000Z', 1000),
+        acquired('C1', '2024-02-05T00:00:00.000Z'),
+        deal('D2', 'C1', 'DealLost', '2024-02-06T00:00:00.000Z', { amount: 70, stage: 'negotiation', reason: 'price' }),
+        reopened('D1', 'C1', '2024-03-01T00:00:00.000Z', { amount: 1000, outcome: 'won', closedAt: '2024-02-05T00:00:00.000Z' }),
+        reopened('D2', 'C1', '2024-03-02T00:00:00.000Z', {
+          amount: 70,
+          outcome: 'lost',
+          closedAt: '2024-02-06T00:00:00.000Z',
+          lostReason: 'price',
+        }),
+        // C2 wins before it has an origin (held pending), is reopened, then comes to K1: only its purchase counts
+        registered('C2', '2024-01-05T00:00:00.000Z'),
+        won('D3', 'C2', '2024-01-15T00:00:00.000Z', 200),
+        reopened('D3', 'C2', '2024-01-18T00:00:00.000Z', { amount: 200, outcome: 'won', closedAt: '2024-01-15T00:00:00.000Z' }),
+        captured('L2', '2024-01-20T00:00:00.000Z', 'K1'),
+        converted('L2', 'C2', '2024-01-21T00:00:00.000Z'),
+        linked('C2', 'L2', '2024-01-21T00:00:00.000Z'),
+        purchase('C2', '2024-01-25T00:00:00.000Z', 50),
+        acquired('C2', '2024-01-25T00:00:00.000Z'),
+      ],
+      [campaignsProjection],
+    );
+    const JANUARY = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
+    const k1 = { campaignId: 'K1', name: 'Spring', channel: 'web', budget: null, launchedAt: '2024-01-01T00:00:00.000Z' };
+    const cohort = { leads: 2, convertedLeads: 2, newCustomers: 2, spend: 100, costPerLead: 50, cac: 50 };
+    const report = await campaignsReport.run(reportParams(JANUARY), p.context);
+    expect(report).toEqual({
+      ...JANUARY,
+      campaigns: [{ ...k1, ...cohort, revenue: 50, roi: -0.5 }], // C1's acquisition stands; its win does not
+      totals: { ...cohort, revenue: 50, roi: -0.5, unattributedSpend: 0 },
+    });
+    expect(report).toEqual(campaignsReference(p.events, reportParams(JANUARY)));
+    expect((await listCampaigns(p.readModels)).items[0]).toMatchObject({ id: 'K1', revenue: 50 });
+
+    await appendAndProject(p, [
+      deal('D1', 'C1', 'DealAmountChanged', '2024-03-05T00:00:00.000Z', { from: 1000, to: 1500 }),
+      won('D1', 'C1', '2024-03-10T00:00:00.000Z', 1500),
+    ]);
+    expect(await campaignsReport.run(reportParams(JANUARY), p.context)).toEqual({
+      ...JANUARY,
+      campaigns: [{ ...k1, ...cohort, revenue: 1550, roi: 14.5 }],
+      totals: { ...cohort, revenue: 1550, roi: 14.5, unattributedSpend: 0 },
+    });
+    expect((await listCampaigns(p.readModels)).items[0]).toMatchObject({ id: 'K1', revenue: 1550 });
+  });
+});
+
 describe('GET /campaigns (listCampaigns)', () => {
   let p: Projected;
   beforeAll(async () => {
@@ -366,6 +435,34 @@ const campaignHistoryArbitrary = fc
   )
   .map((steps) => runScript([{ kind: 'campaign', pick: 0, choice: 0, amount: 0, advance: 0 }, ...steps]));
 
+/** As campaignHistoryArbitrary, with deals won, lost and reopened (issue 16). */
+const campaignReopensArbitrary = fc
+  .array(
+    fc.record<Step>({
+      kind: fc.constantFrom<Step['kind']>(
+        'campaign',
+        'lead',
+        'lead',
+        'convert',
+        'convert',
+        'purchase',
+        'openDeal',
+        'openDeal',
+        'win',
+        'win',
+        'lose',
+        'reopen',
+        'reopen',
+      ),
+      pick: fc.nat(1000),
+      choice: fc.nat(1000),
+      amount: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50_000 }), fc.double({ min: 0, max: 10_000, noNaN: true })),
+      advance: fc.oneof(fc.constant(0), fc.constant(-1), fc.integer({ min: 60_000, max: 20 * 86_400_000 })),
+    }),
+    { minLength: 60, maxLength: 200 },
+  )
+  .map((steps) => runScript([{ kind: 'campaign', pick: 0, choice: 0, amount: 0, advance: 0 }, ...steps]));
+
 describe('campaigns report and list = a fold of the raw events (property)', () => {
   it('matches for random histories and windows, and adds up with cac', async () => {
     let withCustomers = 0;
@@ -407,5 +504,32 @@ describe('campaigns report and list = a fold of the raw events (property)', () =
       { numRuns: 25, seed: 47 },
     );
     expect(withCustomers).toBeGreaterThan(10);
+  });
+
+  it('matches for random histories with reopened deals (closed, reopened, closed again)', async () => {
+    let withReopens = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }), campaignReopensArbitrary),
+        fc.array(reportParamsArbitrary(), { minLength: 3, maxLength: 3 }),
+        async (history, paramsList) => {
+          const p = await project(history, [campaignsProjection]);
+          try {
+            for (const params of paramsList) {
+              const served = await campaignsReport.run(params, p.context);
+              expect(served).toEqual(campaignsReference(p.events, params));
+            }
+            const all = campaignsListReference(p.events);
+            const page = await listCampaigns(p.readModels, { sort: 'name', limit: 200 });
+            expect([...page.items].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(all.sort((a, b) => (a.id < b.id ? -1 : 1)));
+            if (p.events.some((e) => e.type === 'DealReopened' && (e.data as { outcome: string }).outcome === 'won')) withReopens += 1;
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1614 },
+    );
+    expect(withReopens).toBeGreaterThan(5);
   });
 });

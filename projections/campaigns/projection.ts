@@ -33,7 +33,7 @@ export type CampaignCounters = {
   convertedLeads: number;
   /** Customers whose origin is one of those leads, acquired. */
   newCustomers: number;
-  /** Σ won deals + purchases of those customers (all of it, whenever recorded). */
+  /** Σ won deals + purchases of those customers (all of it, whenever recorded; a reopened win withdrawn). */
   revenue: number;
   /** Σ SpendRecorded naming the campaign. */
   spend: number;
@@ -130,7 +130,8 @@ async function earn(ctx: ProjectionContext, customerId: string, amount: number):
 
 export const campaignsProjection = defineProjection({
   name: CAMPAIGNS_PROJECTION,
-  version: 1,
+  // 2: reopened deals (DealReopened) withdraw the win they undo.
+  version: 2,
   collections: ['campaigns', 'months', 'leads', 'customers'],
   indexes: { campaigns: ['channel', 'launchedAt', 'sortName'], months: ['month'] },
   on: {
@@ -179,5 +180,10 @@ export const campaignsProjection = defineProjection({
     },
     PurchaseRecorded: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount),
     DealWon: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount),
+    // A deal counts by its last close. The customer's origin never changes once set, so the win
+    // leaves where earn put it: its campaign's cohort day, or the pending revenue (if still there).
+    DealReopened({ data: d }, ctx) {
+      if (d.outcome === 'won') return earn(ctx, d.customerId, -d.amount);
+    },
   },
 });

@@ -40,6 +40,9 @@ function fold(events: RecordedEvent[]) {
     const c = customer(customerId);
     if (c.origin === undefined && !c.acquired) c.origin = leadId;
   };
+  // A deal counts by its last close: a win followed by a DealReopened of its deal does not count.
+  const lastReopen = new Map<string, number>();
+  for (const e of events) if (e.type === 'DealReopened') lastReopen.set((e.data as { dealId: string }).dealId, e.globalPosition);
   for (const e of events) {
     const d = e.data as Record<string, unknown> & { customerId: string; leadId: string; campaignId?: string; amount: number };
     switch (e.type) {
@@ -70,6 +73,8 @@ function fold(events: RecordedEvent[]) {
         customer(d.customerId).acquired = true;
         break;
       case 'DealWon':
+        if ((lastReopen.get(d.dealId as string) ?? -1) < e.globalPosition) customer(d.customerId).revenue += d.amount;
+        break;
       case 'PurchaseRecorded':
         customer(d.customerId).revenue += d.amount;
         break;

@@ -185,6 +185,96 @@ describe('customer timeline', () => {
   });
 });
 
+describe('customer timeline: reopened deals', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('keeps the won and lost entries and adds a reopened one per reopen, which erasure leaves alone', async () => {
+    const opened = (dealId: string, title: string, amount: number) =>
+      deal(dealId, 'DealOpened', '2024-01-02T00:00:00.000Z', {
+        customerId: C1,
+        title,
+        amount,
+        ownerId: 'u1',
+        source: 'web',
+        stage: 'proposal',
+      });
+    p = await project(
+      [
+        customer(C1, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Ada', source: 'web' }),
+        opened(D1, 'Engine', 1000),
+        opened(D2, 'Support', 300),
+        deal(D1, 'DealWon', '2024-01-10T00:00:00.000Z', { customerId: C1, amount: 1000, stage: 'proposal' }),
+        deal(D1, 'DealReopened', '2024-02-01T00:00:00.000Z', {
+          customerId: C1,
+          ownerId: 'u1',
+          amount: 1000,
+          stage: 'negotiation',
+          outcome: 'won',
+          closedAt: '2024-01-10T00:00:00.000Z',
+          closedStage: 'proposal',
+          reason: 'billing error',
+        }),
+        deal(D1, 'DealAmountChanged', '2024-02-05T00:00:00.000Z', { from: 1000, to: 1500 }),
+        deal(D1, 'DealWon', '2024-02-10T00:00:00.000Z', { customerId: C1, amount: 1500, stage: 'negotiation' }),
+        deal(D2, 'DealLost', '2024-01-20T00:00:00.000Z', { customerId: C1, amount: 300, stage: 'proposal', reason: 'price' }),
+        deal(D2, 'DealReopened', '2024-02-20T00:00:00.000Z', {
+          customerId: C1,
+          ownerId: 'u1',
+          amount: 300,
+          stage: 'proposal',
+          outcome: 'lost',
+          closedAt: '2024-01-20T00:00:00.000Z',
+          closedStage: 'proposal',
+          lostReason: 'price',
+        }),
+      ],
+      [customerTimelineProjection],
+    );
+    const expected: [string, string, Record<string, unknown>][] = [
+      [
+        'DealReopened',
+        'deal',
+        {
+          dealId: D2,
+          title: 'Support',
+          amount: 300,
+          stage: 'proposal',
+          closedAs: 'lost',
+          closedAt: '2024-01-20T00:00:00.000Z',
+          closedStage: 'proposal',
+          lostReason: 'price',
+        },
+      ],
+      ['DealWon', 'deal', { dealId: D1, title: 'Engine', amount: 1500, stage: 'negotiation' }],
+      [
+        'DealReopened',
+        'deal',
+        {
+          dealId: D1,
+          title: 'Engine',
+          amount: 1000,
+          stage: 'negotiation',
+          closedAs: 'won',
+          closedAt: '2024-01-10T00:00:00.000Z',
+          closedStage: 'proposal',
+          reason: 'billing error',
+        },
+      ],
+      ['DealLost', 'deal', { dealId: D2, title: 'Support', amount: 300, stage: 'proposal', reason: 'price' }],
+      ['DealWon', 'deal', { dealId: D1, title: 'Engine', amount: 1000, stage: 'proposal' }],
+      ['DealOpened', 'deal', { dealId: D2, title: 'Support', amount: 300, stage: 'proposal', ownerId: 'u1' }],
+      ['DealOpened', 'deal', { dealId: D1, title: 'Engine', amount: 1000, stage: 'proposal', ownerId: 'u1' }],
+      ['CustomerRegistered', 'lifecycle', { source: 'web' }],
+    ];
+    const entries = async () => (await customerTimeline(p.readModels, C1)).items.map((e) => [e.type, e.kind, e.details]);
+    expect(await entries()).toEqual(expected);
+    // No personal text in a reopen entry: erasure changes nothing here.
+    await appendAndProject(p, [customer(C1, 'CustomerPersonalDataErased', '2024-03-01T00:00:00.000Z')]);
+    expect(await entries()).toEqual(expected);
+  });
+});
+
 describe('customer timeline and erasure', () => {
   let p: Projected;
   afterEach(() => p?.close());
@@ -369,6 +459,7 @@ const TIMELINE_TYPES = new Set([
   'DealStageChanged',
   'DealWon',
   'DealLost',
+  'DealReopened',
   'CustomerOwnerAssigned',
   'CustomerTagged',
   'CustomerEnrolled',
@@ -425,5 +516,37 @@ describe('customer timeline = a fold of the raw events (property)', () => {
       ),
       { numRuns: 20, seed: 7 },
     );
+  });
+
+  it('walks every customer to exactly their events in histories with reopened deals', async () => {
+    let withReopens = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }),
+        fc.integer({ min: 1, max: 9 }),
+        async (scenario, limit) => {
+          const p = await project(scenario, [customerTimelineProjection]);
+          try {
+            const expected = foldTimelines(p.events);
+            const customers = p.events
+              .filter((e) => e.type === 'CustomerRegistered')
+              .map((e) => (e.data as { customerId: string }).customerId);
+            for (const customerId of customers) {
+              const { items, pages } = await walk(p, customerId, limit);
+              const want = expected.get(customerId) ?? [];
+              expect(pages.length).toBe(Math.max(1, Math.ceil(want.length / limit)));
+              expect(items.map((e) => [e.type, e.occurredAt, e.position, e.streamId, e.actor])).toEqual(
+                want.map((e) => [e.type, e.occurredAt, e.globalPosition, e.streamId, e.actor]),
+              );
+            }
+            if (p.events.some((e) => e.type === 'DealReopened')) withReopens += 1;
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1615 },
+    );
+    expect(withReopens).toBeGreaterThan(5);
   });
 });

@@ -58,6 +58,7 @@ const KIND: Record<string, TimelineKind> = {
   DealStageChanged: 'deal',
   DealWon: 'deal',
   DealLost: 'deal',
+  DealReopened: 'deal',
   CustomerOwnerAssigned: 'owner',
   CustomerTagged: 'tag',
   CustomerEnrolled: 'campaign',
@@ -118,7 +119,8 @@ export const customerTimelineProjection = defineProjection({
   // 2: the registration entry no longer carries the name (personal data). 3: entries with personal text are chained for erasure.
   // 4: interactions show their channel (InteractionLogged v2); rebuilt so older entries show it too.
   // 5: owner changes, tags, campaign enrolments and the customer's tasks. 6: archived and restored (issue 16).
-  version: 6,
+  // 7: reopened deals (issue 16).
+  version: 7,
   collections: ['entries', 'spans', 'deals', 'tasks'],
   scrubAfter: ['CustomerPersonalDataErased'],
   on: {
@@ -184,6 +186,23 @@ export const customerTimelineProjection = defineProjection({
       const d = event.data;
       const deal = await ctx.get<DealLink>('deals', d.dealId);
       return put(ctx, event, d.customerId, { dealId: d.dealId, title: deal?.title, amount: d.amount, stage: d.stage, reason: d.reason });
+    },
+    // History, not figures: the won or lost entry stays, and this one says which close it undid.
+    // `closedAs`, not `outcome`: that name is personal text (an interaction's outcome) to erasure.
+    async DealReopened(event, ctx) {
+      const d = event.data;
+      const deal = await ctx.get<DealLink>('deals', d.dealId);
+      return put(ctx, event, d.customerId, {
+        dealId: d.dealId,
+        title: deal?.title,
+        amount: d.amount,
+        stage: d.stage,
+        closedAs: d.outcome,
+        closedAt: d.closedAt,
+        closedStage: d.closedStage,
+        lostReason: d.lostReason,
+        reason: d.reason,
+      });
     },
     CustomerOwnerAssigned(event, ctx) {
       const d = event.data;

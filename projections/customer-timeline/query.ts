@@ -64,7 +64,7 @@ async function probe(
 }
 
 /**
- * A customer's interactions, deals (opened, stage changes, won, lost), purchases and lifecycle
+ * A customer's interactions, deals (opened, stage changes, won, lost, reopened), purchases and lifecycle
  * events, newest first (business time, then position), `limit` (default 50, at most 200) per
  * page. Served by primary-key range scans, one per month (keys are month-first, see keys.ts),
  * from the cursor's month (or the newest on record) back to the customer's first month, stopping

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInput } from '@chronicle/domain';
+import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
 import { reportParams } from '../testing/report-params';
@@ -62,6 +63,59 @@ describe('customer-value report', () => {
     );
   });
 
+  it('withdraws a reopened win; won again, the deal counts with its new amount; a customer acquired by a reopened win stays acquired', async () => {
+    const deal = (dealId: string, customerId: string, type: string, occurredAt: string, data: Record<string, unknown>): ScenarioEvent => ({
+      streamId: `deal-${dealId}`,
+      type,
+      occurredAt,
+      data: { dealId, customerId, ...data },
+    });
+    const reopened = (dealId: string, customerId: string, occurredAt: string, data: Record<string, unknown>) =>
+      deal(dealId, customerId, 'DealReopened', occurredAt, { ownerId: 'u1', stage: 'proposal', closedStage: 'proposal', ...data });
+    p = await project(
+      [
+        registered('C1', 'Acme'),
+        registered('C2', 'Beta'),
+        registered('C3', 'Gamma'),
+        purchase('C1', 100),
+        // Acquired by a win reopened since: still acquired, with no revenue.
+        deal('R3', 'C3', 'DealWon', '2024-02-01T00:00:00.000Z', { amount: 200, stage: 'proposal' }),
+        reopened('R3', 'C3', '2024-02-20T00:00:00.000Z', { amount: 200, outcome: 'won', closedAt: '2024-02-01T00:00:00.000Z' }),
+        deal('R1', 'C1', 'DealWon', '2024-02-02T00:00:00.000Z', { amount: 1000, stage: 'proposal' }),
+        reopened('R1', 'C1', '2024-03-01T00:00:00.000Z', { amount: 1000, outcome: 'won', closedAt: '2024-02-02T00:00:00.000Z' }),
+        // A lost deal reopened: nothing was counted, nothing changes.
+        deal('R2', 'C2', 'DealLost', '2024-02-03T00:00:00.000Z', { amount: 400, stage: 'proposal', reason: 'price' }),
+        reopened('R2', 'C2', '2024-03-02T00:00:00.000Z', {
+          amount: 400,
+          outcome: 'lost',
+          closedAt: '2024-02-03T00:00:00.000Z',
+          lostReason: 'price',
+        }),
+      ],
+      [customerValueProjection],
+    );
+    const acme = { customerId: 'C1', name: 'Acme', purchases: 1, purchaseRevenue: 100 };
+    const gamma = { customerId: 'C3', name: 'Gamma', revenue: 0, wonDeals: 0, wonRevenue: 0, purchases: 0, purchaseRevenue: 0 };
+    expect(await customerValueReport.run(reportParams({ limit: 5 }), p.context)).toEqual({
+      asOf: expect.any(String),
+      customers: 2,
+      revenue: 100,
+      averageClv: 50,
+      top: [{ ...acme, revenue: 100, wonDeals: 0, wonRevenue: 0 }, gamma],
+    });
+    await appendAndProject(p, [
+      deal('R1', 'C1', 'DealAmountChanged', '2024-03-05T00:00:00.000Z', { from: 1000, to: 1500 }),
+      deal('R1', 'C1', 'DealWon', '2024-03-10T00:00:00.000Z', { amount: 1500, stage: 'proposal' }),
+    ]);
+    expect(await customerValueReport.run(reportParams({ limit: 5 }), p.context)).toEqual({
+      asOf: expect.any(String),
+      customers: 2,
+      revenue: 1600,
+      averageClv: 800,
+      top: [{ ...acme, revenue: 1600, wonDeals: 1, wonRevenue: 1500 }, gamma],
+    });
+  });
+
   it('has no average before the first customer is acquired', async () => {
     p = await project([registered('C1', 'Acme')], [customerValueProjection]);
     expect(await customerValueReport.run(reportParams(), p.context)).toEqual({
@@ -91,5 +145,27 @@ describe('customer-value report = a fold of the raw events (property)', () => {
       { numRuns: 25, seed: 67 },
     );
     expect(withCustomers).toBeGreaterThan(10);
+  });
+
+  it('matches for random histories with reopened deals (closed, reopened, closed again)', async () => {
+    let withReopens = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }),
+        fc.integer({ min: 1, max: 8 }),
+        async (history, limit) => {
+          const p = await project(history, [customerValueProjection]);
+          try {
+            const served = await customerValueReport.run(reportParams({ limit }), p.context);
+            expect(served).toEqual(customerValueReference(p.events, limit, served.asOf));
+            if (p.events.some((e) => e.type === 'DealReopened')) withReopens += 1;
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1613 },
+    );
+    expect(withReopens).toBeGreaterThan(5);
   });
 });

@@ -1,6 +1,7 @@
 import { ERASED } from '@chronicle/domain';
 import type { ProjectionContext } from '@chronicle/projector';
 import { defineProjection } from '../common/define-projection';
+import { money } from '../common/numbers';
 
 /**
  * Lifetime revenue per customer = amounts of its won deals + its purchases (`customers`), and the
@@ -19,7 +20,10 @@ export type CustomerValueDocument = {
   wonRevenue: number;
   purchases: number;
   purchaseRevenue: number;
-  /** = revenue once acquired; absent before. */
+  /**
+   * = revenue in cents once acquired; absent before. In cents, as shown, so that ties go by id, never
+   * by a rounding residue (withdrawn wins leave some), and a residue below 0 never drops a customer.
+   */
   rank?: number;
 };
 export type CustomerValueTotals = { _id: string; customers: number; revenue: number };
@@ -47,14 +51,32 @@ async function earn(ctx: ProjectionContext, customerId: string, amount: number, 
     doc.purchases += 1;
     doc.purchaseRevenue += amount;
   }
-  doc.rank = doc.revenue;
+  doc.rank = money(doc.revenue);
+  ctx.put('customers', doc);
+  ctx.put('totals', totals);
+}
+
+/**
+ * A reopened win (DealReopened) leaves the customer's revenue and the totals: a deal counts by its
+ * last close. The customer stays acquired (its acquisition stands), so it keeps its rank.
+ */
+async function withdrawWin(ctx: ProjectionContext, customerId: string, amount: number): Promise<void> {
+  const doc = await ctx.get<CustomerValueDocument>('customers', customerId);
+  if (!doc || doc.wonDeals === 0) return; // no win counted to withdraw (never, through the commands)
+  const totals = (await ctx.get<CustomerValueTotals>('totals', TOTALS_ID)) ?? { _id: TOTALS_ID, customers: 0, revenue: 0 };
+  totals.revenue -= amount;
+  doc.wonDeals -= 1;
+  doc.wonRevenue -= amount;
+  doc.revenue -= amount;
+  if (doc.rank !== undefined) doc.rank = money(doc.revenue);
   ctx.put('customers', doc);
   ctx.put('totals', totals);
 }
 
 export const customerValueProjection = defineProjection({
   name: CUSTOMER_VALUE_PROJECTION,
-  version: 1,
+  // 2: reopened deals (DealReopened) withdraw the win they undo; rank in cents.
+  version: 2,
   collections: ['customers', 'totals'],
   indexes: { customers: ['rank'] },
   scrubAfter: ['CustomerPersonalDataErased'],
@@ -74,5 +96,8 @@ export const customerValueProjection = defineProjection({
     },
     PurchaseRecorded: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount, 'purchase'),
     DealWon: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount, 'deal'),
+    DealReopened({ data: d }, ctx) {
+      if (d.outcome === 'won') return withdrawWin(ctx, d.customerId, d.amount);
+    },
   },
 });

@@ -8,7 +8,7 @@ import { tableRow } from '../common/table';
 export type CustomerValueRow = Omit<CustomerValueDocument, '_id' | 'rank'> & { customerId: string };
 export interface CustomerValueReport {
   asOf: string;
-  /** Acquired customers: with at least one won deal or purchase. */
+  /** Acquired customers: with at least one won deal or purchase, ever (a reopened win's acquisition stands). */
   customers: number;
   /** Σ revenue over all customers. */
   revenue: number;

@@ -291,6 +291,66 @@ describe('customers projection: profile, lifecycle and totals', () => {
   });
 });
 
+describe('customers projection: reopened deals', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('a reopened win leaves the won totals and the deal is open again; won again, it counts with its new amount', async () => {
+    const opened = (dealId: string, amount: number) =>
+      deal(dealId, 'DealOpened', '2024-01-02T00:00:00.000Z', {
+        customerId: C1,
+        title: 'Deal',
+        amount,
+        ownerId: 'u1',
+        source: 'web',
+        stage: 'qualification',
+      });
+    const reopened = (dealId: string, occurredAt: string, data: Record<string, unknown>) =>
+      deal(dealId, 'DealReopened', occurredAt, {
+        customerId: C1,
+        ownerId: 'u1',
+        stage: 'qualification',
+        closedStage: 'qualification',
+        ...data,
+      });
+    p = await project(
+      [
+        customer(C1, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Ada', source: 'web', ownerId: 'u1' }),
+        opened(D1, 1000),
+        opened(D2, 300),
+        customer(C1, 'PurchaseRecorded', '2024-01-03T00:00:00.000Z', { purchaseId: 'p1', amount: 50 }),
+        deal(D1, 'DealWon', '2024-01-10T00:00:00.000Z', { customerId: C1, amount: 1000, stage: 'qualification' }),
+        customer(C1, 'CustomerAcquired', '2024-01-10T00:00:00.000Z', { channel: 'web', trigger: { type: 'DealWon', dealId: D1 } }),
+        deal(D2, 'DealLost', '2024-01-11T00:00:00.000Z', { customerId: C1, amount: 300, stage: 'qualification', reason: 'price' }),
+        reopened(D1, '2024-02-01T00:00:00.000Z', { amount: 1000, outcome: 'won', closedAt: '2024-01-10T00:00:00.000Z' }),
+        reopened(D2, '2024-02-02T00:00:00.000Z', {
+          amount: 300,
+          outcome: 'lost',
+          closedAt: '2024-01-11T00:00:00.000Z',
+          lostReason: 'price',
+        }),
+      ],
+      [customersProjection],
+    );
+    // The acquisition stands: still active.
+    expect(await getCustomer(p.readModels, C1)).toMatchObject({
+      status: 'active',
+      acquiredAt: '2024-01-10T00:00:00.000Z',
+      totals: { purchases: { count: 1, amount: 50 }, wonDeals: { count: 0, amount: 0 }, openDeals: 2, revenue: 50 },
+    });
+    expect((await listCustomers(p.readModels, { sort: '-revenue' })).items.map((c) => c.totals.revenue)).toEqual([50]);
+
+    await appendAndProject(p, [
+      deal(D1, 'DealAmountChanged', '2024-02-05T00:00:00.000Z', { from: 1000, to: 1250 }),
+      deal(D1, 'DealWon', '2024-02-10T00:00:00.000Z', { customerId: C1, amount: 1250, stage: 'qualification' }),
+    ]);
+    expect(await getCustomer(p.readModels, C1)).toMatchObject({
+      status: 'active',
+      totals: { purchases: { count: 1, amount: 50 }, wonDeals: { count: 1, amount: 1250 }, openDeals: 1, revenue: 1300 },
+    });
+  });
+});
+
 describe('tags and campaigns', () => {
   let p: Projected;
   const maxMatches = searchLimits.maxMatches;
@@ -382,6 +442,8 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
     }
     return r;
   };
+  const lastReopen = new Map<string, number>();
+  for (const e of events) if (e.type === 'DealReopened') lastReopen.set((e.data as { dealId: string }).dealId, e.globalPosition);
   for (const e of events) {
     const d = e.data as Record<string, any>;
     if (!d.customerId) continue;
@@ -425,11 +487,17 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
         break;
       case 'DealWon':
         r.totals.openDeals -= 1;
-        r.totals.wonDeals.count += 1;
-        r.wonRaw += d.amount;
+        // A deal counts by its last close: a win some later DealReopened undoes is not counted.
+        if (lastReopen.get(d.dealId) === undefined || lastReopen.get(d.dealId)! < e.globalPosition) {
+          r.totals.wonDeals.count += 1;
+          r.wonRaw += d.amount;
+        }
         break;
       case 'DealLost':
         r.totals.openDeals -= 1;
+        break;
+      case 'DealReopened':
+        r.totals.openDeals += 1;
         break;
       case 'CustomerTagged':
         if (!r.tags.includes(d.tag)) r.tags.push(d.tag);
@@ -466,62 +534,85 @@ function withLabels(history: ScenarioEvent[]): ScenarioEvent[] {
   return out;
 }
 
+const COMBOS: ListCustomersParams[] = [
+  {},
+  { status: 'active', sort: '-revenue' },
+  { ownerId: 'u2', sort: '-registeredAt', limit: 3, offset: 1 },
+  { source: 'web', status: 'prospect' },
+  { region: 'emea', sort: 'registeredAt' },
+  { status: 'churned', sort: 'revenue' },
+  { q: 'customer c00', sort: '-name', limit: 4 },
+  { q: 'LEAD', sort: '-registeredAt' },
+  { q: '1', status: 'active', sort: '-revenue' },
+  { q: 'customer', status: 'prospect', limit: 3, offset: 1 },
+  { status: 'active', limit: 2, offset: 1 },
+  { status: 'prospect', sort: '-registeredAt', limit: 5 },
+  { status: 'active', sort: '-name' },
+  { tag: 'vip' },
+  { tag: 'vip', campaign: 'nurture', sort: '-revenue' },
+  { campaign: 'nurture', status: 'active', limit: 3, offset: 1 },
+  { campaign: 'winback', q: 'customer', sort: 'registeredAt' },
+];
+
+/** The served list equals foldCustomers' for every combination. */
+async function expectListsMatchFold(p: Projected): Promise<void> {
+  const rows = [...foldCustomers(p.events).values()];
+  for (const params of COMBOS) {
+    const q = params.q?.toLowerCase();
+    const field = (params.sort ?? 'name').replace('-', '');
+    const dir = params.sort?.startsWith('-') ? -1 : 1;
+    const key = (r: (typeof rows)[number]): string | number | null =>
+      field === 'name' ? r.name.toLowerCase() : field === 'revenue' ? r.totals.revenue : r.registeredAt;
+    const cmp = (a: (typeof rows)[number], b: (typeof rows)[number]) => {
+      const [x, y] = [key(a), key(b)];
+      const c = x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
+      return c !== 0 ? c * dir : a.id < b.id ? -1 : 1;
+    };
+    const matching = rows
+      .filter((r) => (!params.status || r.status === params.status) && (!params.ownerId || r.ownerId === params.ownerId))
+      .filter((r) => (!params.source || r.source === params.source) && (!params.region || r.region === params.region))
+      .filter((r) => !q || [r.name, r.email ?? '', r.company ?? ''].some((s) => s.toLowerCase().includes(q)))
+      .filter((r) => (!params.tag || r.tags.includes(params.tag)) && (!params.campaign || r.campaigns.includes(params.campaign)))
+      .sort(cmp);
+    const limit = params.limit ?? 50;
+    const offset = params.offset ?? 0;
+    const page = await listCustomers(p.readModels, params);
+    expect(page.total).toBe(matching.length);
+    expect(page.items).toEqual(
+      matching.slice(offset, offset + limit).map(({ revenueRaw: _r, purchaseRaw: _p, wonRaw: _w, ...view }) => view),
+    );
+  }
+}
+
 describe('customers list = a fold of the raw events (property)', () => {
   it('matches for random histories and several filter, sort and page combinations', async () => {
-    const combos: ListCustomersParams[] = [
-      {},
-      { status: 'active', sort: '-revenue' },
-      { ownerId: 'u2', sort: '-registeredAt', limit: 3, offset: 1 },
-      { source: 'web', status: 'prospect' },
-      { region: 'emea', sort: 'registeredAt' },
-      { status: 'churned', sort: 'revenue' },
-      { q: 'customer c00', sort: '-name', limit: 4 },
-      { q: 'LEAD', sort: '-registeredAt' },
-      { q: '1', status: 'active', sort: '-revenue' },
-      { q: 'customer', status: 'prospect', limit: 3, offset: 1 },
-      { status: 'active', limit: 2, offset: 1 },
-      { status: 'prospect', sort: '-registeredAt', limit: 5 },
-      { status: 'active', sort: '-name' },
-      { tag: 'vip' },
-      { tag: 'vip', campaign: 'nurture', sort: '-revenue' },
-      { campaign: 'nurture', status: 'active', limit: 3, offset: 1 },
-      { campaign: 'winback', q: 'customer', sort: 'registeredAt' },
-    ];
     await fc.assert(
       fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (history) => {
         const p = await project(withLabels(history), [customersProjection]);
         try {
-          const rows = [...foldCustomers(p.events).values()];
-          for (const params of combos) {
-            const q = params.q?.toLowerCase();
-            const field = (params.sort ?? 'name').replace('-', '');
-            const dir = params.sort?.startsWith('-') ? -1 : 1;
-            const key = (r: (typeof rows)[number]): string | number | null =>
-              field === 'name' ? r.name.toLowerCase() : field === 'revenue' ? r.revenueRaw : r.registeredAt;
-            const cmp = (a: (typeof rows)[number], b: (typeof rows)[number]) => {
-              const [x, y] = [key(a), key(b)];
-              const c = x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
-              return c !== 0 ? c * dir : a.id < b.id ? -1 : 1;
-            };
-            const matching = rows
-              .filter((r) => (!params.status || r.status === params.status) && (!params.ownerId || r.ownerId === params.ownerId))
-              .filter((r) => (!params.source || r.source === params.source) && (!params.region || r.region === params.region))
-              .filter((r) => !q || [r.name, r.email ?? '', r.company ?? ''].some((s) => s.toLowerCase().includes(q)))
-              .filter((r) => (!params.tag || r.tags.includes(params.tag)) && (!params.campaign || r.campaigns.includes(params.campaign)))
-              .sort(cmp);
-            const limit = params.limit ?? 50;
-            const offset = params.offset ?? 0;
-            const page = await listCustomers(p.readModels, params);
-            expect(page.total).toBe(matching.length);
-            expect(page.items).toEqual(
-              matching.slice(offset, offset + limit).map(({ revenueRaw: _r, purchaseRaw: _p, wonRaw: _w, ...view }) => view),
-            );
-          }
+          await expectListsMatchFold(p);
         } finally {
           await p.close();
         }
       }),
       { numRuns: 20, seed: 42 },
     );
+  });
+
+  it('matches for random histories with reopened deals (closed, reopened, closed again)', async () => {
+    let withReopens = 0;
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }), async (history) => {
+        const p = await project(withLabels(history), [customersProjection]);
+        try {
+          await expectListsMatchFold(p);
+          if (p.events.some((e) => e.type === 'DealReopened')) withReopens += 1;
+        } finally {
+          await p.close();
+        }
+      }),
+      { numRuns: 15, seed: 1612 },
+    );
+    expect(withReopens).toBeGreaterThan(5);
   });
 });

@@ -3,6 +3,7 @@ import type { CustomerStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ProjectionContext } from '@chronicle/projector';
 import { defineProjection } from '../common/define-projection';
+import { money } from '../common/numbers';
 import { compositeKey, recountListed } from '../common/listing';
 
 /**
@@ -37,7 +38,7 @@ export type CustomerDocument = {
   purchaseAmount: number;
   wonDealCount: number;
   wonDealAmount: number;
-  /** purchaseAmount + wonDealAmount; top-level so that `sort=-revenue` is served by an index. */
+  /** purchaseAmount + wonDealAmount in cents; top-level so that `sort=-revenue` is served by an index. */
   revenue: number;
   /** Lower-cased name: `sort=name` is case-insensitive. */
   sortName: string;
@@ -125,7 +126,8 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, id: string, 
   // come first, its totals are kept and the profile filled in when the registration arrives.
   const doc = current ? { ...current } : blank(id);
   change(doc);
-  doc.revenue = doc.purchaseAmount + doc.wonDealAmount;
+  // In cents, as shown: sort=revenue then orders ties by id, never by a rounding residue (withdrawals leave some).
+  doc.revenue = money(doc.purchaseAmount + doc.wonDealAmount);
   if (event.type === 'CustomerRegistered' || event.type === 'CustomerProfileUpdated' || event.type === 'CustomerPersonalDataErased') {
     doc.sortName = doc.name.toLowerCase();
     const search = searchText(doc);
@@ -160,7 +162,8 @@ export const customersProjection = defineProjection({
   name: CUSTOMERS_PROJECTION,
   // 2: tags and campaigns (CustomerTagged, CustomerEnrolled), listed and filtered.
   // 3: archived customers (CustomerArchived, CustomerRestored), counted apart (`counts-archived`).
-  version: 3,
+  // 4: reopened deals (DealReopened): open again, a reopened win out of the won totals; revenue in cents.
+  version: 4,
   collections: ['customers', 'counters', 'stats', 'labels'],
   indexes: {
     labels: ['label'],
@@ -266,5 +269,15 @@ export const customersProjection = defineProjection({
       });
     },
     DealLost: (event, ctx) => count(ctx, event.data.customerId, (c) => void (c.openDealCount -= 1)),
+    async DealReopened(event, ctx) {
+      // A deal counts by its last close: the win it undoes (its amount is the one won) leaves the won totals.
+      const d = event.data;
+      await count(ctx, d.customerId, (c) => void (c.openDealCount += 1));
+      if (d.outcome !== 'won') return;
+      return update(ctx, event, d.customerId, (doc) => {
+        doc.wonDealCount -= 1;
+        doc.wonDealAmount -= d.amount;
+      });
+    },
   },
 });

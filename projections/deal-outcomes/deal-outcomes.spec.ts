@@ -272,6 +272,110 @@ describe('deal-outcomes report', () => {
   });
 });
 
+const reopened = (id: string, occurredAt: string, data: { outcome: 'won' | 'lost'; closedAt: string; amount: number; ownerId: string }) =>
+  deal(id, 'DealReopened', occurredAt, {
+    customerId: 'C1',
+    stage: 'proposal',
+    closedStage: 'proposal',
+    ...(data.outcome === 'lost' ? { lostReason: 'price' } : {}),
+    ...data,
+  });
+
+/**
+ * Reopens: R1 won in February, reassigned, reopened in March and won again on March's last instant
+ * at a changed amount; R2 lost on February's last instant, reopened at March's first, won at April's
+ * first; R3 won in February (stays); R4 won in February, reopened, still open.
+ */
+const reopens: ScenarioEvent[] = [
+  opened('R1', '2024-01-10T00:00:00.000Z', 'web', 'u1', 1000),
+  won('R1', '2024-02-20T10:00:00.000Z', 1000),
+  opened('R2', '2024-01-15T00:00:00.000Z', 'ads', 'u2', 300),
+  lost('R2', '2024-02-29T23:59:59.999Z', 300),
+  opened('R3', '2024-01-20T00:00:00.000Z', 'web', 'u1', 100),
+  won('R3', '2024-02-10T00:00:00.000Z', 100),
+  opened('R4', '2024-01-25T00:00:00.000Z', 'events', 'u3', 500),
+  won('R4', '2024-02-05T00:00:00.000Z', 500),
+  // The first close still counted until here.
+  reopened('R2', '2024-03-01T00:00:00.000Z', { outcome: 'lost', closedAt: '2024-02-29T23:59:59.999Z', amount: 300, ownerId: 'u2' }),
+  deal('R1', 'DealOwnerAssigned', '2024-03-01T12:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }), // still u1's: owner at opening
+  reopened('R1', '2024-03-05T00:00:00.000Z', { outcome: 'won', closedAt: '2024-02-20T10:00:00.000Z', amount: 1000, ownerId: 'u2' }),
+  deal('R1', 'DealAmountChanged', '2024-03-06T00:00:00.000Z', { from: 1000, to: 1200 }),
+  won('R1', '2024-03-31T23:59:59.999Z', 1200),
+  reopened('R4', '2024-03-10T00:00:00.000Z', { outcome: 'won', closedAt: '2024-02-05T00:00:00.000Z', amount: 500, ownerId: 'u3' }),
+  won('R2', '2024-04-01T00:00:00.000Z', 300),
+];
+const FEB_APR = { from: '2024-02-01T00:00:00.000Z', to: '2024-05-01T00:00:00.000Z', interval: 'month' as const };
+
+describe('deal-outcomes report: a deal counts by its last close (DealReopened)', () => {
+  it('before the reopens, February holds the first closes', async () => {
+    const p = await project(
+      reopens.filter((e) => e.occurredAt < '2024-03-01'),
+      [dealOutcomesProjection],
+    );
+    try {
+      const report = await dealOutcomesReport.run(reportParams(FEB_APR), p.context);
+      expect(report.periods).toEqual(
+        months([
+          [3, 1, 0.75, 1600, 533.33, null], // R1 1000, R3 100, R4 500 won; R2 lost
+          [0, 0, null, 0, null, -1],
+          [0, 0, null, 0, null, null],
+        ]),
+      );
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('after them, February loses the undone closes and March and April gain the new ones, with the groups at opening', async () => {
+    const p = await project(reopens, [dealOutcomesProjection]);
+    try {
+      const report = await dealOutcomesReport.run(reportParams({ ...FEB_APR, groupBy: 'owner' }), p.context);
+      expect(report.periods).toEqual(
+        months([
+          [1, 0, 1, 100, 100, null], // R3 alone: R1's and R4's wins and R2's loss are withdrawn
+          [1, 0, 1, 1200, 1200, 11], // R1 again at 23:59:59.999, at 1200: (1200 − 100) / 100
+          [1, 0, 1, 300, 300, -0.75], // R2 at April's first instant: (300 − 1200) / 1200
+        ]),
+      );
+      expect(report.total).toEqual(total(3, 0, 1, 1600, 533.33));
+      // u3 (R4, open again) has no close left: no line. R1 stays u1's although reassigned to u2.
+      expect(report.groups).toEqual([
+        {
+          key: 'u1',
+          periods: months([
+            [1, 0, 1, 100, 100, null],
+            [1, 0, 1, 1200, 1200, 11],
+            [0, 0, null, 0, null, -1],
+          ]),
+          total: total(2, 0, 1, 1300, 650),
+        },
+        {
+          key: 'u2',
+          periods: months([
+            [0, 0, null, 0, null, null], // the withdrawn loss
+            [0, 0, null, 0, null, null],
+            [1, 0, 1, 300, 300, null],
+          ]),
+          total: total(1, 0, 1, 300, 300),
+        },
+      ]);
+      const bySource = await dealOutcomesReport.run(reportParams({ ...FEB_APR, groupBy: 'source' }), p.context);
+      expect(bySource.groups?.map((g) => [g.key, g.total.won, g.total.lost, g.total.revenueWon])).toEqual([
+        ['ads', 1, 0, 300],
+        ['web', 2, 0, 1300],
+      ]);
+      // Day periods at the boundary: February 29 no longer holds R2's loss; March 1 (the reopen) is no close.
+      const days = await dealOutcomesReport.run(
+        reportParams({ from: '2024-02-29T00:00:00.000Z', to: '2024-03-02T00:00:00.000Z', interval: 'day' }),
+        p.context,
+      );
+      expect(days.total).toEqual(total(0, 0, null, 0, null));
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('deal-outcomes report = a fold of the raw events (property)', () => {
   it('matches for random histories, windows, intervals and groupings', async () => {
     const seen = { growth: 0, firstGrowth: 0, groups: 0 };
@@ -313,5 +417,42 @@ describe('deal-outcomes report = a fold of the raw events (property)', () => {
     expect(seen.growth).toBeGreaterThan(100);
     expect(seen.firstGrowth).toBeGreaterThan(5);
     expect(seen.groups).toBeGreaterThan(100);
+  }, 120_000);
+});
+
+describe('deal-outcomes report with reopened deals = a fold of the raw events (property)', () => {
+  it('matches for random histories with reopens', async () => {
+    const seen = { reopens: 0, closes: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }),
+        fc.array(reportParamsArbitrary([undefined, 'source', 'owner']), { minLength: 3, maxLength: 3 }),
+        async (history, paramsList) => {
+          const projected = await project(history, [dealOutcomesProjection]);
+          try {
+            if (projected.events.some((e) => e.type === 'DealReopened')) seen.reopens += 1;
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const from = new Date(Math.min(...times)).toISOString();
+            const to = new Date(Math.max(...times) + 1).toISOString();
+            const spans = (['week', 'month'] as const).flatMap((interval) =>
+              ([undefined, 'source', 'owner'] as const).map((groupBy) =>
+                reportParams({ from, to, interval, ...(groupBy ? { groupBy } : {}) }),
+              ),
+            );
+            for (const params of [...paramsList, ...spans]) {
+              const served = await dealOutcomesReport.run(params, projected.context);
+              expect(served).toEqual(referenceDealOutcomes(projected.events, params));
+              if (served.total.closed > 0) seen.closes += 1;
+            }
+          } finally {
+            await projected.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1016 },
+    );
+    // Not vacuous: histories with reopens, reports with closes.
+    expect(seen.reopens).toBeGreaterThan(10);
+    expect(seen.closes).toBeGreaterThan(50);
   }, 120_000);
 });

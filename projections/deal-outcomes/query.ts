@@ -53,7 +53,8 @@ export const revenueGrowth = (cents: number, previousCents: number): number | nu
 
 /**
  * GET /reports/deal-outcomes?from&to&interval[&groupBy=source|owner] — per period [start, end):
- * deals won and lost (DealWon / DealLost by occurredAt), win rate, revenue won, average deal size
+ * deals won and lost (DealWon / DealLost by occurredAt; a deal counts by its last close, a
+ * DealReopened withdraws the one it undoes), win rate, revenue won, average deal size
  * and revenue growth over the previous period. The period just before the first one is read too,
  * so the first period's growth is meaningful. See docs/reports.md.
  */

@@ -18,17 +18,21 @@ export function referenceDealOutcomes(
   params: Pick<ReportParams, 'from' | 'to' | 'interval' | 'groupBy'>,
 ): DealOutcomesReport {
   const opened = new Map<string, { source: string; owner: string }>();
-  const closes: Close[] = [];
-  for (const e of events) {
+  const all: (Close & { dealId: string; index: number })[] = [];
+  const lastReopen = new Map<string, number>();
+  for (const [index, e] of events.entries()) {
+    if (e.type === 'DealReopened') lastReopen.set((e.data as { dealId: string }).dealId, index);
     const d = e.data as { dealId: string; source?: string; ownerId?: string; amount: number };
     if (e.type === 'DealOpened') opened.set(d.dealId, { source: d.source || 'unknown', owner: d.ownerId || 'unassigned' });
     if (e.type === 'DealWon' || e.type === 'DealLost') {
       const deal = opened.get(d.dealId) ?? { source: 'unknown', owner: 'unassigned' };
       // Whole cents, each amount rounded as money() rounds it.
       const cents = e.type === 'DealWon' ? Math.round(money(d.amount) * 100) : 0;
-      closes.push({ at: Date.parse(e.occurredAt), won: e.type === 'DealWon', cents, ...deal });
+      all.push({ at: Date.parse(e.occurredAt), won: e.type === 'DealWon', cents, ...deal, dealId: d.dealId, index });
     }
   }
+  // A deal counts by its last close: a close counts unless a DealReopened of the deal follows it.
+  const closes: Close[] = all.filter((c) => (lastReopen.get(c.dealId) ?? -1) < c.index);
   const list = periods(params.from, params.to, params.interval);
   const figures = (within: Close[]): DealOutcomeFigures & { cents: number } => {
     const won = within.filter((c) => c.won);

@@ -46,6 +46,8 @@ describe('deals projection', () => {
       updatedAt: '2024-01-01T00:00:00.000Z',
       archived: false,
       archivedAt: null,
+      reopenedAt: null,
+      reopens: 0,
     };
     expect(await getDeal(p.readModels, dealId(1))).toEqual(base);
 
@@ -91,6 +93,82 @@ describe('deals projection', () => {
       expectedCloseDate: null,
     });
     expect(await getDeal(p.readModels, 'no-such-deal')).toBeNull();
+  });
+
+  it('reopens won and lost deals: open again in the stage given, the close cleared, counted by status and stage again', async () => {
+    const reopened = (n: number, occurredAt: string, data: Record<string, unknown>) =>
+      deal(n, 'DealReopened', occurredAt, { customerId: C1, ownerId: 'u1', ...data });
+    p = await project(
+      [
+        opened(1, '2024-01-01T00:00:00.000Z', { customerId: C1, amount: 1000 }),
+        deal(1, 'DealWon', '2024-01-10T00:00:00.000Z', { customerId: C1, amount: 1000, stage: 'qualification' }),
+        reopened(1, '2024-02-01T00:00:00.000Z', {
+          amount: 1000,
+          stage: 'proposal',
+          outcome: 'won',
+          closedAt: '2024-01-10T00:00:00.000Z',
+          closedStage: 'qualification',
+          reason: 'billing error',
+        }),
+        opened(2, '2024-01-02T00:00:00.000Z', { customerId: C1, amount: 200 }),
+        deal(2, 'DealLost', '2024-01-20T00:00:00.000Z', { customerId: C1, amount: 200, stage: 'qualification', reason: 'price' }),
+        reopened(2, '2024-02-02T00:00:00.000Z', {
+          amount: 200,
+          stage: 'qualification',
+          outcome: 'lost',
+          closedAt: '2024-01-20T00:00:00.000Z',
+          closedStage: 'qualification',
+          lostReason: 'price',
+        }),
+      ],
+      [dealsProjection],
+    );
+    expect(await getDeal(p.readModels, dealId(1))).toMatchObject({
+      status: 'open',
+      stage: 'proposal',
+      stageEnteredAt: '2024-02-01T00:00:00.000Z',
+      closedAt: null,
+      closedFromStage: null,
+      lostReason: null,
+      reopenedAt: '2024-02-01T00:00:00.000Z',
+      reopens: 1,
+      updatedAt: '2024-02-01T00:00:00.000Z',
+    });
+    expect(await getDeal(p.readModels, dealId(2))).toMatchObject({
+      status: 'open',
+      stage: 'qualification',
+      closedAt: null,
+      closedFromStage: null,
+      lostReason: null,
+      reopenedAt: '2024-02-02T00:00:00.000Z',
+      reopens: 1,
+    });
+    const ids = async (params: ListDealsParams) => {
+      const page = await listDeals(p.readModels, params);
+      return [page.items.map((d) => Number(d.id.slice(-1))), page.total];
+    };
+    expect(await ids({ status: 'open' })).toEqual([[2, 1], 2]);
+    expect(await ids({ status: 'won' })).toEqual([[], 0]);
+    expect(await ids({ status: 'lost' })).toEqual([[], 0]);
+    expect(await ids({ stage: 'proposal' })).toEqual([[1], 1]);
+
+    // won again with another amount: closed again, the reopen remembered
+    await appendAndProject(p, [
+      deal(1, 'DealAmountChanged', '2024-02-05T00:00:00.000Z', { from: 1000, to: 1300 }),
+      deal(1, 'DealWon', '2024-02-10T00:00:00.000Z', { customerId: C1, amount: 1300, stage: 'proposal' }),
+    ]);
+    expect(await getDeal(p.readModels, dealId(1))).toMatchObject({
+      status: 'won',
+      stage: 'won',
+      amount: 1300,
+      closedAt: '2024-02-10T00:00:00.000Z',
+      closedFromStage: 'proposal',
+      reopenedAt: '2024-02-01T00:00:00.000Z',
+      reopens: 1,
+    });
+    expect(await ids({ status: 'won' })).toEqual([[1], 1]);
+    expect(await ids({ status: 'open' })).toEqual([[2], 1]);
+    expect(await ids({ stage: 'proposal' })).toEqual([[], 0]);
   });
 
   it('lists with filters, sorts and pagination', async () => {
@@ -154,6 +232,8 @@ function foldDeals(events: RecordedEvent[]): DealView[] {
           updatedAt: e.occurredAt,
           archived: false,
           archivedAt: null,
+          reopenedAt: null,
+          reopens: 0,
         });
         break;
       case 'DealStageChanged':
@@ -179,55 +259,89 @@ function foldDeals(events: RecordedEvent[]): DealView[] {
         });
         break;
       }
+      case 'DealReopened':
+        Object.assign(current!, {
+          status: 'open',
+          stage: d.stage,
+          stageEnteredAt: e.occurredAt,
+          closedAt: null,
+          closedFromStage: null,
+          lostReason: null,
+          reopenedAt: e.occurredAt,
+          reopens: current!.reopens + 1,
+          updatedAt: e.occurredAt,
+        });
+        break;
     }
   }
   return [...deals.values()];
 }
 
+const COMBOS: ListDealsParams[] = [
+  {},
+  { status: 'open', sort: '-amount' },
+  { status: 'open', limit: 4, offset: 3 },
+  { status: 'lost', ownerId: 'u2' },
+  { status: 'won', sort: '-amount', limit: 3, offset: 1 },
+  { ownerId: 'u1', stage: 'proposal' },
+  { stage: 'lost', sort: '-expectedCloseDate' },
+  { ownerId: 'u3', status: 'open', sort: 'expectedCloseDate' },
+  { sort: 'amount', limit: 5, offset: 2 },
+];
+
+/** The served list equals foldDeals' for every combination and two customers' lists. */
+async function expectListsMatchFold(p: Projected): Promise<void> {
+  const deals = foldDeals(p.events);
+  const customerIds = [...new Set(deals.map((d) => d.customerId))].slice(0, 2);
+  for (const params of [...COMBOS, ...customerIds.map((customerId): ListDealsParams => ({ customerId, sort: 'openedAt' }))]) {
+    const sort = params.sort ?? '-openedAt';
+    const field = sort.replace('-', '') as 'openedAt' | 'amount' | 'expectedCloseDate';
+    const dir = sort.startsWith('-') ? -1 : 1;
+    const cmp = (a: DealView, b: DealView) => {
+      const [x, y] = [a[field], b[field]];
+      const c = x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
+      return c !== 0 ? c * dir : a.id < b.id ? -1 : 1;
+    };
+    const matching = deals
+      .filter((d) => (!params.status || d.status === params.status) && (!params.stage || d.stage === params.stage))
+      .filter((d) => (!params.ownerId || d.ownerId === params.ownerId) && (!params.customerId || d.customerId === params.customerId))
+      .sort(cmp);
+    const page = await listDeals(p.readModels, params);
+    const offset = params.offset ?? 0;
+    expect(page.total).toBe(matching.length);
+    expect(page.items).toEqual(matching.slice(offset, offset + (params.limit ?? 50)));
+  }
+}
+
 describe('deals list = a fold of the raw events (property)', () => {
   it('matches for random histories and several filter, sort and page combinations', async () => {
-    const combos: ListDealsParams[] = [
-      {},
-      { status: 'open', sort: '-amount' },
-      { status: 'open', limit: 4, offset: 3 },
-      { status: 'lost', ownerId: 'u2' },
-      { status: 'won', sort: '-amount', limit: 3, offset: 1 },
-      { ownerId: 'u1', stage: 'proposal' },
-      { stage: 'lost', sort: '-expectedCloseDate' },
-      { ownerId: 'u3', status: 'open', sort: 'expectedCloseDate' },
-      { sort: 'amount', limit: 5, offset: 2 },
-    ];
     await fc.assert(
       fc.asyncProperty(historyArbitrary({ minSteps: 120, maxSteps: 200 }), async (scenario) => {
         const p = await project(scenario, [dealsProjection]);
         try {
-          const deals = foldDeals(p.events);
-          const customerIds = [...new Set(deals.map((d) => d.customerId))].slice(0, 2);
-          for (const params of [...combos, ...customerIds.map((customerId): ListDealsParams => ({ customerId, sort: 'openedAt' }))]) {
-            const sort = params.sort ?? '-openedAt';
-            const field = sort.replace('-', '') as 'openedAt' | 'amount' | 'expectedCloseDate';
-            const dir = sort.startsWith('-') ? -1 : 1;
-            const cmp = (a: DealView, b: DealView) => {
-              const [x, y] = [a[field], b[field]];
-              const c = x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
-              return c !== 0 ? c * dir : a.id < b.id ? -1 : 1;
-            };
-            const matching = deals
-              .filter((d) => (!params.status || d.status === params.status) && (!params.stage || d.stage === params.stage))
-              .filter(
-                (d) => (!params.ownerId || d.ownerId === params.ownerId) && (!params.customerId || d.customerId === params.customerId),
-              )
-              .sort(cmp);
-            const page = await listDeals(p.readModels, params);
-            const offset = params.offset ?? 0;
-            expect(page.total).toBe(matching.length);
-            expect(page.items).toEqual(matching.slice(offset, offset + (params.limit ?? 50)));
-          }
+          await expectListsMatchFold(p);
         } finally {
           await p.close();
         }
       }),
       { numRuns: 20, seed: 11 },
     );
+  });
+
+  it('matches for random histories with reopened deals (closed, reopened, closed again)', async () => {
+    let withReopens = 0;
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }), async (scenario) => {
+        const p = await project(scenario, [dealsProjection]);
+        try {
+          await expectListsMatchFold(p);
+          if (p.events.some((e) => e.type === 'DealReopened')) withReopens += 1;
+        } finally {
+          await p.close();
+        }
+      }),
+      { numRuns: 15, seed: 1611 },
+    );
+    expect(withReopens).toBeGreaterThan(5);
   });
 });

@@ -28,6 +28,9 @@ export type DealDocument = {
   /** Archived (issue 16): left out of `GET /deals` unless `?archived=true`; `archivedAt` is the business time. */
   archived: boolean;
   archivedAt: string | null;
+  /** The business time of the last DealReopened (issue 16), and how many there were. */
+  reopenedAt: string | null;
+  reopens: number;
   /** `<status>|<openedAt>` (see compositeKey): "status X, newest first", the default sort, is one index range. */
   statusOpenedAt: string;
 };
@@ -55,7 +58,8 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, dealId: stri
 export const dealsProjection = defineProjection({
   name: DEALS_PROJECTION,
   // 2: archived deals (DealArchived, DealRestored), counted apart (`counts-archived`).
-  version: 2,
+  // 3: reopened deals (DealReopened): reopenedAt and reopens on every deal.
+  version: 3,
   collections: ['deals', 'stats'],
   indexes: {
     deals: [
@@ -92,6 +96,8 @@ export const dealsProjection = defineProjection({
         updatedAt: at,
         archived: false,
         archivedAt: null,
+        reopenedAt: null,
+        reopens: 0,
         statusOpenedAt: '',
       });
       ctx.put<DealDocument>('deals', doc);
@@ -135,6 +141,20 @@ export const dealsProjection = defineProjection({
         doc.stageEnteredAt = event.occurredAt;
         doc.closedAt = event.occurredAt;
         doc.lostReason = d.reason;
+      });
+    },
+    // Open again in the event's stage, as the deal decider folds it; the close it undoes leaves no trace here.
+    DealReopened(event, ctx) {
+      const d = event.data;
+      return update(ctx, event, d.dealId, (doc) => {
+        doc.status = 'open';
+        doc.stage = d.stage;
+        doc.stageEnteredAt = event.occurredAt;
+        doc.closedAt = null;
+        doc.closedFromStage = null;
+        doc.lostReason = null;
+        doc.reopenedAt = event.occurredAt;
+        doc.reopens += 1;
       });
     },
     DealArchived(event, ctx) {

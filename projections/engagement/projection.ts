@@ -19,6 +19,10 @@ import type { ReadModelAccess } from '../common/report';
  *   A lead's events carry no such guarantee: its interactions wait in `p` until it closes.
  * - Once closed: when, how and for whom (`closed`); an interaction recorded later but dated at or
  *   before the close (a back-dated entry) is added to the close day's counters then.
+ *
+ * A deal counts by its last close: a closed deal keeps what its close counted (`n`), the interactions
+ * dated after it (`p`) and its current owner, so that DealReopened withdraws exactly that close and
+ * the deal, open again, counts all its interactions up to its next close.
  */
 export const ENGAGEMENT_PROJECTION = 'engagement';
 export const NO_OWNER = 'unassigned';
@@ -43,13 +47,13 @@ export type EngagementMonth = MonthDocument<EngagementCounters> & { ownerId: str
 /** A deal or a lead, as far as this report needs it. */
 export interface EngagementRecord {
   _id: string;
-  /** Current owner while open (null: none yet). */
+  /** Current owner (null: none yet); a deal's is followed also while closed, for a reopen. */
   owner: string | null;
   /** Deals: business time (ms) of the deal's latest event so far, a lower bound of its close; null for leads. */
   cut: number | null;
-  /** Interactions dated at or before `cut`, by type. */
+  /** Interactions dated at or before `cut`, by type; a closed deal's: those its close counted. */
   n: Record<string, number>;
-  /** The other interactions so far, [at (ms), type], until the close. */
+  /** The other interactions so far, [at (ms), type], until the close; a closed deal's: those dated after it. */
   p: [number, string][];
   /** Once closed: the close's `occurredAt`, won / converted, and the owner at the close. */
   closed: { at: string; ok: boolean; owner: string } | null;
@@ -90,11 +94,15 @@ function count(ctx: ProjectionContext, occurredAt: string, ownerId: string, chan
   );
 }
 
-/** An owner change: followed while the record is open only (the owner at the close is the one that counts). */
+/**
+ * An owner change: the owner at the close is the one that counts, so a change after it moves no
+ * close; a closed deal still follows it, as the owner it has if reopened.
+ */
 async function assigned(ctx: ProjectionContext, kind: Kind, id: string, ownerId: string, occurredAt: string): Promise<void> {
   const record = await recordOf(ctx, kind, id);
-  if (record.closed) return;
+  if (record.closed && kind === 'leads') return;
   record.owner = ownerId || null;
+  if (record.closed) return ctx.put(kind, record);
   if (kind === 'deals') advance(record, Date.parse(occurredAt));
   ctx.put(kind, record);
 }
@@ -104,8 +112,15 @@ async function touched(ctx: ProjectionContext, kind: Kind, id: string, type: str
   const at = Date.parse(occurredAt);
   const closed = record.closed;
   if (closed) {
-    // Recorded after the close: counts only when dated at or before it.
-    if (at > Date.parse(closed.at)) return;
+    // Recorded after the close: counts only when dated at or before it. A deal keeps it either way
+    // (with what the close counted, or for a next close should the deal be reopened).
+    const counts = at <= Date.parse(closed.at);
+    if (kind === 'deals') {
+      if (counts) add(record.n, type);
+      else record.p.push([at, type]);
+      ctx.put(kind, record);
+    }
+    if (!counts) return;
     return count(ctx, closed.at, closed.owner, (c) => {
       if (kind === 'deals') {
         add((c.dealTouches ??= {}), type);
@@ -127,9 +142,15 @@ async function closed(ctx: ProjectionContext, kind: Kind, id: string, ok: boolea
   if (record.closed) return;
   const at = Date.parse(occurredAt);
   const touches = record.n;
-  for (const [t, type] of record.p) if (t <= at) add(touches, type);
+  const later: [number, string][] = [];
+  for (const entry of record.p) {
+    if (entry[0] <= at) add(touches, entry[1]);
+    else later.push(entry);
+  }
   const owner = record.owner ?? NO_OWNER;
-  ctx.put<EngagementRecord>(kind, { _id: id, owner: record.owner, cut: record.cut, n: {}, p: [], closed: { at: occurredAt, ok, owner } });
+  // A deal keeps what it counted and what came after, for a reopen; a lead is never reopened.
+  const [n, p] = kind === 'deals' ? [{ ...touches }, later] : [{}, []];
+  ctx.put<EngagementRecord>(kind, { _id: id, owner: record.owner, cut: record.cut, n, p, closed: { at: occurredAt, ok, owner } });
   await count(ctx, occurredAt, owner, (c) => {
     const merge = (field: 'dealTouches' | 'wonTouches' | 'leadTouches' | 'convertedTouches') => {
       for (const type in touches) add((c[field] ??= {}), type, touches[type]);
@@ -152,6 +173,47 @@ async function closed(ctx: ProjectionContext, kind: Kind, id: string, ok: boolea
   });
 }
 
+/** Subtracts, leaving zeros out (as counting does). */
+function subtract(
+  c: EngagementCounters,
+  field: 'deals' | 'won',
+  touchField: 'dealTouches' | 'wonTouches',
+  touches: Record<string, number>,
+) {
+  if (!(c[field] = (c[field] ?? 0) - 1)) delete c[field];
+  const into = c[touchField];
+  if (!into) return;
+  for (const type in touches) if (!(into[type] = (into[type] ?? 0) - touches[type])) delete into[type];
+  if (Object.keys(into).length === 0) delete c[touchField];
+}
+
+/**
+ * A deal counts by its last close: the reopen withdraws the close from the day and owner it was
+ * counted under, with the interactions it counted; the deal is open again, for its current owner,
+ * and its interactions (those counted included) wait for its next close.
+ */
+async function dealReopened(event: ProjectedEvent<'DealReopened'>, ctx: ProjectionContext): Promise<void> {
+  const record = await ctx.get<EngagementRecord>('deals', event.data.dealId);
+  if (!record?.closed) return; // open already, or never closed
+  const { at, ok, owner } = record.closed;
+  const touches = record.n;
+  await count(ctx, at, owner, (c) => {
+    subtract(c, 'deals', 'dealTouches', touches);
+    if (ok) subtract(c, 'won', 'wonTouches', touches);
+  });
+  // Every interaction in `n` is dated at or before the close: the close's time is a valid cut.
+  const open: EngagementRecord = {
+    _id: record._id,
+    owner: record.owner,
+    cut: Date.parse(at),
+    n: { ...touches },
+    p: record.p,
+    closed: null,
+  };
+  advance(open, Date.parse(event.occurredAt));
+  ctx.put('deals', open);
+}
+
 const dealClosed = (event: ProjectedEvent<'DealWon' | 'DealLost'>, ctx: ProjectionContext) =>
   closed(ctx, 'deals', event.data.dealId, event.type === 'DealWon', event.occurredAt);
 const leadClosed = (event: ProjectedEvent<'LeadConverted' | 'LeadDisqualified'>, ctx: ProjectionContext) =>
@@ -159,7 +221,8 @@ const leadClosed = (event: ProjectedEvent<'LeadConverted' | 'LeadDisqualified'>,
 
 export const engagementProjection = defineProjection({
   name: ENGAGEMENT_PROJECTION,
-  version: 1,
+  // 2: a closed deal keeps its counted and later interactions; DealReopened withdraws its close.
+  version: 2,
   collections: ['deals', 'leads', 'owners'],
   indexes: { owners: ['month'] },
   on: {
@@ -167,6 +230,7 @@ export const engagementProjection = defineProjection({
     DealOwnerAssigned: (event, ctx) => assigned(ctx, 'deals', event.data.dealId, event.data.ownerId, event.occurredAt),
     DealWon: dealClosed,
     DealLost: dealClosed,
+    DealReopened: dealReopened,
     InteractionLogged(event, ctx) {
       // Most interactions name no deal: nothing to read.
       const dealId = event.data.dealId;

@@ -36,9 +36,8 @@ export function engagementReference(events: RecordedEvent[], params: Pick<Report
     switch (e.type) {
       case 'DealOpened':
       case 'DealOwnerAssigned': {
-        const deal = of(deals, d.dealId!);
-        // The owner at the close: changes recorded after it do not count.
-        if (!deal.close) deal.owner = d.ownerId || undefined;
+        // The current owner; a close takes the one it had then.
+        of(deals, d.dealId!).owner = d.ownerId || undefined;
         break;
       }
       case 'LeadAssigned': {
@@ -52,6 +51,10 @@ export function engagementReference(events: RecordedEvent[], params: Pick<Report
         deal.close ??= { at, ok: e.type === 'DealWon', owner: deal.owner ?? 'unassigned' };
         break;
       }
+      // A deal counts by its last close: a reopen takes the close back; the next close counts.
+      case 'DealReopened':
+        of(deals, d.dealId!).close = undefined;
+        break;
       case 'LeadConverted':
       case 'LeadDisqualified': {
         const lead = of(leads, d.leadId!);

@@ -289,6 +289,180 @@ describe('forecast-accuracy report', () => {
   });
 });
 
+const reopened = (id: string, occurredAt: string, data: Record<string, unknown>) =>
+  deal(id, 'DealReopened', occurredAt, { customerId: 'C1', ...data });
+
+/** Reopens, months February … April 2024 (probabilities of the default pipeline). */
+const reopenScenario: ScenarioEvent[] = [
+  // R (u1): proposal 1000, won Feb 10, reassigned to u2, reopened Mar 5 into negotiation (event's owner
+  // u2: still u1's), 1500 from Mar 20, won Apr 10. Feb forecast 500, Mar 0 (closed then), Apr 1200;
+  // the February win is withdrawn, April's counts.
+  opened('R', '2024-01-10T00:00:00.000Z', 'u1', 'proposal', 1000),
+  won('R', '2024-02-10T00:00:00.000Z', 1000),
+  deal('R', 'DealOwnerAssigned', '2024-02-12T00:00:00.000Z', { ownerId: 'u2', previousOwnerId: 'u1' }),
+  reopened('R', '2024-03-05T00:00:00.000Z', {
+    ownerId: 'u2',
+    amount: 1000,
+    stage: 'negotiation',
+    outcome: 'won',
+    closedAt: '2024-02-10T00:00:00.000Z',
+    closedStage: 'proposal',
+  }),
+  deal('R', 'DealAmountChanged', '2024-03-20T00:00:00.000Z', { from: 1000, to: 1500 }),
+  won('R', '2024-04-10T00:00:00.000Z', 1500),
+  // L (u3): qualification 400, lost Feb 20, reopened into proposal exactly at April's start: open then (200).
+  opened('L', '2024-01-15T00:00:00.000Z', 'u3', 'qualification', 400),
+  lost('L', '2024-02-20T00:00:00.000Z'),
+  reopened('L', '2024-04-01T00:00:00.000Z', {
+    ownerId: 'u3',
+    amount: 400,
+    stage: 'proposal',
+    outcome: 'lost',
+    closedAt: '2024-02-20T00:00:00.000Z',
+    closedStage: 'qualification',
+    lostReason: 'price',
+  }),
+  // W (u2): won February's last millisecond, reopened, won March's last: March's revenue, not February's.
+  opened('W', '2024-02-05T00:00:00.000Z', 'u2', 'negotiation', 600),
+  won('W', '2024-02-29T23:59:59.999Z', 600),
+  reopened('W', '2024-03-10T00:00:00.000Z', {
+    ownerId: 'u2',
+    amount: 600,
+    stage: 'negotiation',
+    outcome: 'won',
+    closedAt: '2024-02-29T23:59:59.999Z',
+    closedStage: 'proposal',
+  }),
+  won('W', '2024-03-31T23:59:59.999Z', 600),
+  // X (u4): won and reopened within February, then lost: never open at a start, no win left: not listed.
+  opened('X', '2024-02-02T00:00:00.000Z', 'u4', 'qualification', 100),
+  won('X', '2024-02-03T00:00:00.000Z', 100),
+  reopened('X', '2024-02-04T00:00:00.000Z', {
+    ownerId: 'u4',
+    amount: 100,
+    stage: 'qualification',
+    outcome: 'won',
+    closedAt: '2024-02-03T00:00:00.000Z',
+    closedStage: 'proposal',
+  }),
+  lost('X', '2024-02-06T00:00:00.000Z'),
+];
+
+describe('forecast-accuracy report with reopened deals (a deal counts by its last close)', () => {
+  let p: Projected;
+  beforeAll(async () => {
+    p = await project(reopenScenario, [forecastAccuracyProjection, dealOutcomesProjection, pipelineProjection]);
+  });
+  afterAll(() => p.close());
+
+  it('hand-computed: the reopened win leaves its period; the pipeline at each start as it stood', async () => {
+    const report = await forecastAccuracyReport.run(reportParams({ ...RANGE, groupBy: 'owner' }), p.context);
+    const periods = months([
+      // R 500 + L 40; R's and W's February wins withdrawn: nothing won
+      [540, 0, -540, 540, null],
+      // R and L closed at March's start; W 600 won again in March
+      [0, 600, 600, 600, 1],
+      // R 1500 × 0.8 + L 400 × 0.5; R 1500; 100 / 1500
+      [1400, 1500, 100, 100, 0.0667],
+    ]);
+    expect(report.periods).toEqual(periods);
+    // 160 / 1940; (1 + 0.0667) / 2
+    expect(report.total).toEqual(total(1940, 2100, 160, 1240, 0.0825, 0.5333));
+    expect(report.groups).toEqual([
+      {
+        key: 'u1', // R, its opener's throughout
+        periods: months([
+          [500, 0, -500, 500, null],
+          [0, 0, 0, 0, null],
+          [1200, 1500, 300, 300, 0.2],
+        ]),
+        total: total(1700, 1500, -200, 800, -0.1176, 0.2),
+      },
+      {
+        key: 'u2',
+        periods: months([
+          [0, 0, 0, 0, null],
+          [0, 600, 600, 600, 1],
+          [0, 0, 0, 0, null],
+        ]),
+        total: total(0, 600, 600, 600, null, 1),
+      },
+      {
+        key: 'u3',
+        periods: months([
+          [40, 0, -40, 40, null],
+          [0, 0, 0, 0, null],
+          [200, 0, -200, 200, null],
+        ]),
+        total: total(240, 0, -240, 240, -1, null),
+      },
+    ]);
+    expect(report).toEqual(referenceForecastAccuracy(p.events, reportParams({ ...RANGE, groupBy: 'owner' }), defaultPipeline, Date.now()));
+    for (const period of periods)
+      expect((await buildPipelineReport({ asOf: period.start }, p.context)).totals.weightedValue).toBe(period.forecast);
+  });
+
+  it('day periods: a deal reopened exactly at a midnight is in that day’s forecast, not the one before', async () => {
+    const report = await forecastAccuracyReport.run(
+      reportParams({ from: '2024-03-31T00:00:00.000Z', to: '2024-04-02T00:00:00.000Z', interval: 'day', asOf: RANGE.asOf }),
+      p.context,
+    );
+    expect(report.periods.map((d) => [d.start, d.forecast, d.actual])).toEqual([
+      ['2024-03-31T00:00:00.000Z', 1680, 600], // R 1500 × 0.8 + W 600 × 0.8; W won again at 23:59:59.999
+      ['2024-04-01T00:00:00.000Z', 1400, 0], // R 1200 + L reopened at 00:00 into proposal: 400 × 0.5
+    ]);
+  });
+});
+
+describe('forecast-accuracy report with reopens = a fold of the raw events (property)', () => {
+  it('matches for random histories with reopened deals', async () => {
+    const seen = { reopens: 0, actual: 0 };
+    const now = Date.now();
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }),
+        fc.array(reportParamsArbitrary([undefined, 'owner']), { minLength: 2, maxLength: 2 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (history, paramsList, x) => {
+          const projected = await project(history, [forecastAccuracyProjection, dealOutcomesProjection, pipelineProjection]);
+          try {
+            if (projected.events.some((e) => e.type === 'DealReopened')) seen.reopens += 1;
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const first = Math.min(...times);
+            const last = Math.max(...times);
+            const asOf = new Date(first + Math.round(x * (last - first))).toISOString();
+            const spans = (['week', 'month'] as const).flatMap((interval) =>
+              ([undefined, 'owner'] as const).map((groupBy) =>
+                reportParams({
+                  from: new Date(first).toISOString(),
+                  to: new Date(last + 1).toISOString(),
+                  interval,
+                  asOf,
+                  ...(groupBy ? { groupBy } : {}),
+                }),
+              ),
+            );
+            for (const params of [...paramsList, ...spans]) {
+              const served = await buildForecastAccuracyReport(params, projected.context, now);
+              expect(served).toEqual(referenceForecastAccuracy(projected.events, params, defaultPipeline, now));
+              if (served.periods.some((q) => q.actual !== 0)) seen.actual += 1;
+            }
+            const weekly = await buildForecastAccuracyReport(spans[0], projected.context, now);
+            for (const period of weekly.periods.slice(0, 5)) {
+              expect((await buildPipelineReport({ asOf: period.start }, projected.context)).totals.weightedValue).toBe(period.forecast);
+            }
+          } finally {
+            await projected.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1606 },
+    );
+    expect(seen.reopens).toBeGreaterThan(0);
+    expect(seen.actual).toBeGreaterThan(0);
+  }, 180_000);
+});
+
 describe('forecast-accuracy report = a fold of the raw events (property)', () => {
   it('matches for random histories, windows, intervals and owners', async () => {
     const seen = { forecast: 0, actual: 0, bias: 0, groups: 0 };

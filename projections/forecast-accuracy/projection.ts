@@ -22,12 +22,13 @@ import { NO_OWNER } from '../deal-outcomes/projection';
  */
 export const FORECAST_ACCURACY_PROJECTION = 'forecast-accuracy';
 
-/** The open part of a deal, while it is open (deleted once won or lost). */
+/** A deal's owner, stage and amount; `closed` once won or lost (kept for its owner, should it be reopened). */
 export interface AccuracyDealDocument {
   _id: string;
   owner: string;
   stage: string;
   amount: number;
+  closed?: boolean;
   [key: string]: unknown;
 }
 
@@ -62,7 +63,7 @@ async function change(
   ctx: ProjectionContext,
 ): Promise<void> {
   const deal = await ctx.get<AccuracyDealDocument>('deals', event.data.dealId);
-  if (!deal) return; // closed already or never opened
+  if (!deal || deal.closed) return; // closed already or never opened
   const rows: Row[] = [];
   const before = ownerStageKey(deal.owner, deal.stage);
   switch (event.type) {
@@ -80,16 +81,30 @@ async function change(
     case 'DealWon':
     case 'DealLost': {
       addRow(rows, before, [1, deal.amount], -1);
-      ctx.delete('deals', deal._id);
+      ctx.put<AccuracyDealDocument>('deals', { ...deal, closed: true });
       break;
     }
   }
   return record(ctx, event.occurredAt, rows);
 }
 
+/**
+ * A reopened deal is open again from the reopen, in the event's stage and amount, under the owner it
+ * was opened for (not the event's current owner). Its close's withdrawal from the revenue won is
+ * deal-outcomes' part; the pipeline at midnights before the reopen stays as it stood.
+ */
+async function reopen(event: ProjectedEvent<'DealReopened'>, ctx: ProjectionContext): Promise<void> {
+  const { dealId, stage, amount } = event.data;
+  const deal = await ctx.get<AccuracyDealDocument>('deals', dealId);
+  if (!deal?.closed) return; // open already, or never opened
+  ctx.put<AccuracyDealDocument>('deals', { _id: deal._id, owner: deal.owner, stage, amount });
+  return record(ctx, event.occurredAt, [[ownerStageKey(deal.owner, stage), 1, amount]]);
+}
+
 export const forecastAccuracyProjection = defineProjection({
   name: FORECAST_ACCURACY_PROJECTION,
-  version: 1,
+  // 2: closed deals are kept (closed); a reopened one is open again (DealReopened).
+  version: 2,
   collections: ['deals', 'days'],
   on: {
     DealOpened(event, ctx) {
@@ -102,5 +117,6 @@ export const forecastAccuracyProjection = defineProjection({
     DealAmountChanged: change,
     DealWon: change,
     DealLost: change,
+    DealReopened: reopen,
   },
 });

@@ -41,6 +41,8 @@ export function referenceForecastAccuracy(
       else if (e.type === 'DealStageChanged' && deal?.open) deal.stage = d.to as string;
       else if (e.type === 'DealAmountChanged' && deal?.open) deal.amount = d.to as number;
       else if ((e.type === 'DealWon' || e.type === 'DealLost') && deal) deal.open = false;
+      // Reopened: open again in its stage and amount, still its opener's.
+      else if (e.type === 'DealReopened' && deal && !deal.open) Object.assign(deal, { open: true, stage: d.stage!, amount: d.amount! });
     }
     const byOwnerStage = new Map<string, Map<string, number>>();
     for (const deal of deals.values()) {
@@ -73,11 +75,18 @@ export function referenceForecastAccuracy(
     }
     overall.forecast[i] = cents(total);
   });
+  // A deal counts by its last close: a win counts unless a DealReopened of the deal follows it.
+  const lastReopen = new Map<string, number>();
+  events.forEach((e, index) => {
+    if (e.type === 'DealReopened') lastReopen.set((e.data as { dealId: string }).dealId, index);
+  });
+  const counts = (e: RecordedEvent, index: number): boolean =>
+    e.type === 'DealWon' && (lastReopen.get((e.data as { dealId: string }).dealId) ?? -1) < index;
   const openers = new Map<string, string>();
-  for (const e of events) {
+  for (const [index, e] of events.entries()) {
     const d = e.data as { dealId: string; ownerId?: string; amount: number };
     if (e.type === 'DealOpened') openers.set(d.dealId, d.ownerId || 'unassigned');
-    if (e.type !== 'DealWon') continue;
+    if (!counts(e, index)) continue;
     const at = Date.parse(e.occurredAt);
     const i = list.findIndex((p) => p.startMs <= at && at < p.endMs);
     if (i < 0) continue;
@@ -120,10 +129,10 @@ export function referenceForecastAccuracy(
     list.forEach((p) => {
       for (const [owner] of openAt(p.startMs)) listed.add(owner);
     });
-    for (const e of events) {
+    for (const [index, e] of events.entries()) {
       const at = Date.parse(e.occurredAt);
       const d = e.data as { dealId: string };
-      if (e.type === 'DealWon' && list.some((p) => p.startMs <= at && at < p.endMs)) listed.add(openers.get(d.dealId) ?? 'unassigned');
+      if (counts(e, index) && list.some((p) => p.startMs <= at && at < p.endMs)) listed.add(openers.get(d.dealId) ?? 'unassigned');
     }
     report.groupBy = 'owner';
     report.groups = [...listed].sort().map((key) => ({ key, ...series(ownerOf(key)) }));

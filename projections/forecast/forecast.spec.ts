@@ -88,6 +88,91 @@ describe('forecast report', () => {
   });
 });
 
+describe('forecast report with reopened deals', () => {
+  const reopened = (id: string, occurredAt: string, data: Record<string, unknown>) =>
+    deal(id, 'DealReopened', occurredAt, { customerId: 'C1', ownerId: 'u1', ...data });
+
+  it('a reopened deal is back under its expected-close month, in the stage it reopened into; closed again, it leaves', async () => {
+    const p = await project(
+      [
+        // R1: won from proposal, reopened into negotiation: back in 2024-05, 800 × 0.8.
+        opened('R1', '2024-01-01T00:00:00.000Z', 'proposal', 800, '2024-05-10'),
+        deal('R1', 'DealWon', '2024-02-01T00:00:00.000Z', { customerId: 'C1', amount: 800, stage: 'proposal' }),
+        reopened('R1', '2024-03-01T00:00:00.000Z', {
+          amount: 800,
+          stage: 'negotiation',
+          outcome: 'won',
+          closedAt: '2024-02-01T00:00:00.000Z',
+          closedStage: 'proposal',
+        }),
+        // R2: lost without a close date, reopened into qualification: back under none, 600 × 0.1.
+        opened('R2', '2024-01-02T00:00:00.000Z', 'proposal', 600),
+        deal('R2', 'DealLost', '2024-02-02T00:00:00.000Z', { customerId: 'C1', amount: 600, stage: 'proposal', reason: 'price' }),
+        reopened('R2', '2024-03-02T00:00:00.000Z', {
+          amount: 600,
+          stage: 'qualification',
+          outcome: 'lost',
+          closedAt: '2024-02-02T00:00:00.000Z',
+          closedStage: 'proposal',
+          lostReason: 'price',
+        }),
+        // R3: won, reopened, then lost: out again.
+        opened('R3', '2024-01-03T00:00:00.000Z', 'negotiation', 300, '2024-05-01'),
+        deal('R3', 'DealWon', '2024-02-03T00:00:00.000Z', { customerId: 'C1', amount: 300, stage: 'negotiation' }),
+        reopened('R3', '2024-03-03T00:00:00.000Z', {
+          amount: 300,
+          stage: 'negotiation',
+          outcome: 'won',
+          closedAt: '2024-02-03T00:00:00.000Z',
+          closedStage: 'negotiation',
+        }),
+        deal('R3', 'DealLost', '2024-03-04T00:00:00.000Z', { customerId: 'C1', amount: 300, stage: 'negotiation', reason: 'timing' }),
+      ],
+      [forecastProjection],
+    );
+    try {
+      const report = await forecastReport.run(reportParams(), p.context);
+      expect(report).toEqual({
+        asOf: expect.any(String),
+        months: [
+          { month: '2024-05', deals: 1, value: 800, weightedValue: 640 }, // R1 800 × 0.8
+          { month: 'none', deals: 1, value: 600, weightedValue: 60 }, // R2 600 × 0.1
+        ],
+        totals: { deals: 2, value: 1400, weightedValue: 700 },
+      });
+      expect(report).toEqual(forecastReference(p.events, defaultPipeline, report.asOf));
+      // A reopened deal moves like any open one: R1's close date to June.
+      await appendAndProject(p, [deal('R1', 'DealExpectedCloseDateChanged', '2024-03-05T00:00:00.000Z', { to: '2024-06-01' })]);
+      expect((await forecastReport.run(reportParams(), p.context)).months[0]).toEqual({
+        month: '2024-06',
+        deals: 1,
+        value: 800,
+        weightedValue: 640,
+      });
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('property: matches the fold of the raw events for random histories with reopens', async () => {
+    let withReopens = 0;
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }), async (history) => {
+        const p = await project(history, [forecastProjection]);
+        try {
+          const served = await forecastReport.run(reportParams(), p.context);
+          expect(served).toEqual(forecastReference(p.events, defaultPipeline, served.asOf));
+          if (p.events.some((e) => e.type === 'DealReopened')) withReopens += 1;
+        } finally {
+          await p.close();
+        }
+      }),
+      { numRuns: 15, seed: 1605 },
+    );
+    expect(withReopens).toBeGreaterThan(0);
+  });
+});
+
 describe('forecast report = a fold of the raw events (property)', () => {
   it('matches for random histories', async () => {
     let withDeals = 0;

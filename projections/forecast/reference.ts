@@ -7,6 +7,8 @@ import { closeMonth, NO_CLOSE_DATE } from './projection';
 /** The forecast folded straight from the raw events (test oracle): the open deals after the last event. */
 export function forecastReference(events: RecordedEvent[], pipeline: Pipeline, asOf: string): ForecastReport {
   const open = new Map<string, { stage: string; amount: number; expectedCloseDate?: string }>();
+  // Closed deals' expected close dates, for a reopen (its event does not carry one).
+  const closed = new Map<string, string | undefined>();
   for (const e of events) {
     const d = e.data as { dealId: string; stage: string; amount: number; expectedCloseDate?: string; to: never };
     switch (e.type) {
@@ -24,7 +26,13 @@ export function forecastReference(events: RecordedEvent[], pipeline: Pipeline, a
         break;
       case 'DealWon':
       case 'DealLost':
+        closed.set(d.dealId, open.get(d.dealId)!.expectedCloseDate);
         open.delete(d.dealId);
+        break;
+      // Open again, in its stage and with its amount, under the close date it had.
+      case 'DealReopened':
+        open.set(d.dealId, { stage: d.stage, amount: d.amount, expectedCloseDate: closed.get(d.dealId) });
+        closed.delete(d.dealId);
         break;
     }
   }

@@ -1,11 +1,12 @@
-import { countDay, MonthDocument, readMonths } from '../common/buckets';
+import { countDay, monthDay, MonthDocument, readMonths } from '../common/buckets';
 import { defineProjection } from '../common/define-projection';
 import type { ReadModelAccess } from '../common/report';
 
 /**
  * Lost deals by the stage they were lost from and the reason: one document per month, stage and
  * reason with the count and the amount lost per day. DealLost carries all of it, so nothing else
- * is read.
+ * is read. A deal counts by its last close: DealReopened of a lost deal carries the loss it undoes
+ * (closedAt, closedStage, lostReason, amount) and takes it back out of that day.
  */
 export const LOST_DEALS_PROJECTION = 'lost-deals';
 
@@ -17,7 +18,8 @@ export type LostDealsMonth = MonthDocument<LostCounters> & { stage: string; reas
 
 export const lostDealsProjection = defineProjection({
   name: LOST_DEALS_PROJECTION,
-  version: 1,
+  // 2: DealReopened withdraws the loss it undoes.
+  version: 2,
   collections: ['months'],
   indexes: { months: ['month'] },
   on: {
@@ -36,6 +38,19 @@ export const lostDealsProjection = defineProjection({
           c.value += d.amount;
         },
       );
+    },
+    async DealReopened({ data: d }, ctx) {
+      if (d.outcome !== 'lost') return;
+      const { month, day } = monthDay(d.closedAt);
+      const doc = await ctx.get<LostDealsMonth>('months', `${month}|${d.closedStage}|${d.lostReason}`);
+      const counters = doc?.days[day];
+      if (!doc || !counters) return; // no such loss counted (not in a valid history)
+      counters.deals -= 1;
+      counters.value -= d.amount;
+      // Its last loss withdrawn, the day goes (no zero row for the reason, no float residue).
+      if (counters.deals <= 0) delete doc.days[day];
+      if (Object.keys(doc.days).length > 0) ctx.put('months', doc);
+      else ctx.delete('months', doc._id);
     },
   },
 });

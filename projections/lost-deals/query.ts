@@ -30,7 +30,7 @@ export function stageOrder(configured: string[], seen: Iterable<string>): string
   return [...configured, ...extra];
 }
 
-/** Deals lost in the window (whole UTC days), by reason and by the stage they were lost from. */
+/** Deals lost in the window (whole UTC days), by reason and by the stage they were lost from; a reopened loss is withdrawn. */
 export const lostDealsReport = {
   name: 'lost-deals',
   description: 'Deals lost in the window by reason and by the stage lost from: count and value',

@@ -8,8 +8,17 @@ import type { LostDealsReport } from './query';
 /** The lost-deals report folded straight from the raw events (test oracle). */
 export function lostDealsReference(events: RecordedEvent[], params: ReportParams, pipeline: Pipeline): LostDealsReport {
   const { startMs, endMs, from, to } = dayWindow(params);
+  // A deal counts by its last close: a loss followed by a DealReopened of the deal counts nowhere.
+  const lastReopen = new Map<string, number>();
+  events.forEach((e, i) => e.type === 'DealReopened' && lastReopen.set((e.data as { dealId: string }).dealId, i));
   const lost = events
-    .filter((e) => e.type === 'DealLost' && Date.parse(e.occurredAt) >= startMs && Date.parse(e.occurredAt) < endMs)
+    .filter(
+      (e, i) =>
+        e.type === 'DealLost' &&
+        Date.parse(e.occurredAt) >= startMs &&
+        Date.parse(e.occurredAt) < endMs &&
+        (lastReopen.get((e.data as { dealId: string }).dealId) ?? -1) < i,
+    )
     .map((e) => e.data as { amount: number; stage: string; reason: string });
   const figures = (list: typeof lost) => ({ deals: list.length, value: money(list.reduce((sum, l) => sum + l.amount, 0)) });
   const reasons = [...new Set(lost.map((l) => l.reason))].map((reason) => ({

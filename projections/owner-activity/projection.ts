@@ -13,8 +13,9 @@ import type { ReadModelAccess } from '../common/report';
  * Whose interaction: the event's `actor`, i.e. the user who logged it. Activity measures what a
  * person did; the customer's owner may be someone else, may change later, and looking it up
  * would cost a read per interaction. Deals and tasks belong to their `ownerId`; `deals` and
- * `tasks` remember it for the open ones, since DealWon, DealLost and TaskCompleted do not carry it
- * (a task's is its owner at completion: TaskReassigned moves it; a cancelled task is not counted).
+ * `tasks` remember it, since DealWon, DealLost and TaskCompleted do not carry it (a task's is its
+ * owner at completion: TaskReassigned moves it; a cancelled task is not counted). A deal counts by
+ * its last close: `deals` keeps the close counted, which DealReopened withdraws.
  */
 export const OWNER_ACTIVITY_PROJECTION = 'owner-activity';
 /** A day's counters; zeros are left out, which keeps the documents (and the queries reading them) small. */
@@ -53,6 +54,9 @@ type Counter = Exclude<keyof OwnerActivityCounters, 'interactions' | 'otherInter
 const inc = (c: OwnerActivityCounters, field: Counter, by = 1): void => void (c[field] = (c[field] ?? 0) + by);
 
 type Owned = { _id: string; ownerId: string };
+/** The close counted for a deal: [closedAt, won, amount]. */
+type CountedClose = [at: string, won: boolean, amount: number];
+type OwnedDeal = Owned & { close?: CountedClose };
 
 const emptyDay = (): OwnerActivityCounters => ({});
 
@@ -78,23 +82,35 @@ async function count(
   ctx.put('totals', totals);
 }
 
-/** A deal closed: counted for its owner (remembered from DealOpened), then forgotten. */
+/** Adds (sign 1) or withdraws (sign −1) a close; zeros are left out. */
+function countClose(ctx: ProjectionContext, ownerId: string, [at, won, amount]: CountedClose, sign: 1 | -1): Promise<void> {
+  return count(ctx, at, ownerId, (b) => {
+    const field = won ? 'dealsWon' : 'dealsLost';
+    inc(b, field, sign);
+    if (won) inc(b, 'revenueWon', sign * amount);
+    if (!b[field]) {
+      delete b[field];
+      // No win left that day: no revenue either (not a float residue of the withdrawn amount).
+      if (won) delete b.revenueWon;
+    }
+  });
+}
+
+/** A deal closed: counted for its owner (remembered from DealOpened), and the close remembered. */
 async function closed(event: ProjectedEvent<'DealWon' | 'DealLost'>, ctx: ProjectionContext): Promise<void> {
   const d = event.data;
-  const deal = await ctx.get<Owned>('deals', d.dealId);
+  const deal = await ctx.get<OwnedDeal>('deals', d.dealId);
   if (!deal) return;
-  ctx.delete('deals', d.dealId); // closed for good
-  if (event.type === 'DealLost') return count(ctx, event.occurredAt, deal.ownerId, (b) => inc(b, 'dealsLost'));
-  return count(ctx, event.occurredAt, deal.ownerId, (b) => {
-    inc(b, 'dealsWon');
-    inc(b, 'revenueWon', d.amount);
-  });
+  const close: CountedClose = [event.occurredAt, event.type === 'DealWon', event.type === 'DealWon' ? d.amount : 0];
+  ctx.put<OwnedDeal>('deals', { ...deal, close }); // kept: a DealReopened withdraws it
+  return countClose(ctx, deal.ownerId, close, 1);
 }
 
 export const ownerActivityProjection = defineProjection({
   name: OWNER_ACTIVITY_PROJECTION,
   // 2: month totals (`totals`). 3: a reassigned task is completed for its new owner; a cancelled one is forgotten.
-  version: 3,
+  // 4: DealReopened withdraws the close it undoes; closed deals stay in `deals`.
+  version: 4,
   collections: ['deals', 'tasks', 'months', 'totals'],
   indexes: { months: ['month'], totals: ['month'] },
   on: {
@@ -119,6 +135,14 @@ export const ownerActivityProjection = defineProjection({
     },
     DealWon: closed,
     DealLost: closed,
+    async DealReopened(event, ctx) {
+      const deal = await ctx.get<OwnedDeal>('deals', event.data.dealId);
+      if (!deal?.close) return; // no close counted: nothing to withdraw
+      const { close, ...open } = deal;
+      ctx.put<OwnedDeal>('deals', open);
+      // For the owner it was counted for (at opening), not the event's current owner.
+      return countClose(ctx, open.ownerId, close, -1);
+    },
     TaskCreated(event, ctx) {
       const d = event.data;
       ctx.put<Owned>('tasks', { _id: d.taskId, ownerId: d.ownerId });

@@ -141,6 +141,124 @@ describe('pipeline report', () => {
     );
   }, 60_000);
 
+  it('reopened deals: open again in their stage from the reopen, a new stay; as-of views before it unchanged', async () => {
+    const pipeline = validatePipeline({
+      stages: [
+        { name: 'qualification', probability: 0.1, stallAfterDays: 7 },
+        { name: 'proposal', probability: 0.5 },
+        { name: 'negotiation', probability: 0.8 },
+      ],
+    });
+    p = await project(
+      [
+        // r1: won from proposal on Feb 1, reopened into negotiation on Mar 1 12:00, won again on Mar 20.
+        opened('r1', '2024-01-01T00:00:00.000Z', 'proposal', 1000),
+        deal('r1', 'DealWon', '2024-02-01T00:00:00.000Z', { customerId: 'c1', amount: 1000, stage: 'proposal' }),
+        deal('r1', 'DealReopened', '2024-03-01T12:00:00.000Z', {
+          customerId: 'c1',
+          ownerId: 'u1',
+          amount: 1000,
+          stage: 'negotiation',
+          outcome: 'won',
+          closedAt: '2024-02-01T00:00:00.000Z',
+          closedStage: 'proposal',
+        }),
+        deal('r1', 'DealWon', '2024-03-20T00:00:00.000Z', { customerId: 'c1', amount: 1000, stage: 'negotiation' }),
+        // r2: lost from qualification on Feb 10, reopened into qualification on Feb 20, still open.
+        opened('r2', '2024-01-05T00:00:00.000Z', 'qualification', 2000),
+        deal('r2', 'DealLost', '2024-02-10T00:00:00.000Z', { customerId: 'c1', amount: 2000, stage: 'qualification', reason: 'price' }),
+        deal('r2', 'DealReopened', '2024-02-20T00:00:00.000Z', {
+          customerId: 'c1',
+          ownerId: 'u1',
+          amount: 2000,
+          stage: 'qualification',
+          outcome: 'lost',
+          closedAt: '2024-02-10T00:00:00.000Z',
+          closedStage: 'qualification',
+          lostReason: 'price',
+        }),
+      ],
+      [pipelineProjection],
+      { pipeline },
+    );
+    const at = (iso: string) => buildPipelineReport({ asOf: iso }, { ...p!.context, pipeline });
+    // Between the closes and the reopens: nothing open.
+    expect((await at('2024-02-15T00:00:00.000Z')).totals).toEqual({ deals: 0, value: 0, weightedValue: 0, stalled: 0 });
+    // A millisecond before r2's reopen it is still closed; at the reopen it is open, age 0.
+    expect((await at('2024-02-19T23:59:59.999Z')).totals.deals).toBe(0);
+    expect((await at('2024-02-20T00:00:00.000Z')).stages[0]).toEqual({
+      stage: 'qualification',
+      deals: 1,
+      value: 2000,
+      weightedValue: 200,
+      avgAgeDays: 0,
+      stalled: 0,
+    });
+    // Feb 25: 5 days into its new stay, not stalled (its first stay, from Jan 5, ended at the loss).
+    expect((await at('2024-02-25T00:00:00.000Z')).stages[0]).toMatchObject({ deals: 1, avgAgeDays: 5, stalled: 0 });
+    // Mar 1 11:59:59.999: r1 not reopened yet; r2 10.5 d (− 1 ms) into qualification, stalled.
+    const beforeReopen = await at('2024-03-01T11:59:59.999Z');
+    expect(beforeReopen.stages.map((s) => [s.stage, s.deals, s.value, s.avgAgeDays, s.stalled])).toEqual([
+      ['qualification', 1, 2000, 10.5, 1],
+      ['proposal', 0, 0, null, 0],
+      ['negotiation', 0, 0, null, 0],
+    ]);
+    // Mar 10: r1 in negotiation since Mar 1 12:00 (8.5 d), 1000 × 0.8; r2 19 d in qualification, 2000 × 0.1.
+    const mar10 = await at('2024-03-10T00:00:00.000Z');
+    expect(mar10.stages.map((s) => [s.stage, s.deals, s.value, s.weightedValue, s.avgAgeDays])).toEqual([
+      ['qualification', 1, 2000, 200, 19],
+      ['proposal', 0, 0, 0, null],
+      ['negotiation', 1, 1000, 800, 8.5],
+    ]);
+    expect(mar10.totals).toEqual({ deals: 2, value: 3000, weightedValue: 1000, stalled: 1 });
+    // Won again on Mar 20: out again.
+    expect((await at('2024-03-20T00:00:00.000Z')).totals).toEqual({ deals: 1, value: 2000, weightedValue: 200, stalled: 1 });
+    for (const iso of ['2024-02-15T00:00:00.000Z', '2024-03-01T12:00:00.000Z', '2024-03-10T00:00:00.000Z', '2024-03-20T00:00:00.000Z']) {
+      const { stages, totals } = await at(iso);
+      const ref = referencePipeline(p.events, iso, pipeline);
+      expect(stages.map(({ stalled: _, ...s }) => s)).toEqual(ref.stages);
+      expect({ ...totals, stalled: undefined }).toEqual({ ...ref.totals, stalled: undefined });
+    }
+  });
+
+  it('property: with reopened deals, served through the projector, equals the reference fold', async () => {
+    let reopened = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 250, reopens: true }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        async (history, picks) => {
+          const projected = await project(history, [pipelineProjection]);
+          try {
+            const reopens = projected.events.filter((e) => e.type === 'DealReopened');
+            if (reopens.length > 0) reopened++;
+            const times = projected.events.map((e) => Date.parse(e.occurredAt));
+            const first = Math.min(...times);
+            const last = Math.max(...times);
+            const reopenAt = reopens.length ? [Date.parse(reopens[Math.floor(picks[0] * (reopens.length - 1))].occurredAt)] : [];
+            const instants = [
+              // at a reopen and just before it, at an event, between events, and after the last one
+              ...reopenAt.flatMap((ms) => [ms, ms - 1]),
+              times[Math.floor(picks[0] * (times.length - 1))],
+              Math.round(first + picks[1] * (last - first)),
+              last + Math.round(picks[2] * 10 * 86_400_000),
+            ];
+            for (const ms of instants) {
+              const iso = new Date(ms).toISOString();
+              expect(await buildPipelineReport({ asOf: iso }, projected.context)).toEqual(
+                referencePipeline(projected.events, iso, defaultPipeline),
+              );
+            }
+          } finally {
+            await projected.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1604 },
+    );
+    expect(reopened).toBeGreaterThan(0);
+  }, 90_000);
+
   it('stalled: deals longer in their stage than its stallAfterDays, at asOf, per stage and in total', async () => {
     const pipeline = validatePipeline({
       stages: [

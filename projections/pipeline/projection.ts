@@ -165,10 +165,28 @@ async function archive(event: ProjectedEvent<'DealArchived' | 'DealRestored'>, c
   return record(ctx, event, at, deltas);
 }
 
+/**
+ * A reopened deal is open again from the reopen's business time, in the event's stage and with its
+ * amount: a new stay, as after a restore. Its close left the pipeline at the close and the time
+ * between stays in no stage, so views as of an instant before the reopen are unchanged.
+ */
+async function reopen(event: ProjectedEvent<'DealReopened'>, ctx: ProjectionContext): Promise<void> {
+  const at = Date.parse(event.occurredAt);
+  const { dealId, stage, amount } = event.data;
+  if (await ctx.get<PipelineDealDocument>('deals', dealId)) return; // open already: nothing to reopen
+  const deltas = new Deltas();
+  const stint = `${dealId}|${event.globalPosition}`;
+  deltas.enter(stage, amount, at);
+  ctx.put<PipelineDealDocument>('deals', { _id: dealId, stage, amount, entered: at, stint });
+  ctx.put<PipelineStintDocument>('stints', { _id: stint, stage, entered: at, left: null });
+  return record(ctx, event, at, deltas);
+}
+
 export const pipelineProjection = defineProjection({
   name: PIPELINE_PROJECTION,
   // 3: archived open deals leave the open pipeline until restored (DealArchived, DealRestored).
-  version: 3,
+  // 4: a reopened deal is open again from the reopen (DealReopened).
+  version: 4,
   collections: ['deals', 'days', 'moments', 'stints'],
   indexes: { moments: ['t'], stints: ['stage', 'entered'] },
   on: {
@@ -188,5 +206,6 @@ export const pipelineProjection = defineProjection({
     DealLost: change,
     DealArchived: archive,
     DealRestored: archive,
+    DealReopened: reopen,
   },
 });

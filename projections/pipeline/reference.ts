@@ -36,6 +36,10 @@ export function referencePipeline(events: RecordedEvent[], asOf: string, pipelin
       case 'DealRestored':
         if (deal?.archived) Object.assign(deal, { archived: false, entered: at });
         break;
+      // Reopened: open again in its stage from the reopen, with the amount it closed with.
+      case 'DealReopened':
+        if (deal && !deal.open) Object.assign(deal, { open: true, stage: d.stage!, amount: d.amount!, entered: at });
+        break;
     }
   }
   const open = [...deals.values()].filter((d) => d.open && !d.archived);

@@ -10,8 +10,9 @@ import { addRow, Row } from '../common/rows';
  * stage exits summed by stage. Single stage exits are also kept (`exits`, indexed on `t`), for
  * the partial days at the ends of a range. A report over [from, to) reads the day documents
  * overlapping it (about one per day, whatever the number of deals) and the single exits of at
- * most two partial days. `deals` holds what an open deal's next exit needs; it is deleted once
- * the deal is won or lost.
+ * most two partial days. `deals` holds what an open deal's next exit needs, and once it is closed
+ * the win entry counted (a deal counts by its last close: DealReopened takes the entry back out).
+ * The exit a close made stands: that stay ended then, and the reopen begins a new one.
  */
 export const SALES_CYCLE_PROJECTION = 'sales-cycle';
 
@@ -23,6 +24,9 @@ export interface CycleDealDocument {
   entered: number;
   source: string;
   owner: string;
+  /** Won or lost (no stay until reopened); `won` is the entry its win added. */
+  closed?: true;
+  won?: WonEntry;
   [key: string]: unknown;
 }
 
@@ -64,7 +68,7 @@ async function leave(event: ProjectedEvent<'DealStageChanged' | 'DealWon' | 'Dea
   const at = Date.parse(event.occurredAt);
   const { dealId } = event.data;
   const deal = await ctx.get<CycleDealDocument>('deals', dealId);
-  if (!deal) return; // closed already, or never opened
+  if (!deal || deal.closed) return; // closed already, or never opened
   await exit(ctx, event, deal, at);
   if (event.type === 'DealStageChanged') {
     const { to } = event.data;
@@ -72,16 +76,35 @@ async function leave(event: ProjectedEvent<'DealStageChanged' | 'DealWon' | 'Dea
     return;
   }
   if (event.type === 'DealWon') {
+    const won: WonEntry = [at, at - deal.opened, deal.source, deal.owner];
     const doc = await day(ctx, at);
-    doc.w.push([at, at - deal.opened, deal.source, deal.owner]);
+    doc.w.push(won);
+    ctx.put('days', doc);
+    ctx.put<CycleDealDocument>('deals', { ...deal, closed: true, won });
+    return;
+  }
+  ctx.put<CycleDealDocument>('deals', { ...deal, closed: true });
+}
+
+/** Reopened: its win (if it was won) is withdrawn from the day it was counted in; a new stay begins in `stage`. */
+async function reopened(event: ProjectedEvent<'DealReopened'>, ctx: ProjectionContext): Promise<void> {
+  const { dealId, stage } = event.data;
+  const deal = await ctx.get<CycleDealDocument>('deals', dealId);
+  if (!deal?.closed) return; // never opened, or not closed (not in a valid history)
+  const { closed: _closed, won, ...open } = deal;
+  if (won) {
+    const doc = await day(ctx, won[0]);
+    const i = doc.w.findIndex((w) => w.every((v, k) => v === won[k]));
+    if (i >= 0) doc.w.splice(i, 1);
     ctx.put('days', doc);
   }
-  ctx.delete('deals', dealId);
+  ctx.put<CycleDealDocument>('deals', { ...open, stage, entered: Date.parse(event.occurredAt) });
 }
 
 export const salesCycleProjection = defineProjection({
   name: SALES_CYCLE_PROJECTION,
-  version: 1,
+  // 2: DealReopened withdraws the win it undoes; closed deals stay in `deals`.
+  version: 2,
   collections: ['deals', 'exits', 'days'],
   indexes: { exits: ['t'] },
   on: {
@@ -93,5 +116,6 @@ export const salesCycleProjection = defineProjection({
     DealStageChanged: leave,
     DealWon: leave,
     DealLost: leave,
+    DealReopened: reopened,
   },
 });

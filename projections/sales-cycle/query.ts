@@ -45,7 +45,8 @@ function stageLines(pipeline: Pipeline, exits: Map<string, { exits: number; ms: 
 
 /**
  * GET /reports/sales-cycle?from&to&groupBy=source|owner — deals won with wonAt in [from, to)
- * (from and to as given, not truncated); cycle = wonAt − openedAt in days. `overall` (key `all`)
+ * (from and to as given, not truncated; a deal counts by its last close, a reopened win is
+ * withdrawn); cycle = wonAt − openedAt in days. `overall` (key `all`)
  * and, with groupBy, one line per deal source or owner (sorted by key; none without groupBy):
  * wonDeals, avgDays, medianDays (even count: mean of the two middle values), p90Days (nearest
  * rank, the ⌈0.9·n⌉-th smallest); null when there is no won deal. `stages`: every stage exit

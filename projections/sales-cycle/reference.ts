@@ -15,9 +15,10 @@ export function referenceSalesCycle(
   const toMs = Date.parse(to);
   const inRange = (ms: number) => ms >= fromMs && ms < toMs;
   const deals = new Map<string, { opened: number; stage: string; entered: number; source: string; owner: string; closed: boolean }>();
-  const won: { ms: number; source: string; owner: string }[] = [];
+  const wins: { ms: number; source: string; owner: string; dealId: string; index: number }[] = [];
   const exits: { stage: string; ms: number }[] = [];
-  for (const event of events) {
+  const lastReopen = new Map<string, number>();
+  for (const [index, event] of events.entries()) {
     const at = Date.parse(event.occurredAt);
     const d = event.data as { dealId: string; stage: string; source: string; ownerId: string; to: string };
     if (event.type === 'DealOpened') {
@@ -25,14 +26,23 @@ export function referenceSalesCycle(
       continue;
     }
     const deal = deals.get(d.dealId);
+    if (event.type === 'DealReopened') {
+      // Open again: a new stay in `stage`; the cycle still runs from the opening.
+      lastReopen.set(d.dealId, index);
+      if (deal?.closed) Object.assign(deal, { closed: false, stage: d.stage, entered: at });
+      continue;
+    }
     if (!deal || deal.closed || !['DealStageChanged', 'DealWon', 'DealLost'].includes(event.type)) continue;
     if (inRange(at)) exits.push({ stage: deal.stage, ms: at - deal.entered });
     if (event.type === 'DealStageChanged') Object.assign(deal, { stage: d.to, entered: at });
     else {
       deal.closed = true;
-      if (event.type === 'DealWon' && inRange(at)) won.push({ ms: at - deal.opened, source: deal.source, owner: deal.owner });
+      if (event.type === 'DealWon' && inRange(at))
+        wins.push({ ms: at - deal.opened, source: deal.source, owner: deal.owner, dealId: d.dealId, index });
     }
   }
+  // A deal counts by its last close: a win followed by a DealReopened of the deal counts nowhere.
+  const won = wins.filter((w) => (lastReopen.get(w.dealId) ?? -1) < w.index);
   const stats = (key: string, list: { ms: number }[]) => {
     const cycleDays = list.map((w) => w.ms / DAY_MS);
     const sum = list.reduce((a, w) => a + w.ms, 0);

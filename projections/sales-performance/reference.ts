@@ -22,11 +22,15 @@ export function salesPerformanceReference(
   const { startMs, endMs, from, to } = dayWindow(params);
   const dealOwner = new Map<string, string>();
   const facts: Fact[] = [];
-  for (const e of events) {
+  // A deal counts by its last close: a close followed by a DealReopened of the deal counts nowhere.
+  const lastReopen = new Map<string, number>();
+  events.forEach((e, i) => e.type === 'DealReopened' && lastReopen.set((e.data as { dealId: string }).dealId, i));
+  for (const [i, e] of events.entries()) {
     const d = e.data as { dealId: string; ownerId: string; amount: number; type: string };
     if (e.type === 'DealOpened') dealOwner.set(d.dealId, d.ownerId);
     const at = Date.parse(e.occurredAt);
     if (at < startMs || at >= endMs) continue;
+    if ((e.type === 'DealWon' || e.type === 'DealLost') && (lastReopen.get(d.dealId) ?? -1) > i) continue;
     if (e.type === 'DealOpened') facts.push({ ownerId: d.ownerId, kind: 'opened', at, amount: 0 });
     if (e.type === 'DealWon') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'won', at, amount: d.amount });
     if (e.type === 'DealLost') facts.push({ ownerId: dealOwner.get(d.dealId)!, kind: 'lost', at, amount: 0 });

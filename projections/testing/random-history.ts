@@ -49,7 +49,8 @@ export interface Step {
     | 'completeTask'
     | 'editTask'
     | 'cancelTask'
-    | 'reassignTask';
+    | 'reassignTask'
+    | 'reopen';
   pick: number;
   choice: number;
   amount: number;
@@ -98,16 +99,31 @@ const stepArbitraryOf = (extra: Step['kind'][]): fc.Arbitrary<Step> =>
     // Mostly hours to days; sometimes nothing (same instant) or a jump to the next UTC midnight.
     advance: fc.oneof(fc.constant(0), fc.constant(-1), fc.integer({ min: 60_000, max: 20 * DAY })),
   });
+/** Reopened deals (issue 16): only in histories that ask for them (`reopens`); wins and losses come more often there, so that deals close, reopen and close again. */
+const REOPENS: Step['kind'][] = ['reopen', 'reopen', 'win', 'lose'];
 const stepArbitrary = stepArbitraryOf([]);
 const stepWithTaskChangesArbitrary = stepArbitraryOf(TASK_CHANGES);
+const stepWithReopensArbitrary = stepArbitraryOf(REOPENS);
+const stepWithBothArbitrary = stepArbitraryOf([...TASK_CHANGES, ...REOPENS]);
 
 /** Random but valid histories: commands decided by the real deciders, rejected ones dropped. */
-export const historyArbitrary = (options: { minSteps?: number; maxSteps?: number; start?: string; taskChanges?: boolean } = {}) =>
+export const historyArbitrary = (
+  options: { minSteps?: number; maxSteps?: number; start?: string; taskChanges?: boolean; reopens?: boolean } = {},
+) =>
   fc
-    .array(options.taskChanges ? stepWithTaskChangesArbitrary : stepArbitrary, {
-      minLength: options.minSteps ?? 10,
-      maxLength: options.maxSteps ?? 120,
-    })
+    .array(
+      options.taskChanges
+        ? options.reopens
+          ? stepWithBothArbitrary
+          : stepWithTaskChangesArbitrary
+        : options.reopens
+          ? stepWithReopensArbitrary
+          : stepArbitrary,
+      {
+        minLength: options.minSteps ?? 10,
+        maxLength: options.maxSteps ?? 120,
+      },
+    )
     .map((steps) => runScript(steps, options.start));
 
 /** Plays a script through the deciders, as the command handlers and process managers would. */
@@ -300,6 +316,21 @@ export function runScript(steps: Step[], start = '2024-01-01T00:00:00.000Z'): Sc
             dealId,
             { type: 'LoseDeal', data: { dealId, reason: ['price', 'competitor', 'timing'][step.choice % 3] }, occurredAt: at },
             owner,
+          );
+        break;
+      }
+      case 'reopen': {
+        // Mostly back to the stage it closed from; sometimes to another stage.
+        const dealId = pickOf(deals, step.pick, (d) => d.status !== 'open');
+        const stage = step.choice % 3 === 0 ? defaultPipeline.stages[step.choice % defaultPipeline.stages.length].name : undefined;
+        if (dealId)
+          run(
+            deal,
+            deals,
+            'deal',
+            dealId,
+            { type: 'ReopenDeal', data: { dealId, ...(stage ? { stage } : {}) }, occurredAt: at },
+            'manager',
           );
         break;
       }

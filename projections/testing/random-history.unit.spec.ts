@@ -39,4 +39,23 @@ describe('random histories (test support)', () => {
     );
     for (const type of ['TaskUpdated', 'TaskCancelled', 'TaskReassigned', 'TaskCompleted']) expect(seen).toContain(type);
   });
+
+  it('with reopens, reopen won and lost deals, which then close again', () => {
+    let reopened = 0;
+    let closedAgain = 0;
+    fc.assert(
+      fc.property(historyArbitrary({ minSteps: 80, maxSteps: 120, reopens: true }), (events) => {
+        const reopens = new Map<string, number>();
+        for (const e of events) {
+          if (e.type === 'DealReopened') {
+            reopened += 1;
+            reopens.set(e.streamId, (reopens.get(e.streamId) ?? 0) + 1);
+          } else if ((e.type === 'DealWon' || e.type === 'DealLost') && reopens.has(e.streamId)) closedAgain += 1;
+        }
+      }),
+      { numRuns: 10, seed: 7 },
+    );
+    expect(reopened).toBeGreaterThan(20);
+    expect(closedAgain).toBeGreaterThan(10);
+  });
 });

@@ -131,6 +131,8 @@ const BODIES: Record<string, object> = {
   'post /leads/{id}/restore': {},
   'post /deals/{id}/archive': { reason: 'matrix' },
   'post /deals/{id}/restore': {},
+  // Reopen (issue 16): managers and admins; the matrix's deal is open, so an allowed caller gets 422.
+  'post /deals/{id}/reopen': {},
 };
 
 describe('ownership', () => {

@@ -41,6 +41,10 @@ beforeAll(async () => {
   // Archived and restored (issue 16): the deal, the lead below, and the kept customer at the end.
   await ok(manager.post(`/deals/${deal.id}/archive`, { reason: 'contract test' }));
   await ok(manager.post(`/deals/${deal.id}/restore`, {}));
+  // Won, then reopened (issue 16).
+  const reopened = await ok(manager.post('/deals', { customerId: s.keptId, title: 'Reopened', amount: 20 }));
+  await ok(manager.post(`/deals/${reopened.id}/win`, {}));
+  await ok(manager.post(`/deals/${reopened.id}/reopen`, { reason: 'contract test' }));
   // A task edited (its new subject sealed with the customer's key), reassigned, then cancelled.
   const task = await ok(manager.post('/tasks', { subject: 'Call Ada', dueAt: '2030-01-01T00:00:00Z', customerId: s.keptId }));
   await ok(manager.patch(`/tasks/${task.id}`, { subject: 'Email Ada', dueAt: '2030-01-02T00:00:00Z' }));

@@ -522,6 +522,14 @@ const routes: RouteSpec[] = [
     fields: () => ({ reason: text(), ...common(true) }),
   },
   {
+    name: 'POST /deals/:id/reopen',
+    base: () => ({}),
+    method: 'post',
+    target: 'deals',
+    path: (id) => `/deals/${id}/reopen`,
+    fields: () => ({ stage: text(), reason: text(), ...common(true) }),
+  },
+  {
     name: 'POST /campaigns',
     base: () => ({ name: 'Sweep', channel: 'web' }),
     required: ['name', 'channel'],

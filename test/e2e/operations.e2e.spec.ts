@@ -49,6 +49,7 @@ describe('operations', () => {
       ['post', '/leads/{id}/restore'],
       ['post', '/deals/{id}/archive'],
       ['post', '/deals/{id}/restore'],
+      ['post', '/deals/{id}/reopen'],
     ];
     for (const [method, path] of writes) {
       expect([method, path, res.body.paths?.[path]?.[method] !== undefined]).toEqual([method, path, true]);

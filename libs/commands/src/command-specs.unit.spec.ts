@@ -67,4 +67,11 @@ describe('command specs', () => {
       expect(() => call(admin)).not.toThrow();
     }
   });
+
+  it('reopening a deal is refused to a rep before anything is read, even on its own deal (issue 16)', () => {
+    const call = (context: CommandContext) =>
+      (dealCommands.ReopenDeal.permit! as (c: CommandContext, x: unknown, s: string) => void)(context, {}, 'deal-1');
+    expect(() => call(rep)).toThrow('reopening deal-1 is for managers and admins, not role "rep"');
+    expect(() => call(admin)).not.toThrow();
+  });
 });

@@ -51,6 +51,11 @@ export function assertMayArchiveOrRestore(context: CommandContext, streamId: str
   if (ownerScoped(context)) throw new OwnershipViolation(`archiving and restoring ${streamId} is for managers and admins, not role "rep"`);
 }
 
+/** Reopening a closed deal (issue 16) rewrites closed figures: for managers and admins, whoever owns the deal. */
+export function assertMayReopen(context: CommandContext, streamId: string): void {
+  if (ownerScoped(context)) throw new OwnershipViolation(`reopening ${streamId} is for managers and admins, not role "rep"`);
+}
+
 /** A change that names an owner (a profile update): a scoped caller may only name the current one. */
 export function assertMayReassign(
   context: CommandContext,

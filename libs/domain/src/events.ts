@@ -45,6 +45,7 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   DealExpectedCloseDateChanged: 1,
   DealWon: 1,
   DealLost: 1,
+  DealReopened: 1,
   DealOwnerAssigned: 1,
   DealArchived: 1,
   DealRestored: 1,

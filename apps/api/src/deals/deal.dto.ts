@@ -38,3 +38,14 @@ export class WinDealDto extends RevisionedCommandDto {}
 export class LoseDealDto extends RevisionedCommandDto {
   @ApiProperty({ example: 'price' }) @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) reason!: string;
 }
+
+/** `POST /deals/:id/reopen` (issue 16): managers and admins. */
+export class ReopenDealDto extends RevisionedCommandDto {
+  @ApiPropertyOptional({ description: 'A pipeline stage; default the one the deal closed from', example: 'proposal' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  stage?: string;
+  @ApiPropertyOptional({ example: 'customer came back' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) reason?: string;
+}

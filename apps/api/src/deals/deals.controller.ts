@@ -14,7 +14,7 @@ import { CommandSender, compact } from '../http/command-sender';
 import { ListDealsQuery } from '../read/list-queries.dto';
 import { found, ReadModelQuery } from '../read/read-queries';
 import { AggregateViews } from '../streams/aggregate-views';
-import { ChangeStageDto, LoseDealDto, OpenDealDto, UpdateDealDto, WinDealDto } from './deal.dto';
+import { ChangeStageDto, LoseDealDto, OpenDealDto, ReopenDealDto, UpdateDealDto, WinDealDto } from './deal.dto';
 import { IdParam } from '../http/ids';
 import { AnswersCsv } from '../http/csv';
 import { ArchiveDto } from '../http/archive.dto';
@@ -73,6 +73,19 @@ export class DealsController {
   lose(@Id() dealId: string, @Body() dto: LoseDealDto, @Context() context: CommandContext) {
     const data = { dealId, reason: dto.reason };
     return this.commands.send(new DealMessage({ type: 'LoseDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /**
+   * Reopens a won or lost deal (`DealReopened`): open again from now, and the close it undoes leaves
+   * every report (a deal counts by its last close; docs/reports.md). Managers and admins only.
+   */
+  @Post(':id/reopen')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  reopen(@Id() dealId: string, @Body() dto: ReopenDealDto, @Context() context: CommandContext) {
+    const data = compact({ dealId, stage: dto.stage, reason: dto.reason });
+    return this.commands.send(new DealMessage({ type: 'ReopenDeal', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
   /** Reassigns the deal (`DealOwnerAssigned`): managers and admins only. */

@@ -12,7 +12,15 @@ import {
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { CustomerMessage, DealMessage } from '../messages';
-import { assertCreatesOwn, assertMayArchiveOrRestore, assertMayAssign, assertOwns, authorizeOwner, ownerScoped } from '../ownership';
+import {
+  assertCreatesOwn,
+  assertMayArchiveOrRestore,
+  assertMayAssign,
+  assertMayReopen,
+  assertOwns,
+  authorizeOwner,
+  ownerScoped,
+} from '../ownership';
 import { reactionContext } from '../process-managers/reaction-context';
 
 type Spec<C extends DealCommand, F = unknown> = CommandSpec<DealState, C, DealEvent, F>;
@@ -58,6 +66,7 @@ export const dealCommands: CommandSpecs<DealState, DealCommand, DealEvent> = {
   UpdateDeal: onDeal(),
   WinDeal: onDeal(),
   LoseDeal: onDeal(),
+  ReopenDeal: onDeal({ permit: (context, _, streamId) => assertMayReopen(context, streamId) }),
   AssignDealOwner: onDeal({ permit: (context, _, streamId) => assertMayAssign(context, streamId) }),
   ArchiveDeal: onDeal({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
   RestoreDeal: onDeal({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),

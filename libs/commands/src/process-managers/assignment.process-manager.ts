@@ -32,6 +32,7 @@ export class AssignmentProcessManager extends AutomationProcessManager {
     'DealOpened',
     'DealWon',
     'DealLost',
+    'DealReopened',
   ] as const;
   protected override readonly folds = true;
   private book: AssignmentBookState = initialAssignmentBook();

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AggregateAlreadyExists, DealOpened, DealStageChanged, stalledDeals, stallLimitMs, streamIdOf } from '@chronicle/domain';
+import {
+  AggregateAlreadyExists,
+  DealOpened,
+  DealReopened,
+  DealStageChanged,
+  stalledDeals,
+  stallLimitMs,
+  streamIdOf,
+} from '@chronicle/domain';
 import type { Fence } from '@chronicle/cluster';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { PersonalDataErasedError } from '@chronicle/personal-data';
@@ -28,7 +36,7 @@ interface OpenDeal {
 @Injectable()
 export class StallProcessManager extends AutomationProcessManager {
   readonly checkpointName = 'process-manager:stall';
-  readonly eventTypes = ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost', 'DealArchived', 'DealRestored'] as const;
+  readonly eventTypes = ['DealOpened', 'DealStageChanged', 'DealWon', 'DealLost', 'DealReopened', 'DealArchived', 'DealRestored'] as const;
   protected override readonly folds = true;
   private readonly open = new Map<string, OpenDeal>();
   /** Archived open deals (issue 16): never stalled; a restore puts one back in its stage as if it entered it then. */
@@ -66,8 +74,9 @@ export class StallProcessManager extends AutomationProcessManager {
     const { dealId } = event.data as { dealId: string };
     // A stay in a stage that an import without automation began is history: no stall task for it.
     if (!automates(event)) this.notified.add(event.eventId);
-    if (event.type === 'DealOpened') {
-      const d = event.data as DealOpened['data'];
+    if (event.type === 'DealOpened' || event.type === 'DealReopened') {
+      // Opened, or open again after a close: a stay in its stage from this event.
+      const d = event.data as (DealOpened | DealReopened)['data'];
       this.open.set(dealId, {
         dealId,
         stage: d.stage,

@@ -86,6 +86,7 @@ export function foldAssignmentBook(state: AssignmentBookState, event: BookEvent)
       }
       break;
     case 'DealOpened':
+    case 'DealReopened':
       if (d.dealId && d.ownerId) state.dealOwners[d.dealId] = d.ownerId;
       break;
     case 'DealWon':

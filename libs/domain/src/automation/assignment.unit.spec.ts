@@ -63,6 +63,9 @@ describe('auto-assignment', () => {
     foldAssignmentBook(book, { type: 'LeadConverted', data: { leadId: 'x' } }); // b 0
     expect(chooseOwner(cfg, book, {})?.ownerId).toBe('b');
     expect(Object.fromEntries(workloads(book))).toEqual({ a: 2, c: 1 });
+    // A reopened deal is open again: it weighs on its current owner's workload.
+    foldAssignmentBook(book, { type: 'DealReopened', data: { dealId: 'd3', ownerId: 'b' } });
+    expect(Object.fromEntries(workloads(book))).toEqual({ a: 2, b: 1, c: 1 });
   });
 
   it('territory: first matching rule by region/industry, round-robin within, fallback to all reps', () => {

@@ -23,4 +23,7 @@ export type AssignDealOwner = Command<'AssignDealOwner', { dealId: string; owner
 /** Archiving and restoring (issue 16): managers and admins; open and closed deals alike. */
 export type ArchiveDeal = Command<'ArchiveDeal', { dealId: string; reason?: string }>;
 export type RestoreDeal = Command<'RestoreDeal', { dealId: string; reason?: string }>;
-export type DealCommand = OpenDeal | ChangeDealStage | UpdateDeal | WinDeal | LoseDeal | AssignDealOwner | ArchiveDeal | RestoreDeal;
+/** Reopens a won or lost deal (managers and admins): open again in `stage` (default: the stage it closed from). */
+export type ReopenDeal = Command<'ReopenDeal', { dealId: string; stage?: string; reason?: string }>;
+export type DealCommand =
+  OpenDeal | ChangeDealStage | UpdateDeal | WinDeal | LoseDeal | ReopenDeal | AssignDealOwner | ArchiveDeal | RestoreDeal;

@@ -33,7 +33,11 @@ export interface DealState extends ArchiveState {
   openedAt?: string;
   stageEnteredAt?: string;
   closedAt?: string;
+  /** The stage it was in when it closed. */
+  closedStage?: string;
   lostReason?: string;
+  /** How many times it was reopened. */
+  reopens?: number;
   /** Business time of the deal's last event: a deal's history is ordered in business time. */
   lastOccurredAt?: string;
 }
@@ -151,6 +155,34 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
             },
           ];
         }
+        case 'ReopenDeal': {
+          const { dealId, reason } = command.data;
+          if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
+          rule(state.status !== 'open', `${streamIdOf('deal', dealId)} is open; only a won or lost deal can be reopened`, 'deal-open');
+          inOrder(state, occurredAt);
+          if (reason !== undefined && !reason.trim()) throw new InvalidInput('reason', 'must not be empty when given');
+          const closedStage = state.closedStage ?? pipeline.stages[0].name;
+          const stage = command.data.stage ?? closedStage;
+          assertStage(pipeline, 'stage', stage);
+          return [
+            {
+              type: 'DealReopened',
+              data: {
+                dealId,
+                customerId: state.customerId,
+                ownerId: state.ownerId,
+                amount: state.amount,
+                stage,
+                outcome: state.status,
+                closedAt: state.closedAt ?? state.lastOccurredAt ?? occurredAt,
+                closedStage,
+                ...(state.status === 'lost' && state.lostReason !== undefined ? { lostReason: state.lostReason } : {}),
+                ...(reason !== undefined ? { reason } : {}),
+              },
+              occurredAt,
+            },
+          ];
+        }
         case 'AssignDealOwner': {
           const { dealId, ownerId } = command.data;
           if (!state.exists) throw new AggregateNotFound(streamIdOf('deal', dealId));
@@ -197,7 +229,24 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
         case 'DealExpectedCloseDateChanged':
           return { ...state, expectedCloseDate: event.data.to };
         case 'DealWon':
-          return { ...state, status: 'won', stage: 'won', stageEnteredAt: event.occurredAt, closedAt: event.occurredAt };
+          return {
+            ...state,
+            status: 'won',
+            stage: 'won',
+            stageEnteredAt: event.occurredAt,
+            closedAt: event.occurredAt,
+            closedStage: event.data.stage,
+          };
+        case 'DealReopened': {
+          const { closedAt: _closedAt, closedStage: _closedStage, lostReason: _lostReason, ...open } = state;
+          return {
+            ...open,
+            status: 'open',
+            stage: event.data.stage,
+            stageEnteredAt: event.occurredAt,
+            reopens: (state.reopens ?? 0) + 1,
+          };
+        }
         case 'DealOwnerAssigned':
           return { ...state, ownerId: event.data.ownerId };
         case 'DealArchived':
@@ -211,6 +260,7 @@ export function dealDecider(pipeline: Pipeline): Decider<DealState, DealCommand,
             stage: 'lost',
             stageEnteredAt: event.occurredAt,
             closedAt: event.occurredAt,
+            closedStage: event.data.stage,
             lostReason: event.data.reason,
           };
         default:

@@ -353,6 +353,136 @@ describe('deal decider (default pipeline)', () => {
         .thenThrows(AggregateNotFound));
   });
 
+  describe('ReopenDeal', () => {
+    const t4 = '2024-03-01T08:00:00.000Z';
+    const reopenedWon: DealEvent = {
+      type: 'DealReopened',
+      data: { dealId, customerId, ownerId: 'u-1', amount: 12000, stage: 'proposal', outcome: 'won', closedAt: t2, closedStage: 'proposal' },
+      occurredAt: t3,
+    };
+
+    it('reopens a won deal in the stage it closed from, naming the close it undoes', () =>
+      spec.given([opened, toProposal, won]).when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t3 }).then([reopenedWon]));
+
+    it('reopens a lost deal in a stage given, with the loss reason and its own reason', () =>
+      spec
+        .given([opened, toProposal, lost])
+        .when({ type: 'ReopenDeal', data: { dealId, stage: 'negotiation', reason: 'budget approved' }, occurredAt: t3 })
+        .then([
+          {
+            type: 'DealReopened',
+            data: {
+              dealId,
+              customerId,
+              ownerId: 'u-1',
+              amount: 12000,
+              stage: 'negotiation',
+              outcome: 'lost',
+              closedAt: t2,
+              closedStage: 'proposal',
+              lostReason: 'competitor',
+              reason: 'budget approved',
+            },
+            occurredAt: t3,
+          },
+        ]));
+
+    it('names the current owner: a closed deal may be reassigned before it is reopened', () =>
+      spec
+        .given([
+          opened,
+          toProposal,
+          won,
+          { type: 'DealOwnerAssigned', data: { dealId, ownerId: 'u-2', previousOwnerId: 'u-1' }, occurredAt: t2 },
+        ])
+        .when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t3 })
+        .then([
+          {
+            type: 'DealReopened',
+            data: {
+              dealId,
+              customerId,
+              ownerId: 'u-2',
+              amount: 12000,
+              stage: 'proposal',
+              outcome: 'won',
+              closedAt: t2,
+              closedStage: 'proposal',
+            },
+            occurredAt: t3,
+          },
+        ]));
+
+    it('a reopened deal is open: it changes stage and closes again; a second reopen names the second close', () => {
+      const wonAgain: DealEvent = { type: 'DealWon', data: { dealId, customerId, amount: 15000, stage: 'negotiation' }, occurredAt: t4 };
+      spec
+        .given([opened, toProposal, won, reopenedWon])
+        .when({ type: 'ChangeDealStage', data: { dealId, stage: 'negotiation' }, occurredAt: t3 })
+        .then([{ type: 'DealStageChanged', data: { dealId, from: 'proposal', to: 'negotiation' }, occurredAt: t3 }]);
+      const history = [
+        opened,
+        toProposal,
+        won,
+        reopenedWon,
+        { type: 'DealStageChanged', data: { dealId, from: 'proposal', to: 'negotiation' }, occurredAt: t3 } as DealEvent,
+        { type: 'DealAmountChanged', data: { dealId, from: 12000, to: 15000 }, occurredAt: t3 } as DealEvent,
+        wonAgain,
+      ];
+      spec
+        .given(history)
+        .when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t4 })
+        .then([
+          {
+            type: 'DealReopened',
+            data: {
+              dealId,
+              customerId,
+              ownerId: 'u-1',
+              amount: 15000,
+              stage: 'negotiation',
+              outcome: 'won',
+              closedAt: t4,
+              closedStage: 'negotiation',
+            },
+            occurredAt: t4,
+          },
+        ]);
+      expect(fold(dealDecider(defaultPipeline), [...history.slice(0, 4)])).toMatchObject({
+        status: 'open',
+        stage: 'proposal',
+        stageEnteredAt: t3,
+        reopens: 1,
+      });
+      expect(fold(dealDecider(defaultPipeline), [...history.slice(0, 4)]).closedAt).toBeUndefined();
+    });
+
+    it('rejects an open deal, a missing one, an unknown stage, an empty reason and a time before the close', () => {
+      spec
+        .given([opened, toProposal])
+        .when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t3 })
+        .thenThrows(BusinessRuleViolation, 'is open; only a won or lost deal can be reopened');
+      spec.given([]).when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t3 }).thenThrows(AggregateNotFound);
+      spec
+        .given([opened, won])
+        .when({ type: 'ReopenDeal', data: { dealId, stage: 'won' }, occurredAt: t3 })
+        .thenThrows(BusinessRuleViolation, '"won" is not a stage of the pipeline');
+      spec
+        .given([opened, won])
+        .when({ type: 'ReopenDeal', data: { dealId, reason: ' ' }, occurredAt: t3 })
+        .thenThrows(InvalidInput, (e) => e.field === 'reason');
+      spec
+        .given([opened, won])
+        .when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t1 })
+        .thenThrows(BusinessRuleViolation, 'is before the deal');
+    });
+
+    it('rejects an archived deal: restore it first', () =>
+      spec
+        .given([opened, won, { type: 'DealArchived', data: { dealId }, occurredAt: t2 }])
+        .when({ type: 'ReopenDeal', data: { dealId }, occurredAt: t3 })
+        .thenThrows(BusinessRuleViolation, 'is archived; restore it first'));
+  });
+
   describe('evolve', () => {
     it('tracks stage, stage entry time, amount and close', () => {
       expect(fold(dealDecider(defaultPipeline), [opened])).toMatchObject({

@@ -26,6 +26,32 @@ export type DealArchived = DomainEvent<'DealArchived', { dealId: string; reason?
 /** Restored from the archive: listed again, and an open deal counts in the open pipeline again. */
 export type DealRestored = DomainEvent<'DealRestored', { dealId: string; reason?: string }>;
 
+/**
+ * A won or lost deal reopened (issue 16): open again from this instant, in `stage`. A deal counts by
+ * its last close, so every report withdraws the close it undoes (`outcome` at `closedAt`, with the
+ * amount and stage it closed with) from the period it was counted in. The customer acquisition a
+ * win made stands: it is the customer's own history.
+ */
+export type DealReopened = DomainEvent<
+  'DealReopened',
+  {
+    dealId: string;
+    customerId: string;
+    ownerId: string;
+    amount: number;
+    /** The stage it is open in again: by default the one it was closed from. */
+    stage: string;
+    /** The close it undoes. */
+    outcome: 'won' | 'lost';
+    closedAt: string;
+    closedStage: string;
+    /** The withdrawn loss's reason (of a lost deal). */
+    lostReason?: string;
+    /** Why it was reopened. */
+    reason?: string;
+  }
+>;
+
 export type DealEvent =
   | DealOpened
   | DealStageChanged
@@ -33,6 +59,7 @@ export type DealEvent =
   | DealExpectedCloseDateChanged
   | DealWon
   | DealLost
+  | DealReopened
   | DealOwnerAssigned
   | DealArchived
   | DealRestored;
