@@ -99,13 +99,19 @@ export function statusSorted(
 }
 
 /**
- * How many documents hold each value of a few fields, in one document per collection. The
- * embedded store counts a filter on one indexed field by reading every matching document (it
- * checks the JSON type of each), ≈ 25 ms per 20,000; a list filtered on a single one of these
- * fields takes its total from here instead. Kept in the same commits as the documents, so it is
- * exactly as fresh.
+ * How many documents hold each value of a few fields, and each pair of values of two of them, in
+ * one document per collection. The embedded store counts a filter on indexed fields by reading
+ * every matching document (it checks the JSON type of each), ≈ 25 ms per 20,000; a list filtered
+ * on one or two of these fields takes its total from here instead. Kept in the same commits as
+ * the documents, so it is exactly as fresh.
  */
-export type CountsDocument = { _id: string; total: number; by: Record<string, Record<string, number>> };
+export type CountsDocument = {
+  _id: string;
+  total: number;
+  by: Record<string, Record<string, number>>;
+  /** By pair of fields (`a|b`, in the order of the counted fields): `JSON.stringify([va, vb])` → count. */
+  pairs?: Record<string, Record<string, number>>;
+};
 
 /** The counts of the listed documents (`counts`) and of the archived ones (issue 16), which lists leave out by default. */
 const LISTED_COUNTS = 'counts';
@@ -120,16 +126,21 @@ export async function recount<T extends Record<string, unknown>>(
   after: T | null | undefined,
   id = LISTED_COUNTS,
 ): Promise<void> {
-  const counts = (await ctx.get<CountsDocument>(collection, id)) ?? { _id: id, total: 0, by: {} };
+  const counts = (await ctx.get<CountsDocument>(collection, id)) ?? { _id: id, total: 0, by: {}, pairs: {} };
   let changed = false;
+  const bump = (map: Record<string, number>, key: string, delta: number) => {
+    map[key] = (map[key] ?? 0) + delta;
+    if (map[key] === 0) delete map[key];
+  };
   const add = (doc: T, delta: number) => {
     counts.total += delta;
-    for (const field of fields) {
-      const byValue = (counts.by[field] ??= {});
-      const key = JSON.stringify(doc[field] ?? null);
-      byValue[key] = (byValue[key] ?? 0) + delta;
-      if (byValue[key] === 0) delete byValue[key];
-    }
+    fields.forEach((field, i) => {
+      bump((counts.by[field] ??= {}), JSON.stringify(doc[field] ?? null), delta);
+      // A document counted before pairs were kept has none: its totals by pair come from the store.
+      if (counts.pairs)
+        for (const other of fields.slice(i + 1))
+          bump((counts.pairs[`${field}|${other}`] ??= {}), JSON.stringify([doc[field] ?? null, doc[other] ?? null]), delta);
+    });
     changed = true;
   };
   if (before && after) {
@@ -167,7 +178,7 @@ export function archivedParam(value: string | boolean | undefined): boolean {
   throw new InvalidInput('archived', 'must be true or false');
 }
 
-/** The total for a filter on nothing or on exactly one counted field (equality), else undefined. */
+/** The total for a filter on nothing or on one or two counted fields (equality to a string), else undefined. */
 export async function countedTotal(
   counts: ReadCollection<CountsDocument>,
   filter: Filter,
@@ -175,10 +186,13 @@ export async function countedTotal(
   id = LISTED_COUNTS,
 ): Promise<number | undefined> {
   const keys = Object.keys(filter);
-  if (keys.length > 1 || (keys.length === 1 && (!fields.includes(keys[0]) || typeof filter[keys[0]] !== 'string'))) return undefined;
+  if (keys.length > 2 || keys.some((k) => !fields.includes(k) || typeof filter[k] !== 'string')) return undefined;
   const doc = await counts.findById(id);
   if (keys.length === 0) return doc?.total ?? 0;
-  return doc?.by[keys[0]]?.[JSON.stringify(filter[keys[0]])] ?? 0;
+  if (keys.length === 1) return doc?.by[keys[0]]?.[JSON.stringify(filter[keys[0]])] ?? 0;
+  if (doc && !doc.pairs) return undefined;
+  const [a, b] = [...keys].sort((x, y) => fields.indexOf(x) - fields.indexOf(y));
+  return doc?.pairs?.[`${a}|${b}`]?.[JSON.stringify([filter[a], filter[b]])] ?? 0;
 }
 
 /** `countedTotal` for a list filter holding `archived` (a boolean): from the counts of the listed or of the archived documents. */

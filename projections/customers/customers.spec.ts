@@ -540,6 +540,8 @@ const COMBOS: ListCustomersParams[] = [
   { ownerId: 'u2', sort: '-registeredAt', limit: 3, offset: 1 },
   { source: 'web', status: 'prospect' },
   { region: 'emea', sort: 'registeredAt' },
+  { status: 'active', region: 'emea', sort: '-revenue', limit: 5 },
+  { status: 'active', region: 'emea', source: 'web' },
   { status: 'churned', sort: 'revenue' },
   { q: 'customer c00', sort: '-name', limit: 4 },
   { q: 'LEAD', sort: '-registeredAt' },

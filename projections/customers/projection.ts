@@ -163,6 +163,7 @@ export const customersProjection = defineProjection({
   // 2: tags and campaigns (CustomerTagged, CustomerEnrolled), listed and filtered.
   // 3: archived customers (CustomerArchived, CustomerRestored), counted apart (`counts-archived`).
   // 4: reopened deals (DealReopened): open again, a reopened win out of the won totals; revenue in cents.
+  //    Totals by pair of counted fields (a list filtered on two of them).
   version: 4,
   collections: ['customers', 'counters', 'stats', 'labels'],
   indexes: {

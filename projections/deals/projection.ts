@@ -58,7 +58,7 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, dealId: stri
 export const dealsProjection = defineProjection({
   name: DEALS_PROJECTION,
   // 2: archived deals (DealArchived, DealRestored), counted apart (`counts-archived`).
-  // 3: reopened deals (DealReopened): reopenedAt and reopens on every deal.
+  // 3: reopened deals (DealReopened): reopenedAt and reopens on every deal; totals by pair of counted fields.
   version: 3,
   collections: ['deals', 'stats'],
   indexes: {

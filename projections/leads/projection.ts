@@ -53,7 +53,8 @@ async function update(ctx: ProjectionContext, event: RecordedEvent, leadId: stri
 export const leadsProjection = defineProjection({
   name: LEADS_PROJECTION,
   // 2: archived leads (LeadArchived, LeadRestored), counted apart (`counts-archived`).
-  version: 2,
+  // 3: totals by pair of counted fields (a list filtered on two of them).
+  version: 3,
   collections: ['leads', 'stats'],
   indexes: {
     leads: ['status', 'source', 'ownerId', 'campaignId', 'capturedAt', 'score', 'archived', ...Object.values(STATUS_SORT_FIELDS)],

@@ -64,7 +64,8 @@ async function erase(event: ProjectedEvent, ctx: ProjectionContext): Promise<voi
 export const tasksProjection = defineProjection({
   name: TASKS_PROJECTION,
   // 3: tasks about a person are chained for erasure. 4: edits, reassignment and cancellation (TaskUpdated, TaskReassigned, TaskCancelled).
-  version: 4,
+  // 5: totals by pair of counted fields (a list filtered on two of them).
+  version: 5,
   collections: ['tasks', 'stats', 'people'],
   indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
   scrubAfter: Object.keys(ERASURE_OF),

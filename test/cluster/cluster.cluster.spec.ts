@@ -236,9 +236,9 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       let eventCount: number;
       try {
         // A bound on liveness, not a speed bar (the bench's cluster item measures speed): the 24
-        // projections' catch-up on FerretDB after the faults took 70–170 s in most runs, and once
-        // 299.6 s, a hair under the 300 s this bound used to be.
-        const quiet = await waitForQuiescence(cluster, { timeoutMs: 480_000, progress: log });
+        // projections' catch-up on FerretDB after the faults took 70–300 s in most runs and 402 s in
+        // a later one (a slowness of its own, not yet explained): 900 s leaves room.
+        const quiet = await waitForQuiescence(cluster, { timeoutMs: 900_000, progress: log });
         timings.quiescence = seconds(quiet.waitedMs);
         const store = openSealedStore(cluster);
         const events = await readAllEvents(store).finally(() => store.close());
@@ -353,5 +353,5 @@ describe('cluster: 2 APIs, 3 projectors, 2 relays under load, with kills, rollin
       log(`--- last output of every process:\n${cluster.output(25)}`);
       throw error;
     }
-  }, 900_000);
+  }, 1_500_000); // load (~260 s), quiescence (≤ 900 s), the comparisons
 });
