@@ -16,7 +16,14 @@ import { defineProjection } from '../common/define-projection';
  *   is the first lead converted into the customer (the one it was registered from, else the first
  *   CustomerLeadLinked) before its CustomerAcquired: a lead converted into a customer acquired
  *   already did not bring a new customer. Both kinds of event are on the customer's stream, so
- *   "before" is the stream's own order.
+ *   "before" is the stream's own order. Also its whole revenue and its merges (below).
+ *
+ * Merges (docs/merging.md): a merged customer's new customer leaves its origin's campaign, and its
+ * whole revenue (`customers.revenue`) moves from its origin's campaign to its survivor's origin's
+ * (none when the survivor has no campaign origin), as if it had been the survivor's all along; so
+ * does its revenue recorded while merged. The survivor remembers its merged customers, so that
+ * their revenue follows its origin when that becomes known after the merge. The unmerge moves it
+ * all back. An origin lead linked to, or an acquisition of, a merged customer counts from its unmerge.
  *
  * Every read is by `_id` (projection side) or a range on an indexed field (query side).
  */
@@ -63,11 +70,17 @@ type CustomerDoc = {
   capturedAt: string | null;
   acquired: boolean;
   /**
-   * Revenue recorded while the customer had neither an origin nor an acquisition (a won deal
-   * whose acquisition is still on its way): moved to the campaign should a campaign lead become
-   * its origin, so that revenue is the customer's whole revenue in every case.
+   * The customer's whole revenue (purchases and won deals, a reopened win withdrawn), to move it
+   * at a merge or unmerge. It counts for its origin's campaign (its survivor's while merged). While
+   * that customer has neither an origin nor an acquisition (a won deal whose acquisition is still on
+   * its way) it counts nowhere yet: it moves to the campaign should a campaign lead become the
+   * origin, so that a campaign's revenue is its customers' whole revenue in every case.
    */
-  pending: number;
+  revenue: number;
+  /** The survivor it is merged into; null when it is not merged. */
+  mergedInto: string | null;
+  /** The customers merged into it: their revenue counts for its origin. */
+  mergedIds: string[];
 };
 
 export const zeroCampaignCounters = (): CampaignCounters => ({ leads: 0, convertedLeads: 0, newCustomers: 0, revenue: 0, spend: 0 });
@@ -103,35 +116,81 @@ async function count(ctx: ProjectionContext, campaignId: string, at: string, cha
   );
 }
 
+async function customer(ctx: ProjectionContext, customerId: string): Promise<CustomerDoc> {
+  return (
+    (await ctx.get<CustomerDoc>('customers', customerId)) ?? {
+      _id: customerId,
+      leadId: null,
+      campaignId: null,
+      capturedAt: null,
+      acquired: false,
+      revenue: 0,
+      mergedInto: null,
+      mergedIds: [],
+    }
+  );
+}
+
+/** Adds revenue to the campaign of `origin`'s origin lead, on that lead's capture day; nowhere without one. */
+async function countRevenue(ctx: ProjectionContext, origin: CustomerDoc, amount: number): Promise<void> {
+  if (origin.campaignId && amount !== 0) await count(ctx, origin.campaignId, origin.capturedAt!, (c) => void (c.revenue += amount));
+}
+
+/** Counts (sign 1) or withdraws (sign −1) the customer's new customer, when its origin lead had a campaign. */
+async function countNewCustomer(ctx: ProjectionContext, doc: CustomerDoc, sign: 1 | -1): Promise<void> {
+  if (doc.campaignId && doc.acquired) await count(ctx, doc.campaignId, doc.capturedAt!, (c) => void (c.newCustomers += sign));
+}
+
 async function attach(ctx: ProjectionContext, customerId: string, leadId: string): Promise<void> {
-  const current = await ctx.get<CustomerDoc>('customers', customerId);
-  if (current && (current.leadId !== null || current.acquired)) return; // first touch, before acquisition only
+  const current = await customer(ctx, customerId);
+  if (current.leadId !== null || current.acquired) return; // first touch, before acquisition only
   const lead = await ctx.get<LeadDoc>('leads', leadId);
-  const pending = current?.pending ?? 0;
-  ctx.put<CustomerDoc>('customers', {
-    _id: customerId,
-    leadId,
-    campaignId: lead?.campaignId ?? null,
-    capturedAt: lead?.capturedAt ?? null,
-    acquired: false,
-    pending: 0,
-  });
-  if (lead && pending !== 0) await count(ctx, lead.campaignId, lead.capturedAt, (c) => void (c.revenue += pending));
+  const doc: CustomerDoc = { ...current, leadId, campaignId: lead?.campaignId ?? null, capturedAt: lead?.capturedAt ?? null };
+  ctx.put<CustomerDoc>('customers', doc);
+  // Without an origin until now, the revenue that counts for it counted nowhere: its own (unless
+  // it is merged: then it counts for its survivor's) and its merged customers'.
+  let revenue = doc.mergedInto === null ? doc.revenue : 0;
+  for (const id of doc.mergedIds) revenue += (await customer(ctx, id)).revenue;
+  await countRevenue(ctx, doc, revenue);
 }
 
 async function earn(ctx: ProjectionContext, customerId: string, amount: number): Promise<void> {
-  const doc = await ctx.get<CustomerDoc>('customers', customerId);
-  if (doc?.campaignId) return count(ctx, doc.campaignId, doc.capturedAt!, (c) => void (c.revenue += amount));
-  // Only a customer that may still get an origin keeps its revenue aside.
-  if (doc && (doc.leadId !== null || doc.acquired)) return;
-  const base: CustomerDoc = doc ?? { _id: customerId, leadId: null, campaignId: null, capturedAt: null, acquired: false, pending: 0 };
-  ctx.put<CustomerDoc>('customers', { ...base, pending: base.pending + amount });
+  const doc = await customer(ctx, customerId);
+  ctx.put<CustomerDoc>('customers', { ...doc, revenue: doc.revenue + amount });
+  // A merged customer's revenue counts for its survivor's origin.
+  await countRevenue(ctx, doc.mergedInto === null ? doc : await customer(ctx, doc.mergedInto), amount);
+}
+
+/**
+ * A merge (`merged` true) or unmerge: the merged customer's new customer leaves (comes back to) its
+ * origin's campaign, and its whole revenue moves from its origin's campaign to its survivor's (or
+ * back). The merged customer's copy decides; the survivor's, or a repeated copy, changes nothing.
+ */
+async function merge(
+  ctx: ProjectionContext,
+  d: { customerId: string; mergedId: string; survivorId: string },
+  merged: boolean,
+): Promise<void> {
+  if (d.customerId !== d.mergedId || d.mergedId === d.survivorId) return;
+  const doc = await customer(ctx, d.mergedId);
+  if ((doc.mergedInto !== null) === merged) return;
+  // The unmerge undoes what the merge counted: from the survivor the merged customer records.
+  const survivorId = merged ? d.survivorId : doc.mergedInto!;
+  const survivor = await customer(ctx, survivorId);
+  ctx.put<CustomerDoc>('customers', { ...doc, mergedInto: merged ? survivorId : null });
+  const others = survivor.mergedIds.filter((id) => id !== d.mergedId);
+  ctx.put<CustomerDoc>('customers', { ...survivor, mergedIds: merged ? [...others, d.mergedId] : others });
+  const [from, to] = merged ? [doc, survivor] : [survivor, doc];
+  await countRevenue(ctx, from, -doc.revenue);
+  await countRevenue(ctx, to, doc.revenue);
+  await countNewCustomer(ctx, doc, merged ? -1 : 1);
 }
 
 export const campaignsProjection = defineProjection({
   name: CAMPAIGNS_PROJECTION,
   // 2: reopened deals (DealReopened) withdraw the win they undo.
-  version: 2,
+  // 3: merges (CustomerMerged, CustomerUnmerged) move a merged customer's revenue to its survivor's campaign.
+  version: 3,
   collections: ['campaigns', 'months', 'leads', 'customers'],
   indexes: { campaigns: ['channel', 'launchedAt', 'sortName'], months: ['month'] },
   on: {
@@ -170,20 +229,22 @@ export const campaignsProjection = defineProjection({
     },
     CustomerLeadLinked: ({ data: d }, ctx) => attach(ctx, d.customerId, d.leadId),
     async CustomerAcquired(event, ctx) {
-      const customerId = event.data.customerId;
-      const doc = await ctx.get<CustomerDoc>('customers', customerId);
-      if (doc?.acquired) return;
-      // Acquired: its origin is settled (a later lead does not make it new), the pending revenue no longer needed.
-      const base: CustomerDoc = doc ?? { _id: customerId, leadId: null, campaignId: null, capturedAt: null, acquired: false, pending: 0 };
-      ctx.put<CustomerDoc>('customers', { ...base, acquired: true, pending: 0 });
-      if (base.campaignId) await count(ctx, base.campaignId, base.capturedAt!, (c) => void (c.newCustomers += 1));
+      const doc = await customer(ctx, event.data.customerId);
+      if (doc.acquired) return;
+      // Acquired: its origin is settled (a later lead does not make it new); without one, its revenue counts nowhere.
+      const acquired: CustomerDoc = { ...doc, acquired: true };
+      ctx.put<CustomerDoc>('customers', acquired);
+      // A merged customer's new customer counts from its unmerge.
+      if (doc.mergedInto === null) await countNewCustomer(ctx, acquired, 1);
     },
     PurchaseRecorded: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount),
     DealWon: ({ data: d }, ctx) => earn(ctx, d.customerId, d.amount),
     // A deal counts by its last close. The customer's origin never changes once set, so the win
-    // leaves where earn put it: its campaign's cohort day, or the pending revenue (if still there).
+    // leaves where its revenue counts now: its (or its survivor's) campaign's cohort day, or nowhere yet.
     DealReopened({ data: d }, ctx) {
       if (d.outcome === 'won') return earn(ctx, d.customerId, -d.amount);
     },
+    CustomerMerged: ({ data: d }, ctx) => merge(ctx, d, true),
+    CustomerUnmerged: ({ data: d }, ctx) => merge(ctx, d, false),
   },
 });

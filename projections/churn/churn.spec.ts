@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { Intervals } from '../common/periods';
+import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { asMerged, lastTimeOf, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
 import { withProfileChanges } from '../testing/profile-changes';
 import { historyArbitrary } from '../testing/random-history';
-import { churnProjection } from './projection';
+import { CHURN_GROUPS, churnProjection } from './projection';
 import { buildChurnReport, ChurnReason, churnReport } from './query';
 import { referenceChurn } from './reference';
 
@@ -477,4 +479,177 @@ describe('churn report', () => {
       { numRuns: 30 },
     );
   }, 60_000);
+
+  describe('merges (docs/merging.md)', () => {
+    it("hand-computed: the merged customer's whole lifecycle leaves every day and group, and the unmerge puts it back", async () => {
+      const history = [
+        registered('S', '2024-01-01T00:00:00.000Z', 'web', 'emea', 'u1'),
+        acquired('S', '2024-01-05T00:00:00.000Z', 'web'),
+        registered('M', '2024-01-02T00:00:00.000Z', 'ads', 'amer', 'u2'),
+        acquired('M', '2024-01-10T00:00:00.000Z', 'ads'),
+        registered('X', '2024-01-03T00:00:00.000Z', 'web', 'amer', 'u2'),
+        acquired('X', '2024-01-20T00:00:00.000Z', 'web'),
+        churned('M', '2024-02-10T00:00:00.000Z', 'price'),
+        reactivated('M', '2024-03-05T00:00:00.000Z'),
+        churned('X', '2024-03-15T00:00:00.000Z', 'service'),
+      ];
+      p = await project([...history, ...mergeEvents('M', 'S', '2024-04-01T00:00:00.000Z')], [churnProjection]);
+      const params = { from: '2024-01-01T00:00:00.000Z', to: '2024-04-01T00:00:00.000Z', interval: 'month' as const };
+      // Merged: S and X only (M was active from Jan 10 to Feb 10 and from Mar 5).
+      expect(await buildChurnReport({ ...params, groupBy: 'channel' }, p.context)).toEqual({
+        interval: 'month',
+        periods: months(
+          [
+            [0, 2, 0, 0, 2, null, 0, null], // Jan: + S, X
+            [2, 0, 0, 0, 2, 0, 2, 1], //        Feb: M's churn is gone
+            [2, 0, 0, 1, 1, 0.5, 1, 0.5, [['service', 1]]], // Mar: − X; M's reactivation is gone
+          ],
+          2,
+        ),
+        churnedByReason: reasons([['service', 1]]),
+        groupBy: 'channel',
+        groups: [
+          {
+            key: 'web', // no `ads` group: M was its only customer
+            periods: months(
+              [
+                [0, 2, 0, 0, 2, null, 0, null],
+                [2, 0, 0, 0, 2, 0, 2, 1],
+                [2, 0, 0, 1, 1, 0.5, 1, 0.5, [['service', 1]]],
+              ],
+              2,
+            ),
+            churnedByReason: reasons([['service', 1]]),
+          },
+        ],
+      });
+
+      // While merged, M's owner changes and it churns (should such events arrive): its own document
+      // follows them, the days do not.
+      const whileMerged = [
+        event('M', 'CustomerOwnerAssigned', '2024-04-05T00:00:00.000Z', { ownerId: 'u3', previousOwnerId: 'u2' }),
+        churned('M', '2024-04-10T00:00:00.000Z', 'moved'),
+      ];
+      await appendAndProject(p, whileMerged);
+      const april = { from: '2024-04-01T00:00:00.000Z', to: '2024-05-01T00:00:00.000Z', interval: 'month' as const, groupBy: 'owner' };
+      expect(await buildChurnReport(april, p.context)).toMatchObject({
+        periods: [{ customersAtStart: 1, churned: 0, customersAtEnd: 1 }],
+        groups: [
+          { key: 'u1', periods: [{ customersAtStart: 1, churned: 0 }] },
+          { key: 'u2', periods: [{ customersAtStart: 0, churned: 0 }] }, // X, churned in March; no u3: M is in no group
+        ],
+      });
+
+      // Unmerged: as if never merged, M's whole lifecycle (the April churn included) under its new owner.
+      await appendAndProject(p, unmergeEvents('M', 'S', '2024-05-01T00:00:00.000Z'));
+      expect((await buildChurnReport(params, p.context)).periods).toEqual(
+        months(
+          [
+            [0, 3, 0, 0, 3, null, 0, null],
+            [3, 0, 0, 1, 2, 0.3333, 2, 0.6667], // − M (price)
+            [2, 0, 1, 1, 2, 0.5, 1, 0.5, [['service', 1]]], // M reactivated, − X
+          ],
+          2,
+        ),
+      );
+      expect(await buildChurnReport(april, p.context)).toMatchObject({
+        periods: [{ customersAtStart: 2, churned: 1, customersAtEnd: 1, churnedByReason: reasons([['moved', 1]]) }],
+        groups: [
+          { key: 'u1', periods: [{ customersAtStart: 1, churned: 0 }] },
+          { key: 'u2', periods: [{ customersAtStart: 0, churned: 0 }] }, // X, churned in March
+          { key: 'u3', periods: [{ customersAtStart: 1, churned: 1, retained: 0 }] },
+        ],
+      });
+      const never = await project([...history, ...whileMerged], [churnProjection]);
+      try {
+        for (const range of [params, april])
+          for (const groupBy of [undefined, ...CHURN_GROUPS])
+            expect(await buildChurnReport({ ...range, groupBy }, p.context)).toEqual(
+              await buildChurnReport({ ...range, groupBy }, never.context),
+            );
+      } finally {
+        await never.close();
+      }
+    });
+
+    /** The report as users see it, over the history's whole span, by month and week, overall and per group. */
+    const reportsOf = async (projected: Projected, history: ScenarioEvent[]) => {
+      const times = history.map((e) => Date.parse(e.occurredAt));
+      const from = new Date(Math.min(...times) - 10 * DAY).toISOString();
+      const to = new Date(Math.max(...times) + 10 * DAY).toISOString();
+      const out = [];
+      for (const interval of ['month', 'week'] as const)
+        for (const groupBy of [undefined, ...CHURN_GROUPS])
+          out.push(await buildChurnReport({ from, to, interval, groupBy }, projected.context));
+      return out;
+    };
+    /**
+     * Half the time, the history with only its acquired customers' registrations: mergePair then
+     * pairs two of them (a random pair is mostly of prospects, whose merge changes nothing here).
+     */
+    const acquiredFirst = (history: ScenarioEvent[], pick: number): ScenarioEvent[] => {
+      const acquired = new Set(history.filter((e) => e.type === 'CustomerAcquired').map((e) => e.data.customerId));
+      if (pick % 2 === 0 || acquired.size < 2) return history;
+      return history.filter((e) => e.type !== 'CustomerRegistered' || acquired.has(e.data.customerId));
+    };
+    /**
+     * Merged after the first `cut` events of H (after all of them in the first property): at the
+     * end, the reports are those of asMerged(H); after the unmerge, those of H. A cut inside H has
+     * the merged customer's lifecycle and regroups arrive while merged (the commands refuse them;
+     * the projection keeps them for the unmerge all the same).
+     */
+    const mergeProperty = (cutAnywhere: boolean, seen: { changed: number; whileMerged: number }) =>
+      fc.asyncProperty(
+        withProfileChanges(historyArbitrary({ minSteps: 60, maxSteps: 140 })),
+        fc.nat(),
+        fc.nat(),
+        async (history, pick, cutAt) => {
+          const cut = cutAnywhere ? cutAt % (history.length + 1) : history.length;
+          const before = history.slice(0, cut);
+          const pair = mergePair(acquiredFirst(before, pick), pick >> 1);
+          if (!pair) return;
+          const at = cut === history.length ? new Date(Date.parse(lastTimeOf(history)) + 3_600_000).toISOString() : lastTimeOf(before);
+          const expected = async (events: ScenarioEvent[]) => {
+            const projected = await project(events, [churnProjection]);
+            try {
+              return await reportsOf(projected, history);
+            } finally {
+              await projected.close();
+            }
+          };
+          const [unmerged, merged] = [await expected(history), await expected(asMerged(history, ...pair))];
+          // How often the merge changes a figure, and how often the merged customer's lifecycle goes on while merged.
+          if (JSON.stringify(merged) !== JSON.stringify(unmerged)) seen.changed += 1;
+          const lifecycleTypes = [
+            'CustomerAcquired',
+            'CustomerChurned',
+            'CustomerReactivated',
+            'CustomerOwnerAssigned',
+            'CustomerProfileUpdated',
+          ];
+          if (history.slice(cut).some((e) => e.data.customerId === pair[0] && lifecycleTypes.includes(e.type))) seen.whileMerged += 1;
+          const projected = await project([...before, ...mergeEvents(...pair, at), ...history.slice(cut)], [churnProjection]);
+          try {
+            expect(await reportsOf(projected, history)).toEqual(merged);
+            await appendAndProject(projected, unmergeEvents(...pair, lastTimeOf([...history, ...mergeEvents(...pair, at)])));
+            expect(await reportsOf(projected, history)).toEqual(unmerged);
+          } finally {
+            await projected.close();
+          }
+        },
+      );
+
+    it('property: merged, the reports are those of asMerged(H); unmerged, those of H', async () => {
+      const seen = { changed: 0, whileMerged: 0 };
+      // Seeded: the counts below say the runs were not vacuous, so they must not vary from run to run.
+      await fc.assert(mergeProperty(false, seen), { numRuns: 15, seed: 41 });
+      expect(seen.changed).toBeGreaterThan(3);
+    }, 120_000);
+
+    it('property: merged inside the history (events of the merged customer arriving while merged), then unmerged', async () => {
+      const seen = { changed: 0, whileMerged: 0 };
+      await fc.assert(mergeProperty(true, seen), { numRuns: 15, seed: 42 });
+      expect(seen.whileMerged).toBeGreaterThan(1);
+    }, 120_000);
+  });
 });

@@ -27,6 +27,11 @@ import { addRow, Row } from '../common/rows';
  * that streak), as every boundary is a UTC midnight. The same rows per group are `[group key,
  * reason or streak day, count]`; the customer keeps its churns (`churns`) so that a regroup moves
  * them with the rest of its lifecycle.
+ *
+ * Merges (docs/merging.md): a merged customer's whole lifecycle (its `life` and `churns`, in every
+ * group) leaves the days at its CustomerMerged, as if it had never been registered, and comes back
+ * at its CustomerUnmerged. While merged, its document alone follows its events (a lifecycle event
+ * or a regroup, should one arrive), so that the unmerge puts back what it would have counted.
  */
 export const CHURN_PROJECTION = 'churn';
 export const CHURN_GROUPS = ['channel', 'region', 'owner'] as const;
@@ -59,6 +64,8 @@ export interface ChurnCustomerDocument {
   since: string | null;
   /** Every churn of the customer, in order. */
   churns: ChurnRecord[];
+  /** Merged into another customer: its lifecycle is kept here only, not in the days. */
+  merged: boolean;
   [key: string]: unknown;
 }
 
@@ -120,8 +127,26 @@ async function customer(ctx: ProjectionContext, customerId: string): Promise<Chu
       life: [],
       since: null,
       churns: [],
+      merged: false,
     }
   );
+}
+
+/** Adds (sign 1) or withdraws (sign −1) a customer's whole lifecycle, in every group, to or from the days. */
+async function countLifecycle(ctx: ProjectionContext, doc: ChurnCustomerDocument, sign: 1 | -1): Promise<void> {
+  for (const [dayId, ...counts] of doc.life) {
+    const day = (await ctx.get<ChurnDayDocument>('days', dayId)) ?? emptyDay(dayId);
+    day.all = day.all.map((v, i) => v + sign * counts[i]);
+    for (const group of CHURN_GROUPS) addRow(day[group], doc[group], counts, sign);
+    // Every churn day is a day of the lifecycle.
+    for (const churn of doc.churns) {
+      if (churn.day !== dayId) continue;
+      addRow(day.reasons, churn.reason, [sign]);
+      if (churn.since !== null) addRow(day.lost, churn.since, [sign]);
+      for (const group of CHURN_GROUPS) countChurn(day, group, doc[group], churn, sign);
+    }
+    ctx.put('days', day);
+  }
 }
 
 async function lifecycle(
@@ -137,18 +162,23 @@ async function lifecycle(
   const counts = [0, 0, 0, (status === 'active' ? 1 : 0) - (wasActive ? 1 : 0)];
   counts[kind] = 1;
   const dayId = dayOf(event.occurredAt);
-  const day = (await ctx.get<ChurnDayDocument>('days', dayId)) ?? emptyDay(dayId);
-  day.all = day.all.map((v, i) => v + counts[i]);
-  for (const group of CHURN_GROUPS) addRow(day[group], doc[group], counts);
+  // A merged customer's lifecycle is out of the days: its document alone keeps it, for its unmerge.
+  const day = doc.merged ? undefined : ((await ctx.get<ChurnDayDocument>('days', dayId)) ?? emptyDay(dayId));
+  if (day) {
+    day.all = day.all.map((v, i) => v + counts[i]);
+    for (const group of CHURN_GROUPS) addRow(day[group], doc[group], counts);
+  }
   let churns = doc.churns;
   if (reason !== undefined) {
     const churn: ChurnRecord = { day: dayId, reason, since: wasActive ? doc.since : null };
-    addRow(day.reasons, reason, [1]);
-    if (churn.since !== null) addRow(day.lost, churn.since, [1]);
-    for (const group of CHURN_GROUPS) countChurn(day, group, doc[group], churn, 1);
+    if (day) {
+      addRow(day.reasons, reason, [1]);
+      if (churn.since !== null) addRow(day.lost, churn.since, [1]);
+      for (const group of CHURN_GROUPS) countChurn(day, group, doc[group], churn, 1);
+    }
     churns = [...churns, churn];
   }
-  ctx.put('days', day);
+  if (day) ctx.put('days', day);
   const life = doc.life.map((r) => [...r] as Row);
   addRow(life, dayId, counts);
   // A streak goes on through an acquisition of an active customer; it ends at a churn.
@@ -159,7 +189,8 @@ async function lifecycle(
 /** Moves a customer's whole lifecycle from one region or owner to another. */
 async function regroup(ctx: ProjectionContext, doc: ChurnCustomerDocument, group: 'region' | 'owner', to: string): Promise<void> {
   if (doc[group] === to) return;
-  for (const [dayId, ...counts] of doc.life) {
+  // A merged customer's lifecycle is in no day: its unmerge counts it under its groups then.
+  for (const [dayId, ...counts] of doc.merged ? [] : doc.life) {
     const day = (await ctx.get<ChurnDayDocument>('days', dayId)) ?? emptyDay(dayId);
     addRow(day[group], doc[group], counts, -1);
     addRow(day[group], to, counts);
@@ -176,7 +207,8 @@ async function regroup(ctx: ProjectionContext, doc: ChurnCustomerDocument, group
 
 export const churnProjection = defineProjection({
   name: CHURN_PROJECTION,
-  version: 2,
+  // 3: a merged customer's lifecycle leaves the days until its unmerge (CustomerMerged, CustomerUnmerged).
+  version: 3,
   collections: ['customers', 'days'],
   on: {
     async CustomerRegistered({ data: d }, ctx) {
@@ -201,6 +233,21 @@ export const churnProjection = defineProjection({
     },
     async CustomerChurned(event, ctx) {
       return lifecycle(ctx, event, await customer(ctx, event.data.customerId), 2, 'churned', event.data.reason);
+    },
+    // The merged customer's copy decides (the survivor's lifecycle is unchanged); a repeated copy changes nothing.
+    async CustomerMerged({ data: d }, ctx) {
+      if (d.customerId !== d.mergedId) return;
+      const doc = await customer(ctx, d.mergedId);
+      if (doc.merged) return;
+      await countLifecycle(ctx, doc, -1);
+      ctx.put<ChurnCustomerDocument>('customers', { ...doc, merged: true });
+    },
+    async CustomerUnmerged({ data: d }, ctx) {
+      if (d.customerId !== d.mergedId) return;
+      const doc = await customer(ctx, d.mergedId);
+      if (!doc.merged) return;
+      await countLifecycle(ctx, doc, 1);
+      ctx.put<ChurnCustomerDocument>('customers', { ...doc, merged: false });
     },
   },
 });

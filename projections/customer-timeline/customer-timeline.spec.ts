@@ -3,6 +3,7 @@ import { ERASED, InvalidInput } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { lastTimeOf, mergeEvents, mergePair, registeredCustomers, unmergeEvents } from '../testing/merge';
 import { historyArbitrary } from '../testing/random-history';
 import { Document, EmbeddedReadStore } from '@chronicle/read-store';
 import type { ReadModelAccess } from '../common/report';
@@ -548,5 +549,166 @@ describe('customer timeline = a fold of the raw events (property)', () => {
       { numRuns: 15, seed: 1615 },
     );
     expect(withReopens).toBeGreaterThan(5);
+  });
+});
+
+describe('customer timeline: merges', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("shows the merged customer's entries on the survivor's, whenever recorded, interleaved and paged as one; the merge and unmerge on both", async () => {
+    // C1 is the duplicate (merged), C2 the survivor.
+    p = await project(
+      [
+        customer(C2, 'CustomerRegistered', '2024-01-01T00:00:00.000Z', { name: 'Ada', source: 'web' }), // 1
+        customer(C1, 'CustomerRegistered', '2024-01-02T00:00:00.000Z', { name: 'Ada L.', source: 'ads' }), // 2
+        customer(C2, 'InteractionLogged', '2024-01-03T00:00:00.000Z', { interactionId: 'i1', type: 'call', direction: 'outbound' }), // 3
+        deal(D1, 'DealOpened', '2024-01-04T00:00:00.000Z', {
+          customerId: C1,
+          title: 'Engine',
+          amount: 1000,
+          ownerId: 'u1',
+          source: 'ads',
+          stage: 'proposal',
+        }), // 4
+        customer(C1, 'PurchaseRecorded', '2024-01-05T00:00:00.000Z', { purchaseId: 'p1', amount: 50 }), // 5
+        customer(C2, 'PurchaseRecorded', '2024-02-01T00:00:00.000Z', { purchaseId: 'p2', amount: 70 }), // 6
+        // the same business time as C2's interaction: ties go by position across the two customers too
+        customer(C1, 'InteractionLogged', '2024-01-03T00:00:00.000Z', { interactionId: 'i2', type: 'email', direction: 'inbound' }), // 7
+        ...mergeEvents(C1, C2, '2024-03-01T00:00:00.000Z', 'same person'), // 8 (C1's copy), 9 (C2's)
+        // recorded while merged: the merged customer's deal closes, and an interaction is imported with an
+        // old business time (a month before the survivor's first)
+        deal(D1, 'DealWon', '2024-03-02T00:00:00.000Z', { customerId: C1, amount: 1000, stage: 'proposal' }), // 10
+        customer(C1, 'InteractionLogged', '2023-12-20T00:00:00.000Z', { interactionId: 'i0', type: 'note', direction: 'outbound' }), // 11
+      ],
+      [customerTimelineProjection],
+    );
+    const positions = async (customerId: string) => (await customerTimeline(p.readModels, customerId)).items.map((e) => e.position);
+    const full = (await customerTimeline(p.readModels, C2)).items;
+    expect(full.map((e) => [e.type, e.occurredAt, e.position, e.streamId])).toEqual([
+      ['DealWon', '2024-03-02T00:00:00.000Z', 10, `deal-${D1}`],
+      ['CustomerMerged', '2024-03-01T00:00:00.000Z', 9, `customer-${C2}`], // the survivor's copy only
+      ['PurchaseRecorded', '2024-02-01T00:00:00.000Z', 6, `customer-${C2}`],
+      ['PurchaseRecorded', '2024-01-05T00:00:00.000Z', 5, `customer-${C1}`],
+      ['DealOpened', '2024-01-04T00:00:00.000Z', 4, `deal-${D1}`],
+      ['InteractionLogged', '2024-01-03T00:00:00.000Z', 7, `customer-${C1}`],
+      ['InteractionLogged', '2024-01-03T00:00:00.000Z', 3, `customer-${C2}`],
+      ['CustomerRegistered', '2024-01-02T00:00:00.000Z', 2, `customer-${C1}`],
+      ['CustomerRegistered', '2024-01-01T00:00:00.000Z', 1, `customer-${C2}`],
+      ['InteractionLogged', '2023-12-20T00:00:00.000Z', 11, `customer-${C1}`],
+    ]);
+    const merged: TimelineEntry = {
+      type: 'CustomerMerged',
+      kind: 'lifecycle',
+      occurredAt: '2024-03-01T00:00:00.000Z',
+      position: 9,
+      streamId: `customer-${C2}`,
+      actor: 'tester',
+      details: { mergedId: C1, survivorId: C2, reason: 'same person' },
+    };
+    expect(full[1]).toEqual(merged);
+    // The merged customer's own timeline: its entries, as before, and its copy of the merge.
+    expect(await positions(C1)).toEqual([10, 8, 5, 4, 7, 2, 11]);
+    expect((await customerTimeline(p.readModels, C1)).items[1]).toEqual({ ...merged, position: 8, streamId: `customer-${C1}` });
+
+    // Pages across the union walk the same list, whatever the page size.
+    for (const [limit, pages] of [
+      [3, [3, 3, 3, 1]],
+      [5, [5, 5]],
+      [1, Array(10).fill(1)],
+    ] as const) {
+      const walked = await walk(p, C2, limit);
+      expect(walked.pages).toEqual(pages);
+      expect(walked.items).toEqual(full);
+    }
+    // A cursor keeps its place when newer entries of either customer arrive meanwhile.
+    const first = await customerTimeline(p.readModels, C2, { limit: 4 });
+    await appendAndProject(p, [
+      customer(C1, 'InteractionLogged', '2024-03-05T00:00:00.000Z', { interactionId: 'i3', type: 'call', direction: 'inbound' }), // 12
+    ]);
+    expect((await customerTimeline(p.readModels, C2, { limit: 4, before: first.nextCursor! })).items).toEqual(full.slice(4, 8));
+    expect(await positions(C2)).toEqual([12, 10, 9, 6, 5, 4, 7, 3, 2, 1, 11]);
+
+    // Unmerged: the survivor's own entries again, with the merge and the unmerge; the merged customer's keep theirs.
+    await appendAndProject(p, unmergeEvents(C1, C2, '2024-04-01T00:00:00.000Z', 'not the same')); // 13, 14
+    expect(await positions(C2)).toEqual([14, 9, 6, 3, 1]);
+    expect(await positions(C1)).toEqual([13, 12, 10, 8, 5, 4, 7, 2, 11]);
+    expect((await customerTimeline(p.readModels, C2)).items[0]).toEqual({
+      ...merged,
+      type: 'CustomerUnmerged',
+      occurredAt: '2024-04-01T00:00:00.000Z',
+      position: 14,
+      details: { mergedId: C1, survivorId: C2, reason: 'not the same' },
+    });
+    expect((await walk(p, C2, 2)).pages).toEqual([2, 2, 1]);
+  });
+});
+
+describe('customer timeline after a merge = the union, after the unmerge = as before (property)', () => {
+  /** Newest first, as the timeline orders entries: business time, then position. */
+  const newestFirst = (a: TimelineEntry, b: TimelineEntry) =>
+    a.occurredAt !== b.occurredAt ? (a.occurredAt < b.occurredAt ? 1 : -1) : b.position - a.position;
+
+  it("the survivor's timeline is both customers' entries and the merge entry; unmerged, each its own and the two entries", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 100, maxSteps: 200, taskChanges: true, reopens: true }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.nat(10_000),
+        async (history, limit, pick) => {
+          const pair = mergePair(history, pick);
+          if (!pair) return;
+          const [mergedId, survivorId] = pair;
+          const p = await project(history, [customerTimelineProjection]);
+          try {
+            const customers = registeredCustomers(history);
+            const timelines = async () => {
+              const all = new Map<string, TimelineEntry[]>();
+              for (const id of customers) {
+                const { items, pages } = await walk(p, id, limit);
+                expect(pages.length).toBe(Math.max(1, Math.ceil(items.length / limit)));
+                all.set(id, items);
+              }
+              return all;
+            };
+            const before = await timelines();
+            // The two copies of each event follow the history: the merged customer's, then the survivor's.
+            const at = new Date(Date.parse(lastTimeOf(history)) + 60_000).toISOString();
+            const entry = (type: string, customerId: string, position: number): TimelineEntry => ({
+              type,
+              kind: 'lifecycle',
+              occurredAt: at,
+              position,
+              streamId: `customer-${customerId}`,
+              actor: 'tester',
+              details: { mergedId, survivorId },
+            });
+            const n = p.events.length;
+            await appendAndProject(p, mergeEvents(mergedId, survivorId, at));
+            const merged = await timelines();
+            const union = [...before.get(survivorId)!, ...before.get(mergedId)!].sort(newestFirst);
+            expect(merged.get(survivorId)).toEqual([entry('CustomerMerged', survivorId, n + 2), ...union]);
+            expect(merged.get(mergedId)).toEqual([entry('CustomerMerged', mergedId, n + 1), ...before.get(mergedId)!]);
+            for (const id of customers) if (id !== survivorId && id !== mergedId) expect(merged.get(id)).toEqual(before.get(id));
+
+            await appendAndProject(p, unmergeEvents(mergedId, survivorId, at));
+            const unmerged = await timelines();
+            for (const [id, copy] of [
+              [mergedId, 1],
+              [survivorId, 2],
+            ] as const)
+              expect(unmerged.get(id)).toEqual([
+                entry('CustomerUnmerged', id, n + 2 + copy),
+                entry('CustomerMerged', id, n + copy),
+                ...before.get(id)!,
+              ]);
+            for (const id of customers) if (id !== survivorId && id !== mergedId) expect(unmerged.get(id)).toEqual(before.get(id));
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      { numRuns: 15, seed: 1617 },
+    );
   });
 });

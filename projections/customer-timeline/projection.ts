@@ -1,6 +1,7 @@
 import { erasedFields, PersonalFields } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ProjectionContext } from '@chronicle/projector';
+import { MERGES, rememberMerge } from '../common/merges';
 import { defineProjection } from '../common/define-projection';
 import { compact } from '../common/listing';
 import { entryOf } from './keys';
@@ -12,7 +13,8 @@ import { entryOf } from './keys';
  * "newest first for one customer, from a cursor" as range scans, with no secondary index to
  * maintain. `spans` holds each customer's earliest month, where the query stops probing (written
  * only when an entry is older than any before, so about once per customer). Deal events without
- * a customer id (stage changes) find it in `deals` (deal → customer, title).
+ * a customer id (stage changes) find it in `deals` (deal → customer, title). `merges` lists a
+ * survivor's merged customers, whose entries its timeline shows too (see query.ts).
  */
 export const TIMELINE_PROJECTION = 'customer-timeline';
 
@@ -52,6 +54,8 @@ const KIND: Record<string, TimelineKind> = {
   CustomerReactivated: 'lifecycle',
   CustomerArchived: 'lifecycle',
   CustomerRestored: 'lifecycle',
+  CustomerMerged: 'lifecycle',
+  CustomerUnmerged: 'lifecycle',
   PurchaseRecorded: 'purchase',
   InteractionLogged: 'interaction',
   DealOpened: 'deal',
@@ -108,6 +112,23 @@ async function erase(ctx: ProjectionContext, customerId: string): Promise<void> 
   }
 }
 
+/**
+ * A merge or an unmerge: each copy is an entry on its own stream's customer's timeline (the survivor's
+ * copy is the survivor's entry). The merged customer's copy, the decision, also changes its survivor's
+ * list of merged customers.
+ */
+async function onMerge(
+  ctx: ProjectionContext,
+  event: RecordedEvent<{ customerId: string; mergedId: string; survivorId: string; reason?: string }>,
+  merged: boolean,
+): Promise<void> {
+  const d = event.data;
+  // The survivor's merged customers' entries stay on their own customer (the query reads them from
+  // there), so an unmerge only drops a name from MERGES, however long their histories.
+  await rememberMerge(ctx, d, merged);
+  return put(ctx, event, d.customerId, { mergedId: d.mergedId, survivorId: d.survivorId, reason: d.reason });
+}
+
 /** A later event of a customer's task, on that customer's timeline. */
 async function onTask(ctx: ProjectionContext, event: RecordedEvent<{ taskId: string }>, details: Record<string, unknown>): Promise<void> {
   const task = await ctx.get<TaskLink>('tasks', event.data.taskId);
@@ -119,9 +140,9 @@ export const customerTimelineProjection = defineProjection({
   // 2: the registration entry no longer carries the name (personal data). 3: entries with personal text are chained for erasure.
   // 4: interactions show their channel (InteractionLogged v2); rebuilt so older entries show it too.
   // 5: owner changes, tags, campaign enrolments and the customer's tasks. 6: archived and restored (issue 16).
-  // 7: reopened deals (issue 16).
-  version: 7,
-  collections: ['entries', 'spans', 'deals', 'tasks'],
+  // 7: reopened deals (issue 16). 8: merges: the merge and unmerge entries, and a survivor's merged customers.
+  version: 8,
+  collections: ['entries', 'spans', 'deals', 'tasks', MERGES],
   scrubAfter: ['CustomerPersonalDataErased'],
   on: {
     CustomerRegistered(event, ctx) {
@@ -149,6 +170,8 @@ export const customerTimelineProjection = defineProjection({
       const d = event.data;
       return put(ctx, event, d.customerId, { reason: d.reason });
     },
+    CustomerMerged: (event, ctx) => onMerge(ctx, event, true),
+    CustomerUnmerged: (event, ctx) => onMerge(ctx, event, false),
     PurchaseRecorded(event, ctx) {
       const d = event.data;
       return put(ctx, event, d.customerId, { purchaseId: d.purchaseId, amount: d.amount, description: d.description });

@@ -5,10 +5,15 @@ import { CUSTOMER_VALUE_PROJECTION, CustomerValueDocument, CustomerValueTotals, 
 import { tableRow } from '../common/table';
 
 /** A customer's lifetime revenue (won deals + purchases), as the report lists it. */
-export type CustomerValueRow = Omit<CustomerValueDocument, '_id' | 'rank'> & { customerId: string };
+export type CustomerValueRow = Omit<CustomerValueDocument, '_id' | 'rank' | 'mergedInto' | 'acquired' | 'merged' | 'own'> & {
+  customerId: string;
+};
 export interface CustomerValueReport {
   asOf: string;
-  /** Acquired customers: with at least one won deal or purchase, ever (a reopened win's acquisition stands). */
+  /**
+   * Acquired customers: with at least one won deal or purchase, ever (a reopened win's acquisition stands).
+   * A merged customer is not one: its revenue and acquisition are its survivor's (docs/merging.md).
+   */
   customers: number;
   /** Σ revenue over all customers. */
   revenue: number;

@@ -4,6 +4,7 @@ import type { RecordedEvent } from '@chronicle/event-store';
 import { money } from '../common/numbers';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { asMerged, lastTimeOf, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
 import { historyArbitrary } from '../testing/random-history';
 import { customersProjection } from './projection';
 import { CustomerView, getCustomer, listCustomers, ListCustomersParams, searchLimits } from './query';
@@ -90,6 +91,9 @@ describe('customers projection: profile, lifecycle and totals', () => {
       campaigns: [],
       archived: false,
       archivedAt: null,
+      mergedInto: null,
+      mergedAt: null,
+      mergedIds: [],
     };
     expect(await getCustomer(p.readModels, C1)).toEqual<CustomerView>({
       ...base,
@@ -426,6 +430,9 @@ function foldCustomers(events: RecordedEvent[]): Map<string, CustomerView & { re
         campaigns: [],
         archived: false,
         archivedAt: null,
+        mergedInto: null,
+        mergedAt: null,
+        mergedIds: [],
         totals: {
           purchases: { count: 0, amount: 0 },
           wonDeals: { count: 0, amount: 0 },
@@ -616,5 +623,237 @@ describe('customers list = a fold of the raw events (property)', () => {
       { numRuns: 15, seed: 1612 },
     );
     expect(withReopens).toBeGreaterThan(5);
+  });
+});
+
+describe('merges (docs/merging.md)', () => {
+  let p: Projected | undefined;
+  afterEach(async () => {
+    await p?.close();
+    p = undefined;
+  });
+
+  it('the merged customers leave the lists and totals, their figures count for the survivor; unmerged, each is as before', async () => {
+    const [S, M, A, X] = ['cus-s', 'cus-m', 'cus-a', 'cus-x'];
+    const reg = (id: string, at: string, name: string, ownerId: string, region: string) =>
+      customer(id, 'CustomerRegistered', at, { name, source: 'web', ownerId, region });
+    const opened = (dealId: string, at: string, customerId: string, amount: number) =>
+      deal(dealId, 'DealOpened', at, { customerId, title: dealId, amount, ownerId: 'u1', source: 'web', stage: 'qualification' });
+    const interaction = (id: string, at: string) =>
+      customer(id, 'InteractionLogged', at, { interactionId: `i-${at}`, type: 'call', direction: 'outbound', subject: 'hi' });
+    p = await project(
+      [
+        reg(S, '2024-01-01T00:00:00.000Z', 'Sam Survivor', 'u1', 'emea'),
+        reg(M, '2024-01-02T00:00:00.000Z', 'Sam Dup', 'u2', 'emea'),
+        reg(A, '2024-01-03T00:00:00.000Z', 'Sam Archived', 'u2', 'emea'),
+        reg(X, '2024-01-04T00:00:00.000Z', 'Xavier', 'u1', 'apac'),
+        customer(S, 'PurchaseRecorded', '2024-01-05T00:00:00.000Z', { purchaseId: 'p1', amount: 200 }),
+        customer(S, 'CustomerTagged', '2024-01-05T00:00:00.000Z', { tag: 'big' }),
+        customer(S, 'CustomerTagged', '2024-01-05T00:00:00.000Z', { tag: 'vip' }),
+        interaction(S, '2024-01-06T00:00:00.000Z'),
+        customer(M, 'PurchaseRecorded', '2024-01-07T00:00:00.000Z', { purchaseId: 'p2', amount: 100.5 }),
+        opened(D1, '2024-01-08T00:00:00.000Z', M, 1000),
+        deal(D1, 'DealWon', '2024-01-10T00:00:00.000Z', { customerId: M, amount: 1000, stage: 'qualification' }),
+        customer(M, 'CustomerAcquired', '2024-01-10T00:00:00.000Z', { channel: 'web', trigger: { type: 'DealWon', dealId: D1 } }),
+        opened(D2, '2024-01-11T00:00:00.000Z', M, 500),
+        interaction(M, '2024-01-20T00:00:00.000Z'),
+        customer(M, 'CustomerTagged', '2024-01-20T00:00:00.000Z', { tag: 'vip' }),
+        customer(M, 'CustomerEnrolled', '2024-01-20T00:00:00.000Z', { campaign: 'nurture' }),
+        customer(A, 'PurchaseRecorded', '2024-01-09T00:00:00.000Z', { purchaseId: 'p3', amount: 40 }),
+        customer(A, 'CustomerArchived', '2024-02-01T00:00:00.000Z', { reason: 'duplicate' }),
+        customer(X, 'PurchaseRecorded', '2024-01-12T00:00:00.000Z', { purchaseId: 'p4', amount: 1250 }),
+        customer(X, 'CustomerAcquired', '2024-01-12T00:00:00.000Z', {
+          channel: 'web',
+          trigger: { type: 'PurchaseRecorded', purchaseId: 'p4' },
+        }),
+      ],
+      [customersProjection],
+    );
+    const list = async (params: ListCustomersParams = {}) => {
+      const page = await listCustomers(p!.readModels, params);
+      return [page.items.map((c) => c.id), page.total];
+    };
+    const totals = async (id: string) => {
+      const c = (await getCustomer(p!.readModels, id))!;
+      return { ...c.totals, tags: c.tags, campaigns: c.campaigns, mergedInto: c.mergedInto, mergedAt: c.mergedAt, mergedIds: c.mergedIds };
+    };
+    const figures = (purchases: [number, number], won: [number, number], openDeals: number, interactions: [number, string | null]) => ({
+      purchases: { count: purchases[0], amount: purchases[1] },
+      wonDeals: { count: won[0], amount: won[1] },
+      openDeals,
+      revenue: money(purchases[1] + won[1]),
+      interactions: interactions[0],
+      lastInteractionAt: interactions[1],
+    });
+    const unmerged = { mergedInto: null, mergedAt: null, mergedIds: [] };
+    const sOwn = { ...figures([1, 200], [0, 0], 0, [1, '2024-01-06T00:00:00.000Z']), tags: ['big', 'vip'], campaigns: [], ...unmerged };
+    const mOwn = { ...figures([1, 100.5], [1, 1000], 1, [1, '2024-01-20T00:00:00.000Z']), tags: ['vip'], campaigns: ['nurture'] };
+    expect(await list()).toEqual([[M, S, X], 3]); // by name: "sam dup", "sam survivor", "xavier"
+    expect(await list({ archived: 'true' })).toEqual([[A], 1]);
+    expect(await totals(S)).toEqual(sOwn);
+
+    const M_AT = '2024-03-01T00:00:00.000Z';
+    const A_AT = '2024-03-02T00:00:00.000Z';
+    await appendAndProject(p, [...mergeEvents(M, S, M_AT, 'same person'), ...mergeEvents(A, S, A_AT)]);
+    // The survivor adds the merged customers' figures (tags and campaigns: its own first); its lifecycle is its own (a prospect).
+    expect(await totals(S)).toEqual({
+      ...figures([3, 340.5], [1, 1000], 1, [2, '2024-01-20T00:00:00.000Z']),
+      tags: ['big', 'vip'],
+      campaigns: ['nurture'],
+      mergedInto: null,
+      mergedAt: null,
+      mergedIds: [M, A],
+    });
+    expect(await getCustomer(p.readModels, S)).toMatchObject({ status: 'prospect', acquiredAt: null, ownerId: 'u1', archived: false });
+    // The merged customer's own document, for the pointer.
+    expect(await totals(M)).toEqual({ ...mOwn, mergedInto: S, mergedAt: M_AT, mergedIds: [] });
+    expect(await getCustomer(p.readModels, A)).toMatchObject({ mergedInto: S, mergedAt: A_AT, archived: true });
+    // Out of every list and total (stats: status, owner, region), archived or not.
+    expect(await list()).toEqual([[S, X], 2]);
+    expect(await list({ archived: 'true' })).toEqual([[], 0]);
+    expect(await list({ status: 'active' })).toEqual([[X], 1]);
+    expect(await list({ ownerId: 'u2' })).toEqual([[], 0]);
+    expect(await list({ region: 'emea' })).toEqual([[S], 1]);
+    expect(await list({ region: 'emea', ownerId: 'u1' })).toEqual([[S], 1]);
+    expect(await list({ q: 'sam' })).toEqual([[S], 1]);
+    expect(await list({ q: 'dup' })).toEqual([[], 0]);
+    // The survivor is found by the merged customer's labels, and sorted by the combined revenue.
+    expect(await list({ tag: 'vip' })).toEqual([[S], 1]);
+    expect(await list({ campaign: 'nurture' })).toEqual([[S], 1]);
+    expect(await list({ sort: '-revenue' })).toEqual([[S, X], 2]); // 1340.5 > 1250
+    // The same by a scan (beyond maxMatches): on the survivor's combined lists, the merged customer's documents filtered out.
+    searchLimits.maxMatches = 1;
+    try {
+      expect(await list({ tag: 'vip' })).toEqual([[S], 1]);
+      expect(await list({ q: 'sam' })).toEqual([[S], 1]);
+      expect(await list({ q: 'dup' })).toEqual([[], 0]);
+    } finally {
+      searchLimits.maxMatches = 16_384;
+    }
+
+    // The merged customer's deal closes, a late purchase and interaction arrive: its own figures and the survivor's.
+    await appendAndProject(p, [
+      deal(D2, 'DealWon', '2024-03-05T00:00:00.000Z', { customerId: M, amount: 500, stage: 'qualification' }),
+      customer(S, 'CustomerAcquired', '2024-03-05T00:00:00.000Z', { channel: 'web', trigger: { type: 'DealWon', dealId: D2 } }),
+      customer(M, 'PurchaseRecorded', '2024-03-06T00:00:00.000Z', { purchaseId: 'p5', amount: 9.5 }),
+      interaction(M, '2024-03-07T00:00:00.000Z'),
+      customer(M, 'CustomerTagged', '2024-03-07T00:00:00.000Z', { tag: 'late' }),
+    ]);
+    const mLater = { ...figures([2, 110], [2, 1500], 0, [2, '2024-03-07T00:00:00.000Z']), tags: ['vip', 'late'], campaigns: ['nurture'] };
+    expect(await totals(M)).toEqual({ ...mLater, mergedInto: S, mergedAt: M_AT, mergedIds: [] });
+    expect(await totals(S)).toEqual({
+      ...figures([4, 350], [2, 1500], 0, [3, '2024-03-07T00:00:00.000Z']),
+      tags: ['big', 'vip', 'late'],
+      campaigns: ['nurture'],
+      mergedInto: null,
+      mergedAt: null,
+      mergedIds: [M, A],
+    });
+    expect(await list({ status: 'active', sort: '-revenue' })).toEqual([[S, X], 2]);
+    expect(await list({ tag: 'late' })).toEqual([[S], 1]);
+
+    // Unmerged, the merged customer is listed again with its figures (those recorded while merged too); the survivor keeps the other's.
+    await appendAndProject(p, unmergeEvents(M, S, '2024-04-01T00:00:00.000Z', 'mistake'));
+    expect(await totals(M)).toEqual({ ...mLater, ...unmerged });
+    expect(await totals(S)).toEqual({
+      ...figures([2, 240], [0, 0], 0, [1, '2024-01-06T00:00:00.000Z']),
+      tags: ['big', 'vip'],
+      campaigns: [],
+      mergedInto: null,
+      mergedAt: null,
+      mergedIds: [A],
+    });
+    expect(await list()).toEqual([[M, S, X], 3]);
+    expect(await list({ status: 'active' })).toEqual([[M, S, X], 3]);
+    expect(await list({ ownerId: 'u2' })).toEqual([[M], 1]);
+    expect(await list({ tag: 'late' })).toEqual([[M], 1]);
+    expect(await list({ tag: 'vip' })).toEqual([[M, S], 2]);
+    expect(await list({ campaign: 'nurture' })).toEqual([[M], 1]);
+    expect(await list({ sort: '-revenue' })).toEqual([[M, X, S], 3]);
+
+    // The last one unmerged, the survivor's figures are exactly its own; the archived customer is archived again.
+    await appendAndProject(p, unmergeEvents(A, S, '2024-04-02T00:00:00.000Z'));
+    expect(await totals(S)).toEqual(sOwn);
+    expect(await list({ archived: 'true' })).toEqual([[A], 1]);
+    expect(await list({ archived: 'true', ownerId: 'u2' })).toEqual([[A], 1]);
+    expect(await getCustomer(p.readModels, A)).toMatchObject({ ...unmerged, archived: true, totals: { revenue: 40 } });
+
+    // Merged again, into another survivor.
+    await appendAndProject(p, mergeEvents(M, X, '2024-04-03T00:00:00.000Z'));
+    expect(await getCustomer(p.readModels, X)).toMatchObject({
+      mergedIds: [M],
+      tags: ['vip', 'late'],
+      totals: { purchases: { count: 3, amount: 1360 }, wonDeals: { count: 2, amount: 1500 }, revenue: 2860, interactions: 2 },
+    });
+    expect(await list({ sort: '-revenue' })).toEqual([[X, S], 2]);
+    expect(await totals(S)).toEqual(sOwn);
+  });
+
+  /** The views users see: the lists of COMBOS (and all of them by revenue) and the survivor's. */
+  const views = async (p: Projected, survivorId: string) => ({
+    lists: await Promise.all([...COMBOS, { sort: '-revenue', limit: 200 }].map((params) => listCustomers(p.readModels, params))),
+    survivor: await getCustomer(p.readModels, survivorId),
+  });
+  /**
+   * What a merge must show differently from `asMerged`: the survivor lists its merged customer
+   * (`mergedIds`), and its tags and campaigns put its own first where the rewritten history has
+   * them in the order they were set (a set either way).
+   */
+  const asReference = (view: CustomerView | null, survivorId: string): CustomerView | null =>
+    view && {
+      ...view,
+      ...(view.id === survivorId && { mergedIds: [] }),
+      tags: [...view.tags].sort(),
+      campaigns: [...view.campaigns].sort(),
+    };
+  const normalised = (v: Awaited<ReturnType<typeof views>>, survivorId: string) => ({
+    lists: v.lists.map((page) => ({ ...page, items: page.items.map((item) => asReference(item, survivorId)) })),
+    survivor: asReference(v.survivor, survivorId),
+  });
+
+  it('property: merged, the lists and the survivor are those of the history as merged; unmerged, those of the history', async () => {
+    let withFigures = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 80, maxSteps: 160, reopens: true }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 4 }),
+        async (raw, pick, quarter) => {
+          // The merge after a part of the history (all of it for quarter 4): the rest is recorded while merged.
+          const history = withLabels(raw);
+          const cut = Math.floor((history.length * quarter) / 4);
+          const pair = mergePair(history.slice(0, cut), pick);
+          if (!pair) return;
+          const [mergedId, survivorId] = pair;
+          const mergedAt = lastTimeOf(history.slice(0, cut));
+          const projected = await Promise.all([
+            project(
+              [...history.slice(0, cut), ...mergeEvents(mergedId, survivorId, mergedAt), ...history.slice(cut)],
+              [customersProjection],
+            ),
+            project(asMerged(history, mergedId, survivorId), [customersProjection]),
+            project(history, [customersProjection]),
+          ]);
+          const [merged, reference, plain] = projected;
+          try {
+            expect(normalised(await views(merged, survivorId), survivorId)).toEqual(
+              normalised(await views(reference, survivorId), survivorId),
+            );
+            // The merged customer's own document, with the pointer.
+            const own = (await getCustomer(plain.readModels, mergedId))!;
+            expect(await getCustomer(merged.readModels, mergedId)).toEqual({ ...own, mergedInto: survivorId, mergedAt });
+            if (own.totals.revenue !== 0 || own.totals.interactions > 0 || own.tags.length > 0) withFigures += 1;
+
+            await appendAndProject(merged, unmergeEvents(mergedId, survivorId, lastTimeOf(history)));
+            expect(await views(merged, survivorId)).toEqual(await views(plain, survivorId));
+            expect(await getCustomer(merged.readModels, mergedId)).toEqual(await getCustomer(plain.readModels, mergedId));
+          } finally {
+            await Promise.all(projected.map((x) => x.close()));
+          }
+        },
+      ),
+      { numRuns: 15, seed: 2026 },
+    );
+    expect(withFigures).toBeGreaterThan(5);
   });
 });

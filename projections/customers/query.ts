@@ -42,9 +42,15 @@ type CustomerProfile = Pick<
   | 'campaigns'
   | 'archived'
   | 'archivedAt'
+  | 'mergedInto'
+  | 'mergedAt'
+  | 'mergedIds'
 >;
 
-/** What `GET /customers/:id` and the items of `GET /customers` return. */
+/**
+ * What `GET /customers/:id` and the items of `GET /customers` return. A merged customer
+ * (`mergedInto` set) is in no list; `GET` turns its view into a pointer (docs/merging.md).
+ */
 export interface CustomerView extends CustomerProfile {
   id: string;
   totals: {
@@ -83,7 +89,9 @@ const counters = (access: ReadModelAccess) => access.collection<CustomerCounters
 
 async function count(access: ReadModelAccess, collection: ReadCollection<CustomerDocument>, filter: Filter): Promise<number> {
   const stats = await access.collection<CountsDocument>(CUSTOMERS_PROJECTION, 'stats');
-  return (await listedTotal(stats, filter, COUNTED_FIELDS)) ?? collection.count(filter);
+  // `stats` counts no merged customer: `mergedInto: null` is implied there.
+  const { mergedInto: _, ...counted } = filter;
+  return (await listedTotal(stats, counted, COUNTED_FIELDS)) ?? collection.count(filter);
 }
 
 export function toCustomerView(doc: CustomerDocument, counts: CustomerCountersDocument | null | undefined): CustomerView {
@@ -109,6 +117,9 @@ export function toCustomerView(doc: CustomerDocument, counts: CustomerCountersDo
     campaigns: doc.campaigns,
     archived: doc.archived,
     archivedAt: doc.archivedAt,
+    mergedInto: doc.mergedInto,
+    mergedAt: doc.mergedAt,
+    mergedIds: doc.mergedIds,
     totals: {
       purchases: { count: doc.purchaseCount, amount: money(doc.purchaseAmount) },
       wonDeals: { count: doc.wonDealCount, amount: money(doc.wonDealAmount) },
@@ -120,7 +131,7 @@ export function toCustomerView(doc: CustomerDocument, counts: CustomerCountersDo
   };
 }
 
-/** The customer's current profile, lifecycle and totals; null when no such customer. */
+/** The customer's current profile, lifecycle and totals (a merged customer's own, with `mergedInto`); null when no such customer. */
 export async function getCustomer(access: ReadModelAccess, id: string): Promise<CustomerView | null> {
   const doc = await (await customers(access)).findById(id);
   if (!doc) return null;
@@ -151,6 +162,8 @@ export async function listCustomers(access: ReadModelAccess, params: ListCustome
   const filter: Filter = {};
   if (status) filter.status = status;
   filter.archived = archivedParam(params.archived);
+  // A merged customer is listed nowhere, archived or not: its survivor stands for it.
+  filter.mergedInto = null;
   for (const field of ['ownerId', 'source', 'region', 'industry'] as const) {
     const value = text(field, params[field]);
     if (value !== undefined) filter[field] = value;

@@ -3,6 +3,7 @@ import { InvalidInput } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { asMerged, lastTimeOf, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
 import { historyArbitrary } from '../testing/random-history';
 import { dealsProjection } from './projection';
 import { DealView, getDeal, listDeals, ListDealsParams } from './query';
@@ -343,5 +344,136 @@ describe('deals list = a fold of the raw events (property)', () => {
       { numRuns: 15, seed: 1611 },
     );
     expect(withReopens).toBeGreaterThan(5);
+  });
+});
+
+describe('deals of merged customers (docs/merging.md)', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("lists the merged customer's deals under the survivor while merged, its own list unchanged; the unmerge puts it back", async () => {
+    const [M, S, O] = [C1, C2, 'c3000000-0000-4000-8000-000000000003'];
+    p = await project(
+      [
+        opened(1, '2024-01-01T00:00:00.000Z', { customerId: S, amount: 100 }),
+        opened(2, '2024-01-02T00:00:00.000Z', { customerId: M, amount: 200 }),
+        opened(3, '2024-01-03T00:00:00.000Z', { customerId: O, amount: 300 }),
+        opened(4, '2024-01-04T00:00:00.000Z', { customerId: M, amount: 400, ownerId: 'u2' }),
+        deal(1, 'DealWon', '2024-01-10T00:00:00.000Z', { customerId: S, amount: 100, stage: 'qualification' }),
+      ],
+      [dealsProjection],
+    );
+    const list = async (params: ListDealsParams) => {
+      const page = await listDeals(p.readModels, params);
+      return { ids: page.items.map((d) => Number(d.id.slice(-1))), total: page.total };
+    };
+    const before = async () => {
+      expect(await list({ customerId: S })).toEqual({ ids: [1], total: 1 });
+      expect(await list({ customerId: M })).toEqual({ ids: [4, 2], total: 2 });
+      expect(await list({ customerId: O })).toEqual({ ids: [3], total: 1 });
+      expect(await list({ customerId: S, status: 'open' })).toEqual({ ids: [], total: 0 });
+    };
+    await before();
+
+    await appendAndProject(p, mergeEvents(M, S, '2024-02-01T00:00:00.000Z'));
+    expect(await list({ customerId: S })).toEqual({ ids: [4, 2, 1], total: 3 });
+    expect(await list({ customerId: S, status: 'open' })).toEqual({ ids: [4, 2], total: 2 });
+    expect(await list({ customerId: S, ownerId: 'u2' })).toEqual({ ids: [4], total: 1 });
+    expect(await list({ customerId: S, sort: '-amount', limit: 2, offset: 1 })).toEqual({ ids: [2, 1], total: 3 });
+    // the merged customer's deals keep their customer: its own list, and the others', as they were
+    expect(await list({ customerId: M })).toEqual({ ids: [4, 2], total: 2 });
+    expect(await list({ customerId: O })).toEqual({ ids: [3], total: 1 });
+    expect((await getDeal(p.readModels, dealId(2)))!.customerId).toBe(M);
+    expect(await list({})).toEqual({ ids: [4, 3, 2, 1], total: 4 });
+
+    // the merged customer's deals go on changing and closing while merged: they count for the survivor
+    await appendAndProject(p, [
+      deal(2, 'DealWon', '2024-02-05T00:00:00.000Z', { customerId: M, amount: 200, stage: 'qualification' }),
+      deal(4, 'DealLost', '2024-02-06T00:00:00.000Z', { customerId: M, amount: 400, stage: 'qualification', reason: 'price' }),
+      deal(3, 'DealWon', '2024-02-07T00:00:00.000Z', { customerId: O, amount: 300, stage: 'qualification' }),
+    ]);
+    expect(await list({ customerId: S, status: 'won' })).toEqual({ ids: [2, 1], total: 2 });
+    expect(await list({ customerId: S, status: 'lost' })).toEqual({ ids: [4], total: 1 });
+    expect(await list({ customerId: S, stage: 'won', sort: 'amount' })).toEqual({ ids: [1, 2], total: 2 });
+    expect(await list({ customerId: M, status: 'won' })).toEqual({ ids: [2], total: 1 });
+
+    // unmerged: the survivor lists its own again; what was recorded while merged stays the merged customer's
+    await appendAndProject(p, unmergeEvents(M, S, '2024-03-01T00:00:00.000Z'));
+    expect(await list({ customerId: S })).toEqual({ ids: [1], total: 1 });
+    expect(await list({ customerId: S, status: 'won' })).toEqual({ ids: [1], total: 1 });
+    expect(await list({ customerId: M })).toEqual({ ids: [4, 2], total: 2 });
+    expect(await list({ customerId: M, status: 'won' })).toEqual({ ids: [2], total: 1 });
+
+    // merged again, into another survivor: listed there only
+    await appendAndProject(p, mergeEvents(M, O, '2024-04-01T00:00:00.000Z'));
+    expect(await list({ customerId: O })).toEqual({ ids: [4, 3, 2], total: 3 });
+    expect(await list({ customerId: O, status: 'won' })).toEqual({ ids: [3, 2], total: 2 });
+    expect(await list({ customerId: S })).toEqual({ ids: [1], total: 1 });
+    await appendAndProject(p, unmergeEvents(M, O, '2024-05-01T00:00:00.000Z'));
+    expect(await list({ customerId: O })).toEqual({ ids: [3], total: 1 });
+  });
+});
+
+describe('deals lists after a merge = the asMerged history, after the unmerge = the history (property)', () => {
+  const combos = (customerId: string): ListDealsParams[] => [
+    { customerId },
+    { customerId, status: 'open' },
+    { customerId, status: 'won', sort: '-amount' },
+    { customerId, status: 'lost', sort: 'openedAt' },
+    { customerId, ownerId: 'u1', limit: 3, offset: 1 },
+    { customerId, stage: 'proposal', sort: 'expectedCloseDate' },
+  ];
+  const lists = async (p: Projected, params: ListDealsParams[]) => Promise.all(params.map((q) => listDeals(p.readModels, q)));
+
+  it("lists the survivor's deals and its merged customer's, including events after the merge; the unmerge restores every list", async () => {
+    let merged = 0;
+    let whileMerged = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 80, maxSteps: 160, reopens: true }),
+        fc.nat(),
+        fc.integer({ min: 20, max: 100 }),
+        async (history, pick, percent) => {
+          // The merge comes after the first part of the history; the rest follows while merged, less the
+          // merged customer's own stream (refused while merged), so its deals go on changing and closing.
+          const split = Math.floor((history.length * percent) / 100);
+          const pair = mergePair(history.slice(0, split), pick);
+          if (!pair) return;
+          const [mergedId, survivorId] = pair;
+          const first = history.slice(0, split);
+          const rest = history.slice(split).filter((e) => e.streamId !== `customer-${mergedId}`);
+          const all = [...first, ...rest];
+          const merge = mergeEvents(mergedId, survivorId, lastTimeOf(first));
+          const [p, reference, unmerged] = [
+            await project([...first, ...merge, ...rest], [dealsProjection]),
+            await project(asMerged(all, mergedId, survivorId), [dealsProjection]),
+            await project(all, [dealsProjection]),
+          ];
+          try {
+            // The merged customer's deals keep their customer (a deal's customer never changes); asMerged renames it.
+            const renamed = (pages: Awaited<ReturnType<typeof lists>>) =>
+              pages.map((page) => ({
+                ...page,
+                items: page.items.map((d) => ({ ...d, customerId: d.customerId === mergedId ? survivorId : d.customerId })),
+              }));
+            const survivorLists = combos(survivorId);
+            expect(renamed(await lists(p, survivorLists))).toEqual(await lists(reference, survivorLists));
+            // The merged customer's own list is as it is without the merge ("listed as they are").
+            expect(await lists(p, combos(mergedId))).toEqual(await lists(unmerged, combos(mergedId)));
+            if ((await listDeals(p.readModels, { customerId: mergedId })).total > 0) merged += 1;
+            if (rest.some((e) => e.streamId.startsWith('deal-') && e.data.customerId === mergedId)) whileMerged += 1;
+
+            await appendAndProject(p, unmergeEvents(mergedId, survivorId, lastTimeOf(all)));
+            const every = [...survivorLists, ...combos(mergedId), {}];
+            expect(await lists(p, every)).toEqual(await lists(unmerged, every));
+          } finally {
+            await Promise.all([p.close(), reference.close(), unmerged.close()]);
+          }
+        },
+      ),
+      { numRuns: 15, seed: 2912 },
+    );
+    expect(merged).toBeGreaterThan(3);
+    expect(whileMerged).toBeGreaterThan(1);
   });
 });

@@ -1,6 +1,7 @@
 import type { DealStatus } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import type { ProjectionContext } from '@chronicle/projector';
+import { MERGES, mergeHandlers } from '../common/merges';
 import { defineProjection } from '../common/define-projection';
 import { compositeKey, recountListed } from '../common/listing';
 
@@ -59,8 +60,9 @@ export const dealsProjection = defineProjection({
   name: DEALS_PROJECTION,
   // 2: archived deals (DealArchived, DealRestored), counted apart (`counts-archived`).
   // 3: reopened deals (DealReopened): reopenedAt and reopens on every deal; totals by pair of counted fields.
-  version: 3,
-  collections: ['deals', 'stats'],
+  // 4: merged customers (CustomerMerged, CustomerUnmerged) in `merges`, for the survivor's filtered list.
+  version: 4,
+  collections: ['deals', 'stats', MERGES],
   indexes: {
     deals: [
       'customerId',
@@ -169,5 +171,7 @@ export const dealsProjection = defineProjection({
         doc.archivedAt = null;
       });
     },
+    // A deal's customer never changes: a merge only changes which customers `?customerId=` the survivor lists.
+    ...mergeHandlers,
   },
 });

@@ -1,6 +1,7 @@
 import type { DealStatus } from '@chronicle/domain';
 import type { Filter } from '@chronicle/read-store';
 import { archivedParam, CountsDocument, listedTotal, oneOf, Page, pageWindow, parseSort, statusSorted, text } from '../common/listing';
+import { customerFilter } from '../common/merges';
 import type { ReadModelAccess } from '../common/report';
 import { COUNTED_FIELDS, DealDocument, DEALS_PROJECTION, STATUS_SORT_FIELDS } from './projection';
 
@@ -38,16 +39,16 @@ export async function getDeal(access: ReadModelAccess, id: string): Promise<Deal
 }
 
 /**
- * Deals filtered by customer, owner, stage and status, newest first by default. Every filter and
- * sort is on an indexed field; a status filter with the default sort is one range of a composite
- * index.
+ * Deals filtered by customer (with the customers merged into it), owner, stage and status, newest
+ * first by default. Every filter and sort is on an indexed field; a status filter with the default
+ * sort is one range of a composite index.
  */
 export async function listDeals(access: ReadModelAccess, params: ListDealsParams = {}): Promise<Page<DealView>> {
   const { limit, offset } = pageWindow(params);
   const filter: Filter = {};
   for (const field of ['customerId', 'ownerId', 'stage'] as const) {
     const value = text(field, params[field]);
-    if (value !== undefined) filter[field] = value;
+    if (value !== undefined) filter[field] = field === 'customerId' ? await customerFilter(access, DEALS_PROJECTION, value) : value;
   }
   const status = oneOf('status', params.status, DEAL_STATUSES);
   if (status) filter.status = status;

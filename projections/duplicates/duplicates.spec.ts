@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { InvalidInput } from '@chronicle/domain';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { asMerged, lastTimeOf, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
 import { createDuplicatesProjection, DUPLICATES_PROJECTION, pairScore } from './projection';
 import { DuplicatePair, listDuplicates } from './query';
 
@@ -165,6 +167,7 @@ describe('duplicates projection', () => {
       nameCompany: null,
       erased: true,
       archived: false,
+      merged: false,
     });
     const groups = await (await p.readModels.collection<{ _id: string; members: string[] }>(DUPLICATES_PROJECTION, 'groups')).find({});
     expect(groups.map((g) => g.members).sort()).toEqual([[C(2)], [C(2)], [C(3)]]);
@@ -243,5 +246,168 @@ describe('duplicates projection', () => {
     expect(pairScore(['email', 'phone'])).toBe(90);
     expect(pairScore(['email', 'name-company'])).toBe(90);
     expect(pairScore(['email', 'phone', 'name-company'])).toBe(100);
+  });
+});
+
+const lifecycle = (n: number, type: 'CustomerArchived' | 'CustomerRestored'): ScenarioEvent => ({
+  streamId: `customer-${C(n)}`,
+  type,
+  data: { customerId: C(n) },
+  occurredAt: at(),
+});
+
+describe('duplicates and merges (docs/merging.md)', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it('a merged customer is in no pair while merged, the survivor keeps its other pairs; the unmerge brings its pairs back', async () => {
+    p = await project(
+      [
+        registered(1, { name: 'Ada', company: 'Engines', email: 'ada@example.com', phone: '+44 20 7946 0000' }),
+        registered(2, { name: 'ADA', company: 'engines', email: 'ada@example.com' }),
+        registered(3, { name: 'Bob', phone: '+442079460000' }),
+        registered(4, { name: 'Ada', company: 'Engines' }),
+      ],
+      [duplicates],
+    );
+    expect(await allPairs(p)).toEqual([
+      pair(1, 2, ['email', 'name-company'], 0.9),
+      pair(1, 3, ['phone'], 0.3),
+      pair(1, 4, ['name-company'], 0.3),
+      pair(2, 4, ['name-company'], 0.3),
+    ]);
+    await appendAndProject(p, mergeEvents(C(1), C(2), at()));
+    expect(await allPairs(p)).toEqual([pair(2, 4, ['name-company'], 0.3)]);
+
+    // while merged, the others change: new pairs with the survivor, none with the merged customer
+    await appendAndProject(p, [updated(2, { phone: '+44 20 7946 0000' }), updated(3, { email: 'ada@example.com' })]);
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email', 'phone'], 0.9), pair(2, 4, ['name-company'], 0.3)]);
+
+    await appendAndProject(p, unmergeEvents(C(1), C(2), at()));
+    expect(await allPairs(p)).toEqual([
+      pair(1, 2, ['email', 'phone', 'name-company'], 1),
+      pair(1, 3, ['email', 'phone'], 0.9),
+      pair(2, 3, ['email', 'phone'], 0.9),
+      pair(1, 4, ['name-company'], 0.3),
+      pair(2, 4, ['name-company'], 0.3),
+    ]);
+
+    // merged again, into another survivor: out of every pair again, then back
+    await appendAndProject(p, mergeEvents(C(1), C(4), at()));
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email', 'phone'], 0.9), pair(2, 4, ['name-company'], 0.3)]);
+    await appendAndProject(p, unmergeEvents(C(1), C(4), at()));
+    expect(await allPairs(p)).toHaveLength(5);
+  });
+
+  it('an archived customer merged and unmerged stays in no pair until it is restored', async () => {
+    p = await project(
+      [
+        registered(1, { name: 'Ada', email: 'ada@example.com' }),
+        registered(2, { name: 'Ada', email: 'ada@example.com' }),
+        registered(3, { name: 'Bob', email: 'ada@example.com' }),
+        lifecycle(1, 'CustomerArchived'),
+      ],
+      [duplicates],
+    );
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email'], 0.6)]);
+    await appendAndProject(p, mergeEvents(C(1), C(2), at()));
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email'], 0.6)]);
+    await appendAndProject(p, unmergeEvents(C(1), C(2), at()));
+    expect(await allPairs(p)).toEqual([pair(2, 3, ['email'], 0.6)]); // archived again, as before the merge
+    await appendAndProject(p, [lifecycle(1, 'CustomerRestored')]);
+    expect(await allPairs(p)).toEqual([pair(1, 2, ['email'], 0.6), pair(1, 3, ['email'], 0.6), pair(2, 3, ['email'], 0.6)]);
+  });
+});
+
+/**
+ * Random customers with profiles from small pools (so that they collide), profile updates, archives,
+ * restores and erasures, in a valid order (archive only a listed customer, restore only an archived
+ * one, nothing after an erasure but the unmerge).
+ */
+const profileHistoryArbitrary = fc
+  .array(
+    fc.record({
+      kind: fc.constantFrom('register', 'register', 'update', 'update', 'archive', 'restore', 'erase'),
+      pick: fc.nat(),
+      email: fc.constantFrom(undefined, 'a@example.com', 'A+x@example.com', 'b@example.com'),
+      phone: fc.constantFrom(undefined, '+1 415 555 0100', '001 415 555 0100', '+1 415 555 0101'),
+      name: fc.constantFrom('Ada', 'ada', 'Bob'),
+      company: fc.constantFrom(undefined, 'Acme', 'Engines'),
+    }),
+    { minLength: 10, maxLength: 40 },
+  )
+  .map((steps) => {
+    const history: ScenarioEvent[] = [];
+    const state = new Map<string, 'listed' | 'archived' | 'erased'>();
+    const event = (customerId: string, type: string, data: Record<string, unknown> = {}) =>
+      history.push({ streamId: `customer-${customerId}`, type, data: { customerId, ...data }, occurredAt: at() });
+    for (const step of steps) {
+      const ids = [...state.keys()];
+      const target = ids.length ? ids[step.pick % ids.length] : undefined;
+      const profile = { email: step.email, phone: step.phone, name: step.name, company: step.company };
+      if (step.kind === 'register' || !target) {
+        const customerId = `c0000000-0000-4000-8000-${String(ids.length + 1).padStart(12, '0')}`;
+        state.set(customerId, 'listed');
+        event(customerId, 'CustomerRegistered', { source: 'web', ...profile });
+      } else if (state.get(target) === 'erased') {
+        continue;
+      } else if (step.kind === 'update') {
+        // the contact fields or the name and company change (an absent one is left as it was)
+        const changes = step.pick % 2 === 0 ? { email: step.email, phone: step.phone } : { name: step.name, company: step.company };
+        event(target, 'CustomerProfileUpdated', JSON.parse(JSON.stringify(changes)));
+      } else if (step.kind === 'archive' && state.get(target) === 'listed') {
+        state.set(target, 'archived');
+        event(target, 'CustomerArchived');
+      } else if (step.kind === 'restore' && state.get(target) === 'archived') {
+        state.set(target, 'listed');
+        event(target, 'CustomerRestored');
+      } else if (step.kind === 'erase') {
+        state.set(target, 'erased');
+        event(target, 'CustomerPersonalDataErased');
+      }
+    }
+    return history;
+  });
+
+describe('duplicate pairs after a merge = without the merged customer, after the unmerge = as before (property)', () => {
+  it('holds for random profiles, archives and erasures, with changes while merged', async () => {
+    let mergedHadPairs = 0;
+    let archivedWhenMerged = 0;
+    await fc.assert(
+      fc.asyncProperty(profileHistoryArbitrary, fc.nat(), fc.integer({ min: 30, max: 100 }), async (history, pick, percent) => {
+        // The merge comes after the first part; the rest follows while merged, less the merged customer's
+        // own events (refused while merged) but for its erasure (allowed: it stays after the unmerge).
+        const split = Math.floor((history.length * percent) / 100);
+        const first = history.slice(0, split);
+        const pair = mergePair(first, pick);
+        if (!pair) return;
+        const [mergedId, survivorId] = pair;
+        const mergedStream = `customer-${mergedId}`;
+        const rest = history.slice(split).filter((e) => e.streamId !== mergedStream || e.type === 'CustomerPersonalDataErased');
+        const all = [...first, ...rest];
+        const [p, reference, unmerged, before] = [
+          await project([...first, ...mergeEvents(mergedId, survivorId, lastTimeOf(first)), ...rest], [duplicates]),
+          await project(asMerged(all, mergedId, survivorId), [duplicates]),
+          await project(all, [duplicates]),
+          await project(first, [duplicates]),
+        ];
+        try {
+          const withoutMerged = (await allPairs(unmerged)).filter((x) => !x.customers.includes(mergedId));
+          expect(await allPairs(p)).toEqual(withoutMerged);
+          expect(await allPairs(p)).toEqual(await allPairs(reference));
+          if ((await allPairs(before)).some((x) => x.customers.includes(mergedId))) mergedHadPairs += 1;
+          const archived = first.filter((e) => e.streamId === mergedStream && /Customer(Archived|Restored)/.test(e.type)).pop();
+          if (archived?.type === 'CustomerArchived') archivedWhenMerged += 1;
+
+          await appendAndProject(p, unmergeEvents(mergedId, survivorId, at()));
+          expect(await allPairs(p)).toEqual(await allPairs(unmerged));
+        } finally {
+          await Promise.all([p.close(), reference.close(), unmerged.close(), before.close()]);
+        }
+      }),
+      { numRuns: 15, seed: 1607 },
+    );
+    expect(mergedHadPairs).toBeGreaterThan(3);
+    expect(archivedWhenMerged).toBeGreaterThan(0);
   });
 });

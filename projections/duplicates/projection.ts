@@ -38,6 +38,8 @@ export type PersonHashesDocument = {
   erased: boolean;
   /** Archived: its hashes are kept but it is in no group, so in no pair, until it is restored. */
   archived: boolean;
+  /** Merged into another customer (docs/merging.md): likewise in no group until it is unmerged, archived or not. */
+  merged: boolean;
 };
 
 export type GroupDocument = { _id: string; members: string[] };
@@ -84,6 +86,7 @@ const blank = (id: string): PersonHashesDocument => ({
   nameCompany: null,
   erased: false,
   archived: false,
+  merged: false,
 });
 
 /** Adds or removes `reason` on the pair of `a` and `b`; a pair left without reasons is deleted. */
@@ -123,8 +126,9 @@ async function move(ctx: ProjectionContext, id: string, reason: DuplicateReason,
   }
 }
 
-/** The hash by which the customer is in the group of `reason`: none while archived. */
-const groupOf = (doc: PersonHashesDocument, reason: DuplicateReason): string | null => (doc.archived ? null : doc[GROUP_FIELD[reason]]);
+/** The hash by which the customer is in the group of `reason`: none while archived or merged. */
+const groupOf = (doc: PersonHashesDocument, reason: DuplicateReason): string | null =>
+  doc.archived || doc.merged ? null : doc[GROUP_FIELD[reason]];
 
 /** Applies a change of the customer's hashes: every group it leaves or joins, and the pairs with their members. */
 async function update(ctx: ProjectionContext, id: string, change: (doc: PersonHashesDocument) => void, hash: Hasher): Promise<void> {
@@ -160,8 +164,8 @@ export function createDuplicatesProjection(key: Buffer | undefined): DuplicatesP
   const hash = key ? hasher(key) : undefined;
   const projection = defineProjection({
     name: DUPLICATES_PROJECTION,
-    // 2: archived customers are in no pair until restored.
-    version: 2,
+    // 2: archived customers are in no pair until restored. 3: merged customers are in no pair until unmerged.
+    version: 3,
     collections: ['people', 'groups', 'pairs'],
     indexes: { pairs: ['order'] },
     scrubAfter: ['CustomerPersonalDataErased'],
@@ -176,7 +180,8 @@ export function createDuplicatesProjection(key: Buffer | undefined): DuplicatesP
       },
       CustomerPersonalDataErased(event, ctx) {
         if (!hash) return;
-        return update(ctx, event.data.customerId, (doc) => Object.assign(doc, blank(doc._id), { erased: true }), hash);
+        // An erasure is no unmerge: `merged` stays until CustomerUnmerged.
+        return update(ctx, event.data.customerId, (doc) => Object.assign(doc, blank(doc._id), { erased: true, merged: doc.merged }), hash);
       },
       CustomerArchived(event, ctx) {
         if (!hash) return;
@@ -185,6 +190,17 @@ export function createDuplicatesProjection(key: Buffer | undefined): DuplicatesP
       CustomerRestored(event, ctx) {
         if (!hash) return;
         return update(ctx, event.data.customerId, (doc) => void (doc.archived = false), hash);
+      },
+      // On the merged customer's copy (the decision); the survivor keeps its groups and so its other pairs.
+      CustomerMerged(event, ctx) {
+        const d = event.data;
+        if (!hash || d.customerId !== d.mergedId) return;
+        return update(ctx, d.mergedId, (doc) => void (doc.merged = true), hash);
+      },
+      CustomerUnmerged(event, ctx) {
+        const d = event.data;
+        if (!hash || d.customerId !== d.mergedId) return;
+        return update(ctx, d.mergedId, (doc) => void (doc.merged = false), hash);
       },
     },
   });

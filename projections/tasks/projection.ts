@@ -1,5 +1,6 @@
 import { ERASURE_OF, erasedFields, personOfTask } from '@chronicle/domain';
 import type { ProjectionContext } from '@chronicle/projector';
+import { MERGES, mergeHandlers } from '../common/merges';
 import { defineProjection, onEach, ProjectedEvent } from '../common/define-projection';
 import { compositeKey, recount } from '../common/listing';
 
@@ -65,8 +66,9 @@ export const tasksProjection = defineProjection({
   name: TASKS_PROJECTION,
   // 3: tasks about a person are chained for erasure. 4: edits, reassignment and cancellation (TaskUpdated, TaskReassigned, TaskCancelled).
   // 5: totals by pair of counted fields (a list filtered on two of them).
-  version: 5,
-  collections: ['tasks', 'stats', 'people'],
+  // 6: merged customers (CustomerMerged, CustomerUnmerged) in `merges`, for the survivor's filtered list.
+  version: 6,
+  collections: ['tasks', 'stats', 'people', MERGES],
   indexes: { tasks: ['ownerId', 'status', 'customerId', 'dealId', 'dueAt', 'createdAt', ...Object.values(STATUS_SORT_FIELDS)] },
   scrubAfter: Object.keys(ERASURE_OF),
   on: {
@@ -142,6 +144,8 @@ export const tasksProjection = defineProjection({
       ctx.put<TaskDocument>('tasks', doc);
       return recount(ctx, 'stats', COUNTED_FIELDS, current, doc);
     },
+    // A task's customer never changes: a merge only changes which customers `?customerId=` the survivor lists.
+    ...mergeHandlers,
     ...onEach(Object.keys(ERASURE_OF), erase),
   },
 });

@@ -12,6 +12,7 @@ import {
   statusSorted,
   text,
 } from '../common/listing';
+import { customerFilter } from '../common/merges';
 import type { ReadModelAccess } from '../common/report';
 import { COUNTED_FIELDS, STATUS_SORT_FIELDS, TaskDocument, TASKS_PROJECTION } from './projection';
 
@@ -47,13 +48,13 @@ export async function getTask(access: ReadModelAccess, id: string): Promise<Task
   return doc ? toTaskView(doc) : null;
 }
 
-/** Tasks by owner, status, customer, deal and due time; soonest due first by default; all served by indexes. */
+/** Tasks by owner, status, customer (with the customers merged into it), deal and due time; soonest due first by default; all served by indexes. */
 export async function listTasks(access: ReadModelAccess, params: ListTasksParams = {}): Promise<Page<TaskView>> {
   const { limit, offset } = pageWindow(params);
   const filter: Filter = {};
   for (const field of ['ownerId', 'customerId', 'dealId'] as const) {
     const value = text(field, params[field]);
-    if (value !== undefined) filter[field] = value;
+    if (value !== undefined) filter[field] = field === 'customerId' ? await customerFilter(access, TASKS_PROJECTION, value) : value;
   }
   const status = oneOf('status', params.status, TASK_STATUSES);
   if (status) filter.status = status;

@@ -3,6 +3,7 @@ import { ERASED, InvalidInput } from '@chronicle/domain';
 import type { RecordedEvent } from '@chronicle/event-store';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
+import { asMerged, lastTimeOf, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
 import { historyArbitrary } from '../testing/random-history';
 import { tasksProjection } from './projection';
 import { getTask, listTasks, ListTasksParams, TaskView } from './query';
@@ -265,5 +266,135 @@ describe('tasks list = a fold of the raw events (property)', () => {
       }),
       { numRuns: 20, seed: 3 },
     );
+  });
+});
+
+describe('tasks of merged customers (docs/merging.md)', () => {
+  let p: Projected;
+  afterEach(() => p?.close());
+
+  it("lists the merged customer's tasks under the survivor while merged, its own list unchanged; the unmerge puts it back", async () => {
+    const [M, S, O] = [C1, 'c2000000-0000-4000-8000-000000000002', 'c3000000-0000-4000-8000-000000000003'];
+    p = await project(
+      [
+        created(1, '2024-01-01T00:00:00.000Z', { dueAt: '2024-01-11T09:00:00.000Z', customerId: S }),
+        created(2, '2024-01-02T00:00:00.000Z', { dueAt: '2024-01-12T09:00:00.000Z', customerId: M }),
+        created(3, '2024-01-03T00:00:00.000Z', { dueAt: '2024-01-13T09:00:00.000Z', customerId: O }),
+        created(4, '2024-01-04T00:00:00.000Z', { dueAt: '2024-01-10T09:00:00.000Z', customerId: M, ownerId: 'u2' }),
+        created(5, '2024-01-05T00:00:00.000Z', { dueAt: '2024-01-09T09:00:00.000Z' }),
+        task(1, 'TaskCompleted', '2024-01-06T00:00:00.000Z'),
+      ],
+      [tasksProjection],
+    );
+    const list = async (params: ListTasksParams) => {
+      const page = await listTasks(p.readModels, params);
+      return { ids: page.items.map((t) => Number(t.id.slice(-1))), total: page.total };
+    };
+    expect(await list({ customerId: S })).toEqual({ ids: [1], total: 1 });
+    expect(await list({ customerId: M })).toEqual({ ids: [4, 2], total: 2 });
+
+    await appendAndProject(p, mergeEvents(M, S, '2024-02-01T00:00:00.000Z'));
+    expect(await list({ customerId: S })).toEqual({ ids: [4, 1, 2], total: 3 }); // soonest due first
+    expect(await list({ customerId: S, status: 'open' })).toEqual({ ids: [4, 2], total: 2 });
+    expect(await list({ customerId: S, ownerId: 'u2' })).toEqual({ ids: [4], total: 1 });
+    expect(await list({ customerId: S, status: 'open', dueBefore: '2024-01-12T00:00:00Z' })).toEqual({ ids: [4], total: 1 });
+    expect(await list({ customerId: S, sort: '-createdAt', limit: 2, offset: 1 })).toEqual({ ids: [2, 1], total: 3 });
+    // the merged customer's tasks keep their customer: its own list, and the others', as they were
+    expect(await list({ customerId: M })).toEqual({ ids: [4, 2], total: 2 });
+    expect(await list({ customerId: O })).toEqual({ ids: [3], total: 1 });
+    expect((await getTask(p.readModels, taskId(2)))!.customerId).toBe(M);
+    expect(await list({})).toEqual({ ids: [5, 4, 1, 2, 3], total: 5 });
+
+    // the merged customer's tasks go on changing while merged: they count for the survivor
+    await appendAndProject(p, [
+      task(2, 'TaskCompleted', '2024-02-05T00:00:00.000Z', { customerId: M }),
+      task(4, 'TaskCancelled', '2024-02-06T00:00:00.000Z', { reason: 'duplicate' }),
+      task(3, 'TaskCompleted', '2024-02-07T00:00:00.000Z', { customerId: O }),
+    ]);
+    expect(await list({ customerId: S, status: 'completed' })).toEqual({ ids: [1, 2], total: 2 });
+    expect(await list({ customerId: S, status: 'cancelled' })).toEqual({ ids: [4], total: 1 });
+    expect(await list({ customerId: S, status: 'open' })).toEqual({ ids: [], total: 0 });
+    expect(await list({ customerId: M, status: 'completed' })).toEqual({ ids: [2], total: 1 });
+
+    // unmerged: the survivor lists its own again; what was recorded while merged stays the merged customer's
+    await appendAndProject(p, unmergeEvents(M, S, '2024-03-01T00:00:00.000Z'));
+    expect(await list({ customerId: S })).toEqual({ ids: [1], total: 1 });
+    expect(await list({ customerId: S, status: 'completed' })).toEqual({ ids: [1], total: 1 });
+    expect(await list({ customerId: M })).toEqual({ ids: [4, 2], total: 2 });
+    expect(await list({ customerId: M, status: 'cancelled' })).toEqual({ ids: [4], total: 1 });
+
+    // merged again, into another survivor: listed there only
+    await appendAndProject(p, mergeEvents(M, O, '2024-04-01T00:00:00.000Z'));
+    expect(await list({ customerId: O })).toEqual({ ids: [4, 2, 3], total: 3 });
+    expect(await list({ customerId: S })).toEqual({ ids: [1], total: 1 });
+    await appendAndProject(p, unmergeEvents(M, O, '2024-05-01T00:00:00.000Z'));
+    expect(await list({ customerId: O })).toEqual({ ids: [3], total: 1 });
+  });
+});
+
+describe('tasks lists after a merge = the asMerged history, after the unmerge = the history (property)', () => {
+  const combos = (customerId: string): ListTasksParams[] => [
+    { customerId },
+    { customerId, status: 'open' },
+    { customerId, status: 'completed', sort: '-dueAt' },
+    { customerId, status: 'cancelled', sort: 'createdAt' },
+    { customerId, ownerId: 'u1', limit: 3, offset: 1 },
+    { customerId, dueBefore: '2024-03-01T00:00:00.000Z', sort: '-createdAt' },
+  ];
+  const lists = async (p: Projected, params: ListTasksParams[]) => Promise.all(params.map((q) => listTasks(p.readModels, q)));
+
+  it("lists the survivor's tasks and its merged customer's, including events after the merge; the unmerge restores every list", async () => {
+    let merged = 0;
+    let whileMerged = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary({ minSteps: 80, maxSteps: 160, taskChanges: true }),
+        fc.nat(),
+        fc.integer({ min: 20, max: 100 }),
+        async (history, pick, percent) => {
+          // The merge comes after the first part of the history; the rest follows while merged, less the
+          // merged customer's own stream (refused while merged), so its tasks go on changing and closing.
+          const split = Math.floor((history.length * percent) / 100);
+          const first = history.slice(0, split);
+          const pair = mergePair(first, pick);
+          if (!pair) return;
+          const [mergedId, survivorId] = pair;
+          const rest = history.slice(split).filter((e) => e.streamId !== `customer-${mergedId}`);
+          const all = [...first, ...rest];
+          const merge = mergeEvents(mergedId, survivorId, lastTimeOf(first));
+          const [p, reference, unmerged] = [
+            await project([...first, ...merge, ...rest], [tasksProjection]),
+            await project(asMerged(all, mergedId, survivorId), [tasksProjection]),
+            await project(all, [tasksProjection]),
+          ];
+          try {
+            // The merged customer's tasks keep their customer (a task's customer never changes); asMerged renames it.
+            const renamed = (pages: Awaited<ReturnType<typeof lists>>) =>
+              pages.map((page) => ({
+                ...page,
+                items: page.items.map((t) => ({ ...t, customerId: t.customerId === mergedId ? survivorId : t.customerId })),
+              }));
+            const survivorLists = combos(survivorId);
+            expect(renamed(await lists(p, survivorLists))).toEqual(await lists(reference, survivorLists));
+            // The merged customer's own list is as it is without the merge ("listed as they are").
+            expect(await lists(p, combos(mergedId))).toEqual(await lists(unmerged, combos(mergedId)));
+            if ((await listTasks(p.readModels, { customerId: mergedId })).total > 0) merged += 1;
+            const mergedTasks = new Set(
+              all.filter((e) => e.type === 'TaskCreated' && e.data.customerId === mergedId).map((e) => e.streamId),
+            );
+            if (rest.some((e) => mergedTasks.has(e.streamId) && e.type !== 'TaskCreated')) whileMerged += 1;
+
+            await appendAndProject(p, unmergeEvents(mergedId, survivorId, lastTimeOf(all)));
+            const every = [...survivorLists, ...combos(mergedId), {}];
+            expect(await lists(p, every)).toEqual(await lists(unmerged, every));
+          } finally {
+            await Promise.all([p.close(), reference.close(), unmerged.close()]);
+          }
+        },
+      ),
+      { numRuns: 15, seed: 2913 },
+    );
+    expect(merged).toBeGreaterThan(3);
+    expect(whileMerged).toBeGreaterThan(1);
   });
 });

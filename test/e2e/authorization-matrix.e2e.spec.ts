@@ -133,6 +133,9 @@ const BODIES: Record<string, object> = {
   'post /deals/{id}/restore': {},
   // Reopen (issue 16): managers and admins; the matrix's deal is open, so an allowed caller gets 422.
   'post /deals/{id}/reopen': {},
+  // Merge (issue 16): managers and admins; the survivor named does not exist, so an allowed caller gets 422, as an unmerge of a customer not merged.
+  'post /customers/{id}/merge': { intoId: '00000000-0000-4000-8000-00000000beef' },
+  'post /customers/{id}/unmerge': {},
 };
 
 describe('ownership', () => {

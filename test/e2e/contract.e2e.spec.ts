@@ -45,6 +45,10 @@ beforeAll(async () => {
   const reopened = await ok(manager.post('/deals', { customerId: s.keptId, title: 'Reopened', amount: 20 }));
   await ok(manager.post(`/deals/${reopened.id}/win`, {}));
   await ok(manager.post(`/deals/${reopened.id}/reopen`, { reason: 'contract test' }));
+  // Merged into the kept customer, then unmerged (issue 16).
+  const duplicate = await ok(manager.post('/customers', { name: 'Ada Duplicate', source: 'web' }));
+  await ok(manager.post(`/customers/${duplicate.id}/merge`, { intoId: s.keptId, reason: 'contract test' }));
+  await ok(manager.post(`/customers/${duplicate.id}/unmerge`, { reason: 'contract test' }));
   // A task edited (its new subject sealed with the customer's key), reassigned, then cancelled.
   const task = await ok(manager.post('/tasks', { subject: 'Call Ada', dueAt: '2030-01-01T00:00:00Z', customerId: s.keptId }));
   await ok(manager.patch(`/tasks/${task.id}`, { subject: 'Email Ada', dueAt: '2030-01-02T00:00:00Z' }));

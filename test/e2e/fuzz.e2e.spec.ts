@@ -522,6 +522,23 @@ const routes: RouteSpec[] = [
     fields: () => ({ reason: text(), ...common(true) }),
   },
   {
+    name: 'POST /customers/:id/merge',
+    base: () => ({ intoId: '00000000-0000-4000-8000-00000000beef' }),
+    required: ['intoId'],
+    method: 'post',
+    target: 'customers',
+    path: (id) => `/customers/${id}/merge`,
+    fields: () => ({ intoId: ref('customers'), reason: text(), ...common(true) }),
+  },
+  {
+    name: 'POST /customers/:id/unmerge',
+    base: () => ({}),
+    method: 'post',
+    target: 'customers',
+    path: (id) => `/customers/${id}/unmerge`,
+    fields: () => ({ reason: text(), ...common(true) }),
+  },
+  {
     name: 'POST /deals/:id/reopen',
     base: () => ({}),
     method: 'post',

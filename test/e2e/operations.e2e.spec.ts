@@ -50,6 +50,8 @@ describe('operations', () => {
       ['post', '/deals/{id}/archive'],
       ['post', '/deals/{id}/restore'],
       ['post', '/deals/{id}/reopen'],
+      ['post', '/customers/{id}/merge'],
+      ['post', '/customers/{id}/unmerge'],
     ];
     for (const [method, path] of writes) {
       expect([method, path, res.body.paths?.[path]?.[method] !== undefined]).toEqual([method, path, true]);

@@ -110,13 +110,20 @@ export class CommandExecutor {
     if (spec.run) return spec.run(sent.command, context, env, streamId);
     spec.permit?.(context, sent.command, streamId, sent);
     const decider = spec.decider(env, sent);
-    const mode = typeof spec.load === 'function' ? spec.load(context, sent.command) : (spec.load ?? 'state');
+    let mode = typeof spec.load === 'function' ? spec.load(context, sent.command) : (spec.load ?? 'state');
+    let revision: number | undefined;
+    if (mode === 'existence' && spec.stateAfter) {
+      // One event read, whatever the history: its revision is the existence answer.
+      const [last] = await this.store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+      if (last && spec.stateAfter.has(last.type)) mode = 'state';
+      revision = last ? last.streamRevision : -1;
+    }
     let command = sent.command;
     let facts = undefined as F;
     let execution: Execution<S>;
     if (mode === 'existence') {
       // Only existence matters, so the stream is not read: the cost does not grow with history.
-      const revision = await this.store.streamRevision(streamId);
+      revision ??= await this.store.streamRevision(streamId);
       this.checkExpected(streamId, revision, context);
       const events = spec.decideOnExistence!(command, revision >= 0);
       if (spec.check) facts = await spec.check(command, context, env);

@@ -64,6 +64,11 @@ export interface CommandSpec<S, C extends Command, E extends DomainEvent, F = un
   load?: LoadMode | ((context: CommandContext, command: C) => LoadMode);
   /** The decider (`state` and `none`), and the fold of the snapshots (`existence`). */
   decider(env: CommandEnvironment, sent: SentCommand<C>): Decider<S, C, E>;
+  /**
+   * `existence` mode: when the stream's last event is of one of these types, existence is not
+   * enough (a merged customer's stream ends so) and the command is decided on the state instead.
+   */
+  stateAfter?: ReadonlySet<string>;
   /** `existence` mode: decides on whether the stream exists. */
   decideOnExistence?(command: C, exists: boolean): E[];
   /** Authorisation on the command alone, before anything is read. */

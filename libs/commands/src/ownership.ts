@@ -51,6 +51,11 @@ export function assertMayArchiveOrRestore(context: CommandContext, streamId: str
   if (ownerScoped(context)) throw new OwnershipViolation(`archiving and restoring ${streamId} is for managers and admins, not role "rep"`);
 }
 
+/** Merging and unmerging customers (docs/merging.md) changes figures the whole team sees: managers and admins. */
+export function assertMayMerge(context: CommandContext, streamId: string): void {
+  if (ownerScoped(context)) throw new OwnershipViolation(`merging and unmerging ${streamId} is for managers and admins, not role "rep"`);
+}
+
 /** Reopening a closed deal (issue 16) rewrites closed figures: for managers and admins, whoever owns the deal. */
 export function assertMayReopen(context: CommandContext, streamId: string): void {
   if (ownerScoped(context)) throw new OwnershipViolation(`reopening ${streamId} is for managers and admins, not role "rep"`);

@@ -29,6 +29,8 @@ export const schemaVersions: Record<ChronicleEventType, number> = {
   CustomerLeadLinked: 1,
   CustomerArchived: 1,
   CustomerRestored: 1,
+  CustomerMerged: 1,
+  CustomerUnmerged: 1,
   LeadCaptured: 1,
   LeadScored: 1,
   LeadAssigned: 1,

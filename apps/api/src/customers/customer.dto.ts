@@ -4,6 +4,7 @@ import { InteractionDirections, InteractionTypes } from '@chronicle/domain';
 import { ATTRIBUTES_LIMITS, FreeFormObject } from '../http/body-shape';
 import { CreateCommandDto, IsEmailAddress, IsSlug, NAME_MAX, RevisionedCommandDto, TEXT_MAX } from '../http/dto';
 import { IsId } from '../http/ids';
+import { ArchiveDto } from '../http/archive.dto';
 
 const finite = { allowNaN: false, allowInfinity: false };
 
@@ -82,4 +83,11 @@ export class AsOfQuery {
   @IsOptional()
   @IsISO8601({ strict: true })
   asOf?: string;
+}
+
+/** `POST /customers/:id/merge` (docs/merging.md): the customer is a duplicate of `intoId`, which survives. */
+export class MergeCustomerDto extends ArchiveDto {
+  @ApiProperty({ description: 'the surviving customer', example: '6c1d8a4e-2f0b-4c1e-9a57-3f7f1f0f2a10' })
+  @IsId()
+  intoId!: string;
 }

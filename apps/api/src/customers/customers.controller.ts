@@ -32,6 +32,7 @@ import {
   AssignOwnerDto,
   ChurnCustomerDto,
   LogInteractionDto,
+  MergeCustomerDto,
   ReactivateCustomerDto,
   RecordPurchaseDto,
   RegisterCustomerDto,
@@ -149,6 +150,29 @@ export class CustomersController {
     return this.commands.send(new CustomerMessage({ type: 'RestoreCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
   }
 
+  /**
+   * Merges the customer into `intoId` (`CustomerMerged`, docs/merging.md): its deals, purchases,
+   * interactions, tasks, tags and campaigns count for the survivor; managers and admins only.
+   */
+  @Post(':id/merge')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  merge(@Id() customerId: string, @Body() dto: MergeCustomerDto, @Context() context: CommandContext) {
+    const data = compact({ customerId, intoId: dto.intoId, reason: dto.reason });
+    return this.commands.send(new CustomerMessage({ type: 'MergeCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
+  /** Undoes the customer's merge (`CustomerUnmerged`): every figure returns to what it was without it; managers and admins only. */
+  @Post(':id/unmerge')
+  @HttpCode(200)
+  @RequiresAccess('manage')
+  @ApiOkResponse({ type: CommandResponse })
+  unmerge(@Id() customerId: string, @Body() dto: ArchiveDto, @Context() context: CommandContext) {
+    const data = compact({ customerId, reason: dto.reason });
+    return this.commands.send(new CustomerMessage({ type: 'UnmergeCustomer', data, occurredAt: this.commands.occurredAt(dto) }, context));
+  }
+
   /** Reassigns the customer (`CustomerOwnerAssigned`): managers and admins only. */
   @Post(':id/owner')
   @HttpCode(200)
@@ -202,6 +226,8 @@ export class CustomersController {
     if (query.asOf === undefined) {
       const customer = found(await this.queries.execute(new ReadModelQuery('customer', customerId)), streamId);
       assertMayRead(request, streamId, customer.ownerId);
+      // A merged customer answers with a pointer to its survivor (docs/merging.md).
+      if (customer.mergedInto) return { id: customerId, mergedInto: customer.mergedInto, mergedAt: customer.mergedAt };
       return customer;
     }
     // Who may see a past state is decided by the current owner (a former owner no longer may).

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { OwnershipViolation } from '@chronicle/commands';
-import { DomainError } from '@chronicle/domain';
+import { CustomerWasMerged, DomainError } from '@chronicle/domain';
 import { UnknownPositionError, WrongExpectedRevisionError } from '@chronicle/event-store';
 import { ProjectionNotReadyError, ReadYourWritesTimeoutError } from '@chronicle/projector';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
@@ -45,7 +45,9 @@ export class ErrorFilter implements ExceptionFilter {
     };
 
     if (exception instanceof DomainError) {
-      return send(statusByKind[exception.kind], { message: exception.message, code: exception.code });
+      // A merged customer's 409 names its survivor, for the client to address instead.
+      const extra = exception instanceof CustomerWasMerged ? { survivorId: exception.survivorId } : {};
+      return send(statusByKind[exception.kind], { message: exception.message, code: exception.code, ...extra });
     }
     if (exception instanceof OwnershipViolation) {
       return send(403, { message: exception.message, code: exception.code });

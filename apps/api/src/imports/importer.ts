@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   AggregateAlreadyExists,
   BusinessRuleViolation,
+  assertNotMerged,
   compact,
   customerDecider,
+  CustomerState,
   dealDecider,
   Decider,
   decideLogInteraction,
@@ -104,7 +106,6 @@ function domainRowError(row: number, error: DomainError, idColumn: string): RowE
 
 class Planner {
   private readonly streams = new Map<string, StagedStream>();
-  private readonly customers = new Map<string, { source: string } | undefined>();
   private readonly dealCustomers = new Map<string, string | undefined>();
   private readonly campaigns = new Map<string, boolean>();
   private readonly deals;
@@ -134,15 +135,6 @@ class Planner {
       this.streams.set(streamId, staged);
     }
     return staged;
-  }
-
-  /** A customer registered in the store (its first event): its source; undefined when none. */
-  private async customer(customerId: string): Promise<{ source: string } | undefined> {
-    if (!this.customers.has(customerId)) {
-      const [registered] = await this.env.store.readStream(streamIdOf('customer', customerId), { maxCount: 1 });
-      this.customers.set(customerId, registered && { source: (registered.data as { source: string }).source });
-    }
-    return this.customers.get(customerId);
   }
 
   /** The customer of a deal in the store (its DealOpened); undefined when no such deal. */
@@ -223,9 +215,10 @@ class Planner {
         const s = await staged(streamId, this.deals);
         if (!s) return 'skipped';
         const customerStream = streamIdOf('customer', data.customerId);
-        const customer = await this.customer(data.customerId);
-        if (!customer) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
-        // An empty source is the customer's.
+        const customer = (await this.stream(customerStream, customerDecider)).state as CustomerState;
+        if (!customer.exists) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
+        // As the API: no deal for a merged customer (docs/merging.md). An empty source is the customer's.
+        assertNotMerged(customer, customerStream);
         const command: DealCommand = { type: 'OpenDeal', data: data.source ? data : { ...data, source: customer.source }, occurredAt };
         return { streamId, events: this.deals.decide(command, s.state as never) };
       }
@@ -236,8 +229,9 @@ class Planner {
         const streamId = streamIdOf('customer', customerId as string);
         const s = await staged(streamId, customerDecider);
         if (!s) return 'skipped';
-        const { exists, personalDataErased } = s.state as { exists: boolean; personalDataErased?: boolean };
+        const { exists, personalDataErased } = s.state as CustomerState;
         if (!exists) throw new BusinessRuleViolation(`customerId: ${streamId} does not exist`, 'unknown-customer');
+        assertNotMerged(s.state as CustomerState, streamId);
         // What the API's append would refuse: free text about a person whose personal data was erased.
         if (personalDataErased) throw new PersonalDataErasedError(streamId);
         if (data.dealId !== undefined) {

@@ -1,14 +1,18 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
+  AcquireCustomer,
   AggregateNotFound,
   BusinessRuleViolation,
   categoryOf,
+  CustomerWasMerged,
   customerDecider,
   CustomerCommand,
   CustomerEvent,
   CustomerState,
   decideLogInteraction,
   EraseCustomerPersonalData,
+  MergeCustomer,
+  UnmergeCustomer,
   idOf,
   samePersonSubjects,
   streamIdOf,
@@ -16,10 +20,12 @@ import {
 import type { CommandContext, CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { CustomerMessage, LeadMessage } from '../messages';
+import { recordOnSurvivor } from './merge';
 import {
   assertCreatesOwn,
   assertMayArchiveOrRestore,
   assertMayAssign,
+  assertMayMerge,
   assertMayReassign,
   assertOwns,
   authorizeOwner,
@@ -69,6 +75,9 @@ export const customerCommands: CommandSpecs<CustomerState, CustomerCommand, Cust
    */
   LogInteraction: onCustomer({
     load: (context) => (ownerScoped(context) ? 'state' : 'existence'),
+    // The last event of a merged customer's stream is one of these: then existence is not enough,
+    // and the state (snapshot + tail) decides, refusing with 409 (docs/merging.md).
+    stateAfter: new Set(['CustomerMerged', 'CustomerPersonalDataErased', 'CustomerLeadLinked']),
     decideOnExistence: decideLogInteraction,
     check: async (command, context, env) => {
       if (command.data.dealId === undefined) return;
@@ -83,7 +92,13 @@ export const customerCommands: CommandSpecs<CustomerState, CustomerCommand, Cust
     },
     result: (command) => ({ id: command.data.interactionId }),
   }),
-  AcquireCustomer: onCustomer(),
+  /** Sent as the consequence of a won deal: one of a merged customer acquires its survivor (docs/merging.md). */
+  AcquireCustomer: {
+    stream,
+    decider,
+    run: (command, context, env, streamId) => toSurvivor(env, streamId, command, context),
+    result: customerId,
+  },
   EnrollCustomer: onCustomer(),
   TagCustomer: onCustomer(),
   ArchiveCustomer: onCustomer({ permit: (context, _, streamId) => assertMayArchiveOrRestore(context, streamId) }),
@@ -104,7 +119,69 @@ export const customerCommands: CommandSpecs<CustomerState, CustomerCommand, Cust
     run: (command, context, env, streamId) => erase(env, streamId, command, context),
     result: customerId,
   },
+  MergeCustomer: {
+    stream,
+    decider,
+    run: (command, context, env, streamId) => merge(env, streamId, command, context),
+    result: customerId,
+  },
+  UnmergeCustomer: {
+    stream,
+    decider,
+    run: (command, context, env, streamId) => merge(env, streamId, command, context),
+    result: customerId,
+  },
+  // The survivor's side, sent by merge() and the merge process manager only.
+  RecordMerge: { stream, decider, result: customerId },
+  RecordUnmerge: { stream, decider, result: customerId },
 };
+
+/**
+ * Merge and unmerge (docs/merging.md): decided on the merged customer's stream, with what the
+ * survivor's record says, then recorded on the survivor's (recordOnSurvivor, repeated from the feed
+ * by the merge process manager after a crash in between).
+ */
+async function merge(
+  env: CommandEnvironment,
+  streamId: string,
+  command: MergeCustomer | UnmergeCustomer,
+  context: CommandContext,
+): Promise<CommandResult> {
+  assertMayMerge(context, streamId);
+  let decided: MergeCustomer | UnmergeCustomer = command;
+  if (command.type === 'MergeCustomer') {
+    const { state } = await env.executor.load(customerDecider, streamIdOf('customer', command.data.intoId));
+    const survivor = { exists: state.exists, archived: state.archived, mergedInto: state.mergedInto };
+    decided = { ...command, data: { ...command.data, survivor } };
+  }
+  const execution = await env.executor.execute(customerDecider, streamId, decided, context);
+  const side = {
+    load: async (id: string) => (await env.executor.load(customerDecider, id)).state,
+    send: (message: CustomerMessage) => env.send(message),
+  };
+  for (const event of execution.events) {
+    if (event.type !== 'CustomerMerged' && event.type !== 'CustomerUnmerged') continue;
+    const undone = await recordOnSurvivor(event as Parameters<typeof recordOnSurvivor>[0], context.correlationId, side);
+    if (undone) throw undone;
+  }
+  return { id: command.data.customerId, streamId, revision: execution.revision, position: execution.position };
+}
+
+/** Runs a consequence on its customer, or on the survivor of a merged one. */
+async function toSurvivor(
+  env: CommandEnvironment,
+  streamId: string,
+  command: AcquireCustomer,
+  context: CommandContext,
+): Promise<CommandResult> {
+  try {
+    const execution = await env.executor.execute(customerDecider, streamId, command, context);
+    return { id: command.data.customerId, streamId, revision: execution.revision, position: execution.position };
+  } catch (error) {
+    if (!(error instanceof CustomerWasMerged)) throw error;
+    return env.send(new CustomerMessage({ ...command, data: { ...command.data, customerId: error.survivorId } }, context));
+  }
+}
 
 /** The owner a RegisterCustomer names; one the API left unsaid is the caller's, unless customers are auto-assigned. */
 function ownerOf(

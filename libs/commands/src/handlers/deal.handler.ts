@@ -1,5 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
+  assertNotMerged,
   BusinessRuleViolation,
   customerDecider,
   DealCommand,
@@ -47,17 +48,13 @@ export const dealCommands: CommandSpecs<DealState, DealCommand, DealEvent> = {
     permit: (context, command, streamId) => assertCreatesOwn(context, streamId, command.data.ownerId),
     check: async (command, context, env) => {
       const customerStream = streamIdOf('customer', command.data.customerId);
-      if (ownerScoped(context)) {
-        // A rep opens deals only for customers it owns: the customer's current state (snapshot + tail).
-        const customer = await env.executor.load(customerDecider, customerStream);
-        if (!customer.state.exists) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
-        assertOwns(context, customerStream, customer.state.ownerId);
-        return { source: customer.state.source };
-      }
-      // The customer's registration is its first event: reading one event gives existence and source.
-      const [registered] = await env.store.readStream(customerStream, { maxCount: 1 });
-      if (!registered) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
-      return { source: (registered.data as { source: string }).source };
+      // The customer's current state (snapshot + tail): a rep opens deals only for customers it owns,
+      // and no one for a merged customer (docs/merging.md).
+      const customer = await env.executor.load(customerDecider, customerStream);
+      if (!customer.state.exists) throw new BusinessRuleViolation(`customerId: ${customerStream} does not exist`, 'unknown-customer');
+      if (ownerScoped(context)) assertOwns(context, customerStream, customer.state.ownerId);
+      assertNotMerged(customer.state, customerStream);
+      return { source: customer.state.source };
     },
     // An empty source is the customer's.
     enrich: (command, customer) => (command.data.source ? command : { ...command, data: { ...command.data, source: customer.source } }),

@@ -1,5 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
+  assertNotMerged,
   AggregateNotFound,
   BusinessRuleViolation,
   CaptureLead,
@@ -79,6 +80,7 @@ export const leadCommands: CommandSpecs<LeadState, LeadCommand, LeadEvent> = {
         'personal-data-erased',
       );
       rule(!customer.state.archived, `customerId: ${customerStream} is archived; restore it first`, 'archived');
+      assertNotMerged(customer.state, customerStream);
       return { customerIsNew: !customer.state.exists };
     },
     after: (execution, _, context, { customerIsNew }) => {

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { BusinessRuleViolation, TaskCommand, TaskEvent, TaskState, streamIdOf } from '@chronicle/domain';
+import { assertNotMerged, BusinessRuleViolation, TaskCommand, TaskEvent, TaskState, streamIdOf } from '@chronicle/domain';
 import type { CommandResult } from '../command-context';
 import { CommandEnvironment, CommandSpec, CommandSpecs } from '../command-spec';
 import { TaskMessage } from '../messages';
@@ -27,11 +27,16 @@ export const taskCommands: CommandSpecs<TaskState, TaskCommand, TaskEvent> = {
         const id = command.data[field as keyof typeof refs];
         if (id === undefined) continue;
         const refStream = `${category}-${id}`;
-        if (ownerScoped(context)) {
-          // A rep's task is about its own customers, deals and leads (their current owner).
-          const { state } = await env.executor.load<{ exists: boolean; ownerId?: string }>(env.deciders[category], refStream);
+        if (ownerScoped(context) || category === 'customer') {
+          // A rep's task is about its own customers, deals and leads (their current owner); no one's
+          // is about a merged customer (docs/merging.md), so a customer's state is read for everyone.
+          const { state } = await env.executor.load<{ exists: boolean; ownerId?: string; mergedInto?: string }>(
+            env.deciders[category],
+            refStream,
+          );
           if (!state.exists) throw new BusinessRuleViolation(`${field}: ${refStream} does not exist`, `unknown-${category}`);
-          assertOwns(context, refStream, state.ownerId);
+          if (ownerScoped(context)) assertOwns(context, refStream, state.ownerId);
+          assertNotMerged(state, refStream);
         } else if ((await env.store.streamRevision(refStream)) < 0) {
           throw new BusinessRuleViolation(`${field}: ${refStream} does not exist`, `unknown-${category}`);
         }

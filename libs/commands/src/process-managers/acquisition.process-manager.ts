@@ -1,10 +1,21 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { RoleCoordinator } from '@chronicle/cluster';
-import { customerFromLead, DealWon, fold, leadDecider, LeadEvent, onDealWon, streamIdOf } from '@chronicle/domain';
+import {
+  customerDecider,
+  CustomerEvent,
+  customerFromLead,
+  DealWon,
+  fold,
+  leadDecider,
+  LeadEvent,
+  onDealWon,
+  streamIdOf,
+} from '@chronicle/domain';
 import type { EventStore, RecordedEvent } from '@chronicle/event-store';
 import { COORDINATOR, EVENT_STORE, STATE_STORE } from '@chronicle/infrastructure';
 import { toDomainEvent } from '../command-executor';
+import { recordOnSurvivor } from '../handlers/merge';
 import { CustomerMessage } from '../messages';
 import { FeedProcessManager } from './feed-process-manager';
 import type { ProcessManagerState } from './feed-process-manager';
@@ -15,7 +26,8 @@ export const PROCESS_MANAGERS_ENABLED = Symbol('ProcessManagersEnabled');
 /**
  * Reads DealWon and LeadConverted from the event store's feed (never the in-memory EventBus) and
  * makes sure each one's customer is acquired / registered (or, converted into an existing
- * customer, names the lead on its stream: CustomerLeadLinked). The command handlers already do this
+ * customer, names the lead on its stream: CustomerLeadLinked), and that each merge and unmerge
+ * decided on a merged customer's stream is recorded on its survivor's (docs/merging.md). The command handlers already do this
  * inline; this is the at-least-once safety net for a crash in between. Every reaction is
  * idempotent (decider rules plus event ids derived from the cause), and the checkpoint is saved
  * only after a batch's reactions succeeded.
@@ -24,7 +36,7 @@ export const PROCESS_MANAGERS_ENABLED = Symbol('ProcessManagersEnabled');
 export class AcquisitionProcessManager extends FeedProcessManager {
   static readonly checkpointName = 'process-manager:acquisition';
   readonly checkpointName = AcquisitionProcessManager.checkpointName;
-  readonly eventTypes = ['DealWon', 'LeadConverted'] as const;
+  readonly eventTypes = ['DealWon', 'LeadConverted', 'CustomerMerged', 'CustomerUnmerged'] as const;
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
@@ -37,7 +49,16 @@ export class AcquisitionProcessManager extends FeedProcessManager {
   }
 
   protected async handle(event: RecordedEvent): Promise<void> {
-    if (event.type === 'DealWon') {
+    if (event.type === 'CustomerMerged' || event.type === 'CustomerUnmerged') {
+      await recordOnSurvivor(event as Parameters<typeof recordOnSurvivor>[0], event.correlationId, {
+        load: async (streamId) =>
+          fold(
+            customerDecider,
+            (await this.store.readStream(streamId)).map((e) => toDomainEvent<CustomerEvent>(e)),
+          ),
+        send: (message) => this.commandBus.execute(message),
+      });
+    } else if (event.type === 'DealWon') {
       const command = onDealWon(toDomainEvent<DealWon>(event));
       await this.commandBus.execute(new CustomerMessage(command, reactionContext(event.eventId, event.correlationId)));
     } else if (event.type === 'LeadConverted') {

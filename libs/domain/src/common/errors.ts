@@ -36,6 +36,19 @@ export class AggregateAlreadyExists extends DomainError {
   }
 }
 
+/**
+ * The customer addressed was merged into another (docs/merging.md, HTTP 409): the error names the
+ * survivor, so a client (or a process manager) can address it instead.
+ */
+export class CustomerWasMerged extends DomainError {
+  constructor(
+    readonly streamId: string,
+    readonly survivorId: string,
+  ) {
+    super('conflict', `${streamId} was merged into customer-${survivorId}; address customer-${survivorId} instead`, 'merged');
+  }
+}
+
 /** A command's input is malformed in a way only the domain can see (HTTP 400). */
 export class InvalidInput extends DomainError {
   constructor(

@@ -46,6 +46,19 @@ export type EraseCustomerPersonalData = Command<'EraseCustomerPersonalData', { c
 export type ArchiveCustomer = Command<'ArchiveCustomer', { customerId: string; reason?: string }>;
 export type RestoreCustomer = Command<'RestoreCustomer', { customerId: string; reason?: string }>;
 
+/**
+ * Merging (docs/merging.md): decided on the merged customer's stream. `survivor` is what the
+ * handler read of the survivor's record: the decider checks it, as it cannot read another stream.
+ */
+export type MergeCustomer = Command<
+  'MergeCustomer',
+  { customerId: string; intoId: string; reason?: string; survivor?: { exists: boolean; archived?: boolean; mergedInto?: string } }
+>;
+export type UnmergeCustomer = Command<'UnmergeCustomer', { customerId: string; reason?: string }>;
+/** The survivor's side of a merge and an unmerge: sent by the merge's handler and process manager, never by the API. */
+export type RecordMerge = Command<'RecordMerge', { customerId: string; mergedId: string; reason?: string }>;
+export type RecordUnmerge = Command<'RecordUnmerge', { customerId: string; mergedId: string; reason?: string }>;
+
 export type CustomerCommand =
   | RegisterCustomer
   | UpdateCustomerProfile
@@ -60,4 +73,8 @@ export type CustomerCommand =
   | EnrollCustomer
   | TagCustomer
   | ArchiveCustomer
-  | RestoreCustomer;
+  | RestoreCustomer
+  | MergeCustomer
+  | UnmergeCustomer
+  | RecordMerge
+  | RecordUnmerge;

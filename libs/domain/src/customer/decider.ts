@@ -8,7 +8,7 @@ import {
   restoredState,
 } from '../common/archive';
 import type { Decider } from '../common/decider';
-import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput, rule } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, CustomerWasMerged, InvalidInput, rule } from '../common/errors';
 import { assertAmount } from '../common/money';
 import { streamIdOf } from '../common/streams';
 import { erasedFields, personalFieldsOf } from '../personal-data';
@@ -43,6 +43,11 @@ export interface CustomerState extends CustomerProfile, ArchiveState {
   /** Campaigns the customer is enrolled in and tags set by rules (optional: absent on older snapshots). */
   campaigns?: string[];
   tags?: string[];
+  /** Merged into this survivor (docs/merging.md): commands are refused with 409 naming it. */
+  mergedInto?: string;
+  mergedAt?: string;
+  /** On a survivor: the customers merged into it, in merge order. */
+  mergedIds?: string[];
 }
 
 export const initialCustomerState = (): CustomerState => ({
@@ -78,12 +83,17 @@ const personalProfileFields = personalFieldsOf('CustomerProfileUpdated');
 
 /**
  * The other data subjects (stream ids) that are the same person as this customer: the lead they
- * were registered from and every lead converted into them. Erasing the customer erases them too.
- * A customer merged into this one would be listed here as well, should merging be added.
+ * were registered from, every lead converted into them and every customer merged into them (whose
+ * own erasure erases its leads). Erasing the customer erases them too.
  */
 export function samePersonSubjects(state: CustomerState): string[] {
   const leads = new Set([...(state.leadId ? [state.leadId] : []), ...(state.linkedLeadIds ?? [])]);
-  return [...leads].map((leadId) => streamIdOf('lead', leadId));
+  return [...[...leads].map((leadId) => streamIdOf('lead', leadId)), ...(state.mergedIds ?? []).map((id) => streamIdOf('customer', id))];
+}
+
+/** A record that names a customer (a deal, a task, a conversion) may not name a merged one: 409 naming the survivor. */
+export function assertNotMerged(state: Pick<CustomerState, 'mergedInto'>, streamId: string): void {
+  if (state.mergedInto !== undefined) throw new CustomerWasMerged(streamId, state.mergedInto);
 }
 
 function acquired(state: CustomerState, occurredAt: string, trigger: CustomerAcquired['data']['trigger']): CustomerAcquired[] {
@@ -121,13 +131,37 @@ const ACCEPTED_WHILE_ARCHIVED: ReadonlySet<CustomerCommand['type']> = new Set([
   'LinkLead',
   'AcquireCustomer',
   'LogInteraction',
+  // Duplicates are often archived ones; and the survivor's side records a merge already decided.
+  'MergeCustomer',
+  'UnmergeCustomer',
+  'RecordMerge',
+  'RecordUnmerge',
 ] as const);
+
+/**
+ * What a merged customer still accepts (docs/merging.md): its unmerge; its erasure (which must
+ * always work, and which the survivor's erasure sends); the link of a lead converted into it before
+ * the merge (so that erasure finds that lead); and the survivor's side of an unmerge. Anything else
+ * is a 409 naming the survivor.
+ */
+const ACCEPTED_WHILE_MERGED: ReadonlySet<CustomerCommand['type']> = new Set([
+  'UnmergeCustomer',
+  'EraseCustomerPersonalData',
+  'LinkLead',
+  'RecordUnmerge',
+] as const);
+
+/** The data of CustomerMerged / CustomerUnmerged on the stream of `customerId`: `reason` only when given. */
+const mergeData = (customerId: string, mergedId: string, survivorId: string, reason: string | undefined) =>
+  reason === undefined ? { customerId, mergedId, survivorId } : { customerId, mergedId, survivorId, reason };
 
 export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEvent> = {
   initialState: initialCustomerState,
 
   decide(command, state) {
     const { occurredAt } = command;
+    if (state.mergedInto !== undefined && !ACCEPTED_WHILE_MERGED.has(command.type))
+      throw new CustomerWasMerged(streamIdOf('customer', command.data.customerId), state.mergedInto);
     if (!ACCEPTED_WHILE_ARCHIVED.has(command.type)) assertNotArchived(state, streamIdOf('customer', command.data.customerId));
     switch (command.type) {
       case 'RegisterCustomer': {
@@ -245,6 +279,41 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         assertMayRestore(state, streamIdOf('customer', customerId), occurredAt);
         return [{ type: 'CustomerRestored', data: archiveData('customerId', customerId, reason), occurredAt }];
       }
+      case 'MergeCustomer': {
+        const { customerId, intoId, reason, survivor } = command.data;
+        mustExist(state, customerId);
+        if (intoId === customerId) throw new InvalidInput('intoId', 'must name another customer: a customer cannot be merged into itself');
+        const survivorStream = streamIdOf('customer', intoId);
+        // Merges are one level deep, so every record has one survivor.
+        rule(
+          !state.mergedIds?.length,
+          `customers were merged into ${streamIdOf('customer', customerId)} (${(state.mergedIds ?? []).join(', ')}); unmerge them first`,
+          'has-merged-customers',
+        );
+        if (!survivor?.exists) throw new BusinessRuleViolation(`intoId: ${survivorStream} does not exist`, 'unknown-customer');
+        if (survivor.mergedInto !== undefined) throw new CustomerWasMerged(survivorStream, survivor.mergedInto);
+        rule(!survivor.archived, `intoId: ${survivorStream} is archived; restore it first`, 'archived');
+        return [{ type: 'CustomerMerged', data: mergeData(customerId, customerId, intoId, reason), occurredAt }];
+      }
+      case 'UnmergeCustomer': {
+        const { customerId, reason } = command.data;
+        mustExist(state, customerId);
+        if (state.mergedInto === undefined)
+          throw new BusinessRuleViolation(`${streamIdOf('customer', customerId)} is not merged into another customer`, 'not-merged');
+        return [{ type: 'CustomerUnmerged', data: mergeData(customerId, customerId, state.mergedInto, reason), occurredAt }];
+      }
+      case 'RecordMerge': {
+        const { customerId, mergedId, reason } = command.data;
+        mustExist(state, customerId);
+        if ((state.mergedIds ?? []).includes(mergedId)) return []; // recorded already (a retry, or the process manager after the handler)
+        return [{ type: 'CustomerMerged', data: mergeData(customerId, mergedId, customerId, reason), occurredAt }];
+      }
+      case 'RecordUnmerge': {
+        const { customerId, mergedId, reason } = command.data;
+        mustExist(state, customerId);
+        if (!(state.mergedIds ?? []).includes(mergedId)) return [];
+        return [{ type: 'CustomerUnmerged', data: mergeData(customerId, mergedId, customerId, reason), occurredAt }];
+      }
       default: {
         const unknown: never = command;
         throw new BusinessRuleViolation(`unknown command ${(unknown as { type: string }).type}`);
@@ -301,6 +370,16 @@ export const customerDecider: Decider<CustomerState, CustomerCommand, CustomerEv
         return { ...state, ...archivedState(event.occurredAt) };
       case 'CustomerRestored':
         return { ...state, ...restoredState(event.occurredAt) };
+      case 'CustomerMerged': {
+        const { customerId, mergedId, survivorId } = event.data;
+        if (customerId === mergedId) return { ...state, mergedInto: survivorId, mergedAt: event.occurredAt };
+        return { ...state, mergedIds: [...(state.mergedIds ?? []).filter((id) => id !== mergedId), mergedId] };
+      }
+      case 'CustomerUnmerged': {
+        const { customerId, mergedId } = event.data;
+        if (customerId === mergedId) return { ...state, mergedInto: undefined, mergedAt: undefined };
+        return { ...state, mergedIds: (state.mergedIds ?? []).filter((id) => id !== mergedId) };
+      }
       default:
         return state;
     }

@@ -1,5 +1,5 @@
 import { fold } from '../common/decider';
-import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, InvalidInput } from '../common/errors';
+import { AggregateAlreadyExists, AggregateNotFound, BusinessRuleViolation, CustomerWasMerged, InvalidInput } from '../common/errors';
 import { DeciderSpecification } from '../testing/decider-specification';
 import type { LogInteraction } from './commands';
 import { customerDecider, decideLogInteraction, samePersonSubjects } from './decider';
@@ -625,6 +625,133 @@ describe('customer decider', () => {
       const state = fold(customerDecider, [{ ...registered, data: { ...registered.data, leadId: 'l-1' } }, linked('l-2'), linked('l-3')]);
       expect(samePersonSubjects(state)).toEqual(['lead-l-1', 'lead-l-2', 'lead-l-3']);
       expect(samePersonSubjects(fold(customerDecider, [registered]))).toEqual([]);
+    });
+  });
+
+  describe('merging (docs/merging.md)', () => {
+    const survivorId = 'c-2';
+    const alive = { exists: true };
+    const merged = { type: 'CustomerMerged' as const, data: { customerId, mergedId: customerId, survivorId }, occurredAt: t1 };
+    const survivorCopy = {
+      type: 'CustomerMerged' as const,
+      data: { customerId: survivorId, mergedId: customerId, survivorId },
+      occurredAt: t1,
+    };
+    const merge = (survivor?: { exists: boolean; archived?: boolean; mergedInto?: string }, intoId = survivorId) => ({
+      type: 'MergeCustomer' as const,
+      data: { customerId, intoId, reason: 'same person', survivor },
+      occurredAt: t1,
+    });
+
+    it('merges into an existing survivor: the merged customer records the decision, without the survivor facts', () =>
+      spec
+        .given([registered])
+        .when(merge(alive))
+        .then([{ ...merged, data: { ...merged.data, reason: 'same person' } }]));
+
+    it('merges an archived duplicate', () =>
+      spec
+        .given([registered, { type: 'CustomerArchived', data: { customerId }, occurredAt: registeredAt }])
+        .when(merge(alive))
+        .then([{ ...merged, data: { ...merged.data, reason: 'same person' } }]));
+
+    it('refuses itself (400), an unknown survivor (422), an archived one (422) and a merged one (409 naming its survivor)', () => {
+      spec.given([registered]).when(merge(alive, customerId)).thenThrows(InvalidInput);
+      spec
+        .given([registered])
+        .when(merge({ exists: false }))
+        .thenThrows(BusinessRuleViolation, /c-2 does not exist/);
+      spec
+        .given([registered])
+        .when(merge({ exists: true, archived: true }))
+        .thenThrows(BusinessRuleViolation, /archived/);
+      spec
+        .given([registered])
+        .when(merge({ exists: true, mergedInto: 'c-9' }))
+        .thenThrows(CustomerWasMerged, /merged into customer-c-9/);
+    });
+
+    it('refuses a customer others were merged into: merges are one level deep', () =>
+      spec
+        .given([registered, { ...survivorCopy, data: { customerId, mergedId: 'c-3', survivorId: customerId } }])
+        .when(merge(alive))
+        .thenThrows(BusinessRuleViolation, /unmerge them first/));
+
+    it('refuses every command on a merged customer with 409 naming the survivor, but its unmerge, erasure and lead links', () => {
+      const history = [registered, merged];
+      spec
+        .given(history)
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p', amount: 1 }, occurredAt: t2 })
+        .thenThrows(CustomerWasMerged, /customer-c-2/);
+      spec
+        .given(history)
+        .when({ type: 'AcquireCustomer', data: { customerId, dealId: 'd' }, occurredAt: t2 })
+        .thenThrows(CustomerWasMerged);
+      spec.given(history).when(merge(alive, 'c-3')).thenThrows(CustomerWasMerged);
+      spec
+        .given(history)
+        .when({ type: 'UnmergeCustomer', data: { customerId }, occurredAt: t2 })
+        .then([{ type: 'CustomerUnmerged', data: { customerId, mergedId: customerId, survivorId }, occurredAt: t2 }]);
+      spec
+        .given(history)
+        .when({ type: 'EraseCustomerPersonalData', data: { customerId }, occurredAt: t2 })
+        .then([{ type: 'CustomerPersonalDataErased', data: { customerId }, occurredAt: t2 }]);
+      spec
+        .given(history)
+        .when({ type: 'LinkLead', data: { customerId, leadId: 'l-9' }, occurredAt: t2 })
+        .then([{ type: 'CustomerLeadLinked', data: { customerId, leadId: 'l-9' }, occurredAt: t2 }]);
+    });
+
+    it('refuses to unmerge a customer that is not merged (422)', () =>
+      spec
+        .given([registered])
+        .when({ type: 'UnmergeCustomer', data: { customerId }, occurredAt: t1 })
+        .thenThrows(BusinessRuleViolation, /not merged/));
+
+    it('records each member once on the survivor, and its unmerge once', () => {
+      const survivor = { ...registered, data: { ...registered.data, customerId: survivorId } };
+      const record = { type: 'RecordMerge' as const, data: { customerId: survivorId, mergedId: customerId }, occurredAt: t1 };
+      spec.given([survivor]).when(record).then([survivorCopy]);
+      spec.given([survivor, survivorCopy]).when(record).thenNothing();
+      const release = { type: 'RecordUnmerge' as const, data: { customerId: survivorId, mergedId: customerId }, occurredAt: t2 };
+      spec.given([survivor]).when(release).thenNothing();
+      spec
+        .given([survivor, survivorCopy])
+        .when(release)
+        .then([{ type: 'CustomerUnmerged', data: { customerId: survivorId, mergedId: customerId, survivorId }, occurredAt: t2 }]);
+      // A survivor merged elsewhere meanwhile cannot record it (the handler then undoes the merge).
+      spec
+        .given([
+          survivor,
+          { type: 'CustomerMerged', data: { customerId: survivorId, mergedId: survivorId, survivorId: 'c-9' }, occurredAt: t1 },
+        ])
+        .when(record)
+        .thenThrows(CustomerWasMerged);
+    });
+
+    it('an unmerged customer is a customer of its own again; the survivor no longer lists it', () => {
+      const unmerged = { type: 'CustomerUnmerged' as const, data: { customerId, mergedId: customerId, survivorId }, occurredAt: t2 };
+      expect(fold(customerDecider, [registered, merged]).mergedInto).toBe(survivorId);
+      expect(fold(customerDecider, [registered, merged, unmerged]).mergedInto).toBeUndefined();
+      spec
+        .given([registered, merged, unmerged])
+        .when({ type: 'RecordPurchase', data: { customerId, purchaseId: 'p', amount: 1 }, occurredAt: t3 })
+        .then([
+          { type: 'PurchaseRecorded', data: { customerId, purchaseId: 'p', amount: 1 }, occurredAt: t3 },
+          { ...acquiredByPurchase('p', t3) },
+        ]);
+    });
+
+    it('erasing the survivor erases its merged customers (and, through them, their leads); not after an unmerge', () => {
+      const survivor = { ...registered, data: { ...registered.data, customerId: survivorId } };
+      const state = fold(customerDecider, [survivor, survivorCopy]);
+      expect(samePersonSubjects(state)).toEqual(['customer-c-1']);
+      const released = {
+        type: 'CustomerUnmerged' as const,
+        data: { customerId: survivorId, mergedId: customerId, survivorId },
+        occurredAt: t2,
+      };
+      expect(samePersonSubjects(fold(customerDecider, [survivor, survivorCopy, released]))).toEqual([]);
     });
   });
 });

@@ -127,6 +127,19 @@ export type CustomerArchived = DomainEvent<'CustomerArchived', { customerId: str
 /** Restored from the archive: listed again. */
 export type CustomerRestored = DomainEvent<'CustomerRestored', { customerId: string; reason?: string }>;
 
+/**
+ * Merged (issue 16): customer `mergedId` is a duplicate record of customer `survivorId`'s person.
+ * Appended to both streams, `customerId` naming the stream's own customer: first to the merged
+ * customer's (the decision), then to the survivor's (so that its erasure finds the merged record).
+ * Read models act on the merged customer's copy (`customerId === mergedId`); docs/merging.md.
+ */
+export type CustomerMerged = DomainEvent<'CustomerMerged', { customerId: string; mergedId: string; survivorId: string; reason?: string }>;
+/** The merge undone: both records are customers of their own again, as before the merge. Appended like CustomerMerged. */
+export type CustomerUnmerged = DomainEvent<
+  'CustomerUnmerged',
+  { customerId: string; mergedId: string; survivorId: string; reason?: string }
+>;
+
 export type CustomerEvent =
   | CustomerRegistered
   | CustomerProfileUpdated
@@ -141,4 +154,6 @@ export type CustomerEvent =
   | CustomerEnrolled
   | CustomerTagged
   | CustomerArchived
-  | CustomerRestored;
+  | CustomerRestored
+  | CustomerMerged
+  | CustomerUnmerged;
