@@ -232,7 +232,16 @@ describe('defineProjection', () => {
       goals: ['GoalSet', 'GoalCancelled'],
       assignments: ['LeadAssigned', 'CustomerOwnerAssigned'],
       'lead-scores': ['LeadCaptured', 'LeadScored', 'LeadConverted'],
-      'forecast-accuracy': ['DealOpened', 'DealStageChanged', 'DealAmountChanged', 'DealWon', 'DealLost', 'DealReopened'],
+      'forecast-accuracy': [
+        'DealOpened',
+        'DealStageChanged',
+        'DealAmountChanged',
+        'DealWon',
+        'DealLost',
+        'DealReopened',
+        'DealArchived',
+        'DealRestored',
+      ],
       'lead-response': [
         'LeadCaptured',
         'LeadAssigned',

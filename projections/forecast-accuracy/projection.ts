@@ -22,13 +22,14 @@ import { NO_OWNER } from '../deal-outcomes/projection';
  */
 export const FORECAST_ACCURACY_PROJECTION = 'forecast-accuracy';
 
-/** A deal's owner, stage and amount; `closed` once won or lost (kept for its owner, should it be reopened). */
+/** A deal's owner, stage and amount; `closed` once won or lost (kept for its owner, should it be reopened); `archived` while an open deal is. */
 export interface AccuracyDealDocument {
   _id: string;
   owner: string;
   stage: string;
   amount: number;
   closed?: boolean;
+  archived?: boolean;
   [key: string]: unknown;
 }
 
@@ -101,10 +102,24 @@ async function reopen(event: ProjectedEvent<'DealReopened'>, ctx: ProjectionCont
   return record(ctx, event.occurredAt, [[ownerStageKey(deal.owner, stage), 1, amount]]);
 }
 
+/**
+ * An open deal archived leaves the pipeline from the archive, and comes back at its restore, as in
+ * the pipeline report (the forecast is its weighted value at each start). An archived deal accepts
+ * no other change, so only the two move it; a closed one is out of the pipeline already.
+ */
+async function archive(event: ProjectedEvent<'DealArchived' | 'DealRestored'>, ctx: ProjectionContext): Promise<void> {
+  const deal = await ctx.get<AccuracyDealDocument>('deals', event.data.dealId);
+  const archived = event.type === 'DealArchived';
+  if (!deal || deal.closed || Boolean(deal.archived) === archived) return;
+  ctx.put<AccuracyDealDocument>('deals', { ...deal, archived });
+  return record(ctx, event.occurredAt, [[ownerStageKey(deal.owner, deal.stage), archived ? -1 : 1, archived ? -deal.amount : deal.amount]]);
+}
+
 export const forecastAccuracyProjection = defineProjection({
   name: FORECAST_ACCURACY_PROJECTION,
   // 2: closed deals are kept (closed); a reopened one is open again (DealReopened).
-  version: 2,
+  // 3: an archived open deal leaves the pipeline until restored (DealArchived, DealRestored).
+  version: 3,
   collections: ['deals', 'days'],
   on: {
     DealOpened(event, ctx) {
@@ -118,5 +133,7 @@ export const forecastAccuracyProjection = defineProjection({
     DealWon: change,
     DealLost: change,
     DealReopened: reopen,
+    DealArchived: archive,
+    DealRestored: archive,
   },
 });

@@ -113,10 +113,10 @@ export class CommandExecutor {
     let mode = typeof spec.load === 'function' ? spec.load(context, sent.command) : (spec.load ?? 'state');
     let revision: number | undefined;
     if (mode === 'existence' && spec.stateAfter) {
-      // One event read, whatever the history: its revision is the existence answer.
-      const [last] = await this.store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
-      if (last && spec.stateAfter.has(last.type)) mode = 'state';
-      revision = last ? last.streamRevision : -1;
+      // The stream's last revision and event type, whatever the history (no payload read).
+      const head = await this.store.streamHead(streamId);
+      if (head && spec.stateAfter.has(head.type)) mode = 'state';
+      revision = head ? head.revision : -1;
     }
     let command = sent.command;
     let facts = undefined as F;

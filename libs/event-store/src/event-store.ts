@@ -144,11 +144,22 @@ export class EventStoreClosedError extends Error {
   }
 }
 
+export interface StreamHead {
+  revision: number;
+  type: string;
+}
+
 export interface EventStore {
   append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The stream's last revision, or -1 when it does not exist. Cheap: does not read the stream. */
   streamRevision(streamId: string): Promise<number>;
+  /**
+   * The stream's last revision and the type of its last event; undefined when it does not exist.
+   * Cheap where the store can (no payload read, nothing decrypted): a decision on existence alone
+   * uses it to see how a stream ends (a merged customer's, say).
+   */
+  streamHead(streamId: string): Promise<StreamHead | undefined>;
   readAll(options?: ReadAllOptions): Promise<FeedPage>;
   /** Position of the last event in the store (0 when empty). */
   headPosition(): Promise<number>;

@@ -7,6 +7,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamHead,
   SubscribeOptions,
   Subscription,
 } from './event-store';
@@ -75,6 +76,11 @@ export class KnownAtEventStore implements EventStore {
 
   async streamRevision(streamId: string): Promise<number> {
     return (await this.readStream(streamId, { direction: 'backwards' })).at(0)?.streamRevision ?? -1;
+  }
+
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    const [last] = await this.readStream(streamId, { direction: 'backwards' });
+    return last && { revision: last.streamRevision, type: last.type };
   }
 
   append(): Promise<AppendResult> {

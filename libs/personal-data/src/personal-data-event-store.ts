@@ -8,6 +8,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamHead,
   SubscribeOptions,
   Subscription,
 } from '@chronicle/event-store';
@@ -102,6 +103,11 @@ export class PersonalDataEventStore implements EventStore {
 
   streamRevision(streamId: string): Promise<number> {
     return this.sealed.streamRevision(streamId);
+  }
+
+  /** Types are never sealed: nothing to open. */
+  streamHead(streamId: string): Promise<StreamHead | undefined> {
+    return this.sealed.streamHead(streamId);
   }
 
   async readAll(options?: ReadAllOptions): Promise<FeedPage> {

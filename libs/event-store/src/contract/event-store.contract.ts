@@ -223,6 +223,13 @@ export function eventStoreContract(name: string, connect: () => Promise<Contract
         expect(await store.readStream(stream())).toEqual([]);
         expect(await store.readStream(stream(), { direction: 'backwards' })).toEqual([]);
         expect(await store.streamRevision(stream())).toBe(-1);
+        expect(await store.streamHead(stream())).toBeUndefined();
+      });
+
+      it("the stream's head: its last revision and the type of its last event", async () => {
+        const s = stream();
+        await store.append(s, [newEvent(), newEvent('CustomerMerged')]);
+        expect(await store.streamHead(s)).toEqual({ revision: 1, type: 'CustomerMerged' });
       });
     });
 

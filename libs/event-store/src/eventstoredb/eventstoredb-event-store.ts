@@ -36,6 +36,7 @@ import {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamHead,
   SubscribeOptions,
   Subscription,
   UnknownPositionError,
@@ -151,6 +152,11 @@ export class EventStoreDbEventStore implements EventStore {
   async streamRevision(streamId: string): Promise<number> {
     const [last] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
     return last ? last.streamRevision : -1;
+  }
+
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    const [last] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    return last && { revision: last.streamRevision, type: last.type };
   }
 
   /**

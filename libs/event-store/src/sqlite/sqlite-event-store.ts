@@ -14,6 +14,7 @@ import {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamHead,
   SubscribeOptions,
   Subscription,
   WrongExpectedRevisionError,
@@ -118,6 +119,7 @@ export class SqliteEventStore implements EventStore {
   private readonly feedStatements = new Map<string, Database.Statement>();
   private readonly stmt: {
     revision: Database.Statement<[string], { revision: number | null }>;
+    streamHead: Database.Statement<[string], { revision: number; type: string }>;
     insert: Database.Statement;
     byEventId: Database.Statement<[string], { stream_id: string; revision: number; position: number }>;
     head: Database.Statement<[], { position: number | null }>;
@@ -137,6 +139,7 @@ export class SqliteEventStore implements EventStore {
 
     this.stmt = {
       revision: this.db.prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
+      streamHead: this.db.prepare('SELECT revision, type FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       insert: this.db.prepare(
         `INSERT INTO events (event_id, stream_id, revision, category, type, schema_version, occurred_at, recorded_at, actor, correlation_id, causation_id, data, metadata)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -263,6 +266,12 @@ export class SqliteEventStore implements EventStore {
   async streamRevision(streamId: string): Promise<number> {
     this.assertOpen();
     return this.stmt.revision.get(streamId)?.revision ?? -1;
+  }
+
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    this.assertOpen();
+    const row = this.stmt.streamHead.get(streamId);
+    return row && { revision: row.revision, type: row.type };
   }
 
   async headPosition(): Promise<number> {
