@@ -1,4 +1,6 @@
-import type { ScenarioEvent } from './harness';
+import type { Projection } from '@chronicle/projector';
+import { appendAndProject } from './append';
+import { project, Projected, ScenarioEvent } from './harness';
 
 /**
  * Merges in tests (docs/merging.md). A merge's meaning, as a history: `asMerged` rewrites a history
@@ -81,3 +83,37 @@ export function asMerged(history: ScenarioEvent[], mergedId: string, survivorId:
 /** The last business time of a history (a merge is recorded after it). */
 export const lastTimeOf = (history: ScenarioEvent[]): string =>
   history.reduce((latest, e) => (e.occurredAt > latest ? e.occurredAt : latest), '1970-01-01T00:00:00.000Z');
+
+/**
+ * A merge's round trip on one history: the pair merged after the first `cut` events of it (an hour
+ * after its end when `cut` is its length), `read` answers as for asMerged(history); unmerged at the
+ * end, as for the history. Returns whether the merge changed what `read` answers.
+ */
+export async function expectMergeRoundTrip(
+  history: ScenarioEvent[],
+  cut: number,
+  pair: [string, string],
+  projections: Projection[],
+  read: (projected: Projected) => Promise<unknown>,
+): Promise<boolean> {
+  const before = history.slice(0, cut);
+  const at = cut === history.length ? new Date(Date.parse(lastTimeOf(history)) + 3_600_000).toISOString() : lastTimeOf(before);
+  const expected = async (events: ScenarioEvent[]) => {
+    const projected = await project(events, projections);
+    try {
+      return await read(projected);
+    } finally {
+      await projected.close();
+    }
+  };
+  const [unmerged, merged] = [await expected(history), await expected(asMerged(history, ...pair))];
+  const projected = await project([...before, ...mergeEvents(...pair, at), ...history.slice(cut)], projections);
+  try {
+    expect(await read(projected)).toEqual(merged);
+    await appendAndProject(projected, unmergeEvents(...pair, lastTimeOf([...history, ...mergeEvents(...pair, at)])));
+    expect(await read(projected)).toEqual(unmerged);
+  } finally {
+    await projected.close();
+  }
+  return JSON.stringify(merged) !== JSON.stringify(unmerged);
+}
