@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Intervals } from '../common/periods';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
-import { expectMergeRoundTrip, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
+import { acquiredFirst, expectMergeRoundTrip, mergeEvents, mergePair, unmergeEvents } from '../testing/merge';
 import { withProfileChanges } from '../testing/profile-changes';
 import { historyArbitrary } from '../testing/random-history';
 import { CHURN_GROUPS, churnProjection } from './projection';
@@ -582,15 +582,6 @@ describe('churn report', () => {
         for (const groupBy of [undefined, ...CHURN_GROUPS])
           out.push(await buildChurnReport({ from, to, interval, groupBy }, projected.context));
       return out;
-    };
-    /**
-     * Half the time, the history with only its acquired customers' registrations: mergePair then
-     * pairs two of them (a random pair is mostly of prospects, whose merge changes nothing here).
-     */
-    const acquiredFirst = (history: ScenarioEvent[], pick: number): ScenarioEvent[] => {
-      const acquired = new Set(history.filter((e) => e.type === 'CustomerAcquired').map((e) => e.data.customerId));
-      if (pick % 2 === 0 || acquired.size < 2) return history;
-      return history.filter((e) => e.type !== 'CustomerRegistered' || acquired.has(e.data.customerId));
     };
     /**
      * Merged after the first `cut` events of H (after all of them in the first property): at the

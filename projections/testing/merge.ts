@@ -27,6 +27,17 @@ const LIFECYCLE = new Set([
 export const registeredCustomers = (history: ScenarioEvent[]): string[] =>
   history.filter((e) => e.type === 'CustomerRegistered').map((e) => String(e.data.customerId));
 
+/**
+ * Half the time (by `pick`), the history with only its acquired customers' registrations, so that
+ * mergePair pairs two of them: a random pair is mostly of prospects, whose merge changes no count
+ * of customers.
+ */
+export function acquiredFirst(history: ScenarioEvent[], pick: number): ScenarioEvent[] {
+  const acquired = new Set(history.filter((e) => e.type === 'CustomerAcquired').map((e) => e.data.customerId));
+  if (pick % 2 === 0 || acquired.size < 2) return history;
+  return history.filter((e) => e.type !== 'CustomerRegistered' || acquired.has(e.data.customerId));
+}
+
 /** A pair of different registered customers chosen by `pick` ([merged, survivor]), or undefined when there are fewer than two. */
 export function mergePair(history: ScenarioEvent[], pick: number): [string, string] | undefined {
   const ids = registeredCustomers(history);

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AcquisitionProcessManager, StallProcessManager } from '@chronicle/commands';
-import { ERASED, schemaVersionOf } from '@chronicle/domain';
+import { ERASED } from '@chronicle/domain';
 import { PersonalDataEventStore } from '@chronicle/personal-data';
-import { client, expectNothingAppended } from '../support/http';
+import { appendDirectly, client, expectNothingAppended } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
 // Erasing a customer erases every lead that became them (converted into a new customer, or into
@@ -33,17 +33,6 @@ const captureLead = async (name: string, email: string) =>
 const registerCustomer = async (email: string) =>
   (await ok(manager.post('/customers', { name: 'Ada Lovelace', email, source: 'web' }), 201)).id as string;
 const types = async (streamId: string) => (await t.events(streamId)).map((e) => e.type);
-/** Appends an event as a handler would have, before a crash (or as an older version did). */
-const appendDirectly = (streamId: string, type: string, data: Record<string, unknown>) =>
-  t.store.append(streamId, [
-    {
-      eventId: randomUUID(),
-      type,
-      data,
-      schemaVersion: schemaVersionOf(type),
-      metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: randomUUID(), causationId: randomUUID() },
-    },
-  ]);
 const acquisitionCaughtUp = () => t.app.get(AcquisitionProcessManager).caughtUp();
 
 /** A customer registered on its own, then two leads (the same person) converted into it. */
@@ -86,7 +75,7 @@ it('a retry finishes an erasure that stopped after destroying the key, before an
 it('a retry erases the leads an earlier attempt left alive after recording the customer erased', async () => {
   const { customerId, leadIds, emails } = await customerWithTwoLeads();
   await t.app.get(PersonalDataEventStore).erase(`customer-${customerId}`);
-  await appendDirectly(`customer-${customerId}`, 'CustomerPersonalDataErased', { customerId });
+  await appendDirectly(t, `customer-${customerId}`, 'CustomerPersonalDataErased', { customerId });
   expect((await manager.latest(`/leads/${leadIds[0]}`)).body.email).toBe(emails[0]); // the state the crash left
   const head = await t.store.headPosition();
   await ok(manager.delete(`/customers/${customerId}/personal-data`));
@@ -101,7 +90,7 @@ it('a conversion whose link was never written (a crash) is linked by the process
   const email = `ada.${tag()}@engines.example`;
   const customerId = await registerCustomer(`ada.${tag()}@lovelace.example`);
   const leadId = await captureLead('Ada King', email);
-  await appendDirectly(`lead-${leadId}`, 'LeadConverted', { leadId, customerId, source: 'ads' });
+  await appendDirectly(t, `lead-${leadId}`, 'LeadConverted', { leadId, customerId, source: 'ads' });
   await acquisitionCaughtUp();
   expect(await types(`customer-${customerId}`)).toContain('CustomerLeadLinked');
   await ok(manager.delete(`/customers/${customerId}/personal-data`));
@@ -113,7 +102,7 @@ it('a conversion recorded after the erasure (they raced) erases the lead as soon
   const customerId = await registerCustomer(`ada.${tag()}@lovelace.example`);
   const leadId = await captureLead('Ada King', email);
   await ok(manager.delete(`/customers/${customerId}/personal-data`));
-  await appendDirectly(`lead-${leadId}`, 'LeadConverted', { leadId, customerId, source: 'ads' });
+  await appendDirectly(t, `lead-${leadId}`, 'LeadConverted', { leadId, customerId, source: 'ads' });
   await acquisitionCaughtUp();
   expect((await types(`customer-${customerId}`)).slice(-2)).toEqual(['CustomerPersonalDataErased', 'CustomerLeadLinked']);
   await expectLeadErased(leadId, email);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AcquisitionProcessManager } from '@chronicle/commands';
-import { ERASED, schemaVersionOf } from '@chronicle/domain';
-import { client, expectNothingAppended } from '../support/http';
+import { ERASED } from '@chronicle/domain';
+import { appendDirectly, client, expectNothingAppended } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
 // Merging duplicate customers (issue 16, docs/merging.md): POST /customers/:id/merge and /unmerge,
@@ -28,17 +28,6 @@ const ok = async (response: PromiseLike<{ status: number; body: any }>, status =
   return r.body;
 };
 const types = async (streamId: string) => (await t.events(streamId)).map((e) => e.type);
-/** Appends an event as the handler would have, before a crash. */
-const appendDirectly = (streamId: string, type: string, data: Record<string, unknown>) =>
-  t.store.append(streamId, [
-    {
-      eventId: randomUUID(),
-      type,
-      data,
-      schemaVersion: schemaVersionOf(type),
-      metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: randomUUID(), causationId: randomUUID() },
-    },
-  ]);
 const processManagerCaughtUp = () => t.app.get(AcquisitionProcessManager).caughtUp();
 const register = async (name: string, source: string, occurredAt: string, email?: string) =>
   (await ok(admin.post('/customers', { name, source, occurredAt, ...(email ? { email } : {}) }), 201)).id as string;
@@ -209,7 +198,7 @@ describe('POST /customers/:id/merge and /unmerge', () => {
   it("a merge whose survivor's side was never written (a crash in between) is recorded by the process manager, once", async () => {
     const survivorId = await register('Crash', 'web', '2024-01-02T00:00:00Z');
     const mergedId = await register('Crash dup', 'web', '2024-01-02T00:00:00Z');
-    await appendDirectly(`customer-${mergedId}`, 'CustomerMerged', { customerId: mergedId, mergedId, survivorId });
+    await appendDirectly(t, `customer-${mergedId}`, 'CustomerMerged', { customerId: mergedId, mergedId, survivorId });
     await processManagerCaughtUp();
     expect(await types(`customer-${survivorId}`)).toEqual(['CustomerRegistered', 'CustomerMerged']);
     expect(await ok(admin.latest(`/customers/${survivorId}`))).toMatchObject({ mergedIds: [mergedId] });
@@ -225,7 +214,7 @@ describe('POST /customers/:id/merge and /unmerge', () => {
     const c = await register('Race C', 'web', '2024-01-02T00:00:00Z');
     await ok(manager.post(`/customers/${a}/merge`, { intoId: c }));
     // b's merge into a, decided before a's merge into c was seen.
-    await appendDirectly(`customer-${b}`, 'CustomerMerged', { customerId: b, mergedId: b, survivorId: a });
+    await appendDirectly(t, `customer-${b}`, 'CustomerMerged', { customerId: b, mergedId: b, survivorId: a });
     await processManagerCaughtUp();
     expect(await types(`customer-${b}`)).toEqual(['CustomerRegistered', 'CustomerMerged', 'CustomerUnmerged']);
     expect((await t.events(`customer-${b}`)).at(-1)?.data).toMatchObject({ reason: 'survivor-merged' });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { schemaVersionOf } from '@chronicle/domain';
 import type { Role } from '@chronicle/infrastructure';
 import type { TestApp } from './test-app';
 
@@ -41,3 +43,15 @@ export async function expectNothingAppended<T>(t: TestApp, action: () => Promise
   expect(await t.store.headPosition()).toBe(before);
   return result;
 }
+
+/** Appends an event straight to the app's store, as a handler would have before a crash (or an older version did). */
+export const appendDirectly = (t: TestApp, streamId: string, type: string, data: Record<string, unknown>) =>
+  t.store.append(streamId, [
+    {
+      eventId: randomUUID(),
+      type,
+      data,
+      schemaVersion: schemaVersionOf(type),
+      metadata: { occurredAt: new Date().toISOString(), actor: 'test', correlationId: randomUUID(), causationId: randomUUID() },
+    },
+  ]);

@@ -46,20 +46,21 @@ export function assertMayAssign(context: CommandContext, streamId: string): void
   if (ownerScoped(context)) throw reassignmentRefused(streamId);
 }
 
-/** Archiving and restoring (issue 16) are for managers and admins: refused to a scoped caller, whoever owns the record. */
-export function assertMayArchiveOrRestore(context: CommandContext, streamId: string): void {
-  if (ownerScoped(context)) throw new OwnershipViolation(`archiving and restoring ${streamId} is for managers and admins, not role "rep"`);
+/** A change for managers and admins only: refused to a scoped caller, whoever owns the record. */
+function assertManagerChange(context: CommandContext, action: string, streamId: string): void {
+  if (ownerScoped(context)) throw new OwnershipViolation(`${action} ${streamId} is for managers and admins, not role "rep"`);
 }
 
-/** Merging and unmerging customers (docs/merging.md) changes figures the whole team sees: managers and admins. */
-export function assertMayMerge(context: CommandContext, streamId: string): void {
-  if (ownerScoped(context)) throw new OwnershipViolation(`merging and unmerging ${streamId} is for managers and admins, not role "rep"`);
-}
+/** Archiving and restoring (issue 16) hide records from the whole team. */
+export const assertMayArchiveOrRestore = (context: CommandContext, streamId: string): void =>
+  assertManagerChange(context, 'archiving and restoring', streamId);
 
-/** Reopening a closed deal (issue 16) rewrites closed figures: for managers and admins, whoever owns the deal. */
-export function assertMayReopen(context: CommandContext, streamId: string): void {
-  if (ownerScoped(context)) throw new OwnershipViolation(`reopening ${streamId} is for managers and admins, not role "rep"`);
-}
+/** Merging and unmerging customers (docs/merging.md) changes figures the whole team sees. */
+export const assertMayMerge = (context: CommandContext, streamId: string): void =>
+  assertManagerChange(context, 'merging and unmerging', streamId);
+
+/** Reopening a closed deal (issue 16) rewrites closed figures. */
+export const assertMayReopen = (context: CommandContext, streamId: string): void => assertManagerChange(context, 'reopening', streamId);
 
 /** A change that names an owner (a profile update): a scoped caller may only name the current one. */
 export function assertMayReassign(
