@@ -6,7 +6,7 @@
 #
 #   bash test/cluster/run.sh [jest args...]     e.g. bash test/cluster/run.sh -t 'projector'
 #
-# Env: CLUSTER_TIMEOUT (seconds for the jest run, default 1200), CLUSTER_KEEP=1 (keep the run's
+# Env: CLUSTER_TIMEOUT (seconds for the jest run, default 1500), CLUSTER_KEEP=1 (keep the run's
 # Mongo database, topics and process logs; a failed test keeps its logs anyway), CLUSTER_RUN_DIR
 # (where run dirs go, default $TMPDIR), CLUSTER_COMMANDS / CLUSTER_SEED (the spec's load), plus
 # with-servers.sh's.
@@ -17,4 +17,4 @@ npm run build --silent
 printf '[cluster] built in %s s\n' "$((SECONDS - t0))" >&2
 # Extra arguments (paths, -t …) go before --selectProjects, which would take them as project names.
 # A signal reaches jest through with-servers.sh; the harness's reaper then ends the app processes.
-exec bash test/support/servers/with-servers.sh cluster "${CLUSTER_TIMEOUT:-1200}" npx jest "$@" --selectProjects cluster --runInBand
+exec bash test/support/servers/with-servers.sh cluster "${CLUSTER_TIMEOUT:-1500}" npx jest "$@" --selectProjects cluster --runInBand

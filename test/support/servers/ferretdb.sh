@@ -23,6 +23,8 @@
 #
 # Env: FERRETDB_VERSION (v1.24.2), FERRETDB_PORT (27018), FERRETDB_KEEP_DATA (0|1),
 #      FERRETDB_START_TIMEOUT (60 s), FERRETDB_STOP_TIMEOUT (15 s), FERRETDB_LOG_LEVEL (error),
+#      FERRETDB_DEBUG_ADDR (off; a host:port serves /debug/metrics, request counts by command and
+#      cursors by collection, and /debug/pprof, e.g. a CPU profile of the server under a test),
 #      FERRETDB_RUN_DIR (<CHRONICLE_RUN_DIR>/ferretdb-<port>), CHRONICLE_CACHE (~/.cache/chronicle).
 set -euo pipefail
 
@@ -105,7 +107,7 @@ do_start() {
     --sqlite-url="file:$DATA_DIR/" \
     "$MATCH" \
     --state-dir="$RUN_DIR" \
-    --debug-addr=- \
+    --debug-addr="${FERRETDB_DEBUG_ADDR:--}" \
     --telemetry=disable \
     --log-level="$FERRETDB_LOG_LEVEL" \
     --log-format=text \

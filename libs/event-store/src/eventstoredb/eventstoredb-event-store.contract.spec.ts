@@ -245,6 +245,34 @@ describe('EventStoreDB adapter (test double server)', () => {
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
   });
 
+  it('a consumer slower than the feed gets large pages, not one per 16 events the subscription buffers', async () => {
+    const category = `slow${uid()}`;
+    const start = await store.headPosition();
+    for (let i = 0; i < 12; i++)
+      await store.append(
+        `${category}-${i}`,
+        Array.from({ length: 50 }, () => newEvent('S')),
+      );
+    const subscription = store.subscribeToAll({ fromPosition: start, filter: { categories: [category] }, maxBatch: 1000 });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const pages: FeedPage[] = [];
+    // Each page takes the consumer 30 ms, as a projector's commit does: the feed waits in the buffer meanwhile.
+    while (eventsOf(pages).length < 600) {
+      pages.push(...(await collect(iterator, (p) => p.length === 1)));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(eventsOf(pages)).toHaveLength(600);
+    // Pages of 16 would be 38 of them.
+    expect(pages.length).toBeLessThanOrEqual(6);
+    // A quiet live feed is handed over at once: one event, one page, without waiting for more.
+    const t = Date.now();
+    await store.append(`${category}-live`, [newEvent('L')]);
+    const live = await collect(iterator, (p) => eventsOf(p).length >= 1);
+    expect(eventsOf(live).map((e) => e.type)).toEqual(['L']);
+    expect(Date.now() - t).toBeLessThan(1000);
+    await subscription.close();
+  });
+
   it('filtered subscription checkpoints advance past filtered-out events, and resuming from one loses nothing', async () => {
     const wanted = `want${uid()}`;
     const other = `other${uid()}`;

@@ -68,6 +68,10 @@ interface CheckpointMarker {
 }
 const isMarker = (item: unknown): item is CheckpointMarker => typeof item === 'object' && item !== null && 'checkpoint' in item;
 
+/** How long a page of a busy feed waits for its next event (see feed()). */
+const GATHER_MS = 20;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** gRPC status codes after which a subscription is worth resuming: the connection or the server went away, not the request. */
 const TRANSIENT_CODES = new Set([
   1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */,
@@ -259,9 +263,12 @@ export class EventStoreDbEventStore implements EventStore {
       const items = subscription[Symbol.asyncIterator]() as AsyncIterator<AllStreamResolvedEvent | CheckpointMarker>;
       let batch: RecordedEvent[] = [];
       let failure: unknown;
+      /** The next item, when a page waited for it (below). */
+      let pending: Promise<IteratorResult<AllStreamResolvedEvent | CheckpointMarker>> | undefined;
       try {
         for (;;) {
-          const next = await items.next();
+          const next = await (pending ?? items.next());
+          pending = undefined;
           if (next.done || control.closed) break;
           const item = next.value;
           if (isMarker(item)) {
@@ -273,7 +280,17 @@ export class EventStoreDbEventStore implements EventStore {
             if (matchesFilter(item.event, options.filter)) batch.push(this.toRecorded(item.event));
           }
           failures = 0;
-          const more = subscription.readableLength > 0;
+          let more = subscription.readableLength > 0;
+          // The subscription buffers `readableHighWaterMark` items (16): a consumer slower than the
+          // feed (catching up, or behind the live feed) finds the buffer empty after each 16 and would
+          // get pages of 16 events, each a commit of its own. A page that emptied a full buffer waits
+          // briefly for the next item; a quiet live feed (fewer items) is handed over at once.
+          if (!more && batch.length >= subscription.readableHighWaterMark && batch.length < maxBatch) {
+            const asked = items.next();
+            asked.catch(() => undefined); // awaited at the top of the loop, which sees its failure
+            pending = asked;
+            more = (await Promise.race([asked, sleep(GATHER_MS).then(() => undefined)])) !== undefined;
+          }
           if (batch.length >= maxBatch || (!more && (batch.length > 0 || position > yielded))) {
             yielded = position;
             const page: FeedPage = { events: batch, checkpoint: position, isEnd: caughtUp && !more };
