@@ -40,6 +40,9 @@ const base = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 module.exports = {
+  // Jest's default is one worker fewer than the cores: one on a 2-core machine, where most suites
+  // wait on child processes, sockets and timers. Two there took `npm test` from 15 to 8 minutes.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
   // Jest reads testTimeout from the global configuration only: set inside a project it is silently
   // ignored (which left the property tests on the 5 s default). The property tests run the real
   // projector over 20–25 random histories: about a second each alone, several on a loaded 2-core

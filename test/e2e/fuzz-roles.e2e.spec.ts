@@ -298,6 +298,7 @@ const OWNER_EVENTS = new Set([
   'DealOpened',
   'DealOwnerAssigned',
   'TaskCreated',
+  'TaskReassigned',
 ]);
 
 /**
