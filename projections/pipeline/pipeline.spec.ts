@@ -3,6 +3,7 @@ import { defaultPipeline, validatePipeline } from '@chronicle/domain';
 import { appendAndProject } from '../testing/append';
 import { project, Projected, ScenarioEvent } from '../testing/harness';
 import { historyArbitrary } from '../testing/random-history';
+import { truncate } from '../common/periods';
 import { pipelineProjection } from './projection';
 import { buildPipelineReport, pipelineReport } from './query';
 import { referencePipeline } from './reference';
@@ -126,6 +127,9 @@ describe('pipeline report', () => {
               Math.round(first + picks[1] * (last - first)),
               last + Math.round(picks[2] * 10 * 86_400_000),
             ];
+            // The first instant of a UTC month and the last one before it: the month sums' boundary.
+            const monthStart = truncate(instants[1], 'month');
+            instants.push(monthStart, monthStart - 1);
             for (const ms of instants) {
               const iso = new Date(ms).toISOString();
               expect(await buildPipelineReport({ asOf: iso }, projected.context)).toEqual(

@@ -8,10 +8,11 @@ import { addRow, Row } from '../common/rows';
 /**
  * Open deals by stage at any past instant, as deltas in business time. Every deal event is
  * turned into changes of the open pipeline — per stage: [deals, value, Σ whole days of stage
- * entry, Σ milliseconds-in-day of stage entry] — which are added to the document of its UTC day
- * (`days`) and kept per event (`moments`, indexed on `t`). The pipeline at `asOf` is the sum of
- * the days before asOf's day plus the moments of asOf's day up to asOf: about one document per
- * day of history plus one per deal event of a single day, whatever the number of deals.
+ * entry, Σ milliseconds-in-day of stage entry] — which are added to the documents of its UTC
+ * month (`months`) and day (`days`) and kept per event (`moments`, indexed on `t`). The pipeline
+ * at `asOf` is the sum of the months before asOf's month, the days of that month before asOf's
+ * day and the moments of asOf's day up to asOf: one document per month of history, at most 30
+ * days and the deal events of a single day, whatever the number of deals.
  *
  * Stage entry times are summed as two integers (days, milliseconds within the day) so that the
  * total age Σ(asOf − entered) is exact; a deal's events are ordered in business time, so the
@@ -50,7 +51,7 @@ export interface PipelineStintDocument {
   [key: string]: unknown;
 }
 
-/** The deltas of one UTC day, `_id` = YYYY-MM-DD. */
+/** The deltas of one UTC day, `_id` = YYYY-MM-DD; of one UTC month (`months`), `_id` = YYYY-MM. */
 export interface PipelineDayDocument {
   _id: string;
   s: StageRow[];
@@ -87,9 +88,14 @@ class Deltas {
 async function record(ctx: ProjectionContext, event: RecordedEvent, at: number, deltas: Deltas): Promise<void> {
   if (deltas.rows.length === 0) return;
   const dayId = dayOf(at);
-  const day = (await ctx.get<PipelineDayDocument>('days', dayId)) ?? { _id: dayId, s: [] };
-  for (const [stage, ...values] of deltas.rows) addRow(day.s, stage, values);
-  ctx.put('days', day);
+  for (const [collection, id] of [
+    ['days', dayId],
+    ['months', dayId.slice(0, 7)],
+  ]) {
+    const sums = (await ctx.get<PipelineDayDocument>(collection, id)) ?? { _id: id, s: [] };
+    for (const [stage, ...values] of deltas.rows) addRow(sums.s, stage, values);
+    ctx.put(collection, sums);
+  }
   ctx.put<PipelineMomentDocument>('moments', { _id: String(event.globalPosition), t: at, s: deltas.rows as StageRow[] });
 }
 
@@ -186,8 +192,9 @@ export const pipelineProjection = defineProjection({
   name: PIPELINE_PROJECTION,
   // 3: archived open deals leave the open pipeline until restored (DealArchived, DealRestored).
   // 4: a reopened deal is open again from the reopen (DealReopened).
-  version: 4,
-  collections: ['deals', 'days', 'moments', 'stints'],
+  // 5: month sums (`months`), so that a report reads one document per month of history, not per day.
+  version: 5,
+  collections: ['deals', 'days', 'months', 'moments', 'stints'],
   indexes: { moments: ['t'], stints: ['stage', 'entered'] },
   on: {
     DealOpened(event, ctx) {

@@ -68,21 +68,28 @@ function pipelineResponse(asOf: string, pipeline: Pipeline, open: Map<string, Op
  * or before it), with the stage and amount they had at asOf. weightedValue = Σ amount × the
  * stage's probability (pipeline configuration at query time); avgAgeDays = mean of (asOf − time
  * the deal entered its current stage), null for a stage without deals. Totals are over the listed
- * stages. Reads: the day documents before asOf's day and the events of asOf's day up to asOf.
+ * stages. Reads: the month documents before asOf's month, the day documents of that month before
+ * asOf's day, and the events of asOf's day up to asOf.
  */
 export async function buildPipelineReport(params: Pick<ReportParams, 'asOf'>, context: ReportContext): Promise<PipelineReport> {
   const asOfMs = Date.parse(params.asOf);
   const asOf = new Date(asOfMs).toISOString();
   const dayStart = truncate(asOfMs, 'day');
-  const [daysCollection, momentsCollection] = await Promise.all([
+  const [monthsCollection, daysCollection, momentsCollection] = await Promise.all([
+    context.readModels.collection<PipelineDayDocument>(PIPELINE_PROJECTION, 'months'),
     context.readModels.collection<PipelineDayDocument>(PIPELINE_PROJECTION, 'days'),
     context.readModels.collection<PipelineMomentDocument>(PIPELINE_PROJECTION, 'moments'),
   ]);
-  const [dayDocs, momentDocs] = await Promise.all([
-    daysCollection.find({ _id: { $lt: dayOf(dayStart) } }, { sort: { _id: 1 } }),
+  const day = dayOf(dayStart);
+  const month = day.slice(0, 7);
+  const [monthDocs, dayDocs, momentDocs] = await Promise.all([
+    // In _id order: the same float sums on every store.
+    monthsCollection.find({ _id: { $lt: month } }, { sort: { _id: 1 } }),
+    daysCollection.find({ _id: { $gte: `${month}-01`, $lt: day } }, { sort: { _id: 1 } }),
     momentsCollection.find({ t: { $gte: dayStart, $lte: asOfMs } }, { sort: { t: 1 } }),
   ]);
   const sums = new Map<string, number[]>();
+  for (const doc of monthDocs) sumRows(sums, doc.s);
   for (const doc of dayDocs) sumRows(sums, doc.s);
   for (const doc of momentDocs) sumRows(sums, doc.s);
   const asOfDay = Math.floor(asOfMs / DAY_MS);
