@@ -9,4 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # Extra arguments (paths, -t …) go before --selectProjects, which would take them as project names.
-exec bash test/support/servers/with-servers.sh integration "${INTEGRATION_TIMEOUT:-1800}" npx jest "$@" --selectProjects integration
+# In band: the suites share one Kafka and one FerretDB, and the relay's fault tests stop and kill the
+# broker (run beside them, the erasure suite found no broker).
+exec bash test/support/servers/with-servers.sh integration "${INTEGRATION_TIMEOUT:-1800}" npx jest "$@" --selectProjects integration --runInBand
